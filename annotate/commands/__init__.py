@@ -1,0 +1,1 @@
+"""Subcommands of the ``annotate`` CLI, one module per group, each with ``register(subparsers)``."""

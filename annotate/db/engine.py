@@ -1,0 +1,131 @@
+"""Database engine: URL resolution, SQLite pragmas, sessions and Alembic migrations.
+
+The URL comes from, in order: an explicit argument, the ``ANNOTATE_DB_URL`` environment
+variable, or the default SQLite file ``var/annotate.db`` under the current directory.
+Any SQLAlchemy URL works, e.g. ``postgresql+psycopg://user@host/dbname``.
+
+Example:
+    >>> engine = make_engine("sqlite:///:memory:")
+    >>> upgrade(engine)
+    >>> with session_scope(engine) as session:
+    ...     pass
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SQLITE_PATH = Path("var") / "annotate.db"
+ENV_VAR = "ANNOTATE_DB_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """Return the database URL: ``url``, else ``$ANNOTATE_DB_URL``, else the default SQLite file."""
+    if url:
+        return url
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return env
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Autocommit at the driver level so that SQLAlchemy's BEGIN (below) is the only one.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database answers "memory"
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_sqlite(conn) -> None:  # type: ignore[no-untyped-def]
+    # BEGIN IMMEDIATE takes the write lock at the start of every transaction, so two
+    # writers never deadlock upgrading a read lock (SQLite's "database is locked").
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` (see :func:`resolve_url`), with SQLite set up for safety.
+
+    SQLite gets WAL journaling, foreign keys, a 30 s busy timeout and ``BEGIN IMMEDIATE``
+    transactions; the parent directory of a SQLite file is created if missing.
+    """
+    resolved = resolve_url(url)
+    parsed = make_url(resolved)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if database in ("", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(resolved, echo=echo, **kwargs)
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine, "begin", _begin_sqlite)
+        return engine
+    return create_engine(resolved, echo=echo, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config pointing at the packaged migrations, bound to ``engine``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema up to ``revision`` (default: every head) in place."""
+    with engine.begin() as connection:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    """The Alembic revisions the database is at (empty for a new database)."""
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def head_revisions() -> set[str]:
+    """The head revisions of the packaged migrations."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def init_db(url: str | None = None) -> Engine:
+    """Create (or upgrade) the database at ``url`` and return its engine."""
+    engine = make_engine(url)
+    upgrade(engine)
+    log.info("database ready at %s", engine.url.render_as_string(hide_password=True))
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that is closed on exit; services own their commits."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()

@@ -1,0 +1,402 @@
+"""All database tables of the annotate app, in one module.
+
+The schema has four groups:
+
+* **benchmark**: domains, subdomains, queries with their versioned instructions and
+  materials, criteria sets, models and responses;
+* **people**: users and login attempts;
+* **studies**: pairwise and pointwise studies, their items, assignments, judgments (with
+  revision history), pointwise ratings and adjudications;
+* **judging and audit**: judge runs with their scores, and auditors' tags on disagreements.
+
+Every table is created by the Alembic migrations in ``annotate/migrations``; never call
+``SQLModel.metadata.create_all`` on a production database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Current time in UTC (timezone-aware), the only clock the tables use."""
+    return datetime.now(UTC)
+
+
+def _text(nullable: bool = False) -> Any:
+    return Field(default="", sa_column=Column(Text, nullable=nullable))
+
+
+def _json(default_factory: Any = dict) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+class Domain(SQLModel, table=True):
+    """One of WritingBench's six primary domains (``domain1``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    name_zh: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=1000)
+
+
+class Subdomain(SQLModel, table=True):
+    """One of the 100 secondary domains (``domain2``), unique within its domain."""
+
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    domain_id: int = Field(foreign_key="domain.id", index=True)
+    name: str = Field(index=True, max_length=200)
+    name_zh: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=1000)
+
+
+class Query(SQLModel, table=True):
+    """A writing query as imported. ``original_text`` is never modified (version 1).
+
+    ``extra`` keeps every field of the source record that the schema does not know,
+    so that an export writes it back unchanged.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    index: int = Field(index=True, unique=True)
+    subdomain_id: int = Field(foreign_key="subdomain.id", index=True)
+    lang: str = Field(max_length=8)  # "zh" | "en"
+    original_text: str = _text()
+    extra: dict = _json()
+    source: str = Field(default="", max_length=500)
+    needs_materials: bool = Field(default=False)
+    material_requirement: str = _text()
+    # Bumped whenever an approved change to the instruction or the materials makes
+    # earlier judgments stale; judgments pin the value they were made on.
+    content_revision: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InstructionVersion(SQLModel, table=True):
+    """An append-only version of a query's instruction (the text without materials).
+
+    Version 1 is the imported text (status ``approved``). Later versions are proposed by
+    an expert with a reason and become current when a second expert approves them.
+    """
+
+    __table_args__ = (UniqueConstraint("query_id", "version_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    query_id: int = Field(foreign_key="query.id", index=True)
+    version_no: int
+    base_version_no: int | None = None
+    text: str = _text()
+    status: str = Field(default="approved", max_length=16)  # pending|approved|rejected
+    reason: str = _text()
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id")
+    review_note: str = _text()
+    created_at: datetime = Field(default_factory=utcnow)
+    reviewed_at: datetime | None = None
+
+
+class MaterialDocument(SQLModel, table=True):
+    """A reference material attached to a query, collected or split out of an import."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    query_id: int = Field(foreign_key="query.id", index=True)
+    title: str = Field(default="", max_length=500)
+    source_url: str = Field(default="", max_length=2000)
+    license_note: str = Field(default="", max_length=1000)
+    origin: str = Field(default="imported", max_length=16)  # imported|collected
+    collector_id: int | None = Field(default=None, foreign_key="user.id")
+    verified_by_id: int | None = Field(default=None, foreign_key="user.id")
+    verified_at: datetime | None = None
+    status: str = Field(default="active", max_length=16)  # active|pending|rejected
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MaterialSegment(SQLModel, table=True):
+    """An immutable paragraph of a material document; versions choose which are kept.
+
+    ``separator`` is the exact whitespace that followed the segment in the source, so
+    that joining every segment with its separator restores the document byte for byte.
+    """
+
+    __table_args__ = (UniqueConstraint("document_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="materialdocument.id", index=True)
+    position: int
+    text: str = _text()
+    separator: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class MaterialVersion(SQLModel, table=True):
+    """An append-only selection of kept segments of one document (pruning).
+
+    ``kept`` lists segment positions kept; ``removals`` maps a removed position (as a
+    string) to its reason (redundant, irrelevant, duplicate, too long).
+    """
+
+    __table_args__ = (UniqueConstraint("document_id", "version_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="materialdocument.id", index=True)
+    version_no: int
+    base_version_no: int | None = None
+    kept: list = _json(list)
+    removals: dict = _json()
+    status: str = Field(default="approved", max_length=16)  # pending|approved|rejected
+    reason: str = _text()
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    reviewed_at: datetime | None = None
+
+
+class CriteriaSet(SQLModel, table=True):
+    """A named set of criteria: static-global, static-domain (per domain) or dynamic.
+
+    A dynamic set belongs to one query (its imported ``checklist`` or a generated one).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    method: str = Field(index=True, max_length=32)  # static-global|static-domain|dynamic
+    name: str = Field(max_length=200)
+    lang: str = Field(default="", max_length=8)
+    domain_id: int | None = Field(default=None, foreign_key="domain.id")
+    query_id: int | None = Field(default=None, foreign_key="query.id", index=True)
+    source: str = Field(default="", max_length=200)  # checklist|generated:<judge>|file
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Criterion(SQLModel, table=True):
+    """One criterion with its 1-10 rubric in five bands, in the order of its set."""
+
+    __table_args__ = (UniqueConstraint("criteria_set_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    criteria_set_id: int = Field(foreign_key="criteriaset.id", index=True)
+    position: int
+    name: str = _text()
+    description: str = _text()
+    band_1_2: str = _text()
+    band_3_4: str = _text()
+    band_5_6: str = _text()
+    band_7_8: str = _text()
+    band_9_10: str = _text()
+    extra: dict = _json()
+
+
+class LLMModel(SQLModel, table=True):
+    """A model (system) whose responses are judged. Its name is never shown to annotators."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+
+
+class Response(SQLModel, table=True):
+    """One model's response to one query."""
+
+    __table_args__ = (UniqueConstraint("query_id", "model_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    query_id: int = Field(foreign_key="query.id", index=True)
+    model_id: int = Field(foreign_key="llmmodel.id", index=True)
+    text: str = _text()
+    extra: dict = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- people
+
+
+class User(SQLModel, table=True):
+    """An account. ``password_hash`` is an argon2 hash; the password itself is never stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=100)
+    role: str = Field(max_length=16)  # annotator|expert|researcher|admin
+    password_hash: str = Field(default="", max_length=500)
+    display_name: str = Field(default="", max_length=200)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A login attempt, kept to slow down repeated failures."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, max_length=100)
+    success: bool
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --------------------------------------------------------------------------- studies
+
+
+class Study(SQLModel, table=True):
+    """A human study: ``kind`` is ``pairwise`` or ``pointwise``.
+
+    ``settings`` keeps the design parameters (per-subdomain N, overlap K, seed, model
+    pairs, gold rate, qualification size, per-criterion choices, error types, ...).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    kind: str = Field(default="pairwise", max_length=16)
+    settings: dict = _json()
+    status: str = Field(default="active", max_length=16)  # active|closed
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StudyItem(SQLModel, table=True):
+    """A unit of a study: a pair of responses (pairwise) or one response (pointwise).
+
+    ``response_a_id``/``response_b_id`` are in canonical order (model names sorted);
+    gold items carry ``gold_winner`` (a|b|tie); qualification items come before real work.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    query_id: int = Field(foreign_key="query.id", index=True)
+    response_a_id: int = Field(foreign_key="response.id")
+    response_b_id: int | None = Field(default=None, foreign_key="response.id")
+    is_gold: bool = Field(default=False)
+    gold_winner: str | None = Field(default=None, max_length=8)
+    is_qualification: bool = Field(default=False)
+
+
+class Assignment(SQLModel, table=True):
+    """One annotator's task on one study item.
+
+    ``shown_left`` is ``a`` or ``b``: which canonical response was on the left.
+    ``position`` orders an annotator's queue. A re-queued task points at the one it replaces.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    item_id: int = Field(foreign_key="studyitem.id", index=True)
+    annotator_id: int = Field(foreign_key="user.id", index=True)
+    shown_left: str = Field(default="a", max_length=1)
+    position: int = Field(default=0)
+    status: str = Field(default="pending", max_length=16)  # pending|skipped|done|superseded
+    requeued_from_id: int | None = Field(default=None, foreign_key="assignment.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Judgment(SQLModel, table=True):
+    """A pairwise judgment: at most one per assignment (unique), revised in place.
+
+    ``winner`` is in canonical terms (a|b|tie), never left/right. Each revision is also
+    appended to :class:`JudgmentRevision`. ``per_criterion`` maps criterion name to a|b|tie.
+    ``instruction_version_no`` and ``content_revision`` pin what the annotator saw.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", unique=True, index=True)
+    winner: str = Field(max_length=8)
+    both_poor: bool = Field(default=False)
+    per_criterion: dict = _json()
+    rationale: str = _text()
+    flags: list = _json(list)
+    elapsed_s: float | None = None
+    instruction_version_no: int = Field(default=1)
+    content_revision: int = Field(default=1)
+    stale: bool = Field(default=False, index=True)
+    revision: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class JudgmentRevision(SQLModel, table=True):
+    """The full history of a judgment: one row per submitted revision."""
+
+    __table_args__ = (UniqueConstraint("judgment_id", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    judgment_id: int = Field(foreign_key="judgment.id", index=True)
+    revision: int
+    winner: str = Field(max_length=8)
+    both_poor: bool = Field(default=False)
+    per_criterion: dict = _json()
+    rationale: str = _text()
+    flags: list = _json(list)
+    elapsed_s: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PointwiseRating(SQLModel, table=True):
+    """A pointwise rating (1-5) of one response; low ratings carry an error type."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", unique=True, index=True)
+    score: int
+    error_type: str = Field(default="", max_length=100)
+    rationale: str = _text()
+    elapsed_s: float | None = None
+    instruction_version_no: int = Field(default=1)
+    content_revision: int = Field(default=1)
+    stale: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Adjudication(SQLModel, table=True):
+    """A researcher's resolved label for a split pair, kept apart from the votes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="studyitem.id", unique=True, index=True)
+    winner: str = Field(max_length=8)
+    note: str = _text()
+    researcher_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- judging and audit
+
+
+class JudgeRun(SQLModel, table=True):
+    """A set of judge scores imported into the database: one (judge, criteria method)."""
+
+    __table_args__ = (UniqueConstraint("judge", "method"),)
+    id: int | None = Field(default=None, primary_key=True)
+    judge: str = Field(max_length=200)
+    method: str = Field(max_length=32)
+    settings: dict = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class JudgeScore(SQLModel, table=True):
+    """One criterion score (1-10 with a reason) of one response by one judge run."""
+
+    __table_args__ = (UniqueConstraint("run_id", "response_id", "criterion"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="judgerun.id", index=True)
+    response_id: int = Field(foreign_key="response.id", index=True)
+    criterion: str = _text()
+    position: int = Field(default=0)
+    score: int
+    reason: str = _text()
+    content_revision: int = Field(default=1)
+    stale: bool = Field(default=False)
+
+
+class AuditCause(SQLModel, table=True):
+    """An entry of the editable list of disagreement causes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    active: bool = Field(default=True)
+
+
+class AuditTag(SQLModel, table=True):
+    """An auditor's tag on one disagreement (a study item under one judge and method)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="studyitem.id", index=True)
+    judge: str = Field(max_length=200)
+    method: str = Field(max_length=32)
+    cause: str = Field(max_length=100)
+    note: str = _text()
+    author_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)

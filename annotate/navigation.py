@@ -1,0 +1,62 @@
+"""Which pages exist and which roles may open them: the single registry the app builds
+its ``st.navigation`` from, and that services and tests consult for role checks.
+
+Add a page by appending a :class:`PageSpec`; the file lives in ``annotate/app_pages``.
+No Streamlit import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES: tuple[str, ...] = ("annotator", "expert", "researcher", "admin")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the app.
+
+    Attributes:
+        file: file name inside ``annotate/app_pages``.
+        title: title in the navigation menu.
+        icon: a Material icon like ``":material/home:"``.
+        roles: roles that may open the page.
+        section: the navigation section it is listed under.
+        url_path: stable URL path (used by browser tests).
+    """
+
+    file: str
+    title: str
+    icon: str
+    roles: frozenset[str]
+    section: str
+    url_path: str
+
+
+def _roles(*names: str) -> frozenset[str]:
+    unknown = set(names) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    return frozenset(names)
+
+
+ALL = _roles(*ROLES)
+
+PAGES: list[PageSpec] = [
+    PageSpec("home.py", "Home", ":material/home:", ALL, "Project", "home"),
+]
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    """Pages a role may open, in registry order.
+
+    Example:
+        >>> [p.title for p in pages_for("annotator")][:1]
+        ['Home']
+    """
+    return [p for p in PAGES if role in p.roles]
+
+
+def may_open(role: str, url_path: str) -> bool:
+    """Whether ``role`` may open the page at ``url_path``."""
+    return any(p.url_path == url_path and role in p.roles for p in PAGES)

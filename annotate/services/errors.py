@@ -1,0 +1,56 @@
+"""Errors raised by the service layer.
+
+Pages and the CLI catch :class:`ServiceError` and show ``str(exc)`` to the person; every
+subclass says what went wrong in one line.
+
+Example:
+    >>> str(InputError("not valid JSON", path="q.jsonl", line=3, field="query"))
+    'q.jsonl, line 3, field query: not valid JSON'
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class of every error a service raises on purpose."""
+
+
+class PermissionDenied(ServiceError):
+    """The acting user's role does not allow the action."""
+
+
+class NotFound(ServiceError):
+    """A referenced row does not exist."""
+
+
+class Conflict(ServiceError):
+    """The action clashes with the current state (duplicate, already done, ...)."""
+
+
+class InputError(ServiceError):
+    """Bad input; for files, names the file, the line and the field.
+
+    Attributes:
+        message: what is wrong.
+        path: the file, if the input came from one.
+        line: 1-based line number in that file.
+        field: the field (JSON key) at fault.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.field = field
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = []
+        if self.path is not None:
+            where.append(self.path)
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(f"field {self.field}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message

@@ -1,0 +1,1 @@
+"""Subcommands of the ``metaeval`` CLI, one module per group, each with ``register(subparsers)``."""

@@ -1,0 +1,320 @@
+"""Readers and writers for the file formats of DESIGN section 3.
+
+Every reader accepts a UTF-8 byte-order mark and raises :class:`InputFileError`, whose message
+names the file, the line and the field, on bad input. Writers write to a temporary file beside the
+target and rename it, so nothing half-written is left behind.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.jsonl"
+    >>> _ = p.write_text('{"question_id": 1, "model_a": "x", "model_b": "y", "winner": "tie (bothbad)", "judge": "h1"}\\n')
+    >>> read_votes(p)[0].winner
+    'tie'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from metaeval.types import Rating, ScoreRecord, Vote, normalise_winner
+
+__all__ = [
+    "InputFileError",
+    "iter_jsonl",
+    "read_votes",
+    "votes_from_dicts",
+    "write_votes",
+    "read_scores",
+    "read_score_file",
+    "write_scores_long",
+    "write_scores_writingbench",
+    "read_ratings",
+    "detect_layout",
+    "write_text_atomic",
+]
+
+_VOTE_KNOWN = {"question_id", "model_a", "model_b", "winner", "judge", "order", "shown_left", "criterion",
+               "domain1", "domain2", "lang", "stale"}
+
+
+class InputFileError(ValueError):
+    """Bad input: carries ``path``, ``line`` (1-based, or None) and ``field`` (or None)."""
+
+    def __init__(self, message: str, *, path: str | os.PathLike | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.field = field
+        self.message = message
+        where = []
+        if self.path is not None:
+            where.append(f"file {self.path}")
+        if line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__((", ".join(where) + ": " if where else "") + message)
+
+
+def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line_number, object)`` for each non-blank line of a JSON Lines file.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+    >>> _ = p.write_bytes(b'\\xef\\xbb\\xbf{"a": 1}\\n\\n{"a": 2}\\n')
+    >>> [(n, o["a"]) for n, o in iter_jsonl(p)]
+    [(1, 1), (3, 2)]
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read: {exc.strerror or exc}", path=p) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputFileError("not valid UTF-8", path=p, line=line) from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=p, line=number) from exc
+        if not isinstance(obj, dict):
+            raise InputFileError("expected a JSON object", path=p, line=number)
+        yield number, obj
+
+
+def _require(obj: Mapping, key: str, types: type | tuple[type, ...], *, path: Any, line: int | None) -> Any:
+    if key not in obj:
+        raise InputFileError("missing", path=path, line=line, field=key)
+    val = obj[key]
+    if isinstance(val, bool) or not isinstance(val, types):
+        names = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+        raise InputFileError(f"expected {names}, got {type(val).__name__}", path=path, line=line, field=key)
+    return val
+
+
+def _vote_from_dict(obj: Mapping, *, path: Any = None, line: int | None = None) -> Vote:
+    qid = _require(obj, "question_id", (int, str), path=path, line=line)
+    model_a = _require(obj, "model_a", str, path=path, line=line)
+    model_b = _require(obj, "model_b", str, path=path, line=line)
+    if model_a == model_b:
+        raise InputFileError("model_a and model_b are the same model", path=path, line=line, field="model_b")
+    winner = _require(obj, "winner", str, path=path, line=line)
+    try:
+        winner = normalise_winner(winner)
+    except ValueError as exc:
+        raise InputFileError(str(exc), path=path, line=line, field="winner") from exc
+    judge = obj.get("judge", "")
+    if not isinstance(judge, str | int) or isinstance(judge, bool):
+        raise InputFileError("expected str", path=path, line=line, field="judge")
+    order = obj.get("order")
+    if order is not None and order not in ("ab", "ba"):
+        raise InputFileError(f"expected 'ab' or 'ba', got {order!r}", path=path, line=line, field="order")
+    shown_left = obj.get("shown_left")
+    if shown_left is not None and shown_left not in ("model_a", "model_b"):
+        raise InputFileError(f"expected 'model_a' or 'model_b', got {shown_left!r}", path=path, line=line,
+                             field="shown_left")
+    opt: dict[str, Any] = {}
+    for key in ("criterion", "domain1", "domain2", "lang"):
+        val = obj.get(key)
+        if val is not None and not isinstance(val, str):
+            raise InputFileError("expected str", path=path, line=line, field=key)
+        opt[key] = val
+    stale = obj.get("stale", False)
+    if not isinstance(stale, bool):
+        raise InputFileError("expected true or false", path=path, line=line, field="stale")
+    extra = tuple(sorted((k, v) for k, v in obj.items() if k not in _VOTE_KNOWN and isinstance(v, str | int | float)))
+    return Vote(question_id=qid, model_a=model_a, model_b=model_b, winner=winner, judge=str(judge), order=order,
+                shown_left=shown_left, stale=stale, extra=extra, **opt)
+
+
+def votes_from_dicts(rows: Iterable[Mapping | Vote], *, source: str = "<votes>") -> list[Vote]:
+    """Validate FastChat-layout dicts (or pass :class:`Vote` objects through) into a list of votes.
+
+    This is the entry point for the ``annotate`` bridge. Errors name ``source`` and the 1-based row.
+
+    >>> votes_from_dicts([{"question_id": 3, "model_a": "a", "model_b": "b", "winner": "model_b"}])[0].outcome
+    -1
+    """
+    out: list[Vote] = []
+    for n, row in enumerate(rows, start=1):
+        if isinstance(row, Vote):
+            out.append(row)
+        elif isinstance(row, Mapping):
+            out.append(_vote_from_dict(row, path=source, line=n))
+        else:
+            raise InputFileError(f"expected a vote object, got {type(row).__name__}", path=source, line=n)
+    return out
+
+
+def read_votes(path: str | os.PathLike) -> list[Vote]:
+    """Read pairwise votes or verdicts in FastChat's judgment layout."""
+    return [_vote_from_dict(obj, path=path, line=n) for n, obj in iter_jsonl(path)]
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonl(rows: Iterable[Mapping]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def write_votes(path: str | os.PathLike, votes: Iterable[Vote]) -> None:
+    """Write votes in FastChat's layout, atomically."""
+    write_text_atomic(path, _jsonl(v.to_dict() for v in votes))
+
+
+# ---------------------------------------------------------------- judge scores
+
+def _check_score(val: Any, *, path: Any, line: int, field: str) -> int:
+    if isinstance(val, bool) or not isinstance(val, int | float) or float(val) != int(val):
+        raise InputFileError(f"expected an integer score 1..10, got {val!r}", path=path, line=line, field=field)
+    if not 1 <= int(val) <= 10:
+        raise InputFileError(f"score {val!r} outside 1..10", path=path, line=line, field=field)
+    return int(val)
+
+
+def detect_layout(obj: Mapping) -> str:
+    """Name the layout of one JSON object: ``votes``, ``writingbench``, ``long`` or ``ratings``.
+
+    >>> detect_layout({"index": 1, "scores": {}})
+    'writingbench'
+    """
+    if "winner" in obj and "model_a" in obj:
+        return "votes"
+    if "scores" in obj and "index" in obj:
+        return "writingbench"
+    if "criterion" in obj and "score" in obj and "index" in obj and "model" in obj:
+        return "long"
+    if "item_id" in obj and "system" in obj and "score" in obj:
+        return "ratings"
+    return "unknown"
+
+
+def read_score_file(path: str | os.PathLike, *, model: str | None = None, judge: str = "", method: str = "") -> list[ScoreRecord]:
+    """Read one WritingBench evaluation file (``{"index", "scores": {crit: [{"score", "reason"}]}}``).
+
+    The file does not name the model, judge or method; the caller gives them. When a criterion has
+    several score entries, each becomes its own record. A line may carry a ``"model"`` field,
+    which overrides ``model``.
+    """
+    out: list[ScoreRecord] = []
+    for n, obj in iter_jsonl(path):
+        index = _require(obj, "index", (int, str), path=path, line=n)
+        scores = _require(obj, "scores", dict, path=path, line=n)
+        mdl = obj.get("model", model)
+        if not isinstance(mdl, str) or not mdl:
+            raise InputFileError("no model: give one for this file or add a 'model' field", path=path, line=n,
+                                 field="model")
+        for crit, entries in scores.items():
+            fname = f"scores.{crit}"
+            if isinstance(entries, dict):
+                entries = [entries]
+            if not isinstance(entries, list) or not entries:
+                raise InputFileError("expected a non-empty list of {score, reason}", path=path, line=n, field=fname)
+            for k, entry in enumerate(entries):
+                if not isinstance(entry, dict):
+                    raise InputFileError("expected an object", path=path, line=n, field=f"{fname}[{k}]")
+                if "score" not in entry:
+                    raise InputFileError("missing", path=path, line=n, field=f"{fname}[{k}].score")
+                score = _check_score(entry["score"], path=path, line=n, field=f"{fname}[{k}].score")
+                reason = entry.get("reason", "")
+                out.append(ScoreRecord(index=index if isinstance(index, int) else str(index), model=mdl,
+                                       judge=judge, method=method, criterion=str(crit), score=score,
+                                       reason=str(reason)))
+    return out
+
+
+def _read_long(path: str | os.PathLike) -> list[ScoreRecord]:
+    out: list[ScoreRecord] = []
+    for n, obj in iter_jsonl(path):
+        index = _require(obj, "index", (int, str), path=path, line=n)
+        rec = {k: _require(obj, k, str, path=path, line=n) for k in ("model", "criterion")}
+        judge = obj.get("judge", "")
+        method = obj.get("method", "")
+        for key, val in (("judge", judge), ("method", method)):
+            if not isinstance(val, str):
+                raise InputFileError("expected str", path=path, line=n, field=key)
+        if "score" not in obj:
+            raise InputFileError("missing", path=path, line=n, field="score")
+        score = _check_score(obj["score"], path=path, line=n, field="score")
+        out.append(ScoreRecord(index=index, model=rec["model"], judge=judge, method=method,
+                               criterion=rec["criterion"], score=score, reason=str(obj.get("reason", ""))))
+    return out
+
+
+def read_scores(path: str | os.PathLike, *, model: str | None = None, judge: str = "", method: str = "") -> list[ScoreRecord]:
+    """Read judge scores in either layout (detected from the first line).
+
+    Long layout lines carry their own model/judge/method; for the WritingBench layout they come
+    from the keyword arguments (or a per-line ``"model"`` field).
+    """
+    first = next(iter_jsonl(path), None)
+    if first is None:
+        return []
+    layout = detect_layout(first[1])
+    if layout == "writingbench":
+        return read_score_file(path, model=model, judge=judge, method=method)
+    if layout == "long":
+        return _read_long(path)
+    raise InputFileError("not a judge score file (expected 'index' and 'scores', or the long layout)",
+                         path=path, line=first[0])
+
+
+def write_scores_long(path: str | os.PathLike, records: Iterable[ScoreRecord]) -> None:
+    """Write score records in the long layout, atomically."""
+    write_text_atomic(path, _jsonl({"index": r.index, "model": r.model, "judge": r.judge, "method": r.method,
+                                    "criterion": r.criterion, "score": r.score, "reason": r.reason}
+                                   for r in records))
+
+
+def write_scores_writingbench(path: str | os.PathLike, records: Iterable[ScoreRecord]) -> None:
+    """Write records of ONE model/judge/method in WritingBench's per-file layout, atomically."""
+    by_index: dict[Any, dict[str, list[dict]]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for r in records:
+        seen.add((r.model, r.judge, r.method))
+        by_index.setdefault(r.index, {}).setdefault(r.criterion, []).append({"score": r.score, "reason": r.reason})
+    if len(seen) > 1:
+        raise ValueError(f"WritingBench layout holds one model/judge/method per file; got {sorted(seen)}")
+    write_text_atomic(path, _jsonl({"index": i, "scores": s} for i, s in by_index.items()))
+
+
+# ---------------------------------------------------------------- pointwise ratings
+
+def read_ratings(path: str | os.PathLike) -> list[Rating]:
+    """Read pointwise ratings ``{"item_id", "system", "rater", "criterion", "score"}``."""
+    out: list[Rating] = []
+    for n, obj in iter_jsonl(path):
+        item = _require(obj, "item_id", (int, str), path=path, line=n)
+        system = _require(obj, "system", str, path=path, line=n)
+        rater = obj.get("rater", "")
+        crit = obj.get("criterion", "overall")
+        for key, val in (("rater", rater), ("criterion", crit)):
+            if not isinstance(val, str):
+                raise InputFileError("expected str", path=path, line=n, field=key)
+        score = _require(obj, "score", (int, float), path=path, line=n)
+        if score != score:  # NaN
+            raise InputFileError("score is NaN", path=path, line=n, field="score")
+        out.append(Rating(item_id=item, system=system, rater=rater, criterion=crit, score=float(score)))
+    return out

@@ -1,0 +1,42 @@
+"""Shared pytest fixtures: the WritingBench data in ../shared and fresh databases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "writingbench"
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The folder with WritingBench's real files.
+
+    Under CI (``CI=true``) a missing folder is a failure; elsewhere the test is skipped
+    with a message saying where the data was looked for.
+    """
+    if (SHARED_DATA / "benchmark_all.jsonl").is_file():
+        return SHARED_DATA
+    message = f"WritingBench data not found at {SHARED_DATA}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (required in CI)")
+    pytest.skip(message)
+
+
+@pytest.fixture()
+def db_url(tmp_path: Path) -> str:
+    """URL of a fresh SQLite file database (not yet migrated)."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture()
+def engine(db_url: str):
+    """A migrated engine on a fresh SQLite file."""
+    from annotate.db.engine import init_db
+
+    eng = init_db(db_url)
+    yield eng
+    eng.dispose()
