@@ -44,6 +44,8 @@ ALL = _roles(*ROLES)
 
 PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", ALL, "Project", "home"),
+    PageSpec("admin_users.py", "Accounts", ":material/manage_accounts:", _roles("admin"), "Admin",
+             "accounts"),
 ]
 
 

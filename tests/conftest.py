@@ -40,3 +40,33 @@ def engine(db_url: str):
     eng = init_db(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture()
+def pg_url():
+    """URL of a fresh, empty PostgreSQL database, dropped after the test.
+
+    The server comes from ``ANNOTATE_TEST_PG_URL`` (``.ci/run`` starts one with
+    ``scripts/start_postgres.sh``). Without it the test is skipped, except under CI where
+    it fails: the PostgreSQL suite must run there.
+    """
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get("ANNOTATE_TEST_PG_URL")
+    if not base:
+        message = "ANNOTATE_TEST_PG_URL not set (start a server with scripts/start_postgres.sh)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (required in CI)")
+        pytest.skip(message)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

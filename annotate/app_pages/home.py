@@ -1,0 +1,64 @@
+"""Home: the project's queries per domain and subdomain, and what to do next."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from annotate.navigation import ROLES, pages_for
+from annotate.services.project_overview import query_counts, totals
+from annotate.ui.session import db_session, require_page_role
+
+NEXT_STEPS = {
+    "annotator": "Open your assigned pairs from the menu on the left. For each pair, read the query "
+                 "and its materials, then say which response is better (or that they are equivalent). "
+                 "Read the guidelines before your first judgment.",
+    "expert": "Review queries and their materials: adapt instructions that are unclear and prune "
+              "materials that are redundant or irrelevant. A second expert approves each change.",
+    "researcher": "Design a study (choose queries per subdomain, model pairs and annotators), follow "
+                  "its progress, then compare the judges' verdicts with the human votes.",
+    "admin": "Create accounts for the people in the study on the Accounts page (or with "
+             "`annotate users add`), and deactivate accounts that are no longer needed.",
+}
+
+user = require_page_role(*ROLES)
+st.title("Home")
+st.write(f"Welcome, **{user.display_name or user.username}**.")
+
+st.subheader("What to do next")
+st.info(NEXT_STEPS.get(user.role, ""))
+others = [spec for spec in pages_for(user.role) if spec.file != "home.py"]
+for spec in others:
+    st.page_link(f"app_pages/{spec.file}", label=spec.title, icon=spec.icon)
+
+with db_session() as session:
+    counts = query_counts(session=session)
+    total = totals(session=session)
+
+st.subheader("Queries in this project")
+cols = st.columns(4)
+cols[0].metric("Queries", total["queries"])
+cols[1].metric("Domains", total["domains"])
+cols[2].metric("Subdomains", total["subdomains"])
+cols[3].metric("Responses", total["responses"])
+
+if not counts:
+    st.info("No queries yet. A researcher imports them with `annotate import queries FILE` "
+            "(WritingBench's JSONL layout).")
+    st.stop()
+
+table = pd.DataFrame(
+    [{"Domain": c.domain, "Subdomain": c.subdomain, "English": c.en, "Chinese": c.zh, "Total": c.total}
+     for c in counts])
+fig = px.sunburst(table, path=["Domain", "Subdomain"], values="Total",
+                  title="Queries per domain (inner ring) and subdomain (outer ring)")
+fig.update_layout(margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=480)
+st.plotly_chart(fig, key="home_sunburst")
+
+by_domain = (table.groupby("Domain", as_index=False)[["English", "Chinese", "Total"]].sum()
+             .sort_values("Domain"))
+st.markdown("**Per domain**")
+st.dataframe(by_domain, hide_index=True)
+st.markdown("**Per subdomain**")
+st.dataframe(table, hide_index=True)

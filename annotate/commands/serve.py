@@ -1,0 +1,197 @@
+"""``annotate serve`` and ``annotate demo``: start the Streamlit app.
+
+    annotate [--db URL] serve [--port P] [--address HOST]
+    annotate [--db URL] demo [--port P] [--no-serve]
+
+``serve`` upgrades the database in place, then runs ``streamlit run
+annotate/streamlit_app.py`` headless with ``ANNOTATE_DB_URL`` set. ``demo`` first builds
+(or refreshes) ``var/demo.db``: taxonomy, the demo queries and responses of ``data/demo``,
+demo accounts sharing one password (``$ANNOTATE_DEMO_PASSWORD``, default
+``demo-password``; for the demo only, never for real data) and, when the study services
+exist, a small demo study.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from annotate.cli import CliError
+from annotate.db.engine import init_db, resolve_url, session_scope
+from annotate.services import users as users_service
+from annotate.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = PACKAGE_DIR.parent
+APP_PATH = PACKAGE_DIR / "streamlit_app.py"
+DEMO_DIR = REPO_ROOT / "data" / "demo"
+DEMO_DB = Path("var") / "demo.db"
+DEMO_PASSWORD_ENV = "ANNOTATE_DEMO_PASSWORD"
+DEFAULT_DEMO_PASSWORD = "demo-password"
+DEMO_ACCOUNTS: list[tuple[str, str]] = [
+    ("annotator1", "annotator"), ("annotator2", "annotator"),
+    ("expert1", "expert"), ("expert2", "expert"),
+    ("researcher1", "researcher"), ("admin1", "admin"),
+]
+DEMO_STUDY = "demo-study"
+
+
+def absolute_sqlite_url(url: str) -> str:
+    """``url`` with a relative SQLite path made absolute (the server may run elsewhere).
+
+    Example:
+        >>> absolute_sqlite_url("postgresql://db/x")
+        'postgresql://db/x'
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return url
+    path = Path(parsed.database).expanduser()
+    if path.is_absolute():
+        return url
+    return parsed.set(database=str(path.resolve())).render_as_string(hide_password=False)
+
+
+def streamlit_command(port: int, address: str | None = None) -> list[str]:
+    """The ``streamlit run`` command line for the app, headless and without usage stats."""
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+           "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    if address:
+        cmd += ["--server.address", address]
+    return cmd
+
+
+def run_app(url: str, port: int, address: str | None = None) -> int:
+    """Run the app against ``url`` until interrupted; returns Streamlit's exit status."""
+    env = dict(os.environ, ANNOTATE_DB_URL=url)
+    # Run from the repository when it has the committed .streamlit/config.toml (theme etc.).
+    cwd = REPO_ROOT if (REPO_ROOT / ".streamlit").is_dir() else Path.cwd()
+    try:
+        return subprocess.call(streamlit_command(port, address), env=env, cwd=cwd)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    url = absolute_sqlite_url(resolve_url(args.db))
+    init_db(url).dispose()
+    print(f"annotate: serving {make_url(url).render_as_string(hide_password=True)} "
+          f"at http://localhost:{args.port}", flush=True)
+    return run_app(url, args.port, args.address)
+
+
+def _optional(module: str, name: str):  # type: ignore[no-untyped-def]
+    """``module.name`` if that module exists (parts written by other helpers), else None."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError:
+        return None
+
+
+def _demo_study(session, researcher) -> str | None:  # type: ignore[no-untyped-def]
+    """Create a small pairwise demo study if the study services exist; a note on what happened."""
+    create_study = _optional("annotate.services.studies", "create_study")
+    if create_study is None:
+        return None
+    wanted = {"session": session, "actor": researcher, "name": DEMO_STUDY, "per_subdomain": 1,
+              "overlap": 2, "annotators": ["annotator1", "annotator2"], "seed": 7}
+    params = inspect.signature(create_study).parameters
+    required = [n for n, p in params.items() if p.default is inspect.Parameter.empty
+                and p.kind is not inspect.Parameter.VAR_KEYWORD]
+    missing = [n for n in required if n not in wanted]
+    if missing:
+        return f"demo study skipped (create_study also needs {', '.join(missing)})"
+    try:
+        create_study(**{k: v for k, v in wanted.items() if k in params})
+    except ServiceError as exc:  # already there, or not enough data
+        return f"demo study not created: {exc}"
+    except TypeError as exc:
+        log.warning("demo study skipped: %s", exc)
+        return "demo study skipped (unexpected create_study signature)"
+    return f"demo study {DEMO_STUDY!r} created for annotator1 and annotator2"
+
+
+def build_demo(url: str, password: str) -> list[str]:
+    """Create or refresh the demo database at ``url``; returns notes to print."""
+    queries = DEMO_DIR / "queries.jsonl"
+    responses = DEMO_DIR / "responses.jsonl"
+    if not queries.is_file():
+        raise CliError(f"{queries}: demo queries not found")
+    users_service.validate_password(password)
+    notes: list[str] = []
+    engine = init_db(url)
+    try:
+        with session_scope(engine) as session:
+            seed_taxonomy = _optional("annotate.services.taxonomy", "seed_taxonomy")
+            if seed_taxonomy is not None:
+                seed_taxonomy(session)
+            import_queries = _optional("annotate.services.imports", "import_queries")
+            import_responses = _optional("annotate.services.imports", "import_responses")
+            if import_queries is None:
+                notes.append("demo data not imported (annotate.services.imports is missing)")
+            else:
+                import_queries(session=session, path=queries)
+                if responses.is_file() and import_responses is not None:
+                    import_responses(session=session, path=responses)
+            researcher = None
+            for username, role in DEMO_ACCOUNTS:
+                user = users_service.get_user_by_username(session=session, username=username)
+                if user is None:
+                    user = users_service.create_user(session=session, username=username, role=role,
+                                                     password=password)
+                else:  # keep the printed password true on a re-run
+                    users_service.set_password(session=session, username=username, password=password)
+                if role == "researcher":
+                    researcher = user
+            note = _demo_study(session, researcher)
+            if note:
+                notes.append(note)
+    except ServiceError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    return notes
+
+
+def _demo(args: argparse.Namespace) -> int:
+    url = absolute_sqlite_url(args.db or f"sqlite:///{DEMO_DB}")
+    password = os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
+    notes = build_demo(url, password)
+    print(f"Demo database: {make_url(url).render_as_string(hide_password=True)}")
+    for note in notes:
+        print(f"  note: {note}")
+    print(f"Demo accounts (password for all: {password!r}; for the demo only):")
+    for username, role in DEMO_ACCOUNTS:
+        print(f"  {username:<12} {role}")
+    if args.no_serve:
+        return 0
+    print(f"Open http://localhost:{args.port} (Ctrl+C stops the app)", flush=True)
+    return run_app(url, args.port, args.address)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="start the Streamlit app",
+                                  description="Upgrade the database and start the app (headless).")
+    serve.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
+    serve.add_argument("--address", default=None, help="address to bind (default: Streamlit's)")
+    serve.set_defaults(func=_serve)
+
+    demo = subparsers.add_parser(
+        "demo", help="build the demo database and start the app on it",
+        description=f"Build or refresh var/demo.db (or --db) with the demo project and accounts, then "
+                    f"start the app. Demo password: ${DEMO_PASSWORD_ENV} or {DEFAULT_DEMO_PASSWORD!r}.")
+    demo.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
+    demo.add_argument("--address", default=None, help="address to bind (default: Streamlit's)")
+    demo.add_argument("--no-serve", action="store_true", help="build the database only")
+    demo.set_defaults(func=_demo)

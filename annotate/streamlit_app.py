@@ -1,0 +1,75 @@
+"""Entry point of the annotate app: ``streamlit run annotate/streamlit_app.py``.
+
+Logged out, the only page is the login form. Logged in, ``st.navigation`` lists the pages
+of :mod:`annotate.navigation` that the user's role may open, grouped by section; the
+sidebar says who is logged in and offers a logout button. Each page re-checks the role
+itself (:func:`annotate.ui.session.require_page_role`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from annotate.navigation import pages_for
+from annotate.ui import session as ui_session
+
+APP_TITLE = "WritingBench human studies"
+PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+ROLE_LABELS = {"annotator": "Annotator", "expert": "Expert", "researcher": "Researcher", "admin": "Admin"}
+
+
+def login_page() -> None:
+    """The login form (the only page while logged out)."""
+    st.title(APP_TITLE)
+    st.caption("Pairwise human judgments of writing, and how well automatic judges agree with them.")
+    left, _ = st.columns([2, 3])
+    with left, st.form("login", clear_on_submit=True):
+        st.subheader("Log in")
+        username = st.text_input("Username", key="login_username", autocomplete="username")
+        password = st.text_input("Password", type="password", key="login_password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if submitted:
+        user, wait = ui_session.login(username, password)
+        if user is not None:
+            st.rerun()
+        elif wait > 0:
+            st.error(f"Too many failed attempts for this username. Try again in {int(wait) + 1} seconds.")
+        else:
+            st.error("Wrong username or password.")
+    st.caption("No account? Ask an administrator of this study to create one.")
+
+
+def build_pages(role: str) -> dict[str, list]:
+    """``st.Page`` objects for ``role``, grouped by navigation section (registry order)."""
+    sections: dict[str, list] = {}
+    for i, spec in enumerate(pages_for(role)):
+        page = st.Page(PAGES_DIR / spec.file, title=spec.title, icon=spec.icon,
+                       url_path=spec.url_path, default=(i == 0))
+        sections.setdefault(spec.section, []).append(page)
+    # The admin section goes last whatever order pages were registered in.
+    return dict(sorted(sections.items(), key=lambda item: item[0] == "Admin"))
+
+
+def sidebar_account(user) -> None:  # type: ignore[no-untyped-def]
+    """Who is logged in, and the logout button."""
+    with st.sidebar:
+        name = user.display_name or user.username
+        st.markdown(f"**{name}**  \n{ROLE_LABELS.get(user.role, user.role)}")
+        st.button("Log out", key="logout", icon=":material/logout:", on_click=ui_session.logout)
+
+
+def main() -> None:
+    st.set_page_config(page_title=APP_TITLE, page_icon=":material/rate_review:", layout="wide")
+    user = ui_session.logged_in_user()
+    if user is None:
+        st.navigation([st.Page(login_page, title="Log in", icon=":material/login:",
+                               url_path="login", default=True)], position="hidden").run()
+        return
+    sidebar_account(user)
+    st.navigation(build_pages(user.role)).run()
+
+
+main()

@@ -1,0 +1,231 @@
+"""Render untrusted markdown (queries, materials, model responses) safely.
+
+Model responses and imported materials are untrusted text. They may contain raw HTML
+(``<script>``, ``<iframe>``, ``<img onerror=...>``), remote images that would make the
+annotator's browser send a request (tracking pixels), or links with ``javascript:``
+targets. :func:`to_safe_markdown` rewrites such text into markdown that shows all of it
+*as text*, while keeping ordinary markdown (headings, lists, tables, emphasis, code)
+rendering as before:
+
+* every ``<`` outside code is backslash-escaped, so no HTML tag (or HTML comment,
+  or autolink) is ever parsed; the tag shows literally as text;
+* every image (``![alt](url)``, ``![alt][ref]``) becomes a plain link labelled
+  ``image: alt``; nothing is fetched until a person clicks it;
+* links and link reference definitions whose target is not ``http``, ``https``,
+  ``mailto`` or a relative/fragment URL keep their text but lose the target;
+* ``$`` outside code is escaped, so prices such as "$5 and $10" are not typeset as
+  LaTeX by Streamlit's markdown.
+
+Code spans and fenced code blocks are copied unchanged: markdown shows them literally.
+
+The function is pure (no Streamlit import) and linear in the length of the text.
+
+Example:
+    >>> to_safe_markdown('Hi <script>alert(1)</script> ![x](http://t.example/p.png)')
+    'Hi \\\\<script>alert(1)\\\\</script> [image: x](http://t.example/p.png)'
+    >>> to_safe_markdown("Use `a<b` and pay $5")
+    'Use `a<b` and pay \\\\$5'
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["to_safe_markdown", "SAFE_SCHEMES"]
+
+SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+
+# A fence opens with 3+ backticks or tildes, indented by at most 3 spaces.
+_FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+# Link reference definition: [label]: destination
+_REF_DEF_RE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)(.*)$")
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_BACKTICKS_RE = re.compile(r"`+")
+
+
+def _is_safe_url(url: str) -> bool:
+    """Whether a link target may be kept: http(s), mailto, or without any scheme."""
+    target = url.strip().strip("<>").strip()
+    # Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
+    compact = re.sub(r"[\x00-\x20]", "", target)
+    match = _SCHEME_RE.match(compact)
+    if match is None:
+        return True
+    return match.group(1).lower() in SAFE_SCHEMES
+
+
+def _destination_end(text: str, start: int) -> int:
+    """End index of the inline link destination starting at ``start`` (CommonMark rules).
+
+    ``<...>`` runs to the ``>``; otherwise the destination runs until whitespace or a
+    ``)`` that does not close a ``(`` inside it (balanced parentheses are allowed).
+    """
+    if start < len(text) and text[start] == "<":
+        end = text.find(">", start)
+        return len(text) if end < 0 else end + 1
+    depth = 0
+    pos = start
+    while pos < len(text):
+        char = text[pos]
+        if char == "\\":
+            pos += 2
+            continue
+        if char.isspace() or ord(char) < 0x20:
+            break
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        pos += 1
+    return min(pos, len(text))
+
+
+def _neutralise_links(text: str) -> str:
+    """Drop unsafe inline link targets: ``[t](javascript:x)`` becomes ``[t](#)``."""
+    if "](" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    while True:
+        found = text.find("](", pos)
+        if found < 0:
+            break
+        start = found + 2
+        while start < len(text) and text[start] in " \t":
+            start += 1
+        end = _destination_end(text, start)
+        out.append(text[pos:start])
+        destination = text[start:end]
+        out.append(destination if _is_safe_url(destination) else "#")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _escape_unescaped(text: str, target: str, replacement: str) -> str:
+    """Replace ``target`` where it is not already escaped by an odd run of backslashes."""
+
+    def repl(match: re.Match[str]) -> str:
+        slashes = match.group(1)
+        if len(slashes) % 2 == 1:  # already escaped: literal
+            return match.group(0)
+        return slashes + replacement
+
+    return re.sub(r"(\\*)" + re.escape(target), repl, text)
+
+
+def _escape_prose(text: str) -> str:
+    """Escape a stretch of one line that is not code."""
+    text = _escape_unescaped(text, "<", "\\<")
+    text = _escape_unescaped(text, "$", "\\$")
+    # Images become links; an escaped "\\![" is already literal text.
+    text = _escape_unescaped(text, "![", "[image: ")
+    return _neutralise_links(text)
+
+
+def _escape_line(line: str) -> str:
+    """Escape the prose of one line, leaving its inline code spans unchanged.
+
+    A code span opens with a run of N backticks and closes at the next run of exactly N
+    backticks (CommonMark); an unmatched run is literal text. Spans are only recognised
+    within one line: a span broken over lines is escaped like prose (its ``<`` then shows
+    with a backslash), which can never let HTML through.
+    """
+    if "`" not in line:
+        return _escape_prose(line)
+    out: list[str] = []
+    pos = 0
+    prose_start = 0
+    length = len(line)
+    while pos < length:
+        opener = _BACKTICKS_RE.search(line, pos)
+        if opener is None:
+            break
+        run = opener.group(0)
+        closer = None
+        scan = opener.end()
+        while True:
+            candidate = _BACKTICKS_RE.search(line, scan)
+            if candidate is None:
+                break
+            if len(candidate.group(0)) == len(run):
+                closer = candidate
+                break
+            scan = candidate.end()
+        if closer is None:
+            # No closing run: these backticks are literal; keep scanning after them.
+            pos = opener.end()
+            continue
+        out.append(_escape_prose(line[prose_start:opener.start()]))
+        out.append(line[opener.start():closer.end()])
+        pos = prose_start = closer.end()
+    out.append(_escape_prose(line[prose_start:]))
+    return "".join(out)
+
+
+def _escape_ref_definitions(block: str) -> str:
+    """Replace unsafe targets of link reference definitions (``[x]: javascript:...``)."""
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        match = _REF_DEF_RE.match(line)
+        if match and not _is_safe_url(match.group(2)):
+            lines[i] = f"{match.group(1)}#{match.group(3)}"
+    return "\n".join(lines)
+
+
+def to_safe_markdown(text: str | None) -> str:
+    """Return markdown that shows ``text`` without running or loading anything.
+
+    Args:
+        text: untrusted markdown (a query, a material, a model response). ``None`` is
+            treated as the empty string.
+
+    Returns:
+        Markdown to pass to ``st.markdown(..., unsafe_allow_html=False)``: raw HTML shows
+        as text, images are links, unsafe link targets are removed, ``$`` is literal;
+        code spans and fenced code blocks are unchanged.
+
+    Example:
+        >>> to_safe_markdown('<img src="http://x/p.gif" onerror="steal()">')
+        '\\\\<img src="http://x/p.gif" onerror="steal()">'
+        >>> to_safe_markdown("[click](javascript:alert(1))")
+        '[click](#)'
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    lines = text.split("\n")
+    out: list[str] = []
+    prose: list[str] = []
+    fence: str | None = None  # the opening fence run while inside a fenced block
+
+    def flush_prose() -> None:
+        if prose:
+            block = "\n".join(prose)
+            out.extend(_escape_line(line) for line in _escape_ref_definitions(block).split("\n"))
+            prose.clear()
+
+    for line in lines:
+        if fence is None:
+            match = _FENCE_RE.match(line)
+            # A backtick fence's info string may not contain backticks (CommonMark).
+            if match and not (match.group(2)[0] == "`" and "`" in match.group(3)):
+                flush_prose()
+                fence = match.group(2)
+                out.append(line)
+            else:
+                prose.append(line)
+        else:
+            out.append(line)
+            stripped = line.strip()
+            if (
+                len(line) - len(line.lstrip(" ")) <= 3
+                and stripped
+                and set(stripped) == {fence[0]}
+                and len(stripped) >= len(fence)
+            ):
+                fence = None
+    flush_prose()
+    return "\n".join(out)
