@@ -46,6 +46,16 @@ PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", ALL, "Project", "home"),
     PageSpec("admin_users.py", "Accounts", ":material/manage_accounts:", _roles("admin"), "Admin",
              "accounts"),
+    PageSpec("annotate_pairs.py", "Judge pairs", ":material/compare:", _roles("annotator"), "Annotate",
+             "judge-pairs"),
+    PageSpec("rate_responses.py", "Rate responses", ":material/star_rate:", _roles("annotator"), "Annotate",
+             "rate-responses"),
+    PageSpec("guidelines.py", "Guidelines", ":material/menu_book:", _roles("annotator", "researcher", "admin"),
+             "Annotate", "guidelines"),
+    PageSpec("study_design.py", "Design a study", ":material/science:", _roles("researcher", "admin"),
+             "Studies", "study-design"),
+    PageSpec("dashboard.py", "Study dashboard", ":material/monitoring:", _roles("researcher", "admin"),
+             "Studies", "study-dashboard"),
 ]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import logging
 import os
 import subprocess
@@ -27,7 +26,7 @@ from sqlalchemy.engine import make_url
 from annotate.cli import CliError
 from annotate.db.engine import init_db, resolve_url, session_scope
 from annotate.services import users as users_service
-from annotate.services.errors import ServiceError
+from annotate.services.errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -101,24 +100,18 @@ def _optional(module: str, name: str):  # type: ignore[no-untyped-def]
 
 def _demo_study(session, researcher) -> str | None:  # type: ignore[no-untyped-def]
     """Create a small pairwise demo study if the study services exist; a note on what happened."""
-    create_study = _optional("annotate.services.studies", "create_study")
-    if create_study is None:
-        return None
-    wanted = {"session": session, "actor": researcher, "name": DEMO_STUDY, "per_subdomain": 1,
-              "overlap": 2, "annotators": ["annotator1", "annotator2"], "seed": 7}
-    params = inspect.signature(create_study).parameters
-    required = [n for n, p in params.items() if p.default is inspect.Parameter.empty
-                and p.kind is not inspect.Parameter.VAR_KEYWORD]
-    missing = [n for n in required if n not in wanted]
-    if missing:
-        return f"demo study skipped (create_study also needs {', '.join(missing)})"
     try:
-        create_study(**{k: v for k, v in wanted.items() if k in params})
-    except ServiceError as exc:  # already there, or not enough data
+        studies = importlib.import_module("annotate.services.studies")
+    except ModuleNotFoundError:
+        return None
+    design = studies.StudyDesign(name=DEMO_STUDY, per_subdomain=1, overlap=2,
+                                 annotators=["annotator1", "annotator2"], seed=7)
+    try:
+        studies.create_study(session=session, actor=researcher, design=design)
+    except Conflict:
+        return f"demo study {DEMO_STUDY!r} kept as it was"
+    except ServiceError as exc:
         return f"demo study not created: {exc}"
-    except TypeError as exc:
-        log.warning("demo study skipped: %s", exc)
-        return "demo study skipped (unexpected create_study signature)"
     return f"demo study {DEMO_STUDY!r} created for annotator1 and annotator2"
 
 
@@ -128,7 +121,10 @@ def build_demo(url: str, password: str) -> list[str]:
     responses = DEMO_DIR / "responses.jsonl"
     if not queries.is_file():
         raise CliError(f"{queries}: demo queries not found")
-    users_service.validate_password(password)
+    try:
+        users_service.validate_password(password)
+    except ServiceError as exc:
+        raise CliError(f"${DEMO_PASSWORD_ENV}: {exc}") from exc
     notes: list[str] = []
     engine = init_db(url)
     try:

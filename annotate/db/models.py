@@ -115,6 +115,11 @@ class MaterialDocument(SQLModel, table=True):
     verified_by_id: int | None = Field(default=None, foreign_key="user.id")
     verified_at: datetime | None = None
     status: str = Field(default="active", max_length=16)  # active|pending|rejected
+    # Where the document goes relative to the instruction ("after"|"before") and the exact
+    # text between them; a split import keeps the original whitespace here, so rendering
+    # the unpruned split query restores the original text byte for byte.
+    placement: str = Field(default="after", max_length=8)
+    joiner: str = Field(default="\n\n", sa_column=Column(Text, nullable=False, server_default="\n\n"))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -305,6 +310,8 @@ class Judgment(SQLModel, table=True):
     content_revision: int = Field(default=1)
     stale: bool = Field(default=False, index=True)
     revision: int = Field(default=1)
+    # Token of the latest submit; every token is also on its JudgmentRevision (exactly once).
+    submit_token: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -322,6 +329,10 @@ class JudgmentRevision(SQLModel, table=True):
     rationale: str = _text()
     flags: list = _json(list)
     elapsed_s: float | None = None
+    instruction_version_no: int = Field(default=1)
+    content_revision: int = Field(default=1)
+    # The page's token for this submit: a token seen before means "already stored".
+    submit_token: str | None = Field(default=None, max_length=100, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -337,6 +348,8 @@ class PointwiseRating(SQLModel, table=True):
     instruction_version_no: int = Field(default=1)
     content_revision: int = Field(default=1)
     stale: bool = Field(default=False)
+    revision: int = Field(default=1)
+    submit_token: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

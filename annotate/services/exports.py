@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from annotate.db.models import Criterion, CriteriaSet, Domain, Query, Subdomain
+from annotate.db.models import CriteriaSet, Criterion, Domain, Query, Subdomain
 
 log = logging.getLogger(__name__)
 

@@ -25,16 +25,18 @@ Example:
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import JSON, insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
-from annotate.db.models import Criterion, CriteriaSet, InstructionVersion, LLMModel, Query, Response, utcnow
+from annotate.db.models import CriteriaSet, Criterion, InstructionVersion, LLMModel, Query, Response, utcnow
 from annotate.services.errors import InputError
 from annotate.services.exports import CRITERION_FIELDS, QUERY_FIELDS, query_records, requirement_source
 from annotate.services.jsonl import read_jsonl
@@ -129,6 +131,9 @@ def _check_checklist(value: Any, path: str, line: int, requirement: str | None) 
     if requirement is not None and not 1 <= len(value) <= CHECKLIST_SIZE:
         raise InputError(f"a requirement checklist needs 1 to {CHECKLIST_SIZE} criteria, found {len(value)}",
                          path=path, line=line, field="checklist")
+    if all(type(c) is dict and all(type(c.get(k)) is str for k in CRITERION_FIELDS) and c["name"].strip()
+           for c in value) and len({c["name"] for c in value}) == len(value):
+        return  # the common case, checked fast; the loop below explains what is wrong
     for i, criterion in enumerate(value):
         where = f"checklist[{i}]"
         if not isinstance(criterion, dict):
@@ -188,6 +193,71 @@ def _content(record: dict, requirement: str | None) -> dict:
     return {k: v for k, v in record.items() if k != "checklist"}
 
 
+# --------------------------------------------------------------------------- bulk writing
+
+
+def _placeholders(paramstyle: str, count: int) -> str:
+    if paramstyle == "qmark":
+        return ", ".join("?" * count)
+    if paramstyle in ("format", "pyformat"):
+        return ", ".join(["%s"] * count)
+    if paramstyle == "numeric":
+        return ", ".join(f":{i + 1}" for i in range(count))
+    raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")  # pragma: no cover
+
+
+def bulk_insert(conn: Connection, model: type, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``model``'s table with one executemany.
+
+    Values go through each column type's bind processor once per distinct value (dates
+    and flags repeat) and JSON columns are serialised here, so the driver's executemany
+    does the rest without per-row SQLAlchemy work.
+    """
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    columns = list(rows[0])
+    converters: list[Any] = []
+    for column in columns:
+        col_type = table.c[column].type
+        if isinstance(col_type, JSON):
+            converters.append(lambda v: "{}" if v == {} else json.dumps(v))
+            continue
+        processor = col_type.bind_processor(dialect)
+        if processor is None:
+            converters.append(None)
+            continue
+        cache: dict[Any, Any] = {}
+
+        def convert(value: Any, processor: Any = processor, cache: dict = cache) -> Any:
+            try:
+                return cache[value]
+            except KeyError:
+                cache[value] = result = processor(value)
+                return result
+            except TypeError:  # unhashable
+                return processor(value)
+
+        converters.append(convert)
+    params = []
+    for row in rows:
+        params.append(tuple(row[c] if f is None else f(row[c]) for c, f in zip(columns, converters, strict=True)))
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({_placeholders(dialect.paramstyle, len(columns))})")
+    conn.exec_driver_sql(sql, params)
+
+
+def _ids_by(session: Session, key_col: Any, id_col: Any, keys: list[Any], *where: Any) -> dict[Any, int]:
+    """``{key: id}`` for rows whose ``key_col`` is in ``keys`` (one query per 500 keys)."""
+    found: dict[Any, int] = {}
+    for start in range(0, len(keys), 500):
+        found.update(session.exec(
+            select(key_col, id_col).where(key_col.in_(keys[start:start + 500]), *where)).all())
+    return found
+
+
 # --------------------------------------------------------------------------- queries
 
 
@@ -220,8 +290,6 @@ def import_queries(*, session: Session, path: str | Path, requirement: str | Non
     records = read_jsonl(path, what="queries")
     report = ImportReport(path=name, kind="queries", records=len(records))
     try:
-        if session.exec(select(func.count()).select_from(CriteriaSet)).one() is None:
-            pass  # pragma: no cover - keeps the session in a transaction before seeding
         known = subdomain_index(session)
         if not known:
             seed_taxonomy(session, commit=False)
@@ -281,46 +349,38 @@ def import_queries(*, session: Session, path: str | Path, requirement: str | Non
                         path=name, line=line, field="checklist")
             report.unchanged += 1
 
-        # 3. write everything in bulk
+        # 3. write everything in bulk (ids are read back with one query per 500 rows)
         conn = session.connection()
         now = utcnow()
-        query_ids: dict[int, int] = {}
+        lang_of = {r["index"]: detect_language(r["query"]) for _l, r in to_insert + sets_for_existing}
         if to_insert:
-            rows = []
-            for _line, record in to_insert:
-                text = record["query"]
-                rows.append({
-                    "index": record["index"], "subdomain_id": known[(record["domain1"], record["domain2"])],
-                    "lang": detect_language(text), "original_text": text,
-                    "extra": {k: v for k, v in record.items() if k not in QUERY_FIELDS},
-                    "source": Path(name).name[:500], "needs_materials": False, "material_requirement": "",
-                    "content_revision": 1, "created_at": now})
-            result = conn.execute(insert(Query).returning(Query.id, Query.index, sort_by_parameter_order=True),
-                                  rows)
-            query_ids = {index: qid for qid, index in result}
-            conn.execute(insert(InstructionVersion), [
+            source_name = Path(name).name[:500]
+            bulk_insert(conn, Query, [
+                {"index": r["index"], "subdomain_id": known[(r["domain1"], r["domain2"])],
+                 "lang": lang_of[r["index"]], "original_text": r["query"],
+                 "extra": {k: v for k, v in r.items() if k not in QUERY_FIELDS},
+                 "source": source_name, "needs_materials": False, "material_requirement": "",
+                 "content_revision": 1, "created_at": now} for _l, r in to_insert])
+        with_sets = to_insert + sets_for_existing
+        query_ids = _ids_by(session, Query.index, Query.id, [r["index"] for _l, r in with_sets])
+        if to_insert:
+            bulk_insert(conn, InstructionVersion, [
                 {"query_id": query_ids[r["index"]], "version_no": 1, "base_version_no": None,
                  "text": r["query"], "status": "approved", "reason": "imported", "review_note": "",
-                 "created_at": now, "reviewed_at": now} for _l, r in to_insert])
-        lang_of = {r["index"]: detect_language(r["query"]) for _l, r in to_insert}
-        if sets_for_existing:
-            ids = dict(session.exec(select(Query.index, Query.id).where(
-                Query.index.in_([r["index"] for _l, r in sets_for_existing]))).all())  # type: ignore[attr-defined]
-            query_ids.update(ids)
-            lang_of.update({r["index"]: detect_language(r["query"]) for _l, r in sets_for_existing})
-        with_sets = to_insert + sets_for_existing
+                 "author_id": None, "reviewer_id": None, "created_at": now, "reviewed_at": now}
+                for _l, r in to_insert])
         if with_sets:
             set_name = "checklist" if requirement is None else f"{requirement} requirement checklist"
-            result = conn.execute(
-                insert(CriteriaSet).returning(CriteriaSet.id, sort_by_parameter_order=True),
-                [{"method": "dynamic", "name": set_name, "lang": lang_of[r["index"]], "domain_id": None,
-                  "query_id": query_ids[r["index"]], "source": source, "created_at": now}
-                 for _l, r in with_sets])
-            set_ids = [row[0] for row in result]
+            bulk_insert(conn, CriteriaSet, [
+                {"method": "dynamic", "name": set_name, "lang": lang_of[r["index"]], "domain_id": None,
+                 "query_id": query_ids[r["index"]], "source": source, "created_at": now}
+                for _l, r in with_sets])
+            set_ids = _ids_by(session, CriteriaSet.query_id, CriteriaSet.id, list(query_ids.values()),
+                              CriteriaSet.method == "dynamic", CriteriaSet.source == source)
             criteria_rows: list[dict] = []
-            for set_id, (_l, record) in zip(set_ids, with_sets, strict=True):
-                criteria_rows.extend(_checklist_rows(set_id, record["checklist"]))
-            conn.execute(insert(Criterion), criteria_rows)
+            for _l, record in with_sets:
+                criteria_rows.extend(_checklist_rows(set_ids[query_ids[record["index"]]], record["checklist"]))
+            bulk_insert(conn, Criterion, criteria_rows)
         report.inserted = len(to_insert) + (len(sets_for_existing) if requirement else 0)
         session.commit()
     except BaseException:
@@ -413,7 +473,7 @@ def import_responses(*, session: Session, path: str | Path, model: str | None = 
                 raise InputError(f"the database already holds a different response of model {model_name!r} "
                                  f"to query {index}", path=name, line=line, field="response")
         if rows:
-            conn.execute(insert(Response), rows)
+            bulk_insert(conn, Response, rows)
         report.inserted = len(rows)
         session.commit()
     except BaseException:

@@ -2,8 +2,8 @@
 
 A UTF-8 byte order mark is accepted; bytes that are not UTF-8, lines that are not JSON
 and lines that are not objects raise :class:`~annotate.services.errors.InputError`.
-Blank lines are skipped. The whole file is decoded at once (fast); line numbers are only
-computed when something is wrong.
+Blank lines are skipped. Lines are read as text (as fast as a plain ``json.loads`` loop); the
+place of undecodable bytes is only computed when they occur.
 
 Example:
     >>> import tempfile, os
@@ -69,26 +69,27 @@ def read_jsonl(path: str | Path, *, what: str = "records") -> list[tuple[int, di
         InputError: the file is missing or empty, is not UTF-8, or a line is not a JSON object.
     """
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", path=name) from None
-    if raw.startswith(BOM):
-        raw = raw[len(BOM):]
-    text = _decode(raw, name)
+    if not Path(path).is_file():
+        raise InputError("no such file", path=name)
     records: list[tuple[int, dict[str, Any]]] = []
     loads = json.loads
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line or line.isspace():
-            continue
-        try:
-            obj = loads(line)
-        except json.JSONDecodeError as exc:
-            raise _json_error(line, exc, name, number) from None
-        if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, found {type(obj).__name__}",
-                             path=name, line=number, field="(record)")
-        records.append((number, obj))
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.isspace():
+                    continue
+                try:
+                    obj = loads(line)
+                except json.JSONDecodeError as exc:
+                    raise _json_error(line, exc, name, number) from None
+                if not isinstance(obj, dict):
+                    raise InputError(f"expected a JSON object, found {type(obj).__name__}",
+                                     path=name, line=number, field="(record)")
+                records.append((number, obj))
+    except UnicodeDecodeError:
+        raw = Path(path).read_bytes()
+        _decode(raw[len(BOM):] if raw.startswith(BOM) else raw, name)
+        raise  # pragma: no cover - _decode raises the InputError
     if not records:
         raise InputError(f"the file is empty: no {what}", path=name, line=1, field="(none)")
     return records

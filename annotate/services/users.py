@@ -68,11 +68,11 @@ def _dummy_hash() -> str:
     return _hasher.hash("no-such-account-placeholder")
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC without tzinfo: how the database columns store times."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC time (a naive value is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def normalize_username(username: str) -> str:
@@ -182,7 +182,7 @@ def create_user(*, session: Session, username: str, role: str, password: str,
 
 def _recent_failures(session: Session, username: str, now: datetime) -> list[datetime]:
     """Times of failed attempts for ``username`` within the window and after the last success."""
-    since = _naive_utc(now - FAILURE_WINDOW)
+    since = _utc(now - FAILURE_WINDOW)
     rows = session.exec(
         select(LoginAttempt.created_at, LoginAttempt.success)
         .where(LoginAttempt.username == username, col(LoginAttempt.created_at) >= since)
@@ -193,7 +193,7 @@ def _recent_failures(session: Session, username: str, now: datetime) -> list[dat
         if success:
             failures = []
         else:
-            failures.append(_naive_utc(created_at))
+            failures.append(_utc(created_at))
     return failures
 
 
@@ -214,13 +214,13 @@ def seconds_until_allowed(*, session: Session, username: str, now: datetime | No
 
     The answer is the same whether or not the account exists.
     """
-    now = now or utcnow()
+    now = _utc(now or utcnow())
     name = normalize_username(username)[:100]
     failures = _recent_failures(session, name, now)
     delay = login_delay(len(failures))
     if not failures or delay <= timedelta(0):
         return 0.0
-    remaining = failures[-1] + delay - _naive_utc(now)
+    remaining = failures[-1] + delay - _utc(now)
     return max(0.0, remaining.total_seconds())
 
 
@@ -240,7 +240,7 @@ def authenticate(*, session: Session, username: str, password: str,
         password: as typed.
         now: the current time (for tests); defaults to the clock.
     """
-    now = now or utcnow()
+    now = _utc(now or utcnow())
     name = normalize_username(username)[:100]
     if seconds_until_allowed(session=session, username=name, now=now) > 0:
         log.warning("login refused: too many recent failures for one username")
@@ -258,7 +258,7 @@ def authenticate(*, session: Session, username: str, password: str,
             user.password_hash = hash_password(password)
             session.add(user)
         session.execute(delete(LoginAttempt).where(
-            col(LoginAttempt.created_at) < _naive_utc(now - ATTEMPT_RETENTION)))
+            col(LoginAttempt.created_at) < _utc(now - ATTEMPT_RETENTION)))
     session.commit()
     if not ok:
         log.info("failed login attempt")

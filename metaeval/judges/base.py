@@ -108,7 +108,8 @@ class Backend(ABC):
         return None
 
     async def aclose(self) -> None:
-        """Release clients and connections."""
+        """Release clients and connections (nothing to release by default)."""
+        return None
 
 
 def read_key(env_name: str, *, required: bool) -> str | None:

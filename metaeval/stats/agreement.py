@@ -42,8 +42,8 @@ def votes_frame(votes: Sequence[Vote] | Sequence[Mapping] | pd.DataFrame) -> pd.
     ``domain1``, ``domain2``, ``lang``, ``stale``.
 
     >>> f = votes_frame([{"question_id": 1, "model_a": "z", "model_b": "a", "winner": "model_a"}])
-    >>> f.loc[0, ["lo", "hi", "outcome"]].tolist()
-    ['a', 'z', -1]
+    >>> f.loc[0, "lo"], f.loc[0, "hi"], int(f.loc[0, "outcome"])
+    ('a', 'z', -1)
     """
     if isinstance(votes, pd.DataFrame):
         df = votes

@@ -1,0 +1,311 @@
+"""An annotator's queue: the next task, one task, skipping, progress.
+
+A :class:`TaskView` holds everything the annotator page shows and nothing it must not:
+model names never appear in it. Left and right are already resolved from the
+assignment's ``shown_left``. Only the annotator who owns an assignment can open it.
+
+Example:
+    >>> task = next_task(session=s, actor=ann)            # doctest: +SKIP
+    >>> task.left_text, task.right_text                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from annotate.db.models import (
+    Assignment,
+    Criterion,
+    CriteriaSet,
+    Domain,
+    Judgment,
+    PointwiseRating,
+    Query,
+    Response,
+    Study,
+    StudyItem,
+    Subdomain,
+    User,
+)
+from annotate.navigation import ROLES
+from annotate.services.authz import require_role
+from annotate.services.errors import NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("pending", "skipped")
+COUNTED_STATUSES = ("pending", "skipped", "done")
+
+
+@dataclass(frozen=True)
+class JudgmentView:
+    """The annotator's stored answer on a task, in the terms they saw it.
+
+    ``choice`` and ``per_criterion`` values are ``left``/``right``/``tie`` (pairwise);
+    ``score``/``error_type`` are set for pointwise ratings.
+    """
+
+    choice: str | None
+    both_poor: bool
+    per_criterion: dict[str, str]
+    rationale: str
+    flags: list[str]
+    elapsed_s: float | None
+    revision: int
+    stale: bool
+    score: int | None = None
+    error_type: str = ""
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One task as the annotator page shows it (no model names).
+
+    ``position`` is the 1-based place of the task in the annotator's queue of the study;
+    ``done``/``total`` count the annotator's finished and assigned tasks in the study.
+    For pointwise studies ``left_text`` is the response and ``right_text`` is empty.
+    """
+
+    assignment_id: int
+    study_name: str
+    item_id: int
+    query_index: int
+    domain1: str
+    domain2: str
+    lang: str
+    instruction: str
+    materials: list[tuple[str, str]]
+    left_text: str
+    right_text: str
+    shown_left: str
+    criteria: list[tuple[str, str]]
+    per_criterion: bool
+    instruction_version_no: int
+    content_revision: int
+    position: int
+    total: int
+    done: int
+    existing: JudgmentView | None
+    is_qualification: bool
+    kind: str = "pairwise"
+    study_id: int = 0
+    error_types: tuple[str, ...] = ()
+    status: str = "pending"
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """A study the actor has tasks in, with their progress."""
+
+    study_id: int
+    name: str
+    kind: str
+    status: str
+    done: int
+    total: int
+
+
+# --------------------------------------------------------------------------- content
+
+
+def query_content(session: Session, query: Query) -> tuple[str, int, list[tuple[str, str]]]:
+    """``(instruction text, instruction version, [(material title, kept text)])`` shown now.
+
+    Uses :mod:`annotate.services.content` (current approved instruction and pruned
+    materials); before that module exists, the imported text is version 1 with no materials.
+    """
+    try:
+        from annotate.services import content
+    except ImportError:  # foundation part not there yet
+        return query.original_text, 1, []
+    version = content.current_instruction(session=session, query_id=query.id)
+    materials = [(doc.title, text) for doc, text in content.current_materials(session=session, query_id=query.id)]
+    return version.text, version.version_no, materials
+
+
+def query_criteria(session: Session, query: Query) -> list[tuple[str, str]]:
+    """The query's dynamic criteria ``(name, description)``: its latest dynamic set, else its checklist."""
+    set_id = session.exec(
+        select(CriteriaSet.id).where(CriteriaSet.method == "dynamic", CriteriaSet.query_id == query.id)
+        .order_by(CriteriaSet.id.desc())
+    ).first()
+    if set_id is not None:
+        rows = session.exec(select(Criterion).where(Criterion.criteria_set_id == set_id)
+                            .order_by(Criterion.position)).all()
+        return [(c.name, c.description) for c in rows]
+    checklist = (query.extra or {}).get("checklist") or []
+    return [(str(c.get("name", "")), str(c.get("criteria_description", ""))) for c in checklist
+            if isinstance(c, dict)]
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _to_side(canonical: str, shown_left: str) -> str:
+    if canonical == "tie":
+        return "tie"
+    return "left" if canonical == shown_left else "right"
+
+
+def judgment_view(session: Session, assignment: Assignment) -> JudgmentView | None:
+    """The stored judgment or rating of ``assignment`` in left/right terms, or ``None``."""
+    judgment = session.exec(select(Judgment).where(Judgment.assignment_id == assignment.id)).first()
+    if judgment is not None:
+        return JudgmentView(
+            choice=_to_side(judgment.winner, assignment.shown_left), both_poor=judgment.both_poor,
+            per_criterion={k: _to_side(v, assignment.shown_left) for k, v in (judgment.per_criterion or {}).items()},
+            rationale=judgment.rationale, flags=list(judgment.flags or []), elapsed_s=judgment.elapsed_s,
+            revision=judgment.revision, stale=judgment.stale)
+    rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment.id)).first()
+    if rating is not None:
+        return JudgmentView(choice=None, both_poor=False, per_criterion={}, rationale=rating.rationale,
+                            flags=[], elapsed_s=rating.elapsed_s, revision=getattr(rating, "revision", 1),
+                            stale=rating.stale, score=rating.score, error_type=rating.error_type)
+    return None
+
+
+def _progress(session: Session, study_id: int, annotator_id: int) -> tuple[int, int]:
+    done, total = session.exec(
+        select(func.sum(case((Assignment.status == "done", 1), else_=0)), func.count(Assignment.id))
+        .where(Assignment.study_id == study_id, Assignment.annotator_id == annotator_id,
+               Assignment.status.in_(COUNTED_STATUSES))
+    ).one()
+    return int(done or 0), int(total or 0)
+
+
+def build_task_view(session: Session, assignment: Assignment) -> TaskView:
+    """Assemble the :class:`TaskView` of ``assignment`` (no ownership check: callers do it)."""
+    from annotate.services.studies import study_error_types
+
+    item = session.get(StudyItem, assignment.item_id)
+    study = session.get(Study, assignment.study_id)
+    query = session.get(Query, item.query_id)
+    sub = session.get(Subdomain, query.subdomain_id)
+    domain = session.get(Domain, sub.domain_id)
+    instruction, version_no, materials = query_content(session, query)
+    resp_a = session.get(Response, item.response_a_id)
+    if item.response_b_id is not None:
+        resp_b = session.get(Response, item.response_b_id)
+        left, right = (resp_a, resp_b) if assignment.shown_left == "a" else (resp_b, resp_a)
+        left_text, right_text = left.text, right.text
+    else:
+        left_text, right_text = resp_a.text, ""
+    settings = study.settings or {}
+    per_criterion = bool(settings.get("per_criterion"))
+    done, total = _progress(session, study.id, assignment.annotator_id)
+    rank = session.exec(
+        select(func.count(Assignment.id)).where(
+            Assignment.study_id == study.id, Assignment.annotator_id == assignment.annotator_id,
+            Assignment.status.in_(COUNTED_STATUSES), Assignment.position < assignment.position)
+    ).one()
+    return TaskView(
+        assignment_id=assignment.id, study_name=study.name, item_id=item.id, query_index=query.index,
+        domain1=domain.name, domain2=sub.name, lang=query.lang, instruction=instruction,
+        materials=materials, left_text=left_text, right_text=right_text, shown_left=assignment.shown_left,
+        criteria=query_criteria(session, query) if per_criterion else [], per_criterion=per_criterion,
+        instruction_version_no=version_no, content_revision=query.content_revision,
+        position=int(rank) + 1, total=total, done=done, existing=judgment_view(session, assignment),
+        is_qualification=item.is_qualification, kind=study.kind, study_id=study.id,
+        error_types=tuple(study_error_types(study)) if study.kind == "pointwise" else (),
+        status=assignment.status,
+    )
+
+
+def own_assignment(session: Session, actor: User | None, assignment_id: int) -> Assignment:
+    """The assignment if it belongs to ``actor``.
+
+    Raises:
+        PermissionDenied: nobody logged in, or the assignment is someone else's.
+        NotFound: no such assignment.
+    """
+    require_role(actor, *ROLES)
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"no assignment {assignment_id}")
+    if assignment.annotator_id != actor.id:
+        raise PermissionDenied("this task is assigned to someone else")
+    return assignment
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def next_task(*, session: Session, actor: User | None, study_id: int | None = None) -> TaskView | None:
+    """The actor's next task: qualification items first, then pending, then skipped ones.
+
+    Only active studies serve tasks; ``None`` when nothing is left.
+    """
+    require_role(actor, *ROLES)
+    stmt = (
+        select(Assignment)
+        .join(StudyItem, StudyItem.id == Assignment.item_id)
+        .join(Study, Study.id == Assignment.study_id)
+        .where(Assignment.annotator_id == actor.id, Assignment.status.in_(OPEN_STATUSES),
+               Study.status == "active")
+    )
+    if study_id is not None:
+        stmt = stmt.where(Assignment.study_id == study_id)
+    stmt = stmt.order_by(
+        Assignment.study_id,
+        case((StudyItem.is_qualification, 0), else_=1),
+        case((Assignment.status == "pending", 0), else_=1),
+        Assignment.position,
+    )
+    assignment = session.exec(stmt).first()
+    if assignment is None:
+        return None
+    return build_task_view(session, assignment)
+
+
+def get_task(*, session: Session, actor: User | None, assignment_id: int) -> TaskView:
+    """One of the actor's own tasks (to revisit or revise it).
+
+    Raises:
+        PermissionDenied: the assignment belongs to another annotator.
+        NotFound: no such assignment.
+    """
+    return build_task_view(session, own_assignment(session, actor, assignment_id))
+
+
+def skip_task(*, session: Session, actor: User | None, assignment_id: int) -> None:
+    """Put a pending task at the back of the queue (served again after the pending ones)."""
+    assignment = own_assignment(session, actor, assignment_id)
+    if assignment.status == "pending":
+        assignment.status = "skipped"
+        session.add(assignment)
+        session.commit()
+
+
+def my_progress(*, session: Session, actor: User | None, study_id: int) -> tuple[int, int]:
+    """``(done, total)`` of the actor's tasks in a study."""
+    require_role(actor, *ROLES)
+    return _progress(session, study_id, actor.id)
+
+
+def my_tasks(*, session: Session, actor: User | None, study_id: int) -> list[tuple[int, int, str]]:
+    """The actor's tasks in a study as ``(assignment_id, position 1-based, status)`` in queue order."""
+    require_role(actor, *ROLES)
+    rows = session.exec(
+        select(Assignment.id, Assignment.status).where(
+            Assignment.study_id == study_id, Assignment.annotator_id == actor.id,
+            Assignment.status.in_(COUNTED_STATUSES)).order_by(Assignment.position)
+    ).all()
+    return [(aid, pos + 1, status) for pos, (aid, status) in enumerate(rows)]
+
+
+def my_studies(*, session: Session, actor: User | None) -> list[StudySummary]:
+    """Studies the actor has tasks in, with their progress, oldest first."""
+    require_role(actor, *ROLES)
+    rows = session.exec(
+        select(Study.id, Study.name, Study.kind, Study.status,
+               func.sum(case((Assignment.status == "done", 1), else_=0)), func.count(Assignment.id))
+        .join(Assignment, Assignment.study_id == Study.id)
+        .where(Assignment.annotator_id == actor.id, Assignment.status.in_(COUNTED_STATUSES))
+        .group_by(Study.id, Study.name, Study.kind, Study.status).order_by(Study.id)
+    ).all()
+    return [StudySummary(sid, name, kind, status, int(done or 0), int(total)) for sid, name, kind, status, done, total
+            in rows]

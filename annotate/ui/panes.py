@@ -1,0 +1,95 @@
+"""Layout helpers for long texts: scrollable panes side by side, collapsible materials.
+
+WritingBench queries reach ~31k characters and responses 40k, so nothing long is rendered
+inline: every text lives in a fixed-height scrollable container (``st.container(height=...)``)
+and is passed through :func:`annotate.ui.safe_markdown.to_safe_markdown` first. No DB access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from annotate.ui.safe_markdown import to_safe_markdown
+
+PANE_HEIGHT = 560
+"""Default height in pixels of a response pane (about one screen on a laptop)."""
+
+QUERY_HEIGHT = 260
+"""Default height of the query pane: tall enough for a short query, scrolls for long ones."""
+
+
+def char_count_label(text: str) -> str:
+    """A short length label such as ``"12,345 characters"``.
+
+    Example:
+        >>> char_count_label("abc")
+        '3 characters'
+    """
+    n = len(text or "")
+    return f"{n:,} character" + ("" if n == 1 else "s")
+
+
+SHORT_TEXT = 600
+"""Texts shorter than this many characters get a pane that fits them instead of scrolling."""
+
+
+def scroll_pane(text: str, *, height: int = PANE_HEIGHT, key: str | None = None,
+                fixed: bool | None = None) -> None:
+    """Show ``text`` as safe markdown in a bordered pane of fixed ``height`` that scrolls.
+
+    A text shorter than :data:`SHORT_TEXT` gets a bordered pane as tall as its content,
+    unless ``fixed`` says otherwise (``True``: always scroll; ``False``: never).
+    """
+    if fixed is None:
+        fixed = len(text or "") >= SHORT_TEXT
+    pane_height: int | str = height if fixed else "content"
+    with st.container(height=pane_height, border=True, key=key):
+        if text:
+            st.markdown(to_safe_markdown(text))
+        else:
+            st.caption("(empty)")
+
+
+def side_by_side(
+    left_title: str,
+    left_text: str,
+    right_title: str,
+    right_text: str,
+    *,
+    height: int = PANE_HEIGHT,
+    key: str = "pair",
+) -> None:
+    """Two texts in equal columns, each in its own scrollable pane, with its length."""
+    fixed = max(len(left_text or ""), len(right_text or "")) >= SHORT_TEXT
+    left, right = st.columns(2, gap="medium")
+    for column, title, text, side in ((left, left_title, left_text, "left"),
+                                      (right, right_title, right_text, "right")):
+        with column:
+            st.markdown(f"#### {title}")
+            st.caption(char_count_label(text))
+            scroll_pane(text, height=height, key=f"{key}_{side}", fixed=fixed)
+
+
+def materials_section(
+    materials: Sequence[tuple[str, str]],
+    *,
+    height: int = 320,
+    expanded: bool = False,
+) -> None:
+    """Each material as a collapsed expander holding a scrollable pane.
+
+    Args:
+        materials: ``(title, text)`` pairs in the order the query lists them.
+        height: height of each material's pane.
+        expanded: open every expander initially.
+    """
+    if not materials:
+        return
+    st.markdown(f"**Materials** ({len(materials)})")
+    for number, (title, text) in enumerate(materials, start=1):
+        safe_title = to_safe_markdown(" ".join((title or "untitled").split()))
+        label = f"Material {number}: {safe_title} ({char_count_label(text)})"
+        with st.expander(label, expanded=expanded):
+            scroll_pane(text, height=height)

@@ -1,0 +1,97 @@
+"""Per-assignment state of the judging pages, kept in ``st.session_state``.
+
+* **Submit token**: generated once when an assignment is first shown and reused by every
+  submit of that showing, so a double click (two reruns) or a resubmitted form sends the
+  same token and the service stores the judgment once. It is dropped after a successful
+  submit, so a later deliberate revision gets a new token (a new revision).
+* **Start time**: when the assignment was first shown in this browser session; the time
+  on task sent with the judgment is ``now - start``.
+
+Also the fixed vocabularies of the judging form (labels shown to annotators and the values
+the services take). No DB access.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+CHOICES: dict[str, str] = {
+    "A is better": "left",
+    "B is better": "right",
+    "Equivalent": "tie",
+}
+"""Label shown to the annotator -> the side-relative choice the services take."""
+
+CHOICE_LABELS: dict[str, str] = {value: label for label, value in CHOICES.items()}
+
+SHORTCUTS: dict[str, str] = {"left": "1", "right": "2", "tie": "3"}
+"""Keyboard shortcut of each choice button (ignored while typing in a text field)."""
+
+FLAGS: dict[str, str] = {
+    "query_problem": "Problem with the query",
+    "response_cut_off": "A response is cut off",
+    "needs_expert": "Needs an expert",
+}
+"""Flag value -> label (the services' flag vocabulary)."""
+
+_TOKEN = "task_token_{}"
+_START = "task_start_{}"
+
+
+def submit_token(state: MutableMapping[str, Any], assignment_id: int) -> str:
+    """The submit token of this showing of ``assignment_id`` (created on first call).
+
+    Example:
+        >>> state = {}
+        >>> submit_token(state, 7) == submit_token(state, 7)
+        True
+    """
+    key = _TOKEN.format(assignment_id)
+    if key not in state:
+        state[key] = uuid.uuid4().hex
+    return str(state[key])
+
+
+def start_time(state: MutableMapping[str, Any], assignment_id: int, *, now: float | None = None) -> float:
+    """When ``assignment_id`` was first shown in this session (epoch seconds)."""
+    key = _START.format(assignment_id)
+    if key not in state:
+        state[key] = time.time() if now is None else now
+    return float(state[key])
+
+
+def elapsed_seconds(state: MutableMapping[str, Any], assignment_id: int, *, now: float | None = None) -> float:
+    """Seconds since ``assignment_id`` was first shown, rounded to 0.1 s.
+
+    Example:
+        >>> state = {}
+        >>> _ = start_time(state, 3, now=100.0)
+        >>> elapsed_seconds(state, 3, now=142.26)
+        42.3
+    """
+    begin = start_time(state, assignment_id, now=now)
+    current = time.time() if now is None else now
+    return round(max(0.0, current - begin), 1)
+
+
+def finish(state: MutableMapping[str, Any], assignment_id: int) -> None:
+    """Forget the token and start time of ``assignment_id`` after a successful submit or skip."""
+    state.pop(_TOKEN.format(assignment_id), None)
+    state.pop(_START.format(assignment_id), None)
+
+
+def format_duration(seconds: float | None) -> str:
+    """``95.0`` -> ``"1 min 35 s"``; ``None`` -> ``"-"``.
+
+    Example:
+        >>> format_duration(95.0), format_duration(12.4), format_duration(None)
+        ('1 min 35 s', '12 s', '-')
+    """
+    if seconds is None:
+        return "-"
+    total = int(round(seconds))
+    minutes, secs = divmod(total, 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"

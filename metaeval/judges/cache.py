@@ -1,0 +1,95 @@
+"""A persistent SQLite cache of judge completions.
+
+The key is a SHA-256 over exactly what changes a model's answer: backend, model, prompt version,
+the rendered messages and the sampling settings (including the output schema). Each completion
+is committed as soon as it arrives (WAL journal), so a run killed at any moment loses at most the
+calls still in flight, and a rerun repeats none of the finished ones. Keys, API keys and request
+metadata are never stored -- only the model's text and token counts.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from metaeval.judges.base import Completion
+    >>> c = JudgeCache(pathlib.Path(tempfile.mkdtemp()) / "c.sqlite")
+    >>> k = cache_key({"backend": "x", "model": "m"}, "v1", [{"role": "user", "content": "hi"}], {})
+    >>> c.put(k, Completion("ok", 3, 1), backend="x", model="m", prompt_version="v1")
+    >>> c.get(k).text, len(c)
+    ('ok', 1)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from metaeval.judges.base import Completion
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS completions (
+    key TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    text TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL
+)
+"""
+
+
+def cache_key(identity: Mapping[str, str], prompt_version: str, messages: Sequence[Mapping[str, str]],
+              sampling: Mapping[str, Any]) -> str:
+    """SHA-256 hex digest of the canonical JSON of everything that changes the answer."""
+    payload = {"identity": dict(identity), "prompt_version": prompt_version,
+               "messages": [dict(m) for m in messages], "sampling": dict(sampling)}
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class JudgeCache:
+    """Completions by key in one SQLite file (safe to share between runs and judges)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute(_SCHEMA)
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0])
+
+    def get(self, key: str) -> Completion | None:
+        row = self._db.execute("SELECT text, input_tokens, output_tokens FROM completions WHERE key = ?",
+                               (key,)).fetchone()
+        return None if row is None else Completion(row[0], row[1], row[2])
+
+    def get_many(self, keys: Iterable[str], *, chunk: int = 500) -> dict[str, Completion]:
+        """Look up many keys at once (a fully cached rerun is one query per ``chunk`` keys)."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, Completion] = {}
+        for i in range(0, len(keys), chunk):
+            part = keys[i:i + chunk]
+            marks = ",".join("?" * len(part))
+            for key, text, tin, tout in self._db.execute(
+                    f"SELECT key, text, input_tokens, output_tokens FROM completions WHERE key IN ({marks})", part):
+                out[key] = Completion(text, tin, tout)
+        return out
+
+    def put(self, key: str, completion: Completion, *, backend: str, model: str, prompt_version: str) -> None:
+        """Store one completion and commit at once (kill-safe)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO completions (key, backend, model, prompt_version, text, input_tokens, "
+            "output_tokens, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, backend, model, prompt_version, completion.text, completion.input_tokens,
+             completion.output_tokens, time.time()))
+
+    def close(self) -> None:
+        self._db.close()

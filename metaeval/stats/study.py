@@ -1,0 +1,294 @@
+"""Assemble the Table 4 statistics: every judge row against the human votes, the human ceiling,
+and paired comparisons, all with clustered bootstrap intervals sharing one set of resamples.
+
+Example:
+    >>> votes = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": h}
+    ...          for q, w in [(1, "model_a"), (2, "model_b")] for h in ("h1", "h2")]
+    >>> judge = [{"question_id": 1, "model_a": "a", "model_b": "b", "winner": "model_a", "judge": "j"},
+    ...          {"question_id": 2, "model_a": "a", "model_b": "b", "winner": "model_a", "judge": "j"}]
+    >>> res = agreement_study(votes, {"j": judge}, n_resamples=100, seed=1)
+    >>> res.rows[0]["agreement"], res.human["agreement"]
+    (0.5, 1.0)
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from metaeval.stats.agreement import human_human_counts, one_vs_others_majority, plurality, votes_frame
+from metaeval.stats.bias import length_bias, position_bias
+from metaeval.stats.bootstrap import bootstrap_ratio, cluster_sums, percentile_interval
+from metaeval.stats.breakdown import breakdown
+from metaeval.stats.coefficients import cohen_kappa, counts_table, fleiss_kappa, krippendorff_alpha
+from metaeval.stats.paired import holm, mcnemar_exact, sign_flip_test
+from metaeval.stats.verdicts import combine_verdicts
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AgreementResult", "agreement_study", "JudgeVerdicts"]
+
+PAIR = ["qid", "lo", "hi"]
+
+
+@dataclass(frozen=True)
+class JudgeVerdicts:
+    """A judge row's input: per-pair verdicts (qid, lo, hi, verdict, v_ab, v_ba) and, when known,
+    its raw canonical verdict frame (for position bias)."""
+
+    pairs: pd.DataFrame
+    raw: pd.DataFrame | None = None
+
+    @classmethod
+    def from_votes(cls, verdicts) -> JudgeVerdicts:
+        """From FastChat-layout verdicts (Vote objects, dicts or a DataFrame)."""
+        raw = votes_frame(verdicts)
+        return cls(pairs=combine_verdicts(raw), raw=raw)
+
+
+@dataclass
+class AgreementResult:
+    """Everything the reports need. ``rows``, ``human`` and ``comparisons`` follow DESIGN section 4."""
+
+    rows: list[dict]
+    human: dict
+    comparisons: list[dict]
+    settings: dict
+    confusion: dict[str, list[list[int]]] = field(default_factory=dict)
+    breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def to_json_dict(self) -> dict:
+        """The ``metaeval agreement --format json`` object."""
+        out = {"rows": self.rows, "human": self.human, "comparisons": self.comparisons,
+               "settings": self.settings, "confusion": self.confusion,
+               "breakdowns": {k: v.to_dict(orient="records") for k, v in self.breakdowns.items()}}
+        return _clean(out)
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return None if not np.isfinite(obj) else float(obj)
+    return obj
+
+
+def _f(x) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else float("nan")
+
+
+def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: int = 1000, seed: int = 0,
+                    level: float = 0.95, split: str = "tie", test: str = "signflip", include_stale: bool = False,
+                    lengths: Mapping[tuple[str, str], int] | None = None, min_length_difference: float = 0.1,
+                    breakdown_keys: Mapping[str, Mapping[str, str]] | None = None,
+                    breakdown_by: Sequence[str] = ()) -> AgreementResult:
+    """Agreement of each judge with the human votes, with intervals and paired tests.
+
+    Parameters (keyword-only after ``judges``):
+        human_votes: Vote objects, FastChat dicts or a DataFrame (overall judgments are used:
+            votes with a ``criterion`` are ignored; stale votes too unless ``include_stale``).
+        judges: name -> :class:`JudgeVerdicts` or FastChat-layout verdicts.
+        n_resamples: bootstrap resamples of queries (and sign-flip permutations).
+        split: majority split-vote policy, "tie" or "drop" (see :mod:`metaeval.stats.agreement`).
+        test: "signflip" (per-query sign-flip permutation) or "mcnemar" (exact, per vote) for
+            ``p_value``; both are always reported.
+        lengths: (question id, model) -> response length, for length bias.
+        breakdown_by: names among "domain1", "domain2", "lang", "model_pair" (from the votes), or
+            keys of ``breakdown_keys`` (name -> {question id as text: label}).
+    """
+    if test not in ("signflip", "mcnemar"):
+        raise ValueError("test must be 'signflip' or 'mcnemar'")
+    rng = np.random.default_rng(seed)
+    h = votes_frame(human_votes)
+    keep = h["criterion"].isna().to_numpy().copy()
+    if not include_stale:
+        keep &= ~h["stale"].to_numpy()
+    if (~keep).any():
+        log.info("left out %d human votes (per-criterion or stale)", int((~keep).sum()))
+    h = h[keep].reset_index(drop=True)
+    if h.empty:
+        raise ValueError("no human votes to compare with")
+    n_votes = len(h)
+    pair_id, pair_index = pd.MultiIndex.from_frame(h[PAIR]).factorize()
+    pairs = pair_index.to_frame(index=False)
+    n_pairs = len(pairs)
+    cluster, qids = pd.factorize(h["qid"])
+    n_q = len(qids)
+    pair_cluster = np.zeros(n_pairs, dtype=np.int64)
+    pair_cluster[pair_id] = cluster
+    ho = h["outcome"].to_numpy().astype(float)
+
+    # ---------------------------------------------------------- judge verdicts aligned to votes
+    names = list(judges)
+    jv = {}
+    for name in names:
+        j = judges[name]
+        if not isinstance(j, JudgeVerdicts):
+            j = JudgeVerdicts.from_votes(j)
+        jv[name] = j
+    r = len(names)
+    V = np.full((n_votes, r), np.nan)
+    VAB = np.full((n_votes, r), np.nan)
+    VBA = np.full((n_votes, r), np.nan)
+    PV = np.full((n_pairs, r), np.nan)
+    for k, name in enumerate(names):
+        jp = jv[name].pairs.set_index(PAIR)
+        aligned = jp.reindex(pair_index)
+        pv = aligned["verdict"].to_numpy(dtype=float)
+        PV[:, k] = pv
+        V[:, k] = pv[pair_id]
+        VAB[:, k] = aligned["v_ab"].to_numpy(dtype=float)[pair_id]
+        VBA[:, k] = aligned["v_ba"].to_numpy(dtype=float)[pair_id]
+        missing = int(np.isnan(pv).sum())
+        if missing:
+            log.warning("judge %s has no verdict on %d of %d pairs; their votes are left out of its row",
+                        name, missing, n_pairs)
+
+    valid = ~np.isnan(V)
+    match = valid & (V == ho[:, None])
+    nt = valid & (V != 0) & (ho[:, None] != 0)
+    match_nt = nt & match
+    both = ~np.isnan(VAB) & ~np.isnan(VBA)
+    match_both = both & (VAB == ho[:, None]) & (VBA == ho[:, None])
+
+    # ---------------------------------------------------------- human ceiling
+    hh = human_human_counts(ho.astype(np.int64), pair_id, n_groups=n_pairs)
+    ovo_m, ovo_c = one_vs_others_majority(ho.astype(np.int64), pair_id, split=split)
+    ovo_m_nt, ovo_c_nt = one_vs_others_majority(ho.astype(np.int64), pair_id, split=split, ties=False)
+
+    # ---------------------------------------------------------- comparisons (paired)
+    combos = list(itertools.combinations(range(r), 2))
+    common = np.stack([valid[:, a] & valid[:, b] for a, b in combos], axis=1) if combos else np.zeros((n_votes, 0), bool)
+    diff = np.stack([(match[:, a].astype(float) - match[:, b]) * common[:, c] for c, (a, b) in enumerate(combos)],
+                    axis=1) if combos else np.zeros((n_votes, 0))
+
+    # ---------------------------------------------------------- one bootstrap for everything
+    per_vote_num = np.concatenate([match, match_nt, diff, ovo_m[:, None], ovo_m_nt[:, None]], axis=1)
+    per_vote_den = np.concatenate([valid, nt, common, ovo_c[:, None], ovo_c_nt[:, None]], axis=1)
+    num = cluster_sums(cluster, per_vote_num, n_clusters=n_q)
+    den = cluster_sums(cluster, per_vote_den, n_clusters=n_q)
+    hh_num = np.stack([np.bincount(pair_cluster, weights=hh[k], minlength=n_q) for k in ("match", "match_nt")], axis=1)
+    hh_den = np.stack([np.bincount(pair_cluster, weights=hh[k], minlength=n_q) for k in ("total", "total_nt")], axis=1)
+    num = np.concatenate([num, hh_num], axis=1)
+    den = np.concatenate([den, hh_den], axis=1)
+    reps = bootstrap_ratio(num, den, n_resamples=n_resamples, rng=rng)
+    ci = percentile_interval(reps, level=level)
+    point = np.divide(num.sum(axis=0), den.sum(axis=0), out=np.full(num.shape[1], np.nan), where=den.sum(axis=0) > 0)
+    c = len(combos)
+    sl_agree, sl_nt = slice(0, r), slice(r, 2 * r)
+    sl_diff = slice(2 * r, 2 * r + c)
+    i_ovo, i_ovo_nt, i_hh, i_hh_nt = 2 * r + c, 2 * r + c + 1, 2 * r + c + 2, 2 * r + c + 3
+
+    # ---------------------------------------------------------- majority & kappa
+    counts = np.bincount(pair_id * 3 + (ho.astype(np.int64) + 1), minlength=n_pairs * 3).reshape(n_pairs, 3)
+    majority = plurality(counts, split=split)
+
+    rows = []
+    confusion = {}
+    for k, name in enumerate(names):
+        ok = ~np.isnan(PV[:, k]) & ~np.isnan(majority)
+        kappa = cohen_kappa(majority[ok], PV[ok, k], labels=[-1.0, 0.0, 1.0]) if ok.any() else float("nan")
+        has_both = ~np.isnan(jv[name].pairs["v_ab"]) & ~np.isnan(jv[name].pairs["v_ba"])
+        pc = float(np.mean(jv[name].pairs.loc[has_both, "v_ab"] == jv[name].pairs.loc[has_both, "v_ba"])) \
+            if has_both.any() else None
+        ab = _ratio(match_both[:, k].sum(), both[:, k].sum()) if both[:, k].any() else None
+        raw = jv[name].raw
+        pos = position_bias(raw["outcome"], raw["first_lo"]) if raw is not None and raw["first_lo"].notna().any() else None
+        lb = None
+        if lengths is not None:
+            sel = ~np.isnan(PV[:, k])
+            lb = _f(length_bias(PV[sel, k], _lengths(pairs["qid"][sel], pairs["lo"][sel], lengths),
+                                _lengths(pairs["qid"][sel], pairs["hi"][sel], lengths),
+                                min_relative_difference=min_length_difference))
+        vk = valid[:, k]
+        cm = np.bincount(((ho[vk] + 1) * 3 + (V[vk, k] + 1)).astype(np.int64), minlength=9).reshape(3, 3)
+        confusion[name] = cm[::-1, ::-1].tolist()  # rows human a/tie/b, columns judge a/tie/b
+        method, _, judge_name = name.rpartition("/") if "/" in name else ("", "", name)
+        rows.append({
+            "judge": name, "method": method, "judge_model": judge_name,
+            "n_votes": int(valid[:, k].sum()), "agreement": _f(point[sl_agree][k]),
+            "ci": [_f(ci[sl_agree][k, 0]), _f(ci[sl_agree][k, 1])],
+            "n_votes_no_ties": int(nt[:, k].sum()), "agreement_no_ties": _f(point[sl_nt][k]),
+            "ci_no_ties": [_f(ci[sl_nt][k, 0]), _f(ci[sl_nt][k, 1])],
+            "kappa": _f(kappa), "n_pairs": int((~np.isnan(PV[:, k])).sum()),
+            "position_consistency": pc, "agreement_both_orders": ab,
+            "position_bias": _f(pos) if pos is not None else None, "length_bias": lb,
+        })
+
+    # ---------------------------------------------------------- paired tests
+    comparisons = []
+    if combos:
+        d_q = cluster_sums(cluster, diff, n_clusters=n_q)
+        p_sf = sign_flip_test(d_q, n_permutations=max(n_resamples, 1), rng=rng)
+        p_mc = np.array([mcnemar_exact(match[common[:, i], a], match[common[:, i], b])
+                         for i, (a, b) in enumerate(combos)])
+        p_sel = p_sf if test == "signflip" else p_mc
+        p_adj = holm(p_sel)
+        for i, (a, b) in enumerate(combos):
+            comparisons.append({
+                "a": names[a], "b": names[b], "n_votes": int(common[:, i].sum()),
+                "difference": _f(point[sl_diff][i]), "ci": [_f(ci[sl_diff][i, 0]), _f(ci[sl_diff][i, 1])],
+                "test": test, "p_value": _f(p_sel[i]), "p_holm": _f(p_adj[i]),
+                "p_signflip": _f(p_sf[i]), "p_mcnemar": _f(p_mc[i]),
+            })
+
+    # ---------------------------------------------------------- people
+    raters, rater_idx = np.unique(h["rater"].to_numpy(), return_inverse=True)
+    rel = np.full((len(raters), n_pairs), np.nan)
+    rel[rater_idx, pair_id] = ho  # a rater's last vote on a pair wins
+    multi = (~np.isnan(rel)).sum(axis=0) >= 2
+    alpha_nom = krippendorff_alpha(rel[:, multi], level="nominal") if multi.any() else float("nan")
+    alpha_ord = krippendorff_alpha(rel[:, multi], level="ordinal", value_domain=[-1.0, 0.0, 1.0]) if multi.any() else float("nan")
+    fk = fleiss_kappa(counts_table(pair_id, ho, categories=[-1.0, 0.0, 1.0]))
+    hl = None
+    if lengths is not None:
+        hl = _f(length_bias(ho, _lengths(h["qid"], h["lo"], lengths), _lengths(h["qid"], h["hi"], lengths),
+                            min_relative_difference=min_length_difference))
+    human = {
+        "n_votes": n_votes, "n_pairs": n_pairs, "n_queries": n_q, "n_annotators": len(raters),
+        "n_vote_pairs": int(hh["total"].sum()),
+        "agreement": _f(point[i_hh]), "ci": [_f(ci[i_hh, 0]), _f(ci[i_hh, 1])],
+        "agreement_no_ties": _f(point[i_hh_nt]), "ci_no_ties": [_f(ci[i_hh_nt, 0]), _f(ci[i_hh_nt, 1])],
+        "vs_majority_of_others": _f(point[i_ovo]), "vs_majority_of_others_ci": [_f(ci[i_ovo, 0]), _f(ci[i_ovo, 1])],
+        "vs_majority_of_others_no_ties": _f(point[i_ovo_nt]),
+        "alpha": {"nominal": _f(alpha_nom), "ordinal": _f(alpha_ord)}, "fleiss_kappa": _f(fk),
+        "position_bias": _f(position_bias(ho, h["first_lo"])) if h["first_lo"].notna().any() else None,
+        "length_bias": hl,
+    }
+
+    # ---------------------------------------------------------- breakdowns
+    bds: dict[str, pd.DataFrame] = {}
+    for key in breakdown_by:
+        if breakdown_keys and key in breakdown_keys:
+            labels = [breakdown_keys[key].get(q) for q in h["qid"]]
+        elif key == "model_pair":
+            labels = (h["lo"] + " vs " + h["hi"]).tolist()
+        elif key in ("domain1", "domain2", "lang"):
+            labels = h[key].tolist()
+        else:
+            raise ValueError(f"unknown breakdown {key!r}")
+        bds[key] = breakdown(match, valid, cluster, labels, columns=names, n_resamples=n_resamples,
+                             seed=seed, level=level)
+
+    settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "split": split, "test": test,
+                "include_stale": include_stale}
+    return AgreementResult(rows=rows, human=human, comparisons=comparisons, settings=settings,
+                           confusion=confusion, breakdowns=bds)
+
+
+def _lengths(qids, models, lengths: Mapping[tuple[str, str], int]) -> np.ndarray:
+    return np.array([lengths.get((str(q), m), np.nan) for q, m in zip(qids, models, strict=True)], dtype=float)

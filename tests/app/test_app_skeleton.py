@@ -1,0 +1,162 @@
+"""App skeleton: login gate, navigation per role, server-side page checks, logout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from streamlit.proto.TextInput_pb2 import TextInput
+from streamlit.testing.v1 import AppTest
+
+from annotate.db.engine import session_scope
+from annotate.navigation import PAGES, ROLES
+from annotate.services import users
+
+APP = Path(__file__).resolve().parents[2] / "annotate" / "streamlit_app.py"
+ADMIN_PAGE = Path(__file__).resolve().parents[2] / "annotate" / "app_pages" / "admin_users.py"
+PW = "app-test-password"
+TIMEOUT = 30
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture()
+def accounts(engine, db_url, monkeypatch):
+    """One account per role (named after it), and the app pointed at that database."""
+    monkeypatch.setenv("ANNOTATE_DB_URL", db_url)
+    ids = {}
+    with session_scope(engine) as session:
+        for role in ROLES:
+            ids[role] = users.create_user(session=session, username=role, role=role, password=PW).id
+    return ids
+
+
+def fresh_app() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+
+
+def log_in(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click()  # the form's submit button
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in (*at.title, *at.markdown, *at.error, *at.info, *at.warning)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_login_form_shown_when_logged_out(accounts):
+    at = fresh_app()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert at.text_input(key="login_password").proto.type == TextInput.Type.PASSWORD
+    assert "user_id" not in at.session_state
+    assert not any(b.label == "Log out" for b in at.sidebar.button)
+
+
+def test_wrong_password_is_refused(accounts):
+    at = log_in(fresh_app(), "admin", PW + "-wrong")
+    assert not at.exception
+    assert "Wrong username or password." in [e.value for e in at.error]
+    assert "user_id" not in at.session_state
+    # an unknown user gets the very same message
+    at = log_in(at, "nobody", PW)
+    assert [e.value for e in at.error] == ["Wrong username or password."]
+
+
+def test_repeated_failures_are_slowed_in_the_app(accounts):
+    at = fresh_app()
+    for _ in range(5):
+        at = log_in(at, "annotator", "not-the-password")
+    assert any("Too many failed attempts" in e.value for e in at.error)
+    at = log_in(at, "annotator", PW)  # even the right password waits
+    assert "user_id" not in at.session_state
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_its_pages(accounts, role):
+    at = log_in(fresh_app(), role, PW)
+    assert not at.exception
+    assert at.session_state["user_id"] == accounts[role]
+    assert "Home" in [t.value for t in at.title]  # the first page after login
+    for spec in PAGES:
+        page = f"app_pages/{spec.file}"
+        if role in spec.roles:
+            at.switch_page(page).run()
+            assert not at.exception, (role, spec.file)
+            assert "does not have access" not in texts(at)
+        else:
+            # not registered in this role's navigation: it cannot even be selected
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(page)
+
+
+def test_admin_page_lists_accounts_and_adds_one(accounts, engine):
+    at = log_in(fresh_app(), "admin", PW)
+    at.switch_page("app_pages/admin_users.py").run()
+    assert not at.exception
+    assert "Accounts" in [t.value for t in at.title]
+    listed = list(at.dataframe[0].value["Username"])
+    assert listed == sorted(ROLES)
+    at.text_input(key="new_username").input("newbie")
+    at.selectbox(key="new_role").select("expert")
+    at.text_input(key="new_password").input("newbie-password")
+    at.text_input(key="new_password_confirm").input("newbie-password")
+    next(b for b in at.button if b.label == "Add account").click()
+    at.run()
+    assert not at.exception
+    assert any("newbie" in s.value for s in at.success)
+    with session_scope(engine) as session:
+        assert users.authenticate(session=session, username="newbie", password="newbie-password").role == "expert"
+
+
+def test_annotator_cannot_open_admin_page_directly(accounts):
+    # The page script itself, run with an annotator's session: its own check must refuse.
+    at = AppTest.from_file(str(ADMIN_PAGE), default_timeout=TIMEOUT)
+    at.session_state["user_id"] = accounts["annotator"]
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Your account does not have access to this page."]
+    assert len(at.dataframe) == 0 and len(at.text_input) == 0
+
+
+def test_role_change_takes_effect_on_the_open_page(accounts, engine):
+    # An admin sits on the Accounts page; meanwhile the account becomes an annotator.
+    at = log_in(fresh_app(), "admin", PW)
+    at.switch_page("app_pages/admin_users.py").run()
+    assert len(at.dataframe) == 1
+    with session_scope(engine) as session:
+        user = users.get_user_by_username(session=session, username="admin")
+        user.role = "annotator"
+        session.add(user)
+        session.commit()
+    at.run()  # the browser still asks for the Accounts page
+    assert not at.exception
+    assert "Accounts" not in [t.value for t in at.title]
+    assert len(at.text_input) == 0
+
+
+def test_deactivated_account_is_logged_out(accounts, engine):
+    at = log_in(fresh_app(), "expert", PW)
+    with session_scope(engine) as session:
+        users.deactivate(session=session, username="expert")
+    at.run()
+    assert "user_id" not in at.session_state
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+
+
+def test_logout_clears_the_session(accounts):
+    at = log_in(fresh_app(), "researcher", PW)
+    at.session_state["scratch"] = "left over"
+    logout = next(b for b in at.sidebar.button if b.label == "Log out")
+    logout.click().run()
+    assert not at.exception
+    assert "user_id" not in at.session_state
+    assert "scratch" not in at.session_state
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
