@@ -8,6 +8,7 @@ itself (:func:`annotate.ui.session.require_page_role`).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -15,6 +16,7 @@ import streamlit as st
 from annotate.navigation import pages_for
 from annotate.ui import session as ui_session
 
+log = logging.getLogger("annotate.app")
 APP_TITLE = "WritingBench human studies"
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 ROLE_LABELS = {"annotator": "Annotator", "expert": "Expert", "researcher": "Researcher", "admin": "Admin"}
@@ -25,27 +27,32 @@ def login_page() -> None:
     st.title(APP_TITLE)
     st.caption("Pairwise human judgments of writing, and how well automatic judges agree with them.")
     left, _ = st.columns([2, 3])
-    with left, st.form("login", clear_on_submit=True):
-        st.subheader("Log in")
-        username = st.text_input("Username", key="login_username", autocomplete="username")
-        password = st.text_input("Password", type="password", key="login_password",
-                                 autocomplete="current-password")
-        submitted = st.form_submit_button("Log in", type="primary")
-    if submitted:
-        user, wait = ui_session.login(username, password)
-        if user is not None:
-            st.rerun()
-        elif wait > 0:
-            st.error(f"Too many failed attempts for this username. Try again in {int(wait) + 1} seconds.")
-        else:
-            st.error("Wrong username or password.")
-    st.caption("No account? Ask an administrator of this study to create one.")
+    with left:
+        with st.form("login", clear_on_submit=True):
+            st.subheader("Log in")
+            username = st.text_input("Username", key="login_username", autocomplete="username")
+            password = st.text_input("Password", type="password", key="login_password",
+                                     autocomplete="current-password")
+            submitted = st.form_submit_button("Log in", type="primary")
+        if submitted:
+            user, wait = ui_session.login(username, password)
+            if user is not None:
+                st.rerun()
+            elif wait > 0:
+                st.error(f"Too many failed attempts for this username. "
+                         f"Try again in {int(wait) + 1} seconds.")
+            else:
+                st.error("Wrong username or password.")
+        st.caption("No account? Ask an administrator of this study to create one.")
 
 
 def build_pages(role: str) -> dict[str, list]:
     """``st.Page`` objects for ``role``, grouped by navigation section (registry order)."""
     sections: dict[str, list] = {}
-    for i, spec in enumerate(pages_for(role)):
+    specs = [spec for spec in pages_for(role) if (PAGES_DIR / spec.file).is_file()]
+    for missing in set(pages_for(role)) - set(specs):
+        log.warning("page file %s is registered in annotate/navigation.py but missing", missing.file)
+    for i, spec in enumerate(specs):
         page = st.Page(PAGES_DIR / spec.file, title=spec.title, icon=spec.icon,
                        url_path=spec.url_path, default=(i == 0))
         sections.setdefault(spec.section, []).append(page)

@@ -29,7 +29,8 @@ with db_session() as session:
 st.dataframe(
     pd.DataFrame([{"Username": u.username, "Name": u.display_name, "Role": u.role,
                    "Active": u.active, "Created": u.created_at} for u in accounts]),
-    hide_index=True)
+    hide_index=True,
+    column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 
 add_tab, status_tab, password_tab = st.tabs(["Add account", "Deactivate / re-activate", "Reset password"])
 

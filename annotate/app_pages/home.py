@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -28,9 +30,13 @@ st.write(f"Welcome, **{user.display_name or user.username}**.")
 
 st.subheader("What to do next")
 st.info(NEXT_STEPS.get(user.role, ""))
-others = [spec for spec in pages_for(user.role) if spec.file != "home.py"]
-for spec in others:
-    st.page_link(f"app_pages/{spec.file}", label=spec.title, icon=spec.icon)
+here = Path(__file__).resolve().parent
+others = [spec for spec in pages_for(user.role) if spec.file != "home.py" and (here / spec.file).is_file()]
+if others:
+    st.caption("Your pages (also in the menu on the left):")
+    for start in range(0, len(others), 4):
+        for column, spec in zip(st.columns(4), others[start:start + 4], strict=False):
+            column.page_link(f"app_pages/{spec.file}", label=spec.title, icon=spec.icon)
 
 with db_session() as session:
     counts = query_counts(session=session)
@@ -39,8 +45,8 @@ with db_session() as session:
 st.subheader("Queries in this project")
 cols = st.columns(4)
 cols[0].metric("Queries", total["queries"])
-cols[1].metric("Domains", total["domains"])
-cols[2].metric("Subdomains", total["subdomains"])
+cols[1].metric("Domains covered", f'{total["domains"]} of {total["domains_total"]}')
+cols[2].metric("Subdomains covered", f'{total["subdomains"]} of {total["subdomains_total"]}')
 cols[3].metric("Responses", total["responses"])
 
 if not counts:

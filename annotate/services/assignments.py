@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 
 from annotate.db.models import (
     Assignment,
-    Criterion,
     CriteriaSet,
+    Criterion,
     Domain,
     Judgment,
     PointwiseRating,
@@ -128,9 +128,11 @@ def query_content(session: Session, query: Query) -> tuple[str, int, list[tuple[
 
 
 def query_criteria(session: Session, query: Query) -> list[tuple[str, str]]:
-    """The query's dynamic criteria ``(name, description)``: its latest dynamic set, else its checklist."""
+    """The query's dynamic criteria ``(name, description)``: its latest dynamic set (not a
+    requirement subset's checklist), else the imported checklist."""
     set_id = session.exec(
-        select(CriteriaSet.id).where(CriteriaSet.method == "dynamic", CriteriaSet.query_id == query.id)
+        select(CriteriaSet.id).where(CriteriaSet.method == "dynamic", CriteriaSet.query_id == query.id,
+                                     ~CriteriaSet.source.startswith("requirement:"))
         .order_by(CriteriaSet.id.desc())
     ).first()
     if set_id is not None:

@@ -90,11 +90,50 @@ def current_materials(*, session: Session, query_id: int) -> list[tuple[Material
     return result
 
 
+def _imported_tail(session: Session, document: MaterialDocument) -> str:
+    """The trailing whitespace a split kept after an imported document's last segment.
+
+    It is only returned while that last segment is kept, so an unpruned split renders the
+    original text exactly (collected documents never add a tail).
+    """
+    if document.origin != "imported":
+        return ""
+    last = session.exec(
+        select(MaterialSegment).where(MaterialSegment.document_id == document.id)
+        .order_by(MaterialSegment.position.desc()).limit(1)  # type: ignore[attr-defined]
+    ).first()
+    if last is None or not last.separator:
+        return ""
+    version = session.exec(
+        select(MaterialVersion)
+        .where(MaterialVersion.document_id == document.id, MaterialVersion.status == "approved")
+        .order_by(MaterialVersion.version_no.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    return last.separator if version is None or last.position in set(version.kept) else ""
+
+
 def render_query_text(*, session: Session, query_id: int) -> str:
-    """The instruction followed by each kept material, separated by a blank line.
+    """The instruction with each kept material placed before or after it.
+
+    A material document goes after the instruction unless its ``placement`` is
+    ``before``; its ``joiner`` (default a blank line) is the text between it and its
+    neighbour towards the instruction. A query split by an expert keeps the original
+    whitespace in the joiner, so until something is pruned or edited it renders exactly
+    as imported.
 
     Example: an imported query that nobody edited renders as ``Query.original_text``.
     """
-    parts = [current_instruction(session=session, query_id=query_id).text]
-    parts.extend(text for _doc, text in current_materials(session=session, query_id=query_id))
-    return MATERIAL_SEPARATOR.join(parts)
+    instruction = current_instruction(session=session, query_id=query_id).text
+    materials = current_materials(session=session, query_id=query_id)
+    before = [(doc, text) for doc, text in materials if doc.placement == "before"]
+    after = [(doc, text) for doc, text in materials if doc.placement != "before"]
+    parts: list[str] = []
+    for doc, text in before:
+        parts.extend((text, doc.joiner))
+    parts.append(instruction)
+    for doc, text in after:
+        parts.extend((doc.joiner, text))
+    if after:
+        parts.append(_imported_tail(session, after[-1][0]))
+    return "".join(parts)

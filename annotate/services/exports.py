@@ -42,11 +42,17 @@ def requirement_source(requirement: str | None) -> str:
     return CHECKLIST_SOURCE if not requirement else f"requirement:{requirement}"
 
 
-def criterion_record(row: Criterion) -> dict[str, Any]:
-    """A :class:`Criterion` row as a WritingBench checklist entry (extra keys last)."""
-    record = {"name": row.name, "criteria_description": row.description, "1-2": row.band_1_2,
-              "3-4": row.band_3_4, "5-6": row.band_5_6, "7-8": row.band_7_8, "9-10": row.band_9_10}
-    record.update(row.extra or {})
+def criterion_record(name: str, description: str, band_1_2: str, band_3_4: str, band_5_6: str,
+                     band_7_8: str, band_9_10: str, extra: dict | None) -> dict[str, Any]:
+    """A criterion's columns as a WritingBench checklist entry (extra keys last).
+
+    Example:
+        >>> criterion_record("Clarity", "Is it clear?", "a", "b", "c", "d", "e", {"weight": 2})["9-10"]
+        'e'
+    """
+    record = {"name": name, "criteria_description": description, "1-2": band_1_2, "3-4": band_3_4,
+              "5-6": band_5_6, "7-8": band_7_8, "9-10": band_9_10}
+    record.update(extra or {})
     return record
 
 
@@ -65,28 +71,31 @@ def query_records(*, session: Session, indexes: Iterable[int] | None = None,
     """
     names = {sid: (d, s) for d, s, sid in session.exec(
         select(Domain.name, Subdomain.name, Subdomain.id).join(Subdomain, Subdomain.domain_id == Domain.id))}
-    rows: list[Query] = []
+    columns = (Query.id, Query.index, Query.subdomain_id, Query.original_text, Query.extra)
+    rows: list[Any] = []
     if indexes is None:
-        rows = list(session.exec(select(Query).order_by(Query.id)))
+        rows = list(session.exec(select(*columns).order_by(Query.id)))
     else:
         for chunk in _chunks(sorted(set(indexes))):
-            rows.extend(session.exec(select(Query).where(Query.index.in_(chunk))))  # type: ignore[attr-defined]
-        rows.sort(key=lambda q: q.id or 0)
-    by_query: dict[int, Query] = {q.id: q for q in rows if q.id is not None}
+            rows.extend(session.exec(select(*columns).where(Query.index.in_(chunk))))  # type: ignore[attr-defined]
+        rows.sort(key=lambda q: q.id)
     source = requirement_source(requirement)
     set_of: dict[int, int] = {}
-    for chunk in _chunks(list(by_query)):
+    for chunk in _chunks([q.id for q in rows]):
         for set_id, query_id in session.exec(
                 select(CriteriaSet.id, CriteriaSet.query_id).where(
                     CriteriaSet.query_id.in_(chunk),  # type: ignore[union-attr]
                     CriteriaSet.method == "dynamic", CriteriaSet.source == source)
                 .order_by(CriteriaSet.id)):
             set_of[query_id] = set_id  # the latest set of that source wins
-    criteria: dict[int, list[Criterion]] = {}
+    criteria: dict[int, list[dict[str, Any]]] = {}
+    crit_columns = (Criterion.criteria_set_id, Criterion.name, Criterion.description, Criterion.band_1_2,
+                    Criterion.band_3_4, Criterion.band_5_6, Criterion.band_7_8, Criterion.band_9_10,
+                    Criterion.extra)
     for chunk in _chunks(list(set_of.values())):
-        for row in session.exec(select(Criterion).where(Criterion.criteria_set_id.in_(chunk))
+        for row in session.exec(select(*crit_columns).where(Criterion.criteria_set_id.in_(chunk))
                                 .order_by(Criterion.criteria_set_id, Criterion.position)):
-            criteria.setdefault(row.criteria_set_id, []).append(row)
+            criteria.setdefault(row[0], []).append(criterion_record(*row[1:]))
     records: dict[int, dict[str, Any]] = {}
     for query in rows:
         if requirement and query.id not in set_of:
@@ -95,7 +104,7 @@ def query_records(*, session: Session, indexes: Iterable[int] | None = None,
         record: dict[str, Any] = {"index": query.index, "domain1": domain1, "domain2": domain2,
                                   "query": query.original_text}
         if query.id in set_of:
-            record["checklist"] = [criterion_record(c) for c in criteria.get(set_of[query.id], [])]
+            record["checklist"] = criteria.get(set_of[query.id], [])
         for key, value in (query.extra or {}).items():
             record.setdefault(key, value)
         records[query.index] = record

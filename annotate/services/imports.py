@@ -201,8 +201,6 @@ def _placeholders(paramstyle: str, count: int) -> str:
         return ", ".join("?" * count)
     if paramstyle in ("format", "pyformat"):
         return ", ".join(["%s"] * count)
-    if paramstyle == "numeric":
-        return ", ".join(f":{i + 1}" for i in range(count))
     raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")  # pragma: no cover
 
 
@@ -249,12 +247,18 @@ def bulk_insert(conn: Connection, model: type, rows: list[dict[str, Any]]) -> No
     conn.exec_driver_sql(sql, params)
 
 
-def _ids_by(session: Session, key_col: Any, id_col: Any, keys: list[Any], *where: Any) -> dict[Any, int]:
-    """``{key: id}`` for rows whose ``key_col`` is in ``keys`` (one query per 500 keys)."""
+def _ids_by(conn: Connection, model: type, key: str, keys: list[Any], **equal: Any) -> dict[Any, int]:
+    """``{key: id}`` for rows of ``model`` whose ``key`` column is in ``keys`` and whose
+    columns equal ``equal`` (plain SQL, one statement per 500 keys)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    quote = conn.dialect.identifier_preparer.quote
     found: dict[Any, int] = {}
+    conditions = "".join(f" AND {quote(c)} = {_placeholders(conn.dialect.paramstyle, 1)}" for c in equal)
     for start in range(0, len(keys), 500):
-        found.update(session.exec(
-            select(key_col, id_col).where(key_col.in_(keys[start:start + 500]), *where)).all())
+        chunk = keys[start:start + 500]
+        sql = (f"SELECT {quote(key)}, id FROM {quote(table.name)} "
+               f"WHERE {quote(key)} IN ({_placeholders(conn.dialect.paramstyle, len(chunk))}){conditions}")
+        found.update(conn.exec_driver_sql(sql, (*chunk, *equal.values())).all())
     return found
 
 
@@ -362,7 +366,7 @@ def import_queries(*, session: Session, path: str | Path, requirement: str | Non
                  "source": source_name, "needs_materials": False, "material_requirement": "",
                  "content_revision": 1, "created_at": now} for _l, r in to_insert])
         with_sets = to_insert + sets_for_existing
-        query_ids = _ids_by(session, Query.index, Query.id, [r["index"] for _l, r in with_sets])
+        query_ids = _ids_by(conn, Query, "index", [r["index"] for _l, r in with_sets])
         if to_insert:
             bulk_insert(conn, InstructionVersion, [
                 {"query_id": query_ids[r["index"]], "version_no": 1, "base_version_no": None,
@@ -375,8 +379,8 @@ def import_queries(*, session: Session, path: str | Path, requirement: str | Non
                 {"method": "dynamic", "name": set_name, "lang": lang_of[r["index"]], "domain_id": None,
                  "query_id": query_ids[r["index"]], "source": source, "created_at": now}
                 for _l, r in with_sets])
-            set_ids = _ids_by(session, CriteriaSet.query_id, CriteriaSet.id, list(query_ids.values()),
-                              CriteriaSet.method == "dynamic", CriteriaSet.source == source)
+            set_ids = _ids_by(conn, CriteriaSet, "query_id", list(query_ids.values()),
+                              method="dynamic", source=source)
             criteria_rows: list[dict] = []
             for _l, record in with_sets:
                 criteria_rows.extend(_checklist_rows(set_ids[query_ids[record["index"]]], record["checklist"]))

@@ -53,9 +53,12 @@ def query_counts(*, session: Session) -> list[SubdomainCount]:
 
 
 def totals(*, session: Session) -> dict[str, int]:
-    """Project-wide counts: queries, responses, models, domains and subdomains in use."""
+    """Project-wide counts: queries, responses, models, domains and subdomains in use
+    (``domains``, ``subdomains``) and in the taxonomy (``domains_total``, ``subdomains_total``)."""
     counts = query_counts(session=session)
     return {
+        "domains_total": int(session.exec(select(func.count(col(Domain.id)))).one()),
+        "subdomains_total": int(session.exec(select(func.count(col(Subdomain.id)))).one()),
         "queries": int(session.exec(select(func.count(col(Query.id)))).one()),
         "responses": int(session.exec(select(func.count(col(Response.id)))).one()),
         "models": int(session.exec(select(func.count(col(LLMModel.id)))).one()),

@@ -29,7 +29,7 @@ How a boundary is found, in order:
 
 Example:
     >>> p = propose_split("请根据以下材料写一篇评论。材料如下：\\n\\n" + "春天来了。" * 60)
-    >>> p.method, p.text_before_boundary[-6:]
+    >>> p.method, p.text_before_boundary[-5:]
     ('marker', '材料如下：')
     >>> parts = split_at("Write a summary.\\n\\nHere is the text: ...", 16)
     >>> parts.instruction, repr(parts.joiner), parts.material
@@ -53,7 +53,7 @@ LONG_SEGMENT_CHARS = 1200
 """Paragraphs longer than this are further split at runs of two or more spaces."""
 
 ZH_MARKERS: tuple[str, ...] = (
-    "参考以下", "可以参考", "可参考", "请参考", "参考素材", "参考资料", "参考材料", "参考案例", "参考文章",
+    "参考以下", "可以参考", "可参考", "请参考", "供参考", "参考文件", "参考素材", "参考资料", "参考材料", "参考案例", "参考文章",
     "参考内容", "参考范文", "参考文本", "参考数据", "参考信息", "素材如下", "材料如下", "资料如下", "内容如下",
     "原文如下", "文章如下", "数据如下", "信息如下", "案例如下", "如下：", "以下是", "以下为", "附件", "原文：",
     "材料：", "素材：", "资料：", "背景材料", "背景资料", "背景信息：",

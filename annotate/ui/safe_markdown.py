@@ -18,7 +18,8 @@ rendering as before:
 
 Code spans and fenced code blocks are copied unchanged: markdown shows them literally.
 
-The function is pure (no Streamlit import) and linear in the length of the text.
+The function is pure (no Streamlit import), linear in the length of the text, and keeps
+its last 64 results (the same task is re-rendered on every rerun).
 
 Example:
     >>> to_safe_markdown('Hi <script>alert(1)</script> ![x](http://t.example/p.png)')
@@ -29,14 +30,17 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["to_safe_markdown", "SAFE_SCHEMES"]
 
 SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 
-# A fence opens with 3+ backticks or tildes, indented by at most 3 spaces.
-_FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+# A fenced code block is only recognised when its opening fence starts at column 0: such a
+# fence is always at the top level, so only a closing fence ends it. (An indented fence may
+# sit in a list item that ends earlier; it is treated as prose, which is always safe.)
+_FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 # Link reference definition: [label]: destination
 _REF_DEF_RE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)(.*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
@@ -104,69 +108,42 @@ def _neutralise_links(text: str) -> str:
     return "".join(out)
 
 
-def _escape_unescaped(text: str, target: str, replacement: str) -> str:
-    """Replace ``target`` where it is not already escaped by an odd run of backslashes."""
-
-    def repl(match: re.Match[str]) -> str:
-        slashes = match.group(1)
-        if len(slashes) % 2 == 1:  # already escaped: literal
-            return match.group(0)
-        return slashes + replacement
-
-    return re.sub(r"(\\*)" + re.escape(target), repl, text)
-
-
-def _escape_prose(text: str) -> str:
-    """Escape a stretch of one line that is not code."""
-    text = _escape_unescaped(text, "<", "\\<")
-    text = _escape_unescaped(text, "$", "\\$")
-    # Images become links; an escaped "\\![" is already literal text.
-    text = _escape_unescaped(text, "![", "[image: ")
-    return _neutralise_links(text)
+# One pass over a prose block finds, left to right, either an inline code span on one line
+# (an opening run of N backticks, not preceded by a backslash or another backtick, up to
+# the next run of exactly N backticks on the same line) or a character to escape with the
+# run of backslashes before it.
+_PROSE_RE = re.compile(
+    r"(?P<code>(?<![\\`])(?P<ticks>`+)(?!`)[^\n]*?(?<!`)(?P=ticks)(?!`))"
+    r"|(?P<slashes>\\*)(?P<char><|\$|!\[)"
+)
+_REPLACEMENT = {"<": "\\<", "$": "\\$", "![": "[image: "}
 
 
-def _escape_line(line: str) -> str:
-    """Escape the prose of one line, leaving its inline code spans unchanged.
+def _escape_match(match: re.Match[str]) -> str:
+    if match.group("code") is not None:
+        return match.group(0)  # code is shown literally by markdown
+    slashes = match.group("slashes")
+    if len(slashes) % 2 == 1:  # already escaped by the author: literal
+        return match.group(0)
+    return slashes + _REPLACEMENT[match.group("char")]
 
-    A code span opens with a run of N backticks and closes at the next run of exactly N
-    backticks (CommonMark); an unmatched run is literal text. Spans are only recognised
-    within one line: a span broken over lines is escaped like prose (its ``<`` then shows
-    with a backslash), which can never let HTML through.
+
+def _escape_block(block: str) -> str:
+    """Escape a block of prose lines, leaving inline code spans unchanged.
+
+    Code spans are only recognised within one line and never after a backslash: where
+    markdown might see a code span that this function does not, the text is escaped like
+    prose (a ``<`` then shows with a backslash), which can never let HTML through.
     """
-    if "`" not in line:
-        return _escape_prose(line)
-    out: list[str] = []
-    pos = 0
-    prose_start = 0
-    length = len(line)
-    while pos < length:
-        opener = _BACKTICKS_RE.search(line, pos)
-        if opener is None:
-            break
-        run = opener.group(0)
-        closer = None
-        scan = opener.end()
-        while True:
-            candidate = _BACKTICKS_RE.search(line, scan)
-            if candidate is None:
-                break
-            if len(candidate.group(0)) == len(run):
-                closer = candidate
-                break
-            scan = candidate.end()
-        if closer is None:
-            # No closing run: these backticks are literal; keep scanning after them.
-            pos = opener.end()
-            continue
-        out.append(_escape_prose(line[prose_start:opener.start()]))
-        out.append(line[opener.start():closer.end()])
-        pos = prose_start = closer.end()
-    out.append(_escape_prose(line[prose_start:]))
-    return "".join(out)
+    if "](" in block:
+        block = _neutralise_links(block)
+    return _PROSE_RE.sub(_escape_match, block)
 
 
 def _escape_ref_definitions(block: str) -> str:
     """Replace unsafe targets of link reference definitions (``[x]: javascript:...``)."""
+    if "]:" not in block:
+        return block
     lines = block.split("\n")
     for i, line in enumerate(lines):
         match = _REF_DEF_RE.match(line)
@@ -175,6 +152,7 @@ def _escape_ref_definitions(block: str) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=64)
 def to_safe_markdown(text: str | None) -> str:
     """Return markdown that shows ``text`` without running or loading anything.
 
@@ -196,6 +174,8 @@ def to_safe_markdown(text: str | None) -> str:
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    if "```" not in text and "~~~" not in text:
+        return _escape_block(_escape_ref_definitions(text))
     lines = text.split("\n")
     out: list[str] = []
     prose: list[str] = []
@@ -204,16 +184,16 @@ def to_safe_markdown(text: str | None) -> str:
     def flush_prose() -> None:
         if prose:
             block = "\n".join(prose)
-            out.extend(_escape_line(line) for line in _escape_ref_definitions(block).split("\n"))
+            out.append(_escape_block(_escape_ref_definitions(block)))
             prose.clear()
 
     for line in lines:
         if fence is None:
             match = _FENCE_RE.match(line)
             # A backtick fence's info string may not contain backticks (CommonMark).
-            if match and not (match.group(2)[0] == "`" and "`" in match.group(3)):
+            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
                 flush_prose()
-                fence = match.group(2)
+                fence = match.group(1)
                 out.append(line)
             else:
                 prose.append(line)

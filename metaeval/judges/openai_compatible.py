@@ -80,8 +80,10 @@ class OpenAICompatibleBackend(Backend):
             kwargs["response_format"] = fmt
         try:
             resp = await self._get_client().chat.completions.create(**kwargs)
-        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-            if self.structured != "auto" or fmt is None or fmt["type"] != "json_schema":
+        except openai.APIStatusError as exc:
+            # Servers without json_schema support answer 400/422 (llama-cpp-python: 500) naming the field.
+            if (self.structured != "auto" or fmt is None or fmt["type"] != "json_schema"
+                    or exc.status_code not in (400, 422, 500) or "response_format" not in str(exc)):
                 raise
             log.info("%s rejected response_format json_schema (%s); using json_object with a schema",
                      self.name, exc.status_code)

@@ -141,29 +141,29 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
             j = JudgeVerdicts.from_votes(j)
         jv[name] = j
     r = len(names)
-    V = np.full((n_votes, r), np.nan)
-    VAB = np.full((n_votes, r), np.nan)
-    VBA = np.full((n_votes, r), np.nan)
-    PV = np.full((n_pairs, r), np.nan)
+    v_m = np.full((n_votes, r), np.nan)
+    vab_m = np.full((n_votes, r), np.nan)
+    vba_m = np.full((n_votes, r), np.nan)
+    pv_m = np.full((n_pairs, r), np.nan)
     for k, name in enumerate(names):
         jp = jv[name].pairs.set_index(PAIR)
         aligned = jp.reindex(pair_index)
         pv = aligned["verdict"].to_numpy(dtype=float)
-        PV[:, k] = pv
-        V[:, k] = pv[pair_id]
-        VAB[:, k] = aligned["v_ab"].to_numpy(dtype=float)[pair_id]
-        VBA[:, k] = aligned["v_ba"].to_numpy(dtype=float)[pair_id]
+        pv_m[:, k] = pv
+        v_m[:, k] = pv[pair_id]
+        vab_m[:, k] = aligned["v_ab"].to_numpy(dtype=float)[pair_id]
+        vba_m[:, k] = aligned["v_ba"].to_numpy(dtype=float)[pair_id]
         missing = int(np.isnan(pv).sum())
         if missing:
             log.warning("judge %s has no verdict on %d of %d pairs; their votes are left out of its row",
                         name, missing, n_pairs)
 
-    valid = ~np.isnan(V)
-    match = valid & (V == ho[:, None])
-    nt = valid & (V != 0) & (ho[:, None] != 0)
+    valid = ~np.isnan(v_m)
+    match = valid & (v_m == ho[:, None])
+    nt = valid & (v_m != 0) & (ho[:, None] != 0)
     match_nt = nt & match
-    both = ~np.isnan(VAB) & ~np.isnan(VBA)
-    match_both = both & (VAB == ho[:, None]) & (VBA == ho[:, None])
+    both = ~np.isnan(vab_m) & ~np.isnan(vba_m)
+    match_both = both & (vab_m == ho[:, None]) & (vba_m == ho[:, None])
 
     # ---------------------------------------------------------- human ceiling
     hh = human_human_counts(ho.astype(np.int64), pair_id, n_groups=n_pairs)
@@ -200,8 +200,8 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
     rows = []
     confusion = {}
     for k, name in enumerate(names):
-        ok = ~np.isnan(PV[:, k]) & ~np.isnan(majority)
-        kappa = cohen_kappa(majority[ok], PV[ok, k], labels=[-1.0, 0.0, 1.0]) if ok.any() else float("nan")
+        ok = ~np.isnan(pv_m[:, k]) & ~np.isnan(majority)
+        kappa = cohen_kappa(majority[ok], pv_m[ok, k], labels=[-1.0, 0.0, 1.0]) if ok.any() else float("nan")
         has_both = ~np.isnan(jv[name].pairs["v_ab"]) & ~np.isnan(jv[name].pairs["v_ba"])
         pc = float(np.mean(jv[name].pairs.loc[has_both, "v_ab"] == jv[name].pairs.loc[has_both, "v_ba"])) \
             if has_both.any() else None
@@ -210,12 +210,12 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
         pos = position_bias(raw["outcome"], raw["first_lo"]) if raw is not None and raw["first_lo"].notna().any() else None
         lb = None
         if lengths is not None:
-            sel = ~np.isnan(PV[:, k])
-            lb = _f(length_bias(PV[sel, k], _lengths(pairs["qid"][sel], pairs["lo"][sel], lengths),
+            sel = ~np.isnan(pv_m[:, k])
+            lb = _f(length_bias(pv_m[sel, k], _lengths(pairs["qid"][sel], pairs["lo"][sel], lengths),
                                 _lengths(pairs["qid"][sel], pairs["hi"][sel], lengths),
                                 min_relative_difference=min_length_difference))
         vk = valid[:, k]
-        cm = np.bincount(((ho[vk] + 1) * 3 + (V[vk, k] + 1)).astype(np.int64), minlength=9).reshape(3, 3)
+        cm = np.bincount(((ho[vk] + 1) * 3 + (v_m[vk, k] + 1)).astype(np.int64), minlength=9).reshape(3, 3)
         confusion[name] = cm[::-1, ::-1].tolist()  # rows human a/tie/b, columns judge a/tie/b
         method, _, judge_name = name.rpartition("/") if "/" in name else ("", "", name)
         rows.append({
@@ -224,7 +224,7 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
             "ci": [_f(ci[sl_agree][k, 0]), _f(ci[sl_agree][k, 1])],
             "n_votes_no_ties": int(nt[:, k].sum()), "agreement_no_ties": _f(point[sl_nt][k]),
             "ci_no_ties": [_f(ci[sl_nt][k, 0]), _f(ci[sl_nt][k, 1])],
-            "kappa": _f(kappa), "n_pairs": int((~np.isnan(PV[:, k])).sum()),
+            "kappa": _f(kappa), "n_pairs": int((~np.isnan(pv_m[:, k])).sum()),
             "position_consistency": pc, "agreement_both_orders": ab,
             "position_bias": _f(pos) if pos is not None else None, "length_bias": lb,
         })

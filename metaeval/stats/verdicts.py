@@ -17,19 +17,23 @@ PAIR = ["qid", "lo", "hi"]
 def combine_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
     """One verdict per pair from a canonical verdict frame (see ``agreement.votes_frame``).
 
-    When a pair has verdicts in both orders ("ab" and "ba"), its verdict is the common one if they
+    Presentation orders are taken relative to the canonical pair (``first_lo``, from ``order`` or
+    ``shown_left``), so a file may list the second presentation with model_a/model_b swapped.
+    When a pair has verdicts in both orders, its verdict is the common one if they
     agree and a tie if they differ (MT-Bench's conservative rule). Verdicts without an order are
     combined the same way: all equal -> that outcome, otherwise a tie. Returns columns qid, lo, hi,
-    ``verdict``, ``v_ab``, ``v_ba`` (nan when that order is missing).
+    ``verdict``, ``v_ab`` (lower-named model shown first), ``v_ba`` (nan when that order is missing).
 
     >>> from metaeval.stats.agreement import votes_frame
     >>> f = votes_frame([{"question_id": 1, "model_a": "a", "model_b": "b", "winner": "model_a", "order": "ab"},
-    ...                  {"question_id": 1, "model_a": "b", "model_b": "a", "winner": "model_a", "order": "ba"}])
+    ...                  {"question_id": 1, "model_a": "a", "model_b": "b", "winner": "model_b", "order": "ba"}])
     >>> combine_verdicts(f)[["verdict", "v_ab", "v_ba"]].values.tolist()
     [[0.0, 1.0, -1.0]]
     """
-    f = frame[PAIR + ["outcome", "order"]].copy()
+    f = frame[PAIR + ["outcome", "first_lo"]].copy()
     f["o"] = f["outcome"].astype(float)
+    # presentation slot relative to the canonical pair: "ab" = lower-named model shown first
+    f["order"] = np.where(f["first_lo"] == 1.0, "ab", np.where(f["first_lo"] == 0.0, "ba", None))
     g = f.groupby(PAIR, sort=True, observed=True)["o"]
     out = pd.DataFrame({"vmin": g.min(), "vmax": g.max()})
     out["verdict"] = np.where(out["vmin"] == out["vmax"], out["vmin"], 0.0)

@@ -1,0 +1,142 @@
+"""``annotate study create|list|gold``: design studies from the command line.
+
+``study create`` prints the plan's counts first and then creates the study (unless
+``--dry-run``). The command line is a trusted local caller (it has the database in hand);
+``--as USERNAME`` records a researcher or admin account as the study's creator.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from annotate.cli import CliError
+from annotate.db.engine import init_db, session_scope
+from annotate.db.models import User
+from annotate.services.errors import ServiceError
+
+
+def _csv_list(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def parse_model_pairs(text: str | None) -> list[tuple[str, str]] | None:
+    """``"m1:m2,m3:m4"`` -> ``[("m1", "m2"), ("m3", "m4")]``.
+
+    Example:
+        >>> parse_model_pairs("gpt:claude, qwen:llama")
+        [('gpt', 'claude'), ('qwen', 'llama')]
+    """
+    if text is None:
+        return None
+    pairs = []
+    for part in _csv_list(text) or []:
+        names = [n.strip() for n in part.split(":")]
+        if len(names) != 2 or not all(names):
+            raise CliError(f"--model-pairs: {part!r} is not MODEL1:MODEL2")
+        pairs.append((names[0], names[1]))
+    return pairs
+
+
+def _actor(session, username: str | None) -> User:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    if username is None:
+        return User(username="command-line", role="admin")
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise CliError(f"--as: no user {username!r}")
+    return user
+
+
+def _create(args: argparse.Namespace) -> int:
+    from annotate.services.studies import StudyDesign, create_study, plan_study
+
+    design = StudyDesign(
+        name=args.name, kind=args.kind, per_subdomain=args.per_subdomain, overlap=args.overlap,
+        annotators=_csv_list(args.annotators) or [], models=_csv_list(args.models),
+        model_pairs=parse_model_pairs(args.model_pairs), seed=args.seed, gold_rate=args.gold_rate,
+        qualification_items=args.qualification, per_criterion=args.per_criterion,
+        error_types=_csv_list(args.error_types), subdomains=_csv_list(args.subdomains),
+    )
+    engine = init_db(args.db)
+    try:
+        with session_scope(engine) as session:
+            plan = plan_study(session=session, design=design)
+            print(f"study {design.name!r} ({design.kind}), seed {design.seed}")
+            for line in plan.summary_lines():
+                print(f"  {line}")
+            if args.dry_run:
+                print("dry run: nothing created")
+                return 0
+            study = create_study(session=session, actor=_actor(session, args.as_user), design=design)
+            print(f"created study {study.name!r} (id {study.id})")
+    except ServiceError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from annotate.services.studies import list_studies
+
+    engine = init_db(args.db)
+    try:
+        with session_scope(engine) as session:
+            for study in list_studies(session=session, actor=User(username="command-line", role="admin")):
+                print(f"{study.id}\t{study.name}\t{study.kind}\t{study.status}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _gold(args: argparse.Namespace) -> int:
+    from annotate.services.studies import set_gold_answer
+
+    engine = init_db(args.db)
+    try:
+        with session_scope(engine) as session:
+            item = set_gold_answer(session=session, actor=_actor(session, args.as_user),
+                                   item_id=args.item_id, winner=args.winner)
+            print(f"item {item.id}: gold answer {item.gold_winner}")
+    except ServiceError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    study = subparsers.add_parser("study", help="design and list human studies")
+    sub = study.add_subparsers(dest="study_command", required=True)
+
+    create = sub.add_parser("create", help="plan and create a study (prints the counts first)")
+    create.add_argument("name", help="unique study name")
+    create.add_argument("--per-subdomain", type=int, required=True, metavar="N", help="queries per subdomain")
+    create.add_argument("--overlap", type=int, required=True, metavar="K", help="annotators per item")
+    create.add_argument("--annotators", required=True, metavar="A,B,C", help="usernames, comma-separated")
+    create.add_argument("--models", metavar="M1,M2", help="only responses of these models")
+    create.add_argument("--model-pairs", metavar="M1:M2,M3:M4", help="draw each pair among these pairs")
+    create.add_argument("--seed", type=int, default=0, help="random seed (same seed, same study)")
+    create.add_argument("--gold-rate", type=float, default=0.0, metavar="R",
+                        help="share of items that are gold pairs (0 <= R < 1)")
+    create.add_argument("--qualification", type=int, default=0, metavar="N",
+                        help="qualification items every annotator judges first")
+    create.add_argument("--per-criterion", action="store_true", help="also ask per dynamic criterion")
+    create.add_argument("--kind", choices=["pairwise", "pointwise"], default="pairwise")
+    create.add_argument("--error-types", metavar="T1,T2", help="pointwise error types (default list otherwise)")
+    create.add_argument("--subdomains", metavar="S1,S2", help="only these subdomains (domain2 names)")
+    create.add_argument("--as", dest="as_user", metavar="USERNAME", help="researcher/admin recorded as creator")
+    create.add_argument("--dry-run", action="store_true", help="print the plan, create nothing")
+    create.set_defaults(func=_create)
+
+    listing = sub.add_parser("list", help="list studies")
+    listing.set_defaults(func=_list)
+
+    gold = sub.add_parser("gold", help="set the known answer of a gold or qualification item")
+    gold.add_argument("item_id", type=int)
+    gold.add_argument("winner", choices=["a", "b", "tie"])
+    gold.add_argument("--as", dest="as_user", metavar="USERNAME")
+    gold.set_defaults(func=_gold)

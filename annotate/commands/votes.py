@@ -1,0 +1,78 @@
+"""``annotate export votes --study NAME FILE``: a study's human votes in FastChat's layout.
+
+The ``export`` group belongs to :mod:`annotate.commands.db`; it calls
+:func:`add_export_votes` with its subparsers. If that group is missing (or does not add
+``votes``), :func:`register` creates or completes it, so the command exists either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from annotate.cli import CliError
+from annotate.db.engine import init_db, session_scope
+from annotate.db.models import User
+from annotate.services.errors import ServiceError
+
+
+def _export_votes(args: argparse.Namespace) -> int:
+    from annotate.services.votes_export import export_votes
+
+    fmt = args.format or _format_from_suffix(args.file)
+    engine = init_db(args.db)
+    try:
+        with session_scope(engine) as session:
+            n = export_votes(session=session, actor=User(username="command-line", role="admin"),
+                             study_name=args.study, path=args.file, fmt=fmt, include_stale=args.include_stale)
+    except ServiceError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    print(f"wrote {n} rows to {args.file}")
+    return 0
+
+
+def _format_from_suffix(path: str) -> str:
+    """``csv``/``parquet`` from the file name, else ``jsonl``.
+
+    Example:
+        >>> _format_from_suffix("v.parquet"), _format_from_suffix("v.jsonl")
+        ('parquet', 'jsonl')
+    """
+    lower = path.lower()
+    if lower.endswith(".csv"):
+        return "csv"
+    if lower.endswith(".parquet"):
+        return "parquet"
+    return "jsonl"
+
+
+def add_export_votes(export_subparsers: argparse._SubParsersAction) -> None:
+    """Add ``votes`` to the ``export`` group's subparsers (called by ``commands/db.py``)."""
+    if "votes" in export_subparsers.choices:
+        return
+    votes = export_subparsers.add_parser("votes", help="a study's votes (FastChat layout) or ratings")
+    votes.add_argument("--study", required=True, metavar="NAME", help="study name")
+    votes.add_argument("file", metavar="FILE", help="output file")
+    votes.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
+                       help="default: from the file suffix, else jsonl")
+    votes.add_argument("--include-stale", action="store_true",
+                       help="keep votes made on a query version that has since changed")
+    votes.set_defaults(func=_export_votes)
+
+
+def _subparsers_of(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    export = subparsers.choices.get("export")
+    if export is None:
+        export = subparsers.add_parser("export", help="export data to files")
+    group = _subparsers_of(export)
+    if group is None:
+        group = export.add_subparsers(dest="export_command", required=True)
+    add_export_votes(group)

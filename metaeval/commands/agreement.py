@@ -1,0 +1,162 @@
+"""``metaeval agreement``: agreement of judges with human pairwise votes (Table 4)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, read_votes, write_text_atomic
+from metaeval.report import FORMATS, render, write_figures
+from metaeval.stats.agreement import votes_frame
+from metaeval.stats.study import JudgeVerdicts, agreement_study
+from metaeval.stats.verdicts import verdicts_from_scores
+
+log = logging.getLogger(__name__)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("agreement", help="agreement of judges with human pairwise votes",
+                              description="Agreement of each judge with human votes, with clustered bootstrap "
+                                          "intervals and paired tests (see docs/metaeval_statistics.md).")
+    p.add_argument("--votes", required=True, help="human votes, FastChat judgment layout (JSONL)")
+    p.add_argument("--judge", action="append", required=True, metavar="NAME=FILE",
+                   help="judge row: pairwise verdicts (FastChat layout, one or both orders), a long-layout score "
+                        "file, a WritingBench score file whose lines carry 'model', or a folder of WritingBench "
+                        "files named MODEL.jsonl. NAME may be METHOD/JUDGE. Repeatable.")
+    p.add_argument("--queries", help="WritingBench queries (domain1, domain2, language for breakdowns)")
+    p.add_argument("--responses", help="responses JSONL with index, model, response (for length bias)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--tie-epsilon", type=float, default=0.0, metavar="E",
+                   help="score files: a mean-score difference <= E is a tie (default 0)")
+    p.add_argument("--split", choices=["tie", "drop"], default="tie", help="majority split-vote policy")
+    p.add_argument("--test", choices=["signflip", "mcnemar"], default="signflip", help="paired test for p_value")
+    p.add_argument("--breakdown", action="append", default=[],
+                   choices=["domain1", "domain2", "lang", "model_pair", "subset"], help="repeatable")
+    p.add_argument("--subset", action="append", default=[], metavar="NAME=FILE",
+                   help="requirement subset: queries file whose indexes form subset NAME (for --breakdown subset)")
+    p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--output", help="write here instead of standard output")
+    p.add_argument("--figures", metavar="DIR", help="also write plotly figures (standalone HTML) here")
+    p.set_defaults(func=run)
+
+
+def _split_spec(spec: str, option: str) -> tuple[str, str]:
+    from metaeval.cli import CliError
+
+    name, sep, path = spec.partition("=")
+    if not sep or not name or not path:
+        raise CliError(f"{option} expects NAME=FILE, got {spec!r}")
+    return name, path
+
+
+def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float) -> JudgeVerdicts:
+    """Judge verdicts from a file or folder, detecting the layout by content."""
+    p = Path(path)
+    if p.is_dir():
+        frames = []
+        for f in sorted(p.glob("*.jsonl")):
+            recs = read_scores(f, model=f.stem)
+            frames.append(pd.DataFrame([(r.index, r.model, r.score) for r in recs], columns=["index", "model", "score"]))
+        if not frames:
+            raise InputFileError("folder holds no *.jsonl score files", path=p)
+        return JudgeVerdicts(pairs=verdicts_from_scores(pd.concat(frames), human_pairs, epsilon=epsilon))
+    first = next(iter_jsonl(p), None)
+    if first is None:
+        raise InputFileError("file is empty", path=p)
+    layout = detect_layout(first[1])
+    if layout == "votes":
+        return JudgeVerdicts.from_votes(read_votes(p))
+    if layout in ("writingbench", "long"):
+        recs = read_scores(p)
+        df = pd.DataFrame([(r.index, r.model, r.score) for r in recs], columns=["index", "model", "score"])
+        return JudgeVerdicts(pairs=verdicts_from_scores(df, human_pairs, epsilon=epsilon))
+    raise InputFileError("cannot tell the layout: expected pairwise verdicts (model_a, model_b, winner) or judge "
+                         "scores (index, scores / index, model, criterion, score)", path=p, line=first[0])
+
+
+def _query_keys(path: str) -> dict[str, dict[str, str]]:
+    keys: dict[str, dict[str, str]] = {"domain1": {}, "domain2": {}, "lang": {}}
+    for n, obj in iter_jsonl(path):
+        if "index" not in obj:
+            raise InputFileError("missing", path=path, line=n, field="index")
+        q = str(obj["index"])
+        for k in ("domain1", "domain2"):
+            if isinstance(obj.get(k), str):
+                keys[k][q] = obj[k]
+        lang = obj.get("lang")
+        keys["lang"][q] = lang if isinstance(lang, str) else ("zh" if _CJK.search(str(obj.get("query", ""))) else "en")
+    return keys
+
+
+def _lengths(path: str) -> dict[tuple[str, str], int]:
+    out = {}
+    for n, obj in iter_jsonl(path):
+        for key in ("index", "model", "response"):
+            if key not in obj:
+                raise InputFileError("missing", path=path, line=n, field=key)
+        if not isinstance(obj["response"], str):
+            raise InputFileError("expected str", path=path, line=n, field="response")
+        out[(str(obj["index"]), str(obj["model"]))] = len(obj["response"])
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from metaeval.cli import CliError
+
+    if args.bootstrap < 1:
+        raise CliError("--bootstrap must be at least 1")
+    try:
+        votes = read_votes(args.votes)
+        if not votes:
+            raise InputFileError("no votes", path=args.votes)
+        hf = votes_frame(votes)
+        human_pairs = hf[["qid", "lo", "hi"]].drop_duplicates()
+        judges = {}
+        for spec in args.judge:
+            name, path = _split_spec(spec, "--judge")
+            if name in judges:
+                raise CliError(f"--judge name {name!r} given twice")
+            judges[name] = load_judge(path, human_pairs, epsilon=args.tie_epsilon)
+        keys: dict[str, dict[str, str]] = {}
+        if args.queries:
+            q = _query_keys(args.queries)
+            for k in ("domain1", "domain2", "lang"):
+                # the queries file fills in what the votes do not carry
+                from_votes = {str(qid): v for qid, v in zip(hf["qid"], hf[k], strict=True) if isinstance(v, str)}
+                keys[k] = {**q[k], **from_votes}
+        subset: dict[str, str] = {}
+        for spec in args.subset:
+            name, path = _split_spec(spec, "--subset")
+            for n, obj in iter_jsonl(path):
+                if "index" not in obj:
+                    raise InputFileError("missing", path=path, line=n, field="index")
+                subset[str(obj["index"])] = name
+        if subset:
+            keys["subset"] = subset
+        if "subset" in args.breakdown and not subset:
+            raise CliError("--breakdown subset needs at least one --subset NAME=FILE")
+        lengths = _lengths(args.responses) if args.responses else None
+        result = agreement_study(votes, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
+                                 test=args.test, lengths=lengths, breakdown_keys=keys or None,
+                                 breakdown_by=args.breakdown)
+    except InputFileError as exc:
+        raise CliError(str(exc)) from exc
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    text = render(result, fmt=args.format)
+    if args.output:
+        write_text_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if args.figures:
+        for path in write_figures(result, args.figures):
+            log.info("wrote %s", path)
+    return 0

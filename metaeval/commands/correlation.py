@@ -1,0 +1,82 @@
+"""``metaeval correlation``: correlation of judge scores with human pointwise ratings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from metaeval.io import (
+    InputFileError,
+    detect_layout,
+    iter_jsonl,
+    read_ratings,
+    read_scores,
+    write_text_atomic,
+)
+from metaeval.report import FORMATS, render_correlation
+from metaeval.stats.correlation import LEVELS, correlation_table
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("correlation", help="correlation of judge scores with human ratings",
+                              description="Pearson, Spearman and Kendall tau-b between judge and human scores "
+                                          "at item, system and global level, with bootstrap intervals over items.")
+    p.add_argument("--ratings", required=True, help="human ratings: item_id, system, rater, criterion, score")
+    p.add_argument("--judge", action="append", required=True, metavar="NAME=FILE",
+                   help="judge scores: ratings layout, long score layout, or WritingBench layout with 'model' "
+                        "per line (item_id = index, system = model). Repeatable.")
+    p.add_argument("--level", action="append", choices=LEVELS, help="repeatable; default all three")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--output")
+    p.set_defaults(func=run)
+
+
+def _frame_ratings(path: str) -> pd.DataFrame:
+    rs = read_ratings(path)
+    return pd.DataFrame([(r.item_id, r.system, r.criterion, r.score) for r in rs],
+                        columns=["item_id", "system", "criterion", "score"])
+
+
+def load_judge_scores(path: str) -> pd.DataFrame:
+    """Judge scores as item_id, system, criterion, score (layout detected by content)."""
+    first = next(iter_jsonl(path), None)
+    if first is None:
+        raise InputFileError("file is empty", path=Path(path))
+    layout = detect_layout(first[1])
+    if layout == "ratings":
+        return _frame_ratings(path)
+    if layout in ("writingbench", "long"):
+        recs = read_scores(path)
+        return pd.DataFrame([(r.index, r.model, r.criterion, r.score) for r in recs],
+                            columns=["item_id", "system", "criterion", "score"])
+    raise InputFileError("expected ratings or judge scores", path=path, line=first[0])
+
+
+def run(args: argparse.Namespace) -> int:
+    from metaeval.cli import CliError
+
+    try:
+        human = _frame_ratings(args.ratings)
+        if human.empty:
+            raise InputFileError("no ratings", path=args.ratings)
+        judges = {}
+        for spec in args.judge:
+            name, sep, path = spec.partition("=")
+            if not sep or not name or not path:
+                raise CliError(f"--judge expects NAME=FILE, got {spec!r}")
+            judges[name] = load_judge_scores(path)
+        rows = correlation_table(human, judges, levels=args.level or LEVELS, n_resamples=args.bootstrap,
+                                 seed=args.seed)
+    except (InputFileError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    text = render_correlation(rows, fmt=args.format)
+    if args.output:
+        write_text_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,127 @@
+"""``metaeval grid``: the Table 4 grid -- every criteria method x every judge -- for a study's pairs.
+
+For each pair in the votes file both responses are scored under each method; the response with
+the higher mean criterion score wins (equal means tie). One verdict file per (judge, method) is
+written in FastChat's layout, named ``JUDGE/METHOD``, ready for
+``metaeval agreement --votes VOTES --judge NAME=FILE ...`` (the command line is printed and saved in
+``grid.json``). ``--pairwise`` adds a direct comparison asked in both orders.
+
+Example:
+    metaeval grid --votes study_votes.jsonl --queries benchmark_all.jsonl --responses responses.jsonl \\
+        --judge gpt4o=openai:gpt-4o --judge critic=openai-compatible:http://127.0.0.1:8000/v1@critic
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+from pathlib import Path
+
+from metaeval.cli import CliError
+from metaeval.io import read_votes, write_text_atomic
+from metaeval.judges.cli_options import (
+    add_engine_args,
+    default_judge_name,
+    make_backend,
+    make_engine,
+    open_cache,
+    split_judge,
+    user_errors,
+)
+from metaeval.judges.engine import PairTask
+from metaeval.judges.output import (
+    mean_scores,
+    pairwise_votes,
+    safe_name,
+    score_records,
+    verdicts_from_scores,
+    write_score_outputs,
+    write_verdicts,
+)
+from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries, read_responses
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("grid", help="run 3 criteria methods x judges on a study's pairs",
+                              description=__doc__.split("\n\n")[1] if __doc__ else None)
+    p.add_argument("--votes", required=True, metavar="FILE", help="the study's votes (FastChat layout)")
+    p.add_argument("--queries", required=True, metavar="FILE")
+    p.add_argument("--responses", required=True, nargs="+", metavar="FILE")
+    p.add_argument("--judge", required=True, action="append", metavar="[NAME=]SPEC", help="repeat for each judge")
+    p.add_argument("--methods", default=",".join(METHODS), help=f"comma list (default {','.join(METHODS)})")
+    p.add_argument("--pairwise", action="store_true", help="also ask each judge to compare the pair directly")
+    p.add_argument("--output", default="grid", metavar="DIR")
+    p.add_argument("--static-global", metavar="FILE")
+    p.add_argument("--static-domain", metavar="FILE")
+    add_engine_args(p)
+    p.set_defaults(func=run)
+
+
+def study_pairs(votes_path: str) -> list[tuple[object, str, str]]:
+    """Distinct (question_id, model_a, model_b) pairs, models sorted by name, in first-seen order."""
+    seen: dict[tuple[str, str, str], tuple[object, str, str]] = {}
+    for v in read_votes(votes_path):
+        c = v.canonical()
+        seen.setdefault((str(c.question_id), c.model_a, c.model_b), (c.question_id, c.model_a, c.model_b))
+    return list(seen.values())
+
+
+def run(args: argparse.Namespace) -> int:
+    with user_errors(CliError):
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        unknown = [m for m in methods if m not in METHODS]
+        if unknown:
+            raise CliError(f"--methods: unknown {unknown}; expected some of {list(METHODS)}")
+        pairs = study_pairs(args.votes)
+        queries = read_queries(args.queries)
+        responses = read_responses(args.responses)
+        wanted = sorted({(str(q), m) for q, a, b in pairs for m in (a, b)})
+        outdir = Path(args.output)
+        cache = open_cache(args, outdir)
+        task_sets = {m: build_score_tasks(queries, responses, m, wanted=wanted, global_path=args.static_global,
+                                          domain_path=args.static_domain, source=args.queries) for m in methods}
+        judges: dict[str, str] = {}
+        manifest: dict = {"votes": args.votes, "pairs": len(pairs), "runs": []}
+        for value in args.judge:
+            name, spec = split_judge(value)
+            backend = make_backend(spec, args)
+            name = name or default_judge_name(backend)
+            engine = make_engine(backend, args, cache, label=name)
+            # One engine run per judge over all methods keeps the backend busy across methods.
+            all_tasks = [t for m in methods for t in task_sets[m]]
+            outcomes = engine.run(all_tasks)
+            start = 0
+            for m in methods:
+                part = outcomes[start:start + len(task_sets[m])]
+                start += len(task_sets[m])
+                files = write_score_outputs(outdir / "scores", part, judge=name, method=m)
+                verdicts, missing = verdicts_from_scores(
+                    pairs, mean_scores(score_records(part, judge=name, method=m)), judge=f"{name}/{m}")
+                vpath = write_verdicts(outdir / "verdicts" / f"{safe_name(name)}__{m}.jsonl", verdicts)
+                judges[f"{name}/{m}"] = vpath
+                manifest["runs"].append({"judge": name, "method": m, "verdicts": vpath, "n_verdicts": len(verdicts),
+                                         "pairs_without_verdict": len(missing), **files})
+            if args.pairwise:
+                ptasks = [PairTask(index=queries[str(q)]["index"], model_a=a, model_b=b,
+                                   query=str(queries[str(q)]["query"]), response_a=responses[(str(q), a)],
+                                   response_b=responses[(str(q), b)], order=order)
+                          for q, a, b in pairs for order in ("ab", "ba")]
+                engine.label = f"{name}/pairwise"
+                pout = engine.run(ptasks)
+                votes = pairwise_votes(pout, judge=f"{name}/pairwise")
+                vpath = write_verdicts(outdir / "verdicts" / f"{safe_name(name)}__pairwise.jsonl", votes)
+                judges[f"{name}/pairwise"] = vpath
+                manifest["runs"].append({"judge": name, "method": "pairwise", "verdicts": vpath,
+                                         "n_verdicts": len(votes), "n_failures": sum(not o.ok for o in pout)})
+        cache.close()
+        command = ["metaeval", "agreement", "--votes", args.votes]
+        for jname, path in judges.items():
+            command += ["--judge", f"{jname}={path}"]
+        manifest["agreement_command"] = shlex.join(command)
+        write_text_atomic(outdir / "grid.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    print(manifest["agreement_command"])
+    return 0

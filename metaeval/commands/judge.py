@@ -1,0 +1,104 @@
+"""``metaeval judge``: score responses under one criteria method with one judge.
+
+Example:
+    metaeval judge --method dynamic --judge openai:gpt-4o \\
+        --queries benchmark_all.jsonl --responses model1.jsonl model2.jsonl --output runs/gpt4o
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+from pathlib import Path
+
+from metaeval.cli import CliError
+from metaeval.io import write_text_atomic
+from metaeval.judges.cli_options import (
+    add_engine_args,
+    default_judge_name,
+    make_backend,
+    make_engine,
+    open_cache,
+    split_judge,
+    user_errors,
+)
+from metaeval.judges.output import mean_scores, safe_name, score_records, write_score_outputs
+from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries, read_responses
+from metaeval.judges.robustness import KINDS, perturb, score_change
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("judge", help="score responses with an LLM judge under a criteria method",
+                              description="One call per (response, criterion); each criterion gets an integer "
+                                          "1-10 and a reason. Rerun the same command to resume: finished calls "
+                                          "come from the cache.")
+    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument("--judge", required=True, metavar="[NAME=]SPEC",
+                   help="openai:MODEL | openai-compatible:URL@MODEL | anthropic:MODEL | local:[PATH] | replay:FILE")
+    p.add_argument("--queries", required=True, metavar="FILE", help="queries in WritingBench's layout")
+    p.add_argument("--responses", required=True, nargs="+", metavar="FILE",
+                   help="response files {index, response[, model]} (model defaults to the file stem)")
+    p.add_argument("--output", default="judgments", metavar="DIR", help="output folder (default ./judgments)")
+    p.add_argument("--static-global", metavar="FILE", help="static global criteria file (default data/criteria)")
+    p.add_argument("--static-domain", metavar="FILE", help="static domain criteria file (default data/criteria)")
+    p.add_argument("--perturb", metavar="KINDS",
+                   help=f"also score damaged responses and report score changes; comma list of {','.join(KINDS)}")
+    p.add_argument("--bootstrap", type=int, default=2000, metavar="N", help="resamples for --perturb intervals")
+    add_engine_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with user_errors(CliError):
+        name, spec = split_judge(args.judge)
+        queries = read_queries(args.queries)
+        responses = read_responses(args.responses)
+        tasks = build_score_tasks(queries, responses, args.method, global_path=args.static_global,
+                                  domain_path=args.static_domain, source=args.queries)
+        backend = make_backend(spec, args)
+        name = name or default_judge_name(backend)
+        outdir = Path(args.output)
+        cache = open_cache(args, outdir)
+        engine = make_engine(backend, args, cache, label=f"{name}/{args.method}")
+        outcomes = engine.run(tasks)
+        summary = write_score_outputs(outdir, outcomes, judge=name, method=args.method)
+        if args.perturb:
+            summary["robustness"] = _robustness(args, engine, queries, responses, outcomes, name, outdir)
+        cache.close()
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    if summary["n_failures"]:
+        log.warning("%d of %d tasks failed; see %s", summary["n_failures"], len(outcomes), summary["failures"])
+    return 0
+
+
+def _robustness(args, engine, queries, responses, outcomes, name, outdir) -> str:
+    kinds = [k.strip() for k in args.perturb.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise ValueError(f"--perturb: unknown kinds {bad}; expected {list(KINDS)}")
+    original = mean_scores(score_records(outcomes, judge=name, method=args.method))
+    rows = []
+    for kind in kinds:
+        rng = random.Random(f"{args.seed or 0}:{kind}")
+        damaged = {}
+        for key, text in sorted(responses.items()):
+            try:
+                damaged[key] = perturb(text, kind, rng)
+            except ValueError:
+                continue  # fewer than two paragraphs: nothing to perturb
+        tasks = build_score_tasks(queries, damaged, args.method, global_path=args.static_global,
+                                  domain_path=args.static_domain, source=args.queries)
+        engine.label = f"{name}/{args.method}/{kind}"
+        changed = mean_scores(score_records(engine.run(tasks), judge=name, method=args.method))
+        rows.append(score_change(original, changed, kind=kind, n_resamples=args.bootstrap,
+                                 seed=args.seed or 0).to_dict())
+    for row in rows:
+        log.info("%s %s: mean change %.3f [%.3f, %.3f] over %d responses%s", name, row["kind"], row["mean_change"],
+                 row["ci"][0], row["ci"][1], row["n"], "  FLAGGED: score does not drop" if row["flagged"] else "")
+    path = outdir / f"{safe_name(name)}__{safe_name(args.method)}.robustness.json"
+    write_text_atomic(path, json.dumps({"judge": name, "method": args.method, "rows": rows}, indent=2) + "\n")
+    return str(path)

@@ -1,0 +1,331 @@
+"""AppTest of the pairwise study pages: judge pairs, rate responses, guidelines, study
+design and dashboard, for every role, on a real SQLite file seeded through the services.
+
+Expected values are derived from the database rows the test reads itself (e.g. the
+canonical winner from ``Assignment.shown_left``), never from the page's own output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from annotate.db.engine import session_scope
+from annotate.db.models import Assignment, Judgment, JudgmentRevision, LLMModel, PointwiseRating, Study
+from annotate.navigation import PAGES
+from annotate.services import users
+from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "annotate" / "streamlit_app.py"
+PAGE_DIR = ROOT / "annotate" / "app_pages"
+TIMEOUT = 30
+MY_PAGES = ("annotate_pairs.py", "rate_responses.py", "guidelines.py", "study_design.py", "dashboard.py")
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture()
+def seeded(engine, db_url, monkeypatch):
+    """Demo content, accounts ann1/ann2/res/adm, pairwise study 'pilot' (15 pairs, K=2)."""
+    monkeypatch.setenv("ANNOTATE_DB_URL", db_url)
+    seed_content(engine)
+    ids = seed_accounts(engine)
+    ids["study"] = seed_study(engine)
+    return ids
+
+
+def page(user_id: int, file: str, query: dict | None = None) -> AppTest:
+    """The app, logged in as ``user_id``, showing ``app_pages/<file>`` (through st.navigation)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["user_id"] = user_id
+    at.run()
+    if query:
+        at.query_params.update(query)
+    at.switch_page(f"app_pages/{file}").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def page_direct(user_id: int, file: str) -> AppTest:
+    """The page script alone (bypassing the navigation menu), as a crafted URL would."""
+    at = AppTest.from_file(str(PAGE_DIR / file), default_timeout=TIMEOUT)
+    at.session_state["user_id"] = user_id
+    return at.run()
+
+
+def all_text(at: AppTest) -> str:
+    parts = [e.value for e in (*at.title, *at.subheader, *at.markdown, *at.caption, *at.error, *at.info,
+                               *at.warning, *at.success)]
+    parts += [b.label for b in at.button] + [e.label for e in at.expander]
+    return "\n".join(str(p) for p in parts)
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def my_assignments(engine, user_id: int) -> list[Assignment]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Assignment).where(Assignment.annotator_id == user_id)
+                                 .order_by(Assignment.position)).all())
+
+
+def judgments_of(engine, assignment_id: int) -> tuple[list[Judgment], list[JudgmentRevision]]:
+    with session_scope(engine) as session:
+        rows = list(session.exec(select(Judgment).where(Judgment.assignment_id == assignment_id)).all())
+        revs = list(session.exec(select(JudgmentRevision).where(
+            JudgmentRevision.judgment_id.in_([j.id for j in rows]))).all()) if rows else []
+        return rows, revs
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def test_registry_gives_annotator_and_researcher_pages_to_the_right_roles():
+    roles = {spec.file: spec.roles for spec in PAGES if spec.file in MY_PAGES}
+    assert roles["annotate_pairs.py"] == {"annotator"}
+    assert roles["rate_responses.py"] == {"annotator"}
+    assert roles["study_design.py"] == roles["dashboard.py"] == {"researcher", "admin"}
+
+
+@pytest.mark.parametrize("file", ["study_design.py", "dashboard.py"])
+def test_annotator_cannot_reach_researcher_pages(seeded, file):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["user_id"] = seeded["ann1"]
+    at.run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(f"app_pages/{file}")
+    # Run directly (a crafted URL), the page's own server-side check refuses.
+    at = page_direct(seeded["ann1"], file)
+    assert [e.value for e in at.error] == ["Your account does not have access to this page."]
+    assert not at.button and not at.text_input and not at.dataframe
+
+
+@pytest.mark.parametrize("who", ["res", "adm"])
+def test_researcher_and_admin_cannot_judge(seeded, who):
+    at = page_direct(seeded[who], "annotate_pairs.py")
+    assert [e.value for e in at.error] == ["Your account does not have access to this page."]
+
+
+@pytest.mark.parametrize("who,file", [("ann1", "guidelines.py"), ("res", "guidelines.py"),
+                                      ("ann1", "rate_responses.py")])
+def test_other_pages_render_for_their_roles(seeded, who, file):
+    at = page(seeded[who], file)
+    assert not at.error
+
+
+def test_logged_out_visitor_gets_no_page(seeded):
+    at = AppTest.from_file(str(PAGE_DIR / "annotate_pairs.py"), default_timeout=TIMEOUT).run()
+    assert [w.value for w in at.warning] == ["Please log in."]
+    assert not at.button
+
+
+# --------------------------------------------------------------------------- judge pairs
+
+
+def test_judge_page_shows_pair_without_model_names(seeded, engine):
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    text = all_text(at)
+    assert "Judge pairs" in text and "Pair 1 of 15" in text
+    assert "#### Response A" in text and "#### Response B" in text
+    assert [b.label for b in at.button][:3] == ["A is better", "B is better", "Equivalent"]
+    with session_scope(engine) as session:
+        model_names = [m.name for m in session.exec(select(LLMModel)).all()]
+    assert model_names and not any(name in text for name in model_names)
+
+
+def test_submit_stores_canonical_winner_flags_and_time(seeded, engine):
+    first = my_assignments(engine, seeded["ann1"])[0]
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    aid = first.id
+    at.checkbox(key=f"pairs_flag_response_cut_off_{aid}").check()
+    at.text_area(key=f"pairs_rationale_{aid}").input("B ignores the word limit.")
+    at.button(key=f"pairs_choice_left_{aid}").click().run()
+    assert not at.exception and not at.error
+    rows, revs = judgments_of(engine, aid)
+    assert len(rows) == 1 and len(revs) == 1
+    # "A is better" = the left response; which canonical response was left is in shown_left.
+    assert rows[0].winner == first.shown_left
+    assert rows[0].flags == ["response_cut_off"]
+    assert rows[0].rationale == "B ignores the word limit."
+    assert rows[0].elapsed_s is not None and rows[0].elapsed_s >= 0
+    assert rows[0].both_poor is False
+    text = all_text(at)
+    assert "Pair 1: A is better saved." in text
+    assert "Pair 2 of 15" in text  # moved on to the next pair
+
+
+def test_equivalent_with_both_poor(seeded, engine):
+    aid = my_assignments(engine, seeded["ann2"])[0].id
+    at = page(seeded["ann2"], "annotate_pairs.py")
+    at.checkbox(key=f"pairs_poor_{aid}").check()
+    at.button(key=f"pairs_choice_tie_{aid}").click().run()
+    rows, _ = judgments_of(engine, aid)
+    assert [(r.winner, r.both_poor) for r in rows] == [("tie", True)]
+
+
+def test_resent_submit_token_stores_once(seeded, engine):
+    """A double click whose first run was cut short re-sends the same token: one judgment."""
+    aid = my_assignments(engine, seeded["ann1"])[0].id
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    token = at.session_state[f"task_token_{aid}"]
+    at.button(key=f"pairs_choice_right_{aid}").click().run()
+    assert len(judgments_of(engine, aid)[1]) == 1
+    # The second click arrives with the state of the interrupted first run: same task, same token.
+    at.session_state["pairs_open"] = aid
+    at.session_state[f"task_token_{aid}"] = token
+    at.run()
+    at.button(key=f"pairs_choice_right_{aid}").click().run()
+    assert not at.exception
+    rows, revs = judgments_of(engine, aid)
+    assert len(rows) == 1 and len(revs) == 1 and rows[0].revision == 1
+
+
+def test_revisit_and_revise_keeps_history(seeded, engine):
+    first = my_assignments(engine, seeded["ann1"])[0]
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    at.button(key=f"pairs_choice_left_{first.id}").click().run()
+    # Open it again from "My judgments" and change the answer.
+    button(at, "Open this pair").click().run()
+    assert "You judged this pair before" in all_text(at)
+    assert at.button(key=f"pairs_choice_left_{first.id}").proto.type == "primary"  # current answer
+    at.button(key=f"pairs_choice_tie_{first.id}").click().run()
+    assert "revised (revision 2)" in all_text(at)
+    rows, revs = judgments_of(engine, first.id)
+    assert len(rows) == 1 and rows[0].winner == "tie" and rows[0].revision == 2
+    assert sorted((r.revision, r.winner) for r in revs) == [(1, first.shown_left), (2, "tie")]
+
+
+def test_skip_moves_pair_to_the_back(seeded, engine):
+    queue = my_assignments(engine, seeded["ann1"])
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    button(at, "Skip for now").click().run()
+    assert "Pair 1 skipped" in all_text(at)
+    # The next pair shown is the second of the queue (its form carries its assignment id).
+    assert at.button(key=f"pairs_choice_left_{queue[1].id}")
+    with session_scope(engine) as session:
+        assert session.get(Assignment, queue[0].id).status == "skipped"
+
+
+def test_another_annotators_assignment_is_refused(seeded, engine):
+    theirs = my_assignments(engine, seeded["ann2"])[0].id
+    at = page(seeded["ann1"], "annotate_pairs.py", query={"assignment": str(theirs)})
+    assert any("cannot be opened" in e.value and "someone else" in e.value for e in at.error)
+    assert not any(b.label == "A is better" for b in at.button)
+    # Nothing of theirs leaked: no pane with response text and no judgment possible.
+    assert "#### Response A" not in all_text(at)
+
+
+def test_own_assignment_opens_by_link(seeded, engine):
+    mine = my_assignments(engine, seeded["ann1"])[3].id
+    at = page(seeded["ann1"], "annotate_pairs.py", query={"assignment": str(mine)})
+    assert "Pair 4 of 15" in all_text(at)
+    assert at.button(key=f"pairs_choice_left_{mine}")
+
+
+def test_per_criterion_choices_required_and_stored(engine, db_url, monkeypatch):
+    monkeypatch.setenv("ANNOTATE_DB_URL", db_url)
+    seed_content(engine)
+    ids = seed_accounts(engine, ("ann1",))
+    seed_study(engine, name="crit", annotators=("ann1",), overlap=1, per_criterion=True)
+    aid = my_assignments(engine, ids["ann1"])[0].id
+    at = page(ids["ann1"], "annotate_pairs.py")
+    radios = [r for r in at.radio if r.key and r.key.startswith(f"pairs_crit_{aid}_")]
+    assert len(radios) == 5  # the demo queries have five checklist criteria
+    at.button(key=f"pairs_choice_left_{aid}").click().run()
+    assert any("every criterion" in e.value for e in at.error)
+    assert judgments_of(engine, aid)[0] == []
+    names = [r.label for r in radios]
+    for i, value in enumerate(["left", "right", "tie", "left", "left"]):
+        at.radio(key=f"pairs_crit_{aid}_{i}").set_value(value)
+    at.button(key=f"pairs_choice_left_{aid}").click().run()
+    rows, _ = judgments_of(engine, aid)
+    with session_scope(engine) as session:
+        shown_left = session.get(Assignment, aid).shown_left
+    other = "b" if shown_left == "a" else "a"
+    expected = dict(zip(names, [shown_left, other, "tie", shown_left, shown_left], strict=True))
+    assert rows[0].per_criterion == expected
+
+
+# --------------------------------------------------------------------------- rate responses
+
+
+def test_rate_responses_requires_error_type_for_low_scores(engine, db_url, monkeypatch):
+    monkeypatch.setenv("ANNOTATE_DB_URL", db_url)
+    seed_content(engine)
+    ids = seed_accounts(engine, ("ann1",))
+    seed_study(engine, name="points", annotators=("ann1",), overlap=1, kind="pointwise",
+               subdomains=None)
+    aid = my_assignments(engine, ids["ann1"])[0].id
+    at = page(ids["ann1"], "rate_responses.py")
+    assert "#### Response" in all_text(at)
+    at.radio(key=f"rate_score_{aid}").set_value(2)
+    at.button(key=f"rate_submit_{aid}").click().run()
+    assert any("needs an error type" in e.value for e in at.error)
+    at.selectbox(key=f"rate_error_{aid}").select("factual error")
+    at.button(key=f"rate_submit_{aid}").click().run()
+    assert not at.error
+    with session_scope(engine) as session:
+        rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == aid)).one()
+    assert (rating.score, rating.error_type) == (2, "factual error")
+
+
+# --------------------------------------------------------------------------- study design
+
+
+def test_study_design_previews_counts_then_creates(seeded, engine):
+    at = page(seeded["res"], "study_design.py")
+    at.text_input[0].input("second")
+    at.number_input[0].set_value(1)  # N per subdomain
+    at.number_input[1].set_value(2)  # K
+    at.multiselect[0].set_value(["ann1", "ann2"])
+    button(at, "Preview counts").click().run()
+    assert not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    # The demo project has 15 queries, each in its own subdomain, each with >= 2 models:
+    # N=1 gives 15 pairs; K=2 gives 30 assignments, 15 per annotator.
+    assert metrics["Queries"] == "15" and metrics["Items"] == "15" and metrics["Assignments"] == "30"
+    with session_scope(engine) as session:
+        assert session.exec(select(Study).where(Study.name == "second")).first() is None  # not yet
+    button(at, "Create study").click().run()
+    assert any("Study second created" in s.value for s in at.success)
+    with session_scope(engine) as session:
+        study = session.exec(select(Study).where(Study.name == "second")).one()
+        n = len(session.exec(select(Assignment).where(Assignment.study_id == study.id)).all())
+    assert n == 30
+
+
+def test_study_design_shows_input_errors(seeded):
+    at = page(seeded["res"], "study_design.py")
+    at.text_input[0].input("pilot")  # overlap 5 > 2 annotators chosen
+    at.number_input[1].set_value(5)
+    at.multiselect[0].set_value(["ann1", "ann2"])
+    button(at, "Preview counts").click().run()
+    assert any("overlap" in e.value for e in at.error)
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def test_dashboard_shows_progress_and_split_pairs(seeded, engine):
+    # Both annotators judge the same first pair differently (through the judging page).
+    for who, choice in (("ann1", "left"), ("ann2", "right")):
+        queue = my_assignments(engine, seeded[who])
+        at = page(seeded[who], "annotate_pairs.py")
+        at.button(key=f"pairs_choice_{choice}_{queue[0].id}").click().run()
+    at = page(seeded["adm"], "dashboard.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Judgments"] == "2 of 30"
+    assert len(at.get("plotly_chart")) == 2
+    assert [b.label for b in at.get("download_button")] == ["CSV", "JSONL", "PARQUET"]
+    table = at.dataframe[0].value
+    assert list(table["Annotator"]) == ["ann1", "ann2"]
+    assert list(table["Done"]) == ["1 of 15", "1 of 15"]

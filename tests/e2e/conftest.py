@@ -1,0 +1,157 @@
+"""Reusable fixtures for real-browser tests: a running ``annotate serve`` and Chromium.
+
+* ``live_server``: a fresh migrated SQLite file, and ``annotate --db URL serve`` started as
+  a subprocess on a free port; yields a :class:`LiveServer` (``base_url``, ``db_url``,
+  ``engine`` for seeding through the services and checking rows afterwards). Seeding may
+  happen before or after the first page load: the app reads the database on every rerun.
+* ``browser_context``: Debian's Chromium (``/usr/bin/chromium``) driven by Playwright,
+  headless, with a fresh user-data-dir; each ``new_page()`` is a separate Streamlit session.
+* Helpers: :func:`log_in`, :func:`wait_for_app` (waits until a rerun has finished).
+
+Every test here is marked ``e2e`` by :func:`pytest_collection_modifyitems`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SERVER_START_TIMEOUT = 60.0
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def free_port() -> int:
+    """A TCP port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A running app: where to browse, and its database."""
+
+    base_url: str
+    db_url: str
+    engine: object
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, n: int = 4000) -> str:
+        """The end of the server's output (for failure messages)."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-n:]
+        except OSError:
+            return ""
+
+
+def _wait_healthy(server: LiveServer) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    url = server.base_url + "/_stcore/health"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"annotate serve exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (local URL)
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"annotate serve not healthy after {SERVER_START_TIMEOUT:.0f}s:\n{server.log_tail()}")
+
+
+@pytest.fixture()
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """``annotate serve`` on a free port against a fresh SQLite file in ``tmp_path``."""
+    from annotate.db.engine import init_db
+
+    db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    engine = init_db(db_url)
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("ANNOTATE_DB_URL", None)
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "annotate.cli", "--db", db_url, "serve", "--port", str(port),
+             "--address", "127.0.0.1"],
+            stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    server = LiveServer(f"http://127.0.0.1:{port}", db_url, engine, process, log_path)
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        if process.poll() is None:
+            # The server runs in its own process group (start_new_session): stop exactly it.
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture()
+def browser_context(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A headless Chromium context with a fresh profile; ``new_page()`` opens a tab."""
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (required in CI)")
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tmp_path / "chromium-profile"
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(30_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def wait_for_app(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit has finished the current rerun (no "running" indicator)."""
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
+        " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')",
+        timeout=30_000)
+    page.wait_for_timeout(150)
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
+        " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')",
+        timeout=30_000)
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the app and log in through the login form."""
+    page.goto(base_url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Home").wait_for()
+    wait_for_app(page)
