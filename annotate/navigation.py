@@ -56,6 +56,26 @@ PAGES: list[PageSpec] = [
              "Studies", "study-design"),
     PageSpec("dashboard.py", "Study dashboard", ":material/monitoring:", _roles("researcher", "admin"),
              "Studies", "study-dashboard"),
+    # expert refinement (issue 4)
+    PageSpec("collect_materials.py", "Collect materials", ":material/library_add:", _roles("annotator", "expert"),
+             "Refine", "collect-materials"),
+    PageSpec("adapt_query.py", "Adapt queries", ":material/edit_note:", _roles("expert"), "Refine",
+             "adapt-query"),
+    PageSpec("prune_materials.py", "Prune materials", ":material/content_cut:", _roles("expert"), "Refine",
+             "prune-materials"),
+    PageSpec("review_edits.py", "Review edits", ":material/fact_check:", _roles("expert"), "Refine",
+             "review-edits"),
+    PageSpec("query_history.py", "Query history", ":material/history:", _roles("expert", "researcher"),
+             "Refine", "query-history"),
+    PageSpec("edit_stats.py", "Edit statistics", ":material/bar_chart:", _roles("expert", "researcher", "admin"),
+             "Refine", "edit-statistics"),
+    # researcher pages: agreement and audit (issue 7)
+    PageSpec("agreement.py", "Agreement", ":material/balance:", _roles("researcher", "admin"), "Judges",
+             "agreement"),
+    PageSpec("audit.py", "Disagreement audit", ":material/rule:", _roles("researcher", "admin"), "Judges",
+             "audit"),
+    PageSpec("criteria_compare.py", "Criteria comparison", ":material/checklist:", _roles("researcher", "admin"),
+             "Judges", "criteria-comparison"),
 ]
 
 

@@ -26,9 +26,40 @@ def shared_data_dir() -> Path:
     pytest.skip(message)
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a module's database tests on each backend it lists in ``DB_BACKENDS``.
+
+    A test module opts in with ``DB_BACKENDS = ("sqlite", "postgres")``; its tests that use
+    ``db_url`` or ``engine`` then run once per backend (ids ``[sqlite]``, ``[postgres]``;
+    the PostgreSQL ones carry the ``postgres`` marker and use :func:`pg_url`). Modules
+    without it keep running on SQLite only.
+    """
+    backends = getattr(metafunc.module, "DB_BACKENDS", None)
+    if not backends or "db_backend" not in metafunc.fixturenames:
+        return
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"{metafunc.module.__name__}: unknown DB_BACKENDS {sorted(unknown)}")
+    params = [pytest.param(b, id=b, marks=[pytest.mark.postgres] if b == "postgres" else [])
+              for b in backends]
+    metafunc.parametrize("db_backend", params, indirect=True)
+
+
 @pytest.fixture()
-def db_url(tmp_path: Path) -> str:
-    """URL of a fresh SQLite file database (not yet migrated)."""
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` (default) or ``"postgres"`` when the module opted in (see above)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture()
+def db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """URL of a fresh database (not yet migrated): a SQLite file, or a new PostgreSQL
+    database when the test runs on the ``postgres`` backend."""
+    if db_backend == "postgres":
+        return request.getfixturevalue("pg_url")
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 

@@ -85,7 +85,7 @@ def human_majorities(votes: list[dict], *, split: str = "tie") -> pd.DataFrame:
         return pd.DataFrame(columns=["qid", "lo", "hi", "majority", "n_votes", "n_majority", "strength",
                                      "domain1", "domain2", "lang"])
     pair_id, pairs = pd.MultiIndex.from_frame(frame[["qid", "lo", "hi"]]).factorize()
-    out = pairs.to_frame(index=False)
+    out = pd.DataFrame(list(pairs), columns=["qid", "lo", "hi"])
     out["majority"] = majority_outcome(frame["outcome"].to_numpy(), pair_id, split=split)
     out["n_votes"] = np.bincount(pair_id, minlength=len(out))
     agree = frame["outcome"].to_numpy() == out["majority"].to_numpy()[pair_id]

@@ -390,3 +390,31 @@ def query_by_index(*, session: Session, index: int) -> Query:
     if query is None:
         raise NotFound(f"no query with index {index}")
     return query
+
+
+def all_query_indexes(*, session: Session) -> list[int]:
+    """Every query's WritingBench index, ascending."""
+    return list(session.exec(select(Query.index).order_by(Query.index)))
+
+
+def imported_document(*, session: Session, query_id: int) -> MaterialDocument | None:
+    """The material split out of the query's own text, if the query was split."""
+    return session.exec(select(MaterialDocument).where(
+        MaterialDocument.query_id == query_id, MaterialDocument.origin == "imported")).first()
+
+
+def pending_text(*, session: Session, document_id: int) -> str:
+    """The kept text of a document under its latest version (approved or not)."""
+    from annotate.services.content import join_segments
+    from annotate.services.edits import material_head, segments_of
+
+    head = material_head(session=session, document_id=document_id)
+    return join_segments(segments_of(session=session, document_id=document_id), head.kept)
+
+
+def query_index_of(*, session: Session, query_id: int) -> int:
+    """The WritingBench index of a query id."""
+    query = session.get(Query, query_id)
+    if query is None:
+        raise NotFound(f"no query with id {query_id}")
+    return query.index

@@ -165,3 +165,17 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
         raise
     log.info("re-queued %d stale assignments for %s", len(affected), sorted(names))
     return RequeueReport(created=len(affected), superseded=len(affected), annotators=sorted(names))
+
+
+def stale_by_study(*, session: Session) -> list[tuple[str, int]]:
+    """``(study name, stale judgments and ratings on assignments not yet re-queued)`` per study with any."""
+    result = []
+    for study in session.exec(select(Study).order_by(Study.name)):
+        ids = select(Assignment.id).where(Assignment.study_id == study.id, Assignment.status != "superseded")
+        n = session.exec(select(func.count(Judgment.id)).where(
+            Judgment.stale.is_(True), Judgment.assignment_id.in_(ids))).one()  # type: ignore[attr-defined]
+        n += session.exec(select(func.count(PointwiseRating.id)).where(
+            PointwiseRating.stale.is_(True), PointwiseRating.assignment_id.in_(ids))).one()  # type: ignore[attr-defined]
+        if n:
+            result.append((study.name, int(n)))
+    return result

@@ -44,7 +44,6 @@ _FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 # Link reference definition: [label]: destination
 _REF_DEF_RE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)(.*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_BACKTICKS_RE = re.compile(r"`+")
 
 
 def _is_safe_url(url: str) -> bool:

@@ -159,10 +159,15 @@ class JudgeEngine:
     def _key(self, request: Request, prompt_version: str) -> str:
         return cache_key(self.backend.cache_identity(), prompt_version, request.messages, request.sampling())
 
-    async def call(self, request: Request, prompt_version: str) -> tuple[Completion, bool]:
-        """One completion, from the cache or the backend; returns (completion, was_cached)."""
-        key = self._key(request, prompt_version) if self.cache is not None else None
-        if key is not None:
+    async def call(self, request: Request, prompt_version: str, *, key: str | None = None,
+                   looked_up: bool = False) -> tuple[Completion, bool]:
+        """One completion, from the cache or the backend; returns (completion, was_cached).
+
+        ``key``/``looked_up`` let a caller that already searched the cache in bulk skip a second lookup.
+        """
+        if self.cache is not None and key is None:
+            key = self._key(request, prompt_version)
+        if key is not None and not looked_up:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
@@ -199,7 +204,7 @@ class JudgeEngine:
     # ------------------------------------------------------------------ tasks
     async def ask(self, task, base: list[dict[str, str]], schema: dict, name: str, version: str,
                    parse: Callable[[str], tuple[Any, str]], meta: dict[str, Any],
-                   first: tuple[Completion, bool] | None = None) -> Outcome:
+                   first: tuple[Completion, bool] | None = None, first_key: str | None = None) -> Outcome:
         outcome = Outcome(task=task)
         messages = base
         all_cached = True
@@ -208,6 +213,8 @@ class JudgeEngine:
             try:
                 if n == 0 and first is not None:
                     completion, cached = first
+                elif n == 0 and first_key is not None:
+                    completion, cached = await self.call(request, version, key=first_key, looked_up=True)
                 else:
                     completion, cached = await self.call(request, version)
             except CallFailed as exc:
@@ -234,11 +241,19 @@ class JudgeEngine:
         meta = {"kind": "score", "index": task.index, "model": task.model, "criterion": task.criterion.name}
         return messages, meta
 
-    async def score(self, task: ScoreTask, first: tuple[Completion, bool] | None = None) -> Outcome:
-        """Score one (response, criterion); the response's reasoning part is removed first."""
-        messages, meta = self._score_parts(task)
+    async def score(self, task: ScoreTask, first: tuple[Completion, bool] | None = None,
+                    prepared: tuple[list[dict[str, str]], dict[str, Any], str] | None = None) -> Outcome:
+        """Score one (response, criterion); the response's reasoning part is removed first.
+
+        ``prepared`` = (messages, meta, cache key) already built by a bulk cache lookup that missed.
+        """
+        key = None
+        if prepared is not None:
+            messages, meta, key = prepared
+        else:
+            messages, meta = self._score_parts(task)
         return await self.ask(task, messages, SCORE_SCHEMA, "criterion_score", SCORE_PROMPT_VERSION,
-                                     parse_score, meta, first)
+                              parse_score, meta, first, first_key=key)
 
     async def pair(self, task: PairTask) -> Outcome:
         """Ask which response is better in the task's order; the value names the winning model field."""
@@ -261,6 +276,7 @@ class JudgeEngine:
         results: list[Outcome | None] = [None] * len(tasks)
         pending: list[int] = []
         firsts: dict[int, tuple[Completion, bool]] = {}
+        prepared: dict[int, tuple[list[dict[str, str]], dict[str, Any], str]] = {}
         # Fast path: look up every task's first call in one batch; a valid cached answer needs no coroutine.
         score_idx = [i for i, t in enumerate(tasks) if isinstance(t, ScoreTask)]
         if self.cache is not None and score_idx:
@@ -269,11 +285,13 @@ class JudgeEngine:
                 messages, meta = self._score_parts(tasks[i])
                 keys[i] = self._key(self._request(messages, SCORE_SCHEMA, "criterion_score", meta),
                                     SCORE_PROMPT_VERSION)
+                prepared[i] = (messages, meta, keys[i])
             hits = self.cache.get_many(keys.values())
             for i, key in keys.items():
                 hit = hits.get(key)
                 if hit is None:
                     continue
+                del prepared[i]
                 try:
                     value, reason = parse_score(hit.text)
                 except ParseError:
@@ -285,7 +303,10 @@ class JudgeEngine:
 
         async def run_one(i: int) -> None:
             task = tasks[i]
-            out = await (self.score(task, firsts.get(i)) if isinstance(task, ScoreTask) else self.pair(task))
+            if isinstance(task, ScoreTask):
+                out = await self.score(task, firsts.get(i), prepared.get(i))
+            else:
+                out = await self.pair(task)
             results[i] = out
             progress.task_done(ok=out.ok, cached=out.cached)
 

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from metaeval.judges.base import Backend, Completion, Request, parse_retry_after, read_key
 from metaeval.judges.registry import SpecError
@@ -67,6 +68,12 @@ class OpenAICompatibleBackend(Backend):
         return {"type": "json_schema",
                 "json_schema": {"name": request.schema_name, "schema": dict(request.json_schema), "strict": True}}
 
+    async def _post(self, body: dict[str, Any]) -> ChatCompletion:
+        # The SDK's generic ``post`` sends the same request as ``chat.completions.create`` (same
+        # client, auth, errors and response type) but skips its recursive re-typing of the request
+        # body, which costs about a millisecond of CPU per call on long prompts.
+        return await self._get_client().post("/chat/completions", body=body, cast_to=ChatCompletion)
+
     async def complete(self, request: Request) -> Completion:
         mode = "json_schema" if self.structured == "auto" else self.structured
         kwargs: dict[str, Any] = {"model": self.model, "messages": [dict(m) for m in request.messages],
@@ -79,7 +86,7 @@ class OpenAICompatibleBackend(Backend):
         if fmt is not None:
             kwargs["response_format"] = fmt
         try:
-            resp = await self._get_client().chat.completions.create(**kwargs)
+            resp = await self._post(kwargs)
         except openai.APIStatusError as exc:
             # Servers without json_schema support answer 400/422 (llama-cpp-python: 500) naming the field.
             if (self.structured != "auto" or fmt is None or fmt["type"] != "json_schema"
@@ -89,7 +96,7 @@ class OpenAICompatibleBackend(Backend):
                      self.name, exc.status_code)
             self.structured = "json_object"
             kwargs["response_format"] = self._response_format(request, "json_object")
-            resp = await self._get_client().chat.completions.create(**kwargs)
+            resp = await self._post(kwargs)
         if not getattr(resp, "choices", None):
             raise openai.APIResponseValidationError(response=None, body=None,  # type: ignore[arg-type]
                                                     message="response has no choices")

@@ -124,6 +124,7 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
         raise ValueError("no human votes to compare with")
     n_votes = len(h)
     pair_id, pair_index = pd.MultiIndex.from_frame(h[PAIR]).factorize()
+    pair_index = pair_index.set_names(PAIR)  # factorize drops level names (pandas 3)
     pairs = pair_index.to_frame(index=False)
     n_pairs = len(pairs)
     cluster, qids = pd.factorize(h["qid"])

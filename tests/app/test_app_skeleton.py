@@ -13,6 +13,8 @@ from annotate.db.engine import session_scope
 from annotate.navigation import PAGES, ROLES
 from annotate.services import users
 
+DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
+
 APP = Path(__file__).resolve().parents[2] / "annotate" / "streamlit_app.py"
 ADMIN_PAGE = Path(__file__).resolve().parents[2] / "annotate" / "app_pages" / "admin_users.py"
 PW = "app-test-password"

@@ -20,6 +20,8 @@ from annotate.navigation import PAGES
 from annotate.services import users
 from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
+DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "annotate" / "streamlit_app.py"
 PAGE_DIR = ROOT / "annotate" / "app_pages"

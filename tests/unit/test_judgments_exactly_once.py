@@ -18,6 +18,8 @@ from annotate.services.judgments import judgment_history, submit_judgment
 from annotate.services.studies import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
+DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
+
 PINS = {"instruction_version_no": 1, "content_revision": 1}
 
 

@@ -73,6 +73,11 @@ ATTACKS = [
     "| a | b |\n|---|---|\n| <script>x</script> | <img src=x onerror=y> |",
     "``\n<script>span over two lines</script>\n``",
     "```\nunclosed fence\n<script>x</script>",
+    # An escaped backtick opens no code span, so what follows is prose, not code.
+    "\\`<script>alert(1)</script>`",
+    # An indented fence inside a list item ends with the item; the HTML after it is prose.
+    "- item\n  ```\n  code\n<script>alert(1)</script>\n",
+    "> ```\n<iframe src=x></iframe>",
 ]
 
 

@@ -14,6 +14,8 @@ from annotate.services.errors import Conflict, InputError, PermissionDenied
 from annotate.services.studies import StudyDesign, create_study, plan_study, set_gold_answer
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
+DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
+
 ANN = ["ann1", "ann2", "ann3", "ann4", "ann5", "ann6", "ann7"]
 
 

@@ -6,6 +6,8 @@ from annotate.db.engine import session_scope
 from annotate.db.models import Domain, LLMModel, Query, Response, Subdomain
 from annotate.services.project_overview import SubdomainCount, query_counts, totals
 
+DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
+
 
 def test_counts_per_domain_subdomain_and_language(engine):
     with session_scope(engine) as s:

@@ -14,6 +14,8 @@ from annotate.services import users
 from annotate.services.authz import has_role, require_role
 from annotate.services.errors import Conflict, InputError, NotFound, PermissionDenied
 
+DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
+
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 PW = "correct horse battery"
 

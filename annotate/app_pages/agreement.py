@@ -1,0 +1,136 @@
+"""Agreement with human votes (researcher, admin): Table 4, human ceiling, tests, breakdowns, bias.
+
+Every number comes from :func:`annotate.services.agreement_view.agreement_view` (metaeval);
+this page only picks the inputs and draws the results.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from annotate.services import studies
+from annotate.services.agreement_view import (
+    BREAKDOWNS,
+    DOWNLOAD_TYPES,
+    agreement_view,
+    data_version,
+    heatmap_frame,
+)
+from annotate.services.criteria_view import criterion_alignment
+from annotate.services.errors import ServiceError
+from annotate.services.judge_runs import list_runs
+from annotate.ui.session import db_session, require_page_role
+
+actor = require_page_role("researcher", "admin")
+st.title("Agreement with human votes")
+st.caption("Judge verdict = the response with the higher mean criterion score. Agreement counts every human vote "
+           "against the judge's verdict on its pair (FastChat's definition); intervals are clustered bootstrap "
+           "intervals over queries.")
+
+with db_session() as session:
+    pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    runs = list_runs(session=session)
+    version = data_version(session=session)
+if not pairwise:
+    st.info("No pairwise study yet. Create one on *Design a study*.")
+    st.stop()
+if not runs:
+    st.info("No judge scores yet. Import them with `annotate import scores FILE --judge NAME --method M`.")
+    st.stop()
+
+c1, c2 = st.columns([1, 2])
+study_name = c1.selectbox("Study", pairwise, key="agr_study")
+labels = {r.label: r.run_id for r in runs}
+chosen = c2.multiselect("Judge runs (method/judge)", list(labels), default=list(labels), key="agr_runs")
+with st.expander("Settings"):
+    s1, s2, s3, s4 = st.columns(4)
+    n_resamples = s1.number_input("Bootstrap resamples", 100, 10000, 1000, step=100, key="agr_boot")
+    seed = s2.number_input("Seed", 0, 10**6, 0, key="agr_seed")
+    epsilon = s3.number_input("Tie margin (mean-score difference counted as a tie)", 0.0, 5.0, 0.0, step=0.1,
+                              key="agr_eps")
+    split = s4.selectbox("Split human votes", ["tie", "drop"], key="agr_split",
+                         help="An exact split among the people counts as a tie, or is left out.")
+if not chosen:
+    st.warning("Pick at least one judge run.")
+    st.stop()
+
+
+@st.cache_data(show_spinner="Computing agreement...", max_entries=8)
+def _view(study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float, split: str, _version: tuple):
+    with db_session() as session:
+        return agreement_view(session=session, actor=actor, study_name=study, run_ids=list(run_ids),
+                              n_resamples=n, seed=seed, epsilon=eps, split=split)
+
+
+try:
+    view = _view(study_name, tuple(labels[c] for c in chosen), int(n_resamples), int(seed), float(epsilon), split,
+                 version)
+except ServiceError as exc:
+    st.warning(str(exc))
+    st.stop()
+
+for note in view.notes:
+    st.caption(f"Note: {note}")
+st.subheader("Table 4: agreement per criteria method and judge (%)")
+table = pd.DataFrame(view.table_rows, columns=view.table_header)
+st.dataframe(table, hide_index=True, use_container_width=True, key="agr_table")
+st.caption("Last row: the human ceiling (agreement between two people on the same pair). "
+           "'p (Holm) vs best': paired test of each row against the best row, Holm-adjusted.")
+for line in view.human_lines:
+    st.markdown(line)
+
+d_cols = st.columns(len(DOWNLOAD_TYPES))
+for col, (fmt, (ext, mime)) in zip(d_cols, DOWNLOAD_TYPES.items(), strict=True):
+    col.download_button(f"Download {fmt.upper() if fmt != 'markdown' else 'Markdown'}", view.downloads[fmt],
+                        file_name=f"agreement_{study_name}.{ext}", mime=mime, key=f"agr_dl_{fmt}")
+
+tab_cmp, tab_bd, tab_bias, tab_crit = st.tabs(["Paired comparisons", "Breakdowns", "Position and length bias",
+                                               "Criterion-level alignment"])
+with tab_cmp:
+    if view.comparisons:
+        st.dataframe(pd.DataFrame([{"A": c["a"], "B": c["b"], "difference (pp)": 100 * (c["difference"] or 0),
+                                    "CI low": 100 * (c["ci"][0] or 0), "CI high": 100 * (c["ci"][1] or 0),
+                                    "p": c["p_value"], "p (Holm)": c["p_holm"]} for c in view.comparisons]),
+                     hide_index=True, use_container_width=True)
+    else:
+        st.caption("One row only: nothing to compare.")
+with tab_bd:
+    for key, title in BREAKDOWNS.items():
+        frame = heatmap_frame(view.breakdowns.get(key, pd.DataFrame()))
+        if frame.empty:
+            continue
+        fig = px.imshow(frame, text_auto=".0%", aspect="auto", color_continuous_scale="Viridis", zmin=0, zmax=1,
+                        labels={"x": title, "y": "method/judge", "color": "agreement"}, title=f"Agreement by {title.lower()}")
+        st.plotly_chart(fig, use_container_width=True, key=f"agr_hm_{key}")
+with tab_bias:
+    st.caption("Position bias: share of decisive verdicts that chose the response shown first (0.5 = none; judges "
+               "scoring each response alone have no position). Length bias: share of decisive verdicts that chose "
+               "the clearly longer response (0.5 = none).")
+    st.dataframe(pd.DataFrame(view.bias), hide_index=True, use_container_width=True)
+with tab_crit:
+    with db_session() as session:
+        try:
+            al = criterion_alignment(session=session, actor=actor, study_name=study_name,
+                                     run_ids=[labels[c] for c in chosen], n_resamples=int(min(n_resamples, 500)),
+                                     seed=int(seed))
+        except ServiceError as exc:
+            al = None
+            st.warning(str(exc))
+    if al is None:
+        st.caption("This study did not ask people per criterion.")
+    else:
+        for note in al.notes:
+            st.caption(f"Note: {note}")
+        if not al.overall.empty:
+            st.dataframe(al.overall, hide_index=True, use_container_width=True)
+            fig = px.imshow(heatmap_frame(al.by_position), text_auto=".0%", aspect="auto", zmin=0, zmax=1,
+                            color_continuous_scale="Viridis", title="Agreement per criterion position")
+            st.plotly_chart(fig, use_container_width=True, key="agr_crit_pos")
+            fig = px.imshow(heatmap_frame(al.by_domain), text_auto=".0%", aspect="auto", zmin=0, zmax=1,
+                            color_continuous_scale="Viridis", title="Per-criterion agreement by domain")
+            st.plotly_chart(fig, use_container_width=True, key="agr_crit_dom")
+            st.markdown("**Criteria that disagree most**")
+            st.dataframe(al.worst.rename(columns={"group": "criterion", "column": "judge"}), hide_index=True,
+                         use_container_width=True)

@@ -1,0 +1,195 @@
+"""Judge-disagreement audit (researcher, admin): list, detail with tagging, cause summary, causes.
+
+The list holds every (pair, judge run) whose verdict differs from the human majority,
+strongest human agreement first (:func:`annotate.services.audit.audit_rows`). Pick a row
+(click it, or type its number) to read the pair and tag the disagreement with a cause.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from annotate.services import audit_tags, studies
+from annotate.services.audit import AuditFilters, audit_detail, audit_rows
+from annotate.services.errors import ServiceError
+from annotate.services.judge_runs import list_runs
+from annotate.ui.panes import materials_section, side_by_side
+from annotate.ui.session import db_session, require_page_role
+from annotate.ui.task_state import format_duration
+
+actor = require_page_role("researcher", "admin")
+st.title("Disagreement audit")
+flash = st.session_state.pop("audit_flash", None)
+if flash:
+    st.success(flash)
+
+with db_session() as session:
+    pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    runs = list_runs(session=session)
+if not pairwise or not runs:
+    st.info("The audit needs a pairwise study with votes and imported judge scores.")
+    st.stop()
+
+study_name = st.selectbox("Study", pairwise, key="audit_study")
+tab_list, tab_summary, tab_causes = st.tabs(["Disagreements", "Cause summary", "Cause list"])
+
+with tab_list:
+    with st.expander("Filters", expanded=False):
+        f1, f2, f3 = st.columns(3)
+        judges = f1.multiselect("Judge", sorted({r.judge for r in runs}), key="audit_f_judge")
+        methods = f2.multiselect("Method", sorted({r.method for r in runs}), key="audit_f_method")
+        langs = f3.multiselect("Language", ["en", "zh"], key="audit_f_lang")
+        f4, f5 = st.columns(2)
+        domains = f4.text_input("Domains (comma-separated, exact names)", key="audit_f_dom")
+        subdomains = f5.text_input("Subdomains (comma-separated, exact names)", key="audit_f_sub")
+        f6, f7, f8, f9 = st.columns(4)
+        min_margin = f6.number_input("Min |score margin|", 0.0, 9.0, 0.0, step=0.1, key="audit_f_min")
+        max_margin = f7.number_input("Max |score margin|", 0.0, 9.0, 9.0, step=0.1, key="audit_f_max")
+        unanimous = f8.checkbox("Unanimous people only", key="audit_f_unan")
+        untagged = f9.checkbox("Untagged only", key="audit_f_untag")
+
+    def _names(text: str) -> tuple[str, ...]:
+        return tuple(p.strip() for p in text.split(",") if p.strip())
+
+    filters = AuditFilters(judges=tuple(judges), methods=tuple(methods), domains=_names(domains),
+                           subdomains=_names(subdomains), langs=tuple(langs),
+                           min_margin=min_margin or None, max_margin=None if max_margin >= 9.0 else max_margin,
+                           unanimous_only=unanimous, untagged_only=untagged)
+    with db_session() as session:
+        rows = audit_rows(session=session, actor=actor, study_name=study_name, filters=filters)
+    st.caption(f"{len(rows):,} disagreements. A/B: the two responses, models sorted by name. "
+               "margin = judge's mean score of A minus B. votes = people with the majority / all.")
+    event = st.dataframe(rows, hide_index=False, use_container_width=True, height=320, key="audit_table",
+                         on_select="rerun", selection_mode="single-row",
+                         column_config={"strength": st.column_config.NumberColumn(format="%.2f")})
+    picked = None
+    selected = getattr(getattr(event, "selection", None), "rows", None) if event is not None else None
+    if selected:
+        picked = int(selected[0])
+    if len(rows):
+        number = st.number_input("Open row #", 0, max(len(rows) - 1, 0), value=picked or 0, step=1,
+                                 key="audit_row", help="Row number in the table above (or click a row).")
+        picked = picked if picked is not None else int(number)
+    if len(rows):
+        d1, d2 = st.columns(2)
+        d1.download_button("Download this table (CSV)", rows.to_csv(index=False), file_name=f"audit_{study_name}.csv",
+                           mime="text/csv", key="audit_dl_table")
+
+    if picked is not None and len(rows):
+        row = rows.iloc[picked]
+        with db_session() as session:
+            try:
+                detail = audit_detail(session=session, actor=actor, item_id=int(row["item_id"]))
+            except ServiceError as exc:
+                st.error(str(exc))
+                st.stop()
+        st.divider()
+        st.subheader(f"Query {detail.query_index} · {row['method']}/{row['judge']}")
+        st.caption(f"{detail.domain1} › {detail.domain2} · {detail.lang} · item {detail.item_id} · "
+                   f"people: **{detail.human}** · judge: **{row['verdict']}** (margin {row['margin']:+.2f})")
+        st.markdown("**Query** (sentences named by the query's criteria are highlighted; hover for the criterion)")
+        parts = []
+        for seg in detail.segments:
+            text = html.escape(seg.text).replace("\n", "<br>")
+            if seg.criteria:
+                title = html.escape("; ".join(seg.criteria), quote=True)
+                parts.append(f'<mark title="{title}" style="background:#ffe8a3">{text}</mark>'
+                             f'<sup style="color:#8a6d00">[{html.escape(", ".join(seg.criteria))}]</sup>')
+            else:
+                parts.append(text)
+        with st.container(height=220, border=True, key="audit_query"):
+            st.markdown("".join(parts), unsafe_allow_html=True)  # every piece is html-escaped above
+        materials_section(detail.materials)
+        side_by_side(f"A · {detail.model_a}", detail.response_a, f"B · {detail.model_b}", detail.response_b,
+                     height=360, key="audit_pair")
+        st.caption(f"Lengths: A {detail.length_a:,} characters, B {detail.length_b:,} characters.")
+
+        st.markdown("**Human votes**")
+        st.dataframe(pd.DataFrame([{"annotator": v.annotator, "choice": v.choice + (" (both poor)" if v.both_poor else ""),
+                                    "shown left": v.shown_left, "time": format_duration(v.elapsed_s),
+                                    "rationale": v.rationale, "stale": v.stale,
+                                    **({"per criterion": ", ".join(f"{k}: {c}" for k, c in v.per_criterion.items())}
+                                       if v.per_criterion else {})} for v in detail.votes]),
+                     hide_index=True, use_container_width=True, key="audit_votes")
+
+        st.markdown("**Judge scores per criteria method** (★ = criterion with the largest gap toward the verdict)")
+        labels = [r.label for r in detail.runs]
+        current = f"{row['method']}/{row['judge']}"
+        tabs = st.tabs([f"{lab} ({r.verdict})" + (" ◀" if lab == current else "") for lab, r in zip(labels, detail.runs, strict=True)])
+        for tab, run in zip(tabs, detail.runs, strict=True):
+            with tab:
+                st.caption(f"Mean A {run.mean_a:.2f} vs B {run.mean_b:.2f} → verdict {run.verdict}"
+                           if run.mean_a is not None and run.mean_b is not None else "Scores missing for one response.")
+                st.dataframe(pd.DataFrame([{"": "★" if c.driver else "", "criterion": c.name, "A": c.score_a,
+                                            "B": c.score_b, "gap (A−B)": c.gap, "reason A": c.reason_a,
+                                            "reason B": c.reason_b} for c in run.criteria]),
+                             hide_index=True, use_container_width=True, key=f"audit_scores_{run.label}")
+
+        st.markdown("**Tag this disagreement**")
+        with db_session() as session:
+            causes = [c.name for c in audit_tags.list_causes(session=session)]
+        with st.form("audit_tag_form", clear_on_submit=True):
+            cause = st.selectbox("Cause", causes, key="audit_tag_cause")
+            note = st.text_area("Note", key="audit_tag_note", height=80)
+            tagged = st.form_submit_button("Save tag", type="primary")
+        if tagged:
+            with db_session() as session:
+                try:
+                    audit_tags.add_tag(session=session, actor=actor, item_id=detail.item_id, judge=str(row["judge"]),
+                                       method=str(row["method"]), cause=cause, note=note)
+                except ServiceError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["audit_flash"] = f"Tagged item {detail.item_id} ({current}) as '{cause}'."
+                    st.rerun()
+        if detail.tags:
+            st.dataframe(pd.DataFrame(detail.tags)[["method", "judge", "cause", "note", "author", "created_at"]],
+                         hide_index=True, use_container_width=True, key="audit_item_tags")
+
+with tab_summary:
+    with db_session() as session:
+        summary = audit_tags.cause_summary(session=session, actor=actor, study_name=study_name)
+        csv_text = audit_tags.export_tags(session=session, actor=actor, study_name=study_name, fmt="csv")
+        jsonl_text = audit_tags.export_tags(session=session, actor=actor, study_name=study_name, fmt="jsonl")
+    if not summary:
+        st.caption("No tags yet.")
+    else:
+        frame = pd.DataFrame(summary)
+        frame["run"] = frame["method"] + "/" + frame["judge"]
+        fig = px.bar(frame, x="run", y="n", color="cause", title="Causes of disagreement per method and judge",
+                     labels={"n": "disagreements", "run": "method/judge"})
+        st.plotly_chart(fig, use_container_width=True, key="audit_summary_chart")
+        st.dataframe(frame[["method", "judge", "cause", "n"]], hide_index=True, use_container_width=True,
+                     key="audit_summary_table")
+    e1, e2 = st.columns(2)
+    e1.download_button("Download tags (CSV)", csv_text, file_name=f"audit_tags_{study_name}.csv", mime="text/csv",
+                       key="audit_dl_csv")
+    e2.download_button("Download tags (JSONL)", jsonl_text, file_name=f"audit_tags_{study_name}.jsonl",
+                       mime="application/jsonl", key="audit_dl_jsonl")
+
+with tab_causes:
+    with db_session() as session:
+        all_causes = audit_tags.list_causes(session=session, include_inactive=True)
+    st.caption("Causes offered when tagging. Retiring one keeps the tags that use it.")
+    for c in all_causes:
+        col1, col2 = st.columns([4, 1])
+        col1.markdown(c.name if c.active else f"~~{c.name}~~ (retired)")
+        if col2.button("Retire" if c.active else "Restore", key=f"audit_cause_{c.id}"):
+            with db_session() as session:
+                audit_tags.set_cause_active(session=session, actor=actor, name=c.name, active=not c.active)
+            st.rerun()
+    with st.form("audit_add_cause", clear_on_submit=True):
+        new_cause = st.text_input("New cause", key="audit_new_cause")
+        if st.form_submit_button("Add cause"):
+            with db_session() as session:
+                try:
+                    audit_tags.add_cause(session=session, actor=actor, name=new_cause)
+                except ServiceError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["audit_flash"] = f"Added cause '{new_cause.strip()}'."
+                    st.rerun()

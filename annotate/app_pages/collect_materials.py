@@ -1,0 +1,117 @@
+"""Collect materials (annotator, expert): for queries that need reference material, add one
+by pasting or uploading (.txt, .md, .pdf, .docx), keep only the pertinent segments, record
+source and licence; verify materials that someone else collected.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate.services import materials
+from annotate.services.errors import ServiceError
+from annotate.services.splitter import segment_paragraphs
+from annotate.ui.panes import scroll_pane
+from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.session import db_session, require_page_role
+
+user = require_page_role("annotator", "expert")
+state = st.session_state
+st.title("Collect materials")
+if flash := state.pop("collect_flash", None):
+    st.success(flash, icon=":material/check_circle:")
+
+with db_session() as session:
+    needs = materials.queries_needing_materials(session=session)
+    to_verify = materials.pending_verifications(session=session, actor=user)
+
+tab_collect, tab_verify = st.tabs(["Add a material", f"Verify others' materials ({len(to_verify)})"])
+with tab_collect:
+    if not needs:
+        st.info("No query is flagged as needing materials. An expert flags queries below or on request.")
+    else:
+        st.dataframe([{"query": n.index, "material needed": n.requirement, "verified": n.active,
+                       "awaiting verification": n.pending} for n in needs], hide_index=True)
+        need = st.selectbox("Query", needs, key="collect_query",
+                            format_func=lambda n: f"{n.index}: {n.requirement[:80]}")
+        with db_session() as session:
+            query = materials.query_by_index(session=session, index=need.index)
+        st.markdown(f"**Needed:** {to_safe_markdown(need.requirement)}")
+        with st.expander("The query"):
+            scroll_pane(query.original_text, height=240)
+        title = st.text_input("Title", key="collect_title")
+        source = st.text_input("Source (URL or reference)", key="collect_source")
+        licence = st.text_input("Licence or permission", key="collect_license",
+                                placeholder="e.g. CC BY 4.0, public domain, used with permission")
+        how = st.radio("Material", ["Paste text", "Upload a file"], horizontal=True, key="collect_how")
+        text = ""
+        if how == "Paste text":
+            text = st.text_area("Text", key="collect_text", height=200)
+        else:
+            upload = st.file_uploader("File (.txt, .md, .pdf, .docx; at most 5 MiB)",
+                                      type=["txt", "md", "pdf", "docx"], key="collect_file")
+            if upload is not None:
+                try:
+                    text = materials.extract_upload(upload.name, upload.getvalue())
+                except ServiceError as exc:
+                    st.error(str(exc))
+        segments = segment_paragraphs(text.strip()) if text.strip() else []
+        kept: list[int] = []
+        if segments:
+            st.markdown(f"**Keep the pertinent segments** ({len(segments)})")
+            with st.container(height=300, border=True):
+                for position, (seg, _sep) in enumerate(segments):
+                    shown = seg if len(seg) <= 300 else seg[:300] + " …"
+                    if st.checkbox(" ".join(shown.split()), value=True, key=f"collect_keep_{position}"):
+                        kept.append(position)
+        if st.button("Save the material", type="primary", key="collect_save", disabled=not segments):
+            with db_session() as session:
+                try:
+                    materials.add_material(session=session, actor=user, query_id=query.id, title=title,
+                                           text=text, source_url=source, license_note=licence, kept=kept)
+                except ServiceError as exc:
+                    st.error(str(exc))
+                else:
+                    for key in ("collect_title", "collect_source", "collect_license", "collect_text"):
+                        state.pop(key, None)
+                    state["collect_flash"] = "Saved. Another person verifies it before annotators see it."
+                    st.rerun()
+    if user.role == "expert":
+        with st.expander("Flag a query as needing materials"):
+            with db_session() as session:
+                indexes = materials.all_query_indexes(session=session)
+            flag_index = st.selectbox("Query", indexes, key="flag_query") if indexes else None
+            requirement = st.text_input("What material is needed", key="flag_requirement")
+            if st.button("Flag", key="flag_button") and flag_index is not None:
+                with db_session() as session:
+                    try:
+                        q = materials.query_by_index(session=session, index=flag_index)
+                        materials.set_needs_materials(session=session, actor=user, query_id=q.id, needs=True,
+                                                      requirement=requirement)
+                    except ServiceError as exc:
+                        st.error(str(exc))
+                    else:
+                        state["collect_flash"] = f"Query {flag_index} flagged."
+                        st.rerun()
+
+with tab_verify:
+    if not to_verify:
+        st.info("Nothing to verify: materials you collected are verified by someone else.")
+    for doc in to_verify:
+        with db_session() as session:
+            kept_text = materials.pending_text(session=session, document_id=doc.id)
+            index = materials.query_index_of(session=session, query_id=doc.query_id)
+        with st.container(border=True):
+            st.markdown(f"**{to_safe_markdown(doc.title)}** for query {index}")
+            st.caption(f"Source: {doc.source_url} · Licence: {doc.license_note}")
+            scroll_pane(kept_text, height=200)
+            c1, c2, _ = st.columns([1, 1, 4])
+            for column, label, ok in ((c1, "Verify", True), (c2, "Reject", False)):
+                if column.button(label, key=f"{label.lower()}_{doc.id}"):
+                    with db_session() as session:
+                        try:
+                            materials.verify_material(session=session, actor=user, document_id=doc.id, approve=ok)
+                        except ServiceError as exc:
+                            st.error(str(exc))
+                        else:
+                            state["collect_flash"] = f"Material “{doc.title}” {'verified' if ok else 'rejected'}."
+                            st.rerun()

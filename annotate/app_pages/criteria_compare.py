@@ -1,0 +1,52 @@
+"""Criteria comparison for one query (researcher, admin): dynamic vs static-global vs
+static-domain criteria side by side, and which of the query's requirements each set mentions."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from annotate.services.criteria_view import criteria_comparison, query_choices
+from annotate.services.errors import ServiceError
+from annotate.ui.panes import scroll_pane
+from annotate.ui.session import db_session, require_page_role
+
+actor = require_page_role("researcher", "admin")
+st.title("Criteria comparison")
+st.caption("A requirement is a sentence of the query that states a constraint; a criterion covers it when they "
+           "share keywords (at least two, or a number). A reading aid, not a statistic.")
+
+with db_session() as session:
+    choices = query_choices(session=session)
+if not choices:
+    st.info("No queries yet. Import them with `annotate import queries FILE`.")
+    st.stop()
+labels = dict(choices)
+index = st.selectbox("Query", list(labels), format_func=labels.get, key="crit_query")
+with db_session() as session:
+    try:
+        cmp = criteria_comparison(session=session, actor=actor, query_index=int(index))
+    except ServiceError as exc:
+        st.error(str(exc))
+        st.stop()
+st.caption(f"{cmp.domain1} › {cmp.domain2} · {cmp.lang}")
+scroll_pane(cmp.instruction, height=220, key="crit_instruction")
+
+cols = st.columns(len(cmp.sets))
+for col, (label, crits) in zip(cols, cmp.sets.items(), strict=True):
+    with col:
+        st.markdown(f"**{label}**")
+        if not crits:
+            st.caption("(none)")
+        for name, desc in crits:
+            st.markdown(f"- **{name}** — {desc}")
+
+st.subheader("Requirements covered")
+if not cmp.requirements:
+    st.caption("No requirement sentence found in this query.")
+else:
+    table = pd.DataFrame({"#": [r.number for r in cmp.requirements], "requirement": [r.text for r in cmp.requirements],
+                          **{label: [", ".join(c) if c else "—" for c in cov] for label, cov in cmp.coverage.items()}})
+    st.dataframe(table, hide_index=True, use_container_width=True, key="crit_table")
+    st.caption(" · ".join(f"{label}: {sum(1 for c in cov if c)} of {len(cov)} requirements"
+                          for label, cov in cmp.coverage.items()))

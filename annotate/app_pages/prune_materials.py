@@ -1,0 +1,134 @@
+"""Prune materials (expert): keep or remove each segment of a query's material, with a
+reason for every removal; preview the pruned text with character and token counts before
+and after; save as a new version (reviewed by a second expert); revert to an earlier one.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate.services import edits, materials
+from annotate.services.edits import REMOVAL_REASONS, EditConflict
+from annotate.services.errors import ServiceError
+from annotate.ui.panes import scroll_pane
+from annotate.ui.refine_widgets import query_picker, show_unified_diff
+from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.session import db_session, require_page_role
+
+user = require_page_role("expert")
+state = st.session_state
+st.title("Prune materials")
+st.caption("Remove redundant or irrelevant parts of a material so the writing context stays focused. "
+           "Token counts are estimates: one per Chinese character plus one per word.")
+if flash := state.pop("prune_flash", None):
+    st.success(flash, icon=":material/check_circle:")
+
+with db_session() as session:
+    indexes = materials.all_query_indexes(session=session)
+index = query_picker(indexes, key="prune_query")
+if index is None:
+    st.stop()
+with db_session() as session:
+    query = materials.query_by_index(session=session, index=index)
+    documents = materials.documents_of(session=session, query_id=query.id, statuses=("active",))
+if not documents:
+    st.info("This query has no material yet. Split its pasted material on *Adapt queries*, or collect one on "
+            "*Collect materials*.")
+    st.stop()
+document = documents[0] if len(documents) == 1 else st.selectbox(
+    "Material", documents, key=f"prune_doc_{query.id}", format_func=lambda d: f"{d.title} ({d.origin})")
+with db_session() as session:
+    head = edits.material_head(session=session, document_id=document.id)
+    segments = edits.segments_of(session=session, document_id=document.id)
+    versions = edits.material_versions(session=session, document_id=document.id)
+
+base_key = f"prune_base_{document.id}"
+if base_key not in state or state[base_key][0] not in {v.version_no for v in versions}:
+    state[base_key] = (head.version_no, list(head.kept))
+base_no, base_kept = state[base_key]
+st.markdown(f"**{to_safe_markdown(document.title)}** · {len(segments)} segments · latest version "
+            f"**{head.version_no}** ({head.status})")
+if base_no != head.version_no:
+    st.warning(f"Version {head.version_no} was saved after version {base_no} that you started from.")
+    if st.button(f"Start again from version {head.version_no}", key="prune_rebase"):
+        state[base_key] = (head.version_no, list(head.kept))
+        for s in segments:
+            state.pop(f"keep_{document.id}_{s.position}", None)
+        st.rerun()
+
+st.subheader("Keep or remove each segment")
+kept: list[int] = []
+removals: dict[int, str] = {}
+previous = {int(k): v for k, v in (head.removals or {}).items()}
+with st.container(height=460, border=True):
+    for seg in segments:
+        c1, c2, c3 = st.columns([1.1, 1.4, 6])
+        keep = c1.checkbox(f"Keep {seg.position + 1}", value=seg.position in base_kept,
+                           key=f"keep_{document.id}_{seg.position}")
+        if keep:
+            kept.append(seg.position)
+            c2.caption(f"{len(seg.text):,} chars")
+        else:
+            default = previous.get(seg.position, "irrelevant")
+            removals[seg.position] = c2.selectbox(
+                f"Reason {seg.position + 1}", REMOVAL_REASONS, key=f"why_{document.id}_{seg.position}",
+                index=REMOVAL_REASONS.index(default) if default in REMOVAL_REASONS else 1,
+                label_visibility="collapsed")
+        shown = seg.text if len(seg.text) <= 400 else seg.text[:400] + " …"
+        c3.markdown(("" if keep else "~~") + to_safe_markdown(" ".join(shown.split())) + ("" if keep else "~~"))
+
+with db_session() as session:
+    preview = edits.preview_pruning(session=session, document_id=document.id, kept=kept) if kept else None
+st.subheader("Preview")
+if preview is None:
+    st.error("Keep at least one segment.")
+else:
+    m = st.columns(4)
+    m[0].metric("Characters before", f"{preview.chars_before:,}")
+    m[1].metric("Characters after", f"{preview.chars_after:,}", delta=f"{preview.chars_after - preview.chars_before:,}")
+    m[2].metric("Tokens before (est.)", f"{preview.tokens_before:,}")
+    m[3].metric("Tokens after (est.)", f"{preview.tokens_after:,}",
+                delta=f"{preview.tokens_after - preview.tokens_before:,}")
+    with st.expander("Pruned text"):
+        scroll_pane(preview.text_after, height=300)
+    with st.expander("Diff against version %d" % head.version_no):
+        show_unified_diff(preview.diff)
+note = st.text_input("Overall note (optional; a summary of the removals is written otherwise)",
+                     key=f"prune_note_{document.id}")
+if st.button("Save pruning as a new version", type="primary", key="save_pruning", disabled=preview is None):
+    with db_session() as session:
+        try:
+            version = edits.propose_pruning(session=session, actor=user, document_id=document.id, kept=kept,
+                                            removals=removals, reason=note, base_version_no=base_no)
+        except EditConflict as exc:
+            st.error(str(exc), icon=":material/sync_problem:")
+            st.caption(f"Version {exc.newer_version_no} keeps segments "
+                       f"{', '.join(str(p + 1) for p in exc.newer_content)}; your choice keeps "
+                       f"{', '.join(str(p + 1) for p in exc.yours)}.")
+        except ServiceError as exc:
+            st.error(str(exc))
+        else:
+            state[base_key] = (version.version_no, list(version.kept))
+            state["prune_flash"] = (f"Saved version {version.version_no} ({version.reason}). It becomes current "
+                                    "when another expert approves it on Review edits.")
+            st.rerun()
+
+earlier = [v for v in versions if v.version_no != head.version_no and v.status != "rejected"]
+if earlier:
+    with st.expander("Revert to an earlier version"):
+        target = st.selectbox("Version", earlier, key=f"prune_revert_{document.id}",
+                              format_func=lambda v: f"version {v.version_no} ({v.status}, keeps {len(v.kept)} "
+                                                    f"of {len(segments)}): {v.reason[:60]}")
+        why = st.text_input("Reason for reverting (required)", key=f"prune_revert_reason_{document.id}")
+        if st.button("Propose the revert", key="prune_revert_btn", disabled=not why.strip()):
+            with db_session() as session:
+                try:
+                    version = edits.revert_material(session=session, actor=user, document_id=document.id,
+                                                    to_version_no=target.version_no, reason=why,
+                                                    base_version_no=head.version_no)
+                except ServiceError as exc:
+                    st.error(str(exc))
+                else:
+                    state.pop(base_key, None)
+                    state["prune_flash"] = f"Revert saved as version {version.version_no} (awaiting review)."
+                    st.rerun()

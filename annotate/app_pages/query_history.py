@@ -1,0 +1,38 @@
+"""Query history (expert, researcher): every version of a query's instruction and materials
+with who saved it, when, why, who reviewed it, and the diff against the version it built on.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate.services import edits, materials
+from annotate.ui.refine_widgets import query_picker, show_unified_diff
+from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.session import db_session, require_page_role
+
+require_page_role("expert", "researcher")
+st.title("Query history")
+with db_session() as session:
+    indexes = materials.all_query_indexes(session=session)
+index = query_picker(indexes, key="history_query")
+if index is None:
+    st.stop()
+with db_session() as session:
+    query = materials.query_by_index(session=session, index=index)
+    history = edits.query_history(session=session, query_id=query.id)
+st.markdown(f"**Query {query.index}** · content revision {query.content_revision} · {len(history)} versions")
+for entry in reversed(history):
+    what = "Instruction" if entry.kind == "instruction" else f"Material “{entry.document_title}”"
+    review = f", reviewed by {entry.reviewer}" if entry.reviewer and entry.reviewer != entry.author else ""
+    label = (f"{what} v{entry.version_no} · {entry.status} · {entry.author}{review} · "
+             f"{entry.created_at:%Y-%m-%d %H:%M}")
+    with st.expander(to_safe_markdown(label)):
+        st.markdown(f"**Why:** {to_safe_markdown(entry.reason or '(no reason)')}")
+        if entry.review_note:
+            st.markdown(f"**Review note:** {to_safe_markdown(entry.review_note)}")
+        st.caption(f"{entry.chars:,} characters · about {entry.tokens:,} tokens"
+                   + (f" · based on version {entry.base_version_no}" if entry.base_version_no else ""))
+        if entry.removals:
+            st.caption("Removed: " + ", ".join(f"segment {int(p) + 1} ({w})" for p, w in entry.removals.items()))
+        show_unified_diff(entry.diff)

@@ -1,0 +1,56 @@
+"""Review edits (expert): approve or reject other experts' pending instruction and material
+versions. Your own edits are listed but only another expert can review them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate.services import edits
+from annotate.services.errors import ServiceError
+from annotate.ui.refine_widgets import show_unified_diff
+from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.session import db_session, require_page_role
+
+user = require_page_role("expert")
+st.title("Review edits")
+st.caption("Approving makes a version current; judgments made on the older content become stale.")
+if flash := st.session_state.pop("review_flash", None):
+    st.success(flash, icon=":material/check_circle:")
+
+with db_session() as session:
+    pending = edits.pending_edits(session=session, actor=user)
+if not pending:
+    st.info("No edits await review.")
+    st.stop()
+st.write(f"{len(pending)} edit(s) await review.")
+for edit in pending:
+    what = "Instruction" if edit.kind == "instruction" else f"Material “{to_safe_markdown(edit.document_title)}”"
+    with st.container(border=True):
+        st.markdown(f"**Query {edit.query_index}** · {what} · version {edit.version_no} "
+                    f"(based on {edit.base_version_no}) · by **{edit.author}** · "
+                    f"{edit.created_at:%Y-%m-%d %H:%M}")
+        st.markdown(f"Reason: {to_safe_markdown(edit.reason)}")
+        if edit.removals:
+            st.caption("Removed segments: " + ", ".join(f"{int(p) + 1} ({why})" for p, why in edit.removals.items()))
+        with st.expander("Diff", expanded=len(pending) <= 3):
+            show_unified_diff(edit.diff)
+        key = f"{edit.kind}_{edit.version_id}"
+        if edit.author_id == user.id:
+            st.caption("This is your own edit: another expert must approve or reject it.")
+            continue
+        note = st.text_input("Note (optional)", key=f"note_{key}")
+        c1, c2, _ = st.columns([1, 1, 4])
+        for column, label, approve in ((c1, "Approve", True), (c2, "Reject", False)):
+            if column.button(label, key=f"{label.lower()}_{key}", type="primary" if approve else "secondary"):
+                with db_session() as session:
+                    try:
+                        edits.review_edit(session=session, actor=user, kind=edit.kind,
+                                          version_id=edit.version_id, approve=approve, note=note)
+                    except ServiceError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state["review_flash"] = (
+                            f"{'Approved' if approve else 'Rejected'} query {edit.query_index} {edit.kind} "
+                            f"version {edit.version_no}.")
+                        st.rerun()

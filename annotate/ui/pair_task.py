@@ -1,0 +1,97 @@
+"""Rendering of one pairwise task and its judgment form (no DB access).
+
+:func:`show_task` draws the heading, the query, the collapsible materials and the two
+responses side by side ("Response A" left, "Response B" right; never model names).
+:func:`judgment_form` draws the form and returns what was submitted, or ``None``.
+The page (``annotate/app_pages/annotate_pairs.py``) loads the task and submits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from annotate.ui.panes import QUERY_HEIGHT, materials_section, scroll_pane, side_by_side
+from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, SHORTCUTS
+
+
+@dataclass(frozen=True)
+class JudgmentInput:
+    """What the annotator submitted: ``choice`` is ``left``/``right``/``tie``."""
+
+    choice: str
+    both_poor: bool
+    rationale: str
+    flags: list[str]
+    per_criterion: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def missing_criteria(self) -> list[str]:
+        """Criteria left without a choice (a per-criterion study needs all of them)."""
+        return [name for name, value in self.per_criterion.items() if value is None]
+
+
+def show_task(task, *, key: str = "pairs") -> None:  # type: ignore[no-untyped-def]
+    """Heading, notes on an earlier judgment, query, materials and the two responses."""
+    heading = f"Pair {task.position} of {task.total}"
+    if task.is_qualification:
+        heading += " · qualification round"
+    st.subheader(heading)
+    st.caption(f"{task.domain1} › {task.domain2} · query {task.query_index}")
+    existing = task.existing
+    if existing is not None:
+        label = CHOICE_LABELS.get(existing.choice or "", "-")
+        note = f"You judged this pair before: **{label}**" + (" (both poor)" if existing.both_poor else "")
+        st.info(note + f", revision {existing.revision}. Submitting again records a new revision.",
+                icon=":material/history:")
+        if existing.stale:
+            st.warning("The query or its materials changed after your judgment; please judge it again.")
+    st.markdown("#### Query")
+    scroll_pane(task.instruction, height=QUERY_HEIGHT, key=f"{key}_query")
+    materials_section(task.materials)
+    side_by_side("Response A", task.left_text, "Response B", task.right_text, key=f"{key}_resp")
+
+
+def judgment_form(task, *, key: str = "pairs") -> JudgmentInput | None:  # type: ignore[no-untyped-def]
+    """The judgment form of ``task``; the submitted values, or ``None`` if nothing was pressed.
+
+    The three choices are the form's submit buttons (keys 1, 2, 3 when no text field has
+    the focus); "both are poor", the flags, the rationale and any per-criterion choices are
+    sent with them. Earlier answers are pre-filled when the task is revisited.
+    """
+    aid = task.assignment_id
+    existing = task.existing
+    with st.form(f"judge_{aid}", border=True):
+        st.markdown("#### Your judgment")
+        st.caption("Judge against the query's requirements and the use of its materials (see Guidelines). "
+                   "Keys 1, 2, 3 choose A, B, Equivalent when no text field is focused.")
+        criteria: dict[str, str | None] = {}
+        if task.per_criterion and task.criteria:
+            st.markdown("**Per criterion**")
+            options = list(CHOICES.values())
+            for i, (name, description) in enumerate(task.criteria):
+                previous = (existing.per_criterion or {}).get(name) if existing else None
+                criteria[name] = st.radio(
+                    name, options, format_func=CHOICE_LABELS.get, horizontal=True,
+                    index=options.index(previous) if previous in options else None,
+                    help=description or None, key=f"{key}_crit_{aid}_{i}")
+        cols = st.columns(4)
+        both_poor = cols[0].checkbox("Both are poor", value=bool(existing and existing.both_poor),
+                                     key=f"{key}_poor_{aid}",
+                                     help="Neither response is acceptable (usually with Equivalent).")
+        flags = [value for col, (value, label) in zip(cols[1:], FLAGS.items(), strict=True)
+                 if col.checkbox(label, value=bool(existing and value in existing.flags),
+                                 key=f"{key}_flag_{value}_{aid}")]
+        rationale = st.text_area("Rationale (optional)", value=existing.rationale if existing else "",
+                                 key=f"{key}_rationale_{aid}", height=80)
+        pressed: str | None = None
+        for col, (label, value) in zip(st.columns(3), CHOICES.items(), strict=True):
+            current = existing is not None and existing.choice == value
+            if col.form_submit_button(label, key=f"{key}_choice_{value}_{aid}", shortcut=SHORTCUTS[value],
+                                      type="primary" if current else "secondary", width="stretch"):
+                pressed = value
+    if pressed is None:
+        return None
+    return JudgmentInput(choice=pressed, both_poor=bool(both_poor), rationale=rationale or "",
+                         flags=flags, per_criterion=criteria)

@@ -1,0 +1,65 @@
+"""Widgets shared by the expert-refinement pages: query picker, side-by-side diff, history.
+
+No database access: pages pass in what the services returned.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import streamlit as st
+
+DIFF_CSS = """
+<style>
+table.refine-diff {font-family: ui-monospace, monospace; font-size: 0.82rem; border-collapse: collapse;
+  width: 100%; table-layout: fixed;}
+table.refine-diff td {vertical-align: top; padding: 1px 4px; white-space: pre-wrap; word-break: break-all;}
+table.refine-diff td.diff_header {width: 3em; color: #888; text-align: right;}
+table.refine-diff td.diff_next {display: none;}
+table.refine-diff th {background: #f0f2f6; text-align: left; padding: 4px;}
+table.refine-diff .diff_add {background: #c8f0c8;}
+table.refine-diff .diff_chg {background: #fde59a;}
+table.refine-diff .diff_sub {background: #f8c4c4; text-decoration: line-through;}
+</style>
+"""
+
+
+def diff_table_html(old: str, new: str, old_label: str, new_label: str, *, context: bool = True) -> str:
+    """An HTML side-by-side diff (``difflib.HtmlDiff``; it escapes the texts).
+
+    Example:
+        >>> "diff_chg" in diff_table_html("a b", "a c", "old", "new")
+        True
+    """
+    table = difflib.HtmlDiff(wrapcolumn=60).make_table(
+        old.splitlines(), new.splitlines(), old_label, new_label, context=context, numlines=2)
+    table = table.replace('class="diff"', 'class="refine-diff"', 1)
+    return DIFF_CSS + table
+
+
+def side_by_side_diff(old: str, new: str, old_label: str, new_label: str) -> None:
+    """Show the changed lines of two texts side by side (red removed, green added, yellow changed)."""
+    if old == new:
+        st.caption("No changes yet.")
+        return
+    with st.container(height=420, border=True, key=f"diff_{abs(hash((old_label, new_label))) % 10**8}"):
+        st.html(diff_table_html(old, new, old_label, new_label))
+
+
+def query_picker(indexes: list[int], *, key: str, label: str = "Query (WritingBench index)") -> int | None:
+    """A select box of query indexes; ``?q=INDEX`` in the URL preselects one."""
+    if not indexes:
+        st.info("No queries yet. A researcher imports them with `annotate import queries FILE`.")
+        return None
+    wanted = st.query_params.get("q")
+    if wanted and wanted.isdigit() and int(wanted) in indexes and key not in st.session_state:
+        st.session_state[key] = int(wanted)
+    return st.selectbox(label, indexes, key=key)
+
+
+def show_unified_diff(diff: str) -> None:
+    """A unified diff as a code block (or a note when empty)."""
+    if diff:
+        st.code(diff, language="diff")
+    else:
+        st.caption("No textual change.")
