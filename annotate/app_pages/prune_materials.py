@@ -91,7 +91,7 @@ else:
                 delta=f"{preview.tokens_after - preview.tokens_before:,}")
     with st.expander("Pruned text"):
         scroll_pane(preview.text_after, height=300)
-    with st.expander("Diff against version %d" % head.version_no):
+    with st.expander(f"Diff against version {head.version_no}"):
         show_unified_diff(preview.diff)
 note = st.text_input("Overall note (optional; a summary of the removals is written otherwise)",
                      key=f"prune_note_{document.id}")

@@ -257,10 +257,21 @@ def next_task(*, session: Session, actor: User | None, study_id: int | None = No
         case((Assignment.status == "pending", 0), else_=1),
         Assignment.position,
     )
-    assignment = session.exec(stmt).first()
+    row_locks = session.get_bind().dialect.name == "postgresql"
+    if row_locks:
+        # Two app servers on one database: skip a task whose submit is in flight elsewhere
+        # (judgments.submit_judgment holds FOR UPDATE on it) instead of waiting for it.
+        # SQLite needs nothing here: every transaction there is BEGIN IMMEDIATE.
+        stmt = stmt.with_for_update(skip_locked=True, of=Assignment)
+    assignment = session.exec(stmt.limit(1)).first()
     if assignment is None:
+        if row_locks:
+            session.rollback()
         return None
-    return build_task_view(session, assignment)
+    view = build_task_view(session, assignment)
+    if row_locks:
+        session.commit()  # release the row lock at once (nothing was written)
+    return view
 
 
 def get_task(*, session: Session, actor: User | None, assignment_id: int) -> TaskView:

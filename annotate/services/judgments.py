@@ -107,6 +107,11 @@ def _check_elapsed(elapsed_s: float | None) -> float | None:
 
 def _open_assignment(session: Session, actor: User | None, assignment_id: int, kind: str) -> tuple[
         Assignment, Study, StudyItem, Query]:
+    # Lock the task row for the rest of the submit transaction: on PostgreSQL two servers
+    # submitting the same task queue up here (SELECT ... FOR UPDATE) instead of both
+    # reading the same revision; SQLite renders no FOR UPDATE (BEGIN IMMEDIATE already
+    # serialises writers).
+    session.get(Assignment, assignment_id, with_for_update=True)
     assignment = own_assignment(session, actor, assignment_id)
     study = session.get(Study, assignment.study_id)
     if study.kind != kind:

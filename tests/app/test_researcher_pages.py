@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
@@ -106,7 +107,7 @@ def test_audit_tagging_changes_the_summary(seeded, monkeypatch):
     assert not at.exception, at.exception
     assert any("as 'length bias'" in s.value for s in at.success)
     with session_scope(engine) as session:
-        tags = session.query(AuditTag).all()
+        tags = session.exec(select(AuditTag)).all()
         assert [(t.item_id, t.method, t.judge, t.cause, t.note) for t in tags] == [
             (int(first["item_id"]), first["method"], first["judge"], "length bias", "the longer answer won")]
     # the list shows the cause, the summary counts it

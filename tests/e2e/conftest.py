@@ -150,8 +150,8 @@ def wait_for_app(page) -> None:  # type: ignore[no-untyped-def]
 def log_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
     """Open the app and log in through the login form."""
     page.goto(base_url)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Home").wait_for()
     wait_for_app(page)

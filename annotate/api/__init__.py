@@ -1,0 +1,1 @@
+"""HTTP JSON API for annotation clients, mounted into the app server (see :mod:`annotate.asgi`)."""
