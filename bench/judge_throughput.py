@@ -1,6 +1,6 @@
 """Judge engine throughput against a loopback OpenAI-compatible server with fixed latency.
 
-Measures, in one run and against the same server (tests/fixtures/fake_openai_server.py in its own
+Measures, in one run and against the same server (tests/fixtures/judge_fake_openai_server.py in its own
 process, 200 ms per answer):
 
 1. baseline: a sequential loop in the style of WritingBench's evaluation script (one blocking
@@ -36,7 +36,7 @@ from metaeval.judges.prompts import SCORE_PROMPT_VERSION, SCORE_SCHEMA, score_me
 from metaeval.types import BANDS, Criterion
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER = ROOT / "tests" / "fixtures" / "fake_openai_server.py"
+SERVER = ROOT / "tests" / "fixtures" / "judge_fake_openai_server.py"
 CRITERIA = [Criterion(f"Criterion {i}", f"Checks aspect {i} of the writing.", {b: f"band {b}" for b in BANDS})
             for i in range(5)]
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -84,18 +85,21 @@ class Api:
     def __init__(self, engine: Engine | Callable[[], Engine], secret: bytes | Callable[[], bytes], *,
                  token_ttl_s: float = DEFAULT_TTL_S) -> None:
         self._engine, self._secret, self.token_ttl_s = engine, secret, token_ttl_s
+        self._lock = threading.Lock()  # the engine and secret are made once, on first use
 
     @property
     def engine(self) -> Engine:
-        if callable(self._engine) and not isinstance(self._engine, Engine):
-            self._engine = self._engine()
-        return self._engine  # type: ignore[return-value]
+        with self._lock:
+            if callable(self._engine) and not isinstance(self._engine, Engine):
+                self._engine = self._engine()
+            return self._engine  # type: ignore[return-value]
 
     @property
     def secret(self) -> bytes:
-        if callable(self._secret):
-            self._secret = self._secret()
-        return self._secret  # type: ignore[return-value]
+        with self._lock:
+            if callable(self._secret):
+                self._secret = self._secret()
+            return self._secret  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ plumbing
 

@@ -124,7 +124,12 @@ def resolve_secret(configured: str | None = None, *, key_file: Path | None = Non
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))
             log.info("generated a new API signing key in %s", path)
-    raw = path.read_text().strip().encode()
+    raw = b""
+    for _ in range(50):  # another process may be writing it this very moment
+        raw = path.read_text().strip().encode()
+        if raw:
+            break
+        time.sleep(0.05)
     if len(raw) < MIN_SECRET_BYTES:
         raise ValueError(f"{path}: the API key file holds fewer than {MIN_SECRET_BYTES} characters")
     return raw

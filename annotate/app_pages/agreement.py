@@ -58,7 +58,7 @@ if not chosen:
 
 
 @st.cache_data(show_spinner="Computing agreement...", max_entries=8)
-def _view(study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float, split: str, _version: tuple):
+def _view(study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float, split: str, version: tuple):
     with db_session() as session:
         return agreement_view(session=session, actor=actor, study_name=study, run_ids=list(run_ids),
                               n_resamples=n, seed=seed, epsilon=eps, split=split)

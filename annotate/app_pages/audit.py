@@ -14,7 +14,8 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.services import audit_tags, studies
-from annotate.services.audit import AuditFilters, audit_detail, audit_rows
+from annotate.services.agreement_view import data_version
+from annotate.services.audit import AuditFilters, audit_detail, disagreement_table, filter_disagreements
 from annotate.services.errors import ServiceError
 from annotate.services.judge_runs import list_runs
 from annotate.ui.panes import materials_section, side_by_side
@@ -35,6 +36,15 @@ if not pairwise or not runs:
     st.stop()
 
 study_name = st.selectbox("Study", pairwise, key="audit_study")
+
+
+@st.cache_data(show_spinner="Finding disagreements...", max_entries=4)
+def _table(study: str, version: tuple):  # noqa: ANN202 - a DataFrame
+    """The unfiltered disagreement table, recomputed when votes or scores change."""
+    with db_session() as session:
+        return disagreement_table(session=session, actor=actor, study_name=study)
+
+
 tab_list, tab_summary, tab_causes = st.tabs(["Disagreements", "Cause summary", "Cause list"])
 
 with tab_list:
@@ -60,7 +70,10 @@ with tab_list:
                            min_margin=min_margin or None, max_margin=None if max_margin >= 9.0 else max_margin,
                            unanimous_only=unanimous, untagged_only=untagged)
     with db_session() as session:
-        rows = audit_rows(session=session, actor=actor, study_name=study_name, filters=filters)
+        version = data_version(session=session)
+    table = _table(study_name, version)  # its own session: SQLite sessions here take the write lock
+    with db_session() as session:
+        rows = filter_disagreements(session=session, table=table, filters=filters)
     st.caption(f"{len(rows):,} disagreements. A/B: the two responses, models sorted by name. "
                "margin = judge's mean score of A minus B. votes = people with the majority / all.")
     event = st.dataframe(rows, hide_index=False, use_container_width=True, height=320, key="audit_table",

@@ -3,8 +3,9 @@
     annotate [--db URL] serve [--port P] [--address HOST]
     annotate [--db URL] demo [--port P] [--no-serve]
 
-``serve`` upgrades the database in place, then runs ``streamlit run
-annotate/streamlit_app.py`` headless with ``ANNOTATE_DB_URL`` set. ``demo`` first builds
+``serve`` upgrades the database in place, then runs ``streamlit run annotate/asgi.py``
+headless with ``ANNOTATE_DB_URL`` set: the ``st.App`` there serves the same Streamlit UI
+plus the JSON API under ``/api/v1`` (:mod:`annotate.api.routes`) on one port, with uvicorn. ``demo`` first builds
 (or refreshes) ``var/demo.db``: taxonomy, the demo queries and responses of ``data/demo``,
 demo accounts sharing one password (``$ANNOTATE_DEMO_PASSWORD``, default
 ``demo-password``; for the demo only, never for real data) and, when the study services
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = PACKAGE_DIR.parent
-APP_PATH = PACKAGE_DIR / "streamlit_app.py"
+APP_PATH = PACKAGE_DIR / "asgi.py"
 DEMO_DIR = REPO_ROOT / "data" / "demo"
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD_ENV = "ANNOTATE_DEMO_PASSWORD"
@@ -62,10 +63,13 @@ def absolute_sqlite_url(url: str) -> str:
 
 
 def streamlit_command(port: int, address: str | None = None) -> list[str]:
-    """The ``streamlit run`` command line for the app, headless and without usage stats."""
+    """The ``streamlit run`` command line for the app server (UI and API), headless and
+    without usage stats or external look-ups."""
+    # hideWelcomeMessage: a headless server otherwise looks up its external IP at
+    # checkip.amazonaws.com to print it; we print our own URL instead.
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
            "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+           "--browser.gatherUsageStats", "false", "--logger.hideWelcomeMessage", "true"]
     if address:
         cmd += ["--server.address", address]
     return cmd

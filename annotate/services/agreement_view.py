@@ -83,7 +83,8 @@ def data_version(*, session: Session) -> tuple:
     """A cheap fingerprint of votes and scores, for caching a computed view."""
     j = session.exec(select(func.count(Judgment.id), func.max(Judgment.updated_at))).one()
     s = session.exec(select(func.count(JudgeScore.id), func.max(JudgeScore.id))).one()
-    return (*j, *s)
+    q = session.exec(select(func.sum(Query.content_revision))).one()
+    return (*j, *s, q)
 
 
 def run_verdicts(scores: pd.DataFrame, pairs: pd.DataFrame, *, epsilon: float = 0.0) -> pd.DataFrame:

@@ -217,15 +217,24 @@ def build_task_view(session: Session, assignment: Assignment) -> TaskView:
     )
 
 
-def own_assignment(session: Session, actor: User | None, assignment_id: int) -> Assignment:
+def own_assignment(session: Session, actor: User | None, assignment_id: int, *,
+                   lock: bool = False) -> Assignment:
     """The assignment if it belongs to ``actor``.
+
+    With ``lock=True`` the row is read ``FOR UPDATE`` (PostgreSQL), so concurrent submits
+    on one assignment queue up; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
 
     Raises:
         PermissionDenied: nobody logged in, or the assignment is someone else's.
         NotFound: no such assignment.
     """
     require_role(actor, *ROLES)
-    assignment = session.get(Assignment, assignment_id)
+    if lock:
+        assignment = session.exec(
+            select(Assignment).where(Assignment.id == assignment_id).with_for_update()
+            .execution_options(populate_existing=True)).first()
+    else:
+        assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound(f"no assignment {assignment_id}")
     if assignment.annotator_id != actor.id:

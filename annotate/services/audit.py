@@ -125,31 +125,22 @@ class AuditFilters:
     untagged_only: bool = False
 
 
-def audit_rows(*, session: Session, actor: User | None, study_name: str, run_ids: list[int] | None = None,
-               filters: AuditFilters | None = None, split: str = "tie", epsilon: float = 0.0) -> pd.DataFrame:
-    """Every (pair, judge run) whose verdict differs from the human majority; see the module docstring.
-
-    Columns: :data:`LIST_COLUMNS` (``human``/``verdict`` are A, B or tie; ``votes`` like ``"3/3"``;
-    ``margin`` = mean score of A minus B; ``cause`` the latest tag or "").
-    """
+def disagreement_table(*, session: Session, actor: User | None, study_name: str, run_ids: list[int] | None = None,
+                       split: str = "tie", epsilon: float = 0.0) -> pd.DataFrame:
+    """Every (pair, run) disagreement of a study, unfiltered and untagged (the expensive part;
+    pages cache it). Columns: :data:`LIST_COLUMNS` without ``cause``."""
     require_role(actor, *MANAGERS)
     study = session.exec(select(Study).where(Study.name == study_name)).first()
     if study is None:
         raise NotFound(f"no study named {study_name!r}")
-    f = filters or AuditFilters()
     votes = votes_for_study(session=session, study_name=study_name)
     maj = human_majorities(votes, split=split)
     runs = {r.run_id: r for r in list_runs(session=session)}
-    chosen = [r for r in (run_ids if run_ids is not None else list(runs)) if r in runs
-              and (not f.judges or runs[r].judge in f.judges) and (not f.methods or runs[r].method in f.methods)]
+    chosen = [r for r in (run_ids if run_ids is not None else list(runs)) if r in runs]
+    empty = pd.DataFrame(columns=[c for c in LIST_COLUMNS if c != "cause"])
     if maj.empty or not chosen:
-        return pd.DataFrame(columns=LIST_COLUMNS)
+        return empty
     maj = maj[~maj["majority"].isna()]
-    for key, allowed in (("domain1", f.domains), ("domain2", f.subdomains), ("lang", f.langs)):
-        if allowed:
-            maj = maj[maj[key].isin(allowed)]
-    if f.unanimous_only:
-        maj = maj[maj["n_majority"] == maj["n_votes"]]
     pairs = maj[["qid", "lo", "hi"]]
     scores = load_scores(session=session, run_ids=chosen)
     parts = []
@@ -161,20 +152,10 @@ def audit_rows(*, session: Session, actor: User | None, study_name: str, run_ids
         v["judge"], v["method"] = runs[rid].judge, runs[rid].method
         parts.append(v)
     if not parts:
-        return pd.DataFrame(columns=LIST_COLUMNS)
+        return empty
     df = pd.concat(parts, ignore_index=True).merge(maj, on=["qid", "lo", "hi"])
     df = df[df["verdict"] != df["majority"]]
-    margin = df["diff"].abs()
-    if f.min_margin is not None:
-        df = df[margin >= f.min_margin]
-    if f.max_margin is not None:
-        df = df[df["diff"].abs() <= f.max_margin]
     df = df.merge(_items(session, study.id), on=["qid", "lo", "hi"], how="left")
-    causes = latest_causes(session=session, item_ids=[int(i) for i in df["item_id"].dropna().unique()])
-    df["cause"] = [causes.get((int(i), j, m), "") if i == i else ""
-                   for i, j, m in zip(df["item_id"], df["judge"], df["method"], strict=True)]
-    if f.untagged_only:
-        df = df[df["cause"] == ""]
     df["abs_margin"] = df["diff"].abs()
     df = df.sort_values(["strength", "n_votes", "abs_margin", "qid", "method", "judge"],
                         ascending=[False, False, False, True, True, True], kind="stable")
@@ -184,9 +165,44 @@ def audit_rows(*, session: Session, actor: User | None, study_name: str, run_ids
         "method": df["method"], "judge": df["judge"], "human": df["majority"].map(LABEL),
         "votes": df["n_majority"].astype(str) + "/" + df["n_votes"].astype(str),
         "strength": df["strength"].round(3), "unanimous": df["n_majority"] == df["n_votes"],
-        "verdict": df["verdict"].map(LABEL), "margin": df["diff"].round(2), "cause": df["cause"],
+        "verdict": df["verdict"].map(LABEL), "margin": df["diff"].round(2),
     })
     return out.reset_index(drop=True)
+
+
+def filter_disagreements(*, session: Session, table: pd.DataFrame, filters: AuditFilters | None = None) -> pd.DataFrame:
+    """Apply :class:`AuditFilters` to a :func:`disagreement_table` and add each row's current ``cause``."""
+    f = filters or AuditFilters()
+    df = table
+    for col, allowed in (("judge", f.judges), ("method", f.methods), ("domain", f.domains),
+                         ("subdomain", f.subdomains), ("lang", f.langs)):
+        if allowed:
+            df = df[df[col].isin(allowed)]
+    if f.unanimous_only:
+        df = df[df["unanimous"]]
+    if f.min_margin is not None:
+        df = df[df["margin"].abs() >= f.min_margin]
+    if f.max_margin is not None:
+        df = df[df["margin"].abs() <= f.max_margin]
+    df = df.copy()
+    causes = latest_causes(session=session, item_ids=[int(i) for i in df["item_id"].dropna().unique()]) if len(df) else {}
+    df["cause"] = [causes.get((int(i), j, m), "") if pd.notna(i) else ""
+                   for i, j, m in zip(df["item_id"], df["judge"], df["method"], strict=True)]
+    if f.untagged_only:
+        df = df[df["cause"] == ""]
+    return df[LIST_COLUMNS].reset_index(drop=True)
+
+
+def audit_rows(*, session: Session, actor: User | None, study_name: str, run_ids: list[int] | None = None,
+               filters: AuditFilters | None = None, split: str = "tie", epsilon: float = 0.0) -> pd.DataFrame:
+    """Every (pair, judge run) whose verdict differs from the human majority; see the module docstring.
+
+    Columns: :data:`LIST_COLUMNS` (``human``/``verdict`` are A, B or tie; ``votes`` like ``"3/3"``;
+    ``margin`` = mean score of A minus B; ``cause`` the latest tag or "").
+    """
+    table = disagreement_table(session=session, actor=actor, study_name=study_name, run_ids=run_ids, split=split,
+                               epsilon=epsilon)
+    return filter_disagreements(session=session, table=table, filters=filters)
 
 
 # --------------------------------------------------------------------------- detail

@@ -112,7 +112,7 @@ def _open_assignment(session: Session, actor: User | None, assignment_id: int, k
     # reading the same revision; SQLite renders no FOR UPDATE (BEGIN IMMEDIATE already
     # serialises writers).
     session.get(Assignment, assignment_id, with_for_update=True)
-    assignment = own_assignment(session, actor, assignment_id)
+    assignment = own_assignment(session, actor, assignment_id, lock=True)
     study = session.get(Study, assignment.study_id)
     if study.kind != kind:
         raise Conflict(f"study {study.name!r} is a {study.kind} study")

@@ -12,10 +12,12 @@ import streamlit as st
 DIFF_CSS = """
 <style>
 table.refine-diff {font-family: ui-monospace, monospace; font-size: 0.82rem; border-collapse: collapse;
-  width: 100%; table-layout: fixed;}
-table.refine-diff td {vertical-align: top; padding: 1px 4px; white-space: pre-wrap; word-break: break-all;}
-table.refine-diff td.diff_header {width: 3em; color: #888; text-align: right;}
-table.refine-diff td.diff_next {display: none;}
+  width: 100%;}
+table.refine-diff td {vertical-align: top; padding: 1px 4px; white-space: pre-wrap; word-break: break-all;
+  width: 47%;}
+table.refine-diff td.diff_header {width: 2.5em; color: #888; text-align: right;}
+table.refine-diff td.diff_next {width: 0; padding: 0; font-size: 0;}
+table.refine-diff td.diff_next a {display: none;}
 table.refine-diff th {background: #f0f2f6; text-align: left; padding: 4px;}
 table.refine-diff .diff_add {background: #c8f0c8;}
 table.refine-diff .diff_chg {background: #fde59a;}
@@ -42,7 +44,9 @@ def side_by_side_diff(old: str, new: str, old_label: str, new_label: str) -> Non
     if old == new:
         st.caption("No changes yet.")
         return
-    with st.container(height=420, border=True, key=f"diff_{abs(hash((old_label, new_label))) % 10**8}"):
+    lines = max(len(old.splitlines()), len(new.splitlines()))
+    long_text = lines > 12 or max(len(old), len(new)) > 1500
+    with st.container(height=420 if long_text else "content", border=True):
         st.html(diff_table_html(old, new, old_label, new_label))
 
 

@@ -133,18 +133,19 @@ def browser_context(tmp_path: Path):  # type: ignore[no-untyped-def]
             context.close()
 
 
+_SETTLED_JS = (
+    "() => !document.querySelector(\"[data-testid='stStatusWidgetRunningIcon']\")"
+    " && !document.querySelector(\"[data-stale='true']\")"
+)
+
+
 def wait_for_app(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until Streamlit has finished the current rerun (no "running" indicator)."""
+    """Wait until Streamlit has finished the current rerun: no running icon, no stale elements."""
     page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
-        " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')",
-        timeout=30_000)
-    page.wait_for_timeout(150)
-    page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
-        " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')",
-        timeout=30_000)
+    for _ in range(2):  # a rerun may start just after a first settled check
+        page.wait_for_function(_SETTLED_JS, timeout=30_000)
+        page.wait_for_timeout(200)
+    page.wait_for_function(_SETTLED_JS, timeout=30_000)
 
 
 def log_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]

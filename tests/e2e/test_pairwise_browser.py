@@ -11,6 +11,7 @@ from each assignment's ``shown_left``, and the votes export must list exactly th
 from __future__ import annotations
 
 import json
+import re
 
 from sqlmodel import select
 
@@ -25,21 +26,29 @@ SUBDOMAINS = ["Abstract", "Lesson Plan", "Slogans"]  # three demo queries -> thr
 
 
 def open_judge_page(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("link", name="Judge pairs").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Judge pairs").click()
     page.get_by_role("heading", name="Judge pairs").wait_for()
     wait_for_app(page)
 
 
 def expect_text(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_text(text, exact=False).first.wait_for()
+    wait_for_app(page)
+
+
+def choice_button(page, label: str):  # type: ignore[no-untyped-def]
+    """A choice button (its accessible name also carries the shortcut key)."""
+    return page.get_by_role("button", name=re.compile("^" + re.escape(label)))
 
 
 def judge(page, button: str, pair_no: int, *, total: int = 3) -> None:  # type: ignore[no-untyped-def]
     """On the page showing pair ``pair_no``, press ``button`` and wait for the saved notice."""
     expect_text(page, f"Pair {pair_no} of {total}")
-    page.get_by_role("button", name=button, exact=True).click()
+    choice_button(page, button).click()
     expect_text(page, f"Pair {pair_no}: {button} saved.")
     wait_for_app(page)
+    if pair_no < total:
+        expect_text(page, f"Pair {pair_no + 1} of {total}")
 
 
 def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server, browser_context):
@@ -78,7 +87,7 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     open_judge_page(ann1)
     expect_text(ann1, "Pair 2 of 3")  # the same pair comes back, nothing was stored
     # A double click on the submit button: two reruns with the same submit token.
-    ann1.get_by_role("button", name="Equivalent", exact=True).dblclick()
+    choice_button(ann1, "Equivalent").dblclick()
     expect_text(ann1, "Pair 2: Equivalent saved.")
     wait_for_app(ann1)
     clicks["ann1"].append(("tie", False))
@@ -95,7 +104,7 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     judge(ann2, "A is better", 2)
     clicks["ann2"].append(("left", False))
     expect_text(ann2, "Pair 3 of 3")
-    ann2.locator("[data-testid='stMain']").click(position={"x": 5, "y": 5})  # focus the page, no field
+    ann2.get_by_role("heading", name="Judge pairs").click()  # focus the page, not a text field
     ann2.keyboard.press("2")
     expect_text(ann2, "Pair 3: B is better saved.")
     clicks["ann2"].append(("right", False))
@@ -146,3 +155,16 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     exported = sorted((r["question_id"], r["model_a"], r["model_b"], r["winner"], r["judge"]) for r in overall)
     assert exported == sorted((index_of[q], a, b, w, j) for q, a, b, w, j in expected_votes)
     assert all(r["model_a"] < r["model_b"] for r in overall)  # canonical order
+
+
+def test_debug_names(live_server, browser_context):
+    engine = live_server.engine
+    seed_content(engine)
+    seed_accounts(engine)
+    seed_study(engine, name="e2e", subdomains=SUBDOMAINS)
+    p = browser_context.new_page()
+    log_in(p, live_server.base_url, "ann1", PASSWORD)
+    open_judge_page(p)
+    for b in p.get_by_role("button").all():
+        print("BUTTON", repr(b.get_attribute("aria-label")), repr(b.inner_text()))
+    p.screenshot(path="/tmp/shots/debug.png", full_page=True)

@@ -18,7 +18,14 @@ from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, LLMModel, Query, Response, StudyItem
 from annotate.services import users
 from annotate.services.audit import AuditFilters, audit_detail, audit_rows
-from annotate.services.audit_tags import add_cause, add_tag, cause_summary, export_tags, list_causes, set_cause_active
+from annotate.services.audit_tags import (
+    add_cause,
+    add_tag,
+    cause_summary,
+    export_tags,
+    list_causes,
+    set_cause_active,
+)
 from annotate.services.errors import InputError, PermissionDenied
 from annotate.services.judge_runs import import_scores
 from annotate.services.judgments import submit_judgment
@@ -28,6 +35,13 @@ ANN = ("ann1", "ann2", "ann3")
 # canonical choices per item (A = response of the model whose name sorts first)
 VOTES = [("a", "a", "a"),      # item 1: unanimous A, strength 3/3
          ("a", "b", "tie")]    # item 2: exact three-way split -> majority tie, strength 1/3
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture()

@@ -206,6 +206,7 @@ def _process_submit(url: str, user_id: int, aid: int, token: str, barrier) -> No
     engine = make_engine(url)
     with session_scope(engine) as s:
         user = s.get(User, user_id)
+        s.commit()  # end the read transaction (BEGIN IMMEDIATE holds SQLite's write lock) before waiting
         barrier.wait()
         submit_judgment(session=s, actor=user, assignment_id=aid, choice="right", submit_token=token, **PINS)
     engine.dispose()

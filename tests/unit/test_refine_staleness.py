@@ -12,9 +12,9 @@ from annotate.db.engine import init_db
 from annotate.db.models import (
     Assignment,
     InstructionVersion,
-    Judgment,
     JudgeRun,
     JudgeScore,
+    Judgment,
     LLMModel,
     Query,
     Response,

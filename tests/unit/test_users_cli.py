@@ -80,7 +80,7 @@ def test_list_deactivate_and_set_password(db_url, monkeypatch, capsys):
 def test_streamlit_command_is_headless_without_usage_stats():
     cmd = serve.streamlit_command(8765)
     assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"]
-    assert cmd[4].endswith("annotate/streamlit_app.py")
+    assert cmd[4].endswith("annotate/asgi.py")  # st.App: the UI plus the JSON API
     joined = " ".join(cmd)
     assert "--server.port 8765" in joined and "--server.headless true" in joined
     assert "--browser.gatherUsageStats false" in joined

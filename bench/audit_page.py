@@ -1,0 +1,136 @@
+"""Benchmark: the audit list for 1,500 pairs x 7 judge runs renders server side within 1 s.
+
+Builds a synthetic database (generated here, deterministic): 1,500 queries (15 per
+subdomain), two responses each, a study with 5 annotators per pair (7,500 judgments) and 7
+judge runs scoring every response on 5 criteria (105,000 scores). Then times, on the same
+database:
+
+* baseline: only loading the rows the list needs (votes through the bridge + judge scores);
+* the audit page run server side by ``streamlit.testing.v1.AppTest`` (warm, median of 5).
+
+    .venv/bin/python bench/audit_page.py
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from argon2 import PasswordHasher  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from annotate.bridge import votes_for_study  # noqa: E402
+from annotate.db.engine import init_db, session_scope  # noqa: E402
+from annotate.db.models import Assignment, JudgeRun, JudgeScore, Judgment, Response, StudyItem, utcnow  # noqa: E402
+from annotate.services import users  # noqa: E402
+from annotate.services.imports import bulk_insert, import_queries, import_responses  # noqa: E402
+from annotate.services.judge_runs import load_scores  # noqa: E402
+from annotate.services.studies import StudyDesign, create_study  # noqa: E402
+
+N_PER_SUB, ANNOTATORS, RUNS = 15, ["a1", "a2", "a3", "a4", "a5"], 7
+LIMIT_S = 1.0
+
+
+def build(tmp: Path) -> tuple[str, int]:
+    rng = random.Random(7)
+    taxonomy = json.loads((ROOT / "data" / "taxonomy.json").read_text(encoding="utf-8"))
+    qs, rs = [], []
+    index = 800000
+    for d in taxonomy["domains"]:
+        for sub in d["subdomains"]:
+            for _ in range(N_PER_SUB):
+                index += 1
+                crit = [{"name": f"C{k}", "criteria_description": f"criterion {k}", "1-2": "x", "3-4": "x",
+                         "5-6": "x", "7-8": "x", "9-10": "x"} for k in range(5)]
+                qs.append({"index": index, "domain1": d["name"], "domain2": sub["name"],
+                           "query": f"Write text {index}. It must be under 300 words.", "checklist": crit})
+                for m in ("model-x", "model-y"):
+                    rs.append({"index": index, "model": m, "response": f"{m} answer {index} " * rng.randint(5, 60)})
+    (tmp / "q.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
+    (tmp / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rs))
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    engine = init_db(url)
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with session_scope(engine) as s:
+        import_queries(session=s, path=tmp / "q.jsonl")
+        import_responses(session=s, path=tmp / "r.jsonl")
+        for a in ANNOTATORS:
+            users.create_user(session=s, username=a, role="annotator", password="bench-password")
+        res = users.create_user(session=s, username="res", role="researcher", password="bench-password")
+        create_study(session=s, actor=res, design=StudyDesign(name="bench", per_subdomain=N_PER_SUB,
+                                                              overlap=len(ANNOTATORS), annotators=ANNOTATORS, seed=1))
+        conn = s.connection()
+        asg = s.exec(select(Assignment.id)).all()
+        now = utcnow()
+        bulk_insert(conn, Judgment, [{"assignment_id": a, "winner": rng.choice(["a", "b", "tie"]), "per_criterion": {},
+                                      "rationale": "r", "flags": [], "elapsed_s": 60.0, "both_poor": False,
+                                      "instruction_version_no": 1, "content_revision": 1, "stale": False,
+                                      "revision": 1, "created_at": now, "updated_at": now} for a in asg])
+        conn.exec_driver_sql("UPDATE assignment SET status = 'done'")
+        resp = [r for r in s.exec(select(Response.id)).all()]
+        scores = []
+        for k in range(RUNS):
+            run = JudgeRun(judge=f"judge{k % 4}", method=["static-global", "static-domain", "dynamic"][k % 3] + ("" if k < 3 else f"-{k}"))
+            s.add(run)
+            s.flush()
+            for rid in resp:
+                for c in range(5):
+                    scores.append({"run_id": run.id, "response_id": rid, "criterion": f"C{c}", "position": c,
+                                   "score": rng.randint(1, 10), "reason": "because", "content_revision": 1,
+                                   "stale": False})
+        bulk_insert(conn, JudgeScore, scores)
+        s.commit()
+        n_items = len(s.exec(select(StudyItem.id)).all())
+    engine.dispose()
+    return url, res.id if False else 0, n_items  # type: ignore[return-value]
+
+
+def main() -> None:
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        t0 = time.perf_counter()
+        url, _, n_items = build(tmp)
+        print(f"built {n_items} pairs x {RUNS} runs in {time.perf_counter() - t0:.1f} s")
+        engine = init_db(url)
+        loads = []
+        for _ in range(5):
+            t = time.perf_counter()
+            with session_scope(engine) as s:
+                votes = votes_for_study(session=s, study_name="bench")
+                scores = load_scores(session=s)
+            loads.append(time.perf_counter() - t)
+        with session_scope(engine) as s:
+            res_id = users.get_user_by_username(session=s, username="res").id
+        os.environ["ANNOTATE_DB_URL"] = url
+        at = AppTest.from_file(str(ROOT / "annotate" / "app_pages" / "audit.py"), default_timeout=60)
+        at.session_state["user_id"] = res_id
+        at.run()  # warm-up (imports, first query plans)
+        assert not at.exception, at.exception
+        runs = []
+        for _ in range(5):
+            t = time.perf_counter()
+            at.run()
+            runs.append(time.perf_counter() - t)
+        n_rows = len(at.dataframe[0].value)
+        page, base = statistics.median(runs), statistics.median(loads)
+        print(f"rows loaded: {len(votes):,} votes, {len(scores):,} judge scores")
+        print(f"baseline (only loading the rows): {base:.3f} s   median of 5")
+        print(f"audit page AppTest run ({n_rows:,} disagreements listed + detail of row 0): {page:.3f} s   "
+              f"median of 5  (target <= {LIMIT_S:.1f} s: {'OK' if page <= LIMIT_S else 'TOO SLOW'})")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Stress: many concurrent annotators over HTTP against two app servers on one PostgreSQL.
+
+Starts two real app servers (``annotate serve``: Streamlit UI + JSON API, two processes)
+on loopback, both on one fresh PostgreSQL database, seeds a pairwise study, then lets
+``--annotators`` simulated annotators work through their queues at once. Each annotator
+logs in, then loops (bounded): ``GET /api/v1/tasks/next`` -> ``POST /api/v1/judgments``,
+alternating between the two servers; every ``--replay-every``-th submit is also sent again,
+with the same submit token, to the *other* server (a client retry after a lost answer).
+
+Checks, from the database after the run: every acknowledged submit is stored (zero lost),
+each task has at most one judgment and one revision per token (zero duplicated), and the
+numbers of judgments and revisions equal the numbers of distinct acknowledged tasks and
+tokens. Prints p50/p95 submit latency next to a baseline measured in the same run: one
+annotator submitting alone, sequentially, to the same servers.
+
+    ANNOTATE_TEST_PG_URL=postgresql+psycopg://... .venv/bin/python bench/stress.py \
+        [--db URL] [--annotators 100] [--tasks 4] [--replay-every 5]
+
+``--db`` (or ``$ANNOTATE_TEST_PG_URL``) names a PostgreSQL server/database whose user may
+create databases; a fresh database ``stress_<random>`` is created there and dropped at the
+end (``--keep`` keeps it). Exit status 1 when anything was lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from tests.fixtures.app_server import seed_api_study, start_server, stop  # noqa: E402
+
+log = logging.getLogger("stress")
+PASSWORD = "stress-password-1"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of ``values``.
+
+    Example:
+        >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
+        2.0
+    """
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100)
+    return ordered[int(rank) - 1]
+
+
+class Annotator:
+    """One simulated annotator: logs in on each server, then works through the queue."""
+
+    def __init__(self, name: str, servers: list[str], offset: int, replay_every: int) -> None:
+        self.name, self.servers, self.offset, self.replay_every = name, servers, offset, replay_every
+        self.acks: list[dict] = []       # acknowledged submits: assignment_id, token, judgment_id
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    async def run(self, client: httpx.AsyncClient, max_steps: int) -> None:
+        tokens = []
+        for base in self.servers:  # one login per server (both share the signing secret anyway)
+            r = await client.post(f"{base}/api/v1/login", json={"username": self.name, "password": PASSWORD})
+            if r.status_code != 200:
+                self.errors.append(f"login {r.status_code}: {r.text[:200]}")
+                return
+            tokens.append({"Authorization": f"Bearer {r.json()['token']}"})
+        for step in range(max_steps):
+            i = (self.offset + step) % len(self.servers)
+            base, auth = self.servers[i], tokens[i]
+            r = await client.get(f"{base}/api/v1/tasks/next", headers=auth)
+            if r.status_code != 200:
+                self.errors.append(f"next {r.status_code}: {r.text[:200]}")
+                return
+            task = r.json()["task"]
+            if task is None:
+                return
+            body = {"assignment_id": task["assignment_id"], "choice": ("left", "right", "tie")[step % 3],
+                    "submit_token": uuid.uuid4().hex, "instruction_version_no": task["instruction_version_no"],
+                    "content_revision": task["content_revision"], "elapsed_s": 1.0}
+            start = time.perf_counter()
+            r = await client.post(f"{base}/api/v1/judgments", headers=auth, json=body)
+            self.latencies.append(time.perf_counter() - start)
+            if r.status_code not in (200, 201):
+                self.errors.append(f"submit {r.status_code}: {r.text[:200]}")
+                continue
+            self.acks.append({"assignment_id": task["assignment_id"], "token": body["submit_token"],
+                              **r.json()})
+            if self.replay_every and (step + 1) % self.replay_every == 0:
+                j = (i + 1) % len(self.servers)
+                again = await client.post(f"{self.servers[j]}/api/v1/judgments", headers=tokens[j], json=body)
+                if again.status_code != 200 or again.json().get("created") is not False:
+                    self.errors.append(f"replay {again.status_code}: {again.text[:200]}")
+        self.errors.append(f"still had tasks after {max_steps} steps")
+
+
+async def run_all(annotators: list[Annotator], max_steps: int) -> float:
+    limits = httpx.Limits(max_connections=len(annotators) * 2, max_keepalive_connections=len(annotators) * 2)
+    async with httpx.AsyncClient(timeout=120, limits=limits, trust_env=False) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(a.run(client, max_steps) for a in annotators))
+        return time.perf_counter() - start
+
+
+def verify(db_url: str, acks: list[dict]) -> dict[str, int]:
+    """Compare acknowledged submits with the rows in the database."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        judgments = dict(conn.execute(text("SELECT assignment_id, id FROM judgment")).all())
+        revisions = conn.execute(text("SELECT judgment_id, submit_token FROM judgmentrevision")).all()
+        per_assignment_dupes = conn.execute(text(
+            "SELECT count(*) FROM (SELECT assignment_id FROM judgment GROUP BY assignment_id "
+            "HAVING count(*) > 1) d")).scalar_one()
+    engine.dispose()
+    stored_tokens = {tok for _, tok in revisions}
+    ack_tokens = {a["token"] for a in acks}
+    ack_tasks = {a["assignment_id"] for a in acks}
+    lost = sum(1 for a in acks if a["token"] not in stored_tokens or judgments.get(a["assignment_id"])
+               != a["judgment_id"])
+    duplicated = (len(revisions) - len(stored_tokens)) + per_assignment_dupes
+    return {"acknowledged": len(acks), "distinct_tasks": len(ack_tasks), "judgment_rows": len(judgments),
+            "revision_rows": len(revisions), "lost": lost, "duplicated": duplicated,
+            "unacknowledged_rows": len(stored_tokens - ack_tokens)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=os.environ.get("ANNOTATE_TEST_PG_URL"),
+                        help="PostgreSQL URL whose user may create databases (default $ANNOTATE_TEST_PG_URL)")
+    parser.add_argument("--annotators", type=int, default=100)
+    parser.add_argument("--tasks", type=int, default=4, help="tasks per annotator")
+    parser.add_argument("--replay-every", type=int, default=5, help="replay every N-th submit (0 = never)")
+    parser.add_argument("--baseline-tasks", type=int, default=10)
+    parser.add_argument("--keep", action="store_true", help="keep the stress database")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.db or make_url(args.db).get_backend_name() != "postgresql":
+        parser.error("a PostgreSQL URL is needed (--db or $ANNOTATE_TEST_PG_URL)")
+
+    from annotate.db.engine import init_db
+
+    base = make_url(args.db)
+    name = f"stress_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(args.db, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db_url = base.set(database=name).render_as_string(hide_password=False)
+    servers = []
+    try:
+        engine = init_db(db_url)
+        names = seed_api_study(engine, annotators=args.annotators, tasks_each=args.tasks, password=PASSWORD)
+        seed_api_study(engine, annotators=2, tasks_each=args.baseline_tasks, password=PASSWORD, prefix="solo",
+                       first_index=900001)
+        engine.dispose()
+        secret = secrets.token_hex(32)
+        logdir = Path(tempfile.mkdtemp(prefix="stress-"))
+        servers = [start_server(db_url, logdir / f"server{i}.log", secret=secret) for i in range(2)]
+        urls = [s.base_url for s in servers]
+        print(f"servers: {', '.join(urls)} (two processes), database {name} on "
+              f"{base.host}:{base.port}; logs in {logdir}")
+
+        solo = Annotator("solo000", urls, 0, 0)
+        asyncio.run(run_all([solo], args.baseline_tasks + 5))
+        crowd = [Annotator(n, urls, i, args.replay_every) for i, n in enumerate(names)]
+        wall = asyncio.run(run_all(crowd, args.tasks + 5))
+
+        errors = [f"{a.name}: {e}" for a in [solo, *crowd] for e in a.errors]
+        latencies = [x for a in crowd for x in a.latencies]
+        acks = [x for a in [solo, *crowd] for x in a.acks]
+        report = verify(db_url, acks)
+        ms = [x * 1000 for x in latencies]
+        base_ms = [x * 1000 for x in solo.latencies]
+        print(f"annotators: {len(crowd)} concurrent x {args.tasks} tasks; replays: every "
+              f"{args.replay_every}th submit re-sent to the other server")
+        print(f"submits acknowledged: {report['acknowledged']} in {wall:.1f} s "
+              f"({len(latencies) / wall:.1f} submits/s)")
+        print(f"submit latency, {len(crowd)} concurrent:  p50 {percentile(ms, 50):7.1f} ms   "
+              f"p95 {percentile(ms, 95):7.1f} ms   max {max(ms):7.1f} ms")
+        print(f"submit latency, 1 alone (baseline): p50 {percentile(base_ms, 50):7.1f} ms   "
+              f"p95 {percentile(base_ms, 95):7.1f} ms   (n={len(base_ms)})")
+        print(f"database: judgments {report['judgment_rows']} (distinct acknowledged tasks "
+              f"{report['distinct_tasks']}), revisions {report['revision_rows']}")
+        print(f"lost: {report['lost']}   duplicated: {report['duplicated']}   "
+              f"stored but never acknowledged: {report['unacknowledged_rows']}   client errors: {len(errors)}")
+        for line in errors[:10]:
+            print("  error:", line)
+        ok = (report["lost"] == 0 and report["duplicated"] == 0 and not errors
+              and report["judgment_rows"] == report["distinct_tasks"]
+              and report["acknowledged"] == args.annotators * args.tasks + args.baseline_tasks)
+        print("RESULT:", "ok" if ok else "FAILED")
+        return 0 if ok else 1
+    finally:
+        for server in servers:
+            stop(server)
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        _ = statistics
+
+
+if __name__ == "__main__":
+    sys.exit(main())
