@@ -89,7 +89,7 @@ def seed(db_url: str, record: dict, n_chars: int, tmp: Path) -> tuple[int, list[
 
     queries = tmp / "queries.jsonl"
     queries.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    texts = {m: synthetic_response(f"Response by {m}", n_chars) for m in ("model-one", "model-two")}
+    texts = {m: synthetic_response(f"Report draft {i}", n_chars) for i, m in enumerate(("model-one", "model-two"), 1)}
     responses = tmp / "responses.jsonl"
     responses.write_text("".join(json.dumps({"index": record["index"], "model": m, "response": t}) + "\n"
                                  for m, t in texts.items()), encoding="utf-8")

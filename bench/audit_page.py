@@ -116,7 +116,9 @@ def main() -> None:
         os.environ["ANNOTATE_DB_URL"] = url
         at = AppTest.from_file(str(ROOT / "annotate" / "app_pages" / "audit.py"), default_timeout=60)
         at.session_state["user_id"] = res_id
-        at.run()  # warm-up (imports, first query plans)
+        t = time.perf_counter()
+        at.run()  # first run: computes and caches the disagreement table
+        cold = time.perf_counter() - t
         assert not at.exception, at.exception
         runs = []
         for _ in range(5):
@@ -127,6 +129,7 @@ def main() -> None:
         page, base = statistics.median(runs), statistics.median(loads)
         print(f"rows loaded: {len(votes):,} votes, {len(scores):,} judge scores")
         print(f"baseline (only loading the rows): {base:.3f} s   median of 5")
+        print(f"audit page first run (computes and caches the table): {cold:.3f} s")
         print(f"audit page AppTest run ({n_rows:,} disagreements listed + detail of row 0): {page:.3f} s   "
               f"median of 5  (target <= {LIMIT_S:.1f} s: {'OK' if page <= LIMIT_S else 'TOO SLOW'})")
         engine.dispose()

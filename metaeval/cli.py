@@ -14,12 +14,11 @@ import pkgutil
 import sys
 
 import metaeval.commands as commands_pkg
+from metaeval.commands import CliError
 
 log = logging.getLogger("metaeval")
 
-
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
+__all__ = ["CliError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

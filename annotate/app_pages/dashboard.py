@@ -64,8 +64,8 @@ cols[0].metric("Judgments" if dash.kind == "pairwise" else "Ratings", f"{dash.do
 cols[1].metric("Complete", pct(dash.done / dash.total if dash.total else math.nan))
 cols[2].metric("Median time per judgment", format_duration(
     None if math.isnan(dash.median_elapsed_s) else dash.median_elapsed_s))
-cols[3].metric("Krippendorff's alpha (nominal)", num(dash.alpha_nominal))
-cols[4].metric("Krippendorff's alpha (ordinal)", num(dash.alpha_ordinal))
+cols[3].metric("Alpha (nominal)", num(dash.alpha_nominal), help="Krippendorff's alpha, nominal")
+cols[4].metric("Alpha (ordinal)", num(dash.alpha_ordinal), help="Krippendorff's alpha, ordinal")
 st.caption("Alpha over annotators x pairs (b wins = -1, tie = 0, a wins = +1; pointwise: the 1-5 scores); "
            "gold and qualification items are left out. '-' means not enough overlapping judgments yet.")
 
@@ -123,8 +123,7 @@ if dash.kind == "pairwise":
         st.dataframe(pd.DataFrame([{
             "Item": s.item_id, "Query": s.query_index, "Subdomain": s.domain2,
             "a wins": s.counts.get("a", 0), "b wins": s.counts.get("b", 0), "Ties": s.counts.get("tie", 0),
-            "Majority": WINNER_LABELS.get(s.majority or "", "none"),
-            "Adjudicated": WINNER_LABELS.get(s.adjudicated or "", "-"), "Note": s.note,
+            "Majority": s.majority or "none", "Adjudicated": s.adjudicated or "-", "Note": s.note,
         } for s in dash.split_items]), hide_index=True, key="dash_split_table")
         with st.form("adjudicate"):
             item = st.selectbox("Pair", dash.split_items, key="adj_item",

@@ -157,6 +157,10 @@ def build_demo(url: str, password: str) -> list[str]:
             note = _demo_study(session, researcher)
             if note:
                 notes.append(note)
+            seed_demo_judging = _optional("annotate.services.demo_judging", "seed_demo_judging")
+            if seed_demo_judging is not None and researcher is not None:  # researcher pages (issue 7)
+                notes.append(seed_demo_judging(session=session, researcher=researcher,
+                                               annotators=["annotator1", "annotator2"]))
     except ServiceError as exc:
         raise CliError(str(exc)) from exc
     finally:

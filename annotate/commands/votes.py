@@ -1,8 +1,8 @@
 """``annotate export votes --study NAME FILE``: a study's human votes in FastChat's layout.
 
-The ``export`` group belongs to :mod:`annotate.commands.db`; it calls
-:func:`add_export_votes` with its subparsers. If that group is missing (or does not add
-``votes``), :func:`register` creates or completes it, so the command exists either way.
+The ``export`` group is shared with :mod:`annotate.commands.db` through its
+``subcommand_group`` (whichever module registers first creates it);
+:func:`add_export_votes` adds ``votes`` to it once.
 """
 
 from __future__ import annotations
@@ -61,18 +61,7 @@ def add_export_votes(export_subparsers: argparse._SubParsersAction) -> None:
     votes.set_defaults(func=_export_votes)
 
 
-def _subparsers_of(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return None
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
-    export = subparsers.choices.get("export")
-    if export is None:
-        export = subparsers.add_parser("export", help="export data to files")
-    group = _subparsers_of(export)
-    if group is None:
-        group = export.add_subparsers(dest="export_command", required=True)
-    add_export_votes(group)
+    from annotate.commands.db import subcommand_group
+
+    add_export_votes(subcommand_group(subparsers, "export", "export files"))

@@ -25,34 +25,44 @@ Example:
 from __future__ import annotations
 
 import difflib
-import gc
-import json
 import logging
+import operator
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from annotate.db.models import CriteriaSet, Criterion, InstructionVersion, LLMModel, Query, Response, utcnow
+from annotate.services.bulk import (
+    EMPTY_JSON,
+    bind_value,
+    bulk_insert,
+    dump_json,
+    gc_paused,
+    ids_by,
+    insert_rows,
+)
 from annotate.services.errors import InputError
 from annotate.services.exports import CRITERION_FIELDS, QUERY_FIELDS, query_records, requirement_source
 from annotate.services.jsonl import read_jsonl
 from annotate.services.taxonomy import seed_taxonomy, subdomain_index
+
+__all__ = ["ImportReport", "bulk_insert", "detect_language", "import_queries", "import_responses"]
 
 log = logging.getLogger(__name__)
 
 CHECKLIST_SIZE = 5
 LANG_PREFIX_CHARS = 200
 LANG_ZH_SHARE = 0.2
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-_LATIN = re.compile(r"[A-Za-z]")
+_CJK_RANGES = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_NOT_CJK = re.compile(f"[^{_CJK_RANGES}]+")
+_NOT_LATIN = re.compile(r"[^A-Za-z]+")
 _BANDS = ("band_1_2", "band_3_4", "band_5_6", "band_7_8", "band_9_10")
+_CRITERION_COLUMNS = ("criteria_set_id", "position", "name", "description", *_BANDS, "extra")
+_get_criterion_fields = operator.itemgetter(*CRITERION_FIELDS)
 
 
 @dataclass
@@ -97,8 +107,10 @@ def detect_language(text: str) -> str:
         'zh'
     """
     head = text[:LANG_PREFIX_CHARS]
-    cjk = len(_CJK.findall(head))
-    latin = len(_LATIN.findall(head))
+    if head.isascii():
+        return "en"  # no CJK character at all
+    cjk = len(_NOT_CJK.sub("", head))
+    latin = len(_NOT_LATIN.sub("", head))
     return "zh" if cjk and cjk / (cjk + latin) >= LANG_ZH_SHARE else "en"
 
 
@@ -118,7 +130,7 @@ def _require(record: dict, key: str, kind: type, path: str, line: int, *, nonemp
     if not ok:
         expected = {int: "an integer", str: "a string", list: "an array"}[kind]
         raise InputError(f"expected {expected}, found {_type_name(value)}", path=path, line=line, field=key)
-    if nonempty and isinstance(value, str) and not value.strip():
+    if nonempty and isinstance(value, str) and (not value or value.isspace()):  # reads only leading blanks
         raise InputError("must not be empty", path=path, line=line, field=key)
     return value
 
@@ -134,9 +146,6 @@ def _check_checklist(value: Any, path: str, line: int, requirement: str | None) 
     if requirement is not None and not 1 <= len(value) <= CHECKLIST_SIZE:
         raise InputError(f"a requirement checklist needs 1 to {CHECKLIST_SIZE} criteria, found {len(value)}",
                          path=path, line=line, field="checklist")
-    if all(type(c) is dict and all(type(c.get(k)) is str for k in CRITERION_FIELDS) and c["name"].strip()
-           for c in value) and len({c["name"] for c in value}) == len(value):
-        return  # the common case, checked fast; the loop below explains what is wrong
     for i, criterion in enumerate(value):
         where = f"checklist[{i}]"
         if not isinstance(criterion, dict):
@@ -196,105 +205,55 @@ def _content(record: dict, requirement: str | None) -> dict:
     return {k: v for k, v in record.items() if k != "checklist"}
 
 
-# --------------------------------------------------------------------------- bulk writing
-
-
-def _placeholders(paramstyle: str, count: int) -> str:
-    if paramstyle == "qmark":
-        return ", ".join("?" * count)
-    if paramstyle in ("format", "pyformat"):
-        return ", ".join(["%s"] * count)
-    raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")  # pragma: no cover
-
-
-def bulk_insert(conn: Connection, model: type, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``model``'s table with one executemany.
-
-    Values go through each column type's bind processor once per distinct value (dates
-    and flags repeat) and JSON columns are serialised here, so the driver's executemany
-    does the rest without per-row SQLAlchemy work.
-    """
-    if not rows:
-        return
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = conn.dialect
-    quote = dialect.identifier_preparer.quote
-    columns = list(rows[0])
-    converters: list[Any] = []
-    for column in columns:
-        col_type = table.c[column].type
-        if isinstance(col_type, JSON):
-            converters.append(lambda v: "{}" if v == {} else json.dumps(v))
-            continue
-        processor = col_type.bind_processor(dialect)
-        if processor is None:
-            converters.append(None)
-            continue
-        cache: dict[Any, Any] = {}
-
-        def convert(value: Any, processor: Any = processor, cache: dict = cache) -> Any:
-            try:
-                return cache[value]
-            except KeyError:
-                cache[value] = result = processor(value)
-                return result
-            except TypeError:  # unhashable
-                return processor(value)
-
-        converters.append(convert)
-    values = [[row[column] for row in rows] if convert_value is None
-              else [convert_value(row[column]) for row in rows]
-              for column, convert_value in zip(columns, converters, strict=True)]
-    params = list(zip(*values, strict=True))  # the rows are left as they were
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({_placeholders(dialect.paramstyle, len(columns))})")
-    conn.exec_driver_sql(sql, params)
-
-
-def _ids_by(conn: Connection, model: type, key: str, keys: list[Any], **equal: Any) -> dict[Any, int]:
-    """``{key: id}`` for rows of ``model`` whose ``key`` column is in ``keys`` and whose
-    columns equal ``equal`` (plain SQL, one statement per 500 keys)."""
-    table = model.__table__  # type: ignore[attr-defined]
-    quote = conn.dialect.identifier_preparer.quote
-    found: dict[Any, int] = {}
-    conditions = "".join(f" AND {quote(c)} = {_placeholders(conn.dialect.paramstyle, 1)}" for c in equal)
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        sql = (f"SELECT {quote(key)}, id FROM {quote(table.name)} "
-               f"WHERE {quote(key)} IN ({_placeholders(conn.dialect.paramstyle, len(chunk))}){conditions}")
-        found.update(conn.exec_driver_sql(sql, (*chunk, *equal.values())).all())
-    return found
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file's records are held in memory.
-
-    An import allocates many small containers (records, criteria) that live until the
-    end; the collector would repeatedly walk them all, for nothing (tens of ms per pass).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 # --------------------------------------------------------------------------- queries
 
 
-def _checklist_rows(set_id: int, checklist: list[dict]) -> list[dict]:
+def _criterion_values(criterion: dict) -> tuple:
+    """A checked criterion as the values of its Criterion row after the set and position:
+    name, description, the five bands, the extra keys as JSON text."""
+    if len(criterion) == len(CRITERION_FIELDS):  # only the known keys (they were checked)
+        return (*_get_criterion_fields(criterion), EMPTY_JSON)
+    return (*_get_criterion_fields(criterion),
+            dump_json({k: v for k, v in criterion.items() if k not in CRITERION_FIELDS}))
+
+
+def _fast_criteria(value: Any, requirement: str | None) -> list[tuple] | None:
+    """The checklist's Criterion values if it is well formed in the common way (criteria
+    with exactly the known keys, all strings), else None: then :func:`_check_checklist`
+    says what is wrong, or the criteria carry extra keys. One pass, no per-field loop."""
+    if type(value) is not list:
+        return None
+    count = len(value)
+    if (count != CHECKLIST_SIZE) if requirement is None else not 1 <= count <= CHECKLIST_SIZE:
+        return None
     rows = []
-    for position, criterion in enumerate(checklist):
-        row = {"criteria_set_id": set_id, "position": position, "name": criterion["name"],
-               "description": criterion["criteria_description"],
-               "extra": {k: v for k, v in criterion.items() if k not in CRITERION_FIELDS}}
-        for column, band in zip(_BANDS, CRITERION_FIELDS[2:], strict=True):
-            row[column] = criterion[band]
-        rows.append(row)
+    names = set()
+    width = len(CRITERION_FIELDS)
+    for criterion in value:
+        if type(criterion) is not dict or len(criterion) != width:
+            return None
+        try:
+            name, description, band1, band2, band3, band4, band5 = _get_criterion_fields(criterion)
+        except KeyError:
+            return None
+        if not (type(name) is str and type(description) is str and type(band1) is str
+                and type(band2) is str and type(band3) is str and type(band4) is str
+                and type(band5) is str) or not name or name.isspace():
+            return None
+        names.add(name)
+        rows.append((name, description, band1, band2, band3, band4, band5, EMPTY_JSON))
+    if len(names) != count:
+        return None
     return rows
+
+
+def _fast_record(record: dict) -> bool:
+    """Whether the record's own fields are well formed in the common way (one pass, the
+    query text is not walked: only its leading blanks are read)."""
+    text = record.get("query")
+    return (type(record.get("index")) is int and type(record.get("domain1")) is str
+            and type(record.get("domain2")) is str and type(text) is str and bool(text)
+            and not text.isspace())
 
 
 def import_queries(*, session: Session, path: str | Path, requirement: str | None = None) -> ImportReport:
@@ -310,7 +269,7 @@ def import_queries(*, session: Session, path: str | Path, requirement: str | Non
     Raises:
         InputError: bad input (file, line and field named); nothing was written.
     """
-    with _gc_paused():
+    with gc_paused():
         return _import_queries(session=session, path=path, requirement=requirement)
 
 
@@ -327,14 +286,20 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
         # 1. check every record on its own and against the earlier lines of the file
         first_line: dict[int, int] = {}
         new: dict[int, tuple[int, dict]] = {}
+        criteria_of: dict[int, list[tuple]] = {}
         for line, record in records:
-            index = _require(record, "index", int, name, line)
-            domain1 = _require(record, "domain1", str, name, line)
-            domain2 = _require(record, "domain2", str, name, line)
-            _require(record, "query", str, name, line, nonempty=True)
+            if not _fast_record(record):  # find and name what is wrong
+                _require(record, "index", int, name, line)
+                _require(record, "domain1", str, name, line)
+                _require(record, "domain2", str, name, line)
+                _require(record, "query", str, name, line, nonempty=True)
+            index, domain1, domain2 = record["index"], record["domain1"], record["domain2"]
             if "checklist" not in record:
                 raise InputError("missing field 'checklist'", path=name, line=line, field="checklist")
-            _check_checklist(record["checklist"], name, line, requirement)
+            criteria = _fast_criteria(record["checklist"], requirement)
+            if criteria is None:
+                _check_checklist(record["checklist"], name, line, requirement)
+                criteria = [_criterion_values(c) for c in record["checklist"]]
             if (domain1, domain2) not in known:
                 raise _unknown_subdomain(domain1, domain2, known, name, line)
             if index in new:
@@ -348,6 +313,7 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
                 continue
             first_line[index] = line
             new[index] = (line, record)
+            criteria_of[index] = criteria
 
         # 2. compare with what the database already holds
         existing = query_records(session=session, indexes=list(new))
@@ -378,38 +344,47 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
                         path=name, line=line, field="checklist")
             report.unchanged += 1
 
-        # 3. write everything in bulk (ids are read back with one query per 500 rows)
+        # 3. write everything in bulk: driver-level executemany of plain tuples in this
+        #    session's transaction (ids are read back with one query per 500 rows)
         conn = session.connection()
         now = utcnow()
-        lang_of = {r["index"]: detect_language(r["query"]) for _l, r in to_insert + sets_for_existing}
+        created = bind_value(conn, Query, "created_at", now)
+        with_sets = to_insert + sets_for_existing
+        lang_of = {r["index"]: detect_language(r["query"]) for _l, r in with_sets}
         if to_insert:
             source_name = Path(name).name[:500]
-            bulk_insert(conn, Query, [
-                {"index": r["index"], "subdomain_id": known[(r["domain1"], r["domain2"])],
-                 "lang": lang_of[r["index"]], "original_text": r["query"],
-                 "extra": {k: v for k, v in r.items() if k not in QUERY_FIELDS},
-                 "source": source_name, "needs_materials": False, "material_requirement": "",
-                 "content_revision": 1, "created_at": now} for _l, r in to_insert])
-        with_sets = to_insert + sets_for_existing
-        query_ids = _ids_by(conn, Query, "index", [r["index"] for _l, r in with_sets])
+            no_materials = bind_value(conn, Query, "needs_materials", False)
+            insert_rows(conn, Query, (
+                "index", "subdomain_id", "lang", "original_text", "extra", "source", "needs_materials",
+                "material_requirement", "content_revision", "created_at"), [
+                (r["index"], known[(r["domain1"], r["domain2"])], lang_of[r["index"]], r["query"],
+                 EMPTY_JSON if len(r) == len(QUERY_FIELDS)
+                 else dump_json({k: v for k, v in r.items() if k not in QUERY_FIELDS}),
+                 source_name, no_materials, "", 1, created) for _l, r in to_insert],
+                bound=("extra", "needs_materials", "created_at"))
+        query_ids = ids_by(conn, Query, "index", [r["index"] for _l, r in with_sets])
         if to_insert:
-            bulk_insert(conn, InstructionVersion, [
-                {"query_id": query_ids[r["index"]], "version_no": 1, "base_version_no": None,
-                 "text": r["query"], "status": "approved", "reason": "imported", "review_note": "",
-                 "author_id": None, "reviewer_id": None, "created_at": now, "reviewed_at": now}
-                for _l, r in to_insert])
+            stamp = bind_value(conn, InstructionVersion, "created_at", now)
+            insert_rows(conn, InstructionVersion, (
+                "query_id", "version_no", "base_version_no", "text", "status", "reason", "review_note",
+                "author_id", "reviewer_id", "created_at", "reviewed_at"), [
+                (query_ids[r["index"]], 1, None, r["query"], "approved", "imported", "", None, None, stamp, stamp)
+                for _l, r in to_insert], bound=("created_at", "reviewed_at"))
         if with_sets:
             set_name = "checklist" if requirement is None else f"{requirement} requirement checklist"
-            bulk_insert(conn, CriteriaSet, [
-                {"method": "dynamic", "name": set_name, "lang": lang_of[r["index"]], "domain_id": None,
-                 "query_id": query_ids[r["index"]], "source": source, "created_at": now}
-                for _l, r in with_sets])
-            set_ids = _ids_by(conn, CriteriaSet, "query_id", list(query_ids.values()),
-                              method="dynamic", source=source)
-            criteria_rows: list[dict] = []
+            stamp = bind_value(conn, CriteriaSet, "created_at", now)
+            insert_rows(conn, CriteriaSet, (
+                "method", "name", "lang", "domain_id", "query_id", "source", "created_at"), [
+                ("dynamic", set_name, lang_of[r["index"]], None, query_ids[r["index"]], source, stamp)
+                for _l, r in with_sets], bound=("created_at",))
+            set_ids = ids_by(conn, CriteriaSet, "query_id", list(query_ids.values()),
+                             method="dynamic", source=source)
+            criteria_rows: list[tuple] = []
             for _l, record in with_sets:
-                criteria_rows.extend(_checklist_rows(set_ids[query_ids[record["index"]]], record["checklist"]))
-            bulk_insert(conn, Criterion, criteria_rows)
+                set_id = set_ids[query_ids[record["index"]]]
+                criteria_rows.extend((set_id, position, *values)
+                                     for position, values in enumerate(criteria_of[record["index"]]))
+            insert_rows(conn, Criterion, _CRITERION_COLUMNS, criteria_rows, bound=("extra",))
         report.inserted = len(to_insert) + (len(sets_for_existing) if requirement else 0)
         session.commit()
     except BaseException:
@@ -434,7 +409,7 @@ def import_responses(*, session: Session, path: str | Path, model: str | None = 
     Raises:
         InputError: bad input (file, line and field named); nothing was written.
     """
-    with _gc_paused():
+    with gc_paused():
         return _import_responses(session=session, path=path, model=model)
 
 

@@ -156,15 +156,3 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     assert exported == sorted((index_of[q], a, b, w, j) for q, a, b, w, j in expected_votes)
     assert all(r["model_a"] < r["model_b"] for r in overall)  # canonical order
 
-
-def test_debug_names(live_server, browser_context):
-    engine = live_server.engine
-    seed_content(engine)
-    seed_accounts(engine)
-    seed_study(engine, name="e2e", subdomains=SUBDOMAINS)
-    p = browser_context.new_page()
-    log_in(p, live_server.base_url, "ann1", PASSWORD)
-    open_judge_page(p)
-    for b in p.get_by_role("button").all():
-        print("BUTTON", repr(b.get_attribute("aria-label")), repr(b.inner_text()))
-    p.screenshot(path="/tmp/shots/debug.png", full_page=True)
