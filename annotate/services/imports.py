@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from annotate.db.models import CriteriaSet, Criterion, InstructionVersion, LLMModel, Query, Response, utcnow
@@ -44,6 +45,7 @@ from annotate.services.bulk import (
     gc_paused,
     ids_by,
     insert_rows,
+    large_write_cache,
 )
 from annotate.services.errors import InputError
 from annotate.services.exports import CRITERION_FIELDS, QUERY_FIELDS, query_records, requirement_source
@@ -256,6 +258,52 @@ def _fast_record(record: dict) -> bool:
             and not text.isspace())
 
 
+def _write_queries(conn: Connection, known: dict[tuple[str, str], int], to_insert: list[tuple[int, dict]],
+                   sets_for_existing: list[tuple[int, dict]], criteria_of: dict[int, list[tuple]],
+                   name: str, requirement: str | None) -> None:
+    """Step 3 of a query import: driver-level executemany of plain tuples in the session's
+    transaction (ids are read back with one query per 500 rows)."""
+    now = utcnow()
+    created = bind_value(conn, Query, "created_at", now)
+    source = requirement_source(requirement)
+    with_sets = to_insert + sets_for_existing
+    lang_of = {r["index"]: detect_language(r["query"]) for _l, r in with_sets}
+    if to_insert:
+        source_name = Path(name).name[:500]
+        no_materials = bind_value(conn, Query, "needs_materials", False)
+        insert_rows(conn, Query, (
+            "index", "subdomain_id", "lang", "original_text", "extra", "source", "needs_materials",
+            "material_requirement", "content_revision", "created_at"), [
+            (r["index"], known[(r["domain1"], r["domain2"])], lang_of[r["index"]], r["query"],
+             EMPTY_JSON if len(r) == len(QUERY_FIELDS)
+             else dump_json({k: v for k, v in r.items() if k not in QUERY_FIELDS}),
+             source_name, no_materials, "", 1, created) for _l, r in to_insert],
+            bound=("extra", "needs_materials", "created_at"))
+    query_ids = ids_by(conn, Query, "index", [r["index"] for _l, r in with_sets])
+    if to_insert:
+        stamp = bind_value(conn, InstructionVersion, "created_at", now)
+        insert_rows(conn, InstructionVersion, (
+            "query_id", "version_no", "base_version_no", "text", "status", "reason", "review_note",
+            "author_id", "reviewer_id", "created_at", "reviewed_at"), [
+            (query_ids[r["index"]], 1, None, r["query"], "approved", "imported", "", None, None, stamp, stamp)
+            for _l, r in to_insert], bound=("created_at", "reviewed_at"))
+    if with_sets:
+        set_name = "checklist" if requirement is None else f"{requirement} requirement checklist"
+        stamp = bind_value(conn, CriteriaSet, "created_at", now)
+        insert_rows(conn, CriteriaSet, (
+            "method", "name", "lang", "domain_id", "query_id", "source", "created_at"), [
+            ("dynamic", set_name, lang_of[r["index"]], None, query_ids[r["index"]], source, stamp)
+            for _l, r in with_sets], bound=("created_at",))
+        set_ids = ids_by(conn, CriteriaSet, "query_id", list(query_ids.values()),
+                         method="dynamic", source=source)
+        criteria_rows: list[tuple] = []
+        for _l, record in with_sets:
+            set_id = set_ids[query_ids[record["index"]]]
+            criteria_rows.extend((set_id, position, *values)
+                                 for position, values in enumerate(criteria_of[record["index"]]))
+        insert_rows(conn, Criterion, _CRITERION_COLUMNS, criteria_rows, bound=("extra",))
+
+
 def import_queries(*, session: Session, path: str | Path, requirement: str | None = None) -> ImportReport:
     """Import a WritingBench query file in one transaction; see the module docstring.
 
@@ -317,7 +365,6 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
 
         # 2. compare with what the database already holds
         existing = query_records(session=session, indexes=list(new))
-        source = requirement_source(requirement)
         existing_req: dict[int, dict] = {}
         if requirement is not None and existing:
             existing_req = query_records(session=session, indexes=list(existing), requirement=requirement)
@@ -344,47 +391,10 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
                         path=name, line=line, field="checklist")
             report.unchanged += 1
 
-        # 3. write everything in bulk: driver-level executemany of plain tuples in this
-        #    session's transaction (ids are read back with one query per 500 rows)
+        # 3. write everything in bulk
         conn = session.connection()
-        now = utcnow()
-        created = bind_value(conn, Query, "created_at", now)
-        with_sets = to_insert + sets_for_existing
-        lang_of = {r["index"]: detect_language(r["query"]) for _l, r in with_sets}
-        if to_insert:
-            source_name = Path(name).name[:500]
-            no_materials = bind_value(conn, Query, "needs_materials", False)
-            insert_rows(conn, Query, (
-                "index", "subdomain_id", "lang", "original_text", "extra", "source", "needs_materials",
-                "material_requirement", "content_revision", "created_at"), [
-                (r["index"], known[(r["domain1"], r["domain2"])], lang_of[r["index"]], r["query"],
-                 EMPTY_JSON if len(r) == len(QUERY_FIELDS)
-                 else dump_json({k: v for k, v in r.items() if k not in QUERY_FIELDS}),
-                 source_name, no_materials, "", 1, created) for _l, r in to_insert],
-                bound=("extra", "needs_materials", "created_at"))
-        query_ids = ids_by(conn, Query, "index", [r["index"] for _l, r in with_sets])
-        if to_insert:
-            stamp = bind_value(conn, InstructionVersion, "created_at", now)
-            insert_rows(conn, InstructionVersion, (
-                "query_id", "version_no", "base_version_no", "text", "status", "reason", "review_note",
-                "author_id", "reviewer_id", "created_at", "reviewed_at"), [
-                (query_ids[r["index"]], 1, None, r["query"], "approved", "imported", "", None, None, stamp, stamp)
-                for _l, r in to_insert], bound=("created_at", "reviewed_at"))
-        if with_sets:
-            set_name = "checklist" if requirement is None else f"{requirement} requirement checklist"
-            stamp = bind_value(conn, CriteriaSet, "created_at", now)
-            insert_rows(conn, CriteriaSet, (
-                "method", "name", "lang", "domain_id", "query_id", "source", "created_at"), [
-                ("dynamic", set_name, lang_of[r["index"]], None, query_ids[r["index"]], source, stamp)
-                for _l, r in with_sets], bound=("created_at",))
-            set_ids = ids_by(conn, CriteriaSet, "query_id", list(query_ids.values()),
-                             method="dynamic", source=source)
-            criteria_rows: list[tuple] = []
-            for _l, record in with_sets:
-                set_id = set_ids[query_ids[record["index"]]]
-                criteria_rows.extend((set_id, position, *values)
-                                     for position, values in enumerate(criteria_of[record["index"]]))
-            insert_rows(conn, Criterion, _CRITERION_COLUMNS, criteria_rows, bound=("extra",))
+        with large_write_cache(conn):
+            _write_queries(conn, known, to_insert, sets_for_existing, criteria_of, name, requirement)
         report.inserted = len(to_insert) + (len(sets_for_existing) if requirement else 0)
         session.commit()
     except BaseException:

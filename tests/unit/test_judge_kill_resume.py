@@ -59,6 +59,7 @@ def test_kill_nine_then_resume_matches_uninterrupted_run(tmp_path):
         _wait(lambda: sum(server.stats()["delivered"].values()) >= 20, 60, "20 answers")
         server.hold()  # calls now in flight stay in flight
         _wait(lambda: server.stats()["held"] >= 1, 10, "a held call")
+        _wait(lambda: server.stats()["answering"] == 0, 10, "answers already under way to go out")
         delivered = sum(server.stats()["delivered"].values())
         # Kill-safety means every answer received is already committed; give the client a moment.
         _wait(lambda: _cache_rows(out / "cache.sqlite") >= delivered, 10, "answers to reach the cache")
