@@ -73,7 +73,11 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
     resp_a, resp_b = aliased(Response), aliased(Response)
     model_a, model_b = aliased(LLMModel), aliased(LLMModel)
     stmt = (
-        select(Judgment, Assignment.shown_left, User.username, Query.index, Query.lang,
+        # Columns, not the Judgment entity: building ORM objects (and decoding every JSON
+        # column) dominated the time for large studies.
+        select(Judgment.winner, Judgment.both_poor, Judgment.per_criterion, Judgment.rationale,
+               Judgment.elapsed_s, Judgment.content_revision, Judgment.stale,
+               Assignment.shown_left, User.username, Query.index, Query.lang,
                Query.content_revision, Subdomain.name, Domain.name, model_a.name, model_b.name,
                StudyItem.is_gold)
         .join(Assignment, Assignment.id == Judgment.assignment_id)
@@ -90,11 +94,11 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
                StudyItem.is_qualification == False)  # noqa: E712
     )
     rows: list[dict] = []
-    for (judgment, shown_left, username, index, lang, current_rev, d2, d1, name_a, name_b,
-         is_gold) in session.exec(stmt).all():
+    for (winner, both_poor, per_criterion, rationale, elapsed_s, content_revision, judgment_stale, shown_left,
+         username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold) in session.exec(stmt).all():
         if is_gold and not include_gold:
             continue
-        stale = bool(judgment.stale) or judgment.content_revision < current_rev
+        stale = bool(judgment_stale) or content_revision < current_rev
         if stale and not include_stale:
             continue
         # Canonical order is by model name; items are stored that way, but do not trust it blindly.
@@ -105,20 +109,20 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
             "model_b": name_a if swap else name_b,
             "judge": username,
             "shown_left": "model_a" if (shown_left == "a") != swap else "model_b",
-            "rationale": judgment.rationale,
-            "elapsed_s": judgment.elapsed_s,
+            "rationale": rationale,
+            "elapsed_s": elapsed_s,
             "domain1": d1,
             "domain2": d2,
             "lang": lang,
-            "query_version": judgment.content_revision,
+            "query_version": content_revision,
             "stale": stale,
         }
 
         def flip(canonical: str, swap: bool = swap) -> str:
             return {"a": "b", "b": "a"}.get(canonical, canonical) if swap else canonical
 
-        rows.append({**base, "winner": _winner(flip(judgment.winner), judgment.both_poor)})
-        for criterion, choice in sorted((judgment.per_criterion or {}).items()):
+        rows.append({**base, "winner": _winner(flip(winner), both_poor)})
+        for criterion, choice in sorted((per_criterion or {}).items()):
             rows.append({**base, "winner": _winner(flip(choice)), "criterion": criterion})
     rows = [{k: row[k] for k in (*VOTE_FIELDS, "criterion") if k in row} for row in rows]
     rows.sort(key=lambda r: (str(r["question_id"]), r["model_a"], r["model_b"], r["judge"],

@@ -19,6 +19,9 @@ from annotate.ui import session as ui_session
 log = logging.getLogger("annotate.app")
 APP_TITLE = "WritingBench human studies"
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+# A local image: a ":material/...:" page icon makes the browser fetch the favicon from
+# fonts.gstatic.com (a request to Google on every page load; fails offline).
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
 ROLE_LABELS = {"annotator": "Annotator", "expert": "Expert", "researcher": "Researcher", "admin": "Admin"}
 
 
@@ -46,8 +49,18 @@ def login_page() -> None:
         st.caption("No account? Ask an administrator of this study to create one.")
 
 
+NAV_KEY = "_nav_pages"  # (role, sections) built for this browser session
+
+
 def build_pages(role: str) -> dict[str, list]:
-    """``st.Page`` objects for ``role``, grouped by navigation section (registry order)."""
+    """``st.Page`` objects for ``role``, grouped by navigation section (registry order).
+
+    Built once per browser session and role (kept in the session state, so never shared
+    between sessions); a role change builds them again.
+    """
+    cached = st.session_state.get(NAV_KEY)
+    if cached is not None and cached[0] == role:
+        return cached[1]
     sections: dict[str, list] = {}
     specs = [spec for spec in pages_for(role) if (PAGES_DIR / spec.file).is_file()]
     for missing in set(pages_for(role)) - set(specs):
@@ -57,7 +70,9 @@ def build_pages(role: str) -> dict[str, list]:
                        url_path=spec.url_path, default=(i == 0))
         sections.setdefault(spec.section, []).append(page)
     # The admin section goes last whatever order pages were registered in.
-    return dict(sorted(sections.items(), key=lambda item: item[0] == "Admin"))
+    ordered = dict(sorted(sections.items(), key=lambda item: item[0] == "Admin"))
+    st.session_state[NAV_KEY] = (role, ordered)
+    return ordered
 
 
 def sidebar_account(user) -> None:  # type: ignore[no-untyped-def]
@@ -69,14 +84,16 @@ def sidebar_account(user) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    st.set_page_config(page_title=APP_TITLE, page_icon=":material/rate_review:", layout="wide")
+    st.set_page_config(page_title=APP_TITLE, page_icon=str(FAVICON), layout="wide")
     user = ui_session.logged_in_user()
     if user is None:
         st.navigation([st.Page(login_page, title="Log in", icon=":material/login:",
                                url_path="login", default=True)], position="hidden").run()
         return
     sidebar_account(user)
-    st.navigation(build_pages(user.role)).run()
+    navigation = st.navigation(build_pages(user.role))
+    with ui_session.checked_user(user):  # the page's own role check reuses this rerun's check
+        navigation.run()
 
 
 main()

@@ -172,13 +172,29 @@ def check(url: str, expected: int) -> dict:
             "done": done, "lost": expected - judgments, "duplicated": revisions - judgments}
 
 
+class RetryCounter(logging.Handler):
+    """Counts the service layer's internal retries (warnings of annotate.services.judgments)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.busy = 0
+        self.raced = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.busy += "busy" in message
+        self.raced += "raced" in message
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--annotators", type=int, default=50)
     parser.add_argument("--per-annotator", type=int, default=100)
     parser.add_argument("--processes", action="store_true", help="one process per annotator instead of threads")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.ERROR)
+    retries = RetryCounter()
+    logging.getLogger("annotate.services.judgments").addHandler(retries)
     mode = "processes" if args.processes else "threads"
     with tempfile.TemporaryDirectory() as tmp:
         base_url = f"sqlite:///{Path(tmp) / 'baseline.db'}"
@@ -186,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         base_stats, base_s = run(base_url, base_ids, processes=False)
         base_check = check(base_url, args.per_annotator)
 
+        retries.busy = retries.raced = 0
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         ids = build_database(url, args.annotators, args.per_annotator)
         stats, secs = run(url, ids, processes=args.processes)
@@ -201,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lost: {result['lost']}  duplicated: {result['duplicated']}  lock errors: {stats['lock_errors']}  "
           f"double-click replays: {stats['replays']} (stored again: {stats['replay_created']})  "
           f"assignments done: {result['done']}/{result['assigned']}")
+    note = " (threads only; processes log on their own)" if args.processes else ""
+    print(f"internal submit retries: busy {retries.busy}, unique-constraint races {retries.raced}{note}")
     ok = (result["lost"] == 0 and result["duplicated"] == 0 and stats["lock_errors"] == 0
           and stats["replay_created"] == 0 and base_check["lost"] == 0)
     print("OK" if ok else "FAILED")

@@ -28,7 +28,6 @@ import asyncio
 import logging
 import os
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -208,7 +207,6 @@ def main(argv: list[str] | None = None) -> int:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-        _ = statistics
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ for note in view.notes:
     st.caption(f"Note: {note}")
 st.subheader("Table 4: agreement per criteria method and judge (%)")
 table = pd.DataFrame(view.table_rows, columns=view.table_header)
-st.dataframe(table, hide_index=True, use_container_width=True, key="agr_table")
+st.dataframe(table, hide_index=True, width="stretch", key="agr_table")
 st.caption("Last row: the human ceiling (agreement between two people on the same pair). "
            "'p (Holm) vs best': paired test of each row against the best row, Holm-adjusted.")
 for line in view.human_lines:
@@ -93,7 +93,7 @@ with tab_cmp:
         st.dataframe(pd.DataFrame([{"A": c["a"], "B": c["b"], "difference (pp)": 100 * (c["difference"] or 0),
                                     "CI low": 100 * (c["ci"][0] or 0), "CI high": 100 * (c["ci"][1] or 0),
                                     "p": c["p_value"], "p (Holm)": c["p_holm"]} for c in view.comparisons]),
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")
     else:
         st.caption("One row only: nothing to compare.")
 with tab_bd:
@@ -103,12 +103,12 @@ with tab_bd:
             continue
         fig = px.imshow(frame, text_auto=".0%", aspect="auto", color_continuous_scale="Viridis", zmin=0, zmax=1,
                         labels={"x": title, "y": "method/judge", "color": "agreement"}, title=f"Agreement by {title.lower()}")
-        st.plotly_chart(fig, use_container_width=True, key=f"agr_hm_{key}")
+        st.plotly_chart(fig, width="stretch", key=f"agr_hm_{key}")
 with tab_bias:
     st.caption("Position bias: share of decisive verdicts that chose the response shown first (0.5 = none; judges "
                "scoring each response alone have no position). Length bias: share of decisive verdicts that chose "
                "the clearly longer response (0.5 = none).")
-    st.dataframe(pd.DataFrame(view.bias), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(view.bias), hide_index=True, width="stretch")
 with tab_crit:
     with db_session() as session:
         try:
@@ -124,13 +124,13 @@ with tab_crit:
         for note in al.notes:
             st.caption(f"Note: {note}")
         if not al.overall.empty:
-            st.dataframe(al.overall, hide_index=True, use_container_width=True)
+            st.dataframe(al.overall, hide_index=True, width="stretch")
             fig = px.imshow(heatmap_frame(al.by_position), text_auto=".0%", aspect="auto", zmin=0, zmax=1,
                             color_continuous_scale="Viridis", title="Agreement per criterion position")
-            st.plotly_chart(fig, use_container_width=True, key="agr_crit_pos")
+            st.plotly_chart(fig, width="stretch", key="agr_crit_pos")
             fig = px.imshow(heatmap_frame(al.by_domain), text_auto=".0%", aspect="auto", zmin=0, zmax=1,
                             color_continuous_scale="Viridis", title="Per-criterion agreement by domain")
-            st.plotly_chart(fig, use_container_width=True, key="agr_crit_dom")
+            st.plotly_chart(fig, width="stretch", key="agr_crit_dom")
             st.markdown("**Criteria that disagree most**")
             st.dataframe(al.worst.rename(columns={"group": "criterion", "column": "judge"}), hide_index=True,
-                         use_container_width=True)
+                         width="stretch")

@@ -72,7 +72,7 @@ if view[1] != wanted:
 _, _, task, queue = view
 
 done = sum(1 for _, _, status in queue if status == "done")
-st.progress(done / len(queue) if queue else 0.0, text=f"{done} of {len(queue)} pairs judged in study {study.name}")
+progress = f"{done} of {len(queue)} pairs judged in study {study.name}"
 
 
 def revisit_list() -> None:
@@ -86,6 +86,7 @@ def revisit_list() -> None:
 
 
 if task is None:
+    st.progress(1.0, text=progress)
     st.success("You have judged every pair assigned to you in this study. Thank you!")
     revisit_list()
     st.stop()
@@ -95,10 +96,21 @@ task_state.start_time(state, aid)
 token = task_state.submit_token(state, aid)  # one per showing: a double click re-sends it
 if state.get(OPEN_KEY) is not None:
     st.button("Back to my next pair", key="pairs_back", on_click=reload, icon=":material/arrow_forward:")
-show_task(task)
-submitted = judgment_form(task)
+show_task(task, progress=progress)  # the progress line is part of the task's heading
+submitted = judgment_form(task, allow_skip=task.status != "done")
 
-if submitted is not None:
+if submitted is not None and submitted.skipped:
+    try:
+        with db_session() as session:
+            tasks.skip_task(session=session, actor=user, assignment_id=aid)
+    except ServiceError as exc:
+        st.error(str(exc))
+    else:
+        task_state.finish(state, aid)
+        reload()
+        state[FLASH_KEY] = f"Pair {task.position} skipped; it comes back after the others."
+        st.rerun()
+elif submitted is not None:
     if submitted.missing_criteria:
         st.error("Choose A, B or Equivalent for every criterion first: " + ", ".join(submitted.missing_criteria))
     else:
@@ -120,18 +132,5 @@ if submitted is not None:
             what = "saved" if result.revision == 1 else f"revised (revision {result.revision})"
             state[FLASH_KEY] = f"Pair {task.position}: {task_state.CHOICE_LABELS[submitted.choice]} {what}."
             st.rerun()
-
-if task.status != "done" and st.button("Skip for now", key=f"pairs_skip_{aid}", icon=":material/skip_next:",
-                                       help="Come back to this pair after the others."):
-    try:
-        with db_session() as session:
-            tasks.skip_task(session=session, actor=user, assignment_id=aid)
-    except ServiceError as exc:
-        st.error(str(exc))
-    else:
-        task_state.finish(state, aid)
-        reload()
-        state[FLASH_KEY] = f"Pair {task.position} skipped; it comes back after the others."
-        st.rerun()
 
 revisit_list()

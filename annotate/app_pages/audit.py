@@ -76,7 +76,7 @@ with tab_list:
         rows = filter_disagreements(session=session, table=table, filters=filters)
     st.caption(f"{len(rows):,} disagreements. A/B: the two responses, models sorted by name. "
                "margin = judge's mean score of A minus B. votes = people with the majority / all.")
-    event = st.dataframe(rows, hide_index=False, use_container_width=True, height=320, key="audit_table",
+    event = st.dataframe(rows, hide_index=False, width="stretch", height=320, key="audit_table",
                          on_select="rerun", selection_mode="single-row",
                          column_config={"strength": st.column_config.NumberColumn(format="%.2f")})
     picked = None
@@ -127,7 +127,7 @@ with tab_list:
                                     "rationale": v.rationale, "stale": v.stale,
                                     **({"per criterion": ", ".join(f"{k}: {c}" for k, c in v.per_criterion.items())}
                                        if v.per_criterion else {})} for v in detail.votes]),
-                     hide_index=True, use_container_width=True, key="audit_votes")
+                     hide_index=True, width="stretch", key="audit_votes")
 
         st.markdown("**Judge scores per criteria method** (★ = criterion with the largest gap toward the verdict)")
         labels = [r.label for r in detail.runs]
@@ -140,7 +140,7 @@ with tab_list:
                 st.dataframe(pd.DataFrame([{"": "★" if c.driver else "", "criterion": c.name, "A": c.score_a,
                                             "B": c.score_b, "gap (A−B)": c.gap, "reason A": c.reason_a,
                                             "reason B": c.reason_b} for c in run.criteria]),
-                             hide_index=True, use_container_width=True, key=f"audit_scores_{run.label}")
+                             hide_index=True, width="stretch", key=f"audit_scores_{run.label}")
 
         st.markdown("**Tag this disagreement**")
         with db_session() as session:
@@ -161,7 +161,7 @@ with tab_list:
                     st.rerun()
         if detail.tags:
             st.dataframe(pd.DataFrame(detail.tags)[["method", "judge", "cause", "note", "author", "created_at"]],
-                         hide_index=True, use_container_width=True, key="audit_item_tags")
+                         hide_index=True, width="stretch", key="audit_item_tags")
 
 with tab_summary:
     with db_session() as session:
@@ -175,8 +175,8 @@ with tab_summary:
         frame["run"] = frame["method"] + "/" + frame["judge"]
         fig = px.bar(frame, x="run", y="n", color="cause", title="Causes of disagreement per method and judge",
                      labels={"n": "disagreements", "run": "method/judge"})
-        st.plotly_chart(fig, use_container_width=True, key="audit_summary_chart")
-        st.dataframe(frame[["method", "judge", "cause", "n"]], hide_index=True, use_container_width=True,
+        st.plotly_chart(fig, width="stretch", key="audit_summary_chart")
+        st.dataframe(frame[["method", "judge", "cause", "n"]], hide_index=True, width="stretch",
                      key="audit_summary_table")
     e1, e2 = st.columns(2)
     e1.download_button("Download tags (CSV)", csv_text, file_name=f"audit_tags_{study_name}.csv", mime="text/csv",

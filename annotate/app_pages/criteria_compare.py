@@ -47,6 +47,6 @@ if not cmp.requirements:
 else:
     table = pd.DataFrame({"#": [r.number for r in cmp.requirements], "requirement": [r.text for r in cmp.requirements],
                           **{label: [", ".join(c) if c else "—" for c in cov] for label, cov in cmp.coverage.items()}})
-    st.dataframe(table, hide_index=True, use_container_width=True, key="crit_table")
+    st.dataframe(table, hide_index=True, width="stretch", key="crit_table")
     st.caption(" · ".join(f"{label}: {sum(1 for c in cov if c)} of {len(cov)} requirements"
                           for label, cov in cmp.coverage.items()))

@@ -27,7 +27,7 @@ from annotate.bridge import votes_for_study
 from annotate.db.models import JudgeScore, Judgment, LLMModel, Query, Response, User
 from annotate.services.authz import require_role
 from annotate.services.errors import InputError
-from annotate.services.judge_runs import list_runs, load_scores
+from annotate.services.judge_runs import list_runs, load_score_means
 from metaeval.report import FORMATS, HEADER, render, table4_rows
 from metaeval.stats.agreement import votes_frame
 from metaeval.stats.study import AgreementResult, JudgeVerdicts, agreement_study
@@ -88,7 +88,12 @@ def data_version(*, session: Session) -> tuple:
 
 
 def run_verdicts(scores: pd.DataFrame, pairs: pd.DataFrame, *, epsilon: float = 0.0) -> pd.DataFrame:
-    """metaeval's verdict per pair (qid, lo, hi, verdict, diff, ...) from one run's scores."""
+    """metaeval's verdict per pair (qid, lo, hi, verdict, diff, ...) from one run's scores.
+
+    ``scores`` holds criterion scores (:func:`~annotate.services.judge_runs.load_scores`) or
+    per-response means (:func:`~annotate.services.judge_runs.load_score_means`, one row per
+    response, whose mean is itself): the verdicts are the same.
+    """
     return verdicts_from_scores(scores[["index", "model", "score"]], pairs, epsilon=epsilon)
 
 
@@ -103,7 +108,7 @@ def agreement_inputs(*, session: Session, study_name: str, run_ids: list[int] | 
     pairs = frame[["qid", "lo", "hi"]].drop_duplicates()
     runs = {r.run_id: r for r in list_runs(session=session)}
     chosen = list(runs) if run_ids is None else [r for r in run_ids if r in runs]
-    scores = load_scores(session=session, run_ids=chosen, include_stale=include_stale)
+    scores = load_score_means(session=session, run_ids=chosen, include_stale=include_stale)
     judges: dict[str, JudgeVerdicts] = {}
     notes: list[str] = []
     for rid in chosen:

@@ -153,21 +153,23 @@ def _to_side(canonical: str, shown_left: str) -> str:
     return "left" if canonical == shown_left else "right"
 
 
-def judgment_view(session: Session, assignment: Assignment) -> JudgmentView | None:
+def judgment_view(session: Session, assignment: Assignment, kind: str = "pairwise") -> JudgmentView | None:
     """The stored judgment or rating of ``assignment`` in left/right terms, or ``None``."""
-    judgment = session.exec(select(Judgment).where(Judgment.assignment_id == assignment.id)).first()
-    if judgment is not None:
+    if kind == "pairwise":
+        judgment = session.exec(select(Judgment).where(Judgment.assignment_id == assignment.id)).first()
+        if judgment is None:
+            return None
         return JudgmentView(
             choice=_to_side(judgment.winner, assignment.shown_left), both_poor=judgment.both_poor,
             per_criterion={k: _to_side(v, assignment.shown_left) for k, v in (judgment.per_criterion or {}).items()},
             rationale=judgment.rationale, flags=list(judgment.flags or []), elapsed_s=judgment.elapsed_s,
             revision=judgment.revision, stale=judgment.stale)
     rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment.id)).first()
-    if rating is not None:
-        return JudgmentView(choice=None, both_poor=False, per_criterion={}, rationale=rating.rationale,
-                            flags=[], elapsed_s=rating.elapsed_s, revision=getattr(rating, "revision", 1),
-                            stale=rating.stale, score=rating.score, error_type=rating.error_type)
-    return None
+    if rating is None:
+        return None
+    return JudgmentView(choice=None, both_poor=False, per_criterion={}, rationale=rating.rationale,
+                        flags=[], elapsed_s=rating.elapsed_s, revision=rating.revision,
+                        stale=rating.stale, score=rating.score, error_type=rating.error_type)
 
 
 def _progress(session: Session, study_id: int, annotator_id: int) -> tuple[int, int]:
@@ -183,34 +185,38 @@ def build_task_view(session: Session, assignment: Assignment) -> TaskView:
     """Assemble the :class:`TaskView` of ``assignment`` (no ownership check: callers do it)."""
     from annotate.services.studies import study_error_types
 
-    item = session.get(StudyItem, assignment.item_id)
-    study = session.get(Study, assignment.study_id)
-    query = session.get(Query, item.query_id)
-    sub = session.get(Subdomain, query.subdomain_id)
-    domain = session.get(Domain, sub.domain_id)
+    item, study, query, d2, d1 = session.exec(
+        select(StudyItem, Study, Query, Subdomain.name, Domain.name)
+        .join(Study, Study.id == StudyItem.study_id)
+        .join(Query, Query.id == StudyItem.query_id)
+        .join(Subdomain, Subdomain.id == Query.subdomain_id)
+        .join(Domain, Domain.id == Subdomain.domain_id)
+        .where(StudyItem.id == assignment.item_id)
+    ).one()
     instruction, version_no, materials = query_content(session, query)
-    resp_a = session.get(Response, item.response_a_id)
+    wanted = [rid for rid in (item.response_a_id, item.response_b_id) if rid is not None]
+    texts = dict(session.exec(select(Response.id, Response.text).where(Response.id.in_(wanted))).all())
     if item.response_b_id is not None:
-        resp_b = session.get(Response, item.response_b_id)
-        left, right = (resp_a, resp_b) if assignment.shown_left == "a" else (resp_b, resp_a)
-        left_text, right_text = left.text, right.text
+        text_a, text_b = texts[item.response_a_id], texts[item.response_b_id]
+        left_text, right_text = (text_a, text_b) if assignment.shown_left == "a" else (text_b, text_a)
     else:
-        left_text, right_text = resp_a.text, ""
+        left_text, right_text = texts[item.response_a_id], ""
     settings = study.settings or {}
     per_criterion = bool(settings.get("per_criterion"))
-    done, total = _progress(session, study.id, assignment.annotator_id)
-    rank = session.exec(
-        select(func.count(Assignment.id)).where(
-            Assignment.study_id == study.id, Assignment.annotator_id == assignment.annotator_id,
-            Assignment.status.in_(COUNTED_STATUSES), Assignment.position < assignment.position)
+    done, total, before = session.exec(
+        select(func.sum(case((Assignment.status == "done", 1), else_=0)), func.count(Assignment.id),
+               func.sum(case((Assignment.position < assignment.position, 1), else_=0)))
+        .where(Assignment.study_id == study.id, Assignment.annotator_id == assignment.annotator_id,
+               Assignment.status.in_(COUNTED_STATUSES))
     ).one()
     return TaskView(
         assignment_id=assignment.id, study_name=study.name, item_id=item.id, query_index=query.index,
-        domain1=domain.name, domain2=sub.name, lang=query.lang, instruction=instruction,
+        domain1=d1, domain2=d2, lang=query.lang, instruction=instruction,
         materials=materials, left_text=left_text, right_text=right_text, shown_left=assignment.shown_left,
         criteria=query_criteria(session, query) if per_criterion else [], per_criterion=per_criterion,
         instruction_version_no=version_no, content_revision=query.content_revision,
-        position=int(rank) + 1, total=total, done=done, existing=judgment_view(session, assignment),
+        position=int(before or 0) + 1, total=int(total or 0), done=int(done or 0),
+        existing=judgment_view(session, assignment, study.kind),
         is_qualification=item.is_qualification, kind=study.kind, study_id=study.id,
         error_types=tuple(study_error_types(study)) if study.kind == "pointwise" else (),
         status=assignment.status,

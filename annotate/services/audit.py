@@ -47,7 +47,7 @@ from annotate.services.agreement_view import run_verdicts
 from annotate.services.authz import require_role
 from annotate.services.content import current_instruction, current_materials
 from annotate.services.errors import NotFound
-from annotate.services.judge_runs import list_runs, load_scores
+from annotate.services.judge_runs import list_runs, load_score_means
 from annotate.services.requirements import Segment, highlight
 from metaeval.stats.agreement import majority_outcome, votes_frame
 
@@ -84,8 +84,9 @@ def human_majorities(votes: list[dict], *, split: str = "tie") -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["qid", "lo", "hi", "majority", "n_votes", "n_majority", "strength",
                                      "domain1", "domain2", "lang"])
-    pair_id, pairs = pd.MultiIndex.from_frame(frame[["qid", "lo", "hi"]]).factorize()
-    out = pd.DataFrame(list(pairs), columns=["qid", "lo", "hi"])
+    # pair number in order of first appearance (a grouping is much faster than a MultiIndex factorize)
+    pair_id = frame.groupby(["qid", "lo", "hi"], sort=False, observed=True).ngroup().to_numpy()
+    out = frame[["qid", "lo", "hi"]].drop_duplicates().reset_index(drop=True)
     out["majority"] = majority_outcome(frame["outcome"].to_numpy(), pair_id, split=split)
     out["n_votes"] = np.bincount(pair_id, minlength=len(out))
     agree = frame["outcome"].to_numpy() == out["majority"].to_numpy()[pair_id]
@@ -125,6 +126,32 @@ class AuditFilters:
     untagged_only: bool = False
 
 
+_SEP = "\x1f"  # joins a run id to a model name; never part of a name
+
+
+def _verdicts_per_run(scores: pd.DataFrame, pairs: pd.DataFrame, run_ids: list[int], *,
+                      epsilon: float = 0.0) -> pd.DataFrame:
+    """metaeval's verdicts of several runs in one call: run_id, qid, lo, hi, verdict, diff.
+
+    Each run's models are renamed ``"<run id>\\x1f<model>"`` in its scores and in its copy of the
+    pairs, so one :func:`~annotate.services.agreement_view.run_verdicts` call gives every run's
+    verdicts exactly as one call per run would (rows in run order, then pair order).
+    """
+    if not run_ids or pairs.empty:
+        return pd.DataFrame(columns=["run_id", "qid", "lo", "hi", "verdict", "diff"])
+    keyed = pd.DataFrame({"index": scores["index"], "model": scores["run_id"].astype(str) + _SEP + scores["model"],
+                          "score": scores["score"]})
+    copies = []
+    for rid in run_ids:
+        prefix = f"{rid}{_SEP}"
+        copies.append(pd.DataFrame({"qid": pairs["qid"].to_numpy(), "lo": prefix + pairs["lo"].astype(str),
+                                    "hi": prefix + pairs["hi"].astype(str)}))
+    v = run_verdicts(keyed, pd.concat(copies, ignore_index=True), epsilon=epsilon)
+    lo = v["lo"].str.partition(_SEP)
+    return pd.DataFrame({"run_id": lo[0].astype(int), "qid": v["qid"], "lo": lo[2],
+                         "hi": v["hi"].str.partition(_SEP)[2], "verdict": v["verdict"], "diff": v["diff"]})
+
+
 def disagreement_table(*, session: Session, actor: User | None, study_name: str, run_ids: list[int] | None = None,
                        split: str = "tie", epsilon: float = 0.0) -> pd.DataFrame:
     """Every (pair, run) disagreement of a study, unfiltered and untagged (the expensive part;
@@ -142,18 +169,13 @@ def disagreement_table(*, session: Session, actor: User | None, study_name: str,
         return empty
     maj = maj[~maj["majority"].isna()]
     pairs = maj[["qid", "lo", "hi"]]
-    scores = load_scores(session=session, run_ids=chosen)
-    parts = []
-    for rid in chosen:
-        sub = scores[scores["run_id"] == rid]
-        if sub.empty or pairs.empty:
-            continue
-        v = run_verdicts(sub, pairs, epsilon=epsilon)[["qid", "lo", "hi", "verdict", "diff"]]
-        v["judge"], v["method"] = runs[rid].judge, runs[rid].method
-        parts.append(v)
-    if not parts:
+    scores = load_score_means(session=session, run_ids=chosen)  # per-response means, summed in SQL
+    v = _verdicts_per_run(scores, pairs, [r for r in chosen if r in set(scores["run_id"])], epsilon=epsilon)
+    if v.empty:
         return empty
-    df = pd.concat(parts, ignore_index=True).merge(maj, on=["qid", "lo", "hi"])
+    v["judge"] = v["run_id"].map({rid: runs[rid].judge for rid in chosen})
+    v["method"] = v["run_id"].map({rid: runs[rid].method for rid in chosen})
+    df = v.drop(columns=["run_id"]).merge(maj, on=["qid", "lo", "hi"])
     df = df[df["verdict"] != df["majority"]]
     df = df.merge(_items(session, study.id), on=["qid", "lo", "hi"], how="left")
     df["abs_margin"] = df["diff"].abs()

@@ -173,25 +173,3 @@ def gc_paused() -> Iterator[None]:
         if was_enabled:
             gc.enable()
 
-
-@contextmanager
-def large_write_cache(conn: Connection, mebibytes: int = 64) -> Iterator[None]:
-    """On SQLite, let the page cache hold up to ``mebibytes`` while a bulk write runs.
-
-    With the default cache (2 MiB) a large transaction spills pages to the WAL file before
-    the commit and writes pages touched again (B-tree interior and index pages) once per
-    spill; a larger cache writes each page once, at the commit. Only this connection's
-    cache limit changes, and it is restored afterwards. Other databases: nothing to do.
-    """
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    if previous is not None and (previous < 0 and -previous >= mebibytes * 1024):
-        yield  # already at least that large (a negative cache_size is in KiB)
-        return
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(mebibytes) * 1024}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")

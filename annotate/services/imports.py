@@ -45,7 +45,6 @@ from annotate.services.bulk import (
     gc_paused,
     ids_by,
     insert_rows,
-    large_write_cache,
 )
 from annotate.services.errors import InputError
 from annotate.services.exports import CRITERION_FIELDS, QUERY_FIELDS, query_records, requirement_source
@@ -393,8 +392,7 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
 
         # 3. write everything in bulk
         conn = session.connection()
-        with large_write_cache(conn):
-            _write_queries(conn, known, to_insert, sets_for_existing, criteria_of, name, requirement)
+        _write_queries(conn, known, to_insert, sets_for_existing, criteria_of, name, requirement)
         report.inserted = len(to_insert) + (len(sets_for_existing) if requirement else 0)
         session.commit()
     except BaseException:

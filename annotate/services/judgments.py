@@ -27,10 +27,12 @@ Example:
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from annotate.db.models import (
@@ -113,20 +115,31 @@ def _open_assignment(session: Session, actor: User | None, assignment_id: int, k
     # serialises writers).
     session.get(Assignment, assignment_id, with_for_update=True)
     assignment = own_assignment(session, actor, assignment_id, lock=True)
-    study = session.get(Study, assignment.study_id)
+    study, item, query = session.exec(
+        select(Study, StudyItem, Query).join(StudyItem, StudyItem.study_id == Study.id)
+        .join(Query, Query.id == StudyItem.query_id).where(StudyItem.id == assignment.item_id)
+    ).one()
     if study.kind != kind:
         raise Conflict(f"study {study.name!r} is a {study.kind} study")
     if study.status != "active":
         raise Conflict(f"study {study.name!r} is closed")
     if assignment.status == "superseded":
         raise Conflict("this task was replaced by another one")
-    item = session.get(StudyItem, assignment.item_id)
-    query = session.get(Query, item.query_id)
     return assignment, study, item, query
 
 
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 def _with_retries(session: Session, work) -> SubmitResult:  # type: ignore[no-untyped-def]
-    """Run ``work()`` and commit; on a unique-constraint race, roll back and run it again."""
+    """Run ``work()`` and commit, all in one transaction.
+
+    On a unique-constraint race (another process stored the first judgment or the same
+    revision number first) or an SQLite busy timeout, roll back and run it again: the
+    token check then finds what the other writer stored. Each retry is logged as a warning.
+    """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             result = work()
@@ -134,7 +147,13 @@ def _with_retries(session: Session, work) -> SubmitResult:  # type: ignore[no-un
             return result
         except IntegrityError:
             session.rollback()
-            log.info("submit raced with another writer (attempt %d); retrying", attempt)
+            log.warning("submit raced with another writer (attempt %d); retrying", attempt)
+        except OperationalError as exc:
+            session.rollback()
+            if not _is_busy(exc) or attempt == MAX_ATTEMPTS:
+                raise
+            log.warning("database busy (attempt %d); retrying", attempt)
+            time.sleep(random.uniform(0.01, 0.1) * attempt)
         except BaseException:
             session.rollback()
             raise

@@ -441,7 +441,7 @@ def plan_study(*, session: Session, design: StudyDesign) -> StudyPlan:
 
     Example:
         >>> plan = plan_study(session=s, design=design)       # doctest: +SKIP
-        >>> plan.n_assignments == plan.n_items * design.overlap  # no qualification round
+        >>> plan.n_assignments == plan.n_items * design.overlap  # doctest: +SKIP
         True
     """
     _annotator_users(session, list(design.annotators))

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from annotate.ui.panes import QUERY_HEIGHT, materials_section, scroll_pane, side_by_side
+from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, SHORTCUTS
+
+BOTH_POOR = "both_poor"
+MARKS: dict[str, str] = {BOTH_POOR: "Both are poor", **FLAGS}
+"""Options of the "Marks" widget: "both are poor" and the flags (value -> label)."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ class JudgmentInput:
     rationale: str
     flags: list[str]
     per_criterion: dict[str, str | None] = field(default_factory=dict)
+    skipped: bool = False  # "Skip for now" was pressed instead of a choice (``choice`` is "")
 
     @property
     def missing_criteria(self) -> list[str]:
@@ -32,40 +38,50 @@ class JudgmentInput:
         return [name for name, value in self.per_criterion.items() if value is None]
 
 
-def show_task(task, *, key: str = "pairs") -> None:  # type: ignore[no-untyped-def]
-    """Heading, notes on an earlier judgment, query, materials and the two responses."""
+def show_task(task, *, key: str = "pairs", progress: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Heading, notes on an earlier judgment, query, materials and the two responses.
+
+    ``progress`` (e.g. "3 of 15 pairs judged") is added to the line under the heading.
+    """
     heading = f"Pair {task.position} of {task.total}"
     if task.is_qualification:
         heading += " · qualification round"
-    st.subheader(heading)
-    st.caption(f"{task.domain1} › {task.domain2} · query {task.query_index}")
+    # The heading, its caption line and (with nothing in between) the query's heading are
+    # one markdown element: fewer elements per rerun.
+    place = to_safe_markdown(" · ".join(filter(None, (f"{task.domain1} › {task.domain2}",
+                                                      f"query {task.query_index}", progress))))
+    head = f"### {heading}\n:gray[:small[{place}]]"
     existing = task.existing
-    if existing is not None:
+    if existing is None:
+        st.markdown(head + "\n#### Query")
+    else:
+        st.markdown(head)
         label = CHOICE_LABELS.get(existing.choice or "", "-")
         note = f"You judged this pair before: **{label}**" + (" (both poor)" if existing.both_poor else "")
         st.info(note + f", revision {existing.revision}. Submitting again records a new revision.",
                 icon=":material/history:")
         if existing.stale:
             st.warning("The query or its materials changed after your judgment; please judge it again.")
-    st.markdown("#### Query")
+        st.markdown("#### Query")
     scroll_pane(task.instruction, height=QUERY_HEIGHT, key=f"{key}_query")
     materials_section(task.materials)
     side_by_side("Response A", task.left_text, "Response B", task.right_text, key=f"{key}_resp")
 
 
-def judgment_form(task, *, key: str = "pairs") -> JudgmentInput | None:  # type: ignore[no-untyped-def]
+def judgment_form(task, *, key: str = "pairs",  # type: ignore[no-untyped-def]
+                  allow_skip: bool = False) -> JudgmentInput | None:
     """The judgment form of ``task``; the submitted values, or ``None`` if nothing was pressed.
 
     The three choices are the form's submit buttons (keys 1, 2, 3 when no text field has
-    the focus); "both are poor", the flags, the rationale and any per-criterion choices are
-    sent with them. Earlier answers are pre-filled when the task is revisited.
+    the focus); the marks ("both are poor" and the flags, one multi-choice widget), the
+    rationale and any per-criterion choices are sent with them. Earlier answers are pre-filled when the task is revisited.
     """
     aid = task.assignment_id
     existing = task.existing
     with st.form(f"judge_{aid}", border=True):
-        st.markdown("#### Your judgment")
-        st.caption("Judge against the query's requirements and the use of its materials (see Guidelines). "
-                   "Keys 1, 2, 3 choose A, B, Equivalent when no text field is focused.")
+        st.markdown("#### Your judgment\n:gray[:small[Judge against the query's requirements and the use of "
+                    "its materials (see Guidelines). Keys 1, 2, 3 choose A, B, Equivalent when no text "
+                    "field is focused.]]")
         criteria: dict[str, str | None] = {}
         if task.per_criterion and task.criteria:
             st.markdown("**Per criterion**")
@@ -76,22 +92,28 @@ def judgment_form(task, *, key: str = "pairs") -> JudgmentInput | None:  # type:
                     name, options, format_func=CHOICE_LABELS.get, horizontal=True,
                     index=options.index(previous) if previous in options else None,
                     help=description or None, key=f"{key}_crit_{aid}_{i}")
-        cols = st.columns(4)
-        both_poor = cols[0].checkbox("Both are poor", value=bool(existing and existing.both_poor),
-                                     key=f"{key}_poor_{aid}",
-                                     help="Neither response is acceptable (usually with Equivalent).")
-        flags = [value for col, (value, label) in zip(cols[1:], FLAGS.items(), strict=True)
-                 if col.checkbox(label, value=bool(existing and value in existing.flags),
-                                 key=f"{key}_flag_{value}_{aid}")]
+        # "Both are poor" and the flags are one multi-choice widget (one element, not four).
+        before = ([BOTH_POOR] if existing and existing.both_poor else []) + (
+            [f for f in FLAGS if existing and f in existing.flags])
+        marks = st.pills("Marks (optional)", MARKS, selection_mode="multi", default=before or None,
+                         format_func=MARKS.get, key=f"{key}_marks_{aid}",
+                         help="Both are poor: neither response is acceptable (usually with Equivalent).") or []
         rationale = st.text_area("Rationale (optional)", value=existing.rationale if existing else "",
                                  key=f"{key}_rationale_{aid}", height=80)
         pressed: str | None = None
-        for col, (label, value) in zip(st.columns(3), CHOICES.items(), strict=True):
-            current = existing is not None and existing.choice == value
-            if col.form_submit_button(label, key=f"{key}_choice_{value}_{aid}", shortcut=SHORTCUTS[value],
-                                      type="primary" if current else "secondary", width="stretch"):
-                pressed = value
+        with st.container(horizontal=True):
+            for label, value in CHOICES.items():
+                current = existing is not None and existing.choice == value
+                if st.form_submit_button(label, key=f"{key}_choice_{value}_{aid}", shortcut=SHORTCUTS[value],
+                                         type="primary" if current else "secondary", width="stretch"):
+                    pressed = value
+            if allow_skip and st.form_submit_button("Skip for now", key=f"{key}_skip_{aid}",
+                                                    icon=":material/skip_next:",
+                                                    help="Come back to this pair after the others."):
+                pressed = "skip"
+    if pressed == "skip":
+        return JudgmentInput(choice="", both_poor=False, rationale="", flags=[], skipped=True)
     if pressed is None:
         return None
-    return JudgmentInput(choice=pressed, both_poor=bool(both_poor), rationale=rationale or "",
-                         flags=flags, per_criterion=criteria)
+    return JudgmentInput(choice=pressed, both_poor=BOTH_POOR in marks, rationale=rationale or "",
+                         flags=[f for f in FLAGS if f in marks], per_criterion=criteria)

@@ -67,8 +67,7 @@ def side_by_side(
     for column, title, text, side in ((left, left_title, left_text, "left"),
                                       (right, right_title, right_text, "right")):
         with column:
-            st.markdown(f"#### {title}")
-            st.caption(char_count_label(text))
+            st.markdown(f"#### {title}\n:gray[:small[{char_count_label(text)}]]")  # one element
             scroll_pane(text, height=height, key=f"{key}_{side}", fixed=fixed)
 
 

@@ -32,6 +32,7 @@ from metaeval.judges.cli_options import (
 )
 from metaeval.judges.engine import PairTask
 from metaeval.judges.output import (
+    failure_rows,
     mean_scores,
     pairwise_votes,
     safe_name,
@@ -113,10 +114,13 @@ def run(args: argparse.Namespace) -> int:
                 engine.label = f"{name}/pairwise"
                 pout = engine.run(ptasks)
                 votes = pairwise_votes(pout, judge=f"{name}/pairwise")
+                fails = failure_rows(pout, judge=name, method="pairwise")
+                write_text_atomic(outdir / "scores" / f"{safe_name(name)}__pairwise.failures.jsonl",
+                                  "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fails))
                 vpath = write_verdicts(outdir / "verdicts" / f"{safe_name(name)}__pairwise.jsonl", votes)
                 judges[f"{name}/pairwise"] = vpath
                 manifest["runs"].append({"judge": name, "method": "pairwise", "verdicts": vpath,
-                                         "n_verdicts": len(votes), "n_failures": sum(not o.ok for o in pout)})
+                                         "n_verdicts": len(votes), "n_failures": len(fails)})
         cache.close()
         command = ["metaeval", "agreement", "--votes", args.votes]
         for jname, path in judges.items():

@@ -42,13 +42,34 @@ CREATE TABLE IF NOT EXISTS completions (
 """
 
 
+def key_header(identity: Mapping[str, str], prompt_version: str, sampling: Mapping[str, Any]) -> str:
+    """The canonical JSON of the small parts of a key (the engine reuses it across calls)."""
+    return json.dumps({"identity": dict(identity), "prompt_version": prompt_version, "sampling": dict(sampling)},
+                      sort_keys=True, separators=(",", ":"))
+
+
 def cache_key(identity: Mapping[str, str], prompt_version: str, messages: Sequence[Mapping[str, str]],
-              sampling: Mapping[str, Any]) -> str:
-    """SHA-256 hex digest of the canonical JSON of everything that changes the answer."""
-    payload = {"identity": dict(identity), "prompt_version": prompt_version,
-               "messages": [dict(m) for m in messages], "sampling": dict(sampling)}
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+              sampling: Mapping[str, Any], *, header: str | None = None) -> str:
+    """SHA-256 hex digest over everything that changes the answer.
+
+    The small parts go in as canonical JSON (:func:`key_header`); each message is fed as
+    length-prefixed fields (lengths in characters), which is unambiguous and avoids re-encoding long
+    responses as JSON.
+
+    >>> k1 = cache_key({"backend": "b", "model": "m"}, "v1", [{"role": "user", "content": "ab"}], {"t": 0})
+    >>> k2 = cache_key({"backend": "b", "model": "m"}, "v1", [{"role": "user", "content": "a"}], {"t": 0})
+    >>> len(k1), k1 == k2
+    (64, False)
+    """
+    if header is None:
+        header = key_header(identity, prompt_version, sampling)
+    parts = [f"{len(header)}:{header}{len(messages)}:"]
+    for m in messages:
+        role, content = m["role"], m["content"]
+        extra = {k: v for k, v in m.items() if k not in ("role", "content")}
+        extra_txt = json.dumps(extra, sort_keys=True) if extra else ""
+        parts.append(f"{len(role)}:{role}{len(content)}:{content}{len(extra_txt)}:{extra_txt}")
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
 class JudgeCache:

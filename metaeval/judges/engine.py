@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metaeval.judges.base import Backend, Completion, Request
-from metaeval.judges.cache import JudgeCache, cache_key
+from metaeval.judges.cache import JudgeCache, cache_key, key_header
 from metaeval.judges.parsing import ParseError, parse_pairwise, parse_score, strip_reasoning
 from metaeval.judges.progress import Progress
 from metaeval.judges.prompts import (
@@ -147,6 +147,8 @@ class JudgeEngine:
         self.price = price
         self.label = label or backend.name
         self._progress: Progress | None = None
+        # key headers by (prompt version, sampling); schemas are module constants, so id() is stable
+        self._headers: dict[tuple, str] = {}
 
     # ------------------------------------------------------------------ one call
     def _request(self, messages: Sequence[dict[str, str]], schema: dict, name: str,
@@ -157,7 +159,13 @@ class JudgeEngine:
                        schema_name=name, meta=meta)
 
     def _key(self, request: Request, prompt_version: str) -> str:
-        return cache_key(self.backend.cache_identity(), prompt_version, request.messages, request.sampling())
+        memo = (prompt_version, request.max_tokens, request.temperature, request.top_p, request.seed,
+                id(request.json_schema))
+        header = self._headers.get(memo)
+        if header is None:
+            header = self._headers[memo] = key_header(self.backend.cache_identity(), prompt_version,
+                                                      request.sampling())
+        return cache_key({}, prompt_version, request.messages, {}, header=header)
 
     async def call(self, request: Request, prompt_version: str, *, key: str | None = None,
                    looked_up: bool = False) -> tuple[Completion, bool]:
@@ -187,8 +195,8 @@ class JudgeEngine:
         last: BaseException | None = None
         for attempt in range(s.max_attempts):
             try:
-                async with sem:
-                    return await asyncio.wait_for(self.backend.complete(request), timeout)
+                async with sem, asyncio.timeout(timeout):
+                    return await self.backend.complete(request)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the backend decides what is retryable

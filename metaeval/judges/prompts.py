@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from metaeval.types import BANDS, Criterion
 
 SCORE_PROMPT_VERSION = "score-v1"
@@ -104,7 +106,12 @@ _RETRY_USER = (
 
 def format_bands(criterion: Criterion) -> str:
     """The rubric bands as ``- 1-2: ...`` lines (missing bands are skipped)."""
-    return "\n".join(f"- {band}: {criterion.bands[band]}" for band in BANDS if criterion.bands.get(band))
+    return _format_bands(tuple((band, criterion.bands.get(band, "")) for band in BANDS))
+
+
+@lru_cache(maxsize=4096)
+def _format_bands(bands: tuple[tuple[str, str], ...]) -> str:
+    return "\n".join(f"- {band}: {text}" for band, text in bands if text)
 
 
 def score_messages(query: str, response: str, criterion: Criterion) -> list[dict[str, str]]:

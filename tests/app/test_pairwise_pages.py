@@ -148,7 +148,7 @@ def test_submit_stores_canonical_winner_flags_and_time(seeded, engine):
     first = my_assignments(engine, seeded["ann1"])[0]
     at = page(seeded["ann1"], "annotate_pairs.py")
     aid = first.id
-    at.checkbox(key=f"pairs_flag_response_cut_off_{aid}").check()
+    at.pills(key=f"pairs_marks_{aid}").select("response_cut_off")
     at.text_area(key=f"pairs_rationale_{aid}").input("B ignores the word limit.")
     at.button(key=f"pairs_choice_left_{aid}").click().run()
     assert not at.exception and not at.error
@@ -168,7 +168,7 @@ def test_submit_stores_canonical_winner_flags_and_time(seeded, engine):
 def test_equivalent_with_both_poor(seeded, engine):
     aid = my_assignments(engine, seeded["ann2"])[0].id
     at = page(seeded["ann2"], "annotate_pairs.py")
-    at.checkbox(key=f"pairs_poor_{aid}").check()
+    at.pills(key=f"pairs_marks_{aid}").select("both_poor")
     at.button(key=f"pairs_choice_tie_{aid}").click().run()
     rows, _ = judgments_of(engine, aid)
     assert [(r.winner, r.both_poor) for r in rows] == [("tie", True)]

@@ -27,11 +27,16 @@ ROUNDS = 20
 PASSWORD = "crash-test-password"
 
 
-def _client_loop(base: str, name: str, acks: list[dict], stop: threading.Event) -> None:
+def _login(base: str, name: str) -> dict[str, str]:
+    r = httpx.post(f"{base}/api/v1/login", json={"username": name, "password": PASSWORD}, timeout=30,
+                   trust_env=False)
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}  # valid across restarts (same secret)
+
+
+def _client_loop(base: str, auth: dict[str, str], acks: list[dict], stop: threading.Event) -> None:
     try:
         with httpx.Client(base_url=base, timeout=10, trust_env=False) as client:
-            token = client.post("/api/v1/login", json={"username": name, "password": PASSWORD}).json()["token"]
-            auth = {"Authorization": f"Bearer {token}"}
             while not stop.is_set():
                 task = client.get("/api/v1/tasks/next", headers=auth).json()["task"]
                 if task is None:
@@ -77,18 +82,25 @@ def test_kill9_server_during_submits_loses_nothing_acknowledged(tmp_path):
     rng = random.Random(8)
     acks: list[dict] = []
     judged_after: list[int] = []
+    auths: list[dict[str, str]] = []
     for _ in range(ROUNDS):
         server = start_server(db_url, tmp_path / "server.log", secret="crash-test-secret-0123456789")
+        auths = auths or [_login(server.base_url, n) for n in names]
+        before = len(acks)
         stop = threading.Event()
-        threads = [threading.Thread(target=_client_loop, args=(server.base_url, n, acks, stop)) for n in names]
+        threads = [threading.Thread(target=_client_loop, args=(server.base_url, a, acks, stop)) for a in auths]
         for t in threads:
             t.start()
-        threading.Event().wait(rng.uniform(0.2, 1.2))
+        for _ in range(300):  # until this round has acknowledged submits (at most ~15 s)
+            if len(acks) >= before + 2:
+                break
+            threading.Event().wait(0.05)
+        threading.Event().wait(rng.uniform(0.0, 0.3))
         kill_hard(server)  # SIGKILL with submits in flight
         stop.set()
         for t in threads:
             t.join(timeout=15)
         judged_after.append(_check(db_path, acks))
     # the rounds did real work (submits were acknowledged across the kills)
-    assert len(acks) >= ROUNDS and judged_after == sorted(judged_after)
+    assert len(acks) >= 2 * ROUNDS and judged_after == sorted(judged_after)
     assert judged_after[-1] >= len({a["assignment_id"] for a in acks})

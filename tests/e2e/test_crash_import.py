@@ -1,0 +1,54 @@
+"""kill -9 of ``annotate import queries`` on the real WritingBench file: all or nothing.
+
+The import runs as a subprocess and is SIGKILLed at several moments (from shortly after
+start to late in the run). After each kill the SQLite file passes ``PRAGMA integrity_check``
+and holds either none of the 1,000 queries or all of them (with their checklists and
+instruction versions): an import is one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from annotate.db.engine import init_db
+
+pytestmark = [pytest.mark.slow, pytest.mark.shared]
+N_QUERIES = 1000  # benchmark_all.jsonl (DESIGN section 3)
+
+
+def _counts(db_path) -> tuple[int, int]:
+    conn = sqlite3.connect(db_path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        queries = conn.execute("SELECT count(*) FROM query").fetchone()[0]
+        versions = conn.execute("SELECT count(*) FROM instructionversion").fetchone()[0]
+        return queries, versions
+    finally:
+        conn.close()
+
+
+def test_kill9_import_leaves_all_or_nothing(tmp_path, shared_data_dir):
+    source = shared_data_dir / "benchmark_all.jsonl"
+    killed_mid_run = 0
+    for k, delay in enumerate((0.8, 1.6, 2.4, 3.2)):
+        db_path = tmp_path / f"import{k}.db"
+        init_db(f"sqlite:///{db_path}").dispose()
+        proc = subprocess.Popen([sys.executable, "-m", "annotate.cli", "--db", f"sqlite:///{db_path}",
+                                 "import", "queries", str(source)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ))
+        time.sleep(delay)
+        if proc.poll() is None:
+            killed_mid_run += 1
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=120)
+        queries, versions = _counts(db_path)
+        assert (queries, versions) in {(0, 0), (N_QUERIES, N_QUERIES)}, (delay, queries, versions)
+    assert killed_mid_run >= 2, "the import finished too fast to be killed; lower the delays"
