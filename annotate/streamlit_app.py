@@ -8,6 +8,7 @@ itself (:func:`annotate.ui.session.require_page_role`).
 
 from __future__ import annotations
 
+import base64
 import logging
 from pathlib import Path
 
@@ -22,6 +23,14 @@ PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 # A local image: a ":material/...:" page icon makes the browser fetch the favicon from
 # fonts.gstatic.com (a request to Google on every page load; fails offline).
 FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+
+
+def favicon_data_uri() -> str:
+    """The favicon as a ``data:`` URI: Streamlit passes such a URI through untouched,
+    while a file path is re-read and decoded by PIL on every rerun."""
+    return "data:image/png;base64," + base64.b64encode(FAVICON.read_bytes()).decode("ascii")
+
+
 ROLE_LABELS = {"annotator": "Annotator", "expert": "Expert", "researcher": "Researcher", "admin": "Admin"}
 
 
@@ -84,7 +93,7 @@ def sidebar_account(user) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    st.set_page_config(page_title=APP_TITLE, page_icon=str(FAVICON), layout="wide")
+    st.set_page_config(page_title=APP_TITLE, page_icon=favicon_data_uri(), layout="wide")
     user = ui_session.logged_in_user()
     if user is None:
         st.navigation([st.Page(login_page, title="Log in", icon=":material/login:",

@@ -7,6 +7,8 @@ process, 200 ms per answer):
    ``client.chat.completions.create`` per (response, criterion), a retry loop, ``json.loads``);
 2. the engine: 2,000 scoring calls at concurrency 16 (ideal: 16 / 0.2 s = 80 calls/s; target
    >= 85% of ideal);
+   (printed beside a bare-SDK reference: the same calls through ``AsyncOpenAI`` under a semaphore,
+   without cache, retries or validation -- the most this machine allows at that moment);
 3. a fully cached rerun of 15,000 calls (target <= 3 s). The 2,000 calls of step 2 are cached by
    the run itself; the other 13,000 are written into the cache beforehand with the engine's own
    keys, standing in for an earlier run.
@@ -17,8 +19,10 @@ Usage: .venv/bin/python bench/judge_throughput.py [--calls 2000] [--concurrency 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -69,6 +73,29 @@ def sequential_baseline(base_url: str, tasks: list[ScoreTask]) -> float:
     return len(tasks) / (time.perf_counter() - start)
 
 
+def bare_sdk(base_url: str, tasks: list[ScoreTask], concurrency: int) -> float:
+    """Upper reference on this machine: the SDK alone under a semaphore (no cache, retries or checks)."""
+
+    async def run() -> float:
+        client = openai.AsyncOpenAI(api_key="none", base_url=base_url, max_retries=0)
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(t: ScoreTask) -> None:
+            async with sem:
+                resp = await client.chat.completions.create(
+                    model="fake", messages=score_messages(t.query, t.response, t.criterion), max_tokens=1024,
+                    temperature=0.0)
+                json.loads(resp.choices[0].message.content)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(t) for t in tasks))
+        rate = len(tasks) / (time.perf_counter() - start)
+        await client.close()
+        return rate
+
+    return asyncio.run(run())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--calls", type=int, default=2000)
@@ -76,6 +103,7 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--sequential", type=int, default=40, help="calls in the sequential baseline")
     ap.add_argument("--cached", type=int, default=15000)
+    ap.add_argument("--bare", type=int, default=800, help="calls for the bare-SDK reference (0 = skip)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -89,6 +117,7 @@ def main() -> int:
         ideal = args.concurrency / args.latency
 
         seq_rate = sequential_baseline(base_url, make_tasks(args.sequential, offset=10**6))
+        bare_rate = bare_sdk(base_url, make_tasks(args.bare, offset=2 * 10**6), args.concurrency) if args.bare else 0.0
 
         backend = OpenAICompatibleBackend("fake", base_url=base_url, max_concurrency=args.concurrency,
                                           structured="json_schema")
@@ -117,6 +146,10 @@ def main() -> int:
 
         print(f"server latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, ideal {ideal:.1f} calls/s")
         print(f"sequential loop (WritingBench style), {args.sequential} calls: {seq_rate:6.1f} calls/s")
+        print(f"load average (1 min) on {os.cpu_count()} CPUs: {os.getloadavg()[0]:.2f}")
+        if args.bare:
+            print(f"bare SDK + semaphore, {args.bare} calls:        {bare_rate:6.1f} calls/s = "
+                  f"{100 * bare_rate / ideal:.1f}% of ideal (what this machine allows right now; no engine)")
         print(f"engine, {args.calls} calls:                      {rate:6.1f} calls/s = {100 * rate / ideal:.1f}% of "
               f"ideal (target >= 85%), {rate / seq_rate:.1f}x the sequential loop; valid {ok}/{args.calls}")
         print(f"fully cached rerun, {len(all_tasks)} calls:          {cached_s:6.2f} s (target <= 3 s); "

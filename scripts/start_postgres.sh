@@ -16,7 +16,13 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 pg_isready -h 127.0.0.1 -p "$port" -q || { echo "PostgreSQL did not start" >&2; exit 1; }
-password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+# The password is made once per cluster and kept beside it (readable by root only), so
+# that running this script again does not break processes already using the old URL.
+pwfile="/var/lib/postgresql/$version/$cluster.annotate_test.password"
+if [ ! -s "$pwfile" ]; then
+  (umask 077; python3 -c 'import secrets; print(secrets.token_hex(16))' > "$pwfile")
+fi
+password=$(cat "$pwfile")
 su postgres -c "psql -q -p $port -v ON_ERROR_STOP=1" >/dev/null <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'annotate_test') THEN
@@ -26,6 +32,7 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 SQL
-su postgres -c "psql -q -p $port -c 'DROP DATABASE IF EXISTS annotate_test'" >/dev/null
-su postgres -c "psql -q -p $port -c 'CREATE DATABASE annotate_test OWNER annotate_test'" >/dev/null
+if ! su postgres -c "psql -q -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname='annotate_test'\"" | grep -q 1; then
+  su postgres -c "psql -q -p $port -c 'CREATE DATABASE annotate_test OWNER annotate_test'" >/dev/null
+fi
 echo "postgresql+psycopg://annotate_test:${password}@127.0.0.1:${port}/annotate_test"

@@ -34,6 +34,7 @@ from annotate.db.models import (
 from annotate.navigation import ROLES
 from annotate.services.authz import require_role
 from annotate.services.errors import NotFound, PermissionDenied
+from annotate.services.write_gate import short_transaction
 
 log = logging.getLogger(__name__)
 
@@ -278,14 +279,11 @@ def next_task(*, session: Session, actor: User | None, study_id: int | None = No
         # (judgments.submit_judgment holds FOR UPDATE on it) instead of waiting for it.
         # SQLite needs nothing here: every transaction there is BEGIN IMMEDIATE.
         stmt = stmt.with_for_update(skip_locked=True, of=Assignment)
-    assignment = session.exec(stmt.limit(1)).first()
-    if assignment is None:
-        if row_locks:
-            session.rollback()
-        return None
-    view = build_task_view(session, assignment)
-    if row_locks:
-        session.commit()  # release the row lock at once (nothing was written)
+    # End the transaction at once (nothing is written): it releases the PostgreSQL row lock
+    # and SQLite's write lock, which BEGIN IMMEDIATE takes even for reads.
+    with short_transaction(session):
+        assignment = session.exec(stmt.limit(1)).first()
+        view = None if assignment is None else build_task_view(session, assignment)
     return view
 
 
@@ -296,7 +294,9 @@ def get_task(*, session: Session, actor: User | None, assignment_id: int) -> Tas
         PermissionDenied: the assignment belongs to another annotator.
         NotFound: no such assignment.
     """
-    return build_task_view(session, own_assignment(session, actor, assignment_id))
+    with short_transaction(session):
+        view = build_task_view(session, own_assignment(session, actor, assignment_id))
+    return view
 
 
 def skip_task(*, session: Session, actor: User | None, assignment_id: int) -> None:

@@ -50,6 +50,7 @@ from annotate.navigation import ROLES
 from annotate.services.assignments import own_assignment, query_criteria
 from annotate.services.authz import has_role, require_role
 from annotate.services.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.write_gate import sqlite_turn
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,6 @@ def _open_assignment(session: Session, actor: User | None, assignment_id: int, k
     # submitting the same task queue up here (SELECT ... FOR UPDATE) instead of both
     # reading the same revision; SQLite renders no FOR UPDATE (BEGIN IMMEDIATE already
     # serialises writers).
-    session.get(Assignment, assignment_id, with_for_update=True)
     assignment = own_assignment(session, actor, assignment_id, lock=True)
     study, item, query = session.exec(
         select(Study, StudyItem, Query).join(StudyItem, StudyItem.study_id == Study.id)
@@ -139,7 +139,13 @@ def _with_retries(session: Session, work) -> SubmitResult:  # type: ignore[no-un
     On a unique-constraint race (another process stored the first judgment or the same
     revision number first) or an SQLite busy timeout, roll back and run it again: the
     token check then finds what the other writer stored. Each retry is logged as a warning.
+    On SQLite, submits of one process take turns in arrival order (:mod:`write_gate`).
     """
+    with sqlite_turn(session):
+        return _attempts(session, work)
+
+
+def _attempts(session: Session, work) -> SubmitResult:  # type: ignore[no-untyped-def]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             result = work()

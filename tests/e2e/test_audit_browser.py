@@ -36,6 +36,11 @@ def open_page(page, link: str, heading: str) -> None:  # type: ignore[no-untyped
     wait_for_app(page)
 
 
+def tab(page, name: str):  # type: ignore[no-untyped-def]
+    """A visible tab (after a rerun Streamlit may keep a hidden copy of a tab bar in the DOM)."""
+    return page.get_by_role("tab", name=name).filter(visible=True)
+
+
 def human_votes(engine) -> list[tuple[int, str, str, str]]:  # type: ignore[no-untyped-def]
     """(query index, lower model, higher model, canonical outcome "lo"/"hi"/"tie") per overall vote."""
     out = []
@@ -82,9 +87,9 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
     main.get_by_text("disagreements. A/B").wait_for()
     n_listed = int(main.get_by_text("disagreements. A/B").inner_text().split()[0].replace(",", ""))
     assert n_listed >= 2
-    page.get_by_role("tab", name="Cause summary").click()
+    tab(page, "Cause summary").click()
     main.get_by_text("No tags yet.").wait_for()
-    page.get_by_role("tab", name="Disagreements").click()
+    tab(page, "Disagreements").click()
     row_input = page.get_by_role("spinbutton", name="Open row #")
     row_input.fill("1")
     row_input.press("Enter")
@@ -110,8 +115,10 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
     assert judge_outcome != human_outcome
 
     # ------------------------------------------------------------ tag it
-    page.get_by_test_id("stSelectbox").filter(has_text="Cause").click()
-    page.get_by_role("option", name="length bias").click()
+    cause = page.get_by_role("combobox", name="Cause")
+    cause.click()
+    cause.fill("length bias")
+    cause.press("Enter")
     page.get_by_role("textbox", name="Note").fill("the longer answer won")
     page.get_by_role("button", name="Save tag").click()
     main.get_by_text("as 'length bias'").wait_for()
@@ -125,7 +132,7 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
         assert item_query == query_index
 
     # ------------------------------------------------------------ the summary changes
-    page.get_by_role("tab", name="Cause summary").click()
+    tab(page, "Cause summary").click()
     summary = page.get_by_role("tabpanel", name="Cause summary")
     summary.get_by_test_id("stPlotlyChart").wait_for()
     assert summary.get_by_text("No tags yet.").count() == 0
@@ -137,7 +144,7 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
         (method, judge, "length bias", "the longer answer won")]
 
     # the audit list's own download carries the new cause on the tagged row
-    page.get_by_role("tab", name="Disagreements").click()
+    tab(page, "Disagreements").click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download this table (CSV)").click()
     listed = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
