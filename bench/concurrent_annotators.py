@@ -90,48 +90,60 @@ def build_database(url: str, n_annotators: int, per_annotator: int) -> list[int]
     return ids
 
 
-def annotate_queue(url: str, user_id: int, stats: dict) -> None:
-    """One annotator: next task, submit, repeat; counts submits, replays and lock errors."""
-    engine = make_engine(url)
+def annotate_queue(engine, user_id: int, stats: dict) -> None:  # type: ignore[no-untyped-def]
+    """One annotator: next task, submit, repeat; counts submits, replays and lock errors
+    and records the seconds each (next task + submit) round took."""
+    with session_scope(engine) as s:
+        actor = s.get(User, user_id)  # logged in once, as the app keeps the user in its session
+        s.commit()
     n = 0
-    try:
-        while True:
-            try:
-                with session_scope(engine) as s:
-                    actor = s.get(User, user_id)
-                    task = next_task(session=s, actor=actor)
-                    if task is None:
-                        break
-                    token = uuid.uuid4().hex
-                    kwargs = dict(session=s, actor=actor, assignment_id=task.assignment_id,
-                                  choice=CHOICES[n % 3], elapsed_s=1.0,
-                                  instruction_version_no=task.instruction_version_no,
-                                  content_revision=task.content_revision, submit_token=token)
-                    result = submit_judgment(**kwargs)
-                    stats["created"] += int(result.created)
-                    if n % 10 == 0:  # a double click sends the same submit again
-                        again = submit_judgment(**kwargs)
-                        stats["replays"] += 1
-                        stats["replay_created"] += int(again.created)
-                    n += 1
-            except OperationalError as exc:
-                if "locked" in str(exc).lower() or "busy" in str(exc).lower():
-                    stats["lock_errors"] += 1
-                    continue
-                raise
-    finally:
-        engine.dispose()
+    while True:
+        try:
+            started = time.perf_counter()
+            with session_scope(engine) as s:
+                task = next_task(session=s, actor=actor)
+                if task is None:
+                    break
+                token = uuid.uuid4().hex
+                kwargs = dict(session=s, actor=actor, assignment_id=task.assignment_id,
+                              choice=CHOICES[n % 3], elapsed_s=1.0,
+                              instruction_version_no=task.instruction_version_no,
+                              content_revision=task.content_revision, submit_token=token)
+                result = submit_judgment(**kwargs)
+                stats["created"] += int(result.created)
+                if n % 10 == 0:  # a double click sends the same submit again
+                    again = submit_judgment(**kwargs)
+                    stats["replays"] += 1
+                    stats["replay_created"] += int(again.created)
+                n += 1
+            stats["latencies"].append(time.perf_counter() - started)
+        except (OperationalError, TimeoutError) as exc:
+            if isinstance(exc, TimeoutError) or "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                stats["lock_errors"] += 1
+                continue
+            raise
+
+
+def _new_stats() -> dict:
+    return {"created": 0, "replays": 0, "replay_created": 0, "lock_errors": 0, "latencies": []}
 
 
 def _process_main(url: str, user_id: int, queue) -> None:  # type: ignore[no-untyped-def]
-    stats = {"created": 0, "replays": 0, "replay_created": 0, "lock_errors": 0}
-    annotate_queue(url, user_id, stats)
+    stats = _new_stats()
+    engine = make_engine(url)  # one app process = one engine
+    try:
+        annotate_queue(engine, user_id, stats)
+    finally:
+        engine.dispose()
     queue.put(stats)
 
 
 def run(url: str, user_ids: list[int], processes: bool) -> tuple[dict, float]:
-    """Run every annotator at once; returns summed counters and wall seconds."""
-    total = {"created": 0, "replays": 0, "replay_created": 0, "lock_errors": 0}
+    """Run every annotator at once; returns summed counters and wall seconds.
+
+    Threads share one engine, as the sessions of one app process do.
+    """
+    total = _new_stats()
     start = time.perf_counter()
     if processes:
         ctx = multiprocessing.get_context("fork")
@@ -142,21 +154,25 @@ def run(url: str, user_ids: list[int], processes: bool) -> tuple[dict, float]:
         results = [queue.get() for _ in procs]
         for p in procs:
             p.join()
-        for r in results:
-            for k in total:
-                total[k] += r[k]
     else:
-        per_thread = [dict.fromkeys(total, 0) for _ in user_ids]
-        threads = [threading.Thread(target=annotate_queue, args=(url, uid, st))
-                   for uid, st in zip(user_ids, per_thread, strict=True)]
+        engine = make_engine(url)
+        results = [_new_stats() for _ in user_ids]
+        threads = [threading.Thread(target=annotate_queue, args=(engine, uid, st))
+                   for uid, st in zip(user_ids, results, strict=True)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        for r in per_thread:
-            for k in total:
-                total[k] += r[k]
+        engine.dispose()
+    for r in results:
+        for k in total:
+            total[k] += r[k]
     return total, time.perf_counter() - start
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def check(url: str, expected: int) -> dict:
@@ -215,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"concurrent: {args.annotators} annotators ({mode}) x {args.per_annotator}, "
           f"{result['judgments']} judgments in {secs:.2f} s -> {rate:.1f} judgments/s "
           f"({rate / base_rate:.2f}x baseline)")
+    lat = stats["latencies"]
+    print(f"seconds per (next task + submit) round under load: median {_percentile(lat, 0.5):.3f}, "
+          f"p99 {_percentile(lat, 0.99):.3f}, max {max(lat):.3f}; alone: median "
+          f"{_percentile(base_stats['latencies'], 0.5):.3f}")
     print(f"lost: {result['lost']}  duplicated: {result['duplicated']}  lock errors: {stats['lock_errors']}  "
           f"double-click replays: {stats['replays']} (stored again: {stats['replay_created']})  "
           f"assignments done: {result['done']}/{result['assigned']}")

@@ -23,6 +23,8 @@ from annotate.services.errors import ServiceError
 from annotate.services.judge_runs import list_runs
 from annotate.ui.session import db_session, require_page_role
 
+DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}
+
 actor = require_page_role("researcher", "admin")
 st.title("Agreement with human votes")
 st.caption("Judge verdict = the response with the higher mean criterion score. Agreement counts every human vote "
@@ -76,14 +78,17 @@ for note in view.notes:
 st.subheader("Table 4: agreement per criteria method and judge (%)")
 table = pd.DataFrame(view.table_rows, columns=view.table_header)
 st.dataframe(table, hide_index=True, width="stretch", key="agr_table")
-st.caption("Last row: the human ceiling (agreement between two people on the same pair). "
-           "'p (Holm) vs best': paired test of each row against the best row, Holm-adjusted.")
+st.caption("n: human votes compared with the judge's verdict (last row: pairs of people on the same pair). "
+           "Last row: the human ceiling (agreement between two people on the same pair). "
+           "No-tie agreement leaves out votes and verdicts that are ties. "
+           "'p (Holm) vs best': paired test of each row against the best row, Holm-adjusted. "
+           "–: not applicable (position consistency needs verdicts in both presentation orders).")
 for line in view.human_lines:
     st.markdown(line)
 
 d_cols = st.columns(len(DOWNLOAD_TYPES))
 for col, (fmt, (ext, mime)) in zip(d_cols, DOWNLOAD_TYPES.items(), strict=True):
-    col.download_button(f"Download {fmt.upper() if fmt != 'markdown' else 'Markdown'}", view.downloads[fmt],
+    col.download_button(f"Download {DOWNLOAD_LABELS.get(fmt, fmt.upper())}", view.downloads[fmt],
                         file_name=f"agreement_{study_name}.{ext}", mime=mime, key=f"agr_dl_{fmt}")
 
 tab_cmp, tab_bd, tab_bias, tab_crit = st.tabs(["Paired comparisons", "Breakdowns", "Position and length bias",

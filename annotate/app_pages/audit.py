@@ -83,13 +83,15 @@ with tab_list:
     selected = getattr(getattr(event, "selection", None), "rows", None) if event is not None else None
     if selected:
         picked = int(selected[0])
-    if len(rows):
-        number = st.number_input("Open row #", 0, max(len(rows) - 1, 0), value=picked or 0, step=1,
+    if not len(rows):
+        st.info("No disagreement matches these filters." if len(table) else
+                "Every judge verdict agrees with the people's majority on this study.")
+    else:
+        d1, d2, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+        number = d1.number_input("Open row #", 0, max(len(rows) - 1, 0), value=picked or 0, step=1,
                                  key="audit_row", help="Row number in the table above (or click a row).")
         picked = picked if picked is not None else int(number)
-    if len(rows):
-        d1, d2 = st.columns(2)
-        d1.download_button("Download this table (CSV)", rows.to_csv(index=False), file_name=f"audit_{study_name}.csv",
+        d2.download_button("Download this table (CSV)", rows.to_csv(index=False), file_name=f"audit_{study_name}.csv",
                            mime="text/csv", key="audit_dl_table")
 
     if picked is not None and len(rows):
@@ -102,8 +104,9 @@ with tab_list:
                 st.stop()
         st.divider()
         st.subheader(f"Query {detail.query_index} · {row['method']}/{row['judge']}")
-        st.caption(f"{detail.domain1} › {detail.domain2} · {detail.lang} · item {detail.item_id} · "
-                   f"people: **{detail.human}** · judge: **{row['verdict']}** (margin {row['margin']:+.2f})")
+        st.caption(f"{detail.domain1} › {detail.domain2} · {detail.lang} · item {detail.item_id}")
+        st.markdown(f"People's majority: **{detail.human}** ({row['votes']} votes) · this judge's verdict: "
+                    f"**{row['verdict']}** (mean score of A minus B: {row['margin']:+.2f})")
         st.markdown("**Query** (sentences named by the query's criteria are highlighted; hover for the criterion)")
         parts = []
         for seg in detail.segments:
@@ -119,9 +122,8 @@ with tab_list:
         materials_section(detail.materials)
         side_by_side(f"A · {detail.model_a}", detail.response_a, f"B · {detail.model_b}", detail.response_b,
                      height=360, key="audit_pair")
-        st.caption(f"Lengths: A {detail.length_a:,} characters, B {detail.length_b:,} characters.")
 
-        st.markdown("**Human votes**")
+        st.markdown("**Human votes** (shown left: the response each person saw on the left)")
         st.dataframe(pd.DataFrame([{"annotator": v.annotator, "choice": v.choice + (" (both poor)" if v.both_poor else ""),
                                     "shown left": v.shown_left, "time": format_duration(v.elapsed_s),
                                     "rationale": v.rationale, "stale": v.stale,
@@ -130,10 +132,11 @@ with tab_list:
                      hide_index=True, width="stretch", key="audit_votes")
 
         st.markdown("**Judge scores per criteria method** (★ = criterion with the largest gap toward the verdict)")
-        labels = [r.label for r in detail.runs]
         current = f"{row['method']}/{row['judge']}"
-        tabs = st.tabs([f"{lab} ({r.verdict})" + (" ◀" if lab == current else "") for lab, r in zip(labels, detail.runs, strict=True)])
-        for tab, run in zip(tabs, detail.runs, strict=True):
+        ordered = sorted(detail.runs, key=lambda r: r.label != current)  # the audited run's tab first (open)
+        tabs = st.tabs([f"{r.label}: verdict {r.verdict}" + (" (audited)" if r.label == current else "")
+                        for r in ordered])
+        for tab, run in zip(tabs, ordered, strict=True):
             with tab:
                 st.caption(f"Mean A {run.mean_a:.2f} vs B {run.mean_b:.2f} → verdict {run.verdict}"
                            if run.mean_a is not None and run.mean_b is not None else "Scores missing for one response.")
@@ -169,12 +172,13 @@ with tab_summary:
         csv_text = audit_tags.export_tags(session=session, actor=actor, study_name=study_name, fmt="csv")
         jsonl_text = audit_tags.export_tags(session=session, actor=actor, study_name=study_name, fmt="jsonl")
     if not summary:
-        st.caption("No tags yet.")
+        st.caption("No tags yet. Tag a disagreement on the *Disagreements* tab; the causes are counted here.")
     else:
         frame = pd.DataFrame(summary)
         frame["run"] = frame["method"] + "/" + frame["judge"]
         fig = px.bar(frame, x="run", y="n", color="cause", title="Causes of disagreement per method and judge",
-                     labels={"n": "disagreements", "run": "method/judge"})
+                     labels={"n": "tagged disagreements", "run": "method/judge"})
+        fig.update_yaxes(dtick=1, rangemode="tozero")  # counts: whole numbers only
         st.plotly_chart(fig, width="stretch", key="audit_summary_chart")
         st.dataframe(frame[["method", "judge", "cause", "n"]], hide_index=True, width="stretch",
                      key="audit_summary_table")

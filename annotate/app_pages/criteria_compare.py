@@ -47,6 +47,9 @@ if not cmp.requirements:
 else:
     table = pd.DataFrame({"#": [r.number for r in cmp.requirements], "requirement": [r.text for r in cmp.requirements],
                           **{label: [", ".join(c) if c else "—" for c in cov] for label, cov in cmp.coverage.items()}})
-    st.dataframe(table, hide_index=True, width="stretch", key="crit_table")
+    st.dataframe(table, hide_index=True, width="stretch", key="crit_table",
+                 column_config={"#": st.column_config.NumberColumn(width="small"),
+                                "requirement": st.column_config.TextColumn(width="large")})
+    st.caption("Each cell lists the criteria of that set that cover the requirement; — means none does.")
     st.caption(" · ".join(f"{label}: {sum(1 for c in cov if c)} of {len(cov)} requirements"
                           for label, cov in cmp.coverage.items()))

@@ -33,8 +33,8 @@ same pair is shown the other way round to other annotators.
 - Choose **Equivalent** when neither response meets the query's requirements clearly
   better than the other: both are good in different ways, or they differ only in ways
   the query does not care about.
-- Tick **Both are poor** when neither response is acceptable (for example both ignore the
-  main task). You can tick it with any choice, but it usually goes with Equivalent: the
+- Mark **Both are poor** (under "Marks") when neither response is acceptable (for example both ignore the
+  main task). You can mark it with any choice, but it usually goes with Equivalent: the
   export records that as a tie between two bad responses.
 
 ### Criteria

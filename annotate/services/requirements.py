@@ -21,7 +21,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-_SENTENCE = re.compile(r"[^.!?。！？；;\n]+[.!?。！？；;]?")
+# A sentence ends at CJK/; punctuation, a newline, or . ! ? followed by a space and not by a
+# lower-case letter, digit or bracket (so "3.5", "e.g. a" and "(pop. 11,400)" stay whole).
+_SENTENCE = re.compile(r"(?:[^.!?。！？；;\n]|[.!?](?=[^\s.!?])|[.!?]\s+(?=[a-z0-9(]))+[.!?。！？；;]?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")

@@ -6,6 +6,7 @@ tool input is returned as JSON text so parsing is the same as for every other ba
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -40,11 +41,14 @@ class AnthropicBackend(Backend):
     async def complete(self, request: Request) -> Completion:
         system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
         messages = [dict(m) for m in request.messages if m["role"] != "system"]
-        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": request.max_tokens,
-                                  "temperature": request.temperature}
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": request.max_tokens}
         if system:
             kwargs["system"] = system
-        if request.top_p is not None:
+        # Recent SDK versions dropped the sampling arguments; send them only where the SDK has them.
+        accepted = _create_parameters(self._get_client())
+        if "temperature" in accepted:
+            kwargs["temperature"] = request.temperature
+        if request.top_p is not None and "top_p" in accepted:
             kwargs["top_p"] = request.top_p
         if request.json_schema is not None:
             kwargs["tools"] = [{"name": request.schema_name, "description": "Record the judgement.",
@@ -78,6 +82,16 @@ class AnthropicBackend(Backend):
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def _create_parameters(client: anthropic.AsyncAnthropic) -> frozenset[str]:
+    global _PARAMS
+    if _PARAMS is None:
+        _PARAMS = frozenset(inspect.signature(client.messages.create).parameters)
+    return _PARAMS
+
+
+_PARAMS: frozenset[str] | None = None
 
 
 def from_spec(target: str, *, api_key_env: str | None = None, **options: Any) -> AnthropicBackend:

@@ -66,8 +66,9 @@ def cache_key(identity: Mapping[str, str], prompt_version: str, messages: Sequen
     parts = [f"{len(header)}:{header}{len(messages)}:"]
     for m in messages:
         role, content = m["role"], m["content"]
-        extra = {k: v for k, v in m.items() if k not in ("role", "content")}
-        extra_txt = json.dumps(extra, sort_keys=True) if extra else ""
+        extra_txt = ""
+        if len(m) > 2:
+            extra_txt = json.dumps({k: v for k, v in m.items() if k not in ("role", "content")}, sort_keys=True)
         parts.append(f"{len(role)}:{role}{len(content)}:{content}{len(extra_txt)}:{extra_txt}")
     return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 

@@ -210,9 +210,14 @@ class JudgeEngine:
         raise CallFailed(f"call failed after {tries} attempt{'s' if tries > 1 else ''}: {_describe(last)}")
 
     # ------------------------------------------------------------------ tasks
-    async def ask(self, task, base: list[dict[str, str]], schema: dict, name: str, version: str,
-                   parse: Callable[[str], tuple[Any, str]], meta: dict[str, Any],
-                   first: tuple[Completion, bool] | None = None, first_key: str | None = None) -> Outcome:
+    async def ask(self, task: Any, base: list[dict[str, str]], schema: dict, name: str, version: str,
+                  parse: Callable[[str], tuple[Any, str]], meta: dict[str, Any],
+                  first: tuple[Completion, bool] | None = None, first_key: str | None = None) -> Outcome:
+        """Ask until ``parse`` accepts an answer or ``max_invalid`` answers were unusable.
+
+        ``first`` is a first answer already known (from a bulk cache lookup); ``first_key`` the
+        cache key of a first request already known to be missing from the cache.
+        """
         outcome = Outcome(task=task)
         messages = base
         all_cached = True
@@ -244,7 +249,7 @@ class JudgeEngine:
         outcome.cached = all_cached
         return outcome
 
-    def _score_parts(self, task: ScoreTask):
+    def _score_parts(self, task: ScoreTask) -> tuple[list[dict[str, str]], dict[str, Any]]:
         messages = score_messages(task.query, strip_reasoning(task.response), task.criterion)
         meta = {"kind": "score", "index": task.index, "model": task.model, "criterion": task.criterion.name}
         return messages, meta
@@ -270,8 +275,8 @@ class JudgeEngine:
         messages = pairwise_messages(task.query, shown[0], shown[1], list(task.criteria) or None)
         meta = {"kind": "pairwise", "index": task.index, "model_a": task.model_a, "model_b": task.model_b,
                 "order": task.order}
-        outcome = await self.ask(task, messages, PAIRWISE_SCHEMA, "pairwise_choice",
-                                        PAIRWISE_PROMPT_VERSION, parse_pairwise, meta)
+        outcome = await self.ask(task, messages, PAIRWISE_SCHEMA, "pairwise_choice", PAIRWISE_PROMPT_VERSION,
+                                 parse_pairwise, meta)
         if outcome.ok:
             first_shown, second_shown = ("model_a", "model_b") if task.order == "ab" else ("model_b", "model_a")
             outcome.value = {"A": first_shown, "B": second_shown, "tie": "tie"}[outcome.value]

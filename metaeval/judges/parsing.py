@@ -48,6 +48,13 @@ def extract_json_object(text: str) -> dict[str, Any]:
     {'a': 1}
     """
     body = strip_reasoning(text)
+    if body.startswith("{") and body.endswith("}"):  # the common case: a bare JSON object
+        try:
+            obj = json.loads(body)
+        except json.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict):
+            return obj
     fenced = _FENCE.match(body)
     if fenced:
         body = fenced.group(1)

@@ -31,7 +31,7 @@ def open_page(page, link: str, heading: str) -> None:  # type: ignore[no-untyped
     """Click a sidebar link (a page.goto would start a new, logged-out session)."""
     nav = page.get_by_test_id("stSidebarNavItems")
     nav.wait_for()
-    nav.get_by_role("link", name=link).click()
+    nav.get_by_role("link", name=link, exact=True).click()
     page.get_by_role("heading", name=heading).wait_for()
     wait_for_app(page)
 

@@ -114,3 +114,17 @@ def test_language_split_matches_the_published_counts(shared_data_dir):
     lines = (shared_data_dir / "benchmark_all.jsonl").read_text(encoding="utf-8").splitlines()
     langs = [detect_language(json.loads(line)["query"]) for line in lines]
     assert (langs.count("zh"), langs.count("en")) == (443, 557)
+
+
+@pytest.mark.shared
+def test_every_writingbench_query_gets_five_criteria_under_each_method(shared_data_dir):
+    from metaeval.criteria.static import DATA_DIR, DOMAIN_FILE, GLOBAL_FILE
+    from metaeval.judges.pipeline import METHODS, criteria_for
+
+    if not ((DATA_DIR / GLOBAL_FILE).is_file() and (DATA_DIR / DOMAIN_FILE).is_file()):
+        pytest.skip("static criteria files not in data/criteria yet")
+    lines = (shared_data_dir / "benchmark_all.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        q = json.loads(line)
+        for method in METHODS:
+            assert len(criteria_for(q, method)) == 5, (q["index"], method)

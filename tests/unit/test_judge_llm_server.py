@@ -104,3 +104,23 @@ def test_smollm2_scores_land_in_cache_and_outputs(llama_server, tmp_path):
     again = JudgeEngine(create_backend(f"openai-compatible:{llama_server}@smollm2"),
                         cache=JudgeCache(tmp_path / "cache.sqlite"), settings=settings, progress=False).run(tasks)
     assert all(o.cached for o in again) and [o.value for o in again] == [o.value for o in outcomes]
+
+
+def test_local_gguf_backend_in_process(tmp_path):
+    """``local:`` runs the bundled SmolLM2 file in-process with a schema grammar (one short call)."""
+    pytest.importorskip("llama_cpp")
+    from metaeval.judges.local_gguf import default_model_path
+
+    try:
+        default_model_path()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(str(exc))
+    backend = create_backend("local:", n_ctx=1024)
+    assert backend.model.endswith(".gguf") and backend.max_concurrency == 1
+    crit = Criterion("Brevity", "Is it short?", {b: f"Band {b}." for b in BANDS})
+    task = ScoreTask(index=1, model="m", criterion=crit, query="Say hi.", response="Hi.")
+    [out] = JudgeEngine(backend, cache=JudgeCache(tmp_path / "c.sqlite"),
+                        settings=EngineSettings(max_tokens=64, max_invalid=2, max_attempts=1),
+                        progress=False).run([task])
+    assert (out.ok and 1 <= out.value <= 10 and out.reason) or (out.value is None and out.raw)
+    assert out.raw and out.raw[0].lstrip().startswith("{")  # the grammar forced a JSON object

@@ -74,3 +74,23 @@ def test_retry_after_header_parsing():
     assert parse_retry_after({"Retry-After": "3"}) == 3.0
     assert parse_retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert parse_retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) is None
+
+
+def test_anthropic_backend_against_loopback_server(monkeypatch):
+    """The anthropic SDK path: system prompt split off, forced tool call read back as JSON."""
+    pytest.importorskip("anthropic")
+    from metaeval.judges.engine import EngineSettings, JudgeEngine, ScoreTask
+    from metaeval.types import BANDS, Criterion
+    from tests.fixtures.judge_fake_openai_server import FakeJudgeServer
+
+    srv = FakeJudgeServer().start()
+    try:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-000")
+        backend = create_backend("anthropic:claude-loopback-test", base_url=f"http://127.0.0.1:{srv.port}")
+        crit = Criterion("Tone", "Is the tone right?", {b: b for b in BANDS})
+        task = ScoreTask(1, "m", crit, "Write a note.", "EXPECT_SCORE=3 hi")
+        [out] = JudgeEngine(backend, settings=EngineSettings(max_attempts=1), progress=False).run([task])
+        assert (out.value, out.reason) == (3, "Judged on the stated criterion; score 3."), out.error
+    finally:
+        srv.shutdown()
+        srv.server_close()
