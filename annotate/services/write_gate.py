@@ -5,8 +5,11 @@ SQLite lets one writer in at a time, and the engine starts every transaction wit
 contention a newcomer polling every millisecond keeps beating a thread that has waited
 long: with 50 busy annotator threads some waited past the 30 s busy timeout
 ("database is locked"). Threads that pass through this gate take turns in arrival order
-(a ticket lock), so within a process nobody starves; SQLite still arbitrates between
-processes. PostgreSQL sessions pass straight through.
+(a ticket lock), so within a process nobody starves. Between processes, the thread at the
+head of each process's queue then waits on an exclusive ``flock`` of a file beside the
+database (``<db>.gate``): a blocked waiter is woken when the lock is released instead of
+sleeping 100 ms at a time, so every process gets an even chance at each turn.
+PostgreSQL and in-memory SQLite sessions pass straight through.
 
 Before queueing, an open transaction of the session is committed: holding SQLite's write
 lock while waiting for the gate would block the thread that holds the gate.
@@ -19,11 +22,17 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlmodel import Session
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the in-process gate only
+    fcntl = None  # type: ignore[assignment]
 
 
 class TicketLock:
@@ -50,6 +59,20 @@ class TicketLock:
 
 _GATES: dict[str, TicketLock] = {}
 _GATES_LOCK = threading.Lock()
+_FILES: dict[tuple[int, str], int] = {}
+
+
+def _gate_file(database: str | None) -> int | None:
+    """This process's descriptor of ``<database>.gate`` (opened per process: a descriptor
+    inherited through ``fork`` would share its lock with the parent)."""
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = (os.getpid(), database)
+    with _GATES_LOCK:
+        fd = _FILES.get(key)
+        if fd is None:
+            fd = _FILES[key] = os.open(f"{database}.gate", os.O_RDWR | os.O_CREAT, 0o600)
+        return fd
 
 
 def _gate_for(key: str) -> TicketLock:
@@ -73,7 +96,14 @@ def sqlite_turn(session: Session) -> Iterator[None]:
     if session.in_transaction():
         session.commit()
     with _gate_for(str(bind.url)):
-        yield
+        fd = _gate_file(bind.url.database)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @contextmanager
