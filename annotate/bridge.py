@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -37,6 +39,7 @@ from annotate.db.models import (
     User,
 )
 from annotate.services.errors import NotFound
+from annotate.services.taxonomy import SelectT, join_taxonomy
 
 VOTE_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "shown_left", "rationale",
                "elapsed_s", "domain1", "domain2", "lang", "query_version", "stale")
@@ -65,6 +68,18 @@ def _study(session: Session, study_name: str) -> Study:
     return study
 
 
+def _study_answers(stmt: SelectT, assignment_fk: Any, study_id: int) -> SelectT:
+    """``stmt`` over an answer table (judgments, ratings) joined through its ``assignment_fk``
+    column to the assignment, study item, annotator and query, keeping only the study's
+    current (not superseded) assignments of non-qualification items."""
+    return (stmt.join(Assignment, Assignment.id == assignment_fk)  # type: ignore[return-value]
+            .join(StudyItem, StudyItem.id == Assignment.item_id)
+            .join(User, User.id == Assignment.annotator_id)
+            .join(Query, Query.id == StudyItem.query_id)
+            .where(Assignment.study_id == study_id, Assignment.status != "superseded",
+                   StudyItem.is_qualification == False))  # noqa: E712
+
+
 def votes_for_study(*, session: Session, study_name: str, include_stale: bool = False,
                     include_gold: bool = False) -> list[dict]:
     """Every human vote of a pairwise study in FastChat's layout, sorted by question,
@@ -72,26 +87,19 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
     study = _study(session, study_name)
     resp_a, resp_b = aliased(Response), aliased(Response)
     model_a, model_b = aliased(LLMModel), aliased(LLMModel)
+    # Columns, not the Judgment entity: building ORM objects (and decoding every JSON
+    # column) dominated the time for large studies.
+    columns = select(Judgment.winner, Judgment.both_poor, Judgment.per_criterion, Judgment.rationale,
+                     Judgment.elapsed_s, Judgment.content_revision, Judgment.stale,
+                     Assignment.shown_left, User.username, Query.index, Query.lang,
+                     Query.content_revision, Subdomain.name, Domain.name, model_a.name, model_b.name,
+                     StudyItem.is_gold)
     stmt = (
-        # Columns, not the Judgment entity: building ORM objects (and decoding every JSON
-        # column) dominated the time for large studies.
-        select(Judgment.winner, Judgment.both_poor, Judgment.per_criterion, Judgment.rationale,
-               Judgment.elapsed_s, Judgment.content_revision, Judgment.stale,
-               Assignment.shown_left, User.username, Query.index, Query.lang,
-               Query.content_revision, Subdomain.name, Domain.name, model_a.name, model_b.name,
-               StudyItem.is_gold)
-        .join(Assignment, Assignment.id == Judgment.assignment_id)
-        .join(StudyItem, StudyItem.id == Assignment.item_id)
-        .join(User, User.id == Assignment.annotator_id)
-        .join(Query, Query.id == StudyItem.query_id)
-        .join(Subdomain, Subdomain.id == Query.subdomain_id)
-        .join(Domain, Domain.id == Subdomain.domain_id)
+        join_taxonomy(_study_answers(columns, Judgment.assignment_id, study.id))
         .join(resp_a, resp_a.id == StudyItem.response_a_id)
         .join(resp_b, resp_b.id == StudyItem.response_b_id)
         .join(model_a, model_a.id == resp_a.model_id)
         .join(model_b, model_b.id == resp_b.model_id)
-        .where(Assignment.study_id == study.id, Assignment.status != "superseded",
-               StudyItem.is_qualification == False)  # noqa: E712
     )
     rows: list[dict] = []
     for (winner, both_poor, per_criterion, rationale, elapsed_s, content_revision, judgment_stale, shown_left,
@@ -134,15 +142,10 @@ def ratings_for_study(*, session: Session, study_name: str, include_stale: bool 
     """Every pointwise rating of a study in the pointwise layout, sorted by item, system, rater."""
     study = _study(session, study_name)
     stmt = (
-        select(PointwiseRating, User.username, Query.index, Query.content_revision, LLMModel.name)
-        .join(Assignment, Assignment.id == PointwiseRating.assignment_id)
-        .join(StudyItem, StudyItem.id == Assignment.item_id)
-        .join(User, User.id == Assignment.annotator_id)
-        .join(Query, Query.id == StudyItem.query_id)
+        _study_answers(select(PointwiseRating, User.username, Query.index, Query.content_revision, LLMModel.name),
+                       PointwiseRating.assignment_id, study.id)
         .join(Response, Response.id == StudyItem.response_a_id)
         .join(LLMModel, LLMModel.id == Response.model_id)
-        .where(Assignment.study_id == study.id, Assignment.status != "superseded",
-               StudyItem.is_qualification == False)  # noqa: E712
     )
     rows = []
     for rating, username, index, current_rev, model in session.exec(stmt).all():

@@ -8,13 +8,12 @@ Every subcommand stores its handler as ``func(args) -> int``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
-import pkgutil
 import sys
 
 import annotate.commands as commands_pkg
 from annotate.commands import CliError
+from metaeval.cli import register_subcommands
 
 log = logging.getLogger("annotate")
 
@@ -27,11 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="database URL (default: $ANNOTATE_DB_URL or sqlite:///var/annotate.db)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands_pkg.__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(subparsers)
+    register_subcommands(subparsers, commands_pkg)
     return parser
 
 

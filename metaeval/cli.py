@@ -12,24 +12,37 @@ import importlib
 import logging
 import pkgutil
 import sys
+from types import ModuleType
 
 import metaeval.commands as commands_pkg
 from metaeval.commands import CliError
 
 log = logging.getLogger("metaeval")
 
-__all__ = ["CliError", "build_parser", "main"]
+__all__ = ["CliError", "build_parser", "main", "register_subcommands"]
+
+
+def register_subcommands(subparsers: argparse._SubParsersAction, package: ModuleType) -> None:
+    """Call ``register(subparsers)`` of every module of ``package`` that has one, by module name.
+
+    Example:
+        >>> subparsers = argparse.ArgumentParser().add_subparsers(dest="command")
+        >>> register_subcommands(subparsers, commands_pkg)
+        >>> "agreement" in subparsers.choices
+        True
+    """
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metaeval", description="Judge writing with criteria methods and compare judges with people")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands_pkg.__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(subparsers)
+    register_subcommands(subparsers, commands_pkg)
     return parser
 
 

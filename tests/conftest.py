@@ -26,6 +26,19 @@ def shared_data_dir() -> Path:
     pytest.skip(message)
 
 
+@pytest.fixture()
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id with small cost settings, so tests that hash passwords stay fast.
+
+    A module opts in with ``pytestmark = pytest.mark.usefixtures("cheap_hashing")``.
+    """
+    from argon2 import PasswordHasher
+
+    from annotate.services import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 BACKENDS = ("sqlite", "postgres")
 
 

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from annotate.cli import CliError
+from annotate.commands import command_session
 from annotate.db.engine import init_db, resolve_url, session_scope
 from annotate.services.errors import ServiceError
 
@@ -77,14 +78,8 @@ def cmd_import_queries(args: argparse.Namespace) -> int:
     """Import a WritingBench query file."""
     from annotate.services.imports import import_queries
 
-    engine = _open(args)
-    try:
-        with session_scope(engine) as session:
-            report = import_queries(session=session, path=args.file, requirement=args.requirement)
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(_open(args)) as session:
+        report = import_queries(session=session, path=args.file, requirement=args.requirement)
     print(f"{args.file}: {report.summary()}")
     return 0
 
@@ -93,14 +88,8 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     """Import a response file."""
     from annotate.services.imports import import_responses
 
-    engine = _open(args)
-    try:
-        with session_scope(engine) as session:
-            report = import_responses(session=session, path=args.file, model=args.model)
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(_open(args)) as session:
+        report = import_responses(session=session, path=args.file, model=args.model)
     print(f"{args.file}: {report.summary()}")
     return 0
 
@@ -109,15 +98,9 @@ def cmd_export_queries(args: argparse.Namespace) -> int:
     """Export the queries to a WritingBench JSONL file."""
     from annotate.services.exports import export_queries
 
-    engine = _open(args)
-    try:
-        with session_scope(engine) as session:
-            count = export_queries(session=session, path=args.file, requirement=args.requirement,
-                                   current=args.current)
-    except (ServiceError, OSError) as exc:
-        raise CliError(f"{args.file}: {exc}") from exc
-    finally:
-        engine.dispose()
+    with command_session(_open(args), errors=(ServiceError, OSError), prefix=args.file) as session:
+        count = export_queries(session=session, path=args.file, requirement=args.requirement,
+                               current=args.current)
     print(f"{args.file}: {count} queries written")
     return 0
 

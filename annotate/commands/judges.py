@@ -9,25 +9,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from annotate.cli import CliError
+from annotate.commands import command_session
 from annotate.commands.db import _open, subcommand_group
-from annotate.db.engine import session_scope
-from annotate.services.errors import ServiceError
 
 
 def cmd_import_scores(args: argparse.Namespace) -> int:
     """Import one judge score file; prints one summary line."""
     from annotate.services.judge_runs import import_scores
 
-    engine = _open(args)
-    try:
-        with session_scope(engine) as session:
-            report = import_scores(session=session, path=args.file, judge=args.judge, method=args.method,
-                                   model=args.model, replace=args.replace)
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(_open(args)) as session:
+        report = import_scores(session=session, path=args.file, judge=args.judge, method=args.method,
+                               model=args.model, replace=args.replace)
     print(report.summary())
     return 0
 

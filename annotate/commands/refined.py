@@ -9,22 +9,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from annotate.cli import CliError
-from annotate.db.engine import init_db, session_scope
+from annotate.commands import command_session
+from annotate.db.engine import init_db
 
 
 def cmd_export_refined(args: argparse.Namespace) -> int:
     """Write the refined benchmark and the provenance file; print one summary line."""
     from annotate.services.refined_export import export_refined
 
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            report = export_refined(session=session, path=args.file, provenance_path=args.provenance)
-    except (ValueError, OSError) as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db), errors=(ValueError, OSError)) as session:
+        report = export_refined(session=session, path=args.file, provenance_path=args.provenance)
     print(f"wrote {report.queries} queries ({report.changed} changed) to {report.path}; "
           f"provenance in {report.provenance_path}")
     return 0

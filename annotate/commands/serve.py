@@ -25,7 +25,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from annotate.cli import CliError
-from annotate.db.engine import init_db, resolve_url, session_scope
+from annotate.commands import command_session
+from annotate.db.engine import init_db, resolve_url
 from annotate.services import users as users_service
 from annotate.services.errors import Conflict, ServiceError
 
@@ -130,41 +131,35 @@ def build_demo(url: str, password: str) -> list[str]:
     except ServiceError as exc:
         raise CliError(f"${DEMO_PASSWORD_ENV}: {exc}") from exc
     notes: list[str] = []
-    engine = init_db(url)
-    try:
-        with session_scope(engine) as session:
-            seed_taxonomy = _optional("annotate.services.taxonomy", "seed_taxonomy")
-            if seed_taxonomy is not None:
-                seed_taxonomy(session)
-            import_queries = _optional("annotate.services.imports", "import_queries")
-            import_responses = _optional("annotate.services.imports", "import_responses")
-            if import_queries is None:
-                notes.append("demo data not imported (annotate.services.imports is missing)")
-            else:
-                import_queries(session=session, path=queries)
-                if responses.is_file() and import_responses is not None:
-                    import_responses(session=session, path=responses)
-            researcher = None
-            for username, role in DEMO_ACCOUNTS:
-                user = users_service.get_user_by_username(session=session, username=username)
-                if user is None:
-                    user = users_service.create_user(session=session, username=username, role=role,
-                                                     password=password)
-                else:  # keep the printed password true on a re-run
-                    users_service.set_password(session=session, username=username, password=password)
-                if role == "researcher":
-                    researcher = user
-            note = _demo_study(session, researcher)
-            if note:
-                notes.append(note)
-            seed_demo_judging = _optional("annotate.services.demo_judging", "seed_demo_judging")
-            if seed_demo_judging is not None and researcher is not None:  # researcher pages (issue 7)
-                notes.append(seed_demo_judging(session=session, researcher=researcher,
-                                               annotators=["annotator1", "annotator2"]))
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(url)) as session:
+        seed_taxonomy = _optional("annotate.services.taxonomy", "seed_taxonomy")
+        if seed_taxonomy is not None:
+            seed_taxonomy(session)
+        import_queries = _optional("annotate.services.imports", "import_queries")
+        import_responses = _optional("annotate.services.imports", "import_responses")
+        if import_queries is None:
+            notes.append("demo data not imported (annotate.services.imports is missing)")
+        else:
+            import_queries(session=session, path=queries)
+            if responses.is_file() and import_responses is not None:
+                import_responses(session=session, path=responses)
+        researcher = None
+        for username, role in DEMO_ACCOUNTS:
+            user = users_service.get_user_by_username(session=session, username=username)
+            if user is None:
+                user = users_service.create_user(session=session, username=username, role=role,
+                                                 password=password)
+            else:  # keep the printed password true on a re-run
+                users_service.set_password(session=session, username=username, password=password)
+            if role == "researcher":
+                researcher = user
+        note = _demo_study(session, researcher)
+        if note:
+            notes.append(note)
+        seed_demo_judging = _optional("annotate.services.demo_judging", "seed_demo_judging")
+        if seed_demo_judging is not None and researcher is not None:  # researcher pages (issue 7)
+            notes.append(seed_demo_judging(session=session, researcher=researcher,
+                                           annotators=["annotator1", "annotator2"]))
     return notes
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 
 from annotate.cli import CliError
-from annotate.db.engine import init_db, session_scope
+from annotate.commands import command_session
+from annotate.db.engine import init_db
 from annotate.db.models import User
-from annotate.services.errors import ServiceError
 
 
 def _csv_list(text: str | None) -> list[str] | None:
@@ -60,51 +60,35 @@ def _create(args: argparse.Namespace) -> int:
         qualification_items=args.qualification, per_criterion=args.per_criterion,
         error_types=_csv_list(args.error_types), subdomains=_csv_list(args.subdomains),
     )
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            plan = plan_study(session=session, design=design)
-            print(f"study {design.name!r} ({design.kind}), seed {design.seed}")
-            for line in plan.summary_lines():
-                print(f"  {line}")
-            if args.dry_run:
-                print("dry run: nothing created")
-                return 0
-            study = create_study(session=session, actor=_actor(session, args.as_user), design=design)
-            print(f"created study {study.name!r} (id {study.id})")
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db)) as session:
+        plan = plan_study(session=session, design=design)
+        print(f"study {design.name!r} ({design.kind}), seed {design.seed}")
+        for line in plan.summary_lines():
+            print(f"  {line}")
+        if args.dry_run:
+            print("dry run: nothing created")
+            return 0
+        study = create_study(session=session, actor=_actor(session, args.as_user), design=design)
+        print(f"created study {study.name!r} (id {study.id})")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
     from annotate.services.studies import list_studies
 
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            for study in list_studies(session=session, actor=User(username="command-line", role="admin")):
-                print(f"{study.id}\t{study.name}\t{study.kind}\t{study.status}")
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db), errors=()) as session:
+        for study in list_studies(session=session, actor=User(username="command-line", role="admin")):
+            print(f"{study.id}\t{study.name}\t{study.kind}\t{study.status}")
     return 0
 
 
 def _gold(args: argparse.Namespace) -> int:
     from annotate.services.studies import set_gold_answer
 
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            item = set_gold_answer(session=session, actor=_actor(session, args.as_user),
-                                   item_id=args.item_id, winner=args.winner)
-            print(f"item {item.id}: gold answer {item.gold_winner}")
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db)) as session:
+        item = set_gold_answer(session=session, actor=_actor(session, args.as_user),
+                               item_id=args.item_id, winner=args.winner)
+        print(f"item {item.id}: gold answer {item.gold_winner}")
     return 0
 
 

@@ -17,10 +17,10 @@ import getpass
 import os
 
 from annotate.cli import CliError
-from annotate.db.engine import init_db, session_scope
+from annotate.commands import command_session
+from annotate.db.engine import init_db
 from annotate.navigation import ROLES
 from annotate.services import users as users_service
-from annotate.services.errors import ServiceError
 
 PASSWORD_ENV = "ANNOTATE_PASSWORD"
 
@@ -42,26 +42,16 @@ def read_password(prompt: str = "Password: ") -> str:
 
 def _add(args: argparse.Namespace) -> int:
     password = read_password()
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            user = users_service.create_user(session=session, username=args.username, role=args.role,
-                                             password=password, display_name=args.name or "")
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db)) as session:
+        user = users_service.create_user(session=session, username=args.username, role=args.role,
+                                         password=password, display_name=args.name or "")
     print(f"created {user.username} ({user.role})")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            accounts = users_service.list_users(session=session)
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db), errors=()) as session:
+        accounts = users_service.list_users(session=session)
     for user in accounts:
         state = "active" if user.active else "deactivated"
         print(f"{user.username}\t{user.role}\t{state}")
@@ -70,27 +60,15 @@ def _list(args: argparse.Namespace) -> int:
 
 def _set_password(args: argparse.Namespace) -> int:
     password = read_password("New password: ")
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            user = users_service.set_password(session=session, username=args.username, password=password)
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db)) as session:
+        user = users_service.set_password(session=session, username=args.username, password=password)
     print(f"password of {user.username} changed")
     return 0
 
 
 def _set_active(args: argparse.Namespace, active: bool) -> int:
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            user = users_service.set_active(session=session, username=args.username, active=active)
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db)) as session:
+        user = users_service.set_active(session=session, username=args.username, active=active)
     print(f"{user.username} {'activated' if active else 'deactivated'}")
     return 0
 

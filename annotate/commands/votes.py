@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import argparse
 
-from annotate.cli import CliError
-from annotate.db.engine import init_db, session_scope
+from annotate.commands import command_session
+from annotate.db.engine import init_db
 from annotate.db.models import User
-from annotate.services.errors import ServiceError
 
 
 def _export_votes(args: argparse.Namespace) -> int:
     from annotate.services.votes_export import export_votes
 
     fmt = args.format or _format_from_suffix(args.file)
-    engine = init_db(args.db)
-    try:
-        with session_scope(engine) as session:
-            n = export_votes(session=session, actor=User(username="command-line", role="admin"),
-                             study_name=args.study, path=args.file, fmt=fmt, include_stale=args.include_stale)
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    with command_session(init_db(args.db)) as session:
+        n = export_votes(session=session, actor=User(username="command-line", role="admin"),
+                         study_name=args.study, path=args.file, fmt=fmt, include_stale=args.include_stale)
     print(f"wrote {n} rows to {args.file}")
     return 0
 

@@ -34,6 +34,7 @@ from annotate.db.models import (
 from annotate.navigation import ROLES
 from annotate.services.authz import require_role
 from annotate.services.errors import NotFound, PermissionDenied
+from annotate.services.taxonomy import join_taxonomy
 from annotate.services.write_gate import short_transaction
 
 log = logging.getLogger(__name__)
@@ -186,12 +187,10 @@ def build_task_view(session: Session, assignment: Assignment) -> TaskView:
     """Assemble the :class:`TaskView` of ``assignment`` (no ownership check: callers do it)."""
     from annotate.services.studies import study_error_types
 
-    item, study, query, d2, d1 = session.exec(
+    item, study, query, d2, d1 = session.exec(join_taxonomy(
         select(StudyItem, Study, Query, Subdomain.name, Domain.name)
         .join(Study, Study.id == StudyItem.study_id)
-        .join(Query, Query.id == StudyItem.query_id)
-        .join(Subdomain, Subdomain.id == Query.subdomain_id)
-        .join(Domain, Domain.id == Subdomain.domain_id)
+        .join(Query, Query.id == StudyItem.query_id))
         .where(StudyItem.id == assignment.item_id)
     ).one()
     instruction, version_no, materials = query_content(session, query)

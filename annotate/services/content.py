@@ -46,6 +46,16 @@ def current_instruction(*, session: Session, query_id: int) -> InstructionVersio
     return row
 
 
+def current_material_version(*, session: Session, document_id: int) -> MaterialVersion | None:
+    """The approved version of a material document with the highest number (``None`` if none is)."""
+    return session.exec(
+        select(MaterialVersion)
+        .where(MaterialVersion.document_id == document_id, MaterialVersion.status == "approved")
+        .order_by(MaterialVersion.version_no.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+
+
 def join_segments(segments: Sequence[MaterialSegment], kept: Iterable[int] | None) -> str:
     """Join the kept segments (all when ``kept`` is ``None``) with their own separators.
 
@@ -78,12 +88,7 @@ def current_materials(*, session: Session, query_id: int) -> list[tuple[Material
     for document in documents:
         segments = session.exec(
             select(MaterialSegment).where(MaterialSegment.document_id == document.id)).all()
-        version = session.exec(
-            select(MaterialVersion)
-            .where(MaterialVersion.document_id == document.id, MaterialVersion.status == "approved")
-            .order_by(MaterialVersion.version_no.desc())  # type: ignore[attr-defined]
-            .limit(1)
-        ).first()
+        version = current_material_version(session=session, document_id=document.id)
         text = join_segments(segments, None if version is None else version.kept)
         if text:
             result.append((document, text))
@@ -104,12 +109,7 @@ def _imported_tail(session: Session, document: MaterialDocument) -> str:
     ).first()
     if last is None or not last.separator:
         return ""
-    version = session.exec(
-        select(MaterialVersion)
-        .where(MaterialVersion.document_id == document.id, MaterialVersion.status == "approved")
-        .order_by(MaterialVersion.version_no.desc())  # type: ignore[attr-defined]
-        .limit(1)
-    ).first()
+    version = current_material_version(session=session, document_id=document.id)
     return last.separator if version is None or last.position in set(version.kept) else ""
 
 

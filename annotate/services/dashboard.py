@@ -47,6 +47,7 @@ from annotate.db.models import (
 from annotate.services.authz import require_role
 from annotate.services.errors import InputError, NotFound
 from annotate.services.studies import get_study
+from annotate.services.taxonomy import join_taxonomy
 
 MANAGERS = ("researcher", "admin")
 VALUE = {"b": -1, "tie": 0, "a": 1}
@@ -208,13 +209,11 @@ def _votes(session: Session, study_id: int, kind: str) -> list[_Vote]:
 
 
 def _completion(session: Session, study_id: int) -> tuple[dict[str, tuple[int, int]], list[dict]]:
-    rows = session.exec(
+    rows = session.exec(join_taxonomy(
         select(User.username, Assignment.status, Subdomain.name, Domain.name)
         .join(User, User.id == Assignment.annotator_id)
         .join(StudyItem, StudyItem.id == Assignment.item_id)
-        .join(Query, Query.id == StudyItem.query_id)
-        .join(Subdomain, Subdomain.id == Query.subdomain_id)
-        .join(Domain, Domain.id == Subdomain.domain_id)
+        .join(Query, Query.id == StudyItem.query_id))
         .where(Assignment.study_id == study_id, Assignment.status != "superseded")
     ).all()
     by_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -52,7 +52,6 @@ from annotate.db.models import (
     MaterialSegment,
     MaterialVersion,
     Query,
-    Subdomain,
     User,
     utcnow,
 )
@@ -60,6 +59,7 @@ from annotate.services.authz import require_role
 from annotate.services.content import join_segments
 from annotate.services.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.staleness import mark_content_changed
+from annotate.services.taxonomy import join_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,8 @@ def instruction_head(*, session: Session, query_id: int) -> InstructionVersion:
     return row
 
 
-def _next_instruction_no(session: Session, query_id: int) -> int:
+def next_instruction_no(session: Session, query_id: int) -> int:
+    """The number of the next instruction version of a query (rejected versions count too)."""
     versions = instruction_versions(session=session, query_id=query_id)
     return (versions[-1].version_no if versions else 0) + 1
 
@@ -187,7 +188,7 @@ def propose_instruction(*, session: Session, actor: User | None, query_id: int, 
             raise InputError(f"the text is the same as version {head.version_no}; nothing to save",
                              field="text")
         version = InstructionVersion(
-            query_id=query_id, version_no=_next_instruction_no(session, query_id),
+            query_id=query_id, version_no=next_instruction_no(session, query_id),
             base_version_no=head.version_no, text=text, status="pending", reason=reason.strip(),
             author_id=actor.id)
         session.add(version)
@@ -532,8 +533,7 @@ def edit_statistics(*, session: Session) -> list[dict]:
     ``material_approved``, ``material_pending``, ``material_rejected``, ``split_queries``.
     Version 1 (the import) and the split's version are not counted as edits.
     """
-    domain_of = dict(session.exec(select(Query.id, Domain.name).join(Subdomain, Subdomain.id == Query.subdomain_id)
-                                  .join(Domain, Domain.id == Subdomain.domain_id)).all())
+    domain_of = dict(session.exec(join_taxonomy(select(Query.id, Domain.name))).all())
     stats: dict[str, dict] = {}
     for name in sorted(set(domain_of.values())):
         stats[name] = {"domain": name, "queries": 0, "edited_queries": 0, "split_queries": 0,

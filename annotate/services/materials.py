@@ -44,7 +44,7 @@ from annotate.db.models import (
 )
 from annotate.services.authz import require_role
 from annotate.services.content import render_query_text
-from annotate.services.edits import instruction_head
+from annotate.services.edits import instruction_head, next_instruction_no
 from annotate.services.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.splitter import segment_paragraphs, split_at
 from annotate.services.staleness import mark_content_changed
@@ -124,7 +124,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
                                     author_id=actor.id, reviewer_id=actor.id, reviewed_at=utcnow()))
         where = "before" if material_first else "after"
         version = InstructionVersion(
-            query_id=query_id, version_no=head.version_no + 1, base_version_no=head.version_no,
+            query_id=query_id, version_no=next_instruction_no(session, query_id), base_version_no=head.version_no,
             text=parts.instruction, status="approved",
             reason=f"split: material ({len(parts.material):,} characters, {where} the instruction) moved to "
                    "its own document",

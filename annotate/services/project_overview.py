@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from annotate.db.models import Domain, LLMModel, Query, Response, Subdomain
+from annotate.services.taxonomy import join_taxonomy
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,7 @@ def query_counts(*, session: Session) -> list[SubdomainCount]:
     only if labelled ``en``; they are otherwise ignored (the importer allows only en/zh).
     """
     rows = session.exec(
-        select(Domain.name, Subdomain.name, Query.lang, func.count(col(Query.id)))
-        .join(Subdomain, col(Subdomain.id) == col(Query.subdomain_id))
-        .join(Domain, col(Domain.id) == col(Subdomain.domain_id))
+        join_taxonomy(select(Domain.name, Subdomain.name, Query.lang, func.count(col(Query.id))).select_from(Query))
         .group_by(Domain.name, Subdomain.name, Query.lang)
     ).all()
     acc: dict[tuple[str, str], dict[str, int]] = {}

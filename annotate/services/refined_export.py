@@ -32,8 +32,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from annotate.db.models import InstructionVersion, MaterialVersion, Query, User
-from annotate.services.content import current_instruction, current_materials, render_query_text
+from annotate.db.models import InstructionVersion, Query, User
+from annotate.services.content import (
+    current_instruction,
+    current_material_version,
+    current_materials,
+    render_query_text,
+)
 from annotate.services.exports import query_records, write_jsonl
 
 log = logging.getLogger(__name__)
@@ -72,9 +77,7 @@ def provenance_record(*, session: Session, query: Query, names: dict[int, str], 
                            .order_by(InstructionVersion.version_no)).all()  # type: ignore[arg-type]
     materials = []
     for document, _kept_text in current_materials(session=session, query_id=query.id):
-        version = session.exec(select(MaterialVersion).where(
-            MaterialVersion.document_id == document.id, MaterialVersion.status == "approved")
-            .order_by(MaterialVersion.version_no.desc()).limit(1)).first()  # type: ignore[attr-defined]
+        version = current_material_version(session=session, document_id=document.id)
         materials.append({
             "document_id": document.id, "title": document.title, "origin": document.origin,
             "placement": document.placement, "source_url": document.source_url,

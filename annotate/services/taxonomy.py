@@ -20,15 +20,18 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.sql import Select
 from sqlmodel import Session, select
 
-from annotate.db.models import Domain, Subdomain
+from annotate.db.models import Domain, Query, Subdomain
 
 log = logging.getLogger(__name__)
 
 TAXONOMY_PATH = Path(__file__).resolve().parents[2] / "data" / "taxonomy.json"
+
+SelectT = TypeVar("SelectT", bound=Select)
 
 
 def load_taxonomy(path: str | Path | None = None) -> list[dict[str, Any]]:
@@ -95,3 +98,20 @@ def subdomain_index(session: Session) -> dict[tuple[str, str], int]:
         select(Domain.name, Subdomain.name, Subdomain.id).join(Subdomain, Subdomain.domain_id == Domain.id)
     ).all()
     return {(d, s): sid for d, s, sid in rows}
+
+
+def join_taxonomy(stmt: SelectT) -> SelectT:
+    """``stmt`` joined from ``Query`` to its ``Subdomain`` (domain2) and that one's ``Domain`` (domain1).
+
+    ``stmt`` must already have ``Query`` in its FROM clause; select ``Subdomain.name`` and
+    ``Domain.name`` to get a query's domain2 and domain1.
+
+    Example:
+        >>> stmt = join_taxonomy(select(Query.index, Subdomain.name, Domain.name))
+        >>> print(" ".join(str(stmt).split("FROM")[1].split()).replace(" JOIN", "\\nJOIN"))
+        query
+        JOIN subdomain ON subdomain.id = query.subdomain_id
+        JOIN domain ON domain.id = subdomain.domain_id
+    """
+    return (stmt.join(Subdomain, Subdomain.id == Query.subdomain_id)  # type: ignore[return-value]
+            .join(Domain, Domain.id == Subdomain.domain_id))

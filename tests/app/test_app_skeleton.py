@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from argon2 import PasswordHasher
 from streamlit.proto.TextInput_pb2 import TextInput
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
 from annotate.navigation import PAGES, ROLES
 from annotate.services import users
+from tests.fixtures.apptest import APP, TIMEOUT, page_direct
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
 
-APP = Path(__file__).resolve().parents[2] / "annotate" / "streamlit_app.py"
-ADMIN_PAGE = Path(__file__).resolve().parents[2] / "annotate" / "app_pages" / "admin_users.py"
 PW = "app-test-password"
-TIMEOUT = 30
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 @pytest.fixture()
@@ -120,9 +113,7 @@ def test_admin_page_lists_accounts_and_adds_one(accounts, engine):
 
 def test_annotator_cannot_open_admin_page_directly(accounts):
     # The page script itself, run with an annotator's session: its own check must refuse.
-    at = AppTest.from_file(str(ADMIN_PAGE), default_timeout=TIMEOUT)
-    at.session_state["user_id"] = accounts["annotator"]
-    at.run()
+    at = page_direct(accounts["annotator"], "admin_users.py")
     assert not at.exception
     assert [e.value for e in at.error] == ["Your account does not have access to this page."]
     assert len(at.dataframe) == 0 and len(at.text_input) == 0

@@ -7,31 +7,22 @@ canonical winner from ``Assignment.shown_left``), never from the page's own outp
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision, LLMModel, PointwiseRating, Study
 from annotate.navigation import PAGES
-from annotate.services import users
+from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, button, page, page_direct
 from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "annotate" / "streamlit_app.py"
-PAGE_DIR = ROOT / "annotate" / "app_pages"
-TIMEOUT = 30
 MY_PAGES = ("annotate_pairs.py", "rate_responses.py", "guidelines.py", "study_design.py", "dashboard.py")
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 @pytest.fixture()
@@ -44,34 +35,11 @@ def seeded(engine, db_url, monkeypatch):
     return ids
 
 
-def page(user_id: int, file: str, query: dict | None = None) -> AppTest:
-    """The app, logged in as ``user_id``, showing ``app_pages/<file>`` (through st.navigation)."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.session_state["user_id"] = user_id
-    at.run()
-    if query:
-        at.query_params.update(query)
-    at.switch_page(f"app_pages/{file}").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def page_direct(user_id: int, file: str) -> AppTest:
-    """The page script alone (bypassing the navigation menu), as a crafted URL would."""
-    at = AppTest.from_file(str(PAGE_DIR / file), default_timeout=TIMEOUT)
-    at.session_state["user_id"] = user_id
-    return at.run()
-
-
 def all_text(at: AppTest) -> str:
     parts = [e.value for e in (*at.title, *at.subheader, *at.markdown, *at.caption, *at.error, *at.info,
                                *at.warning, *at.success)]
     parts += [b.label for b in at.button] + [e.label for e in at.expander]
     return "\n".join(str(p) for p in parts)
-
-
-def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
 
 
 def my_assignments(engine, user_id: int) -> list[Assignment]:

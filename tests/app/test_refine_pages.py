@@ -3,8 +3,6 @@ prune materials, review edits, query history, edit statistics."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
@@ -13,11 +11,8 @@ from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVer
 from annotate.services import edits, materials
 from annotate.services.content import render_query_text
 from annotate.services.taxonomy import seed_taxonomy, subdomain_index
+from tests.fixtures.apptest import button, page, page_direct
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "annotate" / "streamlit_app.py"
-PAGE_DIR = ROOT / "annotate" / "app_pages"
-TIMEOUT = 30
 PARAGRAPHS = ["第一段：河流的形成。" * 8, "第二段：与主题无关的广告。" * 6, "第三段：河流与城市。" * 8]
 QUERY = "请根据以下材料写一篇关于河流的散文。材料如下：\n\n" + "\n\n".join(PARAGRAPHS)
 
@@ -43,29 +38,10 @@ def seeded(engine, db_url, monkeypatch):
     return ids
 
 
-def page(user_id: int, file: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.session_state["user_id"] = user_id
-    at.run()
-    at.switch_page(f"app_pages/{file}").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def page_direct(user_id: int, file: str) -> AppTest:
-    at = AppTest.from_file(str(PAGE_DIR / file), default_timeout=TIMEOUT)
-    at.session_state["user_id"] = user_id
-    return at.run()
-
-
 def text_of(at: AppTest) -> str:
     parts = [e.value for e in (*at.title, *at.markdown, *at.caption, *at.error, *at.info, *at.warning,
                                *at.success)]
     return "\n".join(str(p) for p in parts) + "\n" + "\n".join(b.label for b in at.button)
-
-
-def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
 
 
 @pytest.mark.parametrize("file", ["adapt_query.py", "prune_materials.py", "review_edits.py"])

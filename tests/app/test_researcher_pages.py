@@ -3,10 +3,7 @@ the audit page's tagging and cause list through AppTest."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -14,16 +11,14 @@ from annotate.db.engine import session_scope
 from annotate.db.models import AuditTag
 from annotate.navigation import ROLES, may_open
 from annotate.services import users
+from tests.fixtures.apptest import page_direct
 from tests.fixtures.audit_seed import seed_audit
 
-PAGES = Path(__file__).resolve().parents[2] / "annotate" / "app_pages"
 RESEARCHER_PAGES = ("agreement.py", "audit.py", "criteria_compare.py")
 TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +40,7 @@ def seeded(tmp_path_factory):
 
 def page(name: str, user_id: int, url: str, monkeypatch) -> AppTest:
     monkeypatch.setenv("ANNOTATE_DB_URL", url)
-    at = AppTest.from_file(str(PAGES / name), default_timeout=TIMEOUT)
-    at.session_state["user_id"] = user_id
-    return at.run()
+    return page_direct(user_id, name, timeout=TIMEOUT)
 
 
 def all_text(at: AppTest) -> str:

@@ -4,29 +4,22 @@ the session; the data behind downloads and exports refuses the wrong role in the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
 from annotate.navigation import PAGES, ROLES
 from annotate.services import users
 from annotate.services.errors import PermissionDenied
+from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, page_direct
 from tests.fixtures.pairwise_seed import seed_content, seed_study
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
-PKG = Path(__file__).resolve().parents[2] / "annotate"
-APP, PAGE_DIR = PKG / "streamlit_app.py", PKG / "app_pages"
 PW = "security-password"
-TIMEOUT = 30
 PRESENT = [spec for spec in PAGES if (PAGE_DIR / spec.file).is_file()]
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 @pytest.fixture()
@@ -45,13 +38,6 @@ def accounts(engine, db_url, monkeypatch):
     return ids
 
 
-def run_page_direct(user_id: int | None, file: str) -> AppTest:
-    at = AppTest.from_file(str(PAGE_DIR / file), default_timeout=TIMEOUT)
-    if user_id is not None:
-        at.session_state["user_id"] = user_id
-    return at.run()
-
-
 def shown(at: AppTest) -> str:
     return "\n".join(str(e.value) for e in (*at.error, *at.warning, *at.markdown, *at.title))
 
@@ -61,7 +47,7 @@ def test_every_page_refuses_every_other_role_even_by_direct_url(accounts):
     refused = 0
     for spec in PRESENT:
         for role in set(ROLES) - set(spec.roles):
-            at = run_page_direct(accounts[role], spec.file)
+            at = page_direct(accounts[role], spec.file)
             assert not at.exception, (spec.file, role, at.exception)
             assert [e.value for e in at.error] == ["Your account does not have access to this page."], (
                 spec.file, role)
@@ -73,7 +59,7 @@ def test_every_page_refuses_every_other_role_even_by_direct_url(accounts):
 
 def test_every_page_asks_for_login_when_logged_out(accounts):
     for spec in PRESENT:
-        at = run_page_direct(None, spec.file)
+        at = page_direct(None, spec.file)
         assert not at.exception, spec.file
         assert [w.value for w in at.warning] == ["Please log in."], spec.file
         assert not at.button and not at.text_input, spec.file
@@ -82,7 +68,7 @@ def test_every_page_asks_for_login_when_logged_out(accounts):
 def test_deactivated_account_is_logged_out_at_once(accounts, engine):
     with session_scope(engine) as s:
         users.deactivate(session=s, username="annotator1")
-    at = run_page_direct(accounts["annotator"], "annotate_pairs.py")
+    at = page_direct(accounts["annotator"], "annotate_pairs.py")
     assert [w.value for w in at.warning] == ["Please log in."]
     assert "user_id" not in at.session_state
 

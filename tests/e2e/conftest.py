@@ -14,17 +14,14 @@ Every test here is marked ``e2e`` by :func:`pytest_collection_modifyitems`.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.app_server import start_server, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -37,13 +34,6 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-def free_port() -> int:
-    """A TCP port that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -64,22 +54,6 @@ class LiveServer:
             return ""
 
 
-def _wait_healthy(server: LiveServer) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    url = server.base_url + "/_stcore/health"
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"annotate serve exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (local URL)
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"annotate serve not healthy after {SERVER_START_TIMEOUT:.0f}s:\n{server.log_tail()}")
-
-
 @pytest.fixture()
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """``annotate serve`` on a free port against a fresh SQLite file in ``tmp_path``."""
@@ -87,28 +61,14 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
     db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
     engine = init_db(db_url)
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env.pop("ANNOTATE_DB_URL", None)
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "annotate.cli", "--db", db_url, "serve", "--port", str(port),
-             "--address", "127.0.0.1"],
-            stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    server = LiveServer(f"http://127.0.0.1:{port}", db_url, engine, process, log_path)
     try:
-        _wait_healthy(server)
-        yield server
+        app = start_server(db_url, tmp_path / "server.log", timeout=SERVER_START_TIMEOUT,
+                           health_path="/_stcore/health")
+        try:
+            yield LiveServer(app.base_url, db_url, engine, app.process, app.log_path)
+        finally:
+            stop(app)  # its own process group only (start_new_session)
     finally:
-        if process.poll() is None:
-            # The server runs in its own process group (start_new_session): stop exactly it.
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
         engine.dispose()  # type: ignore[attr-defined]
 
 

@@ -1,7 +1,8 @@
 """kill -9 of ``annotate import queries`` on the real WritingBench file: all or nothing.
 
-The import runs as a subprocess and is SIGKILLed at several moments (from shortly after
-start to late in the run). After each kill the SQLite file passes ``PRAGMA integrity_check``
+The import runs as a subprocess and is SIGKILLed at several moments of its write
+transaction: when its write-ahead log has grown past 1, 4, 8 and 12 MB (the whole import
+writes well over 20 MB, so each kill lands mid-transaction, however fast the machine). After each kill the SQLite file passes ``PRAGMA integrity_check``
 and holds either none of the 1,000 queries or all of them (with their checklists and
 instruction versions): an import is one transaction.
 """
@@ -38,17 +39,21 @@ def _counts(db_path) -> tuple[int, int]:
 def test_kill9_import_leaves_all_or_nothing(tmp_path, shared_data_dir):
     source = shared_data_dir / "benchmark_all.jsonl"
     killed_mid_run = 0
-    for k, delay in enumerate((0.8, 1.6, 2.4, 3.2)):
+    for k, wal_bytes in enumerate((1, 4, 8, 12)):
         db_path = tmp_path / f"import{k}.db"
         init_db(f"sqlite:///{db_path}").dispose()
         proc = subprocess.Popen([sys.executable, "-m", "annotate.cli", "--db", f"sqlite:///{db_path}",
                                  "import", "queries", str(source)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ))
-        time.sleep(delay)
-        if proc.poll() is None:
-            killed_mid_run += 1
-            os.killpg(proc.pid, signal.SIGKILL)
+        wal = db_path.with_name(db_path.name + "-wal")
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if wal.exists() and wal.stat().st_size >= wal_bytes * 1_000_000:
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed_mid_run += 1
+                break
+            time.sleep(0.002)
         proc.wait(timeout=120)
         queries, versions = _counts(db_path)
-        assert (queries, versions) in {(0, 0), (N_QUERIES, N_QUERIES)}, (delay, queries, versions)
-    assert killed_mid_run >= 2, "the import finished too fast to be killed; lower the delays"
+        assert (queries, versions) in {(0, 0), (N_QUERIES, N_QUERIES)}, (wal_bytes, queries, versions)
+    assert killed_mid_run >= 3, "the import finished before its log reached the kill sizes"

@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -25,9 +24,7 @@ PW = "a-long-password"
 SECRET = b"test-secret-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(users_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 @pytest.fixture()

@@ -37,11 +37,7 @@ VOTES = [("a", "a", "a"),      # item 1: unanimous A, strength 3/3
          ("a", "b", "tie")]    # item 2: exact three-way split -> majority tie, strength 1/3
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 @pytest.fixture()

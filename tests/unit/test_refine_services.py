@@ -313,3 +313,19 @@ def test_material_conflict(session: Session) -> None:
                               removals={positions[-1]: "too long"}, base_version_no=1)
     assert info.value.newer_version_no == 2 and info.value.newer_content == positions[1:]
     assert info.value.yours == positions[:-1]
+
+
+def test_split_after_a_rejected_edit_takes_a_new_version_number(session: Session) -> None:
+    # Query 98 starts at version 1. exp1 proposes version 2 and exp2 rejects it, so the head
+    # is version 1 again; a split on top of it must become version 3 (2 is taken by the
+    # rejected proposal), never a second "version 2".
+    people = users(session)
+    qid = _qid(session, 98)
+    base = current_instruction(session=session, query_id=qid)
+    v2 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
+                                   text=base.text + "\nAdd a summary.", reason="clarity", base_version_no=1)
+    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False)
+    result = _split(session, 98, people["exp1"])
+    numbers = [v.version_no for v in edits.instruction_versions(session=session, query_id=qid)]
+    assert numbers == [1, 2, 3]
+    assert result is not None

@@ -6,7 +6,6 @@ import getpass
 import sys
 
 import pytest
-from argon2 import PasswordHasher
 
 from annotate.cli import main
 from annotate.commands import serve
@@ -16,9 +15,7 @@ from annotate.services import users
 SECRET = "cli-secret-password"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 def login(db_url, name, password):

@@ -20,10 +20,7 @@ T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 PW = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    """Real argon2id, with small cost settings so the tests stay fast."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
 @pytest.fixture()
