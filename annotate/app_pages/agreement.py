@@ -95,10 +95,19 @@ tab_cmp, tab_bd, tab_bias, tab_crit = st.tabs(["Paired comparisons", "Breakdowns
                                                "Criterion-level alignment"])
 with tab_cmp:
     if view.comparisons:
-        st.dataframe(pd.DataFrame([{"A": c["a"], "B": c["b"], "difference (pp)": 100 * (c["difference"] or 0),
-                                    "CI low": 100 * (c["ci"][0] or 0), "CI high": 100 * (c["ci"][1] or 0),
+        def _pp(value: float | None) -> float | None:
+            return None if value is None else 100 * value
+
+        st.dataframe(pd.DataFrame([{"A": c["a"], "B": c["b"], "difference (pp)": _pp(c["difference"]),
+                                    "CI low": _pp(c["ci"][0]), "CI high": _pp(c["ci"][1]),
                                     "p": c["p_value"], "p (Holm)": c["p_holm"]} for c in view.comparisons]),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch",
+                     column_config={**{k: st.column_config.NumberColumn(format="%.1f")
+                                       for k in ("difference (pp)", "CI low", "CI high")},
+                                    **{k: st.column_config.NumberColumn(format="%.3f") for k in ("p", "p (Holm)")}})
+        st.caption("Difference: agreement of A minus agreement of B, in percentage points, with its paired "
+                   "bootstrap interval (resampling queries); p: sign-flip test over queries; p (Holm): adjusted for "
+                   "the number of comparisons.")
     else:
         st.caption("One row only: nothing to compare.")
 with tab_bd:

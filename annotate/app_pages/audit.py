@@ -8,9 +8,9 @@ strongest human agreement first (:func:`annotate.services.audit.audit_rows`). Pi
 from __future__ import annotations
 
 import html
+from functools import partial
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from annotate.services import audit_tags, studies
@@ -30,7 +30,7 @@ if flash:
 
 with db_session() as session:
     pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
-    runs = list_runs(session=session)
+    runs = list_runs(session=session, with_counts=False)  # judge and method names only
 if not pairwise or not runs:
     st.info("The audit needs a pairwise study with votes and imported judge scores.")
     st.stop()
@@ -91,8 +91,9 @@ with tab_list:
         number = d1.number_input("Open row #", 0, max(len(rows) - 1, 0), value=picked or 0, step=1,
                                  key="audit_row", help="Row number in the table above (or click a row).")
         picked = picked if picked is not None else int(number)
-        d2.download_button("Download this table (CSV)", rows.to_csv(index=False), file_name=f"audit_{study_name}.csv",
-                           mime="text/csv", key="audit_dl_table")
+        # a callable: the CSV is written when the button is clicked, not on every run
+        d2.download_button("Download this table (CSV)", partial(rows.to_csv, index=False),
+                           file_name=f"audit_{study_name}.csv", mime="text/csv", key="audit_dl_table")
 
     if picked is not None and len(rows):
         row = rows.iloc[picked]
@@ -174,6 +175,8 @@ with tab_summary:
     if not summary:
         st.caption("No tags yet. Tag a disagreement on the *Disagreements* tab; the causes are counted here.")
     else:
+        import plotly.express as px  # only when there is a chart to draw
+
         frame = pd.DataFrame(summary)
         frame["run"] = frame["method"] + "/" + frame["judge"]
         fig = px.bar(frame, x="run", y="n", color="cause", title="Causes of disagreement per method and judge",

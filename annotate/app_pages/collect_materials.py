@@ -27,7 +27,9 @@ with db_session() as session:
 tab_collect, tab_verify = st.tabs(["Add a material", f"Verify others' materials ({len(to_verify)})"])
 with tab_collect:
     if not needs:
-        st.info("No query is flagged as needing materials. An expert flags queries below or on request.")
+        st.info("No query is flagged as needing materials right now. "
+                + ("Flag one below when a query needs reference material." if user.role == "expert"
+                   else "Experts flag the queries that need reference material; they will be listed here."))
     else:
         st.dataframe([{"query": n.index, "material needed": n.requirement, "verified": n.active,
                        "awaiting verification": n.pending} for n in needs], hide_index=True)

@@ -11,6 +11,12 @@ from annotate.services.errors import ServiceError
 from annotate.ui.panes import scroll_pane
 from annotate.ui.session import db_session, require_page_role
 
+METHOD_NOTES = {
+    "dynamic": "written for this query (WritingBench's query-dependent checklist)",
+    "static-global": "one fixed set for every query",
+    "static-domain": "one fixed set per domain of the query",
+}
+
 actor = require_page_role("researcher", "admin")
 st.title("Criteria comparison")
 st.caption("A requirement is a sentence of the query that states a constraint; a criterion covers it when they "
@@ -36,6 +42,8 @@ cols = st.columns(len(cmp.sets))
 for col, (label, crits) in zip(cols, cmp.sets.items(), strict=True):
     with col:
         st.markdown(f"**{label}**")
+        if label in METHOD_NOTES:
+            st.caption(f"Criteria {METHOD_NOTES[label]}.")
         if not crits:
             st.caption("(none)")
         for name, desc in crits:

@@ -38,10 +38,15 @@ long = table.melt(id_vars="domain", value_vars=[f"{k}_{s}" for k in ("instructio
                                                  for s in ("approved", "pending", "rejected")],
                   var_name="edit", value_name="versions")
 long["edit"] = long["edit"].str.replace("_", " ")
-fig = px.bar(long, x="domain", y="versions", color="edit", barmode="stack",
-             title="Edit versions per domain (instruction adaptations and material prunings, by status)")
-fig.update_layout(height=420, margin={"t": 50, "l": 0, "r": 0, "b": 0}, xaxis_title="", yaxis_title="versions")
-st.plotly_chart(fig, key="edit_stats_chart")
+if long["versions"].sum() == 0:
+    st.info("No query has been adapted or pruned yet: experts do that on *Adapt queries* and "
+            "*Prune materials*, and the versions per domain are charted here.")
+else:
+    fig = px.bar(long, x="domain", y="versions", color="edit", barmode="stack",
+                 title="Edit versions per domain (instruction adaptations and material prunings, by status)")
+    fig.update_layout(height=420, margin={"t": 50, "l": 0, "r": 0, "b": 0}, xaxis_title="",
+                      yaxis_title="versions")
+    st.plotly_chart(fig, key="edit_stats_chart")
 st.dataframe(table.rename(columns=lambda c: c.replace("_", " ")), hide_index=True)
 
 st.subheader("Stale judgments")

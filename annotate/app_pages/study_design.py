@@ -106,8 +106,15 @@ cols[1].metric("Items", plan.n_items)
 cols[2].metric("Gold items", plan.n_gold)
 cols[3].metric("Qualification items", plan.n_qualification)
 cols[4].metric("Assignments", plan.n_assignments)
+short = [w for w in plan.warnings if w.startswith("subdomain ")]
+if len(short) > 3:  # one warning for many subdomain shortfalls, the list on demand
+    st.warning(f"{len(short)} subdomains have fewer eligible queries than the {design.per_subdomain} wanted "
+               "(often no query of theirs has responses yet); the study uses what there is.")
+    with st.expander(f"The {len(short)} subdomains"):
+        st.markdown("\n".join(f"- {w}" for w in short))
 for warning in plan.warnings:
-    st.warning(warning)
+    if len(short) <= 3 or warning not in short:
+        st.warning(warning)
 left, right = st.columns(2)
 with left:
     st.markdown("**Assignments per annotator**")

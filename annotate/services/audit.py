@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from annotate.bridge import votes_for_study
+from annotate.bridge import overall_votes_frame
 from annotate.db.models import (
     Assignment,
     AuditTag,
@@ -75,12 +75,18 @@ def _items(session: Session, study_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item_id", "qid", "lo", "hi"])
 
 
-def human_majorities(votes: list[dict], *, split: str = "tie") -> pd.DataFrame:
+def human_majorities(votes: list[dict] | pd.DataFrame, *, split: str = "tie") -> pd.DataFrame:
     """Per pair: qid, lo, hi, majority (+1 A, -1 B, 0 tie), n_votes, n_majority, strength, domain1/2, lang.
 
+    ``votes`` are FastChat votes (:func:`annotate.bridge.votes_for_study` dicts or the
+    :func:`annotate.bridge.overall_votes_frame` DataFrame); per-criterion rows are left out.
     The majority comes from metaeval; the counts say how many votes back it.
     """
-    frame = votes_frame([v for v in votes if v.get("criterion") is None])
+    if isinstance(votes, pd.DataFrame):
+        overall = votes[votes["criterion"].isna()] if "criterion" in votes.columns else votes
+    else:
+        overall = [v for v in votes if v.get("criterion") is None]
+    frame = votes_frame(overall)
     if frame.empty:
         return pd.DataFrame(columns=["qid", "lo", "hi", "majority", "n_votes", "n_majority", "strength",
                                      "domain1", "domain2", "lang"])
@@ -160,9 +166,9 @@ def disagreement_table(*, session: Session, actor: User | None, study_name: str,
     study = session.exec(select(Study).where(Study.name == study_name)).first()
     if study is None:
         raise NotFound(f"no study named {study_name!r}")
-    votes = votes_for_study(session=session, study_name=study_name)
+    votes = overall_votes_frame(session=session, study_name=study_name)  # overall votes only, column-wise
     maj = human_majorities(votes, split=split)
-    runs = {r.run_id: r for r in list_runs(session=session)}
+    runs = {r.run_id: r for r in list_runs(session=session, with_counts=False)}  # names only
     chosen = [r for r in (run_ids if run_ids is not None else list(runs)) if r in runs]
     empty = pd.DataFrame(columns=[c for c in LIST_COLUMNS if c != "cause"])
     if maj.empty or not chosen:
@@ -208,8 +214,11 @@ def filter_disagreements(*, session: Session, table: pd.DataFrame, filters: Audi
         df = df[df["margin"].abs() <= f.max_margin]
     df = df.copy()
     causes = latest_causes(session=session, item_ids=[int(i) for i in df["item_id"].dropna().unique()]) if len(df) else {}
-    df["cause"] = [causes.get((int(i), j, m), "") if pd.notna(i) else ""
-                   for i, j, m in zip(df["item_id"], df["judge"], df["method"], strict=True)]
+    if causes:
+        df["cause"] = [causes.get((int(i), j, m), "") if pd.notna(i) else ""
+                       for i, j, m in zip(df["item_id"], df["judge"], df["method"], strict=True)]
+    else:  # nothing tagged yet (the common case for a fresh study): no per-row lookups
+        df["cause"] = [""] * len(df)
     if f.untagged_only:
         df = df[df["cause"] == ""]
     return df[LIST_COLUMNS].reset_index(drop=True)

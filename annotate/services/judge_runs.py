@@ -246,8 +246,8 @@ class RunSummary:
     run_id: int
     judge: str
     method: str
-    n_scores: int
-    n_responses: int
+    n_scores: int | None
+    n_responses: int | None
 
     @property
     def label(self) -> str:
@@ -255,15 +255,22 @@ class RunSummary:
         return f"{self.method}/{self.judge}"
 
 
-def list_runs(*, session: Session) -> list[RunSummary]:
-    """Every judge run with its number of scores and scored responses, sorted by method, judge."""
+def list_runs(*, session: Session, with_counts: bool = True) -> list[RunSummary]:
+    """Every judge run with its number of scores and scored responses, sorted by method, judge.
+
+    ``with_counts=False`` skips counting the scores (a scan of every score row) for callers
+    that only need the runs' names; ``n_scores`` and ``n_responses`` are then ``None``.
+    """
     from sqlalchemy import func
 
-    counts = {rid: (n, r) for rid, n, r in session.exec(
-        select(JudgeScore.run_id, func.count(JudgeScore.id), func.count(func.distinct(JudgeScore.response_id)))
-        .group_by(JudgeScore.run_id)).all()}
+    counts: dict = {}
+    if with_counts:
+        counts = {rid: (n, r) for rid, n, r in session.exec(
+            select(JudgeScore.run_id, func.count(JudgeScore.id), func.count(func.distinct(JudgeScore.response_id)))
+            .group_by(JudgeScore.run_id)).all()}
     runs = session.exec(select(JudgeRun)).all()
-    out = [RunSummary(run.id, run.judge, run.method, *counts.get(run.id, (0, 0))) for run in runs]  # type: ignore[arg-type]
+    missing = (0, 0) if with_counts else (None, None)
+    out = [RunSummary(run.id, run.judge, run.method, *counts.get(run.id, missing)) for run in runs]  # type: ignore[arg-type]
     return sorted(out, key=lambda r: (r.method, r.judge))
 
 

@@ -155,7 +155,16 @@ def test_collect_and_verify_by_a_second_annotator(seeded, engine) -> None:
             "Rivers are polluted.\n\nCities clean rivers.")
 
 
-def test_edit_stats_page_for_researcher_and_expert(seeded) -> None:
+def test_edit_stats_page_for_researcher_and_expert(seeded, engine) -> None:
+    # no edit yet: an explanation instead of an empty chart
+    at = page(seeded["exp1"], "edit_stats.py")
+    assert "No query has been adapted or pruned yet" in text_of(at)
+    assert not at.get("plotly_chart")
+    with Session(engine) as s:
+        expert = s.get(User, seeded["exp1"])
+        edits.propose_instruction(session=s, actor=expert, query_id=seeded["query"], text=QUERY + "（800字）",
+                                  reason="a length makes the task realistic", base_version_no=1)
+        s.commit()
     for role in ("res1", "exp1", "adm1"):
         at = page(seeded[role], "edit_stats.py")
         assert "Edit statistics" in text_of(at)
