@@ -54,21 +54,24 @@ with st.expander("Settings"):
                               key="agr_eps")
     split = s4.selectbox("Split human votes", ["tie", "drop"], key="agr_split",
                          help="An exact split among the people counts as a tie, or is left out.")
+    include_stale = st.checkbox("Include stale judgments and scores (made on an older version of the query)",
+                                value=False, key="agr_stale")
 if not chosen:
     st.warning("Pick at least one judge run.")
     st.stop()
 
 
 @st.cache_data(show_spinner="Computing agreement...", max_entries=8)
-def _view(study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float, split: str, version: tuple):
+def _view(study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float, split: str, stale: bool,
+          version: tuple):
     with db_session() as session:
         return agreement_view(session=session, actor=actor, study_name=study, run_ids=list(run_ids),
-                              n_resamples=n, seed=seed, epsilon=eps, split=split)
+                              n_resamples=n, seed=seed, epsilon=eps, split=split, include_stale=stale)
 
 
 try:
     view = _view(study_name, tuple(labels[c] for c in chosen), int(n_resamples), int(seed), float(epsilon), split,
-                 version)
+                 bool(include_stale), version)
 except ServiceError as exc:
     st.warning(str(exc))
     st.stop()

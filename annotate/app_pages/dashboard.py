@@ -18,7 +18,7 @@ import streamlit as st
 
 from annotate.db.engine import session_scope
 from annotate.services import dashboard as dash_service
-from annotate.services import studies
+from annotate.services import staleness, studies
 from annotate.services.errors import ServiceError
 from annotate.services.votes_export import export_votes
 from annotate.ui.session import db_session, get_engine, require_page_role
@@ -68,6 +68,25 @@ cols[3].metric("Alpha (nominal)", num(dash.alpha_nominal), help="Krippendorff's 
 cols[4].metric("Alpha (ordinal)", num(dash.alpha_ordinal), help="Krippendorff's alpha, ordinal")
 st.caption("Alpha over annotators x pairs (b wins = -1, tie = 0, a wins = +1; pointwise: the 1-5 scores); "
            "gold and qualification items are left out. '-' means not enough overlapping judgments yet.")
+
+# --------------------------------------------------------------------------- stale work
+with db_session() as session:
+    n_stale = dict(staleness.stale_by_study(session=session)).get(study.name, 0)  # not yet re-queued
+if n_stale:
+    st.warning(f"**{n_stale} judgment(s) are stale**: an expert approved a new version of their query or its "
+               "materials after they were made. Stale judgments are left out of the downloads below and of "
+               "the agreement tables unless you include them explicitly. Re-queueing gives each affected "
+               "task back to its annotator once, on the current version.")
+    if st.button("Re-queue stale work", key="dash_requeue"):
+        try:
+            with db_session() as session:
+                report = staleness.requeue_stale(session=session, actor=actor, study=study.name)
+        except ServiceError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["dashboard_flash"] = (
+                f"Re-queued {report.created} task(s) for {', '.join(report.annotators) or 'nobody'}.")
+            st.rerun()
 
 # --------------------------------------------------------------------------- completion
 st.subheader("Completion")

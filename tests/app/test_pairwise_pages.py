@@ -299,3 +299,30 @@ def test_dashboard_shows_progress_and_split_pairs(seeded, engine):
     table = at.dataframe[0].value
     assert list(table["Annotator"]) == ["ann1", "ann2"]
     assert list(table["Done"]) == ["1 of 15", "1 of 15"]
+
+
+def test_dashboard_shows_stale_judgments_and_requeues_them_once(seeded, engine):
+    # ann1 judges one pair; then an approved edit of that query marks the judgment stale.
+    from annotate.services.staleness import mark_content_changed
+
+    queue = my_assignments(engine, seeded["ann1"])
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    at.button(key=f"pairs_choice_left_{queue[0].id}").click().run()
+    with session_scope(engine) as session:
+        from annotate.db.models import StudyItem
+
+        query_id = session.get(StudyItem, queue[0].item_id).query_id
+        report = mark_content_changed(session=session, query_id=query_id)
+        session.commit()
+    assert report.judgments == 1  # only ann1 had judged that pair
+
+    at = page(seeded["adm"], "dashboard.py")
+    assert any("1 judgment(s) are stale" in w.value for w in at.warning)
+    button(at, "Re-queue stale work").click().run()
+    assert any("Re-queued 1 task(s) for ann1" in s.value for s in at.success)
+    after = my_assignments(engine, seeded["ann1"])
+    # exactly one new assignment, pointing at the superseded one
+    assert len(after) == len(queue) + 1
+    new = [a for a in after if a.requeued_from_id == queue[0].id]
+    assert len(new) == 1 and new[0].status == "pending"
+    assert not any("are stale" in w.value for w in at.warning)
