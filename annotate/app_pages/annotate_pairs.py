@@ -52,9 +52,10 @@ studies = view[0]
 if not studies:
     st.info("No pairwise tasks are assigned to you yet. A researcher assigns them when a study is created.")
     st.stop()
-study = studies[0] if len(studies) == 1 else st.selectbox(
-    "Study", studies, format_func=lambda s: f"{s.name} ({s.done} of {s.total} done)", key="pairs_study",
-    on_change=reload, kwargs={"keep_open": False})
+by_id = {s.study_id: s for s in studies}  # select by id: the "done" counts change as the annotator works
+study = studies[0] if len(studies) == 1 else by_id[st.selectbox(
+    "Study", list(by_id), format_func=lambda i: f"{by_id[i].name} ({by_id[i].done} of {by_id[i].total} done)",
+    key="pairs_study", on_change=reload, kwargs={"keep_open": False})]
 wanted = (study.study_id, state.get(OPEN_KEY))
 if view[1] != wanted:
     try:

@@ -33,8 +33,10 @@ with db_session() as session:
 if not studies:
     st.info("No rating tasks are assigned to you yet.")
     st.stop()
-study = (st.selectbox("Study", studies, format_func=lambda s: f"{s.name} ({s.done} of {s.total} done)",
-                      key="rate_study") if len(studies) > 1 else studies[0])
+by_id = {s.study_id: s for s in studies}  # select by id: the "done" counts change as the annotator works
+study = (by_id[st.selectbox("Study", list(by_id), key="rate_study",
+                            format_func=lambda i: f"{by_id[i].name} ({by_id[i].done} of {by_id[i].total} done)")]
+         if len(studies) > 1 else studies[0])
 
 open_id = state.get(OPEN_KEY)
 try:

@@ -7,6 +7,7 @@ and is passed through :func:`annotate.ui.safe_markdown.to_safe_markdown` first. 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import streamlit as st
@@ -31,6 +32,35 @@ def char_count_label(text: str) -> str:
     return f"{n:,} character" + ("" if n == 1 else "s")
 
 
+_ATX_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def demote_headings(markdown: str, by: int = 3) -> str:
+    r"""Lower every ATX heading of ``markdown`` by ``by`` levels (at most level 6), outside
+    fenced code, so a response's own "# Title" does not look larger than the page's
+    headings around its pane.
+
+    Example:
+        >>> demote_headings("# Plan\n\n```\n# a comment\n```\n## Steps")
+        '#### Plan\n\n```\n# a comment\n```\n##### Steps'
+    """
+    lines = markdown.split("\n")
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        if fence is not None:
+            stripped = line.strip()
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                fence = None
+            continue
+        opened = _FENCE_OPEN.match(line)
+        if opened:
+            fence = opened.group(1)
+            continue
+        lines[i] = _ATX_HEADING.sub(lambda m: m.group(1) + "#" * min(6, len(m.group(2)) + by), line)
+    return "\n".join(lines)
+
+
 SHORT_TEXT = 600
 """Texts shorter than this many characters get a pane that fits them instead of scrolling."""
 
@@ -47,7 +77,7 @@ def scroll_pane(text: str, *, height: int = PANE_HEIGHT, key: str | None = None,
     pane_height: int | str = height if fixed else "content"
     with st.container(height=pane_height, border=True, key=key):
         if text:
-            st.markdown(to_safe_markdown(text))
+            st.markdown(demote_headings(to_safe_markdown(text)))
         else:
             st.caption("(empty)")
 

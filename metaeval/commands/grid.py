@@ -101,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
                 start += len(task_sets[m])
                 files = write_score_outputs(outdir / "scores", part, judge=name, method=m)
                 verdicts, missing = verdicts_from_scores(
-                    pairs, mean_scores(score_records(part, judge=name, method=m)), judge=f"{name}/{m}")
+                    pairs, mean_scores(score_records(part, judge=name, method=m)), judge=f"{m}/{name}")
                 vpath = write_verdicts(outdir / "verdicts" / f"{safe_name(name)}__{m}.jsonl", verdicts)
-                judges[f"{name}/{m}"] = vpath
+                judges[f"{m}/{name}"] = vpath
                 manifest["runs"].append({"judge": name, "method": m, "verdicts": vpath, "n_verdicts": len(verdicts),
                                          "pairs_without_verdict": len(missing), **files})
             if args.pairwise:
@@ -111,14 +111,14 @@ def run(args: argparse.Namespace) -> int:
                                    query=str(queries[str(q)]["query"]), response_a=responses[(str(q), a)],
                                    response_b=responses[(str(q), b)], order=order)
                           for q, a, b in pairs for order in ("ab", "ba")]
-                engine.label = f"{name}/pairwise"
+                engine.label = f"pairwise/{name}"
                 pout = engine.run(ptasks)
-                votes = pairwise_votes(pout, judge=f"{name}/pairwise")
+                votes = pairwise_votes(pout, judge=f"pairwise/{name}")
                 fails = failure_rows(pout, judge=name, method="pairwise")
                 write_text_atomic(outdir / "scores" / f"{safe_name(name)}__pairwise.failures.jsonl",
                                   "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fails))
                 vpath = write_verdicts(outdir / "verdicts" / f"{safe_name(name)}__pairwise.jsonl", votes)
-                judges[f"{name}/pairwise"] = vpath
+                judges[f"pairwise/{name}"] = vpath
                 manifest["runs"].append({"judge": name, "method": "pairwise", "verdicts": vpath,
                                          "n_verdicts": len(votes), "n_failures": len(fails)})
         cache.close()

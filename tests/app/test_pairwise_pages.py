@@ -133,6 +133,24 @@ def test_submit_stores_canonical_winner_flags_and_time(seeded, engine):
     assert "Pair 2 of 15" in text  # moved on to the next pair
 
 
+def test_second_study_stays_selected_after_a_judgment(seeded, engine):
+    # Regression: the study picker's labels carry "done" counts; judging a pair used to
+    # change them and send the annotator back to the first study.
+    second = seed_study(engine, name="second", seed=2)
+    with session_scope(engine) as session:
+        first_of_second = session.exec(select(Assignment).where(
+            Assignment.annotator_id == seeded["ann1"], Assignment.study_id == second)
+            .order_by(Assignment.position)).first()
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    at.selectbox(key="pairs_study").set_value(second).run()
+    aid = first_of_second.id
+    at.button(key=f"pairs_choice_tie_{aid}").click().run()
+    assert not at.exception and not at.error
+    assert judgments_of(engine, aid)[0][0].winner == "tie"
+    assert at.selectbox(key="pairs_study").value == second
+    assert "1 of 15 pairs judged in study second" in all_text(at)
+
+
 def test_equivalent_with_both_poor(seeded, engine):
     aid = my_assignments(engine, seeded["ann2"])[0].id
     at = page(seeded["ann2"], "annotate_pairs.py")

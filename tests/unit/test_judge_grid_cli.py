@@ -58,4 +58,7 @@ def test_grid_writes_what_agreement_reads(server, tmp_path, capsys):
         assert row["n_votes"] == 24, name
         assert row["agreement"] == pytest.approx(0.75), name
         assert row["agreement_no_ties"] == pytest.approx(1.0), name
-    assert rows["a/pairwise"]["position_consistency"] == pytest.approx(1.0)
+    assert rows["pairwise/a"]["position_consistency"] == pytest.approx(1.0)
+    # Names read METHOD/JUDGE, so the Table 4 layout puts the criteria method in the method column.
+    assert {(r["method"], r["judge_model"]) for r in report["rows"]} == {
+        (m, j) for j in "ab" for m in ("static-global", "static-domain", "dynamic", "pairwise")}
