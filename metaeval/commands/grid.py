@@ -2,7 +2,7 @@
 
 For each pair in the votes file both responses are scored under each method; the response with
 the higher mean criterion score wins (equal means tie). One verdict file per (judge, method) is
-written in FastChat's layout, named ``JUDGE/METHOD``, ready for
+written in FastChat's layout, named ``METHOD/JUDGE``, ready for
 ``metaeval agreement --votes VOTES --judge NAME=FILE ...`` (the command line is printed and saved in
 ``grid.json``). ``--pairwise`` adds a direct comparison asked in both orders.
 
