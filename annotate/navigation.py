@@ -65,7 +65,7 @@ PAGES: list[PageSpec] = [
              "prune-materials"),
     PageSpec("review_edits.py", "Review edits", ":material/fact_check:", _roles("expert"), "Refine",
              "review-edits"),
-    PageSpec("query_history.py", "Query history", ":material/history:", _roles("expert", "researcher"),
+    PageSpec("query_history.py", "Query history", ":material/history:", _roles("expert", "researcher", "admin"),
              "Refine", "query-history"),
     PageSpec("edit_stats.py", "Edit statistics", ":material/bar_chart:", _roles("expert", "researcher", "admin"),
              "Refine", "edit-statistics"),

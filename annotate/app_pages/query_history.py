@@ -11,7 +11,7 @@ from annotate.ui.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
 
-require_page_role("expert", "researcher")
+require_page_role("expert", "researcher", "admin")
 st.title("Query history")
 with db_session() as session:
     indexes = materials.all_query_indexes(session=session)

@@ -13,8 +13,8 @@ DIFF_CSS = """
 <style>
 table.refine-diff {font-family: ui-monospace, monospace; font-size: 0.82rem; border-collapse: collapse;
   width: 100%;}
-table.refine-diff td {vertical-align: top; padding: 1px 4px; white-space: pre-wrap; word-break: break-all;
-  width: 47%;}
+table.refine-diff td {vertical-align: top; padding: 1px 4px; white-space: pre-wrap;
+  overflow-wrap: anywhere; width: 47%;}
 table.refine-diff td.diff_header {width: 2.5em; color: #888; text-align: right;}
 table.refine-diff td.diff_next {width: 0; padding: 0; font-size: 0;}
 table.refine-diff td.diff_next a {display: none;}
@@ -33,9 +33,15 @@ def diff_table_html(old: str, new: str, old_label: str, new_label: str, *, conte
         >>> "diff_chg" in diff_table_html("a b", "a c", "old", "new")
         True
     """
-    table = difflib.HtmlDiff(wrapcolumn=60).make_table(
+    # No wrapcolumn: difflib would cut lines every N characters, mid-word; the CSS wraps
+    # them at word boundaries to the column width instead.
+    table = difflib.HtmlDiff().make_table(
         old.splitlines(), new.splitlines(), old_label, new_label, context=context, numlines=2)
     table = table.replace('class="diff"', 'class="refine-diff"', 1)
+    # difflib writes every space as &nbsp; (no line break possible); plain spaces under
+    # white-space: pre-wrap keep the spacing and wrap between words. The texts are escaped
+    # first, so a literal "&nbsp;" typed by a user reads "&amp;nbsp;" and stays.
+    table = table.replace("&nbsp;", " ")
     return DIFF_CSS + table
 
 
@@ -62,8 +68,8 @@ def query_picker(indexes: list[int], *, key: str, label: str = "Query (WritingBe
 
 
 def show_unified_diff(diff: str) -> None:
-    """A unified diff as a code block (or a note when empty)."""
+    """A unified diff as a code block with wrapped lines (or a note when empty)."""
     if diff:
-        st.code(diff, language="diff")
+        st.code(diff, language="diff", wrap_lines=True)  # long paragraphs are one line each
     else:
         st.caption("No textual change.")
