@@ -7,6 +7,7 @@ and is passed through :func:`annotate.ui.safe_markdown.to_safe_markdown` first. 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -61,6 +62,20 @@ def demote_headings(markdown: str, by: int = 3) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=64)
+def pane_markdown(text: str) -> str:
+    r"""``text`` as a pane shows it: safe markdown with its headings demoted.
+
+    A pure function of the text, cached (a few dozen texts): a rerun of a page showing the
+    same 40k-character responses does not scan them again.
+
+    Example:
+        >>> pane_markdown("# Plan <b>")
+        '#### Plan \\<b>'
+    """
+    return demote_headings(to_safe_markdown(text))
+
+
 SHORT_TEXT = 600
 """Texts shorter than this many characters get a pane that fits them instead of scrolling."""
 
@@ -77,7 +92,7 @@ def scroll_pane(text: str, *, height: int = PANE_HEIGHT, key: str | None = None,
     pane_height: int | str = height if fixed else "content"
     with st.container(height=pane_height, border=True, key=key):
         if text:
-            st.markdown(demote_headings(to_safe_markdown(text)))
+            st.markdown(pane_markdown(text))
         else:
             st.caption("(empty)")
 
