@@ -27,8 +27,10 @@ su postgres -c "psql -q -p $port -v ON_ERROR_STOP=1" >/dev/null <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'annotate_test') THEN
     CREATE ROLE annotate_test LOGIN CREATEDB PASSWORD '$password';
+    GRANT pg_signal_backend TO annotate_test;
   ELSE
     ALTER ROLE annotate_test PASSWORD '$password';
+    GRANT pg_signal_backend TO annotate_test;
   END IF;
 END \$\$;
 SQL

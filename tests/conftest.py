@@ -111,6 +111,13 @@ def pg_url():
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    # A test that failed on purpose may leave a connection behind; FORCE ends it. If the
+    # server refuses (privileges), the throw-away database is left for the next cluster reset.
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except Exception as exc:  # noqa: BLE001 - cleanup must not fail the test
+        import warnings
+
+        warnings.warn(f"could not drop test database {name}: {exc}", stacklevel=1)
     admin.dispose()

@@ -36,9 +36,25 @@ def open_page(page, link: str, heading: str) -> None:  # type: ignore[no-untyped
     wait_for_app(page)
 
 
+def only_one(locator, timeout_s: float = 5.0):  # type: ignore[no-untyped-def]
+    """The first visible match, after giving a settling rerun a moment to leave one match.
+
+    While a rerun settles, Streamlit can keep the previous copy of a tab bar or a button in
+    the DOM (nested inside the old tab panel, so later in document order); the first match
+    is the current, top-level one.
+    """
+    import time
+
+    visible = locator.filter(visible=True)
+    deadline = time.monotonic() + timeout_s
+    while visible.count() != 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return visible.first
+
+
 def tab(page, name: str):  # type: ignore[no-untyped-def]
     """A visible tab (after a rerun Streamlit may keep a hidden copy of a tab bar in the DOM)."""
-    return page.get_by_role("tab", name=name).filter(visible=True)
+    return only_one(page.get_by_role("tab", name=name))
 
 
 def human_votes(engine) -> list[tuple[int, str, str, str]]:  # type: ignore[no-untyped-def]
@@ -146,7 +162,7 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
     # the audit list's own download carries the new cause on the tagged row
     tab(page, "Disagreements").click()
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download this table (CSV)").click()
+        only_one(page.get_by_role("button", name="Download this table (CSV)")).click()
     listed = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert len(listed) == n_listed
     tagged = [r for r in listed if r["cause"]]
