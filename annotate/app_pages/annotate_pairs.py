@@ -128,10 +128,12 @@ elif submitted is not None:
             state.pop(VIEW_KEY, None)  # re-read the task: it may have changed meanwhile
             st.error(f"Not saved: {exc}")
         else:
-            task_state.finish(state, aid)
-            reload()
+            # The notice is stored first: a second click can interrupt this run at any line,
+            # and the rerun it starts must still tell the annotator that the pair was saved.
             what = "saved" if result.revision == 1 else f"revised (revision {result.revision})"
             state[FLASH_KEY] = f"Pair {task.position}: {task_state.CHOICE_LABELS[submitted.choice]} {what}."
+            task_state.finish(state, aid)
+            reload()
             st.rerun()
 
 revisit_list()

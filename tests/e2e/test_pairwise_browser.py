@@ -32,7 +32,8 @@ def open_judge_page(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def expect_text(page, text: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_text(text, exact=False).first.wait_for()
+    # Visible matches only: after a rerun Streamlit may keep a hidden, stale copy of an element.
+    page.get_by_text(text, exact=False).filter(visible=True).first.wait_for()
     wait_for_app(page)
 
 
@@ -86,8 +87,11 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     log_in(ann1, live_server.base_url, "ann1", PASSWORD)
     open_judge_page(ann1)
     expect_text(ann1, "Pair 2 of 3")  # the same pair comes back, nothing was stored
-    # A double click on the submit button: two reruns with the same submit token.
-    choice_button(ann1, "Equivalent").dblclick()
+    # A double click on the submit button: two clicks on the same button before the first
+    # rerun answers, i.e. two submits with the same token. Both clicks are dispatched in one
+    # synchronous script so that neither can land on the next pair's button (that slower
+    # double click is a different hazard, noted in the project's issues).
+    choice_button(ann1, "Equivalent").evaluate("b => { b.click(); b.click(); }")
     expect_text(ann1, "Pair 2: Equivalent saved.")
     wait_for_app(ann1)
     clicks["ann1"].append(("tie", False))
