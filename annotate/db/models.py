@@ -18,7 +18,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, event, func, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, SQLModel
 
 
@@ -85,14 +87,20 @@ class InstructionVersion(SQLModel, table=True):
 
     Version 1 is the imported text (status ``approved``). Later versions are proposed by
     an expert with a reason and become current when a second expert approves them.
+
+    Version 1 of an imported query is stored by reference: its ``text`` column is NULL,
+    meaning "the query's ``original_text``", so an import does not write every query twice.
+    Objects loaded through the ORM always hold the resolved text (see
+    :func:`_resolve_instruction_text`); core-level SQL that reads the column must use
+    :func:`instruction_text_expression` instead.
     """
 
     __table_args__ = (UniqueConstraint("query_id", "version_no"),)
     id: int | None = Field(default=None, primary_key=True)
-    query_id: int = Field(foreign_key="query.id", index=True)
+    query_id: int = Field(foreign_key="query.id")  # indexed by the unique (query_id, version_no)
     version_no: int
     base_version_no: int | None = None
-    text: str = _text()
+    text: str = Field(default="", sa_column=Column(Text, nullable=True))  # NULL: the query's original
     status: str = Field(default="approved", max_length=16)  # pending|approved|rejected
     reason: str = _text()
     author_id: int | None = Field(default=None, foreign_key="user.id")
@@ -100,6 +108,41 @@ class InstructionVersion(SQLModel, table=True):
     review_note: str = _text()
     created_at: datetime = Field(default_factory=utcnow)
     reviewed_at: datetime | None = None
+
+
+def instruction_text_expression() -> Any:
+    """SQL for a version's text with version 1 resolved: ``COALESCE(text, original_text)``.
+
+    Example: ``select(InstructionVersion.id, instruction_text_expression())``.
+    """
+    original = (select(Query.original_text).where(Query.id == InstructionVersion.query_id)
+                .correlate(InstructionVersion).scalar_subquery())
+    return func.coalesce(InstructionVersion.text, original)  # type: ignore[arg-type]
+
+
+def _fill_instruction_text(target: InstructionVersion, session: Any) -> None:
+    if target.__dict__.get("text", "") is not None:
+        return
+    cached = session.identity_map.get(identity_key(Query, target.query_id)) if session is not None else None
+    if cached is not None and "original_text" in cached.__dict__:
+        original = cached.original_text
+    else:
+        original = session.connection().execute(
+            select(Query.original_text).where(Query.id == target.query_id)).scalar_one()
+    set_committed_value(target, "text", original)
+
+
+@event.listens_for(InstructionVersion, "load")
+def _resolve_instruction_text(target: InstructionVersion, context: Any) -> None:
+    """A version stored by reference (NULL text) is loaded with its query's original text,
+    set as the committed value (nothing to flush back)."""
+    _fill_instruction_text(target, context.session)
+
+
+@event.listens_for(InstructionVersion, "refresh")
+def _resolve_refreshed_instruction_text(target: InstructionVersion, context: Any, attrs: Any) -> None:
+    if attrs is None or "text" in attrs:
+        _fill_instruction_text(target, context.session)
 
 
 class MaterialDocument(SQLModel, table=True):
@@ -181,7 +224,7 @@ class Criterion(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("criteria_set_id", "position"),)
     id: int | None = Field(default=None, primary_key=True)
-    criteria_set_id: int = Field(foreign_key="criteriaset.id", index=True)
+    criteria_set_id: int = Field(foreign_key="criteriaset.id")  # indexed by the unique (set, position)
     position: int
     name: str = _text()
     description: str = _text()

@@ -102,7 +102,17 @@ def restore_database(url: str, source: Path) -> None:
         target = _sqlite_path(parsed)
         target.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            # SQLite cannot change the page size of a WAL database, and a backup copies the
+            # source's page size: a backup made with other pages (an older version's 4 KiB)
+            # is restored with the target in rollback-journal mode, then WAL again.
+            wal = dst.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+            resize = wal and (src.execute("PRAGMA page_size").fetchone()[0]
+                              != dst.execute("PRAGMA page_size").fetchone()[0])
+            if resize:
+                dst.execute("PRAGMA journal_mode=DELETE")
             src.backup(dst)
+            if resize:
+                dst.execute("PRAGMA journal_mode=WAL")
         dst.close()
         src.close()
     elif backend == "postgresql":

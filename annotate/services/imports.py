@@ -281,10 +281,11 @@ def _write_queries(conn: Connection, known: dict[tuple[str, str], int], to_inser
     query_ids = ids_by(conn, Query, "index", [r["index"] for _l, r in with_sets])
     if to_insert:
         stamp = bind_value(conn, InstructionVersion, "created_at", now)
+        # Version 1 is stored by reference (text NULL = the query's original text).
         insert_rows(conn, InstructionVersion, (
             "query_id", "version_no", "base_version_no", "text", "status", "reason", "review_note",
             "author_id", "reviewer_id", "created_at", "reviewed_at"), [
-            (query_ids[r["index"]], 1, None, r["query"], "approved", "imported", "", None, None, stamp, stamp)
+            (query_ids[r["index"]], 1, None, None, "approved", "imported", "", None, None, stamp, stamp)
             for _l, r in to_insert], bound=("created_at", "reviewed_at"))
     if with_sets:
         set_name = "checklist" if requirement is None else f"{requirement} requirement checklist"

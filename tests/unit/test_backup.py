@@ -42,6 +42,33 @@ def test_sqlite_backup_then_restore_brings_back_the_rows(tmp_path: Path) -> None
     assert not (tmp_path / "b" / "copy.backup.partial").exists()
 
 
+def test_restore_of_a_backup_with_other_pages_into_a_wal_database(tmp_path: Path) -> None:
+    # Databases made before 32 KiB pages have SQLite's default 4 KiB pages; SQLite refuses to
+    # change a WAL database's page size, so a plain backup-API copy into the live file fails.
+    old_url = f"sqlite:///{tmp_path / 'old.db'}"
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("VACUUM")
+    old = init_db(old_url)
+    _add(old, "from-the-old-version")
+    old.dispose()
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    backup = backup_database(old_url, tmp_path / "old.backup")
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    live = init_db(url)
+    _add(live, "written-later")
+    live.dispose()
+    with sqlite3.connect(tmp_path / "live.db") as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 32768  # new files: 32 KiB pages
+    restore_database(url, backup)
+    with sqlite3.connect(tmp_path / "live.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _names(init_db(url)) == ["from-the-old-version"]
+
+
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.db'}"
     engine = init_db(url)
