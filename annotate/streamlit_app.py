@@ -1,9 +1,10 @@
 """Entry point of the annotate app: ``streamlit run annotate/streamlit_app.py``.
 
 Logged out, the only page is the login form. Logged in, ``st.navigation`` lists the pages
-of :mod:`annotate.navigation` that the user's role may open, grouped by section; the
-sidebar says who is logged in and offers a logout button. Each page re-checks the role
-itself (:func:`annotate.ui.session.require_page_role`).
+of :mod:`annotate.navigation` that the user's role may open, grouped by section; its last
+section is headed by who is logged in (name and role) and holds "Log out"
+(``app_pages/logout.py``), so the sidebar costs no elements of its own on each rerun.
+Each page re-checks the role itself (:func:`annotate.ui.session.require_page_role`).
 """
 
 from __future__ import annotations
@@ -19,16 +20,36 @@ from annotate.ui import session as ui_session
 
 log = logging.getLogger("annotate.app")
 APP_TITLE = "WritingBench human studies"
-PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+HERE = Path(__file__).parent  # Streamlit runs this file by its absolute path
+PAGES_DIR = HERE / "app_pages"
+LOGOUT_PAGE = PAGES_DIR / "logout.py"
 # A local image: a ":material/...:" page icon makes the browser fetch the favicon from
 # fonts.gstatic.com (a request to Google on every page load; fails offline).
-FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+FAVICON = HERE / "assets" / "favicon.png"
 
 
 def favicon_data_uri() -> str:
     """The favicon as a ``data:`` URI: Streamlit passes such a URI through untouched,
     while a file path is re-read and decoded by PIL on every rerun."""
     return "data:image/png;base64," + base64.b64encode(FAVICON.read_bytes()).decode("ascii")
+
+
+PAGE_CONFIG_KEY = "_page_config_sent"
+
+
+def page_config() -> bool:
+    """Send the title, favicon and wide layout unless this browser session already has them.
+
+    The browser keeps a page configuration for the rest of its session (across reruns and
+    page switches), so later reruns need not send it again. Returns whether it was sent:
+    :func:`main` records it as delivered only when the run finishes normally (a run cut
+    short by a rerun may lose its unsent messages). A reload is a new session (an empty
+    session state), and logging in or out clears the state: both send it again.
+    """
+    if st.session_state.get(PAGE_CONFIG_KEY):
+        return False
+    st.set_page_config(page_title=APP_TITLE, page_icon=favicon_data_uri(), layout="wide")
+    return True
 
 
 ROLE_LABELS = {"annotator": "Annotator", "expert": "Expert", "researcher": "Researcher", "admin": "Admin"}
@@ -58,17 +79,30 @@ def login_page() -> None:
         st.caption("No account? Ask an administrator of this study to create one.")
 
 
-NAV_KEY = "_nav_pages"  # (role, sections) built for this browser session
+NAV_KEY = "_nav_pages"  # ((role, account), sections) built for this browser session
 
 
-def build_pages(role: str) -> dict[str, list]:
-    """``st.Page`` objects for ``role``, grouped by navigation section (registry order).
+def account_label(user) -> str:  # type: ignore[no-untyped-def]
+    """Who is logged in, as the heading of the navigation's account section.
 
-    Built once per browser session and role (kept in the session state, so never shared
-    between sessions); a role change builds them again.
+    Example:
+        >>> from types import SimpleNamespace
+        >>> account_label(SimpleNamespace(display_name=None, username="ann1", role="annotator"))
+        'ann1 · Annotator'
+    """
+    name = user.display_name or user.username
+    return f"{name} · {ROLE_LABELS.get(user.role, user.role)}"
+
+
+def build_pages(role: str, account: str = "Account") -> dict[str, list]:
+    """``st.Page`` objects for ``role``, grouped by navigation section (registry order),
+    then the section ``account`` (who is logged in) holding "Log out".
+
+    Built once per browser session, role and account label (kept in the session state, so
+    never shared between sessions); a change builds them again.
     """
     cached = st.session_state.get(NAV_KEY)
-    if cached is not None and cached[0] == role:
+    if cached is not None and cached[0] == (role, account):
         return cached[1]
     sections: dict[str, list] = {}
     specs = [spec for spec in pages_for(role) if (PAGES_DIR / spec.file).is_file()]
@@ -80,29 +114,24 @@ def build_pages(role: str) -> dict[str, list]:
         sections.setdefault(spec.section, []).append(page)
     # The admin section goes last whatever order pages were registered in.
     ordered = dict(sorted(sections.items(), key=lambda item: item[0] == "Admin"))
-    st.session_state[NAV_KEY] = (role, ordered)
+    ordered.setdefault(account, []).append(
+        st.Page(LOGOUT_PAGE, title="Log out", icon=":material/logout:", url_path="logout"))
+    st.session_state[NAV_KEY] = ((role, account), ordered)
     return ordered
 
 
-def sidebar_account(user) -> None:  # type: ignore[no-untyped-def]
-    """Who is logged in, and the logout button."""
-    with st.sidebar:
-        name = user.display_name or user.username
-        st.markdown(f"**{name}**  \n{ROLE_LABELS.get(user.role, user.role)}")
-        st.button("Log out", key="logout", icon=":material/logout:", on_click=ui_session.logout)
-
-
 def main() -> None:
-    st.set_page_config(page_title=APP_TITLE, page_icon=favicon_data_uri(), layout="wide")
+    config_sent = page_config()
     user = ui_session.logged_in_user()
     if user is None:
         st.navigation([st.Page(login_page, title="Log in", icon=":material/login:",
                                url_path="login", default=True)], position="hidden").run()
-        return
-    sidebar_account(user)
-    navigation = st.navigation(build_pages(user.role))
-    with ui_session.checked_user(user):  # the page's own role check reuses this rerun's check
-        navigation.run()
+    else:
+        navigation = st.navigation(build_pages(user.role, account_label(user)))
+        with ui_session.checked_user(user):  # the page's own role check reuses this rerun's check
+            navigation.run()
+    if config_sent:  # this run finished: its messages, the configuration included, were all sent
+        st.session_state[PAGE_CONFIG_KEY] = True
 
 
 main()

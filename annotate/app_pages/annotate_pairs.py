@@ -22,10 +22,21 @@ OPEN_KEY = "pairs_open"  # assignment id chosen to revisit (None: next in the qu
 VIEW_KEY = "pairs_view"  # (studies, (study id, open id), task, my tasks) until the next action
 FLASH_KEY = "pairs_flash"
 
+TITLE = "Judge pairs"
+
 user = require_page_role("annotator")
 state = st.session_state
-st.title("Judge pairs")
+title_pending = [TITLE]  # the title heads the task's first markdown unless something comes first
+
+
+def show_title() -> None:
+    """The page title as an element of its own, before a notice, a picker or a message."""
+    if title_pending:
+        st.title(title_pending.pop())
+
+
 if flash := state.pop(FLASH_KEY, None):
+    show_title()
     st.success(flash, icon=":material/check_circle:")
 
 
@@ -50,9 +61,12 @@ if view is None:
     view = (studies, None, None, [])
 studies = view[0]
 if not studies:
+    show_title()
     st.info("No pairwise tasks are assigned to you yet. A researcher assigns them when a study is created.")
     st.stop()
 by_id = {s.study_id: s for s in studies}  # select by id: the "done" counts change as the annotator works
+if len(studies) > 1:
+    show_title()
 study = studies[0] if len(studies) == 1 else by_id[st.selectbox(
     "Study", list(by_id), format_func=lambda i: f"{by_id[i].name} ({by_id[i].done} of {by_id[i].total} done)",
     key="pairs_study", on_change=reload, kwargs={"keep_open": False})]
@@ -66,6 +80,7 @@ if view[1] != wanted:
             queue = tasks.my_tasks(session=session, actor=user, study_id=study.study_id)
     except ServiceError as exc:
         state.pop(OPEN_KEY, None)
+        show_title()
         st.error(f"This task cannot be opened: {exc}")
         st.stop()
     view = (studies, wanted, task, queue)
@@ -87,6 +102,7 @@ def revisit_list() -> None:
 
 
 if task is None:
+    show_title()
     st.progress(1.0, text=progress)
     st.success("You have judged every pair assigned to you in this study. Thank you!")
     revisit_list()
@@ -96,8 +112,10 @@ aid = task.assignment_id
 task_state.start_time(state, aid)
 token = task_state.submit_token(state, aid)  # one per showing: a double click re-sends it
 if state.get(OPEN_KEY) is not None:
+    show_title()
     st.button("Back to my next pair", key="pairs_back", on_click=reload, icon=":material/arrow_forward:")
-show_task(task, progress=progress)  # the progress line is part of the task's heading
+# The progress line (and the title, if still pending) are part of the task's heading.
+show_task(task, progress=progress, title=title_pending.pop() if title_pending else None)
 submitted = judgment_form(task, allow_skip=task.status != "done")
 
 if submitted is not None and submitted.skipped:

@@ -17,6 +17,9 @@ from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, SHORTCUTS
 
 BOTH_POOR = "both_poor"
+JUDGING_HINT = ("Judge against the query's requirements and the use of its materials (see Guidelines); "
+                "keys 1, 2, 3 choose A, B, Equivalent when no text field is focused.")
+"""How to judge, shown under the task's heading (part of the heading's markdown element)."""
 MARKS: dict[str, str] = {BOTH_POOR: "Both are poor", **FLAGS}
 """Options of the "Marks" widget: "both are poor" and the flags (value -> label)."""
 
@@ -38,19 +41,23 @@ class JudgmentInput:
         return [name for name, value in self.per_criterion.items() if value is None]
 
 
-def show_task(task, *, key: str = "pairs", progress: str = "") -> None:  # type: ignore[no-untyped-def]
+def show_task(task, *, key: str = "pairs", progress: str = "",  # type: ignore[no-untyped-def]
+              title: str | None = None) -> None:
     """Heading, notes on an earlier judgment, query, materials and the two responses.
 
-    ``progress`` (e.g. "3 of 15 pairs judged") is added to the line under the heading.
+    ``progress`` (e.g. "3 of 15 pairs judged") is added to the line under the heading;
+    ``title`` (the page's title), when given, heads the same markdown element.
     """
     heading = f"Pair {task.position} of {task.total}"
     if task.is_qualification:
         heading += " · qualification round"
-    # The heading, its caption line and (with nothing in between) the query's heading are
-    # one markdown element: fewer elements per rerun.
+    # The page title, the heading, its caption lines (where the task is; how to judge) and
+    # (with nothing in between) the query's heading are one markdown element: fewer
+    # elements per rerun.
     place = to_safe_markdown(" · ".join(filter(None, (f"{task.domain1} › {task.domain2}",
                                                       f"query {task.query_index}", progress))))
-    head = f"### {heading}\n:gray[:small[{place}]]"
+    head = ((f"# {title}\n" if title else "") + f"### {heading}\n"
+            f":gray[:small[{place}]]  \n:gray[:small[{JUDGING_HINT}]]")
     existing = task.existing
     if existing is None:
         st.markdown(head + "\n#### Query")
@@ -73,15 +80,12 @@ def judgment_form(task, *, key: str = "pairs",  # type: ignore[no-untyped-def]
     """The judgment form of ``task``; the submitted values, or ``None`` if nothing was pressed.
 
     The three choices are the form's submit buttons (keys 1, 2, 3 when no text field has
-    the focus); the marks ("both are poor" and the flags, one multi-choice widget), the
+    the focus, as :data:`JUDGING_HINT` under the task's heading says); the marks ("both are poor" and the flags, one multi-choice widget), the
     rationale and any per-criterion choices are sent with them. Earlier answers are pre-filled when the task is revisited.
     """
     aid = task.assignment_id
     existing = task.existing
     with st.form(f"judge_{aid}", border=True):
-        st.markdown("#### Your judgment\n:gray[:small[Judge against the query's requirements and the use of "
-                    "its materials (see Guidelines). Keys 1, 2, 3 choose A, B, Equivalent when no text "
-                    "field is focused.]]")
         criteria: dict[str, str | None] = {}
         if task.per_criterion and task.criteria:
             st.markdown("**Per criterion**")

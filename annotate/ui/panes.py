@@ -97,6 +97,21 @@ def scroll_pane(text: str, *, height: int = PANE_HEIGHT, key: str | None = None,
             st.caption("(empty)")
 
 
+@functools.lru_cache(maxsize=64)
+def titled_pane_markdown(title: str, text: str) -> str:
+    r"""``text`` as :func:`pane_markdown` shows it, under a heading ``title`` and its length.
+
+    The heading is part of the pane's markdown (one element, not two); cached like
+    :func:`pane_markdown`. An empty text shows "(empty)".
+
+    Example:
+        >>> titled_pane_markdown("Response A", "# Plan <b>")
+        '#### Response A\n:gray[:small[10 characters]]\n\n---\n\n#### Plan \\<b>'
+    """
+    body = pane_markdown(text) if text else "_(empty)_"
+    return f"#### {title}\n:gray[:small[{char_count_label(text)}]]\n\n---\n\n{body}"
+
+
 def side_by_side(
     left_title: str,
     left_text: str,
@@ -106,14 +121,17 @@ def side_by_side(
     height: int = PANE_HEIGHT,
     key: str = "pair",
 ) -> None:
-    """Two texts in equal columns, each in its own scrollable pane, with its length."""
+    """Two texts side by side in equal scrollable panes, each headed by its title and length.
+
+    Five elements in all (a row, two panes, two markdown texts): the title and length head
+    each pane's markdown rather than sitting above it in columns of their own.
+    """
     fixed = max(len(left_text or ""), len(right_text or "")) >= SHORT_TEXT
-    left, right = st.columns(2, gap="medium")
-    for column, title, text, side in ((left, left_title, left_text, "left"),
-                                      (right, right_title, right_text, "right")):
-        with column:
-            st.markdown(f"#### {title}\n:gray[:small[{char_count_label(text)}]]")  # one element
-            scroll_pane(text, height=height, key=f"{key}_{side}", fixed=fixed)
+    pane_height: int | str = height if fixed else "content"
+    with st.container(horizontal=True, gap="medium"):
+        for title, text, side in ((left_title, left_text, "left"), (right_title, right_text, "right")):
+            with st.container(height=pane_height, border=True, key=f"{key}_{side}"):
+                st.markdown(titled_pane_markdown(title, text or ""))
 
 
 def materials_section(

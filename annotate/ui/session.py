@@ -1,9 +1,10 @@
 """The app's link to the database and to the logged-in person.
 
-* :func:`get_engine` - one engine per database URL for the whole server process
-  (``st.cache_resource``); the URL comes from ``ANNOTATE_DB_URL`` (see
-  :func:`annotate.db.engine.resolve_url`). Sessions are never cached: use
-  :func:`db_session` per rerun.
+* :func:`get_engine` - one engine per database URL for the whole server process (a
+  module-level dict: a plain lookup on every rerun, where ``st.cache_resource`` hashed
+  its argument and inspected the function each time); the URL comes from
+  ``ANNOTATE_DB_URL`` (see :func:`annotate.db.engine.resolve_url`). Sessions are never
+  cached: use :func:`db_session` per rerun.
 * The logged-in user is only ``st.session_state["user_id"]``; :func:`logged_in_user`
   re-checks the account on every rerun with one small indexed query (its id, role,
   active flag, name and password hash), so a deactivation or role change takes effect at
@@ -39,16 +40,20 @@ _FINGERPRINT = select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.di
 _SQLITE_FINGERPRINT = str(_FINGERPRINT.where(_USERS.c.id == bindparam("user_id"))
                           .compile(dialect=sqlite.dialect()))  # one "?" parameter
 _this_run = threading.local()  # the user checked by the app entry during the current rerun
-
-
-@st.cache_resource(show_spinner=False)
-def _engine_for(url: str) -> Engine:
-    return make_engine(url)
+_engines: dict[str, Engine] = {}  # database URL -> the process's engine for it
+_engines_lock = threading.Lock()
 
 
 def get_engine() -> Engine:
     """The shared engine for the database named by ``ANNOTATE_DB_URL`` (or the default file)."""
-    return _engine_for(resolve_url(None))
+    url = resolve_url(None)
+    engine = _engines.get(url)
+    if engine is None:
+        with _engines_lock:  # two sessions starting at once still share one engine
+            engine = _engines.get(url)
+            if engine is None:
+                engine = _engines[url] = make_engine(url)
+    return engine
 
 
 @contextmanager

@@ -80,7 +80,7 @@ def test_logout_ends_the_session(accounts):
     at.button[0].click().run()
     assert at.session_state["user_id"] == accounts["annotator"]
     at.session_state["left_over"] = "something the page kept"
-    next(b for b in at.sidebar.button if b.label == "Log out").click().run()
+    at.switch_page("app_pages/logout.py").run()  # "Log out" in the navigation
     assert "user_id" not in at.session_state and "left_over" not in at.session_state
     assert at.text_input(key="login_username") is not None  # back on the login form
     # the pages of the former session refuse to draw
