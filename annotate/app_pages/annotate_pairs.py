@@ -130,7 +130,10 @@ if submitted is not None and submitted.skipped:
         state[FLASH_KEY] = f"Pair {task.position} skipped; it comes back after the others."
         st.rerun()
 elif submitted is not None:
-    if submitted.missing_criteria:
+    if task_state.too_soon(state, aid):  # a double click's second click, meant for the pair before
+        st.warning(f"Not saved: pair {task.position} appeared a moment ago, so that click or key press was "
+                   "probably meant for the previous pair. Read this pair, then choose.", icon=":material/timer:")
+    elif submitted.missing_criteria:
         st.error("Choose A, B or Equivalent for every criterion first: " + ", ".join(submitted.missing_criteria))
     else:
         try:

@@ -6,6 +6,11 @@
   submit, so a later deliberate revision gets a new token (a new revision).
 * **Start time**: when the assignment was first shown in this browser session; the time
   on task sent with the judgment is ``now - start``.
+* **Minimum dwell**: a choice made less than :func:`min_dwell_seconds` after the pair
+  appeared is refused (:func:`too_soon`). A slow double click, or a key pressed twice,
+  otherwise judges the *next* pair: the first click saves this pair and the page shows the
+  next one, whose buttons are under the pointer when the second click lands. The submit
+  token cannot catch that (the second click belongs to a new showing).
 
 Also the fixed vocabularies of the judging form (labels shown to annotators and the values
 the services take). No DB access.
@@ -13,6 +18,7 @@ the services take). No DB access.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import MutableMapping
@@ -75,6 +81,47 @@ def elapsed_seconds(state: MutableMapping[str, Any], assignment_id: int, *, now:
     begin = start_time(state, assignment_id, now=now)
     current = time.time() if now is None else now
     return round(max(0.0, current - begin), 1)
+
+
+MIN_DWELL_ENV = "ANNOTATE_MIN_DWELL_S"
+DEFAULT_MIN_DWELL_S = 0.8
+"""Nobody reads a query and two responses in under this many seconds; a double click's
+second click comes a few tenths of a second after the first."""
+
+
+def min_dwell_seconds() -> float:
+    """The minimum seconds between a pair appearing and a choice on it (``ANNOTATE_MIN_DWELL_S``,
+    default :data:`DEFAULT_MIN_DWELL_S`; ``0`` turns the guard off, e.g. for scripted tests).
+
+    Example:
+        >>> os.environ[MIN_DWELL_ENV] = "1.5"; min_dwell_seconds()
+        1.5
+        >>> del os.environ[MIN_DWELL_ENV]; min_dwell_seconds() == DEFAULT_MIN_DWELL_S
+        True
+    """
+    raw = os.environ.get(MIN_DWELL_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MIN_DWELL_S
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise ValueError(f"{MIN_DWELL_ENV} must be a number of seconds, got {raw!r}") from None
+
+
+def too_soon(state: MutableMapping[str, Any], assignment_id: int, *, now: float | None = None,
+             minimum: float | None = None) -> bool:
+    """Whether a choice on ``assignment_id`` now comes too soon after it appeared (see above).
+
+    Example:
+        >>> state = {}
+        >>> _ = start_time(state, 5, now=100.0)
+        >>> too_soon(state, 5, now=100.3, minimum=0.8), too_soon(state, 5, now=101.0, minimum=0.8)
+        (True, False)
+    """
+    limit = min_dwell_seconds() if minimum is None else minimum
+    begin = start_time(state, assignment_id, now=now)
+    current = time.time() if now is None else now
+    return current - begin < limit
 
 
 def finish(state: MutableMapping[str, Any], assignment_id: int) -> None:

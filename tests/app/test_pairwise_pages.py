@@ -177,6 +177,24 @@ def test_resent_submit_token_stores_once(seeded, engine):
     assert len(rows) == 1 and len(revs) == 1 and rows[0].revision == 1
 
 
+def test_choice_right_after_the_pair_appears_is_refused(seeded, engine, monkeypatch):
+    """A slow double click: the second click lands on the next pair's button moments after it
+    appeared. The minimum-dwell guard refuses it; a later, deliberate click is stored."""
+    monkeypatch.setenv("ANNOTATE_MIN_DWELL_S", "30")  # far longer than this test takes
+    aid = my_assignments(engine, seeded["ann1"])[0].id
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    at.button(key=f"pairs_choice_left_{aid}").click().run()
+    assert not at.exception and not at.error
+    assert judgments_of(engine, aid) == ([], [])
+    assert any("Not saved: pair 1 appeared a moment ago" in w.value for w in at.warning)
+    # The annotator reads for a while (the pair's start time moves 60 s into the past).
+    at.session_state[f"task_start_{aid}"] -= 60
+    at.button(key=f"pairs_choice_left_{aid}").click().run()
+    rows, revs = judgments_of(engine, aid)
+    assert len(rows) == 1 and len(revs) == 1
+    assert rows[0].elapsed_s is not None and rows[0].elapsed_s >= 60
+
+
 def test_revisit_and_revise_keeps_history(seeded, engine):
     first = my_assignments(engine, seeded["ann1"])[0]
     at = page(seeded["ann1"], "annotate_pairs.py")

@@ -90,7 +90,7 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     # A double click on the submit button: two clicks on the same button before the first
     # rerun answers, i.e. two submits with the same token. Both clicks are dispatched in one
     # synchronous script so that neither can land on the next pair's button (that slower
-    # double click is a different hazard, noted in the project's issues).
+    # double click is refused by the minimum-dwell guard: test_slow_double_click_browser.py).
     choice_button(ann1, "Equivalent").evaluate("b => { b.click(); b.click(); }")
     expect_text(ann1, "Pair 2: Equivalent saved.")
     wait_for_app(ann1)
