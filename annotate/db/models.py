@@ -397,6 +397,24 @@ class PointwiseRating(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class PointwiseRatingRevision(SQLModel, table=True):
+    """The full history of a pointwise rating: one row per submitted revision."""
+
+    __table_args__ = (UniqueConstraint("rating_id", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rating_id: int = Field(foreign_key="pointwiserating.id")  # indexed by the unique (rating, revision)
+    revision: int
+    score: int
+    error_type: str = Field(default="", max_length=100)
+    rationale: str = _text()
+    elapsed_s: float | None = None
+    instruction_version_no: int = Field(default=1)
+    content_revision: int = Field(default=1)
+    # The page's token for this submit: a token seen before means "already stored".
+    submit_token: str | None = Field(default=None, max_length=100, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Adjudication(SQLModel, table=True):
     """A researcher's resolved label for a split pair, kept apart from the votes."""
 

@@ -6,15 +6,17 @@ Exactly-once rests on three things, none of which depends on the page behaving:
    processes cannot both create the first judgment of a task: the loser gets an
    ``IntegrityError``, rolls back and retries, and then sees the winner's row.
 2. Every submit carries a ``submit_token`` made by the page when it shows the task. A
-   token already stored (on a :class:`JudgmentRevision` or the rating) means "this very
-   submit was already recorded": the stored result is returned and nothing is written. A
+   token already stored (on a :class:`JudgmentRevision` or a
+   :class:`PointwiseRatingRevision`, any revision) means "this very submit was already
+   recorded": the stored result is returned and nothing is written. A
    double click, a refresh that re-sends the form, or a retry after a crash therefore
    never adds a row.
 3. One transaction per submit: the judgment, its revision row and the assignment status
    are committed together or not at all (a crash mid-submit leaves nothing).
 
 A submit with a new token on an already judged task is a *revision*: the judgment is
-updated in place, ``revision`` goes up by one and a :class:`JudgmentRevision` is appended.
+updated in place, ``revision`` goes up by one and a :class:`JudgmentRevision` (for a rating,
+a :class:`PointwiseRatingRevision`) is appended.
 
 Example:
     >>> r = submit_judgment(session=s, actor=ann, assignment_id=1, choice="left",
@@ -40,6 +42,7 @@ from annotate.db.models import (
     Judgment,
     JudgmentRevision,
     PointwiseRating,
+    PointwiseRatingRevision,
     Query,
     Study,
     StudyItem,
@@ -248,6 +251,21 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
     return _with_retries(session, work)
 
 
+def rating_history(*, session: Session, actor: User | None, assignment_id: int) -> list[PointwiseRatingRevision]:
+    """Every revision of the pointwise rating on a task, oldest first (the owner, researchers, admins)."""
+    require_role(actor, *ROLES)
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"no assignment {assignment_id}")
+    if assignment.annotator_id != actor.id and not has_role(actor, "researcher", "admin"):
+        raise PermissionDenied("this task is assigned to someone else")
+    rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment_id)).first()
+    if rating is None:
+        return []
+    return list(session.exec(select(PointwiseRatingRevision).where(PointwiseRatingRevision.rating_id == rating.id)
+                             .order_by(PointwiseRatingRevision.revision)).all())
+
+
 def judgment_history(*, session: Session, actor: User | None, assignment_id: int) -> list[JudgmentRevision]:
     """Every revision of the judgment on a task, oldest first (the owner, researchers, admins)."""
     require_role(actor, *ROLES)
@@ -285,9 +303,14 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
 
     def work() -> SubmitResult:
         assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pointwise")
+        previous = session.exec(select(PointwiseRatingRevision)
+                                .where(PointwiseRatingRevision.submit_token == token)).first()
+        if previous is not None:
+            stored = session.get(PointwiseRating, previous.rating_id)
+            if stored is None or stored.assignment_id != assignment.id:
+                raise Conflict("this submit token was used for another task")
+            return SubmitResult(stored.id, previous.revision, False)
         rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment.id)).first()
-        if rating is not None and rating.submit_token == token:
-            return SubmitResult(rating.id, rating.revision, False)
         types = study_error_types(study)
         if score <= LOW_SCORE and not error_type:
             raise InputError(f"a rating of {score} needs an error type", field="error_type")
@@ -303,6 +326,11 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
         rating.elapsed_s, rating.stale, rating.submit_token, rating.updated_at = elapsed, stale, token, now
         rating.instruction_version_no, rating.content_revision = int(instruction_version_no), int(content_revision)
         session.add(rating)
+        session.flush()
+        session.add(PointwiseRatingRevision(
+            rating_id=rating.id, revision=rating.revision, score=score, error_type=error_type,
+            rationale=rating.rationale, elapsed_s=elapsed, instruction_version_no=rating.instruction_version_no,
+            content_revision=rating.content_revision, submit_token=token, created_at=now))
         if assignment.status != "done":
             assignment.status = "done"
             session.add(assignment)
