@@ -421,11 +421,14 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
                 note: str = "") -> InstructionVersion | MaterialVersion:
     """Approve or reject a pending version; the reviewer must be an expert other than its author.
 
-    Approval makes the version current and marks older judgments of the query stale.
+    Approval makes the version current and marks older judgments of the query stale. A
+    version is built on an earlier one (``base_version_no``), which may still be pending:
+    it can only be approved once its base is approved, and rejecting a version also rejects
+    the pending versions built on it (they carry its changes), with a note saying so.
 
     Raises:
         PermissionDenied: not an expert, or the actor wrote the version.
-        Conflict: the version is no longer pending.
+        Conflict: the version is no longer pending, or its base is not approved.
         NotFound: no such version.
     """
     require_role(actor, *EDITOR_ROLES)
@@ -439,10 +442,16 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
         raise PermissionDenied("you cannot review your own edit; another expert must approve or reject it")
     if version.status != "pending":
         raise Conflict(f"this version was already {version.status}")
+    siblings = _sibling_versions(session, kind, version)
+    base = siblings.get(version.base_version_no) if version.base_version_no is not None else None
+    if approve and base is not None and base.status != "approved":
+        raise Conflict(f"version {version.version_no} is built on version {base.version_no}, which is "
+                       f"{base.status}: review version {base.version_no} first")
     try:
+        now = utcnow()
         version.status = "approved" if approve else "rejected"
         version.reviewer_id = actor.id
-        version.reviewed_at = utcnow()
+        version.reviewed_at = now
         if kind == "instruction":
             version.review_note = note.strip()
             query_id = version.query_id
@@ -451,6 +460,8 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
         session.add(version)
         if approve:
             mark_content_changed(session=session, query_id=query_id)
+        else:
+            _reject_built_on(session, kind, version.version_no, siblings, actor, now)
         session.commit()
     except BaseException:
         session.rollback()
@@ -458,6 +469,34 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
     session.refresh(version)
     log.info("%s %s %s version %d", actor.username, version.status, kind, version.version_no)
     return version
+
+
+def _sibling_versions(session: Session, kind: str, version: InstructionVersion | MaterialVersion,
+                      ) -> dict[int, InstructionVersion | MaterialVersion]:
+    """Every version of the same instruction or material document, by number."""
+    if kind == "instruction":
+        rows = session.exec(select(InstructionVersion).where(InstructionVersion.query_id == version.query_id))
+    else:
+        rows = session.exec(select(MaterialVersion).where(MaterialVersion.document_id == version.document_id))
+    return {row.version_no: row for row in rows}
+
+
+def _reject_built_on(session: Session, kind: str, rejected_no: int,
+                     siblings: dict[int, InstructionVersion | MaterialVersion], actor: User,
+                     now: datetime) -> None:
+    """Reject the pending versions built (directly or through others) on ``rejected_no``."""
+    todo = [rejected_no]
+    while todo:
+        base_no = todo.pop()
+        for row in siblings.values():
+            if row.base_version_no == base_no and row.status == "pending":
+                row.status, row.reviewer_id, row.reviewed_at = "rejected", actor.id, now
+                if kind == "instruction":
+                    row.review_note = f"Rejected with version {base_no}, which it builds on."
+                session.add(row)
+                log.info("%s rejected %s version %d with its base %d", actor.username, kind, row.version_no,
+                         base_no)
+                todo.append(row.version_no)
 
 
 # --------------------------------------------------------------------------- history

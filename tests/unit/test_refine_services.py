@@ -11,11 +11,11 @@ from sqlmodel import Session, select
 
 from annotate.cli import main as cli_main
 from annotate.db.engine import init_db
-from annotate.db.models import InstructionVersion, MaterialDocument, Query
+from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVersion, Query
 from annotate.services import edits, materials
 from annotate.services.content import current_instruction, render_query_text
 from annotate.services.edits import EditConflict
-from annotate.services.errors import InputError, PermissionDenied
+from annotate.services.errors import Conflict, InputError, PermissionDenied
 from annotate.services.imports import import_queries
 from annotate.services.refined_export import export_refined, sha256_hex
 from annotate.services.splitter import propose_split, segment_paragraphs, split_at
@@ -329,3 +329,46 @@ def test_split_after_a_rejected_edit_takes_a_new_version_number(session: Session
     numbers = [v.version_no for v in edits.instruction_versions(session=session, query_id=qid)]
     assert numbers == [1, 2, 3]
     assert result is not None
+
+
+def test_versions_built_on_a_pending_one_wait_for_it_and_fall_with_it(session: Session) -> None:
+    # exp1 proposes version 2; exp2 builds version 3 on it and exp1 version 4 on that, all pending.
+    people = users(session)
+    qid = _qid(session, 195)
+    original = current_instruction(session=session, query_id=qid).text
+    v2 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
+                                   text=original + "\nUse British spelling.", reason="spelling", base_version_no=1)
+    v3 = edits.propose_instruction(session=session, actor=people["exp2"], query_id=qid,
+                                   text=v2.text + "\nAt most 2,000 words.", reason="length", base_version_no=2)
+    v4 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
+                                   text=v3.text + "\nName the acts.", reason="structure", base_version_no=3)
+    # Version 3 carries version 2's change: approving it before version 2 would slip that in.
+    with pytest.raises(Conflict, match="built on version 2, which is pending"):
+        edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=True)
+    assert session.get(InstructionVersion, v3.id).status == "pending"
+
+    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False)
+    statuses = {v.version_no: (v.status, v.review_note) for v in edits.instruction_versions(session=session,
+                                                                                           query_id=qid)}
+    assert statuses[2][0] == "rejected"
+    assert statuses[3] == ("rejected", "Rejected with version 2, which it builds on.")
+    assert statuses[4] == ("rejected", "Rejected with version 3, which it builds on.")
+    assert v4.id is not None
+    # Nothing of the rejected chain is current, and the next edit builds on version 1 again.
+    assert current_instruction(session=session, query_id=qid).text == original
+    assert edits.instruction_head(session=session, query_id=qid).version_no == 1
+
+
+def test_material_versions_built_on_a_rejected_one_are_rejected_too(session: Session) -> None:
+    people = users(session)
+    doc = _split(session, 1, people["exp1"]).document
+    positions = [s.position for s in edits.segments_of(session=session, document_id=doc.id)]
+    m2 = edits.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
+                               removals={positions[0]: "redundant"}, base_version_no=1)
+    m3 = edits.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=positions[2:],
+                               removals={positions[0]: "redundant", positions[1]: "duplicate"},
+                               base_version_no=2)
+    with pytest.raises(Conflict, match="review version 2 first"):
+        edits.review_edit(session=session, actor=people["exp1"], kind="material", version_id=m3.id, approve=True)
+    edits.review_edit(session=session, actor=people["exp2"], kind="material", version_id=m2.id, approve=False)
+    assert session.get(MaterialVersion, m3.id).status == "rejected"
