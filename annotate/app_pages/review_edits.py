@@ -39,10 +39,14 @@ for edit in pending:
         if edit.author_id == user.id:
             st.caption("This is your own edit: another expert must approve or reject it.")
             continue
+        if edit.waits_for is not None:
+            st.caption(f"Built on version {edit.waits_for}, which is still pending: review that one first "
+                       "(rejecting it rejects this one too, since this one carries its changes).")
         note = st.text_input("Note (optional)", key=f"note_{key}")
         c1, c2, _ = st.columns([1, 1, 4])
         for column, label, approve in ((c1, "Approve", True), (c2, "Reject", False)):
-            if column.button(label, key=f"{label.lower()}_{key}", type="primary" if approve else "secondary"):
+            if column.button(label, key=f"{label.lower()}_{key}", type="primary" if approve else "secondary",
+                             disabled=approve and edit.waits_for is not None):
                 with db_session() as session:
                     try:
                         edits.review_edit(session=session, actor=user, kind=edit.kind,

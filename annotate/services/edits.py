@@ -375,6 +375,7 @@ class PendingEdit:
     created_at: datetime
     diff: str
     removals: dict = field(default_factory=dict)
+    waits_for: int | None = None  # the base version, while it is itself still pending
 
 
 def _query_of_material(session: Session, version: MaterialVersion) -> tuple[MaterialDocument, Query]:
@@ -398,13 +399,19 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
     """Every pending instruction and material version, oldest first (experts only)."""
     require_role(actor, *EDITOR_ROLES)
     result: list[PendingEdit] = []
-    for v in session.exec(select(InstructionVersion).where(InstructionVersion.status == "pending")):
+    instructions = list(session.exec(select(InstructionVersion).where(InstructionVersion.status == "pending")))
+    pending_instructions = {(v.query_id, v.version_no) for v in instructions}
+    for v in instructions:
         query = session.get(Query, v.query_id)
         base = _version_text(session, "instruction", v.query_id, v.base_version_no, None)
+        waits = v.base_version_no if (v.query_id, v.base_version_no) in pending_instructions else None
         result.append(PendingEdit("instruction", v.id, v.version_no, v.base_version_no, v.query_id, query.index,
                                   "", _username(session, v.author_id), v.author_id, v.reason, v.created_at,
-                                  text_diff(base, v.text, f"version {v.base_version_no}", f"version {v.version_no}")))
-    for m in session.exec(select(MaterialVersion).where(MaterialVersion.status == "pending")):
+                                  text_diff(base, v.text, f"version {v.base_version_no}", f"version {v.version_no}"),
+                                  waits_for=waits))
+    materials = list(session.exec(select(MaterialVersion).where(MaterialVersion.status == "pending")))
+    pending_materials = {(m.document_id, m.version_no) for m in materials}
+    for m in materials:
         document, query = _query_of_material(session, m)
         segments = segments_of(session=session, document_id=document.id)
         base = _version_text(session, "material", query.id, m.base_version_no, document.id)
@@ -412,7 +419,9 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
                                   document.title, _username(session, m.author_id), m.author_id, m.reason,
                                   m.created_at,
                                   text_diff(base, join_segments(segments, m.kept), f"version {m.base_version_no}",
-                                            f"version {m.version_no}"), dict(m.removals or {})))
+                                            f"version {m.version_no}"), dict(m.removals or {}),
+                                  waits_for=m.base_version_no if (m.document_id, m.base_version_no)
+                                  in pending_materials else None))
     result.sort(key=lambda e: e.created_at)
     return result
 

@@ -173,3 +173,24 @@ def test_edit_stats_page_for_researcher_and_expert(seeded, engine) -> None:
     button(at, "Prepare the refined export").click().run()
     assert not at.exception
     assert "0 changed queries." in text_of(at)
+
+
+def test_review_page_holds_back_a_version_built_on_a_pending_one(seeded, engine) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        exp1 = s.get(User, seeded["exp1"])
+        edits.propose_instruction(session=s, actor=exp1, query_id=seeded["query"], text=QUERY + "\n补充一。",
+                                  reason="first", base_version_no=1)
+        edits.propose_instruction(session=s, actor=exp1, query_id=seeded["query"], text=QUERY + "\n补充一。\n补充二。",
+                                  reason="second", base_version_no=2)
+    # exp2 reviews both: version 3 carries version 2's change, so it waits for version 2.
+    review = page(seeded["exp2"], "review_edits.py")
+    assert "Built on version 2, which is still pending" in text_of(review)
+    approve = [b for b in review.button if b.label == "Approve"]
+    assert [b.disabled for b in approve] == [False, True]  # oldest first: version 2, then version 3
+    [b for b in review.button if b.label == "Reject"][0].click().run()  # reject version 2
+    assert "Rejected query 900001 instruction version 2" in text_of(review)
+    assert "No edits await review." in text_of(review)  # version 3 fell with it: nothing left
+    with Session(engine) as s:
+        rows = s.exec(select(InstructionVersion.version_no, InstructionVersion.status)
+                      .order_by(InstructionVersion.version_no)).all()
+    assert rows == [(1, "approved"), (2, "rejected"), (3, "rejected")]
