@@ -376,6 +376,7 @@ class PendingEdit:
     diff: str
     removals: dict = field(default_factory=dict)
     waits_for: int | None = None  # the base version, while it is itself still pending
+    document_id: int | None = None  # the material document (None for the instruction)
 
 
 def _query_of_material(session: Session, version: MaterialVersion) -> tuple[MaterialDocument, Query]:
@@ -421,7 +422,7 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
                                   text_diff(base, join_segments(segments, m.kept), f"version {m.base_version_no}",
                                             f"version {m.version_no}"), dict(m.removals or {}),
                                   waits_for=m.base_version_no if (m.document_id, m.base_version_no)
-                                  in pending_materials else None))
+                                  in pending_materials else None, document_id=m.document_id))
     result.sort(key=lambda e: e.created_at)
     return result
 

@@ -188,7 +188,8 @@ def test_review_page_holds_back_a_version_built_on_a_pending_one(seeded, engine)
     approve = [b for b in review.button if b.label == "Approve"]
     assert [b.disabled for b in approve] == [False, True]  # oldest first: version 2, then version 3
     [b for b in review.button if b.label == "Reject"][0].click().run()  # reject version 2
-    assert "Rejected query 900001 instruction version 2" in text_of(review)
+    assert ("Rejected query 900001 instruction version 2. Rejected with it, as they build on it: version 3."
+            in text_of(review))
     assert "No edits await review." in text_of(review)  # version 3 fell with it: nothing left
     with Session(engine) as s:
         rows = s.exec(select(InstructionVersion.version_no, InstructionVersion.status)
