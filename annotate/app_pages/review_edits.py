@@ -24,22 +24,6 @@ if not pending:
     st.info("No edits await review.")
     st.stop()
 st.write(f"{len(pending)} edit(s) await review.")
-
-
-def built_on(edit: edits.PendingEdit) -> list[int]:
-    """The pending versions that build on ``edit``, directly or through each other (the
-    service rejects them together with it)."""
-    fallen: list[int] = []
-    todo = [edit.version_no]
-    while todo:
-        base = todo.pop()
-        for other in pending:
-            same = (other.kind, other.query_id, other.document_id) == (edit.kind, edit.query_id, edit.document_id)
-            if same and other.waits_for == base:
-                fallen.append(other.version_no)
-                todo.append(other.version_no)
-    return sorted(fallen)
-
 for edit in pending:
     what = "Instruction" if edit.kind == "instruction" else f"Material “{to_safe_markdown(edit.document_title)}”"
     with st.container(border=True):
@@ -72,7 +56,7 @@ for edit in pending:
                     else:
                         flash = (f"{'Approved' if approve else 'Rejected'} query {edit.query_index} {edit.kind} "
                                  f"version {edit.version_no}.")
-                        fallen = [] if approve else built_on(edit)
+                        fallen = [] if approve else edits.versions_built_on(pending, edit)
                         if fallen:
                             flash += (" Rejected with it, as they build on it: version "
                                       + ", ".join(str(n) for n in fallen) + ".")

@@ -427,6 +427,31 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
     return result
 
 
+def versions_built_on(pending: list[PendingEdit], edit: PendingEdit) -> list[int]:
+    """Numbers of the pending versions in ``pending`` that build on ``edit``, directly or
+    through each other: rejecting ``edit`` rejects them too (see :func:`review_edit`).
+
+    Example:
+        >>> from datetime import datetime
+        >>> def pe(no, waits):
+        ...     return PendingEdit("instruction", no, no, no - 1, 1, 5, "", "e", 1, "", datetime(2025, 1, 1), "",
+        ...                        waits_for=waits)
+        >>> chain = [pe(2, None), pe(3, 2), pe(4, 3)]
+        >>> versions_built_on(chain, chain[0]), versions_built_on(chain, chain[1])
+        ([3, 4], [4])
+    """
+    found: list[int] = []
+    todo = [edit.version_no]
+    while todo:
+        base = todo.pop()
+        for other in pending:
+            same = (other.kind, other.query_id, other.document_id) == (edit.kind, edit.query_id, edit.document_id)
+            if same and other.waits_for == base:
+                found.append(other.version_no)
+                todo.append(other.version_no)
+    return sorted(found)
+
+
 def review_edit(*, session: Session, actor: User | None, kind: str, version_id: int, approve: bool,
                 note: str = "") -> InstructionVersion | MaterialVersion:
     """Approve or reject a pending version; the reviewer must be an expert other than its author.
