@@ -251,34 +251,32 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
     return _with_retries(session, work)
 
 
-def rating_history(*, session: Session, actor: User | None, assignment_id: int) -> list[PointwiseRatingRevision]:
-    """Every revision of the pointwise rating on a task, oldest first (the owner, researchers, admins)."""
+def _check_history_reader(session: Session, actor: User | None, assignment_id: int) -> None:
+    """The task's owner, researchers and admins may read its history; anyone else is refused."""
     require_role(actor, *ROLES)
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound(f"no assignment {assignment_id}")
     if assignment.annotator_id != actor.id and not has_role(actor, "researcher", "admin"):
         raise PermissionDenied("this task is assigned to someone else")
-    rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment_id)).first()
-    if rating is None:
-        return []
-    return list(session.exec(select(PointwiseRatingRevision).where(PointwiseRatingRevision.rating_id == rating.id)
-                             .order_by(PointwiseRatingRevision.revision)).all())
+
+
+def rating_history(*, session: Session, actor: User | None, assignment_id: int) -> list[PointwiseRatingRevision]:
+    """Every revision of the pointwise rating on a task, oldest first (the owner, researchers, admins)."""
+    _check_history_reader(session, actor, assignment_id)
+    return list(session.exec(
+        select(PointwiseRatingRevision).join(PointwiseRating)
+        .where(PointwiseRating.assignment_id == assignment_id)
+        .order_by(PointwiseRatingRevision.revision)).all())  # type: ignore[arg-type]
 
 
 def judgment_history(*, session: Session, actor: User | None, assignment_id: int) -> list[JudgmentRevision]:
     """Every revision of the judgment on a task, oldest first (the owner, researchers, admins)."""
-    require_role(actor, *ROLES)
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFound(f"no assignment {assignment_id}")
-    if assignment.annotator_id != actor.id and not has_role(actor, "researcher", "admin"):
-        raise PermissionDenied("this task is assigned to someone else")
-    judgment = session.exec(select(Judgment).where(Judgment.assignment_id == assignment_id)).first()
-    if judgment is None:
-        return []
-    return list(session.exec(select(JudgmentRevision).where(JudgmentRevision.judgment_id == judgment.id)
-                             .order_by(JudgmentRevision.revision)).all())
+    _check_history_reader(session, actor, assignment_id)
+    return list(session.exec(
+        select(JudgmentRevision).join(Judgment)
+        .where(Judgment.assignment_id == assignment_id)
+        .order_by(JudgmentRevision.revision)).all())  # type: ignore[arg-type]
 
 
 def submit_rating(*, session: Session, actor: User | None, assignment_id: int, score: int,
