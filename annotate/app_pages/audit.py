@@ -18,7 +18,7 @@ from annotate.services.agreement_view import data_version
 from annotate.services.audit import AuditFilters, audit_detail, disagreement_table, filter_disagreements
 from annotate.services.errors import ServiceError
 from annotate.services.judge_runs import list_runs
-from annotate.ui.panes import materials_section, side_by_side
+from annotate.ui.panes import show_text_view
 from annotate.ui.session import db_session, require_page_role
 from annotate.ui.task_state import format_duration
 
@@ -120,9 +120,9 @@ with tab_list:
                 parts.append(text)
         with st.container(height=220, border=True, key="audit_query"):
             st.markdown("".join(parts), unsafe_allow_html=True)  # every piece is html-escaped above
-        materials_section(detail.materials)
-        side_by_side(f"A · {detail.model_a}", detail.response_a, f"B · {detail.model_b}", detail.response_b,
-                     height=360, key="audit_pair")
+        show_text_view(materials=detail.materials, pane_height=400,
+                       responses=((f"A · {detail.model_a}", detail.response_a),
+                                  (f"B · {detail.model_b}", detail.response_b)))
 
         st.markdown("**Human votes** (shown left: the response each person saw on the left)")
         st.dataframe(pd.DataFrame([{"annotator": v.annotator, "choice": v.choice + (" (both poor)" if v.both_poor else ""),

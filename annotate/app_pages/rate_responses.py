@@ -13,7 +13,7 @@ from annotate.services import assignments as tasks
 from annotate.services import judgments
 from annotate.services.errors import ServiceError
 from annotate.ui import task_state
-from annotate.ui.panes import QUERY_HEIGHT, materials_section, scroll_pane
+from annotate.ui.panes import show_text_view
 from annotate.ui.session import db_session, require_page_role
 
 OPEN_KEY = "rate_open"
@@ -82,11 +82,7 @@ if existing is not None and existing.score is not None:
     st.info(f"You rated this response **{existing.score}** before (revision {existing.revision}). "
             "Submitting again records a new revision.", icon=":material/history:")
 
-st.markdown("#### Query")
-scroll_pane(task.instruction, height=QUERY_HEIGHT, key="rate_query")
-materials_section(task.materials)
-st.markdown("#### Response")
-scroll_pane(task.left_text, key="rate_response")
+show_text_view(query=task.instruction, materials=task.materials, responses=(("Response", task.left_text),))
 
 error_types = list(task.error_types)
 with st.form(f"rate_{aid}", border=True):

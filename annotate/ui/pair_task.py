@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from annotate.ui.panes import QUERY_HEIGHT, materials_section, scroll_pane, side_by_side
+from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, SHORTCUTS
 
@@ -41,7 +41,7 @@ class JudgmentInput:
         return [name for name, value in self.per_criterion.items() if value is None]
 
 
-def show_task(task, *, key: str = "pairs", progress: str = "",  # type: ignore[no-untyped-def]
+def show_task(task, *, progress: str = "",  # type: ignore[no-untyped-def]
               title: str | None = None) -> None:
     """Heading, notes on an earlier judgment, query, materials and the two responses.
 
@@ -51,28 +51,24 @@ def show_task(task, *, key: str = "pairs", progress: str = "",  # type: ignore[n
     heading = f"Pair {task.position} of {task.total}"
     if task.is_qualification:
         heading += " · qualification round"
-    # The page title, the heading, its caption lines (where the task is; how to judge) and
-    # (with nothing in between) the query's heading are one markdown element: fewer
-    # elements per rerun.
+    # The page title, the heading and its caption lines (where the task is; how to judge)
+    # are one markdown element; the query, materials and responses are one HTML element
+    # (:func:`annotate.ui.panes.show_text_view`): few elements per rerun.
     place = to_safe_markdown(" · ".join(filter(None, (f"{task.domain1} › {task.domain2}",
                                                       f"query {task.query_index}", progress))))
     head = ((f"# {title}\n" if title else "") + f"### {heading}\n"
             f":gray[:small[{place}]]  \n:gray[:small[{JUDGING_HINT}]]")
     existing = task.existing
-    if existing is None:
-        st.markdown(head + "\n#### Query")
-    else:
-        st.markdown(head)
+    st.markdown(head)
+    if existing is not None:
         label = CHOICE_LABELS.get(existing.choice or "", "-")
         note = f"You judged this pair before: **{label}**" + (" (both poor)" if existing.both_poor else "")
         st.info(note + f", revision {existing.revision}. Submitting again records a new revision.",
                 icon=":material/history:")
         if existing.stale:
             st.warning("The query or its materials changed after your judgment; please judge it again.")
-        st.markdown("#### Query")
-    scroll_pane(task.instruction, height=QUERY_HEIGHT, key=f"{key}_query")
-    materials_section(task.materials)
-    side_by_side("Response A", task.left_text, "Response B", task.right_text, key=f"{key}_resp")
+    show_text_view(query=task.instruction, materials=task.materials,
+                   responses=(("Response A", task.left_text), ("Response B", task.right_text)))
 
 
 def judgment_form(task, *, key: str = "pairs",  # type: ignore[no-untyped-def]

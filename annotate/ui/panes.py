@@ -1,8 +1,15 @@
-"""Layout helpers for long texts: scrollable panes side by side, collapsible materials.
+"""Layout helpers for long texts: scrollable panes, side by side, collapsible materials.
 
 WritingBench queries reach ~31k characters and responses 40k, so nothing long is rendered
-inline: every text lives in a fixed-height scrollable container (``st.container(height=...)``)
-and is passed through :func:`annotate.ui.safe_markdown.to_safe_markdown` first. No DB access.
+inline: every text lives in a pane of bounded height that scrolls. No DB access.
+
+* :func:`show_text_view` - what an annotator or auditor reads: a query, its materials
+  and one or two responses, as one HTML element rendered on the server by
+  :func:`annotate.ui.safe_html.markdown_to_safe_html` (one element per rerun however
+  many texts; the pages that show 100k characters on every rerun use it);
+* :func:`scroll_pane` - a single text as Streamlit markdown
+  (:func:`annotate.ui.safe_markdown.to_safe_markdown`) in a scrollable container, for
+  the experts' editing pages.
 """
 
 from __future__ import annotations
@@ -10,9 +17,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
 
 import streamlit as st
 
+from annotate.ui.safe_html import markdown_to_safe_html
 from annotate.ui.safe_markdown import to_safe_markdown
 
 PANE_HEIGHT = 560
@@ -97,61 +107,134 @@ def scroll_pane(text: str, *, height: int = PANE_HEIGHT, key: str | None = None,
             st.caption("(empty)")
 
 
-@functools.lru_cache(maxsize=64)
-def titled_pane_markdown(title: str, text: str) -> str:
-    r"""``text`` as :func:`pane_markdown` shows it, under a heading ``title`` and its length.
+VIEW_CSS = """
+.wj-view{container-type:inline-size;display:flex;flex-direction:column;gap:.75rem;margin-bottom:.25rem}
+.wj-view .wj-label{display:flex;align-items:baseline;gap:.6rem;flex-wrap:wrap}
+.wj-view .wj-label h4{margin:0;padding:0;font-size:1.25rem;font-weight:600;line-height:1.4}
+.wj-view .wj-count{font-size:.8rem;opacity:.65}
+.wj-view .wj-box{border:1px solid color-mix(in srgb,currentColor 20%,transparent);border-radius:.5rem;
+ display:flex;flex-direction:column;min-width:0;min-height:0}
+.wj-view .wj-box>.wj-label{padding:.55rem 1rem;border-bottom:1px solid color-mix(in srgb,currentColor 12%,transparent)}
+.wj-view .wj-scroll{overflow:auto;padding:.5rem 1rem;flex:1 1 auto;min-height:0;overflow-wrap:anywhere}
+.wj-view .wj-scroll:focus-visible{outline:2px solid color-mix(in srgb,currentColor 45%,transparent);outline-offset:-2px}
+.wj-view .wj-scroll>:first-child{margin-top:0}
+.wj-view .wj-scroll :is(h4,h5,h6){font-weight:600;line-height:1.3;margin:1.1rem 0 .5rem;padding:0}
+.wj-view .wj-scroll h4{font-size:1.3rem}
+.wj-view .wj-scroll h5{font-size:1.12rem}
+.wj-view .wj-scroll h6{font-size:1rem}
+.wj-view .wj-row{display:grid;grid-auto-flow:column;grid-auto-columns:minmax(0,1fr);gap:1rem;align-items:stretch}
+@container (max-width:720px){.wj-view .wj-row{grid-auto-flow:row}}
+.wj-view .wj-empty{font-style:italic;opacity:.65}
+.wj-view table{border-collapse:collapse;margin:.5rem 0 1rem}
+.wj-view th,.wj-view td{border:1px solid color-mix(in srgb,currentColor 20%,transparent);padding:.25rem .6rem;
+ vertical-align:top}
+.wj-view pre{white-space:pre-wrap;padding:.6rem .8rem;border-radius:.4rem;
+ background:color-mix(in srgb,currentColor 6%,transparent)}
+.wj-view code{font-size:.875em;padding:.1em .25em;border-radius:.25rem;
+ background:color-mix(in srgb,currentColor 6%,transparent)}
+.wj-view pre code{padding:0;background:none}
+.wj-view blockquote{margin:.5rem 0;padding-left:.9rem;border-left:3px solid color-mix(in srgb,currentColor 25%,transparent)}
+.wj-view details.wj-material>summary{cursor:pointer;padding:.55rem 1rem;list-style-position:inside}
+.wj-view details.wj-material[open]>summary{border-bottom:1px solid color-mix(in srgb,currentColor 12%,transparent)}
+"""
+"""Styles of :func:`text_view_html` (class names start with ``wj-``; colours follow the
+text colour, so the light and the dark theme both work). Sent inside the view's element."""
 
-    The heading is part of the pane's markdown (one element, not two); cached like
-    :func:`pane_markdown`. An empty text shows "(empty)".
+
+def _labelled(title: str, text: str) -> str:
+    return (f'<div class="wj-label"><h4>{escape(title)}</h4>'
+            f'<span class="wj-count">{char_count_label(text)}</span></div>')
+
+
+def _scroll(text: str, label: str) -> str:
+    body = markdown_to_safe_html(text) or '<p class="wj-empty">(empty)</p>'
+    # Focusable, so a keyboard user can scroll it; named for screen readers.
+    return f'<div class="wj-scroll" tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
+
+
+@functools.lru_cache(maxsize=32)
+def text_view_html(
+    *,
+    query: str | None = None,
+    query_title: str = "Query",
+    materials: tuple[tuple[str, str], ...] = (),
+    responses: tuple[tuple[str, str], ...] = (),
+    query_height: int = QUERY_HEIGHT,
+    material_height: int = 320,
+    pane_height: int = PANE_HEIGHT,
+) -> str:
+    r"""One HTML element showing a query, its materials and one or two responses.
+
+    * the query (when given) under its heading, in a bordered pane of at most
+      ``query_height`` pixels that scrolls;
+    * each material as a collapsed ``<details>`` ("Material 1: title (n characters)")
+      holding a pane of at most ``material_height`` pixels;
+    * the responses side by side in equal bordered panes of at most ``pane_height``
+      pixels, each headed by its title and length (which stay put while the text scrolls);
+      on a narrow screen they stack.
+
+    Every text is rendered by :func:`annotate.ui.safe_html.markdown_to_safe_html`; titles
+    are escaped. The styles (:data:`VIEW_CSS`) travel with it, and the result has no
+    line feeds. Cached: a rerun showing the same task sends the same string again.
 
     Example:
-        >>> titled_pane_markdown("Response A", "# Plan <b>")
-        '#### Response A\n:gray[:small[10 characters]]\n\n---\n\n#### Plan \\<b>'
+        >>> html = text_view_html(query="Write <b>x</b>", responses=(("Response A", "# Hi"),))
+        >>> "Write &lt;b&gt;x&lt;/b&gt;" in html and "<h4>Hi</h4>" in html and "\n" not in html
+        True
     """
-    body = pane_markdown(text) if text else "_(empty)_"
-    return f"#### {title}\n:gray[:small[{char_count_label(text)}]]\n\n---\n\n{body}"
+    parts = [f"<style>{VIEW_CSS}</style>", '<div class="wj-view">']
+    if query is not None:
+        parts.append(f'<section class="wj-query">{_labelled(query_title, query)}'
+                     f'<div class="wj-box" style="max-height:{int(query_height)}px;margin-top:.4rem">'
+                     f"{_scroll(query, query_title)}</div></section>")
+    if materials:
+        parts.append(f'<div class="wj-label"><h4>Materials</h4><span class="wj-count">{len(materials)}</span></div>')
+        for number, (title, text) in enumerate(materials, start=1):
+            name = " ".join((title or "untitled").split())
+            summary = f"Material {number}: {name} ({char_count_label(text)})"
+            parts.append(f'<details class="wj-material wj-box"><summary>{escape(summary)}</summary>'
+                         f'<div class="wj-scroll" style="max-height:{int(material_height)}px" tabindex="0" '
+                         f'role="region" aria-label="{escape(summary)}">'
+                         f'{markdown_to_safe_html(text) or "<p class=wj-empty>(empty)</p>"}</div></details>')
+    if responses:
+        parts.append('<div class="wj-row">')
+        for title, text in responses:
+            parts.append(f'<section class="wj-box wj-response" style="max-height:{int(pane_height)}px">'
+                         f"{_labelled(title, text or '')}{_scroll(text or '', title)}</section>")
+        parts.append("</div>")
+    parts.append("</div>")
+    return "".join(parts).replace("\n", "")
 
 
-def side_by_side(
-    left_title: str,
-    left_text: str,
-    right_title: str,
-    right_text: str,
+@dataclass(frozen=True)
+class PreparedHtml:
+    """HTML handed to ``st.html`` through its documented ``_repr_html_`` protocol.
+
+    Streamlit takes such a body as it is, where a plain string is first dedented, a
+    regular-expression scan of every character (about 2 ms per 100k characters, on every
+    rerun); :func:`text_view_html` has no indentation to remove.
+
+    Example:
+        >>> PreparedHtml("<p>x</p>")._repr_html_()
+        '<p>x</p>'
+    """
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def show_text_view(
     *,
-    height: int = PANE_HEIGHT,
-    key: str = "pair",
+    query: str | None = None,
+    materials: Sequence[tuple[str, str]] = (),
+    responses: Sequence[tuple[str, str]] = (),
+    **sizes: int,
 ) -> None:
-    """Two texts side by side in equal scrollable panes, each headed by its title and length.
+    """Show :func:`text_view_html` as one ``st.html`` element (one message per rerun).
 
-    Five elements in all (a row, two panes, two markdown texts): the title and length head
-    each pane's markdown rather than sitting above it in columns of their own.
+    ``sizes``: ``query_height``, ``material_height``, ``pane_height`` in pixels.
     """
-    fixed = max(len(left_text or ""), len(right_text or "")) >= SHORT_TEXT
-    pane_height: int | str = height if fixed else "content"
-    with st.container(horizontal=True, gap="medium"):
-        for title, text, side in ((left_title, left_text, "left"), (right_title, right_text, "right")):
-            with st.container(height=pane_height, border=True, key=f"{key}_{side}"):
-                st.markdown(titled_pane_markdown(title, text or ""))
-
-
-def materials_section(
-    materials: Sequence[tuple[str, str]],
-    *,
-    height: int = 320,
-    expanded: bool = False,
-) -> None:
-    """Each material as a collapsed expander holding a scrollable pane.
-
-    Args:
-        materials: ``(title, text)`` pairs in the order the query lists them.
-        height: height of each material's pane.
-        expanded: open every expander initially.
-    """
-    if not materials:
-        return
-    st.markdown(f"**Materials** ({len(materials)})")
-    for number, (title, text) in enumerate(materials, start=1):
-        safe_title = to_safe_markdown(" ".join((title or "untitled").split()))
-        label = f"Material {number}: {safe_title} ({char_count_label(text)})"
-        with st.expander(label, expanded=expanded):
-            scroll_pane(text, height=height)
+    st.html(PreparedHtml(text_view_html(query=query, materials=tuple((str(t or ""), str(x or "")) for t, x in materials),
+                           responses=tuple((str(t), str(x or "")) for t, x in responses), **sizes)))

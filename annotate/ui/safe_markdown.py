@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["to_safe_markdown", "SAFE_SCHEMES"]
+__all__ = ["to_safe_markdown", "is_safe_url", "SAFE_SCHEMES"]
 
 SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 
@@ -46,7 +46,7 @@ _REF_DEF_RE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)(.*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
-def _is_safe_url(url: str) -> bool:
+def is_safe_url(url: str) -> bool:
     """Whether a link target may be kept: http(s), mailto, or without any scheme."""
     target = url.strip().strip("<>").strip()
     # Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
@@ -101,7 +101,7 @@ def _neutralise_links(text: str) -> str:
         end = _destination_end(text, start)
         out.append(text[pos:start])
         destination = text[start:end]
-        out.append(destination if _is_safe_url(destination) else "#")
+        out.append(destination if is_safe_url(destination) else "#")
         pos = end
     out.append(text[pos:])
     return "".join(out)
@@ -146,7 +146,7 @@ def _escape_ref_definitions(block: str) -> str:
     lines = block.split("\n")
     for i, line in enumerate(lines):
         match = _REF_DEF_RE.match(line)
-        if match and not _is_safe_url(match.group(2)):
+        if match and not is_safe_url(match.group(2)):
             lines[i] = f"{match.group(1)}#{match.group(3)}"
     return "\n".join(lines)
 

@@ -7,14 +7,26 @@ canonical winner from ``Assignment.shown_left``), never from the page's own outp
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
-from annotate.db.models import Assignment, Judgment, JudgmentRevision, LLMModel, PointwiseRating, Study
+from annotate.db.models import (
+    Assignment,
+    Judgment,
+    JudgmentRevision,
+    LLMModel,
+    PointwiseRating,
+    Query,
+    Response,
+    Study,
+    StudyItem,
+)
 from annotate.navigation import PAGES
-from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, button, page, page_direct
+from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, button, html_text, page, page_direct
 from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
@@ -38,7 +50,7 @@ def seeded(engine, db_url, monkeypatch):
 def all_text(at: AppTest) -> str:
     parts = [e.value for e in (*at.title, *at.subheader, *at.markdown, *at.caption, *at.error, *at.info,
                                *at.warning, *at.success)]
-    parts += [b.label for b in at.button] + [e.label for e in at.expander]
+    parts += [b.label for b in at.button] + [e.label for e in at.expander] + [html_text(at)]
     return "\n".join(str(p) for p in parts)
 
 
@@ -105,7 +117,17 @@ def test_judge_page_shows_pair_without_model_names(seeded, engine):
     at = page(seeded["ann1"], "annotate_pairs.py")
     text = all_text(at)
     assert "Judge pairs" in text and "Pair 1 of 15" in text
-    assert "#### Response A" in text and "#### Response B" in text
+    assert "Response A" in text and "Response B" in text
+    # The texts are shown: the first words of the query and of both responses, as stored.
+    first = my_assignments(engine, seeded["ann1"])[0]
+    with session_scope(engine) as session:
+        item = session.get(StudyItem, first.item_id)
+        shown = [session.get(Query, item.query_id).original_text] + [
+            session.get(Response, rid).text for rid in (item.response_a_id, item.response_b_id)]
+    visible = " ".join(html_text(at).split())
+    for text in shown:  # its first run of three plain words (no markdown marks around them)
+        phrase = re.search(r"\b[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}\b", text).group(0)
+        assert phrase in visible, phrase
     assert [b.label for b in at.button][:3] == ["A is better", "B is better", "Equivalent"]
     with session_scope(engine) as session:
         model_names = [m.name for m in session.exec(select(LLMModel)).all()]
@@ -227,7 +249,7 @@ def test_another_annotators_assignment_is_refused(seeded, engine):
     assert any("cannot be opened" in e.value and "someone else" in e.value for e in at.error)
     assert not any(b.label == "A is better" for b in at.button)
     # Nothing of theirs leaked: no pane with response text and no judgment possible.
-    assert "#### Response A" not in all_text(at)
+    assert "Response A" not in all_text(at) and not at.get("html")
 
 
 def test_own_assignment_opens_by_link(seeded, engine):
@@ -272,7 +294,7 @@ def test_rate_responses_requires_error_type_for_low_scores(engine, db_url, monke
                subdomains=None)
     aid = my_assignments(engine, ids["ann1"])[0].id
     at = page(ids["ann1"], "rate_responses.py")
-    assert "#### Response" in all_text(at)
+    assert "Response" in html_text(at)
     at.radio(key=f"rate_score_{aid}").set_value(2)
     at.button(key=f"rate_submit_{aid}").click().run()
     assert any("needs an error type" in e.value for e in at.error)
