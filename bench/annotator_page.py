@@ -25,8 +25,10 @@ Three figures are printed for each script:
   figure is that run up to the moment the browser is told it finished; Streamlit's
   post-run ``gc.collect(2)`` (``runner.postScriptGC``, after that message; its cost grows
   with the whole process heap - SQLAlchemy and the rest the app imports - not with the
-  page) and the serialisation of the run's messages for the websocket (event-loop thread)
-  are printed beside it. Both servers are measured the same way, interleaved, median over
+  page; the committed ``.streamlit/config.toml``, which both servers read, turns it off, so
+  it shows 0 unless that setting changes) and the serialisation of the run's messages for
+  the websocket (event-loop thread) are printed beside it, and so is the app server's
+  resident memory before and after the timed reruns. Both servers are measured the same way, interleaved, median over
   the reruns. This is the most faithful figure: no test harness parses the page's
   elements, and the real script cache, message cache and websocket are in play;
 * ``server``: ``streamlit.testing.v1.AppTest`` sharing one compiled-script cache across
@@ -196,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
               "event loop sends the messages, or for a CPU; "
               f"gc.collect {page['gc']:.1f} ms vs {base['gc']:.1f} ms, "
               f"serialisation {page['ser']:.1f} ms vs {base['ser']:.1f} ms)")
+        print(f"  app server resident memory: {page['rss_before']:.0f} MiB before the timed reruns, "
+              f"{page['rss_after']:.0f} MiB after them")
         print(f"  first showing of a pair (not in the figures above): rendering the three texts to HTML "
               f"takes {first_render_ms(texts):.0f} ms once; the result is cached for later reruns and other "
               "sessions of the server process")
@@ -428,9 +432,11 @@ def measure_real_server(texts: list[str], reruns: int, tmp: Path) -> tuple[dict[
                     _rerun(page, app)
                     _rerun(bare, base)
                 app_skip, base_skip = app.runs(), base.runs()
+                memory = [resident_mib(app.process.pid)]
                 for _ in range(reruns):
                     _rerun(page, app)
                     _rerun(bare, base)
+                memory.append(resident_mib(app.process.pid))
                 _rerun(page, app)  # flushes the last timed run's serialisation figure
                 _rerun(bare, base)
                 if not page.get_by_role("heading", name="Judge pairs").is_visible():
@@ -440,7 +446,21 @@ def measure_real_server(texts: list[str], reruns: int, tmp: Path) -> tuple[dict[
     finally:
         for server in servers:
             server.stop()
-    return _medians(app, app_skip, reruns), _medians(base, base_skip, reruns)
+    app_medians = _medians(app, app_skip, reruns)
+    app_medians["rss_before"], app_medians["rss_after"] = memory
+    return app_medians, _medians(base, base_skip, reruns)
+
+
+def resident_mib(pid: int) -> float:
+    """Resident memory of process ``pid`` in MiB (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def _medians(server: TimedServer, skip: int, reruns: int) -> dict[str, float]:
