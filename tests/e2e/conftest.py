@@ -8,7 +8,10 @@
   headless, with a fresh user-data-dir; each ``new_page()`` is a separate Streamlit session.
 * Helpers: :func:`log_in`, :func:`wait_for_app` (waits until a rerun has finished).
 
-Every test here is marked ``e2e`` by :func:`pytest_collection_modifyitems`.
+Every test here is marked ``e2e`` by :func:`pytest_collection_modifyitems`. When a test
+fails, each open tab is saved as a screenshot under the test's ``tmp_path`` and its URL and
+visible text are added to the failure report, with the end of the server's log: a flake
+seen only in CI can then be read from CI's output.
 """
 
 from __future__ import annotations
@@ -34,6 +37,33 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """Keep each phase's report on the test item, so fixtures can tell whether it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def _failed(request) -> bool:  # type: ignore[no-untyped-def]
+    report = getattr(request.node, "report_call", None)
+    return report is not None and bool(report.failed)
+
+
+def _describe_tabs(context, folder: Path) -> str:  # type: ignore[no-untyped-def]
+    """Screenshot every open tab into ``folder``; their URLs and visible text, for a report."""
+    lines = []
+    for number, tab in enumerate((t for t in context.pages if t.url != "about:blank"), start=1):
+        shot = folder / f"failure-tab{number}.png"
+        try:
+            tab.screenshot(path=str(shot))
+            text = tab.inner_text("[data-testid='stMain']", timeout=2_000)
+        except Exception as exc:  # noqa: BLE001 - a report of a failure must not fail itself
+            text = f"(could not read the tab: {exc})"
+        lines.append(f"--- tab {number}: {tab.url} (screenshot {shot})\n{text[-3000:]}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -73,7 +103,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture()
-def browser_context(tmp_path: Path):  # type: ignore[no-untyped-def]
+def browser_context(tmp_path: Path, request):  # type: ignore[no-untyped-def]
     """A headless Chromium context with a fresh profile; ``new_page()`` opens a tab."""
     if not CHROMIUM.exists():
         message = f"Chromium not found at {CHROMIUM}"
@@ -89,6 +119,10 @@ def browser_context(tmp_path: Path):  # type: ignore[no-untyped-def]
         context.set_default_timeout(30_000)
         try:
             yield context
+            if _failed(request):  # the failure summary is printed later: add to its report
+                server = request.node.funcargs.get("live_server")
+                request.node.report_call.sections.append(("open tabs after the failure", _describe_tabs(
+                    context, tmp_path) + (f"\n--- server log (end)\n{server.log_tail()}" if server else "")))
         finally:
             context.close()
 
