@@ -9,51 +9,15 @@ be http(s), mailto or relative, and nothing may carry ``src``.
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 
 from annotate.ui.panes import text_view_html
 from annotate.ui.safe_html import markdown_to_safe_html
+from tests.fixtures.html_inventory import inventory
 
 ALLOWED_TAGS = {"p", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "s", "code", "pre", "a", "blockquote",
                 "table", "thead", "tbody", "tr", "th", "td", "br", "hr"}
 ALLOWED_ATTRS = {"a": {"href", "title", "target", "rel"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
-
-
-class Inventory(HTMLParser):
-    """Every start tag with its attributes, and the decoded text outside ``<style>``
-    (``spaced``: the same text with a space at every tag)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.spaced: list[str] = []
-        self.in_style = False
-
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
-        self.tags.append((tag, dict(attrs)))
-        self.in_style = tag == "style"
-        self.spaced.append(" ")
-
-    handle_startendtag = handle_starttag
-
-    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
-        self.in_style = False
-        self.spaced.append(" ")
-
-    def handle_data(self, data):  # type: ignore[no-untyped-def]
-        if not self.in_style:
-            self.text.append(data)
-            self.spaced.append(data)
-
-
-def inventory(html: str) -> Inventory:
-    parser = Inventory()
-    parser.feed(html)
-    parser.close()
-    return parser
 
 
 # ----------------------------------------------------------------- hand-derived outputs
