@@ -188,7 +188,8 @@ def text_view_html(
                      f'<div class="wj-box" style="max-height:{int(query_height)}px;margin-top:.4rem">'
                      f"{_scroll(query, query_title)}</div></section>")
     if materials:
-        parts.append(f'<div class="wj-label"><h4>Materials</h4><span class="wj-count">{len(materials)}</span></div>')
+        count = f"{len(materials)} document" + ("" if len(materials) == 1 else "s")
+        parts.append(f'<div class="wj-label"><h4>Materials</h4><span class="wj-count">{count}</span></div>')
         for number, (title, text) in enumerate(materials, start=1):
             name = " ".join((title or "untitled").split())
             summary = f"Material {number}: {name} ({char_count_label(text)})"

@@ -122,7 +122,7 @@ def test_text_view_has_one_pane_per_text_and_escapes_titles():
     assert regions == ["Query", "Material 1: Notes <script> (11 characters)", "Material 2: untitled (0 characters)",
                        "Response A", "Response B"]
     text = " ".join("".join(parsed.spaced).split())
-    assert "Material 1: Notes <script> (11 characters)" in text  # the title is text, not a tag
+    assert "Materials 2 documents Material 1: Notes <script> (11 characters)" in text  # titles are text
     assert "script" not in tags
     assert "Response B 0 characters (empty)" in text
     assert "<h4>Title</h4>" in html  # the response's own "#" heading, lowered
