@@ -134,3 +134,16 @@ def test_text_view_bounds_every_pane_height():
     styles = [attrs.get("style") for _, attrs in inventory(html).tags if attrs.get("style")]
     assert styles == ["max-height:111px;margin-top:.4rem", "max-height:222px", "max-height:333px",
                       "max-height:333px"]
+
+
+def test_rendering_from_many_threads_gives_the_same_html():
+    """App sessions render on their own threads with one shared parser."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from annotate.ui import safe_html
+
+    texts = [f"# Part {i}\n\n" + "Some *text* with a [link](https://e.example/x) and `a<b`.\n\n" * 80
+             + "```\ncode <x>\n```\n![i](http://a.example/b) [bad](javascript:x)" for i in range(8)]
+    expected = [safe_html._PARSER.render(t) for t in texts]  # one thread, one at a time
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(safe_html._PARSER.render, texts * 4)) == expected * 4
