@@ -146,10 +146,12 @@ def _labelled(title: str, text: str) -> str:
             f'<span class="wj-count">{char_count_label(text)}</span></div>')
 
 
-def _scroll(text: str, label: str) -> str:
+def _scroll(text: str, label: str, max_height: int | None = None) -> str:
+    """``text`` rendered in a scrolling region, focusable (a keyboard user can scroll it)
+    and named ``label`` for screen readers."""
     body = markdown_to_safe_html(text) or '<p class="wj-empty">(empty)</p>'
-    # Focusable, so a keyboard user can scroll it; named for screen readers.
-    return f'<div class="wj-scroll" tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
+    style = f' style="max-height:{int(max_height)}px"' if max_height else ""
+    return f'<div class="wj-scroll"{style} tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
 
 
 @functools.lru_cache(maxsize=32)
@@ -194,9 +196,7 @@ def text_view_html(
             name = " ".join((title or "untitled").split())
             summary = f"Material {number}: {name} ({char_count_label(text)})"
             parts.append(f'<details class="wj-material wj-box"><summary>{escape(summary)}</summary>'
-                         f'<div class="wj-scroll" style="max-height:{int(material_height)}px" tabindex="0" '
-                         f'role="region" aria-label="{escape(summary)}">'
-                         f'{markdown_to_safe_html(text) or "<p class=wj-empty>(empty)</p>"}</div></details>')
+                         f"{_scroll(text, summary, material_height)}</details>")
     if responses:
         parts.append('<div class="wj-row">')
         for title, text in responses:
@@ -237,5 +237,6 @@ def show_text_view(
 
     ``sizes``: ``query_height``, ``material_height``, ``pane_height`` in pixels.
     """
-    st.html(PreparedHtml(text_view_html(query=query, materials=tuple((str(t or ""), str(x or "")) for t, x in materials),
-                           responses=tuple((str(t), str(x or "")) for t, x in responses), **sizes)))
+    html = text_view_html(query=query, materials=tuple((str(t or ""), str(x or "")) for t, x in materials),
+                          responses=tuple((str(t), str(x or "")) for t, x in responses), **sizes)
+    st.html(PreparedHtml(html))
