@@ -183,8 +183,13 @@ class Api:
 
     async def get_task(self, request: Request) -> JSONResponse:
         aid = request.path_params["assignment_id"]
+        raw = request.query_params.get("study_id")
+        if raw is not None and not raw.isdigit():
+            return _error(400, "study_id must be an integer")
+        study_id = int(raw) if raw is not None else None
         return await self._run(request, lambda s, actor: {
-            "task": _task_json(assignments.get_task(session=s, actor=actor, assignment_id=aid))})
+            "task": _task_json(assignments.get_task(session=s, actor=actor, assignment_id=aid,
+                                                    study_id=study_id))})
 
     async def skip_task(self, request: Request) -> JSONResponse:
         aid = request.path_params["assignment_id"]
@@ -226,7 +231,7 @@ class Api:
 _REQUIRED = {"assignment_id": int, "choice": str, "submit_token": str, "instruction_version_no": int,
              "content_revision": int}
 _OPTIONAL = {"both_poor": bool, "per_criterion": dict, "rationale": str, "flags": list,
-             "elapsed_s": (int, float)}
+             "elapsed_s": (int, float), "study_id": int}
 
 
 def _submit_fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from annotate.ui import task_state
 from annotate.ui.pair_task import judgment_form, show_task
 from annotate.ui.session import db_session, require_page_role
 
-OPEN_KEY = "pairs_open"  # assignment id chosen to revisit (None: next in the queue)
+OPEN_KEY = "pairs_open"  # (study id, assignment id) chosen to revisit (None: next in the queue)
 VIEW_KEY = "pairs_view"  # (studies, (study id, open id), task, my tasks) until the next action
 FLASH_KEY = "pairs_flash"
 
@@ -40,19 +40,21 @@ if flash := state.pop(FLASH_KEY, None):
     st.success(flash, icon=":material/check_circle:")
 
 
-def reload(open_id: int | None = None, *, keep_open: bool = False) -> None:
-    """Forget the loaded task; show ``open_id`` next (``None``: the next in the queue)."""
+def reload(open_task: tuple[int | None, int] | None = None, *, keep_open: bool = False) -> None:
+    """Forget the loaded task; show ``open_task`` = (study id, assignment id) next (``None``:
+    the next in the queue). The study id travels with the task id, so a task can only ever
+    be opened in the study it belongs to (the service refuses any other)."""
     state.pop(VIEW_KEY, None)
     if not keep_open:
         state.pop(OPEN_KEY, None)
-        if open_id is not None:
-            state[OPEN_KEY] = open_id
+        if open_task is not None:
+            state[OPEN_KEY] = open_task
 
 
 if "assignment" in st.query_params:
     raw = st.query_params["assignment"]
     del st.query_params["assignment"]
-    reload(int(raw) if raw.isdigit() else -1)
+    reload((None, int(raw) if raw.isdigit() else -1))  # a link names no study: the task's own is used
 
 view = state.get(VIEW_KEY)
 if view is None:
@@ -65,17 +67,27 @@ if not studies:
     st.info("No pairwise tasks are assigned to you yet. A researcher assigns them when a study is created.")
     st.stop()
 by_id = {s.study_id: s for s in studies}  # select by id: the "done" counts change as the annotator works
+opened = state.get(OPEN_KEY)
+if opened is not None and opened[0] is None:  # from a link: open the task in its own study
+    try:
+        with db_session() as session:
+            owner: int | None = tasks.get_task(session=session, actor=user, assignment_id=opened[1]).study_id
+    except ServiceError:
+        owner = None  # the open below reports why
+    if owner in by_id:
+        opened = state[OPEN_KEY] = (owner, opened[1])
+        state["pairs_study"] = owner  # before the picker exists in this run
 if len(studies) > 1:
     show_title()
 study = studies[0] if len(studies) == 1 else by_id[st.selectbox(
     "Study", list(by_id), format_func=lambda i: f"{by_id[i].name} ({by_id[i].done} of {by_id[i].total} done)",
     key="pairs_study", on_change=reload, kwargs={"keep_open": False})]
-wanted = (study.study_id, state.get(OPEN_KEY))
+wanted = (study.study_id, opened)
 if view[1] != wanted:
     try:
         with db_session() as session:
-            open_id = wanted[1]
-            task = (tasks.get_task(session=session, actor=user, assignment_id=open_id) if open_id is not None
+            task = (tasks.get_task(session=session, actor=user, assignment_id=opened[1], study_id=study.study_id)
+                    if opened is not None
                     else tasks.next_task(session=session, actor=user, study_id=study.study_id))
             queue = tasks.my_tasks(session=session, actor=user, study_id=study.study_id)
     except ServiceError as exc:
@@ -96,9 +108,12 @@ def revisit_list() -> None:
     finished = [(aid, pos) for aid, pos, status in queue if status == "done"]
     if finished:
         with st.expander(f"My judgments ({len(finished)}): open one to revise it"):
+            # Keys name the study: a widget keeps its value when its options change, and a
+            # value left from another study must never pick the task to open.
             pick = st.selectbox("Judged pair", finished, format_func=lambda t: f"Pair {t[1]}",
-                                key="pairs_revisit_choice")
-            st.button("Open this pair", key="pairs_revisit_open", on_click=reload, args=(pick[0],))
+                                key=f"pairs_revisit_choice_{study.study_id}")
+            st.button("Open this pair", key=f"pairs_revisit_open_{study.study_id}", on_click=reload,
+                      args=((study.study_id, pick[0]),))
 
 
 if task is None:
@@ -121,7 +136,7 @@ submitted = judgment_form(task, allow_skip=task.status != "done")
 if submitted is not None and submitted.skipped:
     try:
         with db_session() as session:
-            tasks.skip_task(session=session, actor=user, assignment_id=aid)
+            tasks.skip_task(session=session, actor=user, assignment_id=aid, study_id=study.study_id)
     except ServiceError as exc:
         st.error(str(exc))
     else:
@@ -144,7 +159,8 @@ elif submitted is not None:
                     rationale=submitted.rationale, flags=submitted.flags,
                     elapsed_s=task_state.elapsed_seconds(state, aid),
                     instruction_version_no=task.instruction_version_no,
-                    content_revision=task.content_revision, submit_token=token)
+                    content_revision=task.content_revision, submit_token=token,
+                    study_id=study.study_id)
         except ServiceError as exc:
             state.pop(VIEW_KEY, None)  # re-read the task: it may have changed meanwhile
             st.error(f"Not saved: {exc}")

@@ -8,6 +8,7 @@ strongest human agreement first (:func:`annotate.services.audit.audit_rows`). Pi
 from __future__ import annotations
 
 import html
+import zlib
 from functools import partial
 
 import pandas as pd
@@ -76,7 +77,9 @@ with tab_list:
         rows = filter_disagreements(session=session, table=table, filters=filters)
     st.caption(f"{len(rows):,} disagreements. A/B: the two responses, models sorted by name. "
                "margin = judge's mean score of A minus B. votes = people with the majority / all.")
-    event = st.dataframe(rows, hide_index=False, width="stretch", height=320, key="audit_table",
+    # The selection is a row position: it must not outlive the study or filters it was made under.
+    table_key = f"audit_table_{zlib.crc32(repr((study_name, filters)).encode())}"
+    event = st.dataframe(rows, hide_index=False, width="stretch", height=320, key=table_key,
                          on_select="rerun", selection_mode="single-row",
                          column_config={"strength": st.column_config.NumberColumn(format="%.2f")})
     picked = None
@@ -89,7 +92,7 @@ with tab_list:
     else:
         d1, d2, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
         number = d1.number_input("Open row #", 0, max(len(rows) - 1, 0), value=picked or 0, step=1,
-                                 key="audit_row", help="Row number in the table above (or click a row).")
+                                 key=f"audit_row_{table_key}", help="Row number in the table above (or click a row).")
         picked = picked if picked is not None else int(number)
         # a callable: the CSV is written when the button is clicked, not on every run
         d2.download_button("Download this table (CSV)", partial(rows.to_csv, index=False),

@@ -5,6 +5,8 @@ source and licence; verify materials that someone else collected.
 
 from __future__ import annotations
 
+import zlib
+
 import streamlit as st
 
 from annotate.services import materials
@@ -58,12 +60,14 @@ with tab_collect:
                     st.error(str(exc))
         segments = segment_paragraphs(text.strip()) if text.strip() else []
         kept: list[int] = []
+        # keep-boxes belong to this query and this text: a choice never carries over to another
+        text_key = f"{query.id}_{zlib.crc32(text.encode())}"
         if segments:
             st.markdown(f"**Keep the pertinent segments** ({len(segments)})")
             with st.container(height=300, border=True):
                 for position, (seg, _sep) in enumerate(segments):
                     shown = seg if len(seg) <= 300 else seg[:300] + " …"
-                    if st.checkbox(" ".join(shown.split()), value=True, key=f"collect_keep_{position}"):
+                    if st.checkbox(" ".join(shown.split()), value=True, key=f"collect_keep_{text_key}_{position}"):
                         kept.append(position)
         if st.button("Save the material", type="primary", key="collect_save", disabled=not segments):
             with db_session() as session:

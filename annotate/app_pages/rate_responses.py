@@ -38,10 +38,14 @@ study = (by_id[st.selectbox("Study", list(by_id), key="rate_study",
                             format_func=lambda i: f"{by_id[i].name} ({by_id[i].done} of {by_id[i].total} done)")]
          if len(studies) > 1 else studies[0])
 
-open_id = state.get(OPEN_KEY)
+opened = state.get(OPEN_KEY)  # (study id, assignment id): a task opens only in its own study
+if opened is not None and opened[0] != study.study_id:
+    opened = None
+    state.pop(OPEN_KEY, None)
 try:
     with db_session() as session:
-        task = (tasks.get_task(session=session, actor=user, assignment_id=int(open_id)) if open_id is not None
+        task = (tasks.get_task(session=session, actor=user, assignment_id=opened[1], study_id=study.study_id)
+                if opened is not None
                 else tasks.next_task(session=session, actor=user, study_id=study.study_id))
         my_tasks = tasks.my_tasks(session=session, actor=user, study_id=study.study_id)
 except ServiceError as exc:
@@ -51,11 +55,11 @@ except ServiceError as exc:
 
 
 def open_task(assignment_id: int | None) -> None:
-    """Show ``assignment_id`` next (``None``: the next task in the queue)."""
+    """Show ``assignment_id`` of the open study next (``None``: the next task in the queue)."""
     if assignment_id is None:
         state.pop(OPEN_KEY, None)
     else:
-        state[OPEN_KEY] = assignment_id
+        state[OPEN_KEY] = (study.study_id, assignment_id)
 
 
 done, total = sum(1 for _, _, s in my_tasks if s == "done"), len(my_tasks)
@@ -64,8 +68,8 @@ finished = [(aid, pos) for aid, pos, s in my_tasks if s == "done"]
 if finished:
     with st.expander(f"My ratings ({len(finished)}): open one to revise it"):
         pick = st.selectbox("Rated response", finished, format_func=lambda t: f"Response {t[1]}",
-                            key="rate_revisit_choice")
-        st.button("Open", key="rate_revisit_open", on_click=open_task, args=(pick[0],))
+                            key=f"rate_revisit_choice_{study.study_id}")  # a value never outlives its study
+        st.button("Open", key=f"rate_revisit_open_{study.study_id}", on_click=open_task, args=(pick[0],))
 
 if task is None:
     st.success("You have rated every response assigned to you in this study. Thank you!")
@@ -111,7 +115,8 @@ if submitted:
                     error_type=error_type or "", rationale=rationale,
                     elapsed_s=task_state.elapsed_seconds(state, aid),
                     instruction_version_no=task.instruction_version_no,
-                    content_revision=task.content_revision, submit_token=token)
+                    content_revision=task.content_revision, submit_token=token,
+                    study_id=study.study_id)
         except ServiceError as exc:
             st.error(f"Not saved: {exc}")
         else:
@@ -124,7 +129,7 @@ if submitted:
 if task.status != "done" and st.button("Skip for now", key=f"rate_skip_{aid}", icon=":material/skip_next:"):
     try:
         with db_session() as session:
-            tasks.skip_task(session=session, actor=user, assignment_id=aid)
+            tasks.skip_task(session=session, actor=user, assignment_id=aid, study_id=study.study_id)
     except ServiceError as exc:
         st.error(str(exc))
     else:

@@ -33,7 +33,7 @@ from annotate.db.models import (
 )
 from annotate.navigation import ROLES
 from annotate.services.authz import require_role
-from annotate.services.errors import NotFound, PermissionDenied
+from annotate.services.errors import Conflict, NotFound, PermissionDenied
 from annotate.services.taxonomy import join_taxonomy
 from annotate.services.write_gate import short_transaction
 
@@ -224,15 +224,19 @@ def build_task_view(session: Session, assignment: Assignment) -> TaskView:
 
 
 def own_assignment(session: Session, actor: User | None, assignment_id: int, *,
-                   lock: bool = False) -> Assignment:
-    """The assignment if it belongs to ``actor``.
+                   lock: bool = False, study_id: int | None = None) -> Assignment:
+    """The assignment if it belongs to ``actor`` (and to study ``study_id``, when given).
 
     With ``lock=True`` the row is read ``FOR UPDATE`` (PostgreSQL), so concurrent submits
     on one assignment queue up; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
+    A page always names the study it shows: a task id left over from another study (a
+    widget that kept its value when the study changed) is refused, never opened or revised
+    under the wrong study's title.
 
     Raises:
         PermissionDenied: nobody logged in, or the assignment is someone else's.
         NotFound: no such assignment.
+        Conflict: the assignment belongs to another study than ``study_id``.
     """
     require_role(actor, *ROLES)
     if lock:
@@ -245,6 +249,9 @@ def own_assignment(session: Session, actor: User | None, assignment_id: int, *,
         raise NotFound(f"no assignment {assignment_id}")
     if assignment.annotator_id != actor.id:
         raise PermissionDenied("this task is assigned to someone else")
+    if study_id is not None and assignment.study_id != study_id:
+        raise Conflict("this task belongs to another study than the one you have open; "
+                       "choose that study to open it")
     return assignment
 
 
@@ -286,21 +293,28 @@ def next_task(*, session: Session, actor: User | None, study_id: int | None = No
     return view
 
 
-def get_task(*, session: Session, actor: User | None, assignment_id: int) -> TaskView:
-    """One of the actor's own tasks (to revisit or revise it).
+def get_task(*, session: Session, actor: User | None, assignment_id: int,
+             study_id: int | None = None) -> TaskView:
+    """One of the actor's own tasks (to revisit or revise it), in study ``study_id`` if given.
 
     Raises:
         PermissionDenied: the assignment belongs to another annotator.
         NotFound: no such assignment.
+        Conflict: the assignment belongs to another study than ``study_id``.
     """
     with short_transaction(session):
-        view = build_task_view(session, own_assignment(session, actor, assignment_id))
+        view = build_task_view(session, own_assignment(session, actor, assignment_id, study_id=study_id))
     return view
 
 
-def skip_task(*, session: Session, actor: User | None, assignment_id: int) -> None:
-    """Put a pending task at the back of the queue (served again after the pending ones)."""
-    assignment = own_assignment(session, actor, assignment_id)
+def skip_task(*, session: Session, actor: User | None, assignment_id: int,
+              study_id: int | None = None) -> None:
+    """Put a pending task at the back of the queue (served again after the pending ones).
+
+    Raises:
+        Conflict: the assignment belongs to another study than ``study_id``.
+    """
+    assignment = own_assignment(session, actor, assignment_id, study_id=study_id)
     if assignment.status == "pending":
         assignment.status = "skipped"
         session.add(assignment)

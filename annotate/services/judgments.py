@@ -111,13 +111,13 @@ def _check_elapsed(elapsed_s: float | None) -> float | None:
     return value
 
 
-def _open_assignment(session: Session, actor: User | None, assignment_id: int, kind: str) -> tuple[
-        Assignment, Study, StudyItem, Query]:
+def _open_assignment(session: Session, actor: User | None, assignment_id: int, kind: str,
+                     study_id: int | None = None) -> tuple[Assignment, Study, StudyItem, Query]:
     # Lock the task row for the rest of the submit transaction: on PostgreSQL two servers
     # submitting the same task queue up here (SELECT ... FOR UPDATE) instead of both
     # reading the same revision; SQLite renders no FOR UPDATE (BEGIN IMMEDIATE already
     # serialises writers).
-    assignment = own_assignment(session, actor, assignment_id, lock=True)
+    assignment = own_assignment(session, actor, assignment_id, lock=True, study_id=study_id)
     study, item, query = session.exec(
         select(Study, StudyItem, Query).join(StudyItem, StudyItem.study_id == Study.id)
         .join(Query, Query.id == StudyItem.query_id).where(StudyItem.id == assignment.item_id)
@@ -172,7 +172,8 @@ def _attempts(session: Session, work) -> SubmitResult:  # type: ignore[no-untype
 def submit_judgment(*, session: Session, actor: User | None, assignment_id: int, choice: str,
                     both_poor: bool = False, per_criterion: dict[str, str] | None = None,
                     rationale: str = "", flags: Iterable[str] = (), elapsed_s: float | None = None,
-                    instruction_version_no: int, content_revision: int, submit_token: str) -> SubmitResult:
+                    instruction_version_no: int, content_revision: int, submit_token: str,
+                    study_id: int | None = None) -> SubmitResult:
     """Store the actor's pairwise judgment on one of their tasks, exactly once.
 
     Args:
@@ -182,12 +183,15 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
         flags: any of :data:`FLAGS`.
         instruction_version_no, content_revision: the versions that were shown.
         submit_token: unique per submit; the same token twice stores once.
+        study_id: the study the page (or API client) has open; a task of another study is
+            refused and nothing is written.
 
     Raises:
         PermissionDenied: the task belongs to another annotator.
         NotFound: no such task.
         InputError: a value is invalid (names the field).
-        Conflict: the study is closed or not pairwise, or the token belongs to another task.
+        Conflict: the study is closed or not pairwise, the task belongs to another study
+            than ``study_id``, or the token belongs to another task.
     """
     token = _check_token(submit_token)
     if choice not in CHOICES:
@@ -202,7 +206,7 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
         raise InputError(f"per-criterion choices must be left, right or tie: {bad}", field="per_criterion")
 
     def work() -> SubmitResult:
-        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pairwise")
+        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pairwise", study_id)
         previous = session.exec(select(JudgmentRevision).where(JudgmentRevision.submit_token == token)).first()
         if previous is not None:
             judgment = session.get(Judgment, previous.judgment_id)
@@ -281,7 +285,8 @@ def judgment_history(*, session: Session, actor: User | None, assignment_id: int
 
 def submit_rating(*, session: Session, actor: User | None, assignment_id: int, score: int,
                   error_type: str = "", rationale: str = "", elapsed_s: float | None = None,
-                  instruction_version_no: int, content_revision: int, submit_token: str) -> SubmitResult:
+                  instruction_version_no: int, content_revision: int, submit_token: str,
+                  study_id: int | None = None) -> SubmitResult:
     """Store the actor's pointwise rating (1-5) of one response, exactly once.
 
     A rating at or below :data:`LOW_SCORE` needs an ``error_type`` from the study's list.
@@ -300,7 +305,7 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
     error_type = (error_type or "").strip()
 
     def work() -> SubmitResult:
-        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pointwise")
+        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pointwise", study_id)
         previous = session.exec(select(PointwiseRatingRevision)
                                 .where(PointwiseRatingRevision.submit_token == token)).first()
         if previous is not None:
