@@ -21,11 +21,14 @@ from pathlib import Path
 
 from metaeval.stats.study import AgreementResult
 
-__all__ = ["FORMATS", "render", "table4_rows", "write_figures", "render_correlation"]
+__all__ = ["FORMATS", "PLOTLYJS", "render", "table4_rows", "write_figures", "write_figure", "render_correlation"]
 
 FORMATS = ("json", "markdown", "latex", "csv", "html")
-HEADER = ["Method", "Judge", "n", "Agreement", "95% CI", "No-tie agreement", "n (no ties)", "Kappa",
-          "Position consistency", "p (Holm) vs best"]
+#: How figures get plotly.js: one shared ``plotly.min.js`` beside them (default), a ``<script>``
+#: from the plotly CDN (the browser needs the network), or a copy inlined in every file.
+PLOTLYJS = ("directory", "cdn", "inline")
+HEADER = ["Method", "Judge", "n", "Agreement", "95% CI", "No-tie agreement", "No-tie 95% CI", "n (no ties)",
+          "Kappa", "Position consistency", "p (Holm) vs best"]
 
 
 def _pct(x) -> str:
@@ -54,14 +57,25 @@ def table4_rows(result: AgreementResult) -> list[list[str]]:
     for r in result.rows:
         lo, hi = r["ci"]
         out.append([r["method"] or "–", r["judge_model"], str(r["n_votes"]), _pct(r["agreement"]),
-                    f"[{_pct(lo)}, {_pct(hi)}]", _pct(r["agreement_no_ties"]), str(r["n_votes_no_ties"]),
-                    _num(r["kappa"]), _pct(r["position_consistency"]),
+                    f"[{_pct(lo)}, {_pct(hi)}]", _pct(r["agreement_no_ties"]), _ci(r.get("ci_no_ties")),
+                    str(r["n_votes_no_ties"]), _num(r["kappa"]), _pct(r["position_consistency"]),
                     "best" if best is not None and r["judge"] == best["judge"] else _p(p_vs_best.get(r["judge"]))])
     hm = result.human
     lo, hi = hm["ci"]
-    out.append(["human", "human–human", str(hm["n_vote_pairs"]), _pct(hm["agreement"]), f"[{_pct(lo)}, {_pct(hi)}]",
-                _pct(hm["agreement_no_ties"]), "–", "–", "–", "–"])
+    out.append(["human", _human_label(result), str(hm["n_vote_pairs"]), _pct(hm["agreement"]),
+                f"[{_pct(lo)}, {_pct(hi)}]", _pct(hm["agreement_no_ties"]), _ci(hm.get("ci_no_ties")),
+                "–", "–", "–", "–"])
     return out
+
+
+def _ci(ci) -> str:
+    if not ci:
+        return "–"
+    return f"[{_pct(ci[0])}, {_pct(ci[1])}]"
+
+
+def _human_label(result: AgreementResult) -> str:
+    return result.human.get("label", "human–human")
 
 
 def _comparison_rows(result: AgreementResult) -> list[list[str]]:
@@ -141,12 +155,21 @@ def render(result: AgreementResult, *, fmt: str = "markdown") -> str:
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["judge", "method", "judge_model", "n_votes", "agreement", "ci_lo", "ci_hi", "n_votes_no_ties",
-                    "agreement_no_ties", "kappa", "position_consistency", "agreement_both_orders"])
+        w.writerow(["row_type", "judge", "method", "judge_model", "n_votes", "agreement", "ci_lo", "ci_hi",
+                    "n_votes_no_ties", "agreement_no_ties", "ci_no_ties_lo", "ci_no_ties_hi", "kappa",
+                    "position_consistency", "agreement_both_orders", "n_vote_pairs"])
         for r in result.rows:
-            w.writerow([r["judge"], r["method"], r["judge_model"], r["n_votes"], _csvnum(r["agreement"]),
+            nt = r.get("ci_no_ties") or [None, None]
+            w.writerow(["judge", r["judge"], r["method"], r["judge_model"], r["n_votes"], _csvnum(r["agreement"]),
                         _csvnum(r["ci"][0]), _csvnum(r["ci"][1]), r["n_votes_no_ties"], _csvnum(r["agreement_no_ties"]),
-                        _csvnum(r["kappa"]), _csvnum(r["position_consistency"]), _csvnum(r["agreement_both_orders"])])
+                        _csvnum(nt[0]), _csvnum(nt[1]), _csvnum(r["kappa"]), _csvnum(r["position_consistency"]),
+                        _csvnum(r["agreement_both_orders"]), ""])
+        hm = result.human
+        nt = hm.get("ci_no_ties") or [None, None]
+        # the human ceiling: n_votes = the people's votes, n_vote_pairs = the comparisons behind "agreement"
+        w.writerow(["human_ceiling", _human_label(result), "human", _human_label(result), hm["n_votes"],
+                    _csvnum(hm["agreement"]), _csvnum(hm["ci"][0]), _csvnum(hm["ci"][1]), "",
+                    _csvnum(hm["agreement_no_ties"]), _csvnum(nt[0]), _csvnum(nt[1]), "", "", "", hm["n_vote_pairs"]])
         return buf.getvalue()
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
@@ -182,26 +205,31 @@ def render_correlation(rows: list[dict], *, fmt: str = "markdown") -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def write_figures(result: AgreementResult, directory: str | Path) -> list[Path]:
-    """Write standalone plotly HTML figures (plotly.js inlined, no network needed):
-    agreement with intervals, confusion matrices, and a per-domain heatmap when a domain
-    breakdown exists. Div ids are fixed so the files are reproducible."""
+def write_figures(result: AgreementResult, directory: str | Path, *, plotlyjs: str = "directory") -> list[Path]:
+    """Write plotly HTML figures: agreement with intervals (both with and without ties),
+    confusion matrices, and a per-domain heatmap when a domain breakdown exists. Div ids are fixed
+    so the files are reproducible. ``plotlyjs`` is one of :data:`PLOTLYJS` (see
+    :func:`write_figure`)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     written = []
-    rows = [r for r in result.rows if r["agreement"] is not None]
-    fig = go.Figure(go.Scatter(
-        x=[r["agreement"] for r in rows], y=[r["judge"] for r in rows], mode="markers",
-        error_x={"type": "data", "symmetric": False,
-                 "array": [(r["ci"][1] or r["agreement"]) - r["agreement"] for r in rows],
-                 "arrayminus": [r["agreement"] - (r["ci"][0] or r["agreement"]) for r in rows]}))
+    fig = go.Figure()
+    for key, ci_key, label in (("agreement", "ci", "with ties"), ("agreement_no_ties", "ci_no_ties", "without ties")):
+        rows = [r for r in result.rows if r[key] is not None]
+        cis = [r.get(ci_key) or [None, None] for r in rows]
+        fig.add_trace(go.Scatter(
+            x=[r[key] for r in rows], y=[r["judge"] for r in rows], mode="markers", name=label,
+            error_x={"type": "data", "symmetric": False,
+                     "array": [(c[1] if c[1] is not None else r[key]) - r[key] for r, c in zip(rows, cis, strict=True)],
+                     "arrayminus": [r[key] - (c[0] if c[0] is not None else r[key])
+                                    for r, c in zip(rows, cis, strict=True)]}))
     if result.human["agreement"] is not None:
-        fig.add_vline(x=result.human["agreement"], line_dash="dash", annotation_text="human–human")
+        fig.add_vline(x=result.human["agreement"], line_dash="dash", annotation_text=_human_label(result))
     fig.update_layout(title="Agreement with human votes (95% CI)", xaxis_title="agreement", template="plotly_white")
-    written.append(_write(fig, d / "agreement.html", "agreement"))
+    written.append(_write(fig, d / "agreement.html", "agreement", plotlyjs))
 
     names = list(result.confusion)
     if names:
@@ -211,16 +239,31 @@ def write_figures(result: AgreementResult, directory: str | Path) -> list[Path]:
             cm.add_trace(go.Heatmap(z=result.confusion[n], x=labels, y=labels, coloraxis="coloraxis",
                                     text=result.confusion[n], texttemplate="%{text}"), row=1, col=k)
         cm.update_layout(title="Human vote (rows) vs judge verdict (columns)", coloraxis={"colorscale": "Blues"})
-        written.append(_write(cm, d / "confusion.html", "confusion"))
+        written.append(_write(cm, d / "confusion.html", "confusion", plotlyjs))
     for key in ("domain1", "domain2"):
         if key in result.breakdowns and not result.breakdowns[key].empty:
             b = result.breakdowns[key].pivot(index="column", columns="group", values="agreement")
             hm = go.Figure(go.Heatmap(z=b.to_numpy(), x=list(b.columns), y=list(b.index), colorscale="Viridis"))
             hm.update_layout(title=f"Agreement by {key}")
-            written.append(_write(hm, d / f"heatmap_{key}.html", f"heatmap_{key}"))
+            written.append(_write(hm, d / f"heatmap_{key}.html", f"heatmap_{key}", plotlyjs))
     return written
 
 
-def _write(fig, path: Path, div_id: str) -> Path:
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True, div_id=div_id)
-    return path
+def _write(fig, path: Path, div_id: str, plotlyjs: str) -> Path:
+    return write_figure(fig, path, div_id, plotlyjs=plotlyjs)
+
+
+def write_figure(fig, path: str | Path, div_id: str, *, plotlyjs: str = "directory") -> Path:
+    """Write one plotly figure as a full HTML page.
+
+    ``plotlyjs``: ``"directory"`` (default) loads ``plotly.min.js`` from the same folder and writes
+    that one shared copy there once (about 4.8 MB, no network needed); ``"cdn"`` loads it from the
+    plotly CDN (small files, but the browser must reach the internet); ``"inline"`` embeds a copy
+    in every file (standalone, one file per figure).
+    """
+    if plotlyjs not in PLOTLYJS:
+        raise ValueError(f"plotlyjs must be one of {', '.join(PLOTLYJS)}, not {plotlyjs!r}")
+    p = Path(path)
+    mode = {"directory": "directory", "cdn": "cdn", "inline": True}[plotlyjs]
+    fig.write_html(str(p), include_plotlyjs=mode, full_html=True, div_id=div_id)
+    return p

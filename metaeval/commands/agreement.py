@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, read_votes, write_text_atomic
-from metaeval.report import FORMATS, render, write_figures
+from metaeval.report import FORMATS, PLOTLYJS, render, write_figures
 from metaeval.stats.agreement import votes_frame
 from metaeval.stats.study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
@@ -44,7 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="requirement subset: queries file whose indexes form subset NAME (for --breakdown subset)")
     p.add_argument("--format", choices=FORMATS, default="markdown")
     p.add_argument("--output", help="write here instead of standard output")
-    p.add_argument("--figures", metavar="DIR", help="also write plotly figures (standalone HTML) here")
+    p.add_argument("--figures", metavar="DIR", help="also write plotly figures (HTML) here")
+    p.add_argument("--plotlyjs", choices=PLOTLYJS, default="directory",
+                   help="figures: one shared plotly.min.js beside them (default), a <script> from the plotly CDN "
+                        "(the browser then needs the internet), or a copy inlined in every file")
     p.set_defaults(func=run)
 
 
@@ -157,6 +160,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.figures:
-        for path in write_figures(result, args.figures):
+        for path in write_figures(result, args.figures, plotlyjs=args.plotlyjs):
             log.info("wrote %s", path)
     return 0

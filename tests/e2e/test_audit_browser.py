@@ -177,6 +177,8 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
     download = info.value
     assert download.suggested_filename == "agreement_demo-audit.csv"
     table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert table[-1]["row_type"] == "human_ceiling"  # the last row is the human ceiling
+    table = [r for r in table if r["row_type"] == "judge"]
     all_votes = human_votes(engine)
     assert len(all_votes) == 45  # 15 pairs x 3 annotators
     assert sorted(r["judge"] for r in table) == sorted(f"{m}/{j}" for j, m in DEMO_RUNS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -90,9 +92,46 @@ def test_different_seed_changes_intervals(tmp_path):
     assert ja["settings"]["seed"] != jb["settings"]["seed"]
 
 
-def test_figures_are_standalone(tmp_path):
+def test_figures_share_one_plotly_js_by_default(tmp_path):
     figs = tmp_path / "figs"
     assert main(["agreement", *ARGS, "--format", "csv", "--output", str(tmp_path / "t.csv"), "--figures", str(figs)]) == 0
     text = (figs / "agreement.html").read_text(encoding="utf-8")
-    assert '<script src="http' not in text and len(text) > 1_000_000  # plotly.js is inlined, no remote script
-    assert (figs / "confusion.html").exists()
+    # no remote script and no inlined copy: the page loads the one plotly.min.js beside it
+    assert 'src="http' not in text and len(text) < 100_000 and 'src="plotly.min.js"' in text
+    assert (figs / "confusion.html").exists() and (figs / "plotly.min.js").stat().st_size > 1_000_000
+    assert sorted(p.name for p in figs.iterdir()) == ["agreement.html", "confusion.html", "plotly.min.js"]
+
+
+@pytest.mark.parametrize(("mode", "inlined", "remote"), [("inline", True, False), ("cdn", False, True)])
+def test_figures_plotlyjs_inline_or_cdn(tmp_path, mode, inlined, remote):
+    figs = tmp_path / mode
+    assert main(["agreement", *ARGS, "--format", "csv", "--output", str(tmp_path / "t.csv"), "--figures", str(figs),
+                 "--plotlyjs", mode]) == 0
+    text = (figs / "agreement.html").read_text(encoding="utf-8")
+    assert (len(text) > 1_000_000) is inlined and ('src="https://cdn.plot.ly/' in text) is remote
+    assert not (figs / "plotly.min.js").exists()
+
+
+def test_no_tie_interval_in_every_format_and_csv_human_ceiling_row(tmp_path):
+    out = {}
+    for fmt in ("json", "markdown", "latex", "html", "csv"):
+        p = tmp_path / f"r.{fmt}"
+        assert main(["agreement", *ARGS, "--seed", "4", "--format", fmt, "--output", str(p)]) == 0
+        out[fmt] = p.read_text(encoding="utf-8")
+    data = json.loads(out["json"])
+
+    def pct(x):
+        return f"{100 * x:.1f}"
+
+    for r in [*data["rows"], data["human"]]:
+        lo, hi = r["ci_no_ties"]
+        cell = f"[{pct(lo)}, {pct(hi)}]"
+        for fmt in ("markdown", "latex", "html"):
+            assert cell in out[fmt], (fmt, cell)
+    rows = list(csv.DictReader(io.StringIO(out["csv"])))
+    assert [r["row_type"] for r in rows] == ["judge"] * len(data["rows"]) + ["human_ceiling"]
+    human = rows[-1]
+    assert float(human["agreement"]) == data["human"]["agreement"]
+    assert float(human["ci_no_ties_lo"]) == data["human"]["ci_no_ties"][0]
+    assert int(human["n_vote_pairs"]) == data["human"]["n_vote_pairs"]
+    assert float(rows[0]["ci_no_ties_hi"]) == data["rows"][0]["ci_no_ties"][1]
