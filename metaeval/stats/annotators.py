@@ -1,0 +1,197 @@
+"""Competence of each annotator from a latent-class model of the votes (Dawid–Skene, or MACE),
+with clustered bootstrap intervals and a flag for votes indistinguishable from random.
+
+Labels are the canonical outcomes (-1 second model wins, 0 tie, +1 first wins) of the overall,
+non-stale votes; an item is a pair (question_id, the two models).
+
+* ``competence`` = the model's P(the person's label equals the true label)
+  = sum_k pi_k * confusion[k, k].
+* ``chance`` = the competence of someone with the same label shares who ignores the item
+  (sum_k pi_k * q_k, q = the person's label distribution under the model).
+* **Flag rule**: ``flagged`` when the lower end of the 95% bootstrap interval of
+  ``competence - chance`` is <= 0.01, i.e. the votes cannot be told apart from labels drawn
+  independently of the item (a coin-flipper, or someone who always answers "A"). People with
+  few votes have wide intervals and are flagged too until they have enough votes; ``n`` says
+  how many. ``bench/annotator_flagging.py`` measures the false-flag and detection rates.
+* ``gold_accuracy``: share of the person's votes on gold pairs (``gold``: pair -> known
+  outcome) that equal the known answer; ``None`` without gold votes.
+
+Intervals resample queries with ``numpy.random.default_rng(seed)`` (the seed rule of
+``metaeval agreement``; queries numbered by first appearance) and refit the model on every
+resample, starting EM from the full-data fit.
+
+Example (by hand): three people agree on every one of 4 pairs; a fourth always says "tie".
+The fourth's labels carry no information about the item: competence = pi_tie = chance, flagged.
+
+    >>> v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": h}
+    ...      for q in range(4) for h, w in [("h1", "model_a" if q % 2 else "model_b"),
+    ...      ("h2", "model_a" if q % 2 else "model_b"), ("h3", "model_a" if q % 2 else "model_b"), ("x", "tie")]]
+    >>> res = annotator_competence(v, n_resamples=50)
+    >>> res.annotators["x"]["flagged"], round(res.annotators["h1"]["competence"], 2)
+    (True, 0.99)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metaeval.stats.bootstrap import _CHUNK_CELLS, cluster_weights, percentile_interval
+from metaeval.stats.latent_class import MODELS, chance_competence, competence, fit_latent_class
+
+__all__ = ["AnnotatorResult", "annotator_competence", "aggregate_labels", "FLAG_MARGIN"]
+
+#: ``flagged`` when the lower 95% bound of competence - chance is at most this.
+FLAG_MARGIN = 0.01
+CLASSES = (-1, 0, 1)
+PAIR = ["qid", "lo", "hi"]
+
+
+@dataclass
+class AnnotatorResult:
+    """``annotators`` (name -> statistics), ``model``, ``class_prior``, ``labels`` (one row per
+    pair: qid, lo, hi, label, p_first, p_tie, p_second) and ``settings``."""
+
+    annotators: dict
+    model: str
+    class_prior: dict
+    labels: pd.DataFrame
+    settings: dict
+
+    def to_json_dict(self) -> dict:
+        """The ``metaeval annotators --format json`` object."""
+        from metaeval.stats.study import _clean
+
+        return _clean({"annotators": self.annotators, "model": self.model, "class_prior": self.class_prior,
+                       "flag_rule": f"lower 95% bound of competence - chance <= {FLAG_MARGIN}",
+                       "settings": self.settings})
+
+    def frame(self) -> pd.DataFrame:
+        """One row per annotator (for tables and app pages): annotator, n, competence, ci_lo,
+        ci_hi, chance, flagged, gold_n, gold_accuracy."""
+        rows = [{"annotator": k, "n": a["n"], "competence": a["competence"], "ci_lo": a["ci"][0],
+                 "ci_hi": a["ci"][1], "chance": a["chance"], "flagged": a["flagged"], "gold_n": a["gold_n"],
+                 "gold_accuracy": a["gold_accuracy"]} for k, a in self.annotators.items()]
+        return pd.DataFrame(rows, columns=["annotator", "n", "competence", "ci_lo", "ci_hi", "chance", "flagged",
+                                           "gold_n", "gold_accuracy"])
+
+
+def _prepare(votes, include_stale: bool) -> pd.DataFrame:
+    from metaeval.stats.agreement import votes_frame
+
+    h = votes if isinstance(votes, pd.DataFrame) and "lo" in votes.columns else votes_frame(votes)
+    keep = h["criterion"].isna().to_numpy().copy()
+    if not include_stale:
+        keep &= ~h["stale"].to_numpy()
+    h = h[keep].reset_index(drop=True)
+    if h.empty:
+        raise ValueError("no votes to fit")
+    return h
+
+
+def _fit_frame(h: pd.DataFrame, model: str, n_resamples: int, seed: int):
+    item, pairs = pd.MultiIndex.from_frame(h[PAIR]).factorize()
+    pairs = pairs.set_names(PAIR).to_frame(index=False)
+    worker, workers = pd.factorize(h["rater"])
+    label = h["outcome"].to_numpy(dtype=np.int64) + 1
+    point = fit_latent_class(item, worker, label, n_classes=3, model=model)
+    reps = None
+    if n_resamples > 0:
+        cluster, qids = pd.factorize(h["qid"])
+        rng = np.random.default_rng(seed)
+        chunk = max(1, _CHUNK_CELLS // max(len(qids), 1) // 50)
+        comp, chance = [], []
+        for start in range(0, n_resamples, chunk):
+            wq = cluster_weights(len(qids), min(n_resamples, start + chunk) - start, rng=rng).astype(float)
+            fit = fit_latent_class(item, worker, label, n_classes=3, model=model, weights=wq[:, cluster],
+                                   init_posterior=point.posterior[0], tol=1e-4, max_iter=200)
+            comp.append(competence(fit.prior, fit.confusion))
+            chance.append(chance_competence(fit.prior, fit.confusion))
+        reps = (np.concatenate(comp), np.concatenate(chance))
+    return item, pairs, worker, list(workers), point, reps
+
+
+def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tuple[str, str, str], int] | None = None,
+                         n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
+                         include_stale: bool = False) -> AnnotatorResult:
+    """Competence, interval, flag and gold accuracy of each annotator (see the module docstring).
+
+    ``votes``: Vote objects, FastChat dicts or a canonical vote frame (``rater`` = annotator).
+    ``gold``: (question id as text, lower model, higher model) -> known canonical outcome.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}")
+    h = _prepare(votes, include_stale)
+    item, pairs, worker, workers, point, reps = _fit_frame(h, model, n_resamples, seed)
+    comp = competence(point.prior, point.confusion)[0]
+    chance = chance_competence(point.prior, point.confusion)[0]
+    if reps is not None:
+        ci = percentile_interval(reps[0], level=level)
+        excess_ci = percentile_interval(reps[0] - reps[1], level=level)
+    else:
+        ci = excess_ci = np.full((len(workers), 2), np.nan)
+    gold_hit = np.full(len(h), np.nan)
+    if gold:
+        keys = list(zip(h["qid"], h["lo"], h["hi"], strict=True))
+        known = np.array([gold.get(k, np.nan) for k in keys], dtype=float)
+        gold_hit = np.where(np.isnan(known), np.nan, (known == h["outcome"].to_numpy()).astype(float))
+    out = {}
+    n = np.bincount(worker, minlength=len(workers))
+    for j, name in sorted(enumerate(workers), key=lambda t: str(t[1])):
+        mine = gold_hit[worker == j]
+        mine = mine[~np.isnan(mine)]
+        flagged = bool(not np.isfinite(excess_ci[j, 0]) or excess_ci[j, 0] <= FLAG_MARGIN)
+        out[str(name)] = {
+            "competence": float(comp[j]), "ci": [float(ci[j, 0]), float(ci[j, 1])], "flagged": flagged,
+            "n": int(n[j]), "gold_accuracy": float(mine.mean()) if mine.size else None, "gold_n": int(mine.size),
+            "chance": float(chance[j]), "excess": float(comp[j] - chance[j]),
+            "excess_ci": [float(excess_ci[j, 0]), float(excess_ci[j, 1])],
+            "confusion": point.confusion[0, j].tolist(),
+        }
+        if point.theta is not None:
+            out[str(name)]["theta"] = float(point.theta[0, j])
+    post = point.posterior[0]
+    labels = pairs.copy()
+    labels["label"] = np.array(CLASSES)[post.argmax(axis=1)].astype(float)
+    labels["p_second"], labels["p_tie"], labels["p_first"] = post[:, 0], post[:, 1], post[:, 2]
+    prior = dict(zip(["second", "tie", "first"], point.prior[0].tolist(), strict=True))
+    settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "include_stale": include_stale,
+                "classes": "confusion rows/columns: second model wins, tie, first model wins (canonical pair)",
+                "iterations": point.iterations}
+    return AnnotatorResult(annotators=out, model=model, class_prior=prior, labels=labels, settings=settings)
+
+
+def aggregate_labels(votes, *, model: str = "dawid-skene", leave_one_out: bool = False,
+                     include_stale: bool = False) -> pd.DataFrame:
+    """The model's label per pair (qid, lo, hi, label) or, with ``leave_one_out``, per vote: the
+    label of the vote's pair from the OTHER votes on it (model parameters fitted on all votes),
+    columns = the vote frame's plus ``loo_label`` (nan for a vote alone on its pair).
+
+    Example: two pairs, three unanimous people -> each pair's label is their choice.
+
+    >>> v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": h}
+    ...      for q, w in [(1, "model_a"), (2, "model_b")] for h in ("h1", "h2", "h3")]
+    >>> aggregate_labels(v)["label"].tolist()
+    [1.0, -1.0]
+    """
+    h = _prepare(votes, include_stale)
+    item, pairs = pd.MultiIndex.from_frame(h[PAIR]).factorize()
+    pairs = pairs.set_names(PAIR).to_frame(index=False)
+    worker, _ = pd.factorize(h["rater"])
+    label = h["outcome"].to_numpy(dtype=np.int64) + 1
+    fit = fit_latent_class(item, worker, label, n_classes=3, model=model)
+    if not leave_one_out:
+        pairs["label"] = np.array(CLASSES)[fit.posterior[0].argmax(axis=1)].astype(float)
+        return pairs
+    logc = np.log(fit.confusion[0])  # (J, K, K)
+    lv = logc.transpose(0, 2, 1)[worker, label, :]  # (V, K): log P(label_v | true)
+    per_item = np.zeros((item.max() + 1, 3))
+    np.add.at(per_item, item, lv)
+    others = np.log(fit.prior[0])[None, :] + per_item[item] - lv
+    n_on_item = np.bincount(item)[item]
+    out = h.copy()
+    out["loo_label"] = np.where(n_on_item > 1, np.array(CLASSES)[others.argmax(axis=1)], np.nan).astype(float)
+    return out

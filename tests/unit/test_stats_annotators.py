@@ -1,0 +1,178 @@
+"""Annotator competence: Dawid–Skene against a plain-Python EM written independently below,
+weighted fits against explicitly duplicated data, hand-derived gold accuracy and flags."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from metaeval.cli import main
+from metaeval.stats.annotators import aggregate_labels, annotator_competence
+from metaeval.stats.latent_class import chance_competence, competence, fit_latent_class
+
+LETTER = {1: "model_a", 0: "tie", -1: "model_b"}
+
+
+def _simulate(seed, n_items=60, random_voter=True):
+    rng = np.random.default_rng(seed)
+    truth = rng.choice([1, 0, -1], size=n_items, p=[0.4, 0.2, 0.4])
+    acc = {"h1": 0.85, "h2": 0.8, "h3": 0.75, "h4": 0.8}
+    people = [*acc, "rnd"] if random_voter else list(acc)
+    votes = []
+    for i in range(n_items):
+        for p in people:
+            if p == "rnd":
+                o = int(rng.choice([1, 0, -1]))
+            elif rng.random() < acc[p]:
+                o = int(truth[i])
+            else:
+                o = int(rng.choice([x for x in (1, 0, -1) if x != truth[i]]))
+            votes.append({"question_id": i, "model_a": "a", "model_b": "b", "winner": LETTER[o], "judge": p})
+    return votes
+
+
+def _reference_ds(items, workers, labels, k=3, alpha=0.01, iters=2000):
+    """Dawid–Skene EM with dictionaries and loops: start from vote shares, M step with alpha
+    pseudo-counts, E step by Bayes' rule."""
+    n_i, n_j = max(items) + 1, max(workers) + 1
+    by_item = {i: [] for i in range(n_i)}
+    for i, j, l in zip(items, workers, labels, strict=True):
+        by_item[i].append((j, l))
+    post = {}
+    for i, vs in by_item.items():
+        c = [1e-9] * k
+        for _, l in vs:
+            c[l] += 1
+        post[i] = [x / sum(c) for x in c]
+    for _ in range(iters):
+        pi = [alpha + sum(post[i][t] for i in post) for t in range(k)]
+        pi = [x / sum(pi) for x in pi]
+        conf = [[[alpha] * k for _ in range(k)] for _ in range(n_j)]
+        for i, vs in by_item.items():
+            for j, l in vs:
+                for t in range(k):
+                    conf[j][t][l] += post[i][t]
+        conf = [[[x / sum(row) for x in row] for row in cj] for cj in conf]
+        new = {}
+        for i, vs in by_item.items():
+            lp = [np.log(pi[t]) + sum(np.log(conf[j][t][l]) for j, l in vs) for t in range(k)]
+            m = max(lp)
+            e = [np.exp(x - m) for x in lp]
+            new[i] = [x / sum(e) for x in e]
+        delta = max(abs(new[i][t] - post[i][t]) for i in post for t in range(k))
+        post = new
+        if delta < 1e-12:
+            break
+    return np.array(pi), np.array(conf), np.array([post[i] for i in range(n_i)])
+
+
+def _arrays(votes):
+    qs = sorted({v["question_id"] for v in votes})
+    ws = sorted({v["judge"] for v in votes})
+    items = [qs.index(v["question_id"]) for v in votes]
+    workers = [ws.index(v["judge"]) for v in votes]
+    labels = [{"model_b": 0, "tie": 1, "model_a": 2}[v["winner"]] for v in votes]
+    return np.array(items), np.array(workers), np.array(labels), ws
+
+
+def test_dawid_skene_matches_plain_python_em():
+    items, workers, labels, _ = _arrays(_simulate(1, n_items=40))
+    fit = fit_latent_class(items, workers, labels, n_classes=3, tol=1e-12, max_iter=5000)
+    pi, conf, post = _reference_ds(items.tolist(), workers.tolist(), labels.tolist())
+    np.testing.assert_allclose(fit.prior[0], pi, atol=1e-6)
+    np.testing.assert_allclose(fit.confusion[0], conf, atol=1e-6)
+    np.testing.assert_allclose(fit.posterior[0], post, atol=1e-6)
+    # competence = sum_k pi_k conf[k, k], computed here by hand from the reference
+    assert competence(fit.prior, fit.confusion)[0] == pytest.approx(
+        [sum(pi[t] * conf[j][t][t] for t in range(3)) for j in range(conf.shape[0])], abs=1e-6)
+
+
+@pytest.mark.parametrize("model", ["dawid-skene", "mace"])
+def test_weights_equal_duplicated_queries(model):
+    # A bootstrap weight of 2 on a query must act like that query's votes appearing twice (as a
+    # second copy of its items); weight 0 like the query being absent.
+    votes = _simulate(2, n_items=30)
+    items, workers, labels, _ = _arrays(votes)
+    w_q = np.random.default_rng(0).integers(0, 3, size=30)
+    w_q[0] = max(w_q[0], 1)  # keep worker ids dense in the duplicated copy below
+    weighted = fit_latent_class(items, workers, labels, n_classes=3, model=model, weights=w_q[items][None],
+                                tol=1e-12, max_iter=5000)
+    dup_i, dup_w, dup_l = [], [], []
+    next_id = 0
+    for q in range(30):
+        for _ in range(w_q[q]):
+            sel = items == q
+            dup_i += [next_id] * int(sel.sum())
+            dup_w += workers[sel].tolist()
+            dup_l += labels[sel].tolist()
+            next_id += 1
+    dup = fit_latent_class(np.array(dup_i), np.array(dup_w), np.array(dup_l), n_classes=3, model=model,
+                           tol=1e-12, max_iter=5000)
+    np.testing.assert_allclose(weighted.confusion[0], dup.confusion[0], atol=1e-6)
+    np.testing.assert_allclose(weighted.prior[0], dup.prior[0], atol=1e-6)
+
+
+def test_mace_competence_is_theta_plus_spam_hits():
+    # MACE's confusion: theta on the diagonal plus (1 - theta) xi; with uniform prior pi = 1/3,
+    # competence = theta + (1 - theta) * sum_k xi_k / 3 = theta + (1 - theta) / 3.
+    items, workers, labels, _ = _arrays(_simulate(3, n_items=50))
+    fit = fit_latent_class(items, workers, labels, n_classes=3, model="mace")
+    th = fit.theta[0]
+    assert competence(fit.prior, fit.confusion)[0] == pytest.approx(th + (1 - th) / 3, abs=1e-9)
+    assert th[-1] < 0.3 < th[:-1].min()  # the random voter ("rnd", last) copies the truth least
+
+
+def test_random_voter_flagged_honest_not_and_gold_accuracy():
+    votes = _simulate(4, n_items=120)
+    # gold: the first 10 pairs' known answer is "first model wins"; h1's hits counted by hand below
+    gold = {(str(q), "a", "b"): 1 for q in range(10)}
+    res = annotator_competence(votes, n_resamples=100, seed=1, gold=gold)
+    a = res.annotators
+    assert a["rnd"]["flagged"] and not any(a[h]["flagged"] for h in ("h1", "h2", "h3", "h4"))
+    hits = sum(v["winner"] == "model_a" for v in votes if v["judge"] == "h1" and v["question_id"] < 10)
+    assert a["h1"]["gold_accuracy"] == pytest.approx(hits / 10) and a["h1"]["gold_n"] == 10
+    assert a["h1"]["n"] == 120 and a["h1"]["ci"][0] <= a["h1"]["competence"] <= a["h1"]["ci"][1]
+    assert abs(a["rnd"]["competence"] - a["rnd"]["chance"]) < 0.1
+    frame = res.frame()
+    assert list(frame["annotator"]) == ["h1", "h2", "h3", "h4", "rnd"] and frame["flagged"].tolist()[-1]
+
+
+def test_chance_competence_by_hand():
+    # pi = (.2, .3, .5); a worker who always answers class 2: q = (0, 0, 1), chance = .5 = competence
+    conf = np.zeros((1, 1, 3, 3))
+    conf[..., 2] = 1.0
+    pi = np.array([[0.2, 0.3, 0.5]])
+    assert chance_competence(pi, conf)[0, 0] == pytest.approx(0.5)
+    assert competence(pi, conf)[0, 0] == pytest.approx(0.5)
+
+
+def test_leave_one_out_labels_by_hand():
+    # Pair 1 gets votes a, a, b from h1, h2, h3; on ten more pairs all three agree, so all three
+    # look equally reliable. Leaving out h3's "b" vote, the two others both say "a" -> label a;
+    # with every vote, two "a" against one "b" from equally reliable people -> a.
+    votes = [{"question_id": 1, "model_a": "a", "model_b": "b", "winner": w, "judge": h}
+             for h, w in [("h1", "model_a"), ("h2", "model_a"), ("h3", "model_b")]]
+    votes += [{"question_id": q, "model_a": "a", "model_b": "b", "winner": "model_a" if q % 2 else "model_b",
+               "judge": h} for q in range(2, 12) for h in ("h1", "h2", "h3")]
+    loo = aggregate_labels(votes, leave_one_out=True)
+    first = loo[loo["qid"] == "1"]
+    assert first.loc[first["rater"] == "h3", "loo_label"].item() == 1.0
+    assert aggregate_labels(votes).set_index("qid").loc["1", "label"] == 1.0
+
+
+def test_cli_json_shape_and_formats(tmp_path):
+    p = tmp_path / "v.jsonl"
+    p.write_text("".join(json.dumps(v) + "\n" for v in _simulate(5, n_items=40)), encoding="utf-8")
+    out = tmp_path / "a.json"
+    assert main(["annotators", "--votes", str(p), "--bootstrap", "30", "--format", "json", "--output", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["model"] == "dawid-skene" and set(data["annotators"]) == {"h1", "h2", "h3", "h4", "rnd"}
+    assert set(data["annotators"]["h1"]) >= {"competence", "ci", "flagged", "n", "gold_accuracy"}
+    assert data["annotators"]["h1"]["gold_accuracy"] is None
+    for fmt in ("markdown", "csv", "html"):
+        o = tmp_path / f"a.{fmt}"
+        assert main(["annotators", "--votes", str(p), "--bootstrap", "30", "--model", "mace", "--format", fmt,
+                     "--output", str(o)]) == 0
+        assert "rnd" in o.read_text(encoding="utf-8")
