@@ -38,26 +38,26 @@ def _reference_ds(items, workers, labels, k=3, alpha=0.01, iters=2000):
     pseudo-counts, E step by Bayes' rule."""
     n_i, n_j = max(items) + 1, max(workers) + 1
     by_item = {i: [] for i in range(n_i)}
-    for i, j, l in zip(items, workers, labels, strict=True):
-        by_item[i].append((j, l))
+    for i, j, lab in zip(items, workers, labels, strict=True):
+        by_item[i].append((j, lab))
     post = {}
     for i, vs in by_item.items():
         c = [1e-9] * k
-        for _, l in vs:
-            c[l] += 1
+        for _, lab in vs:
+            c[lab] += 1
         post[i] = [x / sum(c) for x in c]
     for _ in range(iters):
         pi = [alpha + sum(post[i][t] for i in post) for t in range(k)]
         pi = [x / sum(pi) for x in pi]
         conf = [[[alpha] * k for _ in range(k)] for _ in range(n_j)]
         for i, vs in by_item.items():
-            for j, l in vs:
+            for j, lab in vs:
                 for t in range(k):
-                    conf[j][t][l] += post[i][t]
+                    conf[j][t][lab] += post[i][t]
         conf = [[[x / sum(row) for x in row] for row in cj] for cj in conf]
         new = {}
         for i, vs in by_item.items():
-            lp = [np.log(pi[t]) + sum(np.log(conf[j][t][l]) for j, l in vs) for t in range(k)]
+            lp = [np.log(pi[t]) + sum(np.log(conf[j][t][lab]) for j, lab in vs) for t in range(k)]
             m = max(lp)
             e = [np.exp(x - m) for x in lp]
             new[i] = [x / sum(e) for x in e]
