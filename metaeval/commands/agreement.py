@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tie-epsilon", type=float, default=0.0, metavar="E",
                    help="score files: a mean-score difference <= E is a tie (default 0)")
     p.add_argument("--split", choices=["tie", "drop"], default="tie", help="majority split-vote policy")
+    p.add_argument("--human-label", choices=["per-vote", "majority", "dawid-skene"], default="per-vote",
+                   help="compare judges with every vote (default), or with one label per pair: the majority or "
+                        "the Dawid–Skene label; the human ceiling is then each vote vs the label from the others")
     p.add_argument("--test", choices=["signflip", "mcnemar"], default="signflip", help="paired test for p_value")
     p.add_argument("--breakdown", action="append", default=[],
                    choices=["domain1", "domain2", "lang", "model_pair", "subset"], help="repeatable")
@@ -149,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         lengths = _lengths(args.responses) if args.responses else None
         result = agreement_study(votes, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
                                  test=args.test, lengths=lengths, breakdown_keys=keys or None,
-                                 breakdown_by=args.breakdown)
+                                 breakdown_by=args.breakdown, human_label=args.human_label)
     except InputFileError as exc:
         raise CliError(str(exc)) from exc
     except ValueError as exc:

@@ -31,7 +31,10 @@ from metaeval.stats.verdicts import combine_verdicts
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AgreementResult", "agreement_study", "JudgeVerdicts"]
+__all__ = ["AgreementResult", "agreement_study", "JudgeVerdicts", "HUMAN_LABELS"]
+
+#: What a judge is compared with: each vote, or one aggregated label per pair.
+HUMAN_LABELS = ("per-vote", "majority", "dawid-skene")
 
 PAIR = ["qid", "lo", "hi"]
 
@@ -95,7 +98,7 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
                     level: float = 0.95, split: str = "tie", test: str = "signflip", include_stale: bool = False,
                     lengths: Mapping[tuple[str, str], int] | None = None, min_length_difference: float = 0.1,
                     breakdown_keys: Mapping[str, Mapping[str, str]] | None = None,
-                    breakdown_by: Sequence[str] = ()) -> AgreementResult:
+                    breakdown_by: Sequence[str] = (), human_label: str = "per-vote") -> AgreementResult:
     """Agreement of each judge with the human votes, with intervals and paired tests.
 
     Parameters (keyword-only after ``judges``):
@@ -109,7 +112,15 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
         lengths: (question id, model) -> response length, for length bias.
         breakdown_by: names among "domain1", "domain2", "lang", "model_pair" (from the votes), or
             keys of ``breakdown_keys`` (name -> {question id as text: label}).
+        human_label: "per-vote" (every vote is compared with the judge), "majority" (one label per
+            pair: the plurality under ``split``) or "dawid-skene" (the Dawid–Skene label of the
+            pair). With an aggregated label a judge row counts pairs (``n_votes`` = pairs compared),
+            and the human ceiling compares each vote with the label of its pair computed from the
+            OTHER votes (majority of the others / Dawid–Skene posterior without that vote, model
+            fitted on all votes); the pooled vote-pair agreement stays in ``agreement_vote_pairs``.
     """
+    if human_label not in HUMAN_LABELS:
+        raise ValueError(f"human_label must be one of {', '.join(HUMAN_LABELS)}")
     if test not in ("signflip", "mcnemar"):
         raise ValueError("test must be 'signflip' or 'mcnemar'")
     rng = np.random.default_rng(seed)
@@ -132,6 +143,27 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
     pair_cluster = np.zeros(n_pairs, dtype=np.int64)
     pair_cluster[pair_id] = cluster
     ho = h["outcome"].to_numpy().astype(float)
+    counts = np.bincount(pair_id * 3 + (ho.astype(np.int64) + 1), minlength=n_pairs * 3).reshape(n_pairs, 3)
+    majority = plurality(counts, split=split)
+    # comparison rows for the judges: every vote, or one aggregated label per pair
+    if human_label == "per-vote":
+        c_pair, c_o, c_cluster, c_rows = pair_id, ho, cluster, h
+    else:
+        if human_label == "majority":
+            pair_label = majority
+        else:
+            from metaeval.stats.annotators import aggregate_labels
+
+            ds = aggregate_labels(h, model="dawid-skene", include_stale=True)
+            pair_label = ds.set_index(PAIR)["label"].reindex(pair_index).to_numpy(dtype=float)
+            majority = pair_label  # kappa is computed against the aggregated label too
+        first_row = np.zeros(n_pairs, dtype=np.int64)
+        first_row[pair_id[::-1]] = np.arange(n_votes)[::-1]
+        c_pair = np.flatnonzero(~np.isnan(pair_label))
+        c_o = pair_label[c_pair]
+        c_cluster = pair_cluster[c_pair]
+        c_rows = h.iloc[first_row[c_pair]].reset_index(drop=True)
+    n_comp = len(c_pair)
 
     # ---------------------------------------------------------- judge verdicts aligned to votes
     names = list(judges)
@@ -142,46 +174,60 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
             j = JudgeVerdicts.from_votes(j)
         jv[name] = j
     r = len(names)
-    v_m = np.full((n_votes, r), np.nan)
-    vab_m = np.full((n_votes, r), np.nan)
-    vba_m = np.full((n_votes, r), np.nan)
+    v_m = np.full((n_comp, r), np.nan)
+    vab_m = np.full((n_comp, r), np.nan)
+    vba_m = np.full((n_comp, r), np.nan)
     pv_m = np.full((n_pairs, r), np.nan)
     for k, name in enumerate(names):
         jp = jv[name].pairs.set_index(PAIR)
         aligned = jp.reindex(pair_index)
         pv = aligned["verdict"].to_numpy(dtype=float)
         pv_m[:, k] = pv
-        v_m[:, k] = pv[pair_id]
-        vab_m[:, k] = aligned["v_ab"].to_numpy(dtype=float)[pair_id]
-        vba_m[:, k] = aligned["v_ba"].to_numpy(dtype=float)[pair_id]
+        v_m[:, k] = pv[c_pair]
+        vab_m[:, k] = aligned["v_ab"].to_numpy(dtype=float)[c_pair]
+        vba_m[:, k] = aligned["v_ba"].to_numpy(dtype=float)[c_pair]
         missing = int(np.isnan(pv).sum())
         if missing:
             log.warning("judge %s has no verdict on %d of %d pairs; their votes are left out of its row",
                         name, missing, n_pairs)
 
     valid = ~np.isnan(v_m)
-    match = valid & (v_m == ho[:, None])
-    nt = valid & (v_m != 0) & (ho[:, None] != 0)
+    match = valid & (v_m == c_o[:, None])
+    nt = valid & (v_m != 0) & (c_o[:, None] != 0)
     match_nt = nt & match
     both = ~np.isnan(vab_m) & ~np.isnan(vba_m)
-    match_both = both & (vab_m == ho[:, None]) & (vba_m == ho[:, None])
+    match_both = both & (vab_m == c_o[:, None]) & (vba_m == c_o[:, None])
 
     # ---------------------------------------------------------- human ceiling
     hh = human_human_counts(ho.astype(np.int64), pair_id, n_groups=n_pairs)
     ovo_m, ovo_c = one_vs_others_majority(ho.astype(np.int64), pair_id, split=split)
     ovo_m_nt, ovo_c_nt = one_vs_others_majority(ho.astype(np.int64), pair_id, split=split, ties=False)
+    if human_label == "dawid-skene":
+        from metaeval.stats.annotators import aggregate_labels
+
+        loo = aggregate_labels(h, model="dawid-skene", leave_one_out=True, include_stale=True)["loo_label"].to_numpy()
+        ceil_c = ~np.isnan(loo)
+        ceil_m = ceil_c & (ho == np.nan_to_num(loo, nan=9))
+        ceil_c_nt = ceil_c & (ho != 0) & (np.nan_to_num(loo) != 0)
+        ceil = (ceil_m.astype(float), ceil_c.astype(float), (ceil_m & ceil_c_nt).astype(float), ceil_c_nt.astype(float))
+    else:
+        ceil = (ovo_m, ovo_c, ovo_m_nt, ovo_c_nt)
 
     # ---------------------------------------------------------- comparisons (paired)
     combos = list(itertools.combinations(range(r), 2))
-    common = np.stack([valid[:, a] & valid[:, b] for a, b in combos], axis=1) if combos else np.zeros((n_votes, 0), bool)
+    common = np.stack([valid[:, a] & valid[:, b] for a, b in combos], axis=1) if combos else np.zeros((n_comp, 0), bool)
     diff = np.stack([(match[:, a].astype(float) - match[:, b]) * common[:, c] for c, (a, b) in enumerate(combos)],
-                    axis=1) if combos else np.zeros((n_votes, 0))
+                    axis=1) if combos else np.zeros((n_comp, 0))
 
     # ---------------------------------------------------------- one bootstrap for everything
-    per_vote_num = np.concatenate([match, match_nt, diff, ovo_m[:, None], ovo_m_nt[:, None]], axis=1)
-    per_vote_den = np.concatenate([valid, nt, common, ovo_c[:, None], ovo_c_nt[:, None]], axis=1)
-    num = cluster_sums(cluster, per_vote_num, n_clusters=n_q)
-    den = cluster_sums(cluster, per_vote_den, n_clusters=n_q)
+    per_comp_num = np.concatenate([match, match_nt, diff], axis=1)
+    per_comp_den = np.concatenate([valid, nt, common], axis=1)
+    per_vote_num = np.stack([ovo_m, ovo_m_nt, ceil[0], ceil[2]], axis=1)
+    per_vote_den = np.stack([ovo_c, ovo_c_nt, ceil[1], ceil[3]], axis=1)
+    num = np.concatenate([cluster_sums(c_cluster, per_comp_num, n_clusters=n_q),
+                          cluster_sums(cluster, per_vote_num, n_clusters=n_q)], axis=1)
+    den = np.concatenate([cluster_sums(c_cluster, per_comp_den, n_clusters=n_q),
+                          cluster_sums(cluster, per_vote_den, n_clusters=n_q)], axis=1)
     hh_num = np.stack([np.bincount(pair_cluster, weights=hh[k], minlength=n_q) for k in ("match", "match_nt")], axis=1)
     hh_den = np.stack([np.bincount(pair_cluster, weights=hh[k], minlength=n_q) for k in ("total", "total_nt")], axis=1)
     num = np.concatenate([num, hh_num], axis=1)
@@ -192,11 +238,10 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
     c = len(combos)
     sl_agree, sl_nt = slice(0, r), slice(r, 2 * r)
     sl_diff = slice(2 * r, 2 * r + c)
-    i_ovo, i_ovo_nt, i_hh, i_hh_nt = 2 * r + c, 2 * r + c + 1, 2 * r + c + 2, 2 * r + c + 3
+    i_ovo, i_ovo_nt, i_ceil, i_ceil_nt = 2 * r + c, 2 * r + c + 1, 2 * r + c + 2, 2 * r + c + 3
+    i_hh, i_hh_nt = 2 * r + c + 4, 2 * r + c + 5
 
     # ---------------------------------------------------------- majority & kappa
-    counts = np.bincount(pair_id * 3 + (ho.astype(np.int64) + 1), minlength=n_pairs * 3).reshape(n_pairs, 3)
-    majority = plurality(counts, split=split)
 
     rows = []
     confusion = {}
@@ -216,7 +261,7 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
                                 _lengths(pairs["qid"][sel], pairs["hi"][sel], lengths),
                                 min_relative_difference=min_length_difference))
         vk = valid[:, k]
-        cm = np.bincount(((ho[vk] + 1) * 3 + (v_m[vk, k] + 1)).astype(np.int64), minlength=9).reshape(3, 3)
+        cm = np.bincount(((c_o[vk] + 1) * 3 + (v_m[vk, k] + 1)).astype(np.int64), minlength=9).reshape(3, 3)
         confusion[name] = cm[::-1, ::-1].tolist()  # rows human a/tie/b, columns judge a/tie/b
         method, _, judge_name = name.rpartition("/") if "/" in name else ("", "", name)
         rows.append({
@@ -233,7 +278,7 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
     # ---------------------------------------------------------- paired tests
     comparisons = []
     if combos:
-        d_q = cluster_sums(cluster, diff, n_clusters=n_q)
+        d_q = cluster_sums(c_cluster, diff, n_clusters=n_q)
         p_sf = sign_flip_test(d_q, n_permutations=max(n_resamples, 1), rng=rng)
         p_mc = np.array([mcnemar_exact(match[common[:, i], a], match[common[:, i], b])
                          for i, (a, b) in enumerate(combos)])
@@ -259,34 +304,45 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
     if lengths is not None:
         hl = _f(length_bias(ho, _lengths(h["qid"], h["lo"], lengths), _lengths(h["qid"], h["hi"], lengths),
                             min_relative_difference=min_length_difference))
+    if human_label == "per-vote":
+        i_a, i_a_nt, n_cmp = i_hh, i_hh_nt, int(hh["total"].sum())
+    else:
+        i_a, i_a_nt, n_cmp = i_ceil, i_ceil_nt, int(ceil[1].sum())
     human = {
         "n_votes": n_votes, "n_pairs": n_pairs, "n_queries": n_q, "n_annotators": len(raters),
-        "n_vote_pairs": int(hh["total"].sum()),
-        "agreement": _f(point[i_hh]), "ci": [_f(ci[i_hh, 0]), _f(ci[i_hh, 1])],
-        "agreement_no_ties": _f(point[i_hh_nt]), "ci_no_ties": [_f(ci[i_hh_nt, 0]), _f(ci[i_hh_nt, 1])],
+        "n_vote_pairs": n_cmp,
+        "agreement": _f(point[i_a]), "ci": [_f(ci[i_a, 0]), _f(ci[i_a, 1])],
+        "agreement_no_ties": _f(point[i_a_nt]), "ci_no_ties": [_f(ci[i_a_nt, 0]), _f(ci[i_a_nt, 1])],
         "vs_majority_of_others": _f(point[i_ovo]), "vs_majority_of_others_ci": [_f(ci[i_ovo, 0]), _f(ci[i_ovo, 1])],
         "vs_majority_of_others_no_ties": _f(point[i_ovo_nt]),
         "alpha": {"nominal": _f(alpha_nom), "ordinal": _f(alpha_ord)}, "fleiss_kappa": _f(fk),
         "position_bias": _f(position_bias(ho, h["first_lo"])) if h["first_lo"].notna().any() else None,
         "length_bias": hl,
     }
+    if human_label != "per-vote":
+        human["label"] = {"majority": "vote vs majority of others",
+                          "dawid-skene": "vote vs Dawid–Skene of others"}[human_label]
+        human["agreement_vote_pairs"] = _f(point[i_hh])
+        human["agreement_vote_pairs_ci"] = [_f(ci[i_hh, 0]), _f(ci[i_hh, 1])]
 
     # ---------------------------------------------------------- breakdowns
     bds: dict[str, pd.DataFrame] = {}
     for key in breakdown_by:
         if breakdown_keys and key in breakdown_keys:
-            labels = [breakdown_keys[key].get(q) for q in h["qid"]]
+            labels = [breakdown_keys[key].get(q) for q in c_rows["qid"]]
         elif key == "model_pair":
-            labels = (h["lo"] + " vs " + h["hi"]).tolist()
+            labels = (c_rows["lo"] + " vs " + c_rows["hi"]).tolist()
         elif key in ("domain1", "domain2", "lang"):
-            labels = h[key].tolist()
+            labels = c_rows[key].tolist()
         else:
             raise ValueError(f"unknown breakdown {key!r}")
-        bds[key] = breakdown(match, valid, cluster, labels, columns=names, n_resamples=n_resamples,
+        bds[key] = breakdown(match, valid, c_cluster, labels, columns=names, n_resamples=n_resamples,
                              seed=seed, level=level)
 
     settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "split": split, "test": test,
                 "include_stale": include_stale}
+    if human_label != "per-vote":
+        settings["human_label"] = human_label
     return AgreementResult(rows=rows, human=human, comparisons=comparisons, settings=settings,
                            confusion=confusion, breakdowns=bds)
 

@@ -176,3 +176,31 @@ def test_cli_json_shape_and_formats(tmp_path):
         assert main(["annotators", "--votes", str(p), "--bootstrap", "30", "--model", "mace", "--format", fmt,
                      "--output", str(o)]) == 0
         assert "rnd" in o.read_text(encoding="utf-8")
+
+
+def test_agreement_against_majority_and_dawid_skene_labels():
+    from metaeval.stats.study import agreement_study
+
+    # Pairs q1..q3 (models a, b); people vote q1: a a b, q2: b b b, q3: a b tie.
+    # Majority labels (split -> tie): q1 a, q2 b, q3 tie. The judge says a, a, tie.
+    rows = [(1, "model_a", "h1"), (1, "model_a", "h2"), (1, "model_b", "h3"), (2, "model_b", "h1"),
+            (2, "model_b", "h2"), (2, "model_b", "h3"), (3, "model_a", "h1"), (3, "model_b", "h2"), (3, "tie", "h3")]
+    votes = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": h} for q, w, h in rows]
+    judge = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": "j"}
+             for q, w in [(1, "model_a"), (2, "model_a"), (3, "tie")]]
+    per_vote = agreement_study(votes, {"j": judge}, n_resamples=50)
+    # per vote: q1 2 of 3 match, q2 0 of 3, q3 1 of 3 -> 3/9
+    assert per_vote.rows[0]["agreement"] == pytest.approx(3 / 9)
+    maj = agreement_study(votes, {"j": judge}, n_resamples=50, human_label="majority")
+    # against majority labels a, b, tie: q1 and q3 match -> 2 of 3 pairs; no ties: only q1, q2 -> 1/2
+    assert maj.rows[0]["agreement"] == pytest.approx(2 / 3) and maj.rows[0]["n_votes"] == 3
+    assert maj.rows[0]["agreement_no_ties"] == pytest.approx(1 / 2)
+    # ceiling: each vote vs majority of the other two (a 1-1 split is a tie):
+    # q1: h1 vs {a,b}=tie no, h2 no, h3 vs {a,a}=a no; q2: 3 of 3; q3: h1 vs {b,tie}=tie no, h2 no,
+    # h3 vs {a,b}=tie yes -> 4/9
+    assert maj.human["agreement"] == pytest.approx(4 / 9)
+    assert maj.human["agreement_vote_pairs"] == per_vote.human["agreement"]
+    ds = agreement_study(votes, {"j": judge}, n_resamples=50, human_label="dawid-skene")
+    labels = aggregate_labels(votes)["label"].to_numpy()
+    expected = np.mean(labels == np.array([1.0, 1.0, 0.0]))
+    assert ds.rows[0]["agreement"] == pytest.approx(expected) and ds.settings["human_label"] == "dawid-skene"
