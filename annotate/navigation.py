@@ -56,7 +56,7 @@ PAGES: list[PageSpec] = [
              "Studies", "study-design"),
     PageSpec("dashboard.py", "Study dashboard", ":material/monitoring:", _roles("researcher", "admin"),
              "Studies", "study-dashboard"),
-    # expert refinement (issue 4)
+    # expert refinement
     PageSpec("collect_materials.py", "Collect materials", ":material/library_add:", _roles("annotator", "expert"),
              "Refine", "collect-materials"),
     PageSpec("adapt_query.py", "Adapt queries", ":material/edit_note:", _roles("expert"), "Refine",
@@ -69,7 +69,7 @@ PAGES: list[PageSpec] = [
              "Refine", "query-history"),
     PageSpec("edit_stats.py", "Edit statistics", ":material/bar_chart:", _roles("expert", "researcher", "admin"),
              "Refine", "edit-statistics"),
-    # researcher pages: agreement and audit (issue 7)
+    # researcher pages: agreement and audit
     PageSpec("agreement.py", "Agreement", ":material/balance:", _roles("researcher", "admin"), "Judges",
              "agreement"),
     PageSpec("audit.py", "Disagreement audit", ":material/rule:", _roles("researcher", "admin"), "Judges",

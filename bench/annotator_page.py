@@ -127,10 +127,10 @@ def synthetic_response(label: str, n_chars: int) -> str:
 def seed(db_url: str, record: dict, n_chars: int, tmp: Path) -> tuple[int, list[str]]:
     """A database with the query, two responses, one annotator and a one-pair study."""
     from annotate.db.engine import init_db, session_scope
-    from annotate.services import users
-    from annotate.services.imports import import_queries, import_responses
-    from annotate.services.studies import StudyDesign, create_study
-    from annotate.services.taxonomy import seed_taxonomy
+    from annotate.services.accounts import users
+    from annotate.services.content.imports import import_queries, import_responses
+    from annotate.services.core.taxonomy import seed_taxonomy
+    from annotate.services.studies.studies import StudyDesign, create_study
 
     queries = tmp / "queries.jsonl"
     queries.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -40,9 +40,9 @@ from annotate.db.models import (
     Subdomain,
     User,
 )
-from annotate.services.assignments import next_task
-from annotate.services.judgments import submit_judgment
-from annotate.services.studies import StudyDesign, create_study
+from annotate.services.annotate.assignments import next_task
+from annotate.services.annotate.judgments import submit_judgment
+from annotate.services.studies.studies import StudyDesign, create_study
 
 CHOICES = ("left", "right", "tie")
 
@@ -189,7 +189,7 @@ def check(url: str, expected: int) -> dict:
 
 
 class RetryCounter(logging.Handler):
-    """Counts the service layer's internal retries (warnings of annotate.services.judgments)."""
+    """Counts the service layer's internal retries (warnings of annotate.services.annotate.judgments)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     retries = RetryCounter()
-    logging.getLogger("annotate.services.judgments").addHandler(retries)
+    logging.getLogger("annotate.services.annotate.judgments").addHandler(retries)
     mode = "processes" if args.processes else "threads"
     with tempfile.TemporaryDirectory() as tmp:
         base_url = f"sqlite:///{Path(tmp) / 'baseline.db'}"

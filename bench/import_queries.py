@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from annotate.db.engine import SQLITE_PAGE_SIZE, init_db, session_scope
-from annotate.services.imports import import_queries
-from annotate.services.taxonomy import seed_taxonomy
+from annotate.services.content.imports import import_queries
+from annotate.services.core.taxonomy import seed_taxonomy
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "writingbench" / "benchmark_all.jsonl"
 TARGET_RATIO = 3.0

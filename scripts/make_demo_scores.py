@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from annotate.services.demo_judging import write_demo_scores
+from annotate.services.judges.demo_judging import write_demo_scores
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)

@@ -15,7 +15,7 @@
 Every route but login and health needs ``Authorization: Bearer <token>``; the account is
 reloaded on each request, so a deactivated account or a changed password stops its tokens
 at once. Login failures are recorded and slowed exactly as in the app
-(:func:`annotate.services.users.authenticate`): a slowed username gets 429 with
+(:func:`annotate.services.accounts.users.authenticate`): a slowed username gets 429 with
 ``Retry-After``. Errors are ``{"error": message}`` with 400 (bad input), 401, 403, 404,
 409 (conflict) or 429. Database work runs in Starlette's thread pool.
 """
@@ -38,8 +38,9 @@ from starlette.routing import Route
 from annotate.api.tokens import DEFAULT_TTL_S, issue_token, password_fingerprint, verify_token
 from annotate.db.engine import session_scope
 from annotate.db.models import User
-from annotate.services import assignments, judgments, users
-from annotate.services.errors import Conflict, InputError, NotFound, PermissionDenied, ServiceError
+from annotate.services.accounts import users
+from annotate.services.annotate import assignments, judgments
+from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied, ServiceError
 
 log = logging.getLogger(__name__)
 

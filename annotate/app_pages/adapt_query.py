@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services import edits, materials
-from annotate.services.edits import EditConflict
-from annotate.services.errors import ServiceError
-from annotate.services.splitter import propose_split, split_at
+from annotate.services.core.errors import ServiceError
+from annotate.services.refine import edits, materials
+from annotate.services.refine.edits import EditConflict
+from annotate.services.refine.splitter import propose_split, split_at
 from annotate.ui.panes import char_count_label, scroll_pane
 from annotate.ui.refine_widgets import query_picker, side_by_side_diff
 from annotate.ui.session import db_session, require_page_role

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from annotate.navigation import ROLES
-from annotate.services import users as users_service
-from annotate.services.errors import ServiceError
+from annotate.services.accounts import users as users_service
+from annotate.services.core.errors import ServiceError
 from annotate.ui.session import db_session, require_page_role
 
 admin = require_page_role("admin")

@@ -1,6 +1,6 @@
 """Agreement with human votes (researcher, admin): Table 4, human ceiling, tests, breakdowns, bias.
 
-Every number comes from :func:`annotate.services.agreement_view.agreement_view` (metaeval);
+Every number comes from :func:`annotate.services.judges.agreement_view.agreement_view` (metaeval);
 this page only picks the inputs and draws the results.
 """
 
@@ -10,17 +10,17 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from annotate.services import studies
-from annotate.services.agreement_view import (
+from annotate.services.core.errors import ServiceError
+from annotate.services.judges.agreement_view import (
     BREAKDOWNS,
     DOWNLOAD_TYPES,
     agreement_view,
     data_version,
     heatmap_frame,
 )
-from annotate.services.criteria_view import criterion_alignment
-from annotate.services.errors import ServiceError
-from annotate.services.judge_runs import list_runs
+from annotate.services.judges.criteria_view import criterion_alignment
+from annotate.services.judges.judge_runs import list_runs
+from annotate.services.studies import studies
 from annotate.ui.session import db_session, require_page_role
 
 DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}

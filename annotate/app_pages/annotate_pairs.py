@@ -1,8 +1,8 @@
 """Judge pairs (annotator): the next assigned pair side by side, and the judgment form.
 
-Loads the task from :mod:`annotate.services.assignments` (kept in the session until the
+Loads the task from :mod:`annotate.services.annotate.assignments` (kept in the session until the
 annotator acts, so reruns do not re-read it), renders it with :mod:`annotate.ui.pair_task`
-and submits through :func:`annotate.services.judgments.submit_judgment` with the submit
+and submits through :func:`annotate.services.annotate.judgments.submit_judgment` with the submit
 token of this showing (:mod:`annotate.ui.task_state`): a double click stores once.
 ``?assignment=ID`` opens one of the annotator's own tasks; anyone else's is refused.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services import assignments as tasks
-from annotate.services import judgments
-from annotate.services.errors import ServiceError
+from annotate.services.annotate import assignments as tasks
+from annotate.services.annotate import judgments
+from annotate.services.core.errors import ServiceError
 from annotate.ui import task_state
 from annotate.ui.pair_task import judgment_form, show_task
 from annotate.ui.session import db_session, require_page_role
@@ -66,7 +66,9 @@ if not studies:
     show_title()
     st.info("No pairwise tasks are assigned to you yet. A researcher assigns them when a study is created.")
     st.stop()
-by_id = {s.study_id: s for s in studies}  # select by id: the "done" counts change as the annotator works
+# Select by id and label by name only: a label that changes (a "done" count) makes Streamlit
+# reset the picker to the first study; the counts are in the progress line instead.
+by_id = {s.study_id: s for s in studies}
 opened = state.get(OPEN_KEY)
 if opened is not None and opened[0] is None:  # from a link: open the task in its own study
     try:
@@ -80,7 +82,7 @@ if opened is not None and opened[0] is None:  # from a link: open the task in it
 if len(studies) > 1:
     show_title()
 study = studies[0] if len(studies) == 1 else by_id[st.selectbox(
-    "Study", list(by_id), format_func=lambda i: f"{by_id[i].name} ({by_id[i].done} of {by_id[i].total} done)",
+    "Study", list(by_id), format_func=lambda i: by_id[i].name,
     key="pairs_study", on_change=reload, kwargs={"keep_open": False})]
 wanted = (study.study_id, opened)
 if view[1] != wanted:

@@ -1,7 +1,7 @@
 """Judge-disagreement audit (researcher, admin): list, detail with tagging, cause summary, causes.
 
 The list holds every (pair, judge run) whose verdict differs from the human majority,
-strongest human agreement first (:func:`annotate.services.audit.audit_rows`). Pick a row
+strongest human agreement first (:func:`annotate.services.judges.audit.audit_rows`). Pick a row
 (click it, or type its number) to read the pair and tag the disagreement with a cause.
 """
 
@@ -14,11 +14,17 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from annotate.services import audit_tags, studies
-from annotate.services.agreement_view import data_version
-from annotate.services.audit import AuditFilters, audit_detail, disagreement_table, filter_disagreements
-from annotate.services.errors import ServiceError
-from annotate.services.judge_runs import list_runs
+from annotate.services.core.errors import ServiceError
+from annotate.services.judges import audit_tags
+from annotate.services.judges.agreement_view import data_version
+from annotate.services.judges.audit import (
+    AuditFilters,
+    audit_detail,
+    disagreement_table,
+    filter_disagreements,
+)
+from annotate.services.judges.judge_runs import list_runs
+from annotate.services.studies import studies
 from annotate.ui.panes import show_text_view
 from annotate.ui.session import db_session, require_page_role
 from annotate.ui.task_state import format_duration

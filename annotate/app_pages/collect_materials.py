@@ -9,9 +9,9 @@ import zlib
 
 import streamlit as st
 
-from annotate.services import materials
-from annotate.services.errors import ServiceError
-from annotate.services.splitter import segment_paragraphs
+from annotate.services.core.errors import ServiceError
+from annotate.services.refine import materials
+from annotate.services.refine.splitter import segment_paragraphs
 from annotate.ui.panes import scroll_pane
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session, require_page_role

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.services.criteria_view import criteria_comparison, query_choices
-from annotate.services.errors import ServiceError
+from annotate.services.core.errors import ServiceError
+from annotate.services.judges.criteria_view import criteria_comparison, query_choices
 from annotate.ui.panes import scroll_pane
 from annotate.ui.session import db_session, require_page_role
 

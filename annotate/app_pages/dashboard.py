@@ -1,8 +1,8 @@
 """Study dashboard (researcher, admin): progress, timing, position bias, agreement, gold
 accuracy, adjudication of split pairs, and the votes for download.
 
-All figures come from :func:`annotate.services.dashboard.study_dashboard`; downloads from
-:func:`annotate.services.votes_export.export_votes` (generated when the button is clicked).
+All figures come from :func:`annotate.services.studies.dashboard.study_dashboard`; downloads from
+:func:`annotate.services.studies.votes_export.export_votes` (generated when the button is clicked).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.db.engine import session_scope
-from annotate.services import dashboard as dash_service
-from annotate.services import staleness, studies
-from annotate.services.errors import ServiceError
-from annotate.services.votes_export import export_votes
+from annotate.services.core.errors import ServiceError
+from annotate.services.refine import staleness
+from annotate.services.studies import dashboard as dash_service
+from annotate.services.studies import studies
+from annotate.services.studies.votes_export import export_votes
 from annotate.ui.session import db_session, get_engine, require_page_role
 from annotate.ui.task_state import format_duration
 

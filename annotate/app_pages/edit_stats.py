@@ -11,9 +11,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from annotate.services import edits, staleness
-from annotate.services.errors import ServiceError
-from annotate.services.refined_export import export_refined
+from annotate.services.core.errors import ServiceError
+from annotate.services.refine import edits, staleness
+from annotate.services.refine.refined_export import export_refined
 from annotate.ui.session import db_session, require_page_role
 
 user = require_page_role("expert", "researcher", "admin")

@@ -9,7 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.navigation import ROLES, pages_for
-from annotate.services.project_overview import query_counts, totals
+from annotate.services.content.project_overview import query_counts, totals
 from annotate.ui.session import db_session, require_page_role
 
 NEXT_STEPS = {

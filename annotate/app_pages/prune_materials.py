@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services import edits, materials
-from annotate.services.edits import REMOVAL_REASONS, EditConflict
-from annotate.services.errors import ServiceError
+from annotate.services.core.errors import ServiceError
+from annotate.services.refine import edits, materials
+from annotate.services.refine.edits import REMOVAL_REASONS, EditConflict
 from annotate.ui.panes import scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.safe_markdown import to_safe_markdown

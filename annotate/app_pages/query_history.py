@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services import edits, materials
+from annotate.services.refine import edits, materials
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session, require_page_role

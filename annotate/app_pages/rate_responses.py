@@ -1,7 +1,7 @@
 """Rate responses (annotator, pointwise studies): one response, a score 1-5, an error type.
 
-A score at or below :data:`annotate.services.judgments.LOW_SCORE` needs an error type from
-the study's list. Submits through :func:`annotate.services.judgments.submit_rating` with a
+A score at or below :data:`annotate.services.annotate.judgments.LOW_SCORE` needs an error type from
+the study's list. Submits through :func:`annotate.services.annotate.judgments.submit_rating` with a
 submit token kept per showing (see :mod:`annotate.ui.task_state`). Model names never appear.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services import assignments as tasks
-from annotate.services import judgments
-from annotate.services.errors import ServiceError
+from annotate.services.annotate import assignments as tasks
+from annotate.services.annotate import judgments
+from annotate.services.core.errors import ServiceError
 from annotate.ui import task_state
 from annotate.ui.panes import show_text_view
 from annotate.ui.session import db_session, require_page_role
@@ -33,9 +33,11 @@ with db_session() as session:
 if not studies:
     st.info("No rating tasks are assigned to you yet.")
     st.stop()
-by_id = {s.study_id: s for s in studies}  # select by id: the "done" counts change as the annotator works
+# Select by id and label by name only: a label that changes (a "done" count) makes Streamlit
+# reset the picker to the first study; the counts are in the progress line instead.
+by_id = {s.study_id: s for s in studies}
 study = (by_id[st.selectbox("Study", list(by_id), key="rate_study",
-                            format_func=lambda i: f"{by_id[i].name} ({by_id[i].done} of {by_id[i].total} done)")]
+                            format_func=lambda i: by_id[i].name)]
          if len(studies) > 1 else studies[0])
 
 opened = state.get(OPEN_KEY)  # (study id, assignment id): a task opens only in its own study

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services import edits
-from annotate.services.errors import ServiceError
+from annotate.services.core.errors import ServiceError
+from annotate.services.refine import edits
 from annotate.ui.refine_widgets import show_unified_diff
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session, require_page_role

@@ -1,8 +1,8 @@
 """Design a study (researcher, admin): the settings, the resulting counts, then "Create".
 
-"Preview counts" runs :func:`annotate.services.studies.plan_study` (no writes) and keeps
+"Preview counts" runs :func:`annotate.services.studies.studies.plan_study` (no writes) and keeps
 the previewed design; "Create study" creates exactly that design
-(:func:`annotate.services.studies.create_study`, one transaction).
+(:func:`annotate.services.studies.studies.create_study`, one transaction).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.services import studies
-from annotate.services import users as users_service
-from annotate.services.errors import ServiceError
-from annotate.services.project_overview import query_counts
+from annotate.services.accounts import users as users_service
+from annotate.services.content.project_overview import query_counts
+from annotate.services.core.errors import ServiceError
+from annotate.services.studies import studies
 from annotate.ui.session import db_session, require_page_role
 
 PREVIEW_KEY = "design_preview"  # (StudyDesign, StudyPlan) last previewed

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 class CliError(Exception):
     """A user-facing error: printed as one line, exit status 2.
 
-    Defined here (not in ``cli.py``) so that ``python -m annotate.cli`` and the console
+    Defined here (not in ``cli.py``) so that ``python -m annotate.commands.cli`` and the console
     script share one class.
     """
 
@@ -27,12 +27,12 @@ def command_session(engine: Engine, *, errors: tuple[type[BaseException], ...] |
     Args:
         engine: the command's engine; it is disposed when the block ends, however it ends.
         errors: exception types turned into a one-line :class:`CliError` (default: the
-            services' :class:`~annotate.services.errors.ServiceError`); ``()`` converts none.
+            services' :class:`~annotate.services.core.errors.ServiceError`); ``()`` converts none.
         prefix: written before the message, e.g. the file name (``"FILE: message"``).
 
     Example:
         >>> from annotate.db.engine import make_engine
-        >>> from annotate.services.errors import NotFound
+        >>> from annotate.services.core.errors import NotFound
         >>> try:
         ...     with command_session(make_engine("sqlite://"), prefix="x.jsonl") as session:
         ...         raise NotFound("no study named 'pilot'")
@@ -41,7 +41,7 @@ def command_session(engine: Engine, *, errors: tuple[type[BaseException], ...] |
         x.jsonl: no study named 'pilot'
     """
     from annotate.db.engine import session_scope
-    from annotate.services.errors import ServiceError
+    from annotate.services.core.errors import ServiceError
 
     caught = (ServiceError,) if errors is None else errors
     try:

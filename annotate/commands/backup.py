@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from annotate.cli import CliError
+from annotate.commands import CliError
 from annotate.db.engine import resolve_url
-from annotate.services.backup import backup_database, restore_database
-from annotate.services.errors import ServiceError
+from annotate.services.core.backup import backup_database, restore_database
+from annotate.services.core.errors import ServiceError
 
 
 def _backup(args: argparse.Namespace) -> int:

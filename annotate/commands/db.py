@@ -14,10 +14,9 @@ import argparse
 import logging
 from typing import Any
 
-from annotate.cli import CliError
-from annotate.commands import command_session
+from annotate.commands import CliError, command_session
 from annotate.db.engine import init_db, resolve_url, session_scope
-from annotate.services.errors import ServiceError
+from annotate.services.core.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def subcommand_group(subparsers: Any, name: str, help_text: str) -> Any:
 
 def _open(args: argparse.Namespace) -> Any:
     """Create/upgrade the database of ``--db`` / ``$ANNOTATE_DB_URL`` and seed the taxonomy."""
-    from annotate.services.taxonomy import seed_taxonomy
+    from annotate.services.core.taxonomy import seed_taxonomy
 
     url = resolve_url(getattr(args, "db", None))
     try:
@@ -76,7 +75,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_import_queries(args: argparse.Namespace) -> int:
     """Import a WritingBench query file."""
-    from annotate.services.imports import import_queries
+    from annotate.services.content.imports import import_queries
 
     with command_session(_open(args)) as session:
         report = import_queries(session=session, path=args.file, requirement=args.requirement)
@@ -86,7 +85,7 @@ def cmd_import_queries(args: argparse.Namespace) -> int:
 
 def cmd_import_responses(args: argparse.Namespace) -> int:
     """Import a response file."""
-    from annotate.services.imports import import_responses
+    from annotate.services.content.imports import import_responses
 
     with command_session(_open(args)) as session:
         report = import_responses(session=session, path=args.file, model=args.model)
@@ -96,7 +95,7 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
 
 def cmd_export_queries(args: argparse.Namespace) -> int:
     """Export the queries to a WritingBench JSONL file."""
-    from annotate.services.exports import export_queries
+    from annotate.services.content.exports import export_queries
 
     with command_session(_open(args), errors=(ServiceError, OSError), prefix=args.file) as session:
         count = export_queries(session=session, path=args.file, requirement=args.requirement,

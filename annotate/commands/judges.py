@@ -1,7 +1,7 @@
 """``annotate import scores FILE --judge NAME --method M [--model NAME] [--replace]``.
 
 Imports a judge score file (WritingBench's per-(model, judge, method) evaluation output or
-the long layout) into the database; see :mod:`annotate.services.judge_runs`.
+the long layout) into the database; see :mod:`annotate.services.judges.judge_runs`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from annotate.commands.db import _open, subcommand_group
 
 def cmd_import_scores(args: argparse.Namespace) -> int:
     """Import one judge score file; prints one summary line."""
-    from annotate.services.judge_runs import import_scores
+    from annotate.services.judges.judge_runs import import_scores
 
     with command_session(_open(args)) as session:
         report = import_scores(session=session, path=args.file, judge=args.judge, method=args.method,

@@ -15,7 +15,7 @@ from annotate.db.engine import init_db
 
 def cmd_export_refined(args: argparse.Namespace) -> int:
     """Write the refined benchmark and the provenance file; print one summary line."""
-    from annotate.services.refined_export import export_refined
+    from annotate.services.refine.refined_export import export_refined
 
     with command_session(init_db(args.db), errors=(ValueError, OSError)) as session:
         report = export_refined(session=session, path=args.file, provenance_path=args.provenance)

@@ -8,14 +8,14 @@ headless with ``ANNOTATE_DB_URL`` set: the ``st.App`` there serves the same Stre
 plus the JSON API under ``/api/v1`` (:mod:`annotate.api.routes`) on one port, with uvicorn. ``demo`` first builds
 (or refreshes) ``var/demo.db``: taxonomy, the demo queries and responses of ``data/demo``,
 demo accounts sharing one password (``$ANNOTATE_DEMO_PASSWORD``, default
-``demo-password``; for the demo only, never for real data) and, when the study services
-exist, a small demo study.
+``demo-password``; for the demo only, never for real data), a small demo study and judge
+runs for the researcher pages. Like every other command, ``demo`` honours ``--db`` and
+``$ANNOTATE_DB_URL``; without either it uses ``var/demo.db``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import subprocess
@@ -24,11 +24,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from annotate.cli import CliError
-from annotate.commands import command_session
-from annotate.db.engine import init_db, resolve_url
-from annotate.services import users as users_service
-from annotate.services.errors import Conflict, ServiceError
+from annotate.commands import CliError, command_session
+from annotate.db.engine import ENV_VAR, init_db, resolve_url
+from annotate.services.accounts import users as users_service
+from annotate.services.content.imports import import_queries, import_responses
+from annotate.services.core.errors import Conflict, ServiceError
+from annotate.services.core.taxonomy import seed_taxonomy
+from annotate.services.judges.demo_judging import seed_demo_judging
+from annotate.services.studies.studies import StudyDesign, create_study
 
 log = logging.getLogger(__name__)
 
@@ -95,24 +98,12 @@ def _serve(args: argparse.Namespace) -> int:
     return run_app(url, args.port, args.address)
 
 
-def _optional(module: str, name: str):  # type: ignore[no-untyped-def]
-    """``module.name`` if that module exists (parts written by other helpers), else None."""
+def _demo_study(session, researcher) -> str:  # type: ignore[no-untyped-def]
+    """Create the small pairwise demo study; a note on what happened."""
+    design = StudyDesign(name=DEMO_STUDY, per_subdomain=1, overlap=2,
+                         annotators=["annotator1", "annotator2"], seed=7)
     try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
-
-
-def _demo_study(session, researcher) -> str | None:  # type: ignore[no-untyped-def]
-    """Create a small pairwise demo study if the study services exist; a note on what happened."""
-    try:
-        studies = importlib.import_module("annotate.services.studies")
-    except ModuleNotFoundError:
-        return None
-    design = studies.StudyDesign(name=DEMO_STUDY, per_subdomain=1, overlap=2,
-                                 annotators=["annotator1", "annotator2"], seed=7)
-    try:
-        studies.create_study(session=session, actor=researcher, design=design)
+        create_study(session=session, actor=researcher, design=design)
     except Conflict:
         return f"demo study {DEMO_STUDY!r} kept as it was"
     except ServiceError as exc:
@@ -132,17 +123,10 @@ def build_demo(url: str, password: str) -> list[str]:
         raise CliError(f"${DEMO_PASSWORD_ENV}: {exc}") from exc
     notes: list[str] = []
     with command_session(init_db(url)) as session:
-        seed_taxonomy = _optional("annotate.services.taxonomy", "seed_taxonomy")
-        if seed_taxonomy is not None:
-            seed_taxonomy(session)
-        import_queries = _optional("annotate.services.imports", "import_queries")
-        import_responses = _optional("annotate.services.imports", "import_responses")
-        if import_queries is None:
-            notes.append("demo data not imported (annotate.services.imports is missing)")
-        else:
-            import_queries(session=session, path=queries)
-            if responses.is_file() and import_responses is not None:
-                import_responses(session=session, path=responses)
+        seed_taxonomy(session)
+        import_queries(session=session, path=queries)
+        if responses.is_file():
+            import_responses(session=session, path=responses)
         researcher = None
         for username, role in DEMO_ACCOUNTS:
             user = users_service.get_user_by_username(session=session, username=username)
@@ -153,18 +137,15 @@ def build_demo(url: str, password: str) -> list[str]:
                 users_service.set_password(session=session, username=username, password=password)
             if role == "researcher":
                 researcher = user
-        note = _demo_study(session, researcher)
-        if note:
-            notes.append(note)
-        seed_demo_judging = _optional("annotate.services.demo_judging", "seed_demo_judging")
-        if seed_demo_judging is not None and researcher is not None:  # researcher pages (issue 7)
+        notes.append(_demo_study(session, researcher))
+        if researcher is not None:  # judge runs and an already-judged study for the researcher pages
             notes.append(seed_demo_judging(session=session, researcher=researcher,
                                            annotators=["annotator1", "annotator2"]))
     return notes
 
 
 def _demo(args: argparse.Namespace) -> int:
-    url = absolute_sqlite_url(args.db or f"sqlite:///{DEMO_DB}")
+    url = absolute_sqlite_url(args.db or os.environ.get(ENV_VAR) or f"sqlite:///{DEMO_DB}")
     password = os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
     notes = build_demo(url, password)
     print(f"Demo database: {make_url(url).render_as_string(hide_password=True)}")

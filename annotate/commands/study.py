@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from annotate.cli import CliError
-from annotate.commands import command_session
+from annotate.commands import CliError, command_session
 from annotate.db.engine import init_db
 from annotate.db.models import User
 
@@ -51,7 +50,7 @@ def _actor(session, username: str | None) -> User:  # type: ignore[no-untyped-de
 
 
 def _create(args: argparse.Namespace) -> int:
-    from annotate.services.studies import StudyDesign, create_study, plan_study
+    from annotate.services.studies.studies import StudyDesign, create_study, plan_study
 
     design = StudyDesign(
         name=args.name, kind=args.kind, per_subdomain=args.per_subdomain, overlap=args.overlap,
@@ -74,7 +73,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from annotate.services.studies import list_studies
+    from annotate.services.studies.studies import list_studies
 
     with command_session(init_db(args.db), errors=()) as session:
         for study in list_studies(session=session, actor=User(username="command-line", role="admin")):
@@ -83,7 +82,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _gold(args: argparse.Namespace) -> int:
-    from annotate.services.studies import set_gold_answer
+    from annotate.services.studies.studies import set_gold_answer
 
     with command_session(init_db(args.db)) as session:
         item = set_gold_answer(session=session, actor=_actor(session, args.as_user),

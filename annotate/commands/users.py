@@ -16,11 +16,10 @@ import argparse
 import getpass
 import os
 
-from annotate.cli import CliError
-from annotate.commands import command_session
+from annotate.commands import CliError, command_session
 from annotate.db.engine import init_db
 from annotate.navigation import ROLES
-from annotate.services import users as users_service
+from annotate.services.accounts import users as users_service
 
 PASSWORD_ENV = "ANNOTATE_PASSWORD"
 

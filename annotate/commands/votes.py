@@ -15,7 +15,7 @@ from annotate.db.models import User
 
 
 def _export_votes(args: argparse.Namespace) -> int:
-    from annotate.services.votes_export import export_votes
+    from annotate.services.studies.votes_export import export_votes
 
     fmt = args.format or _format_from_suffix(args.file)
     with command_session(init_db(args.db)) as session:

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from annotate.db.engine import make_engine, resolve_url, session_scope
 from annotate.db.models import User
-from annotate.services import users as users_service
+from annotate.services.accounts import users as users_service
 
 USER_KEY = "user_id"
 _ACCOUNT_KEY = "_account_cache"  # (user id, fingerprint, detached User) of the last check

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
 from annotate.navigation import PAGES, ROLES
-from annotate.services import users
+from annotate.services.accounts import users
 from tests.fixtures.apptest import APP, TIMEOUT, page_direct
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)

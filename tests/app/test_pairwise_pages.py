@@ -190,7 +190,7 @@ def test_resent_submit_token_stores_once(seeded, engine):
     at.button(key=f"pairs_choice_right_{aid}").click().run()
     assert len(judgments_of(engine, aid)[1]) == 1
     # The second click arrives with the state of the interrupted first run: same task, same token.
-    at.session_state["pairs_open"] = aid
+    at.session_state["pairs_open"] = (my_assignments(engine, seeded["ann1"])[0].study_id, aid)
     at.session_state[f"task_token_{aid}"] = token
     at.run()
     at.button(key=f"pairs_choice_right_{aid}").click().run()
@@ -361,7 +361,7 @@ def test_dashboard_shows_progress_and_split_pairs(seeded, engine):
 
 def test_dashboard_shows_stale_judgments_and_requeues_them_once(seeded, engine):
     # ann1 judges one pair; then an approved edit of that query marks the judgment stale.
-    from annotate.services.staleness import mark_content_changed
+    from annotate.services.refine.staleness import mark_content_changed
 
     queue = my_assignments(engine, seeded["ann1"])
     at = page(seeded["ann1"], "annotate_pairs.py")

@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVersion, Query, User
-from annotate.services import edits, materials
-from annotate.services.content import render_query_text
-from annotate.services.taxonomy import seed_taxonomy, subdomain_index
+from annotate.services.content.content import render_query_text
+from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
+from annotate.services.refine import edits, materials
 from tests.fixtures.apptest import button, page, page_direct
 
 PARAGRAPHS = ["第一段：河流的形成。" * 8, "第二段：与主题无关的广告。" * 6, "第三段：河流与城市。" * 8]
@@ -139,7 +139,9 @@ def test_collect_and_verify_by_a_second_annotator(seeded, engine) -> None:
     at.text_input(key="collect_source").set_value("https://example.org/rivers").run()
     at.text_input(key="collect_license").set_value("CC BY 4.0").run()
     at.text_area(key="collect_text").set_value("Rivers are polluted.\n\nBuy our product!\n\nCities clean rivers.").run()
-    at.checkbox(key="collect_keep_1").uncheck().run()
+    keep_boxes = [c for c in at.checkbox if c.key.startswith("collect_keep_")]
+    assert [c.label for c in keep_boxes] == ["Rivers are polluted.", "Buy our product!", "Cities clean rivers."]
+    keep_boxes[1].uncheck().run()
     button(at, "Save the material").click().run()
     assert "Another person verifies it" in text_of(at)
     with Session(engine) as s:

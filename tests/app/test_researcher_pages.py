@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from annotate.db.engine import session_scope
 from annotate.db.models import AuditTag
 from annotate.navigation import ROLES, may_open
-from annotate.services import users
+from annotate.services.accounts import users
 from tests.fixtures.apptest import page_direct
 from tests.fixtures.audit_seed import seed_audit
 

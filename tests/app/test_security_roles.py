@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
 from annotate.navigation import PAGES, ROLES
-from annotate.services import users
-from annotate.services.errors import PermissionDenied
+from annotate.services.accounts import users
+from annotate.services.core.errors import PermissionDenied
 from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, page_direct
 from tests.fixtures.pairwise_seed import seed_content, seed_study
 
@@ -89,8 +89,8 @@ def test_logout_ends_the_session(accounts):
 
 
 def test_exports_and_dashboard_data_refuse_wrong_roles(accounts, engine, tmp_path):
-    from annotate.services.dashboard import split_items, study_dashboard
-    from annotate.services.votes_export import export_votes
+    from annotate.services.studies.dashboard import split_items, study_dashboard
+    from annotate.services.studies.votes_export import export_votes
 
     with session_scope(engine) as s:
         for role in ("annotator", "expert"):

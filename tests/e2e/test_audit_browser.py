@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, AuditTag, Judgment, LLMModel, Query, Response, StudyItem
-from annotate.services.demo_judging import DEMO_RUNS, SCORES_DIR
+from annotate.services.judges.demo_judging import DEMO_RUNS, SCORES_DIR
 from tests.e2e.conftest import log_in, wait_for_app
 from tests.fixtures.audit_seed import seed_audit
 from tests.fixtures.pairwise_seed import PASSWORD

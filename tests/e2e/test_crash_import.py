@@ -42,7 +42,7 @@ def test_kill9_import_leaves_all_or_nothing(tmp_path, shared_data_dir):
     for k, wal_bytes in enumerate((1, 4, 8, 12)):
         db_path = tmp_path / f"import{k}.db"
         init_db(f"sqlite:///{db_path}").dispose()
-        proc = subprocess.Popen([sys.executable, "-m", "annotate.cli", "--db", f"sqlite:///{db_path}",
+        proc = subprocess.Popen([sys.executable, "-m", "annotate.commands.cli", "--db", f"sqlite:///{db_path}",
                                  "import", "queries", str(source)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ))
         wal = db_path.with_name(db_path.name + "-wal")

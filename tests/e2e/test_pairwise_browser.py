@@ -17,8 +17,8 @@ from sqlmodel import select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision, LLMModel, Response, StudyItem
-from annotate.services import users
-from annotate.services.votes_export import export_votes
+from annotate.services.accounts import users
+from annotate.services.studies.votes_export import export_votes
 from tests.e2e.conftest import log_in, wait_for_app
 from tests.fixtures.pairwise_seed import PASSWORD, seed_accounts, seed_content, seed_study
 

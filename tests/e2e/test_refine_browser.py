@@ -13,8 +13,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session
 
 from annotate.db.models import InstructionVersion, Query
-from annotate.services import users
-from annotate.services.taxonomy import seed_taxonomy, subdomain_index
+from annotate.services.accounts import users
+from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
 from tests.e2e.conftest import wait_for_app
 
 PASSWORD = "e2e-refine-password"

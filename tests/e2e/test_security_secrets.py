@@ -42,7 +42,7 @@ def test_planted_secrets_absent_from_database_and_logs(tmp_path):
     db_url = f"sqlite:///{db_path}"
     init_db(db_url).dispose()
     env = dict(os.environ, ANNOTATE_PASSWORD=PASSWORD)
-    cli = subprocess.run([sys.executable, "-m", "annotate.cli", "--db", db_url, "users", "add", "alice",
+    cli = subprocess.run([sys.executable, "-m", "annotate.commands.cli", "--db", db_url, "users", "add", "alice",
                           "--role", "annotator"], env=env, capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stderr
     (tmp_path / "cli.log").write_text(cli.stdout + cli.stderr)

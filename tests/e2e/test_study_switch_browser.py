@@ -33,9 +33,13 @@ def expect_text(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 def pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
     """Choose ``option`` (a prefix of its text) in the select box labelled ``label``."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label).filter(visible=True).first
-    box.locator("[data-baseweb='select']").click()
-    page.get_by_role("option", name=re.compile("^" + re.escape(option))).first.click()
+    box = page.get_by_role("combobox", name=label).filter(visible=True).first
+    match = page.get_by_role("option", name=re.compile("^" + re.escape(option))).first
+    box.click()
+    if not match.is_visible():  # a box whose list did not open on a click: its chevron opens it
+        container = box.locator("xpath=ancestor::*[@data-testid='stSelectbox'][1]")
+        container.get_by_role("button").last.click()
+    match.click()
     wait_for_app(page)
 
 
@@ -50,7 +54,7 @@ def _judgments(engine, study_name: str) -> dict[int, tuple[str, int]]:
                       .join(Judgment, Judgment.assignment_id == Assignment.id)
                       .join(Study, Study.id == Assignment.study_id)
                       .where(Study.name == study_name)).all()
-    return {pos: (winner, rev) for pos, winner, rev in rows}
+    return {pos + 1: (winner, rev) for pos, winner, rev in rows}  # stored 0-based, shown 1-based
 
 
 def test_revise_in_one_study_leaves_the_other_untouched(live_server, browser_context):
@@ -91,8 +95,10 @@ def test_revise_in_one_study_leaves_the_other_untouched(live_server, browser_con
 
     # a reload, then back to alpha
     page.reload()
-    page.get_by_test_id("stApp").wait_for()
-    if page.get_by_role("textbox", name="Username").count():
+    login = page.get_by_role("textbox", name="Username")
+    login.or_(page.get_by_test_id("stSidebarNavItems")).first.wait_for()
+    wait_for_app(page)
+    if login.count():  # until the session cookie lands, a reload asks for the password again
         log_in(page, live_server.base_url, "ann1", PASSWORD)
     open_judge_page(page)
     pick(page, "Study", "alpha")

@@ -15,7 +15,8 @@ import re
 from sqlalchemy import text
 
 from annotate.db.engine import session_scope
-from annotate.services import materials, users
+from annotate.services.accounts import users
+from annotate.services.refine import materials
 from tests.e2e.conftest import log_in, wait_for_app
 from tests.fixtures.pairwise_seed import PASSWORD, seed_accounts, seed_content, seed_study
 

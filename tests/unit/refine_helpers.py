@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from annotate.db.engine import init_db, make_engine
 from annotate.db.models import User
-from annotate.services.imports import import_queries
+from annotate.services.content.imports import import_queries
 
 
 def build_template(directory: Path, queries: Path) -> Path:

@@ -1,6 +1,6 @@
 """Requirement sentences and criteria coverage (the highlighting in the audit detail)."""
 
-from annotate.services.requirements import coverage, highlight, keywords, requirements
+from annotate.services.content.requirements import coverage, highlight, keywords, requirements
 
 
 def test_requirements_and_coverage_by_hand():

@@ -16,9 +16,11 @@ from sqlmodel import select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, LLMModel, Query, Response, StudyItem
-from annotate.services import users
-from annotate.services.audit import AuditFilters, audit_detail, audit_rows
-from annotate.services.audit_tags import (
+from annotate.services.accounts import users
+from annotate.services.annotate.judgments import submit_judgment
+from annotate.services.core.errors import InputError, PermissionDenied
+from annotate.services.judges.audit import AuditFilters, audit_detail, audit_rows
+from annotate.services.judges.audit_tags import (
     add_cause,
     add_tag,
     cause_summary,
@@ -26,9 +28,7 @@ from annotate.services.audit_tags import (
     list_causes,
     set_cause_active,
 )
-from annotate.services.errors import InputError, PermissionDenied
-from annotate.services.judge_runs import import_scores
-from annotate.services.judgments import submit_judgment
+from annotate.services.judges.judge_runs import import_scores
 from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
 ANN = ("ann1", "ann2", "ann3")

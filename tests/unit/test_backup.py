@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from annotate.cli import main as annotate_main
+from annotate.commands.cli import main as annotate_main
 from annotate.db.engine import init_db
 from annotate.db.models import LLMModel
-from annotate.services.backup import backup_database, restore_database
-from annotate.services.errors import InputError
+from annotate.services.core.backup import backup_database, restore_database
+from annotate.services.core.errors import InputError
 
 
 def _names(engine) -> list[str]:

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from annotate.db.engine import init_db, session_scope
 from annotate.db.models import InstructionVersion, MaterialDocument, MaterialSegment, Query
-from annotate.services.content import current_instruction, render_query_text
-from annotate.services.exports import export_queries
-from annotate.services.imports import import_queries
+from annotate.services.content.content import current_instruction, render_query_text
+from annotate.services.content.exports import export_queries
+from annotate.services.content.imports import import_queries
 from tests.fixtures.writingbench_samples import criterion, sample_records, write_jsonl
 
 
@@ -75,7 +75,7 @@ def test_failed_export_leaves_the_old_file(engine, tmp_path: Path, monkeypatch: 
         def boom(*_args, **_kwargs):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr("annotate.services.exports.json.dumps", boom)
+        monkeypatch.setattr("annotate.services.content.exports.json.dumps", boom)
         with pytest.raises(RuntimeError):
             export_queries(session=session, path=target)
     assert target.read_text(encoding="utf-8") == "old\n"

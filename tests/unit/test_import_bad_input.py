@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from annotate.db.engine import init_db, session_scope
-from annotate.services.errors import InputError
-from annotate.services.exports import export_queries
-from annotate.services.imports import import_queries
+from annotate.services.content.exports import export_queries
+from annotate.services.content.imports import import_queries
+from annotate.services.core.errors import InputError
 from tests.fixtures.writingbench_samples import db_snapshot, record, sample_records, write_jsonl
 
 

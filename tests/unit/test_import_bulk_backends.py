@@ -16,8 +16,8 @@ from sqlmodel import func, select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import CriteriaSet, Criterion, InstructionVersion, Query
-from annotate.services.errors import InputError
-from annotate.services.imports import import_queries
+from annotate.services.content.imports import import_queries
+from annotate.services.core.errors import InputError
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "queries.jsonl"

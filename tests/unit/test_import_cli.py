@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from annotate.cli import main
+from annotate.commands.cli import main
 from tests.fixtures.writingbench_samples import sample_records, write_jsonl
 
 

@@ -12,9 +12,9 @@ from sqlmodel import func, select
 
 from annotate.db.engine import init_db, session_scope
 from annotate.db.models import CriteriaSet, Criterion, InstructionVersion, Query, Subdomain
-from annotate.services.errors import InputError
-from annotate.services.exports import export_queries
-from annotate.services.imports import import_queries
+from annotate.services.content.exports import export_queries
+from annotate.services.content.imports import import_queries
+from annotate.services.core.errors import InputError
 from tests.fixtures.writingbench_samples import db_snapshot
 
 pytestmark = pytest.mark.shared

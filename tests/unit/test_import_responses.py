@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from annotate.db.engine import init_db, session_scope
 from annotate.db.models import LLMModel, Query, Response
-from annotate.services.errors import InputError
-from annotate.services.imports import import_queries, import_responses
+from annotate.services.content.imports import import_queries, import_responses
+from annotate.services.core.errors import InputError
 from tests.fixtures.writingbench_samples import db_snapshot, sample_records, write_jsonl
 
 

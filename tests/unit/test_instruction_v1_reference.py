@@ -16,10 +16,10 @@ from sqlmodel import Session, select
 
 from annotate.db.engine import alembic_config, current_revisions, head_revisions, make_engine, upgrade
 from annotate.db.models import InstructionVersion, Query, instruction_text_expression
-from annotate.services.content import current_instruction
-from annotate.services.edits import instruction_head, instruction_versions
-from annotate.services.exports import export_queries
-from annotate.services.imports import import_queries
+from annotate.services.content.content import current_instruction
+from annotate.services.content.exports import export_queries
+from annotate.services.content.imports import import_queries
+from annotate.services.refine.edits import instruction_head, instruction_versions
 
 DB_BACKENDS = ("sqlite", "postgres")
 

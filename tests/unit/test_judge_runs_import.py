@@ -12,8 +12,8 @@ from sqlmodel import func, select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import JudgeRun, JudgeScore
-from annotate.services.errors import InputError
-from annotate.services.judge_runs import import_scores, list_runs, load_scores
+from annotate.services.core.errors import InputError
+from annotate.services.judges.judge_runs import import_scores, list_runs, load_scores
 from tests.fixtures.pairwise_seed import seed_content
 
 

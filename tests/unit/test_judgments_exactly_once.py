@@ -11,11 +11,11 @@ from sqlmodel import func, select
 
 from annotate.db.engine import make_engine, session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision, Query, StudyItem, User
-from annotate.services import judgments as judgments_module
-from annotate.services.assignments import get_task, my_progress, next_task, skip_task
-from annotate.services.errors import Conflict, InputError, NotFound, PermissionDenied
-from annotate.services.judgments import judgment_history, submit_judgment
-from annotate.services.studies import StudyDesign, create_study
+from annotate.services.annotate import judgments as judgments_module
+from annotate.services.annotate.assignments import get_task, my_progress, next_task, skip_task
+from annotate.services.annotate.judgments import judgment_history, submit_judgment
+from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.studies.studies import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)

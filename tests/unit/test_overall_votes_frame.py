@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 from sqlmodel import select
 
-from annotate.bridge import VOTE_FIELDS, overall_votes_frame, votes_for_study
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, LLMModel, Query, Response, StudyItem
-from annotate.services.judgments import submit_judgment
-from annotate.services.studies import StudyDesign, create_study
+from annotate.services.annotate.judgments import submit_judgment
+from annotate.services.judges.bridge import VOTE_FIELDS, overall_votes_frame, votes_for_study
+from annotate.services.studies.studies import StudyDesign, create_study
 from tests.fixtures.study_factory import make_benchmark, make_users
 
 PINS = {"instruction_version_no": 1, "content_revision": 1}
@@ -96,7 +96,7 @@ def test_stale_and_gold_rules(engine):
 
 def test_list_runs_without_counts_names_only(engine):
     from annotate.db.models import JudgeRun
-    from annotate.services.judge_runs import list_runs
+    from annotate.services.judges.judge_runs import list_runs
 
     with session_scope(engine) as s:
         s.add_all([JudgeRun(judge="j2", method="static-global"), JudgeRun(judge="j1", method="dynamic")])

@@ -8,9 +8,9 @@ from sqlmodel import select
 
 from annotate.db.engine import current_revisions, head_revisions, make_engine, session_scope, upgrade
 from annotate.db.models import Assignment, PointwiseRating, PointwiseRatingRevision
-from annotate.services.errors import Conflict, PermissionDenied
-from annotate.services.judgments import rating_history, submit_rating
-from annotate.services.studies import StudyDesign, create_study
+from annotate.services.annotate.judgments import rating_history, submit_rating
+from annotate.services.core.errors import Conflict, PermissionDenied
+from annotate.services.studies.studies import StudyDesign, create_study
 from tests.fixtures.study_factory import make_benchmark, make_users
 
 DB_BACKENDS = ("sqlite", "postgres")

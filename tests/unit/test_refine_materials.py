@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from annotate.db.engine import init_db
 from annotate.db.models import MaterialDocument, Query, User
-from annotate.services import edits, materials
-from annotate.services.content import current_materials, render_query_text
-from annotate.services.errors import Conflict, InputError, PermissionDenied
+from annotate.services.content.content import current_materials, render_query_text
+from annotate.services.core.errors import Conflict, InputError, PermissionDenied
+from annotate.services.refine import edits, materials
 
 DEMO_QUERY = "Write a short essay about rivers."
 
@@ -109,7 +109,7 @@ def test_pdf_without_text_and_docx_renamed() -> None:
 @pytest.fixture()
 def db(tmp_path: Path):
     engine = init_db(f"sqlite:///{tmp_path / 'm.db'}")
-    from annotate.services.taxonomy import seed_taxonomy, subdomain_index
+    from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
 
     with Session(engine, expire_on_commit=False) as s:
         seed_taxonomy(s)

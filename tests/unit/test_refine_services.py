@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from annotate.cli import main as cli_main
+from annotate.commands.cli import main as cli_main
 from annotate.db.engine import init_db
 from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVersion, Query
-from annotate.services import edits, materials
-from annotate.services.content import current_instruction, render_query_text
-from annotate.services.edits import EditConflict
-from annotate.services.errors import Conflict, InputError, PermissionDenied
-from annotate.services.imports import import_queries
-from annotate.services.refined_export import export_refined, sha256_hex
-from annotate.services.splitter import propose_split, segment_paragraphs, split_at
+from annotate.services.content.content import current_instruction, render_query_text
+from annotate.services.content.imports import import_queries
+from annotate.services.core.errors import Conflict, InputError, PermissionDenied
+from annotate.services.refine import edits, materials
+from annotate.services.refine.edits import EditConflict
+from annotate.services.refine.refined_export import export_refined, sha256_hex
+from annotate.services.refine.splitter import propose_split, segment_paragraphs, split_at
 from tests.unit.refine_helpers import build_template, copy_database, users
 
 pytestmark = pytest.mark.shared

@@ -22,9 +22,9 @@ from annotate.db.models import (
     StudyItem,
     User,
 )
-from annotate.services import edits, staleness
-from annotate.services.errors import InputError, PermissionDenied
-from annotate.services.taxonomy import seed_taxonomy, subdomain_index
+from annotate.services.core.errors import InputError, PermissionDenied
+from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
+from annotate.services.refine import edits, staleness
 
 
 @pytest.fixture()

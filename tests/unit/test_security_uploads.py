@@ -1,4 +1,4 @@
-"""Uploads are size-limited and type-checked (annotate.services.materials.extract_upload),
+"""Uploads are size-limited and type-checked (annotate.services.refine.materials.extract_upload),
 and the server refuses larger uploads before they reach the page (.streamlit/config.toml)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from annotate.services.errors import InputError
-from annotate.services.materials import MAX_UPLOAD_BYTES, extract_upload
+from annotate.services.core.errors import InputError
+from annotate.services.refine.materials import MAX_UPLOAD_BYTES, extract_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 

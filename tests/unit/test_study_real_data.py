@@ -10,8 +10,8 @@ from sqlmodel import func, select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, StudyItem
-from annotate.services.imports import import_queries, import_responses
-from annotate.services.studies import StudyDesign, create_study, plan_study
+from annotate.services.content.imports import import_queries, import_responses
+from annotate.services.studies.studies import StudyDesign, create_study, plan_study
 from tests.fixtures.study_factory import make_users
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

@@ -13,10 +13,10 @@ from sqlmodel import func, select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision
-from annotate.services.assignments import get_task, skip_task
-from annotate.services.errors import Conflict
-from annotate.services.judgments import submit_judgment, submit_rating
-from annotate.services.studies import StudyDesign, create_study
+from annotate.services.annotate.assignments import get_task, skip_task
+from annotate.services.annotate.judgments import submit_judgment, submit_rating
+from annotate.services.core.errors import Conflict
+from annotate.services.studies.studies import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
 PINS = {"instruction_version_no": 1, "content_revision": 1}
@@ -65,7 +65,7 @@ def test_task_of_study_a_is_refused_under_study_b(two_studies):
     with session_scope(engine) as s:
         # nothing was written: one judgment, one revision, still "left"
         assert _count(s, Judgment) == 1 and _count(s, JudgmentRevision) == 1
-        assert s.exec(select(JudgmentRevision.choice)).one() == "left"
+        assert s.exec(select(JudgmentRevision.winner)).one() == a_task.shown_left  # "left" = the side shown left
         assert all(a.status in ("pending", "done") for a in s.exec(select(Assignment)).all())
 
 

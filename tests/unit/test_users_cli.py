@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from annotate.cli import main
 from annotate.commands import serve
+from annotate.commands.cli import main
 from annotate.db.engine import make_engine, session_scope
-from annotate.services import users
+from annotate.services.accounts import users
 
 SECRET = "cli-secret-password"
 

@@ -1,10 +1,10 @@
-"""Home page counts (annotate.services.project_overview) on hand-built rows."""
+"""Home page counts (annotate.services.content.project_overview) on hand-built rows."""
 
 from __future__ import annotations
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Domain, LLMModel, Query, Response, Subdomain
-from annotate.services.project_overview import SubdomainCount, query_counts, totals
+from annotate.services.content.project_overview import SubdomainCount, query_counts, totals
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
 

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import LoginAttempt, User
-from annotate.services import users
-from annotate.services.authz import has_role, require_role
-from annotate.services.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.accounts import users
+from annotate.services.core.authz import has_role, require_role
+from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
 

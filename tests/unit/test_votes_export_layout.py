@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from annotate.cli import main as annotate_main
+from annotate.commands.cli import main as annotate_main
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Query
-from annotate.services import votes_export
-from annotate.services.assignments import get_task
-from annotate.services.errors import InputError, PermissionDenied
-from annotate.services.judgments import submit_judgment, submit_rating
-from annotate.services.studies import StudyDesign, create_study
-from annotate.services.votes_export import export_votes
+from annotate.services.annotate.assignments import get_task
+from annotate.services.annotate.judgments import submit_judgment, submit_rating
+from annotate.services.core.errors import InputError, PermissionDenied
+from annotate.services.studies import votes_export
+from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.votes_export import export_votes
 from tests.fixtures.study_factory import make_benchmark, make_users
 
 DB_BACKENDS = ("sqlite", "postgres")

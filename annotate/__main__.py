@@ -1,0 +1,7 @@
+"""``python -m annotate``: the same as the ``annotate`` command."""
+
+import sys
+
+from annotate.commands.cli import main
+
+sys.exit(main())

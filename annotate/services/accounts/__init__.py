@@ -1,0 +1,1 @@
+"""Accounts and logins (the Admin pages' services)."""

@@ -1,0 +1,346 @@
+"""Accounts: creation, password login with slowing of repeated failures, administration.
+
+Passwords are hashed with argon2id (``argon2-cffi``); only the hash is stored and the
+password itself is never logged. Usernames are case-insensitive (stored lower-case).
+
+Repeated failures are slowed per username, using :class:`~annotate.db.models.LoginAttempt`
+rows so that the limit holds across app processes: after :data:`FREE_FAILURES` failed
+attempts within :data:`FAILURE_WINDOW` (counted since the last success), further attempts
+are refused without checking the password for ``BASE_DELAY * 2**(failures - FREE_FAILURES)``
+after the latest failure, capped at :data:`MAX_DELAY`. Unknown usernames are recorded and
+slowed exactly like existing ones, and they cost the same hashing work, so neither the
+answers nor their timing tell whether an account exists.
+
+Admin-only functions take ``actor``: the logged-in user on whose behalf the call is made
+(its role is checked here, on the server). ``actor=None`` means a trusted local caller such
+as the ``annotate`` command line, which already has the database in hand.
+
+Example:
+    >>> from annotate.db.engine import make_engine, upgrade, session_scope
+    >>> engine = make_engine("sqlite:///:memory:"); upgrade(engine)
+    >>> with session_scope(engine) as s:
+    ...     _ = create_user(session=s, username="Ada", role="admin", password="correct horse")
+    ...     authenticate(session=s, username="ada", password="correct horse").username
+    'ada'
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from annotate.db.models import LoginAttempt, User, utcnow
+from annotate.navigation import ROLES
+from annotate.services.core.authz import require_role
+from annotate.services.core.errors import Conflict, InputError, NotFound
+
+log = logging.getLogger(__name__)
+
+FREE_FAILURES = 5
+"""Failed attempts allowed within :data:`FAILURE_WINDOW` before logins are slowed."""
+FAILURE_WINDOW = timedelta(minutes=15)
+"""Only failures this recent (and after the last success) count."""
+BASE_DELAY = timedelta(seconds=30)
+"""Wait after the first failure beyond the free ones; doubles with each further failure."""
+MAX_DELAY = timedelta(minutes=15)
+"""Longest wait imposed after a failure."""
+ATTEMPT_RETENTION = timedelta(days=30)
+"""Login attempts older than this are deleted on the next successful login."""
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.@+-]{0,99}$")
+
+_hasher = PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verified against when the username is unknown, so both cases cost one argon2 check.
+    return _hasher.hash("no-such-account-placeholder")
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC time (a naive value is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def normalize_username(username: str) -> str:
+    """Strip and lower-case a username (no validation).
+
+    Example:
+        >>> normalize_username("  Annotator1 ")
+        'annotator1'
+    """
+    return str(username).strip().lower()
+
+
+def validate_username(username: str) -> str:
+    """The normalised username, or :class:`InputError` naming the field.
+
+    Allowed: 1-100 characters of ``a-z 0-9 _ . @ + -`` starting with a letter or digit
+    (so that an e-mail address works as a username).
+
+    Example:
+        >>> validate_username("Expert.One@example.org")
+        'expert.one@example.org'
+    """
+    name = normalize_username(username)
+    if not _USERNAME_RE.match(name):
+        raise InputError("a username is 1-100 characters of letters, digits and _ . @ + -, "
+                         "starting with a letter or digit", field="username")
+    return name
+
+
+def validate_password(password: str) -> str:
+    """Return ``password`` if acceptable, else raise :class:`InputError` (never echoing it)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InputError(f"a password has at most {MAX_PASSWORD_LENGTH} characters", field="password")
+    if not password.strip():
+        raise InputError("a password cannot be only spaces", field="password")
+    return password
+
+
+def validate_role(role: str) -> str:
+    """Return ``role`` if it is one of :data:`annotate.navigation.ROLES`."""
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", field="role")
+    return role
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (salted; two calls give different hashes)."""
+    return _hasher.hash(password)
+
+
+def get_user(*, session: Session, user_id: int) -> User | None:
+    """The account with id ``user_id``, or ``None``."""
+    return session.get(User, user_id)
+
+
+def get_user_by_username(*, session: Session, username: str) -> User | None:
+    """The account named ``username`` (case-insensitive), or ``None``."""
+    name = normalize_username(username)
+    return session.exec(select(User).where(User.username == name)).first()
+
+
+def _require_user(session: Session, username: str) -> User:
+    user = get_user_by_username(session=session, username=username)
+    if user is None:
+        raise NotFound(f"no account named {normalize_username(username)!r}")
+    return user
+
+
+def create_user(*, session: Session, username: str, role: str, password: str,
+                display_name: str = "", actor: User | None = None) -> User:
+    """Create an active account and return it.
+
+    Args:
+        session: database session (committed here).
+        username: login name; stored lower-case.
+        role: annotator, expert, researcher or admin.
+        password: at least :data:`MIN_PASSWORD_LENGTH` characters; only its hash is kept.
+        display_name: optional name shown in the app.
+        actor: the admin creating the account, or ``None`` for the command line.
+
+    Raises:
+        PermissionDenied: ``actor`` is not an admin.
+        InputError: bad username, role or password.
+        Conflict: the username is taken.
+    """
+    if actor is not None:
+        require_role(actor, "admin")
+    name = validate_username(username)
+    validate_role(role)
+    validate_password(password)
+    if get_user_by_username(session=session, username=name) is not None:
+        raise Conflict(f"the username {name!r} is taken")
+    user = User(username=name, role=role, password_hash=hash_password(password),
+                display_name=display_name.strip()[:200], active=True)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # created by someone else at the same moment
+        session.rollback()
+        raise Conflict(f"the username {name!r} is taken") from exc
+    session.refresh(user)
+    log.info("account %s created with role %s", name, role)
+    return user
+
+
+def _recent_failures(session: Session, username: str, now: datetime) -> list[datetime]:
+    """Times of failed attempts for ``username`` within the window and after the last success."""
+    since = _utc(now - FAILURE_WINDOW)
+    rows = session.exec(
+        select(LoginAttempt.created_at, LoginAttempt.success)
+        .where(LoginAttempt.username == username, col(LoginAttempt.created_at) >= since)
+        .order_by(col(LoginAttempt.created_at), col(LoginAttempt.id))
+    ).all()
+    failures: list[datetime] = []
+    for created_at, success in rows:
+        if success:
+            failures = []
+        else:
+            failures.append(_utc(created_at))
+    return failures
+
+
+def login_delay(failures: int) -> timedelta:
+    """How long logins are refused after the latest of ``failures`` recent failures.
+
+    Example:
+        >>> [int(login_delay(n).total_seconds()) for n in (4, 5, 6, 7, 12)]
+        [0, 30, 60, 120, 900]
+    """
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(BASE_DELAY * 2 ** (failures - FREE_FAILURES), MAX_DELAY)
+
+
+def seconds_until_allowed(*, session: Session, username: str, now: datetime | None = None) -> float:
+    """Seconds until the next login attempt for ``username`` is checked (0 = now).
+
+    The answer is the same whether or not the account exists.
+    """
+    now = _utc(now or utcnow())
+    name = normalize_username(username)[:100]
+    failures = _recent_failures(session, name, now)
+    delay = login_delay(len(failures))
+    if not failures or delay <= timedelta(0):
+        return 0.0
+    remaining = failures[-1] + delay - _utc(now)
+    return max(0.0, remaining.total_seconds())
+
+
+def authenticate(*, session: Session, username: str, password: str,
+                 now: datetime | None = None) -> User | None:
+    """The active account matching ``username`` and ``password``, or ``None``.
+
+    Every checked attempt is recorded as a :class:`LoginAttempt`. While the username is
+    slowed (see the module docstring) the attempt is refused without checking the
+    password. Unknown usernames, wrong passwords, deactivated accounts and slowed
+    attempts all give ``None``; use :func:`seconds_until_allowed` to tell a person how
+    long to wait.
+
+    Args:
+        session: database session (committed here).
+        username: as typed; case and surrounding spaces do not matter.
+        password: as typed.
+        now: the current time (for tests); defaults to the clock.
+    """
+    now = _utc(now or utcnow())
+    name = normalize_username(username)[:100]
+    if seconds_until_allowed(session=session, username=name, now=now) > 0:
+        log.warning("login refused: too many recent failures for one username")
+        return None
+    user = session.exec(select(User).where(User.username == name)).first()
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and user is not None and bool(user.active)
+    session.add(LoginAttempt(username=name, success=ok, created_at=now))
+    if ok and user is not None:
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+            session.add(user)
+        session.execute(delete(LoginAttempt).where(
+            col(LoginAttempt.created_at) < _utc(now - ATTEMPT_RETENTION)))
+    session.commit()
+    if not ok:
+        log.info("failed login attempt")
+        return None
+    log.info("login of %s", name)
+    return user
+
+
+def set_password(*, session: Session, username: str, password: str,
+                 actor: User | None = None) -> User:
+    """Set a new password for ``username``.
+
+    An admin may reset anyone's password (this also lifts a temporary login block);
+    any other role may change only its own. ``actor=None`` is the command line.
+
+    Raises:
+        PermissionDenied: ``actor`` is neither an admin nor the account itself.
+        NotFound: no such account.
+        InputError: the password is too short or too long.
+    """
+    name = normalize_username(username)
+    if actor is not None and actor.username != name:
+        require_role(actor, "admin")
+    elif actor is not None:
+        require_role(actor, *ROLES)
+    user = _require_user(session, name)
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    if actor is None or actor.role == "admin":
+        session.execute(delete(LoginAttempt).where(
+            LoginAttempt.username == name, LoginAttempt.success == False))  # noqa: E712
+    session.commit()
+    session.refresh(user)
+    log.info("password of %s changed", name)
+    return user
+
+
+def list_users(*, session: Session, actor: User | None = None,
+               include_inactive: bool = True) -> list[User]:
+    """Every account ordered by username (admin only)."""
+    if actor is not None:
+        require_role(actor, "admin")
+    stmt = select(User).order_by(col(User.username))
+    if not include_inactive:
+        stmt = stmt.where(User.active == True)  # noqa: E712
+    return list(session.exec(stmt).all())
+
+
+def _active_admins(session: Session) -> list[User]:
+    return list(session.exec(select(User).where(User.role == "admin", User.active == True)).all())  # noqa: E712
+
+
+def set_active(*, session: Session, username: str, active: bool, actor: User | None = None) -> User:
+    """Activate or deactivate an account (admin only); deactivated accounts cannot log in.
+
+    Raises:
+        PermissionDenied: ``actor`` is not an admin.
+        NotFound: no such account.
+        Conflict: an admin deactivating their own account, or the last active admin.
+    """
+    if actor is not None:
+        require_role(actor, "admin")
+    user = _require_user(session, username)
+    if not active:
+        if actor is not None and actor.id == user.id:
+            raise Conflict("you cannot deactivate your own account")
+        if user.role == "admin" and user.active and len(_active_admins(session)) <= 1:
+            raise Conflict("this is the last active admin account")
+    user.active = active
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    log.info("account %s %s", user.username, "activated" if active else "deactivated")
+    return user
+
+
+def deactivate(*, session: Session, username: str, actor: User | None = None) -> User:
+    """Deactivate an account (admin only); see :func:`set_active`."""
+    return set_active(session=session, username=username, active=False, actor=actor)
+
+
+def activate(*, session: Session, username: str, actor: User | None = None) -> User:
+    """Re-activate an account (admin only); see :func:`set_active`."""
+    return set_active(session=session, username=username, active=True, actor=actor)

@@ -1,0 +1,343 @@
+"""Submitting judgments exactly once, revising them with history, pointwise ratings.
+
+Exactly-once rests on three things, none of which depends on the page behaving:
+
+1. ``Judgment.assignment_id`` (and ``PointwiseRating.assignment_id``) is unique, so two
+   processes cannot both create the first judgment of a task: the loser gets an
+   ``IntegrityError``, rolls back and retries, and then sees the winner's row.
+2. Every submit carries a ``submit_token`` made by the page when it shows the task. A
+   token already stored (on a :class:`JudgmentRevision` or a
+   :class:`PointwiseRatingRevision`, any revision) means "this very submit was already
+   recorded": the stored result is returned and nothing is written. A
+   double click, a refresh that re-sends the form, or a retry after a crash therefore
+   never adds a row.
+3. One transaction per submit: the judgment, its revision row and the assignment status
+   are committed together or not at all (a crash mid-submit leaves nothing).
+
+A submit with a new token on an already judged task is a *revision*: the judgment is
+updated in place, ``revision`` goes up by one and a :class:`JudgmentRevision` (for a rating,
+a :class:`PointwiseRatingRevision`) is appended.
+
+Example:
+    >>> r = submit_judgment(session=s, actor=ann, assignment_id=1, choice="left",
+    ...                     instruction_version_no=1, content_revision=1,
+    ...                     submit_token="tok-1")              # doctest: +SKIP
+    >>> (r.revision, r.created)                                # doctest: +SKIP
+    (1, True)
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from annotate.db.models import (
+    Assignment,
+    Judgment,
+    JudgmentRevision,
+    PointwiseRating,
+    PointwiseRatingRevision,
+    Query,
+    Study,
+    StudyItem,
+    User,
+    utcnow,
+)
+from annotate.navigation import ROLES
+from annotate.services.annotate.assignments import own_assignment, query_criteria
+from annotate.services.core.authz import has_role, require_role
+from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.core.write_gate import sqlite_turn
+
+log = logging.getLogger(__name__)
+
+CHOICES = ("left", "right", "tie")
+FLAGS = ("query_problem", "response_cut_off", "needs_expert")
+MAX_ATTEMPTS = 5
+LOW_SCORE = 2
+"""Pointwise ratings at or below this need an error type."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What a submit stored: the judgment (or rating) id, its revision, and whether this
+    call wrote it (``False`` when the token had been recorded before)."""
+
+    judgment_id: int
+    revision: int
+    created: bool
+
+
+def to_canonical(choice: str, shown_left: str) -> str:
+    """Map a left/right/tie choice to the canonical ``a``/``b``/``tie``.
+
+    Example:
+        >>> to_canonical("left", "b"), to_canonical("right", "b"), to_canonical("tie", "a")
+        ('b', 'a', 'tie')
+    """
+    if choice == "tie":
+        return "tie"
+    other = "b" if shown_left == "a" else "a"
+    return shown_left if choice == "left" else other
+
+
+def _check_token(submit_token: str) -> str:
+    token = (submit_token or "").strip()
+    if not token or len(token) > 100:
+        raise InputError("a submit token of 1 to 100 characters is required", field="submit_token")
+    return token
+
+
+def _check_flags(flags: Iterable[str]) -> list[str]:
+    flags = list(flags or [])
+    unknown = [f for f in flags if f not in FLAGS]
+    if unknown:
+        raise InputError(f"unknown flags {unknown}; allowed: {', '.join(FLAGS)}", field="flags")
+    return sorted(set(flags), key=flags.index)
+
+
+def _check_elapsed(elapsed_s: float | None) -> float | None:
+    if elapsed_s is None:
+        return None
+    value = float(elapsed_s)
+    if not value >= 0:
+        raise InputError(f"elapsed time must be >= 0 seconds, not {elapsed_s}", field="elapsed_s")
+    return value
+
+
+def _open_assignment(session: Session, actor: User | None, assignment_id: int, kind: str,
+                     study_id: int | None = None) -> tuple[Assignment, Study, StudyItem, Query]:
+    # Lock the task row for the rest of the submit transaction: on PostgreSQL two servers
+    # submitting the same task queue up here (SELECT ... FOR UPDATE) instead of both
+    # reading the same revision; SQLite renders no FOR UPDATE (BEGIN IMMEDIATE already
+    # serialises writers).
+    assignment = own_assignment(session, actor, assignment_id, lock=True, study_id=study_id)
+    study, item, query = session.exec(
+        select(Study, StudyItem, Query).join(StudyItem, StudyItem.study_id == Study.id)
+        .join(Query, Query.id == StudyItem.query_id).where(StudyItem.id == assignment.item_id)
+    ).one()
+    if study.kind != kind:
+        raise Conflict(f"study {study.name!r} is a {study.kind} study")
+    if study.status != "active":
+        raise Conflict(f"study {study.name!r} is closed")
+    if assignment.status == "superseded":
+        raise Conflict("this task was replaced by another one")
+    return assignment, study, item, query
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _with_retries(session: Session, work) -> SubmitResult:  # type: ignore[no-untyped-def]
+    """Run ``work()`` and commit, all in one transaction.
+
+    On a unique-constraint race (another process stored the first judgment or the same
+    revision number first) or an SQLite busy timeout, roll back and run it again: the
+    token check then finds what the other writer stored. Each retry is logged as a warning.
+    On SQLite, submits of one process take turns in arrival order (:mod:`write_gate`).
+    """
+    with sqlite_turn(session):
+        return _attempts(session, work)
+
+
+def _attempts(session: Session, work) -> SubmitResult:  # type: ignore[no-untyped-def]
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except IntegrityError:
+            session.rollback()
+            log.warning("submit raced with another writer (attempt %d); retrying", attempt)
+        except OperationalError as exc:
+            session.rollback()
+            if not _is_busy(exc) or attempt == MAX_ATTEMPTS:
+                raise
+            log.warning("database busy (attempt %d); retrying", attempt)
+            time.sleep(random.uniform(0.01, 0.1) * attempt)
+        except BaseException:
+            session.rollback()
+            raise
+    raise Conflict("the judgment could not be stored (too many concurrent submits); please retry")
+
+
+def submit_judgment(*, session: Session, actor: User | None, assignment_id: int, choice: str,
+                    both_poor: bool = False, per_criterion: dict[str, str] | None = None,
+                    rationale: str = "", flags: Iterable[str] = (), elapsed_s: float | None = None,
+                    instruction_version_no: int, content_revision: int, submit_token: str,
+                    study_id: int | None = None) -> SubmitResult:
+    """Store the actor's pairwise judgment on one of their tasks, exactly once.
+
+    Args:
+        choice: ``left``, ``right`` or ``tie`` as the annotator saw the pair.
+        both_poor: with a tie, "both are poor" (exported as ``tie (bothbad)``).
+        per_criterion: criterion name -> ``left``/``right``/``tie`` (per-criterion studies).
+        flags: any of :data:`FLAGS`.
+        instruction_version_no, content_revision: the versions that were shown.
+        submit_token: unique per submit; the same token twice stores once.
+        study_id: the study the page (or API client) has open; a task of another study is
+            refused and nothing is written.
+
+    Raises:
+        PermissionDenied: the task belongs to another annotator.
+        NotFound: no such task.
+        InputError: a value is invalid (names the field).
+        Conflict: the study is closed or not pairwise, the task belongs to another study
+            than ``study_id``, or the token belongs to another task.
+    """
+    token = _check_token(submit_token)
+    if choice not in CHOICES:
+        raise InputError(f"choice must be left, right or tie, not {choice!r}", field="choice")
+    if both_poor and choice != "tie":
+        raise InputError("'both are poor' goes with an 'equivalent' choice", field="both_poor")
+    flag_list = _check_flags(flags)
+    elapsed = _check_elapsed(elapsed_s)
+    per_criterion = dict(per_criterion or {})
+    bad = {k: v for k, v in per_criterion.items() if v not in CHOICES}
+    if bad:
+        raise InputError(f"per-criterion choices must be left, right or tie: {bad}", field="per_criterion")
+
+    def work() -> SubmitResult:
+        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pairwise", study_id)
+        previous = session.exec(select(JudgmentRevision).where(JudgmentRevision.submit_token == token)).first()
+        if previous is not None:
+            judgment = session.get(Judgment, previous.judgment_id)
+            if judgment.assignment_id != assignment.id:
+                raise Conflict("this submit token was used for another task")
+            return SubmitResult(judgment.id, previous.revision, False)
+        if per_criterion:
+            if not (study.settings or {}).get("per_criterion"):
+                raise InputError("this study does not ask for per-criterion choices", field="per_criterion")
+            names = {name for name, _ in query_criteria(session, query)}
+            unknown = sorted(set(per_criterion) - names)
+            if unknown:
+                raise InputError(f"unknown criteria {unknown}", field="per_criterion")
+        fields = dict(
+            winner=to_canonical(choice, assignment.shown_left), both_poor=bool(both_poor),
+            per_criterion={k: to_canonical(v, assignment.shown_left) for k, v in per_criterion.items()},
+            rationale=rationale or "", flags=flag_list, elapsed_s=elapsed,
+            instruction_version_no=int(instruction_version_no), content_revision=int(content_revision),
+        )
+        stale = int(content_revision) < query.content_revision
+        judgment = session.exec(select(Judgment).where(Judgment.assignment_id == assignment.id)).first()
+        now = utcnow()
+        if judgment is None:
+            judgment = Judgment(assignment_id=assignment.id, revision=1, stale=stale, submit_token=token,
+                                created_at=now, updated_at=now, **fields)
+            session.add(judgment)
+            created_revision = 1
+        else:
+            created_revision = judgment.revision + 1
+            for key, value in fields.items():
+                setattr(judgment, key, value)
+            judgment.revision = created_revision
+            judgment.stale = stale
+            judgment.submit_token = token
+            judgment.updated_at = now
+            session.add(judgment)
+        session.flush()
+        session.add(JudgmentRevision(judgment_id=judgment.id, revision=created_revision, submit_token=token,
+                                     created_at=now, **fields))
+        if assignment.status != "done":
+            assignment.status = "done"
+            session.add(assignment)
+        session.flush()
+        return SubmitResult(judgment.id, created_revision, True)
+
+    return _with_retries(session, work)
+
+
+def _check_history_reader(session: Session, actor: User | None, assignment_id: int) -> None:
+    """The task's owner, researchers and admins may read its history; anyone else is refused."""
+    require_role(actor, *ROLES)
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"no assignment {assignment_id}")
+    if assignment.annotator_id != actor.id and not has_role(actor, "researcher", "admin"):
+        raise PermissionDenied("this task is assigned to someone else")
+
+
+def rating_history(*, session: Session, actor: User | None, assignment_id: int) -> list[PointwiseRatingRevision]:
+    """Every revision of the pointwise rating on a task, oldest first (the owner, researchers, admins)."""
+    _check_history_reader(session, actor, assignment_id)
+    return list(session.exec(
+        select(PointwiseRatingRevision).join(PointwiseRating)
+        .where(PointwiseRating.assignment_id == assignment_id)
+        .order_by(PointwiseRatingRevision.revision)).all())  # type: ignore[arg-type]
+
+
+def judgment_history(*, session: Session, actor: User | None, assignment_id: int) -> list[JudgmentRevision]:
+    """Every revision of the judgment on a task, oldest first (the owner, researchers, admins)."""
+    _check_history_reader(session, actor, assignment_id)
+    return list(session.exec(
+        select(JudgmentRevision).join(Judgment)
+        .where(Judgment.assignment_id == assignment_id)
+        .order_by(JudgmentRevision.revision)).all())  # type: ignore[arg-type]
+
+
+def submit_rating(*, session: Session, actor: User | None, assignment_id: int, score: int,
+                  error_type: str = "", rationale: str = "", elapsed_s: float | None = None,
+                  instruction_version_no: int, content_revision: int, submit_token: str,
+                  study_id: int | None = None) -> SubmitResult:
+    """Store the actor's pointwise rating (1-5) of one response, exactly once.
+
+    A rating at or below :data:`LOW_SCORE` needs an ``error_type`` from the study's list.
+    A new token on a rated task replaces the rating and bumps its revision.
+
+    Raises:
+        InputError: score out of range, missing or unknown error type.
+        PermissionDenied, NotFound, Conflict: as :func:`submit_judgment`.
+    """
+    from annotate.services.studies.studies import study_error_types
+
+    token = _check_token(submit_token)
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InputError(f"score must be an integer from 1 to 5, not {score!r}", field="score")
+    elapsed = _check_elapsed(elapsed_s)
+    error_type = (error_type or "").strip()
+
+    def work() -> SubmitResult:
+        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pointwise", study_id)
+        previous = session.exec(select(PointwiseRatingRevision)
+                                .where(PointwiseRatingRevision.submit_token == token)).first()
+        if previous is not None:
+            stored = session.get(PointwiseRating, previous.rating_id)
+            if stored is None or stored.assignment_id != assignment.id:
+                raise Conflict("this submit token was used for another task")
+            return SubmitResult(stored.id, previous.revision, False)
+        rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment.id)).first()
+        types = study_error_types(study)
+        if score <= LOW_SCORE and not error_type:
+            raise InputError(f"a rating of {score} needs an error type", field="error_type")
+        if error_type and error_type not in types:
+            raise InputError(f"unknown error type {error_type!r}; allowed: {', '.join(types)}", field="error_type")
+        stale = int(content_revision) < query.content_revision
+        now = utcnow()
+        if rating is None:
+            rating = PointwiseRating(assignment_id=assignment.id, revision=1, created_at=now)
+        else:
+            rating.revision += 1
+        rating.score, rating.error_type, rating.rationale = score, error_type, rationale or ""
+        rating.elapsed_s, rating.stale, rating.submit_token, rating.updated_at = elapsed, stale, token, now
+        rating.instruction_version_no, rating.content_revision = int(instruction_version_no), int(content_revision)
+        session.add(rating)
+        session.flush()
+        session.add(PointwiseRatingRevision(
+            rating_id=rating.id, revision=rating.revision, score=score, error_type=error_type,
+            rationale=rating.rationale, elapsed_s=elapsed, instruction_version_no=rating.instruction_version_no,
+            content_revision=rating.content_revision, submit_token=token, created_at=now))
+        if assignment.status != "done":
+            assignment.status = "done"
+            session.add(assignment)
+        session.flush()
+        return SubmitResult(rating.id, rating.revision, True)
+
+    return _with_retries(session, work)

@@ -1,0 +1,1 @@
+"""The benchmark's content: importing and exporting queries and responses, current content, counts."""

@@ -1,0 +1,232 @@
+"""The one module that turns database rows into metaeval inputs.
+
+Pairwise judgments become votes in FastChat's judgment layout (DESIGN section 3):
+``question_id`` is the query index, the two models are in canonical order
+(``model_a`` sorts before ``model_b``), ``winner`` is ``model_a``, ``model_b``, ``tie`` or
+``tie (bothbad)``, ``judge`` is the annotator's username. Per-criterion choices become
+extra rows carrying ``criterion``. Pointwise ratings become
+``{"item_id", "system", "rater", "criterion", "score"}`` rows (``item_id`` = query index,
+``system`` = model, ``criterion`` = ``"overall"``) plus ``error_type``.
+
+Only real items are exported: qualification and gold items are controls, not data.
+A judgment is *stale* when the query's content changed after it was made; stale votes are
+left out unless asked for.
+
+Example:
+    >>> votes = votes_for_study(session=s, study_name="pilot")   # doctest: +SKIP
+    >>> sorted(votes[0])[:3]                                     # doctest: +SKIP
+    ['domain1', 'domain2', 'elapsed_s']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from annotate.db.models import (
+    Assignment,
+    Domain,
+    Judgment,
+    LLMModel,
+    PointwiseRating,
+    Query,
+    Response,
+    Study,
+    StudyItem,
+    Subdomain,
+    User,
+)
+from annotate.services.core.errors import NotFound
+from annotate.services.core.taxonomy import SelectT, join_taxonomy
+
+VOTE_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "shown_left", "rationale",
+               "elapsed_s", "domain1", "domain2", "lang", "query_version", "stale")
+"""Fields of every exported vote, in column order (``criterion`` follows on per-criterion rows)."""
+RATING_FIELDS = ("item_id", "system", "rater", "criterion", "score", "error_type")
+
+
+def _winner(canonical: str, both_poor: bool = False) -> str:
+    """FastChat's winner for a canonical ``a``/``b``/``tie``.
+
+    Example:
+        >>> _winner("a"), _winner("b"), _winner("tie"), _winner("tie", both_poor=True)
+        ('model_a', 'model_b', 'tie', 'tie (bothbad)')
+    """
+    if canonical == "a":
+        return "model_a"
+    if canonical == "b":
+        return "model_b"
+    return "tie (bothbad)" if both_poor else "tie"
+
+
+def _study(session: Session, study_name: str) -> Study:
+    study = session.exec(select(Study).where(Study.name == study_name)).first()
+    if study is None:
+        raise NotFound(f"no study named {study_name!r}")
+    return study
+
+
+def _study_answers(stmt: SelectT, assignment_fk: Any, study_id: int) -> SelectT:
+    """``stmt`` over an answer table (judgments, ratings) joined through its ``assignment_fk``
+    column to the assignment, study item, annotator and query, keeping only the study's
+    current (not superseded) assignments of non-qualification items."""
+    return (stmt.join(Assignment, Assignment.id == assignment_fk)  # type: ignore[return-value]
+            .join(StudyItem, StudyItem.id == Assignment.item_id)
+            .join(User, User.id == Assignment.annotator_id)
+            .join(Query, Query.id == StudyItem.query_id)
+            .where(Assignment.study_id == study_id, Assignment.status != "superseded",
+                   StudyItem.is_qualification == False))  # noqa: E712
+
+
+def votes_for_study(*, session: Session, study_name: str, include_stale: bool = False,
+                    include_gold: bool = False) -> list[dict]:
+    """Every human vote of a pairwise study in FastChat's layout, sorted by question,
+    models, judge and criterion (overall row first)."""
+    study = _study(session, study_name)
+    resp_a, resp_b = aliased(Response), aliased(Response)
+    model_a, model_b = aliased(LLMModel), aliased(LLMModel)
+    # Columns, not the Judgment entity: building ORM objects (and decoding every JSON
+    # column) dominated the time for large studies.
+    columns = select(Judgment.winner, Judgment.both_poor, Judgment.per_criterion, Judgment.rationale,
+                     Judgment.elapsed_s, Judgment.content_revision, Judgment.stale,
+                     Assignment.shown_left, User.username, Query.index, Query.lang,
+                     Query.content_revision, Subdomain.name, Domain.name, model_a.name, model_b.name,
+                     StudyItem.is_gold)
+    stmt = (
+        join_taxonomy(_study_answers(columns, Judgment.assignment_id, study.id))
+        .join(resp_a, resp_a.id == StudyItem.response_a_id)
+        .join(resp_b, resp_b.id == StudyItem.response_b_id)
+        .join(model_a, model_a.id == resp_a.model_id)
+        .join(model_b, model_b.id == resp_b.model_id)
+    )
+    rows: list[dict] = []
+    for (winner, both_poor, per_criterion, rationale, elapsed_s, content_revision, judgment_stale, shown_left,
+         username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold) in session.exec(stmt).all():
+        if is_gold and not include_gold:
+            continue
+        stale = bool(judgment_stale) or content_revision < current_rev
+        if stale and not include_stale:
+            continue
+        # Canonical order is by model name; items are stored that way, but do not trust it blindly.
+        swap = name_a > name_b
+        base = {
+            "question_id": index,
+            "model_a": name_b if swap else name_a,
+            "model_b": name_a if swap else name_b,
+            "judge": username,
+            "shown_left": "model_a" if (shown_left == "a") != swap else "model_b",
+            "rationale": rationale,
+            "elapsed_s": elapsed_s,
+            "domain1": d1,
+            "domain2": d2,
+            "lang": lang,
+            "query_version": content_revision,
+            "stale": stale,
+        }
+
+        def flip(canonical: str, swap: bool = swap) -> str:
+            return {"a": "b", "b": "a"}.get(canonical, canonical) if swap else canonical
+
+        rows.append({**base, "winner": _winner(flip(winner), both_poor)})
+        for criterion, choice in sorted((per_criterion or {}).items()):
+            rows.append({**base, "winner": _winner(flip(choice)), "criterion": criterion})
+    rows = [{k: row[k] for k in (*VOTE_FIELDS, "criterion") if k in row} for row in rows]
+    rows.sort(key=lambda r: (str(r["question_id"]), r["model_a"], r["model_b"], r["judge"],
+                             r.get("criterion") is not None, r.get("criterion") or ""))
+    return rows
+
+
+def overall_votes_frame(*, session: Session, study_name: str, include_stale: bool = False,
+                        include_gold: bool = False):  # noqa: ANN201 - a pandas DataFrame
+    """The overall votes of :func:`votes_for_study` (no per-criterion rows) as a DataFrame.
+
+    Columns :data:`VOTE_FIELDS`, same values, same order. Built column-wise from the fetched
+    columns (no per-vote dicts, no decoding of the per-criterion JSON), for pages that only
+    need the overall votes of a large study.
+
+    Example:
+        >>> overall_votes_frame(session=s, study_name="pilot").columns[:3].tolist()   # doctest: +SKIP
+        ['question_id', 'model_a', 'model_b']
+    """
+    import numpy as np
+    import pandas as pd
+
+    study = _study(session, study_name)
+    # Two narrow queries instead of one eleven-way join per vote: the study's current votes
+    # (same filters as _study_answers), and once per item its query, taxonomy and models.
+    conn = session.connection()  # Core rows: no ORM row processing
+    vote_rows = conn.execute(
+        select(Judgment.winner, Judgment.both_poor, Judgment.rationale, Judgment.elapsed_s, Judgment.content_revision,
+               Judgment.stale, Assignment.shown_left, Assignment.annotator_id, Assignment.item_id)
+        .join(Assignment, Assignment.id == Judgment.assignment_id)
+        .where(Assignment.study_id == study.id, Assignment.status != "superseded")).all()
+    if not vote_rows:
+        return pd.DataFrame(columns=list(VOTE_FIELDS))
+    resp_a, resp_b = aliased(Response), aliased(Response)
+    model_a, model_b = aliased(LLMModel), aliased(LLMModel)
+    item_rows = conn.execute(
+        join_taxonomy(select(StudyItem.id, Query.index, Query.lang, Query.content_revision, Subdomain.name,
+                             Domain.name, model_a.name, model_b.name, StudyItem.is_gold)
+                      .join(Query, Query.id == StudyItem.query_id))
+        .join(resp_a, resp_a.id == StudyItem.response_a_id).join(resp_b, resp_b.id == StudyItem.response_b_id)
+        .join(model_a, model_a.id == resp_a.model_id).join(model_b, model_b.id == resp_b.model_id)
+        .where(StudyItem.study_id == study.id, StudyItem.is_qualification == False)).all()  # noqa: E712
+    users = dict(conn.execute(select(User.id, User.username)).all())
+
+    (winner, both_poor, rationale, elapsed_s, revision, judgment_stale, shown_left, annotator,
+     item) = (np.array(c, dtype=object) for c in zip(*vote_rows, strict=True))
+    item_cols = [np.array(c, dtype=object) for c in zip(*item_rows, strict=True)] or [np.array([], dtype=object)] * 9
+    at = pd.Index(item_cols[0]).get_indexer(item)  # -1: a qualification item (or not this study's)
+    user_at = pd.Index(list(users)).get_indexer(annotator)
+    keep = (at >= 0) & (user_at >= 0)
+    at, user_at = at[keep], user_at[keep]
+    winner, both_poor, rationale, elapsed_s, revision, judgment_stale, shown_left = (
+        c[keep] for c in (winner, both_poor, rationale, elapsed_s, revision, judgment_stale, shown_left))
+    username = np.array(list(users.values()), dtype=object)[user_at]
+    index, lang, current_rev, d2, d1, name_a, name_b, is_gold = (c[at] for c in item_cols[1:])
+    stale = np.array([bool(x) for x in judgment_stale], dtype=bool) | (revision < current_rev).astype(bool)
+    keep = np.ones(len(winner), dtype=bool)
+    if not include_gold:
+        keep &= ~np.array([bool(x) for x in is_gold], dtype=bool)
+    if not include_stale:
+        keep &= ~stale
+    swap = name_a > name_b  # canonical order is by model name (see votes_for_study)
+    first_wins = np.where(swap, winner == "b", winner == "a")
+    second_wins = np.where(swap, winner == "a", winner == "b")
+    tie = np.where([bool(x) for x in both_poor], "tie (bothbad)", "tie")
+    frame = pd.DataFrame({
+        "question_id": index,
+        "model_a": np.where(swap, name_b, name_a),
+        "model_b": np.where(swap, name_a, name_b),
+        "winner": np.where(first_wins, "model_a", np.where(second_wins, "model_b", tie)),
+        "judge": username,
+        "shown_left": np.where((shown_left == "a") != swap, "model_a", "model_b"),
+        "rationale": rationale, "elapsed_s": elapsed_s, "domain1": d1, "domain2": d2, "lang": lang,
+        "query_version": revision, "stale": stale,
+    })[keep]
+    frame = frame.infer_objects()
+    order = pd.DataFrame({"q": frame["question_id"].astype(str), "a": frame["model_a"], "b": frame["model_b"],
+                          "j": frame["judge"]}).sort_values(["q", "a", "b", "j"], kind="stable").index
+    return frame.loc[order, list(VOTE_FIELDS)].reset_index(drop=True)
+
+
+def ratings_for_study(*, session: Session, study_name: str, include_stale: bool = False) -> list[dict]:
+    """Every pointwise rating of a study in the pointwise layout, sorted by item, system, rater."""
+    study = _study(session, study_name)
+    stmt = (
+        _study_answers(select(PointwiseRating, User.username, Query.index, Query.content_revision, LLMModel.name),
+                       PointwiseRating.assignment_id, study.id)
+        .join(Response, Response.id == StudyItem.response_a_id)
+        .join(LLMModel, LLMModel.id == Response.model_id)
+    )
+    rows = []
+    for rating, username, index, current_rev, model in session.exec(stmt).all():
+        stale = bool(rating.stale) or rating.content_revision < current_rev
+        if stale and not include_stale:
+            continue
+        rows.append({"item_id": index, "system": model, "rater": username, "criterion": "overall",
+                     "score": rating.score, "error_type": rating.error_type})
+    rows.sort(key=lambda r: (str(r["item_id"]), r["system"], r["rater"]))
+    return rows

@@ -1,0 +1,1 @@
+"""The Refine pages' services: materials, expert edits and their review, staleness, splitting."""

@@ -1,0 +1,1 @@
+"""The Studies pages' services: study design, the dashboard, votes export."""

@@ -1,0 +1,328 @@
+"""Progress and quality of a study, for researchers and admins.
+
+Everything here reads the database and returns plain data; the dashboard page draws it.
+Statistics use the overall judgment of real items (qualification items are left out;
+gold items count for completion and gold accuracy, not for agreement):
+
+* completion by annotator and by subdomain;
+* median seconds per judgment;
+* per annotator: tie rate (ties / judgments), left-choice rate (choices of the left
+  response / non-tie judgments; 0.5 means no position bias), gold accuracy, and the rate
+  at which they disagree with the other annotators of the same pairs;
+* Krippendorff's alpha (``krippendorff`` package), nominal and ordinal, over annotators x
+  pairs with b-wins = -1, tie = 0, a-wins = +1 (pointwise: the 1-5 scores);
+* split pairs (not unanimous) for adjudication, whose resolved label is kept apart from
+  the votes in :class:`~annotate.db.models.Adjudication`.
+
+Example:
+    >>> dash = study_dashboard(session=s, actor=researcher, study_name="pilot")  # doctest: +SKIP
+    >>> dash.alpha_nominal                                                        # doctest: +SKIP
+    0.61
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+from sqlmodel import Session, select
+
+from annotate.db.models import (
+    Adjudication,
+    Assignment,
+    Domain,
+    Judgment,
+    PointwiseRating,
+    Query,
+    StudyItem,
+    Subdomain,
+    User,
+    utcnow,
+)
+from annotate.services.core.authz import require_role
+from annotate.services.core.errors import InputError, NotFound
+from annotate.services.core.taxonomy import join_taxonomy
+from annotate.services.studies.studies import get_study
+
+MANAGERS = ("researcher", "admin")
+VALUE = {"b": -1, "tie": 0, "a": 1}
+
+
+# --------------------------------------------------------------------------- pure statistics
+
+
+def krippendorff_alpha(votes: dict[object, dict[str, float]], level: str = "nominal",
+                       value_domain: list[float] | None = None) -> float:
+    """Krippendorff's alpha of ``{unit: {rater: value}}``; ``nan`` when undefined.
+
+    Example: two raters agree on two of three units. By hand, the coincidence matrix has
+    6 pairable values (three +1, three -1) and 2 disagreeing ordered pairs, so nominal
+    alpha = 1 - D_o / D_e = 1 - (2/6) / (2*3*3 / (6*5)) = 1 - 0.3333/0.6 = 0.4444:
+        >>> round(krippendorff_alpha({1: {"x": 1, "y": 1}, 2: {"x": -1, "y": -1},
+        ...                           3: {"x": 1, "y": -1}}), 4)
+        0.4444
+    """
+    raters = sorted({r for unit in votes.values() for r in unit})
+    units = [u for u in votes if len(votes[u]) >= 2]
+    if len(raters) < 2 or not units:
+        return math.nan
+    data = np.full((len(raters), len(units)), np.nan)
+    index = {r: i for i, r in enumerate(raters)}
+    for j, unit in enumerate(units):
+        for rater, value in votes[unit].items():
+            data[index[rater], j] = value
+    if len(np.unique(data[~np.isnan(data)])) < 2:
+        # every value identical: agreement is perfect but alpha is 0/0
+        return math.nan
+    import krippendorff
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level,
+                                             value_domain=value_domain))
+        except (ValueError, ZeroDivisionError):
+            return math.nan
+
+
+def disagreement_rates(votes: dict[object, dict[str, str]]) -> dict[str, tuple[float, int]]:
+    """Per rater: share of comparisons with another rater of the same unit that differ.
+
+    Returns ``{rater: (rate, n_comparisons)}``.
+
+    Example: unit 1 has x=a, y=a, z=b; unit 2 has x=a, z=a. x is compared 3 times and
+    differs once (with z on unit 1):
+        >>> disagreement_rates({1: {"x": "a", "y": "a", "z": "b"}, 2: {"x": "a", "z": "a"}})["x"]
+        (0.3333333333333333, 3)
+    """
+    diff: Counter = Counter()
+    total: Counter = Counter()
+    for unit in votes.values():
+        for (r1, v1), (r2, v2) in combinations(sorted(unit.items()), 2):
+            total[r1] += 1
+            total[r2] += 1
+            if v1 != v2:
+                diff[r1] += 1
+                diff[r2] += 1
+    return {r: (diff[r] / total[r], total[r]) for r in sorted(total)}
+
+
+def left_choice_rate(choices: list[str]) -> float:
+    """Share of ``left`` among the non-tie choices (``nan`` if there are none).
+
+    Example:
+        >>> left_choice_rate(["left", "left", "right", "tie"])
+        0.6666666666666666
+    """
+    sided = [c for c in choices if c != "tie"]
+    return sum(c == "left" for c in sided) / len(sided) if sided else math.nan
+
+
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else math.nan
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class _Vote:
+    item_id: int
+    annotator: str
+    value: str | int  # a|b|tie or a 1-5 score
+    side: str  # left|right|tie ("" for pointwise)
+    elapsed_s: float | None
+    is_gold: bool
+    gold_winner: str | None
+
+
+@dataclass(frozen=True)
+class AnnotatorStats:
+    """One annotator's figures (rates are fractions in 0..1, ``nan`` when undefined)."""
+
+    annotator: str
+    done: int
+    total: int
+    median_elapsed_s: float
+    tie_rate: float
+    left_rate: float
+    gold_n: int
+    gold_accuracy: float
+    disagreement: float
+    n_comparisons: int
+
+
+@dataclass(frozen=True)
+class SplitItem:
+    """A pair whose annotators did not all agree, with any adjudicated label."""
+
+    item_id: int
+    query_index: int
+    domain2: str
+    counts: dict[str, int]
+    majority: str | None
+    adjudicated: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard page shows for one study."""
+
+    study_name: str
+    kind: str
+    done: int
+    total: int
+    by_annotator: list[AnnotatorStats]
+    by_subdomain: list[dict] = field(default_factory=list)
+    median_elapsed_s: float = math.nan
+    alpha_nominal: float = math.nan
+    alpha_ordinal: float = math.nan
+    most_disagreeing: list[tuple[str, float]] = field(default_factory=list)
+    split_items: list[SplitItem] = field(default_factory=list)
+
+
+def _votes(session: Session, study_id: int, kind: str) -> list[_Vote]:
+    table = PointwiseRating if kind == "pointwise" else Judgment
+    rows = session.exec(
+        select(table, Assignment.shown_left, User.username, StudyItem.id, StudyItem.is_gold,
+               StudyItem.gold_winner)
+        .join(Assignment, Assignment.id == table.assignment_id)
+        .join(StudyItem, StudyItem.id == Assignment.item_id)
+        .join(User, User.id == Assignment.annotator_id)
+        .where(Assignment.study_id == study_id, Assignment.status != "superseded",
+               StudyItem.is_qualification == False)  # noqa: E712
+    ).all()
+    out = []
+    for row, shown_left, username, item_id, is_gold, gold_winner in rows:
+        if kind == "pointwise":
+            out.append(_Vote(item_id, username, row.score, "", row.elapsed_s, is_gold, gold_winner))
+        else:
+            side = "tie" if row.winner == "tie" else ("left" if row.winner == shown_left else "right")
+            out.append(_Vote(item_id, username, row.winner, side, row.elapsed_s, is_gold, gold_winner))
+    return out
+
+
+def _completion(session: Session, study_id: int) -> tuple[dict[str, tuple[int, int]], list[dict]]:
+    rows = session.exec(join_taxonomy(
+        select(User.username, Assignment.status, Subdomain.name, Domain.name)
+        .join(User, User.id == Assignment.annotator_id)
+        .join(StudyItem, StudyItem.id == Assignment.item_id)
+        .join(Query, Query.id == StudyItem.query_id))
+        .where(Assignment.study_id == study_id, Assignment.status != "superseded")
+    ).all()
+    by_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_sub: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for username, status, d2, d1 in rows:
+        done = int(status == "done")
+        by_user[username][0] += done
+        by_user[username][1] += 1
+        by_sub[(d1, d2)][0] += done
+        by_sub[(d1, d2)][1] += 1
+    subs = [{"domain1": d1, "domain2": d2, "done": v[0], "total": v[1], "share": v[0] / v[1]}
+            for (d1, d2), v in sorted(by_sub.items())]
+    return {u: (v[0], v[1]) for u, v in by_user.items()}, subs
+
+
+def study_dashboard(*, session: Session, actor: User | None, study_name: str) -> Dashboard:
+    """Completion, timing, position bias, gold accuracy, agreement and split pairs of a study."""
+    require_role(actor, *MANAGERS)
+    study = get_study(session=session, name=study_name)
+    votes = _votes(session, study.id, study.kind)
+    completion, subs = _completion(session, study.id)
+    real = [v for v in votes if not v.is_gold]
+    by_unit: dict[int, dict[str, str | int]] = defaultdict(dict)
+    for v in real:
+        by_unit[v.item_id][v.annotator] = v.value
+    disagreement = disagreement_rates(by_unit)
+    if study.kind == "pointwise":
+        numeric = {u: {r: float(s) for r, s in d.items()} for u, d in by_unit.items()}
+        alpha_nom = krippendorff_alpha(numeric, "nominal", [1, 2, 3, 4, 5])
+        alpha_ord = krippendorff_alpha(numeric, "ordinal", [1, 2, 3, 4, 5])
+    else:
+        numeric = {u: {r: float(VALUE[w]) for r, w in d.items()} for u, d in by_unit.items()}
+        alpha_nom = krippendorff_alpha(numeric, "nominal", [-1, 0, 1])
+        alpha_ord = krippendorff_alpha(numeric, "ordinal", [-1, 0, 1])
+
+    stats = []
+    for user in sorted(completion):
+        mine = [v for v in votes if v.annotator == user]
+        mine_real = [v for v in mine if not v.is_gold]
+        gold = [v for v in mine if v.is_gold and v.gold_winner is not None]
+        sides = [v.side for v in mine_real if v.side]
+        rate, n_cmp = disagreement.get(user, (math.nan, 0))
+        stats.append(AnnotatorStats(
+            annotator=user, done=completion[user][0], total=completion[user][1],
+            median_elapsed_s=_median([v.elapsed_s for v in mine if v.elapsed_s is not None]),
+            tie_rate=(sum(s == "tie" for s in sides) / len(sides)) if sides else math.nan,
+            left_rate=left_choice_rate(sides),
+            gold_n=len(gold),
+            gold_accuracy=(sum(v.value == v.gold_winner for v in gold) / len(gold)) if gold else math.nan,
+            disagreement=rate, n_comparisons=n_cmp,
+        ))
+    most = sorted(((u, r) for u, (r, _n) in disagreement.items()), key=lambda t: (-t[1], t[0]))
+    done = sum(d for d, _ in completion.values())
+    total = sum(t for _, t in completion.values())
+    return Dashboard(
+        study_name=study.name, kind=study.kind, done=done, total=total, by_annotator=stats,
+        by_subdomain=subs, median_elapsed_s=_median([v.elapsed_s for v in votes if v.elapsed_s is not None]),
+        alpha_nominal=alpha_nom, alpha_ordinal=alpha_ord, most_disagreeing=most,
+        split_items=split_items(session=session, actor=actor, study_name=study_name) if study.kind == "pairwise"
+        else [],
+    )
+
+
+def split_items(*, session: Session, actor: User | None, study_name: str) -> list[SplitItem]:
+    """Pairs with at least two votes that are not unanimous, with their adjudication if any.
+
+    ``majority`` is the choice with a strict majority of the votes, else ``None``.
+    """
+    require_role(actor, *MANAGERS)
+    study = get_study(session=session, name=study_name)
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for v in _votes(session, study.id, study.kind):
+        if not v.is_gold:
+            counts[v.item_id][v.value] += 1
+    split = {i: c for i, c in counts.items() if sum(c.values()) >= 2 and len(c) > 1}
+    if not split:
+        return []
+    info = {iid: (idx, d2) for iid, idx, d2 in session.exec(
+        select(StudyItem.id, Query.index, Subdomain.name)
+        .join(Query, Query.id == StudyItem.query_id).join(Subdomain, Subdomain.id == Query.subdomain_id)
+        .where(StudyItem.id.in_(list(split)))).all()}
+    adjudications = {a.item_id: a for a in session.exec(
+        select(Adjudication).where(Adjudication.item_id.in_(list(split)))).all()}
+    out = []
+    for item_id in sorted(split, key=lambda i: info[i][0]):
+        c = split[item_id]
+        n = sum(c.values())
+        top, top_n = c.most_common(1)[0]
+        adj = adjudications.get(item_id)
+        out.append(SplitItem(item_id, info[item_id][0], info[item_id][1],
+                             {k: c.get(k, 0) for k in ("a", "b", "tie")},
+                             top if top_n * 2 > n else None,
+                             adj.winner if adj else None, adj.note if adj else ""))
+    return out
+
+
+def record_adjudication(*, session: Session, actor: User | None, item_id: int, winner: str,
+                        note: str = "") -> Adjudication:
+    """Record (or replace) the resolved label of a pair, kept apart from the votes."""
+    require_role(actor, *MANAGERS)
+    if winner not in ("a", "b", "tie"):
+        raise InputError(f"winner must be a, b or tie, not {winner!r}", field="winner")
+    if session.get(StudyItem, item_id) is None:
+        raise NotFound(f"no study item {item_id}")
+    adj = session.exec(select(Adjudication).where(Adjudication.item_id == item_id)).first()
+    if adj is None:
+        adj = Adjudication(item_id=item_id, winner=winner, note=note or "", researcher_id=actor.id)
+    else:
+        adj.winner, adj.note, adj.researcher_id, adj.created_at = winner, note or "", actor.id, utcnow()
+    session.add(adj)
+    session.commit()
+    return adj
