@@ -17,6 +17,7 @@ seen only in CI can then be read from CI's output.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -149,4 +150,19 @@ def log_in(page, base_url: str, username: str, password: str) -> None:  # type: 
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Home").wait_for()
+    wait_for_app(page)
+
+
+def pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose ``option`` (a prefix of its text) in the select box labelled ``label``.
+
+    Streamlit's select box is a combobox whose list opens on a click (or its chevron).
+    """
+    box = page.get_by_role("combobox", name=label).filter(visible=True).first
+    match = page.get_by_role("option", name=re.compile("^" + re.escape(option))).first
+    box.click()
+    if not match.is_visible():  # a box whose list did not open on a click: its chevron opens it
+        container = box.locator("xpath=ancestor::*[@data-testid='stSelectbox'][1]")
+        container.get_by_role("button").last.click()
+    match.click()
     wait_for_app(page)

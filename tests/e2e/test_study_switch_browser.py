@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Judgment, Study
-from tests.e2e.conftest import log_in, wait_for_app
+from tests.e2e.conftest import log_in, pick, wait_for_app
 from tests.fixtures.pairwise_seed import PASSWORD, seed_accounts, seed_content, seed_study
 
 
@@ -28,18 +28,6 @@ def open_judge_page(page) -> None:  # type: ignore[no-untyped-def]
 
 def expect_text(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_text(text, exact=False).filter(visible=True).first.wait_for()
-    wait_for_app(page)
-
-
-def pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    """Choose ``option`` (a prefix of its text) in the select box labelled ``label``."""
-    box = page.get_by_role("combobox", name=label).filter(visible=True).first
-    match = page.get_by_role("option", name=re.compile("^" + re.escape(option))).first
-    box.click()
-    if not match.is_visible():  # a box whose list did not open on a click: its chevron opens it
-        container = box.locator("xpath=ancestor::*[@data-testid='stSelectbox'][1]")
-        container.get_by_role("button").last.click()
-    match.click()
     wait_for_app(page)
 
 
