@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from annotate.api.tokens import DEFAULT_TTL_S, issue_token, password_fingerprint, verify_token
+from annotate.api.tokens import DEFAULT_TTL_S, accepts, issue_token, verify_token
 from annotate.db.engine import session_scope
 from annotate.db.models import User
 from annotate.services.accounts import users
@@ -112,8 +112,7 @@ class Api:
                            {"WWW-Authenticate": "Bearer"})
         claims = verify_token(self.secret, token.strip())
         user = None if claims is None else users.get_user(session=session, user_id=claims.user_id)
-        if (user is None or not user.active
-                or password_fingerprint(user.password_hash) != claims.password_fingerprint):
+        if claims is None or not accepts(user, claims.password_fingerprint):
             raise ApiError(401, "the token is invalid or expired; log in again",
                            {"WWW-Authenticate": "Bearer"})
         return user

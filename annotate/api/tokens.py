@@ -1,11 +1,11 @@
 """Signed, expiring bearer tokens for the HTTP API, and the per-deployment signing secret.
 
-A token is ``<payload>.<signature>``: the payload is URL-safe base64 of a small JSON object
-``{"uid": user id, "exp": unix expiry, "pwf": password fingerprint}`` and the signature is
-HMAC-SHA256 of the payload with the deployment's secret. The password fingerprint (a hash
-of the stored password hash) makes every token of an account invalid once its password
-changes; a deactivated account is refused when the token is used. Nothing about a token
-is stored in the database.
+Tokens are made and checked by itsdangerous (a maintained signer, installed with
+Streamlit): a :class:`itsdangerous.URLSafeSerializer` with its own salt and HMAC-SHA256
+signs a small JSON object ``{"uid": user id, "exp": unix expiry, "pwf": password
+fingerprint}``. The password fingerprint (a hash of the stored password hash) makes every
+token of an account invalid once its password changes; a deactivated account is refused
+when the token is used (:func:`accepts`). Nothing about a token is stored in the database.
 
 The secret comes from ``$ANNOTATE_SECRET_KEY``, else from a secret the caller passes (the
 app passes ``annotate_secret_key`` from Streamlit secrets), else from a key file
@@ -19,20 +19,22 @@ Example:
     7
     >>> verify_token(secret, tok, now=2000.0) is None      # expired
     True
+    >>> verify_token(b"another-secret-0123", tok, now=1030.0) is None   # not ours
+    True
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import logging
 import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ SECRET_FILE_ENV = "ANNOTATE_SECRET_FILE"
 DEFAULT_SECRET_FILE = Path("var") / "secret_key"
 DEFAULT_TTL_S = 8 * 3600
 MIN_SECRET_BYTES = 16
+MAX_TOKEN_CHARS = 1000
+API_TOKEN_SALT = "annotate-api-token"
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,6 @@ class TokenClaims:
     user_id: int
     expires_at: float
     password_fingerprint: str
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def password_fingerprint(password_hash: str) -> str:
@@ -70,8 +66,21 @@ def password_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(("annotate-token:" + password_hash).encode()).hexdigest()[:16]
 
 
-def _sign(secret: bytes, payload: str) -> str:
-    return _b64(hmac.new(secret, payload.encode("ascii"), hashlib.sha256).digest())
+def serializer(secret: bytes, salt: str) -> URLSafeSerializer:
+    """An itsdangerous serializer signing with HMAC-SHA256 under ``salt`` (one per purpose,
+    so an API token is never accepted as a session cookie or the other way round)."""
+    return URLSafeSerializer(secret, salt=salt, signer_kwargs={"digest_method": hashlib.sha256})
+
+
+def load_signed(secret: bytes, salt: str, value: object) -> dict[str, Any] | None:
+    """The JSON object signed in ``value``, or ``None`` when it is not one we signed."""
+    if not isinstance(value, str) or not value or len(value) > MAX_TOKEN_CHARS:
+        return None
+    try:
+        body = serializer(secret, salt).loads(value)
+    except (BadData, ValueError, TypeError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def issue_token(secret: bytes, *, user_id: int, password_hash: str, ttl_s: float = DEFAULT_TTL_S,
@@ -79,25 +88,37 @@ def issue_token(secret: bytes, *, user_id: int, password_hash: str, ttl_s: float
     """A token for ``user_id`` valid for ``ttl_s`` seconds."""
     expires = (time.time() if now is None else now) + ttl_s
     body = {"uid": int(user_id), "exp": round(expires, 3), "pwf": password_fingerprint(password_hash)}
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload}.{_sign(secret, payload)}"
+    return str(serializer(secret, API_TOKEN_SALT).dumps(body))
 
 
 def verify_token(secret: bytes, token: str, *, now: float | None = None) -> TokenClaims | None:
     """The claims of ``token`` if its signature is right and it has not expired, else None."""
-    if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1000:
-        return None
-    payload, signature = token.split(".")
-    if not hmac.compare_digest(_sign(secret, payload), signature):
+    body = load_signed(secret, API_TOKEN_SALT, token)
+    if body is None:
         return None
     try:
-        body = json.loads(_unb64(payload))
         claims = TokenClaims(int(body["uid"]), float(body["exp"]), str(body["pwf"]))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return None
     if claims.expires_at <= (time.time() if now is None else now):
         return None
     return claims
+
+
+def accepts(user: Any, fingerprint: str) -> bool:
+    """The revocation rule shared by API tokens and session cookies: the account still
+    exists, is active, and its password is the one the credential was issued for.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> ada = SimpleNamespace(active=True, password_hash="h1")
+        >>> accepts(ada, password_fingerprint("h1")), accepts(ada, password_fingerprint("h2"))
+        (True, False)
+        >>> accepts(None, password_fingerprint("h1"))
+        False
+    """
+    return (user is not None and bool(user.active)
+            and password_fingerprint(user.password_hash) == fingerprint)
 
 
 def resolve_secret(configured: str | None = None, *, key_file: Path | None = None) -> bytes:

@@ -129,7 +129,7 @@ def test_tokens_expire_and_secret_file_is_private(tmp_path, monkeypatch):
     token = issue_token(SECRET, user_id=3, password_hash="h", ttl_s=10, now=100.0)
     assert verify_token(SECRET, token, now=105.0).user_id == 3
     assert verify_token(SECRET, token, now=111.0) is None
-    payload, sig = token.split(".")
+    payload, sig = token.rsplit(".", 1)
     assert verify_token(SECRET, payload + "." + sig[:-2] + "AA", now=105.0) is None
     monkeypatch.delenv("ANNOTATE_SECRET_KEY", raising=False)
     key_file = tmp_path / "k" / "secret_key"
@@ -139,3 +139,22 @@ def test_tokens_expire_and_secret_file_is_private(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNOTATE_SECRET_KEY", "x" * 20)
     assert resolve_secret(key_file=key_file) == b"x" * 20
     assert time.time() > 0 and httpx.__version__
+
+
+def test_tokens_are_itsdangerous_signatures_and_old_tokens_are_refused():
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    from itsdangerous import URLSafeSerializer
+
+    token = issue_token(SECRET, user_id=5, password_hash="h", ttl_s=60, now=100.0)
+    # read back by itsdangerous itself, with the salt and digest the module documents
+    body = URLSafeSerializer(SECRET, salt="annotate-api-token",
+                             signer_kwargs={"digest_method": hashlib.sha256}).loads(token)
+    assert body["uid"] == 5 and body["exp"] == 160.0
+    # a token of the earlier home-made format (payload.HMAC) is no longer accepted
+    payload = base64.urlsafe_b64encode(json.dumps({"uid": 5, "exp": 160.0, "pwf": "x"}).encode()).rstrip(b"=")
+    sig = base64.urlsafe_b64encode(hmac.new(SECRET, payload, hashlib.sha256).digest()).rstrip(b"=")
+    assert verify_token(SECRET, (payload + b"." + sig).decode(), now=101.0) is None
