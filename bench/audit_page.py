@@ -52,7 +52,7 @@ LIMIT_S = 1.0
 
 def build(tmp: Path) -> tuple[str, int]:
     rng = random.Random(7)
-    taxonomy = json.loads((ROOT / "data" / "taxonomy.json").read_text(encoding="utf-8"))
+    taxonomy = json.loads((ROOT / "annotate" / "data" / "taxonomy.json").read_text(encoding="utf-8"))
     qs, rs = [], []
     index = 800000
     for d in taxonomy["domains"]:

@@ -1,4 +1,4 @@
-"""Write the demo judge score files (deterministic) to data/demo/scores/.
+"""Write the demo judge score files (deterministic) to annotate/data/demo/scores/.
 
     .venv/bin/python scripts/make_demo_scores.py
 """

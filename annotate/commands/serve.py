@@ -6,7 +6,7 @@
 ``serve`` upgrades the database in place, then runs ``streamlit run annotate/asgi.py``
 headless with ``ANNOTATE_DB_URL`` set: the ``st.App`` there serves the same Streamlit UI
 plus the JSON API under ``/api/v1`` (:mod:`annotate.api.routes`) on one port, with uvicorn. ``demo`` first builds
-(or refreshes) ``var/demo.db``: taxonomy, the demo queries and responses of ``data/demo``,
+(or refreshes) ``var/demo.db``: taxonomy, the demo queries and responses of ``annotate/data/demo``,
 demo accounts sharing one password (``$ANNOTATE_DEMO_PASSWORD``, default
 ``demo-password``; for the demo only, never for real data), a small demo study and judge
 runs for the researcher pages. Like every other command, ``demo`` honours ``--db`` and
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = PACKAGE_DIR.parent
 APP_PATH = PACKAGE_DIR / "asgi.py"
-DEMO_DIR = REPO_ROOT / "data" / "demo"
+DEMO_DIR = PACKAGE_DIR / "data" / "demo"
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD_ENV = "ANNOTATE_DEMO_PASSWORD"
 DEFAULT_DEMO_PASSWORD = "demo-password"

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--method", choices=("static-global", "static-domain"), required=True)
     s.add_argument("--domain", help="domain1 name (static-domain)")
     s.add_argument("--lang", choices=("en", "zh"), default="en")
-    s.add_argument("--file", metavar="FILE", help="criteria file (default data/criteria)")
+    s.add_argument("--file", metavar="FILE", help="criteria file (default metaeval/data/criteria)")
     s.set_defaults(func=run_show)
 
 

@@ -43,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--responses", required=True, nargs="+", metavar="FILE",
                    help="response files {index, response[, model]} (model defaults to the file stem)")
     p.add_argument("--output", default="judgments", metavar="DIR", help="output folder (default ./judgments)")
-    p.add_argument("--static-global", metavar="FILE", help="static global criteria file (default data/criteria)")
-    p.add_argument("--static-domain", metavar="FILE", help="static domain criteria file (default data/criteria)")
+    p.add_argument("--static-global", metavar="FILE", help="static global criteria file (default metaeval/data/criteria)")
+    p.add_argument("--static-domain", metavar="FILE", help="static domain criteria file (default metaeval/data/criteria)")
     p.add_argument("--perturb", metavar="KINDS",
                    help=f"also score damaged responses and report score changes; comma list of {','.join(KINDS)}")
     p.add_argument("--bootstrap", type=int, default=2000, metavar="N", help="resamples for --perturb intervals")

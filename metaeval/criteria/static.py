@@ -1,4 +1,4 @@
-"""Static criteria sets loaded from ``data/criteria``.
+"""Static criteria sets loaded from ``metaeval/data/criteria``.
 
 - ``static_global.json``: ``{"en": [5 criteria], "zh": [5 criteria]}`` used for every query.
 - ``static_domain.json``: ``{"<domain1>": {"en": [...], "zh": [...]}, ...}`` one set per domain.
@@ -13,7 +13,7 @@ from pathlib import Path
 from metaeval.criteria.schema import CriteriaError, validate_criteria
 from metaeval.types import Criterion
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "criteria"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "criteria"
 GLOBAL_FILE = "static_global.json"
 DOMAIN_FILE = "static_domain.json"
 LANGS = ("en", "zh")

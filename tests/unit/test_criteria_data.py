@@ -1,4 +1,4 @@
-"""Checks on the static criteria sets in data/criteria (static global and static domain-specific).
+"""Checks on the static criteria sets in metaeval/data/criteria (static global and static domain-specific).
 
 Expected counts come from the brief and WritingBench's design, not from the files: every set has
 five criteria per language, there are six domain1 values, so 5 + 6 x 5 = 35 criteria per language.
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-CRITERIA_DIR = Path(__file__).resolve().parents[2] / "data" / "criteria"
+CRITERIA_DIR = Path(__file__).resolve().parents[2] / "metaeval" / "data" / "criteria"
 GLOBAL_FILE = CRITERIA_DIR / "static_global.json"
 DOMAIN_FILE = CRITERIA_DIR / "static_domain.json"
 

@@ -122,7 +122,7 @@ def test_every_writingbench_query_gets_five_criteria_under_each_method(shared_da
     from metaeval.judges.pipeline import METHODS, criteria_for
 
     if not ((DATA_DIR / GLOBAL_FILE).is_file() and (DATA_DIR / DOMAIN_FILE).is_file()):
-        pytest.skip("static criteria files not in data/criteria yet")
+        pytest.skip("static criteria files not in metaeval/data/criteria yet")
     lines = (shared_data_dir / "benchmark_all.jsonl").read_text(encoding="utf-8").splitlines()
     for line in lines:
         q = json.loads(line)

@@ -20,7 +20,7 @@ from annotate.services.content.imports import import_queries
 from annotate.services.core.errors import InputError
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "queries.jsonl"
+DEMO = Path(__file__).resolve().parents[2] / "annotate" / "data" / "demo" / "queries.jsonl"
 
 
 def _demo_records() -> list[dict]:

@@ -1,4 +1,4 @@
-"""Checks on data/taxonomy.json: its shape, and that it names exactly WritingBench's subdomains."""
+"""Checks on annotate/data/taxonomy.json: its shape, and that it names exactly WritingBench's subdomains."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-TAXONOMY_PATH = Path(__file__).resolve().parents[2] / "data" / "taxonomy.json"
+TAXONOMY_PATH = Path(__file__).resolve().parents[2] / "annotate" / "data" / "taxonomy.json"
 
 
 def _load() -> dict:

@@ -91,7 +91,7 @@ def test_relative_sqlite_url_made_absolute(tmp_path, monkeypatch):
 
 def test_demo_builds_accounts_and_is_repeatable(db_url, monkeypatch, capsys):
     if not (serve.DEMO_DIR / "queries.jsonl").is_file():
-        pytest.skip("data/demo/queries.jsonl not written yet")
+        pytest.skip("annotate/data/demo/queries.jsonl not written yet")
     monkeypatch.setenv("ANNOTATE_DEMO_PASSWORD", "demo-test-password")
     for _ in range(2):  # a second run refreshes instead of failing
         assert main(["--db", db_url, "demo", "--no-serve"]) == 0

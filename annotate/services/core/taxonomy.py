@@ -1,4 +1,4 @@
-"""WritingBench's taxonomy (6 domains, 100 subdomains): load it from ``data/taxonomy.json``
+"""WritingBench's taxonomy (6 domains, 100 subdomains): load it from ``annotate/data/taxonomy.json``
 and seed the ``Domain`` / ``Subdomain`` tables.
 
 Seeding is idempotent: rows are matched by name, missing ones are inserted and the
@@ -29,13 +29,13 @@ from annotate.db.models import Domain, Query, Subdomain
 
 log = logging.getLogger(__name__)
 
-TAXONOMY_PATH = Path(__file__).resolve().parents[3] / "data" / "taxonomy.json"
+TAXONOMY_PATH = Path(__file__).resolve().parents[2] / "data" / "taxonomy.json"
 
 SelectT = TypeVar("SelectT", bound=Select)
 
 
 def load_taxonomy(path: str | Path | None = None) -> list[dict[str, Any]]:
-    """Return the list of domains of ``path`` (default ``data/taxonomy.json``).
+    """Return the list of domains of ``path`` (default ``annotate/data/taxonomy.json``).
 
     Each domain is ``{"name", "name_zh", "description", "subdomains": [{"name",
     "name_zh", "description"}, ...]}``.

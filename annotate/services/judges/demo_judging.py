@@ -4,7 +4,7 @@
 run) for the demo project: ``demo-judge`` under the three criteria methods and
 ``demo-critic`` under dynamic criteria. Scores follow each demo model's intended quality
 with seeded noise; reasons are short made-up sentences. ``scripts/make_demo_scores.py``
-writes them to ``data/demo/scores/``.
+writes them to ``annotate/data/demo/scores/``.
 
 :func:`seed_demo_judging` imports those files and creates the study ``demo-audit`` whose
 judgments are filled in with seeded simulated choices (it asks per criterion too), so the
@@ -33,7 +33,7 @@ from annotate.services.core.errors import Conflict
 
 log = logging.getLogger(__name__)
 
-DEMO_DIR = Path(__file__).resolve().parents[3] / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 SCORES_DIR = DEMO_DIR / "scores"
 DEMO_RUNS: tuple[tuple[str, str], ...] = (("demo-judge", "static-global"), ("demo-judge", "static-domain"),
                                           ("demo-judge", "dynamic"), ("demo-critic", "dynamic"))
