@@ -7,9 +7,11 @@ inline: every text lives in a pane of bounded height that scrolls. No DB access.
   and one or two responses, as one HTML element rendered on the server by
   :func:`annotate.ui.safe_html.markdown_to_safe_html` (one element per rerun however
   many texts; the pages that show 100k characters on every rerun use it);
-* :func:`scroll_pane` - a single text as Streamlit markdown
-  (:func:`annotate.ui.safe_markdown.to_safe_markdown`) in a scrollable container, for
-  the experts' editing pages.
+* :func:`scroll_pane` - a single text the same way (:func:`pane_html`), for the
+  experts' editing pages.
+
+One renderer and one rule everywhere: line breaks show as written, a numbered list keeps
+its first number, and every pane can show its raw text or its full height.
 """
 
 from __future__ import annotations
@@ -92,19 +94,17 @@ SHORT_TEXT = 600
 
 def scroll_pane(text: str, *, height: int = PANE_HEIGHT, key: str | None = None,
                 fixed: bool | None = None) -> None:
-    """Show ``text`` as safe markdown in a bordered pane of fixed ``height`` that scrolls.
+    """Show ``text`` in a bordered pane of at most ``height`` pixels that scrolls, rendered
+    like every other pane (:func:`pane_html`: line breaks as written, raw-text and
+    full-height toggles).
 
-    A text shorter than :data:`SHORT_TEXT` gets a bordered pane as tall as its content,
-    unless ``fixed`` says otherwise (``True``: always scroll; ``False``: never).
+    A text shorter than :data:`SHORT_TEXT` gets a pane as tall as its content, unless
+    ``fixed`` says otherwise (``True``: always bounded; ``False``: never).
     """
     if fixed is None:
         fixed = len(text or "") >= SHORT_TEXT
-    pane_height: int | str = height if fixed else "content"
-    with st.container(height=pane_height, border=True, key=key):
-        if text:
-            st.markdown(pane_markdown(text))
-        else:
-            st.caption("(empty)")
+    with st.container(key=key):
+        st.html(PreparedHtml(pane_html(text or "", height if fixed else None)))
 
 
 VIEW_CSS = """
@@ -135,23 +135,64 @@ VIEW_CSS = """
 .wj-view pre code{padding:0;background:none}
 .wj-view blockquote{margin:.5rem 0;padding-left:.9rem;border-left:3px solid color-mix(in srgb,currentColor 25%,transparent)}
 .wj-view details.wj-material>summary{cursor:pointer;padding:.55rem 1rem;list-style-position:inside}
+.wj-view .wj-tools{margin-left:auto;display:flex;gap:.8rem;font-size:.8rem;opacity:.8}
+.wj-view .wj-tools label{display:flex;align-items:center;gap:.25rem;cursor:pointer}
+.wj-view .wj-raw{display:none}
+.wj-view .wj-raw pre{white-space:pre-wrap;margin:0;padding:0;background:none;font-size:.9rem}
+.wj-view .wj-pane:has(.wj-raw-toggle:checked) .wj-scroll:not(.wj-raw){display:none}
+.wj-view .wj-pane:has(.wj-raw-toggle:checked) .wj-raw{display:block}
+.wj-view .wj-pane:has(.wj-big-toggle:checked),.wj-view .wj-pane:has(.wj-big-toggle:checked) :is(.wj-box,.wj-scroll){
+ max-height:none!important}
+.wj-view details.wj-material>.wj-label{padding:.3rem 1rem}
 .wj-view details.wj-material[open]>summary{border-bottom:1px solid color-mix(in srgb,currentColor 12%,transparent)}
 """
 """Styles of :func:`text_view_html` (class names start with ``wj-``; colours follow the
 text colour, so the light and the dark theme both work). Sent inside the view's element."""
 
 
+_CSS_LENGTH = re.compile(r"^[0-9a-z().%+\-*/ ,]{1,80}$")
+
+
+def css_height(value: int | str) -> str:
+    """A pane height as CSS: pixels for a number, else a CSS length such as
+    ``"calc(100vh - 300px)"`` (letters, digits and ``().%+-*/ ,`` only: nothing that can
+    end the style attribute).
+
+    Example:
+        >>> css_height(260), css_height("max(240px, calc(100vh - 330px))")
+        ('260px', 'max(240px, calc(100vh - 330px))')
+    """
+    if isinstance(value, int):
+        return f"{int(value)}px"
+    if not _CSS_LENGTH.match(value):
+        raise ValueError(f"not a CSS length: {value!r}")
+    return value
+
+
+def _tools(label: str) -> str:
+    """Two toggles of a pane, without script: the raw text (escaped, as written) instead of
+    the rendering, and the full height of the text instead of a scrolling box."""
+    name = escape(label)
+    return ('<span class="wj-tools">'
+            f'<label><input type="checkbox" class="wj-raw-toggle" aria-label="Show raw text: {name}">Raw text</label>'
+            f'<label><input type="checkbox" class="wj-big-toggle" aria-label="Full height: {name}">Full height</label>'
+            "</span>")
+
+
 def _labelled(title: str, text: str) -> str:
     return (f'<div class="wj-label"><h4>{escape(title)}</h4>'
-            f'<span class="wj-count">{char_count_label(text)}</span></div>')
+            f'<span class="wj-count">{char_count_label(text)}</span>{_tools(title)}</div>')
 
 
-def _scroll(text: str, label: str, max_height: int | None = None) -> str:
+def _scroll(text: str, label: str, max_height: int | str | None = None) -> str:
     """``text`` rendered in a scrolling region, focusable (a keyboard user can scroll it)
-    and named ``label`` for screen readers."""
+    and named ``label`` for screen readers; beside it the raw text, shown by its toggle."""
     body = markdown_to_safe_html(text) or '<p class="wj-empty">(empty)</p>'
-    style = f' style="max-height:{int(max_height)}px"' if max_height else ""
-    return f'<div class="wj-scroll"{style} tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
+    style = f' style="max-height:{css_height(max_height)}"' if max_height else ""
+    raw = escape(text or "", quote=False).replace("\n", "&#10;")
+    return (f'<div class="wj-scroll"{style} tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
+            f'<div class="wj-scroll wj-raw"{style} tabindex="0" aria-label="{escape(label)} (raw text)">'
+            f"<pre>{raw}</pre></div>")
 
 
 @functools.lru_cache(maxsize=32)
@@ -161,9 +202,9 @@ def text_view_html(
     query_title: str = "Query",
     materials: tuple[tuple[str, str], ...] = (),
     responses: tuple[tuple[str, str], ...] = (),
-    query_height: int = QUERY_HEIGHT,
-    material_height: int = 320,
-    pane_height: int = PANE_HEIGHT,
+    query_height: int | str = QUERY_HEIGHT,
+    material_height: int | str = 320,
+    pane_height: int | str = PANE_HEIGHT,
 ) -> str:
     r"""One HTML element showing a query, its materials and one or two responses.
 
@@ -174,6 +215,10 @@ def text_view_html(
     * the responses side by side in equal bordered panes of at most ``pane_height``
       pixels, each headed by its title and length (which stay put while the text scrolls);
       on a narrow screen they stack.
+
+    Heights are pixels or CSS lengths (:func:`css_height`, e.g. ``"calc(100vh - 300px)"``).
+    Every pane has two toggles: "Raw text" (the text exactly as written, escaped) and
+    "Full height" (the whole text, no scrolling box), so a 31k-character query is readable.
 
     Every text is rendered by :func:`annotate.ui.safe_html.markdown_to_safe_html`; titles
     are escaped. The styles (:data:`VIEW_CSS`) travel with it, and the result has no
@@ -186,8 +231,8 @@ def text_view_html(
     """
     parts = [f"<style>{VIEW_CSS}</style>", '<div class="wj-view">']
     if query is not None:
-        parts.append(f'<section class="wj-query">{_labelled(query_title, query)}'
-                     f'<div class="wj-box" style="max-height:{int(query_height)}px;margin-top:.4rem">'
+        parts.append(f'<section class="wj-query wj-pane">{_labelled(query_title, query)}'
+                     f'<div class="wj-box" style="max-height:{css_height(query_height)};margin-top:.4rem">'
                      f"{_scroll(query, query_title)}</div></section>")
     if materials:
         count = f"{len(materials)} document" + ("" if len(materials) == 1 else "s")
@@ -195,16 +240,32 @@ def text_view_html(
         for number, (title, text) in enumerate(materials, start=1):
             name = " ".join((title or "untitled").split())
             summary = f"Material {number}: {name} ({char_count_label(text)})"
-            parts.append(f'<details class="wj-material wj-box"><summary>{escape(summary)}</summary>'
+            parts.append(f'<details class="wj-material wj-box wj-pane"><summary>{escape(summary)}</summary>'
+                         f'<div class="wj-label">{_tools(summary)}</div>'
                          f"{_scroll(text, summary, material_height)}</details>")
     if responses:
         parts.append('<div class="wj-row">')
         for title, text in responses:
-            parts.append(f'<section class="wj-box wj-response" style="max-height:{int(pane_height)}px">'
+            parts.append(f'<section class="wj-box wj-response wj-pane" style="max-height:{css_height(pane_height)}">'
                          f"{_labelled(title, text or '')}{_scroll(text or '', title)}</section>")
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts).replace("\n", "")
+
+
+@functools.lru_cache(maxsize=32)
+def pane_html(text: str, height: int | str | None = PANE_HEIGHT, label: str = "Text") -> str:
+    r"""One text in a bordered pane (at most ``height`` tall; ``None``: as tall as the text)
+    with the raw-text and full-height toggles, rendered as in :func:`text_view_html`.
+
+    Example:
+        >>> html = pane_html("one\ntwo", 200)
+        >>> "one<br>two" in html and "max-height:200px" in html and "Raw text" in html
+        True
+    """
+    return (f'<style>{VIEW_CSS}</style><div class="wj-view"><div class="wj-pane">'
+            f'<div class="wj-label">{_tools(label)}</div><div class="wj-box">'
+            f"{_scroll(text, label, height)}</div></div></div>").replace("\n", "")
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,20 @@ text on every rerun), and it lets the page control exactly what reaches the brow
 * links keep only ``http``, ``https``, ``mailto`` or relative targets
   (:data:`annotate.ui.safe_markdown.SAFE_SCHEMES`); others stay plain text. Links open
   in a new tab with ``rel="noopener noreferrer nofollow"``;
+* line breaks show as written (markdown-it's ``breaks``: one newline is a ``<br>``, as in
+  chat interfaces), and a numbered list may start at any number even right after a line
+  of text (CommonMark lets only "1." interrupt a paragraph, so "3. x" under a sentence
+  would run on as prose while its rival's "1. x" shows as a list: a formatting bias);
 * headings are lowered by three levels (a response's "# Title" is an ``<h4>``), so a
   response does not shout over the page's own headings;
 * ``$`` means nothing (no LaTeX), as in :func:`annotate.ui.safe_markdown.to_safe_markdown`;
 * the result has no line-feed characters (newlines inside code blocks are written as
   ``&#10;``): Streamlit scans an HTML body line by line on every rerun, one line is cheap.
 
-Streamlit's ``st.html`` passes the result through DOMPurify in the browser as well.
+The rendered HTML then goes through the maintained sanitizer nh3
+(:func:`annotate.ui.sanitize.sanitize_html`: an allowlist of tags and attributes, no ``img``),
+so even a bug in the renderer cannot let markup through. Streamlit's ``st.html`` passes the
+result through DOMPurify in the browser as well.
 
 Example:
     >>> markdown_to_safe_html('# Plan\\n\\nHi <b>x</b> ![p](http://t.example/p.png)')
@@ -33,9 +40,12 @@ from html import escape
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.list import list_block, skipOrderedListMarker
+from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.token import Token
 
 from annotate.ui.safe_markdown import is_safe_url
+from annotate.ui.sanitize import sanitize_html
 
 __all__ = ["markdown_to_safe_html", "HEADING_SHIFT"]
 
@@ -75,7 +85,7 @@ def _image(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
 
 
 def _code_text(content: str) -> str:
-    return escape(content, quote=False).replace("\n", "&#10;")
+    return escape(content, quote=False)
 
 
 def _fence(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -83,7 +93,21 @@ def _fence(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
 
 
 def _softbreak(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    return " "
+    return "<br>"  # a line break as written
+
+
+def _list_any_start(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's list rule, except that an ordered list starting at any number (not
+    only 1) may end the paragraph above it; an empty item still may not."""
+    if silent and state.parentType == "paragraph":
+        after = skipOrderedListMarker(state, start_line)
+        if after >= 0 and state.skipSpaces(after) < state.eMarks[start_line]:
+            state.parentType = "list_interrupt"  # not "paragraph": the start-at-1 check is skipped
+            try:
+                return list_block(state, start_line, end_line, silent)
+            finally:
+                state.parentType = "paragraph"
+    return list_block(state, start_line, end_line, silent)
 
 
 def _hardbreak(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -93,6 +117,7 @@ def _hardbreak(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str
 def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     parser.enable(["table", "strikethrough"])
+    parser.block.ruler.at("list", _list_any_start, {"alt": ["paragraph", "reference", "blockquote"]})
     parser.validateLink = is_safe_url  # type: ignore[method-assign]
     rules = parser.renderer.rules
     rules.update({"heading_open": _heading_open, "heading_close": _heading_close, "link_open": _link_open,
@@ -108,8 +133,8 @@ _PARSER = _parser()
 def markdown_to_safe_html(text: str | None) -> str:
     r"""``text`` (untrusted markdown) as HTML that runs nothing and loads nothing.
 
-    One line (no ``\n``); kept for the last 64 texts, as every rerun of a page shows the
-    same task again.
+    One line (no ``\n``), passed through :func:`annotate.ui.sanitize.sanitize_html`; kept
+    for the last 64 texts, as every rerun of a page shows the same task again.
 
     Example:
         >>> markdown_to_safe_html("[x](javascript:alert(1)) and `a<b`\n\n```\n1\n2\n```")
@@ -117,4 +142,4 @@ def markdown_to_safe_html(text: str | None) -> str:
     """
     if not text:
         return ""
-    return _PARSER.render(text).replace("\n", "")
+    return sanitize_html(_PARSER.render(text))
