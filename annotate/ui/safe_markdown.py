@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["to_safe_markdown", "is_safe_url", "SAFE_SCHEMES"]
+__all__ = ["to_safe_markdown", "plain_label", "is_safe_url", "SAFE_SCHEMES"]
 
 SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 
@@ -44,6 +44,35 @@ _FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 # Link reference definition: [label]: destination
 _REF_DEF_RE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)(.*)$")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark (and so in
+# Streamlit's markdown, its widget labels and help tooltips); escaped, none has a meaning.
+_PUNCTUATION_RE = re.compile(r"([!-/:-@\[-`{-~])")
+_LINE_BREAKS_RE = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t\r\n]*")
+
+
+def plain_label(text: object) -> str:
+    r"""``text`` as Streamlit markdown that shows it literally, character for character.
+
+    For anything from an import, an upload or a user shown where Streamlit parses markdown:
+    ``st.markdown``/``st.caption``/alerts, widget labels, ``help=`` tooltips, radio and pills
+    options. Every ASCII punctuation character is backslash-escaped, so no emphasis, link,
+    image, HTML, heading, list, table, ``:color[...]`` directive or ``$`` math can form;
+    line breaks stay line breaks (markdown hard breaks) and leading spaces of a line are
+    dropped (so no indented code block forms). ``None`` is the empty string; other
+    objects are shown as ``str()`` gives them.
+
+    Example:
+        >>> plain_label("**B** ![x](http://t.example/p.png) <b>")
+        '\\*\\*B\\*\\* \\!\\[x\\]\\(http\\:\\/\\/t\\.example\\/p\\.png\\) \\<b\\>'
+        >>> plain_label("line 1\n  - line 2")
+        'line 1  \n\\- line 2'
+    """
+    if text is None:
+        return ""
+    value = str(text).replace("\x00", "\ufffd").strip()
+    return _LINE_BREAKS_RE.sub("  \n", _PUNCTUATION_RE.sub(r"\\\1", value))
 
 
 def is_safe_url(url: str) -> bool:
