@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from metaeval.strict_json import StrictJSONError, loads_line
 from metaeval.types import Rating, ScoreRecord, Vote, normalise_winner
 
 __all__ = [
@@ -71,25 +72,36 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     [(1, 1), (3, 2)]
     """
     p = Path(path)
+    number = 0
     try:
-        raw = p.read_bytes()
+        with open(p, encoding="utf-8-sig") as handle:  # splits at line ends only, never at U+2028
+            for number, line in enumerate(handle, start=1):
+                if line.isspace():
+                    continue
+                try:
+                    obj = loads_line(line)
+                except StrictJSONError as exc:
+                    where = f" (column {exc.column})" if exc.column is not None else ""
+                    field = None if exc.field == "(record)" else exc.field
+                    raise InputFileError(f"invalid JSON: {exc.message}{where}", path=p, line=number,
+                                         field=field) from None
+                if not isinstance(obj, dict):
+                    raise InputFileError("expected a JSON object", path=p, line=number)
+                yield number, obj
+    except UnicodeDecodeError:
+        raise InputFileError("not valid UTF-8", path=p, line=_bad_utf8_line(p)) from None
     except OSError as exc:
         raise InputFileError(f"cannot read: {exc.strerror or exc}", path=p) from exc
+
+
+def _bad_utf8_line(path: Path) -> int | None:
+    """The 1-based line of the first byte that is not UTF-8 (text is decoded ahead in blocks)."""
+    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputFileError("not valid UTF-8", path=p, line=line) from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=p, line=number) from exc
-        if not isinstance(obj, dict):
-            raise InputFileError("expected a JSON object", path=p, line=number)
-        yield number, obj
+        return raw.count(b"\n", 0, exc.start) + 1
+    return None  # pragma: no cover
 
 
 def _require(obj: Mapping, key: str, types: type | tuple[type, ...], *, path: Any, line: int | None) -> Any:

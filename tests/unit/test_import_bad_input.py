@@ -50,7 +50,7 @@ def _lines(path: Path, *lines: str) -> Path:
 def test_invalid_json_names_the_field_being_read(engine, tmp_path: Path) -> None:
     broken = json.dumps(_good(900202), ensure_ascii=False)[:-40]  # cut inside the checklist
     path = _lines(tmp_path / "q.jsonl", json.dumps(_good()), broken)
-    _expect_error(engine, path, 2, "9-10", "invalid JSON")
+    _expect_error(engine, path, 2, "checklist[4].9-10", "invalid JSON")
 
 
 def test_missing_field(engine, tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ from annotate.services.core.bulk import (
 from annotate.services.core.errors import InputError
 from annotate.services.core.jsonl import read_jsonl
 from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
+from metaeval.strict_json import INT32_MAX, INT32_MIN
 
 __all__ = ["ImportReport", "bulk_insert", "detect_language", "import_queries", "import_responses"]
 
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 CHECKLIST_SIZE = 5
 LANG_PREFIX_CHARS = 200
 LANG_ZH_SHARE = 0.2
+MODEL_NAME_MAX = 200  # LLMModel.name
 _CJK_RANGES = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _NOT_CJK = re.compile(f"[^{_CJK_RANGES}]+")
 _NOT_LATIN = re.compile(r"[^A-Za-z]+")
@@ -139,6 +141,13 @@ def _require(record: dict, key: str, kind: type, path: str, line: int, *, nonemp
     if nonempty and isinstance(value, str) and (not value or value.isspace()):  # reads only leading blanks
         raise InputError("must not be empty", path=path, line=line, field=key)
     return value
+
+
+def _check_index(index: int, path: str, line: int) -> None:
+    """``Query.index`` is an ``INTEGER`` column (32-bit on PostgreSQL)."""
+    if not INT32_MIN <= index <= INT32_MAX:
+        raise InputError(f"index {index} is out of range (an index is an integer from {INT32_MIN} "
+                         f"to {INT32_MAX})", path=path, line=line, field="index")
 
 
 def _check_checklist(value: Any, path: str, line: int, requirement: str | None) -> None:
@@ -347,6 +356,7 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
                 _require(record, "domain2", str, name, line)
                 _require(record, "query", str, name, line, nonempty=True)
             index, domain1, domain2 = record["index"], record["domain1"], record["domain2"]
+            _check_index(index, name, line)
             if "checklist" not in record:
                 raise InputError("missing field 'checklist'", path=name, line=line, field="checklist")
             criteria = _fast_criteria(record["checklist"], requirement)
@@ -433,13 +443,19 @@ def _import_responses(*, session: Session, path: str | Path, model: str | None =
     report = ImportReport(path=name, kind="responses", records=len(records))
     if model is not None and not model.strip():
         raise InputError("the model name must not be empty", path=name, field="model")
+    if model is not None and len(model) > MODEL_NAME_MAX:
+        raise InputError(f"a model name has at most {MODEL_NAME_MAX} characters", path=name, field="model")
     try:
         seen: dict[tuple[int, str], tuple[int, str, dict]] = {}
         for line, record in records:
             index = _require(record, "index", int, name, line)
+            _check_index(index, name, line)
             text = _require(record, "response", str, name, line)
             if "model" in record:
                 rec_model = _require(record, "model", str, name, line, nonempty=True)
+                if len(rec_model) > MODEL_NAME_MAX:
+                    raise InputError(f"a model name has at most {MODEL_NAME_MAX} characters, "
+                                     f"found {len(rec_model)}", path=name, line=line, field="model")
                 if model is not None and rec_model != model:
                     raise InputError(f"the line names model {rec_model!r} but the import is for {model!r}",
                                      path=name, line=line, field="model")
