@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from annotate.db.engine import make_engine, session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision, Query, StudyItem, User
 from annotate.services.annotate import judgments as judgments_module
-from annotate.services.annotate.assignments import get_task, my_progress, next_task, skip_task
+from annotate.services.annotate.assignments import get_task, my_progress, my_task_list, next_task, skip_task
 from annotate.services.annotate.judgments import judgment_history, submit_judgment
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.studies.studies import StudyDesign, create_study
@@ -133,6 +133,32 @@ def test_invalid_inputs_rejected(study_env):
                 submit_judgment(session=s, actor=users["u1"], assignment_id=aid, **PINS, **kwargs)
             assert exc.value.field == field
         assert _count(s, Judgment) == 0
+
+
+def test_both_poor_is_one_rule_a_tie_of_two_poor_responses(study_env):
+    """"Both are poor" is its own choice and stores a tie with both_poor; with A or B it is
+    refused in plain words (no internal field name in the message the page shows)."""
+    engine, users, _ = study_env
+    with session_scope(engine) as s:
+        aid = _first_task(s, users["u1"]).assignment_id
+        with pytest.raises(InputError) as exc:
+            submit_judgment(session=s, actor=users["u1"], assignment_id=aid, choice="right", both_poor=True,
+                            submit_token="bp0", **PINS)
+        assert "both_poor" not in exc.value.message and "Both are poor" in exc.value.message
+        assert _count(s, Judgment) == 0
+        submit_judgment(session=s, actor=users["u1"], assignment_id=aid, choice="both_poor", submit_token="bp1",
+                        **PINS)
+        stored = s.exec(select(Judgment)).all()
+        assert [(j.winner, j.both_poor) for j in stored] == [("tie", True)]
+        study_id = s.get(Assignment, aid).study_id
+        rows = my_task_list(session=s, actor=users["u1"], study_id=study_id)
+        first = next(r for r in rows if r.assignment_id == aid)
+        assert (first.status, first.choice, first.both_poor) == ("done", "tie", True)
+        assert all(r.choice is None for r in rows if r.assignment_id != aid)
+        # The opening is the query's first words as imported (at most 8 words, "…" if cut).
+        text = s.get(Query, s.get(StudyItem, s.get(Assignment, aid).item_id).query_id).original_text
+        opening = first.opening.rstrip("…")
+        assert opening and " ".join(text.split()).startswith(opening) and len(opening.split()) <= 8
 
 
 def test_skip_then_served_after_pending(study_env):

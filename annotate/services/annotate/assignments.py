@@ -100,6 +100,22 @@ class TaskView:
 
 
 @dataclass(frozen=True)
+class TaskRow:
+    """One line of the annotator's task list: where the task is, what they answered.
+
+    ``choice`` is ``left``/``right``/``tie`` as they saw the pair (``None``: not judged);
+    ``opening`` is the first words of the query as imported.
+    """
+
+    assignment_id: int
+    position: int
+    status: str
+    choice: str | None
+    both_poor: bool
+    opening: str
+
+
+@dataclass(frozen=True)
 class StudySummary:
     """A study the actor has tasks in, with their progress."""
 
@@ -246,7 +262,7 @@ def own_assignment(session: Session, actor: User | None, assignment_id: int, *,
     else:
         assignment = session.get(Assignment, assignment_id)
     if assignment is None:
-        raise NotFound(f"no assignment {assignment_id}")
+        raise NotFound(f"there is no task {assignment_id}")
     if assignment.annotator_id != actor.id:
         raise PermissionDenied("this task is assigned to someone else")
     if study_id is not None and assignment.study_id != study_id:
@@ -336,6 +352,46 @@ def my_tasks(*, session: Session, actor: User | None, study_id: int) -> list[tup
             Assignment.status.in_(COUNTED_STATUSES)).order_by(Assignment.position)
     ).all()
     return [(aid, pos + 1, status) for pos, (aid, status) in enumerate(rows)]
+
+
+OPENING_CHARS = 120
+"""How much of a query :func:`my_task_list` reads (the list shows its first words)."""
+
+
+def opening_words(text: str, words: int = 8, chars: int = 48) -> str:
+    """The first ``words`` words of ``text`` (at most ``chars`` characters), with "…" when cut.
+
+    Chinese has no spaces between words, so the character limit also applies.
+
+    Example:
+        >>> opening_words("Write a short poem about the sea at night, in rhyme")
+        'Write a short poem about the sea at…'
+        >>> opening_words("请写一篇关于秋天校园的散文", chars=6)
+        '请写一篇关于…'
+    """
+    parts = " ".join((text or "").split()).split(" ")
+    head = " ".join(parts[:words])
+    cut = len(parts) > words
+    if len(head) > chars:
+        head, cut = head[:chars].rstrip(), True
+    return head + ("…" if cut else "")
+
+
+def my_task_list(*, session: Session, actor: User | None, study_id: int) -> list[TaskRow]:
+    """The actor's tasks in a study in queue order, each with its answer and the opening of
+    its query (for the "skipped" and "my judgments" lists)."""
+    require_role(actor, *ROLES)
+    rows = session.exec(
+        select(Assignment.id, Assignment.status, Assignment.shown_left, Judgment.winner, Judgment.both_poor,
+               func.substr(Query.original_text, 1, OPENING_CHARS))
+        .join(StudyItem, StudyItem.id == Assignment.item_id).join(Query, Query.id == StudyItem.query_id)
+        .outerjoin(Judgment, Judgment.assignment_id == Assignment.id)
+        .where(Assignment.study_id == study_id, Assignment.annotator_id == actor.id,
+               Assignment.status.in_(COUNTED_STATUSES)).order_by(Assignment.position)
+    ).all()
+    return [TaskRow(aid, pos + 1, status, None if winner is None else _to_side(winner, shown_left),
+                    bool(both_poor), opening_words(text or ""))
+            for pos, (aid, status, shown_left, winner, both_poor, text) in enumerate(rows)]
 
 
 def my_studies(*, session: Session, actor: User | None) -> list[StudySummary]:

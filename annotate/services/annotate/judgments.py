@@ -58,6 +58,10 @@ from annotate.services.core.write_gate import sqlite_turn
 log = logging.getLogger(__name__)
 
 CHOICES = ("left", "right", "tie")
+BOTH_POOR = "both_poor"
+"""The fourth choice, "Both are poor": stored as a tie with ``both_poor`` (exported as
+``tie (bothbad)``, as in Chatbot Arena). The one rule everywhere: "both are poor" is a
+tie, never A or B; ``choice="tie", both_poor=True`` means the same."""
 FLAGS = ("query_problem", "response_cut_off", "needs_expert")
 MAX_ATTEMPTS = 5
 LOW_SCORE = 2
@@ -177,8 +181,10 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
     """Store the actor's pairwise judgment on one of their tasks, exactly once.
 
     Args:
-        choice: ``left``, ``right`` or ``tie`` as the annotator saw the pair.
-        both_poor: with a tie, "both are poor" (exported as ``tie (bothbad)``).
+        choice: ``left``, ``right`` or ``tie`` as the annotator saw the pair, or
+            ``both_poor`` (:data:`BOTH_POOR`: a tie of two poor responses).
+        both_poor: with ``tie``, the same as ``choice="both_poor"``; refused with
+            ``left``/``right`` (a poor pair has no better side).
         per_criterion: criterion name -> ``left``/``right``/``tie`` (per-criterion studies).
         flags: any of :data:`FLAGS`.
         instruction_version_no, content_revision: the versions that were shown.
@@ -194,16 +200,21 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
             than ``study_id``, or the token belongs to another task.
     """
     token = _check_token(submit_token)
+    if choice == BOTH_POOR:
+        choice, both_poor = "tie", True
     if choice not in CHOICES:
-        raise InputError(f"choice must be left, right or tie, not {choice!r}", field="choice")
+        raise InputError(f"choose A is better, B is better, Equivalent or Both are poor (got {choice!r})",
+                         field="choice")
     if both_poor and choice != "tie":
-        raise InputError("'both are poor' goes with an 'equivalent' choice", field="both_poor")
+        raise InputError("“Both are poor” is a tie of two poor responses, so it cannot go with "
+                         "“A is better” or “B is better”; choose Equivalent or Both are poor", field="both_poor")
     flag_list = _check_flags(flags)
     elapsed = _check_elapsed(elapsed_s)
     per_criterion = dict(per_criterion or {})
     bad = {k: v for k, v in per_criterion.items() if v not in CHOICES}
     if bad:
-        raise InputError(f"per-criterion choices must be left, right or tie: {bad}", field="per_criterion")
+        raise InputError(f"each criterion needs A is better, B is better or Equivalent (left, right or tie): {bad}",
+                         field="per_criterion")
 
     def work() -> SubmitResult:
         assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pairwise", study_id)
