@@ -9,6 +9,7 @@ import streamlit as st
 from annotate.services.core.errors import ServiceError
 from annotate.services.judges.criteria_view import criteria_comparison, query_choices
 from annotate.ui.panes import scroll_pane
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
 METHOD_NOTES = {
@@ -28,26 +29,27 @@ if not choices:
     st.info("No queries yet. Import them with `annotate import queries FILE`.")
     st.stop()
 labels = dict(choices)
-index = st.selectbox("Query", list(labels), format_func=labels.get, key="crit_query")
+index = st.selectbox("Query", list(labels), format_func=labels.get, key="crit_query")  # plain text
 with db_session() as session:
     try:
         cmp = criteria_comparison(session=session, actor=actor, query_index=int(index))
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(plain_label(exc))
         st.stop()
-st.caption(f"{cmp.domain1} › {cmp.domain2} · {cmp.lang}")
+st.caption(plain_label(f"{cmp.domain1} › {cmp.domain2} · {cmp.lang}"))
 scroll_pane(cmp.instruction, height=220, key="crit_instruction")
 
 cols = st.columns(len(cmp.sets))
 for col, (label, crits) in zip(cols, cmp.sets.items(), strict=True):
     with col:
-        st.markdown(f"**{label}**")
+        st.markdown(f"**{plain_label(label)}**")
         if label in METHOD_NOTES:
             st.caption(f"Criteria {METHOD_NOTES[label]}.")
         if not crits:
             st.caption("(none)")
         for name, desc in crits:
-            st.markdown(f"- **{name}** — {desc}")
+            # Imported criteria are data: shown as plain text (a markdown image would be fetched).
+            st.markdown(f"- **{plain_label(name)}** — {plain_label(desc)}")
 
 st.subheader("Requirements covered")
 if not cmp.requirements:
@@ -59,5 +61,5 @@ else:
                  column_config={"#": st.column_config.NumberColumn(width="small"),
                                 "requirement": st.column_config.TextColumn(width="large")})
     st.caption("Each cell lists the criteria of that set that cover the requirement; — means none does.")
-    st.caption(" · ".join(f"{label}: {sum(1 for c in cov if c)} of {len(cov)} requirements"
+    st.caption(" · ".join(f"{plain_label(label)}: {sum(1 for c in cov if c)} of {len(cov)} requirements"
                           for label, cov in cmp.coverage.items()))
