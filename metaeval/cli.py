@@ -15,6 +15,7 @@ import sys
 from types import ModuleType
 
 import metaeval.commands as commands_pkg
+from metaeval.about import DOCS_EPILOG, package_version
 from metaeval.commands import CliError
 
 log = logging.getLogger("metaeval")
@@ -39,7 +40,9 @@ def register_subcommands(subparsers: argparse._SubParsersAction, package: Module
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="metaeval", description="Judge writing with criteria methods and compare judges with people")
+    parser = argparse.ArgumentParser(prog="metaeval", epilog=DOCS_EPILOG,
+                                     description="Judge writing with criteria methods and compare judges with people")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", required=True)
     register_subcommands(subparsers, commands_pkg)

@@ -13,6 +13,7 @@ import sys
 
 import annotate.commands as commands_pkg
 from annotate.commands import CliError
+from metaeval.about import DOCS_EPILOG, package_version
 from metaeval.cli import register_subcommands
 
 log = logging.getLogger("annotate")
@@ -21,7 +22,9 @@ __all__ = ["CliError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="annotate", description="WritingBench-style human studies")
+    parser = argparse.ArgumentParser(prog="annotate", description="WritingBench-style human studies",
+                                     epilog=DOCS_EPILOG)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("--db", metavar="URL", default=None,
                         help="database URL (default: $ANNOTATE_DB_URL or sqlite:///var/annotate.db)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
