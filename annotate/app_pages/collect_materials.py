@@ -11,6 +11,7 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import materials
+from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
 from annotate.ui.panes import scroll_pane
 from annotate.ui.safe_markdown import to_safe_markdown
@@ -84,8 +85,9 @@ with tab_collect:
     if user.role == "expert":
         with st.expander("Flag a query as needing materials"):
             with db_session() as session:
-                indexes = materials.all_query_indexes(session=session)
-            flag_index = st.selectbox("Query", indexes, key="flag_query") if indexes else None
+                labels = {c.index: c.label for c in query_choices(session=session)}
+            flag_index = st.selectbox("Query (type to search)", list(labels), key="flag_query",
+                                      format_func=labels.__getitem__) if labels else None
             requirement = st.text_input("What material is needed", key="flag_requirement")
             if st.button("Flag", key="flag_button") and flag_index is not None:
                 with db_session() as session:

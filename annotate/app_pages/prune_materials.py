@@ -9,7 +9,8 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import edits, materials
-from annotate.services.refine.edits import REMOVAL_REASONS, EditConflict
+from annotate.services.refine.edits import COLLECTION_EXCLUDED, REMOVAL_REASONS, EditConflict
+from annotate.services.refine.query_list import query_choices
 from annotate.ui.panes import scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.safe_markdown import to_safe_markdown
@@ -24,8 +25,8 @@ if flash := state.pop("prune_flash", None):
     st.success(flash, icon=":material/check_circle:")
 
 with db_session() as session:
-    indexes = materials.all_query_indexes(session=session)
-index = query_picker(indexes, key="prune_query")
+    choices = query_choices(session=session)
+index = query_picker(choices, key="prune_query")
 if index is None:
     st.stop()
 with db_session() as session:
@@ -41,6 +42,7 @@ with db_session() as session:
     head = edits.material_head(session=session, document_id=document.id)
     segments = edits.segments_of(session=session, document_id=document.id)
     versions = edits.material_versions(session=session, document_id=document.id)
+    excluded = edits.collection_excluded(session=session, document_id=document.id)
 
 base_key = f"prune_base_{document.id}"
 if base_key not in state or state[base_key][0] not in {v.version_no for v in versions}:
@@ -50,13 +52,16 @@ st.markdown(f"**{to_safe_markdown(document.title)}** · {len(segments)} segments
             f"**{head.version_no}** ({head.status})")
 if base_no != head.version_no:
     st.warning(f"Version {head.version_no} was saved after version {base_no} that you started from.")
-    if st.button(f"Start again from version {head.version_no}", key="prune_rebase"):
+    if st.button(f"Start again from version {head.version_no}", key=f"prune_rebase_{document.id}"):
         state[base_key] = (head.version_no, list(head.kept))
         for s in segments:
             state.pop(f"keep_{document.id}_{s.position}", None)
         st.rerun()
 
 st.subheader("Keep or remove each segment")
+st.caption("Untick a segment to remove it, then say why." + (
+    f" {len(excluded)} segment(s) were left out when the material was collected: they need no reason."
+    if excluded else ""))
 kept: list[int] = []
 removals: dict[int, str] = {}
 previous = {int(k): v for k, v in (head.removals or {}).items()}
@@ -68,12 +73,15 @@ with st.container(height=460, border=True):
         if keep:
             kept.append(seg.position)
             c2.caption(f"{len(seg.text):,} chars")
-        else:
-            default = previous.get(seg.position, "irrelevant")
+        elif seg.position in excluded and seg.position not in base_kept:
+            removals[seg.position] = COLLECTION_EXCLUDED
+            c2.caption("left out at collection")
+        else:  # no default: the expert says why (a reason recorded by an earlier version is offered again)
+            recorded = previous.get(seg.position) if seg.position not in base_kept else None
             removals[seg.position] = c2.selectbox(
                 f"Reason {seg.position + 1}", REMOVAL_REASONS, key=f"why_{document.id}_{seg.position}",
-                index=REMOVAL_REASONS.index(default) if default in REMOVAL_REASONS else 1,
-                label_visibility="collapsed")
+                index=REMOVAL_REASONS.index(recorded) if recorded in REMOVAL_REASONS else None,
+                placeholder="Why remove it?", label_visibility="collapsed") or ""
         shown = seg.text if len(seg.text) <= 400 else seg.text[:400] + " …"
         c3.markdown(("" if keep else "~~") + to_safe_markdown(" ".join(shown.split())) + ("" if keep else "~~"))
 
@@ -94,8 +102,12 @@ else:
     with st.expander(f"Diff against version {head.version_no}"):
         show_unified_diff(preview.diff)
 note = st.text_input("Overall note (optional; a summary of the removals is written otherwise)",
-                     key=f"prune_note_{document.id}")
-if st.button("Save pruning as a new version", type="primary", key="save_pruning", disabled=preview is None):
+                     key=f"prune_note_{document.id}_{state.get(f'prune_round_{document.id}', 0)}")
+missing = [p + 1 for p, why in removals.items() if not why]
+if missing:
+    st.caption("Say why you remove segment(s) " + ", ".join(map(str, missing)) + " to enable saving.")
+if st.button("Save pruning as a new version", type="primary", key=f"save_pruning_{document.id}",
+             disabled=preview is None or bool(missing)):
     with db_session() as session:
         try:
             version = edits.propose_pruning(session=session, actor=user, document_id=document.id, kept=kept,
@@ -109,6 +121,7 @@ if st.button("Save pruning as a new version", type="primary", key="save_pruning"
             st.error(str(exc))
         else:
             state[base_key] = (version.version_no, list(version.kept))
+            state[f"prune_round_{document.id}"] = state.get(f"prune_round_{document.id}", 0) + 1  # a fresh note box
             state["prune_flash"] = (f"Saved version {version.version_no} ({version.reason}). It becomes current "
                                     "when another expert approves it on Review edits.")
             st.rerun()
@@ -120,7 +133,7 @@ if earlier:
                               format_func=lambda v: f"version {v.version_no} ({v.status}, keeps {len(v.kept)} "
                                                     f"of {len(segments)}): {v.reason[:60]}")
         why = st.text_input("Reason for reverting (required)", key=f"prune_revert_reason_{document.id}")
-        if st.button("Propose the revert", key="prune_revert_btn", disabled=not why.strip()):
+        if st.button("Propose the revert", key=f"prune_revert_btn_{document.id}", disabled=not why.strip()):
             with db_session() as session:
                 try:
                     version = edits.revert_material(session=session, actor=user, document_id=document.id,

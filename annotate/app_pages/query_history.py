@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.services.refine import edits, materials
+from annotate.services.refine.query_list import query_choices
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
@@ -14,8 +15,8 @@ from annotate.ui.session import db_session, require_page_role
 require_page_role("expert", "researcher", "admin")
 st.title("Query history")
 with db_session() as session:
-    indexes = materials.all_query_indexes(session=session)
-index = query_picker(indexes, key="history_query")
+    choices = query_choices(session=session)
+index = query_picker(choices, key="history_query")
 if index is None:
     st.stop()
 with db_session() as session:
@@ -25,6 +26,10 @@ st.markdown(f"**Query {query.index}** · content revision {query.content_revisio
 for entry in reversed(history):
     what = "Instruction" if entry.kind == "instruction" else f"Material “{entry.document_title}”"
     review = f", reviewed by {entry.reviewer}" if entry.reviewer and entry.reviewer != entry.author else ""
+    if entry.kind == "material" and entry.version_no == 1 and entry.collector:
+        checked = {"active": "verified", "rejected": "rejected"}.get(entry.document_status)
+        review = f", collected by {entry.collector}, " + (
+            f"{checked} by {entry.verifier}" if checked and entry.verifier else "awaiting verification")
     label = (f"{what} v{entry.version_no} · {entry.status} · {entry.author}{review} · "
              f"{entry.created_at:%Y-%m-%d %H:%M}")
     with st.expander(to_safe_markdown(label)):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import edits
-from annotate.ui.refine_widgets import show_unified_diff
+from annotate.ui.refine_widgets import side_by_side_diff
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
 
@@ -33,8 +33,9 @@ for edit in pending:
         st.markdown(f"Reason: {to_safe_markdown(edit.reason)}")
         if edit.removals:
             st.caption("Removed segments: " + ", ".join(f"{int(p) + 1} ({why})" for p, why in edit.removals.items()))
-        with st.expander("Diff", expanded=len(pending) <= 3):
-            show_unified_diff(edit.diff)
+        with st.expander("Changes (the same view the author saw)", expanded=len(pending) <= 3):
+            side_by_side_diff(edit.base_text, edit.new_text, f"version {edit.base_version_no}",
+                              f"version {edit.version_no}")
         key = f"{edit.kind}_{edit.version_id}"
         if edit.author_id == user.id:
             st.caption("This is your own edit: another expert must approve or reject it.")
@@ -42,11 +43,14 @@ for edit in pending:
         if edit.waits_for is not None:
             st.caption(f"Built on version {edit.waits_for}, which is still pending: review that one first "
                        "(rejecting it rejects this one too, since this one carries its changes).")
-        note = st.text_input("Note (optional)", key=f"note_{key}")
-        c1, c2, _ = st.columns([1, 1, 4])
+        note = st.text_input("Reason (required to reject, optional to approve)", key=f"note_{key}",
+                             placeholder="e.g. the new wording drops the word limit the materials need")
+        c1, c2, c3 = st.columns([1, 1, 4], vertical_alignment="center")
+        if not note.strip():
+            c3.caption("Write a reason to enable Reject.")
         for column, label, approve in ((c1, "Approve", True), (c2, "Reject", False)):
             if column.button(label, key=f"{label.lower()}_{key}", type="primary" if approve else "secondary",
-                             disabled=approve and edit.waits_for is not None):
+                             disabled=edit.waits_for is not None if approve else not note.strip()):
                 with db_session() as session:
                     try:
                         edits.review_edit(session=session, actor=user, kind=edit.kind,

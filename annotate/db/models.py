@@ -201,6 +201,7 @@ class MaterialVersion(SQLModel, table=True):
     reviewer_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
     reviewed_at: datetime | None = None
+    review_note: str = _text()  # why a reviewer rejected (or approved) it
 
 
 class CriteriaSet(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Widgets shared by the expert-refinement pages: query picker, side-by-side diff, history.
+"""Widgets shared by the expert-refinement pages: query picker, side-by-side diff, conflicts.
 
 No database access: pages pass in what the services returned.
 """
@@ -8,6 +8,10 @@ from __future__ import annotations
 import difflib
 
 import streamlit as st
+
+from annotate.services.refine.edits import EditConflict
+from annotate.services.refine.query_list import STATUSES, QueryChoice
+from annotate.ui.panes import scroll_pane
 
 DIFF_CSS = """
 <style>
@@ -56,15 +60,44 @@ def side_by_side_diff(old: str, new: str, old_label: str, new_label: str) -> Non
         st.html(diff_table_html(old, new, old_label, new_label))
 
 
-def query_picker(indexes: list[int], *, key: str, label: str = "Query (WritingBench index)") -> int | None:
-    """A select box of query indexes; ``?q=INDEX`` in the URL preselects one."""
-    if not indexes:
+def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") -> int | None:
+    """Pick a query by index, domain › subdomain, first words or status; returns its index.
+
+    A status filter narrows the list; the select box searches what is typed in it over the
+    whole label, so a project of a thousand queries stays navigable. ``?q=INDEX`` in the URL
+    preselects one, and the choice is written back there so a reload keeps it.
+    """
+    if not choices:
         st.info("No queries yet. A researcher imports them with `annotate import queries FILE`.")
         return None
+    c1, c2 = st.columns([1, 4])
+    status = c1.selectbox("Show", ("all queries", *STATUSES), key=f"{key}_status")
+    shown = {c.index: c for c in choices if status == "all queries" or status in c.statuses}
+    if not shown:
+        st.info(f"No query has the status “{status}”.")
+        return None
+    widget_key = f"{key}_{STATUSES.index(status) if status in STATUSES else 'all'}"  # options follow the filter
     wanted = st.query_params.get("q")
-    if wanted and wanted.isdigit() and int(wanted) in indexes and key not in st.session_state:
-        st.session_state[key] = int(wanted)
-    return st.selectbox(label, indexes, key=key)
+    if wanted and wanted.isdigit() and int(wanted) in shown and widget_key not in st.session_state:
+        st.session_state[widget_key] = int(wanted)
+    index = c2.selectbox(f"{label} ({len(shown):,} shown; type to search)", list(shown), key=widget_key,
+                         format_func=lambda i: shown[i].label,
+                         help="Type any part of the index, domain, subdomain, first words or status.")
+    if index is not None and st.query_params.get("q") != str(index):
+        st.query_params["q"] = str(index)
+    return index
+
+
+def show_conflict(exc: EditConflict) -> None:
+    """A refused save: the newer version beside the refused text, so nothing typed is lost."""
+    st.error(str(exc), icon=":material/sync_problem:")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**Version {exc.newer_version_no}** by {exc.newer_author}")
+        scroll_pane(str(exc.newer_content), height=240, fixed=True)
+    with c2:
+        st.markdown("**Your text** (not saved, still in the editor)")
+        scroll_pane(str(exc.yours), height=240, fixed=True)
 
 
 def show_unified_diff(diff: str) -> None:

@@ -189,6 +189,9 @@ def test_review_page_holds_back_a_version_built_on_a_pending_one(seeded, engine)
     assert "Built on version 2, which is still pending" in text_of(review)
     approve = [b for b in review.button if b.label == "Approve"]
     assert [b.disabled for b in approve] == [False, True]  # oldest first: version 2, then version 3
+    reject = [b for b in review.button if b.label == "Reject"][0]
+    assert reject.disabled  # a rejection needs a reason
+    review.text_input(key=f"note_{reject.key.removeprefix('reject_')}").set_value("drops the word limit").run()
     [b for b in review.button if b.label == "Reject"][0].click().run()  # reject version 2
     assert ("Rejected query 900001 instruction version 2. Rejected with it, as they build on it: version 3."
             in text_of(review))

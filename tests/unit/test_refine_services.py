@@ -295,7 +295,8 @@ def test_second_save_on_an_outdated_version_is_refused_and_nothing_is_lost(sessi
                                    reason="shorter play", base_version_no=2)
     assert v3.version_no == 3 and v3.base_version_no == 2
     # reviewing twice is refused
-    edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=False)
+    edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=False,
+                      note="not what the materials support")
     with pytest.raises(Exception, match="already rejected"):
         edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id,
                           approve=True)
@@ -324,7 +325,8 @@ def test_split_after_a_rejected_edit_takes_a_new_version_number(session: Session
     base = current_instruction(session=session, query_id=qid)
     v2 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
                                    text=base.text + "\nAdd a summary.", reason="clarity", base_version_no=1)
-    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False)
+    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
+                      note="not what the materials support")
     result = _split(session, 98, people["exp1"])
     numbers = [v.version_no for v in edits.instruction_versions(session=session, query_id=qid)]
     assert numbers == [1, 2, 3]
@@ -347,7 +349,8 @@ def test_versions_built_on_a_pending_one_wait_for_it_and_fall_with_it(session: S
         edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=True)
     assert session.get(InstructionVersion, v3.id).status == "pending"
 
-    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False)
+    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
+                      note="not what the materials support")
     statuses = {v.version_no: (v.status, v.review_note) for v in edits.instruction_versions(session=session,
                                                                                            query_id=qid)}
     assert statuses[2][0] == "rejected"
@@ -370,5 +373,6 @@ def test_material_versions_built_on_a_rejected_one_are_rejected_too(session: Ses
                                base_version_no=2)
     with pytest.raises(Conflict, match="review version 2 first"):
         edits.review_edit(session=session, actor=people["exp1"], kind="material", version_id=m3.id, approve=True)
-    edits.review_edit(session=session, actor=people["exp2"], kind="material", version_id=m2.id, approve=False)
+    edits.review_edit(session=session, actor=people["exp2"], kind="material", version_id=m2.id, approve=False,
+                      note="not what the materials support")
     assert session.get(MaterialVersion, m3.id).status == "rejected"

@@ -111,7 +111,8 @@ def test_material_approval_also_marks_stale_and_rejection_does_not(world) -> Non
     s, people, qa, qb, _ = world
     v2 = edits.propose_instruction(session=s, actor=people["e1"], query_id=qb.id, text="Write about B!",
                                    reason="tone", base_version_no=1)
-    edits.review_edit(session=s, actor=people["e2"], kind="instruction", version_id=v2.id, approve=False)
+    edits.review_edit(session=s, actor=people["e2"], kind="instruction", version_id=v2.id, approve=False,
+                      note="not what the materials support")
     assert s.get(Query, qb.id).content_revision == 1
     assert staleness.stale_counts(session=s)["judgments"] == 0
     report = staleness.mark_content_changed(session=s, query_id=qb.id)

@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 
 EDITOR_ROLES = ("expert",)
 REMOVAL_REASONS: tuple[str, ...] = ("redundant", "irrelevant", "duplicate", "too long")
+#: The removal "reason" of a segment its collector left out: not a pruning, nobody removed it later.
+COLLECTION_EXCLUDED = "left out at collection"
 MAX_INSTRUCTION_CHARS = 100_000
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
@@ -116,6 +118,25 @@ def _username(session: Session, user_id: int | None) -> str:
         return "import"
     user = session.get(User, user_id)
     return user.username if user else f"user {user_id}"
+
+
+def newly_removed(removals: dict, base_kept: list[int] | None, kept: list[int]) -> dict[int, str]:
+    """The segments a version removes from the version it builds on, with their reasons.
+
+    A segment that the base did not keep (or, for a first version, any segment: nothing
+    came before it) is not a removal of this version, so segments left out when the
+    material was collected are never listed as pruned.
+
+    Example:
+        >>> newly_removed({"0": "redundant", "2": "left out at collection"}, [0, 1], [1])
+        {0: 'redundant'}
+        >>> newly_removed({"2": "left out at collection"}, None, [0, 1])
+        {}
+    """
+    if base_kept is None:
+        return {}
+    gone = sorted(set(int(p) for p in base_kept) - set(int(p) for p in kept))
+    return {p: str((removals or {}).get(str(p), (removals or {}).get(p, ""))) for p in gone}
 
 
 def _require_text(value: str, name: str, *, limit: int | None = None) -> str:
@@ -233,6 +254,23 @@ def material_head(*, session: Session, document_id: int) -> MaterialVersion:
     return row
 
 
+def collection_excluded(*, session: Session, document_id: int) -> set[int]:
+    """Positions of a collected material that its collector left out (version 1 did not keep them).
+
+    They were never part of the material, so a pruning need not give them a reason
+    (:data:`COLLECTION_EXCLUDED` stands for one) and they are never listed as pruned.
+    """
+    document = session.get(MaterialDocument, document_id)
+    if document is None or document.origin != "collected":
+        return set()
+    first = session.exec(select(MaterialVersion).where(
+        MaterialVersion.document_id == document_id, MaterialVersion.version_no == 1)).first()
+    if first is None:
+        return set()
+    positions = {s.position for s in segments_of(session=session, document_id=document_id)}
+    return positions - {int(p) for p in first.kept}
+
+
 def segments_of(*, session: Session, document_id: int) -> list[MaterialSegment]:
     """The segments of a document in order."""
     return list(session.exec(select(MaterialSegment).where(MaterialSegment.document_id == document_id)
@@ -261,7 +299,8 @@ def preview_pruning(*, session: Session, document_id: int, kept: list[int]) -> P
                           text_diff(before, after, f"version {head.version_no}", "proposed"))
 
 
-def _validate_pruning(positions: set[int], kept: list[int], removals: dict[int, str]) -> None:
+def _validate_pruning(positions: set[int], kept: list[int], removals: dict[int, str],
+                      excluded: set[int] = frozenset()) -> None:  # type: ignore[assignment]
     kept_set = {int(k) for k in kept}
     removed = {int(k) for k in removals}
     unknown = (kept_set | removed) - positions
@@ -276,8 +315,13 @@ def _validate_pruning(positions: set[int], kept: list[int], removals: dict[int, 
         raise InputError("keep at least one segment (to drop a whole material, reject it instead)",
                          field="kept")
     for position, why in removals.items():
+        if why == COLLECTION_EXCLUDED and position in excluded:
+            continue
+        if not why:
+            raise InputError(f"segment {position + 1}: say why it is removed ({', '.join(REMOVAL_REASONS)})",
+                             field="removals")
         if why not in REMOVAL_REASONS:
-            raise InputError(f"segment {position}: the reason must be one of {', '.join(REMOVAL_REASONS)}"
+            raise InputError(f"segment {position + 1}: the reason must be one of {', '.join(REMOVAL_REASONS)}"
                              f" (got {why!r})", field="removals")
 
 
@@ -287,7 +331,8 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
 
     Args:
         kept: positions kept.
-        removals: every other position mapped to a reason from :data:`REMOVAL_REASONS`.
+        removals: every other position mapped to a reason from :data:`REMOVAL_REASONS`
+            (:data:`COLLECTION_EXCLUDED` for a segment its collector left out).
         reason: an overall note; when blank a summary of the removals is written.
         base_version_no: the version the expert started from.
 
@@ -302,7 +347,7 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
         raise NotFound(f"no material with id {document_id}")
     positions = {s.position for s in segments_of(session=session, document_id=document_id)}
     removals = {int(k): v for k, v in removals.items()}
-    _validate_pruning(positions, kept, removals)
+    _validate_pruning(positions, kept, removals, collection_excluded(session=session, document_id=document_id))
     try:
         head = material_head(session=session, document_id=document_id)
         if base_version_no != head.version_no:
@@ -320,8 +365,9 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
             counts: dict[str, int] = {}
             for why in removals.values():
                 counts[why] = counts.get(why, 0) + 1
-            reason = "removed " + ", ".join(f"{n} {why}" for why, n in sorted(counts.items())) \
-                if counts else "kept every segment"
+            counts.pop(COLLECTION_EXCLUDED, None)
+            reason = ("removed " + ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
+                      if counts else "changed the kept segments")
         version = MaterialVersion(
             document_id=document_id, version_no=max(v.version_no for v in material_versions(
                 session=session, document_id=document_id)) + 1,
@@ -377,6 +423,8 @@ class PendingEdit:
     removals: dict = field(default_factory=dict)
     waits_for: int | None = None  # the base version, while it is itself still pending
     document_id: int | None = None  # the material document (None for the instruction)
+    base_text: str = ""  # the text of the base version (for the side-by-side diff)
+    new_text: str = ""  # the text of this version
 
 
 def _query_of_material(session: Session, version: MaterialVersion) -> tuple[MaterialDocument, Query]:
@@ -409,20 +457,24 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
         result.append(PendingEdit("instruction", v.id, v.version_no, v.base_version_no, v.query_id, query.index,
                                   "", _username(session, v.author_id), v.author_id, v.reason, v.created_at,
                                   text_diff(base, v.text, f"version {v.base_version_no}", f"version {v.version_no}"),
-                                  waits_for=waits))
+                                  waits_for=waits, base_text=base, new_text=v.text))
     materials = list(session.exec(select(MaterialVersion).where(MaterialVersion.status == "pending")))
     pending_materials = {(m.document_id, m.version_no) for m in materials}
     for m in materials:
         document, query = _query_of_material(session, m)
         segments = segments_of(session=session, document_id=document.id)
         base = _version_text(session, "material", query.id, m.base_version_no, document.id)
+        base_row = session.exec(select(MaterialVersion).where(
+            MaterialVersion.document_id == document.id, MaterialVersion.version_no == m.base_version_no)).first()
+        new = join_segments(segments, m.kept)
         result.append(PendingEdit("material", m.id, m.version_no, m.base_version_no, query.id, query.index,
                                   document.title, _username(session, m.author_id), m.author_id, m.reason,
                                   m.created_at,
-                                  text_diff(base, join_segments(segments, m.kept), f"version {m.base_version_no}",
-                                            f"version {m.version_no}"), dict(m.removals or {}),
+                                  text_diff(base, new, f"version {m.base_version_no}", f"version {m.version_no}"),
+                                  newly_removed(m.removals, base_row.kept if base_row else None, m.kept),
                                   waits_for=m.base_version_no if (m.document_id, m.base_version_no)
-                                  in pending_materials else None, document_id=m.document_id))
+                                  in pending_materials else None, document_id=m.document_id,
+                                  base_text=base, new_text=new))
     result.sort(key=lambda e: e.created_at)
     return result
 
@@ -461,12 +513,18 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
     it can only be approved once its base is approved, and rejecting a version also rejects
     the pending versions built on it (they carry its changes), with a note saying so.
 
+    A rejection needs a ``note`` saying why (the author reads it in the query history).
+
     Raises:
         PermissionDenied: not an expert, or the actor wrote the version.
+        InputError: a rejection without a note.
         Conflict: the version is no longer pending, or its base is not approved.
         NotFound: no such version.
     """
     require_role(actor, *EDITOR_ROLES)
+    if not approve and not (note or "").strip():
+        raise InputError("say why you reject this version: the author reads it in the query history",
+                         field="note")
     model = {"instruction": InstructionVersion, "material": MaterialVersion}.get(kind)
     if model is None:
         raise InputError(f"unknown edit kind {kind!r}", field="kind")
@@ -487,8 +545,8 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
         version.status = "approved" if approve else "rejected"
         version.reviewer_id = actor.id
         version.reviewed_at = now
+        version.review_note = (note or "").strip()
         if kind == "instruction":
-            version.review_note = note.strip()
             query_id = version.query_id
         else:
             query_id = session.get(MaterialDocument, version.document_id).query_id
@@ -526,8 +584,7 @@ def _reject_built_on(session: Session, kind: str, rejected_no: int,
         for row in siblings.values():
             if row.base_version_no == base_no and row.status == "pending":
                 row.status, row.reviewer_id, row.reviewed_at = "rejected", actor.id, now
-                if kind == "instruction":
-                    row.review_note = f"Rejected with version {base_no}, which it builds on."
+                row.review_note = f"Rejected with version {base_no}, which it builds on."
                 session.add(row)
                 log.info("%s rejected %s version %d with its base %d", actor.username, kind, row.version_no,
                          base_no)
@@ -556,7 +613,10 @@ class HistoryEntry:
     diff: str
     chars: int
     tokens: int
-    removals: dict = field(default_factory=dict)
+    removals: dict = field(default_factory=dict)  # segments this version removed from its base
+    verifier: str = ""  # material: who verified (or rejected) the collected document
+    collector: str = ""  # material: who collected it
+    document_status: str = ""  # material: pending (not verified yet), active (verified) or rejected
 
 
 def query_history(*, session: Session, query_id: int) -> list[HistoryEntry]:
@@ -578,6 +638,8 @@ def query_history(*, session: Session, query_id: int) -> list[HistoryEntry]:
                              .order_by(MaterialDocument.id)).all()  # type: ignore[arg-type]
     for document in documents:
         segments = segments_of(session=session, document_id=document.id)
+        collector = _username(session, document.collector_id) if document.collector_id else ""
+        verifier = _username(session, document.verified_by_id) if document.verified_by_id else ""
         mversions = material_versions(session=session, document_id=document.id)
         kept_of = {m.version_no: m.kept for m in mversions}
         for m in mversions:
@@ -590,8 +652,9 @@ def query_history(*, session: Session, query_id: int) -> list[HistoryEntry]:
             entries.append(HistoryEntry(
                 "material", document.id, document.title, m.version_no, m.base_version_no, m.status,
                 _username(session, m.author_id), _username(session, m.reviewer_id) if m.reviewer_id else "",
-                m.created_at, m.reviewed_at, m.reason, "", diff, len(text), estimate_tokens(text),
-                dict(m.removals or {})))
+                m.created_at, m.reviewed_at, m.reason, m.review_note or "", diff, len(text), estimate_tokens(text),
+                newly_removed(m.removals, kept_of.get(ref) if m.version_no > 1 else None, m.kept),
+                verifier=verifier, collector=collector, document_status=document.status))
     entries.sort(key=lambda e: (e.created_at, e.kind, e.version_no))
     return entries
 

@@ -45,7 +45,7 @@ from annotate.db.models import (
 from annotate.services.content.content import render_query_text
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
-from annotate.services.refine.edits import instruction_head, next_instruction_no
+from annotate.services.refine.edits import COLLECTION_EXCLUDED, instruction_head, next_instruction_no
 from annotate.services.refine.splitter import segment_paragraphs, split_at
 from annotate.services.refine.staleness import mark_content_changed
 
@@ -282,7 +282,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
             session.add(MaterialSegment(document_id=document.id, position=position, text=seg, separator=sep))
         session.add(MaterialVersion(
             document_id=document.id, version_no=1, kept=chosen,
-            removals={str(p): "irrelevant" for p in positions if p not in chosen}, status="approved",
+            removals={str(p): COLLECTION_EXCLUDED for p in positions if p not in chosen}, status="approved",
             reason="collected" + ("" if len(chosen) == len(positions)
                                   else f"; kept {len(chosen)} of {len(positions)} segments"),
             author_id=actor.id, reviewer_id=None))
