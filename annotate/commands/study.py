@@ -1,4 +1,4 @@
-"""``annotate study create|list|gold``: design studies from the command line.
+"""``annotate study create|extend|list|gold``: design studies from the command line.
 
 ``study create`` prints the plan's counts first and then creates the study (unless
 ``--dry-run``). The command line is a trusted local caller (it has the database in hand);
@@ -72,6 +72,24 @@ def _create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extend(args: argparse.Namespace) -> int:
+    from annotate.services.studies.extend import extend_study, plan_extension
+
+    with command_session(init_db(args.db)) as session:
+        kwargs = {"study_name": args.name, "n": args.votes, "strategy": args.strategy, "target": args.target,
+                  "seed": args.seed, "annotators": _csv_list(args.annotators)}
+        plan = plan_extension(session=session, **kwargs)
+        print(f"study {args.name!r}: {args.votes} more votes ({args.strategy}), seed {args.seed}")
+        for line in plan.summary_lines():
+            print(f"  {line}")
+        if args.dry_run:
+            print("dry run: nothing added")
+            return 0
+        extend_study(session=session, actor=_actor(session, args.as_user), **kwargs)
+        print(f"added {len(plan.new)} assignments to {args.name!r}")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from annotate.services.studies.studies import list_studies
 
@@ -114,6 +132,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--as", dest="as_user", metavar="USERNAME", help="researcher/admin recorded as creator")
     create.add_argument("--dry-run", action="store_true", help="print the plan, create nothing")
     create.set_defaults(func=_create)
+
+    ext = sub.add_parser("extend", help="add votes where they shrink the interval of a judge difference most")
+    ext.add_argument("name", help="the study")
+    ext.add_argument("--votes", type=int, required=True, metavar="N", help="assignments to add")
+    ext.add_argument("--strategy", choices=["uniform", "adaptive"], default="adaptive")
+    ext.add_argument("--target", metavar="METHOD/JUDGE-METHOD/JUDGE",
+                     help="the difference to sharpen (default: the best judge row against the next)")
+    ext.add_argument("--seed", type=int, default=0, help="random seed (same seed, same extension)")
+    ext.add_argument("--annotators", metavar="A,B", help="more people who may take the new votes")
+    ext.add_argument("--as", dest="as_user", metavar="USERNAME", help="researcher/admin doing it")
+    ext.add_argument("--dry-run", action="store_true", help="print the plan, add nothing")
+    ext.set_defaults(func=_extend)
 
     listing = sub.add_parser("list", help="list studies")
     listing.set_defaults(func=_list)
