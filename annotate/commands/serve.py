@@ -31,6 +31,7 @@ from annotate.services.content.imports import import_queries, import_responses
 from annotate.services.core.errors import Conflict, ServiceError
 from annotate.services.core.taxonomy import seed_taxonomy
 from annotate.services.judges.demo_judging import seed_demo_judging
+from annotate.services.refine.demo_materials import seed_demo_materials
 from annotate.services.studies.studies import StudyDesign, create_study
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,11 @@ def build_demo(url: str, password: str) -> list[str]:
                 users_service.set_password(session=session, username=username, password=password)
             if role == "researcher":
                 researcher = user
+        if (DEMO_DIR / "materials.jsonl").is_file():  # before the study: its judgments see the materials
+            people = {u: users_service.get_user_by_username(session=session, username=u)
+                      for u in ("annotator1", "expert2")}
+            notes.append(seed_demo_materials(session=session, path=DEMO_DIR / "materials.jsonl",
+                                             collector=people["annotator1"], verifier=people["expert2"]))
         notes.append(_demo_study(session, researcher))
         if researcher is not None:  # judge runs and an already-judged study for the researcher pages
             notes.append(seed_demo_judging(session=session, researcher=researcher,
