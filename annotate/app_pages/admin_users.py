@@ -8,6 +8,7 @@ import streamlit as st
 from annotate.navigation import ROLES
 from annotate.services.accounts import users as users_service
 from annotate.services.core.errors import ServiceError
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
 admin = require_page_role("admin")
@@ -15,7 +16,7 @@ st.title("Accounts")
 
 flash = st.session_state.pop("admin_users_flash", None)
 if flash:
-    st.success(flash)
+    st.success(plain_label(flash))
 
 
 def _done(message: str) -> None:
@@ -51,7 +52,7 @@ with add_tab, st.form("add_account", clear_on_submit=True):
                         session=session, username=username, role=role, password=password,
                         display_name=display_name, actor=admin)
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(plain_label(exc))
             else:
                 _done(f"Account {created.username} ({created.role}) created.")
 
@@ -62,7 +63,7 @@ with status_tab:
     else:
         target = st.selectbox("Account", [u.username for u in others], key="status_target")
         chosen = next(u for u in others if u.username == target)
-        st.write(f"**{chosen.username}** ({chosen.role}) is "
+        st.write(f"**{plain_label(chosen.username)}** ({plain_label(chosen.role)}) is "
                  f"{'active' if chosen.active else 'deactivated'}.")
         label = "Deactivate" if chosen.active else "Re-activate"
         if st.button(label, key="toggle_active"):
@@ -71,7 +72,7 @@ with status_tab:
                     changed = users_service.set_active(session=session, username=chosen.username,
                                                        active=not chosen.active, actor=admin)
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(plain_label(exc))
             else:
                 _done(f"Account {changed.username} is now {'active' if changed.active else 'deactivated'}.")
 
@@ -88,6 +89,6 @@ with password_tab, st.form("reset_password", clear_on_submit=True):
                     changed = users_service.set_password(session=session, username=target,
                                                          password=new_password, actor=admin)
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(plain_label(exc))
             else:
                 _done(f"Password of {changed.username} reset.")

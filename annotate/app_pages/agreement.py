@@ -21,6 +21,7 @@ from annotate.services.judges.agreement_view import (
 from annotate.services.judges.criteria_view import criterion_alignment
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import studies
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
 DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}
@@ -73,11 +74,11 @@ try:
     view = _view(study_name, tuple(labels[c] for c in chosen), int(n_resamples), int(seed), float(epsilon), split,
                  bool(include_stale), version)
 except ServiceError as exc:
-    st.warning(str(exc))
+    st.warning(plain_label(exc))
     st.stop()
 
 for note in view.notes:
-    st.caption(f"Note: {note}")
+    st.caption(f"Note: {plain_label(note)}")
 st.subheader("Table 4: agreement per criteria method and judge (%)")
 table = pd.DataFrame(view.table_rows, columns=view.table_header)
 st.dataframe(table, hide_index=True, width="stretch", key="agr_table")
@@ -87,7 +88,7 @@ st.caption("n: human votes compared with the judge's verdict (last row: pairs of
            "'p (Holm) vs best': paired test of each row against the best row, Holm-adjusted. "
            "–: not applicable (position consistency needs verdicts in both presentation orders).")
 for line in view.human_lines:
-    st.markdown(line)
+    st.markdown(plain_label(line))  # may name imported judges
 
 d_cols = st.columns(len(DOWNLOAD_TYPES))
 for col, (fmt, (ext, mime)) in zip(d_cols, DOWNLOAD_TYPES.items(), strict=True):
@@ -134,12 +135,12 @@ with tab_crit:
                                      seed=int(seed))
         except ServiceError as exc:
             al = None
-            st.warning(str(exc))
+            st.warning(plain_label(exc))
     if al is None:
         st.caption("This study did not ask people per criterion.")
     else:
         for note in al.notes:
-            st.caption(f"Note: {note}")
+            st.caption(f"Note: {plain_label(note)}")
         if not al.overall.empty:
             st.dataframe(al.overall, hide_index=True, width="stretch")
             fig = px.imshow(heatmap_frame(al.by_position), text_auto=".0%", aspect="auto", zmin=0, zmax=1,

@@ -22,6 +22,7 @@ from annotate.services.refine import staleness
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies import studies
 from annotate.services.studies.votes_export import export_votes
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, get_engine, require_page_role
 from annotate.ui.task_state import format_duration
 
@@ -33,7 +34,7 @@ st.title("Study dashboard")
 
 flash = st.session_state.pop("dashboard_flash", None)
 if flash:
-    st.success(flash)
+    st.success(plain_label(flash))
 
 with db_session() as session:
     all_studies = studies.list_studies(session=session, actor=actor)
@@ -47,7 +48,7 @@ try:
     with db_session() as session:
         dash = dash_service.study_dashboard(session=session, actor=actor, study_name=study.name)
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(plain_label(exc))
     st.stop()
 
 
@@ -61,7 +62,7 @@ def num(value: float) -> str:
 
 
 cols = st.columns(5)
-cols[0].metric("Judgments" if dash.kind == "pairwise" else "Ratings", f"{dash.done} of {dash.total}")
+cols[0].metric("Judgments" if dash.kind == "pairwise" else "Ratings", f"{dash.done:,} of {dash.total:,}")
 cols[1].metric("Complete", pct(dash.done / dash.total if dash.total else math.nan))
 cols[2].metric("Median time per judgment", format_duration(
     None if math.isnan(dash.median_elapsed_s) else dash.median_elapsed_s))
@@ -74,7 +75,7 @@ st.caption("Alpha over annotators x pairs (b wins = -1, tie = 0, a wins = +1; po
 with db_session() as session:
     n_stale = dict(staleness.stale_by_study(session=session)).get(study.name, 0)  # not yet re-queued
 if n_stale:
-    st.warning(f"**{n_stale} judgment(s) are stale**: an expert approved a new version of their query or its "
+    st.warning(f"**{n_stale:d} judgment(s) are stale**: an expert approved a new version of their query or its "
                "materials after they were made. Stale judgments are left out of the downloads below and of "
                "the agreement tables unless you include them explicitly. Re-queueing gives each affected "
                "task back to its annotator once, on the current version.")
@@ -83,7 +84,7 @@ if n_stale:
             with db_session() as session:
                 report = staleness.requeue_stale(session=session, actor=actor, study=study.name)
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(plain_label(exc))
         else:
             st.session_state["dashboard_flash"] = (
                 f"Re-queued {report.created} task(s) for {', '.join(report.annotators) or 'nobody'}.")
@@ -129,7 +130,7 @@ st.caption("Left-choice rate: share of non-tie choices that picked the response 
            "same pairs that differ.")
 top = [(name, rate) for name, rate in dash.most_disagreeing if not math.isnan(rate)][:3]
 if top:
-    st.markdown("**Most disagreeing with the rest:** " + ", ".join(f"{n} ({pct(r)})" for n, r in top))
+    st.markdown("**Most disagreeing with the rest:** " + ", ".join(f"{plain_label(n)} ({pct(r)})" for n, r in top))
 
 # --------------------------------------------------------------------------- adjudication
 if dash.kind == "pairwise":
@@ -157,7 +158,7 @@ if dash.kind == "pairwise":
                         dash_service.record_adjudication(session=session, actor=actor, item_id=item.item_id,
                                                          winner=winner, note=note)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                 else:
                     st.session_state["dashboard_flash"] = f"Adjudication of item {item.item_id} recorded."
                     st.rerun()

@@ -14,12 +14,13 @@ import streamlit as st
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import edits, staleness
 from annotate.services.refine.refined_export import export_refined
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
 user = require_page_role("expert", "researcher", "admin")
 st.title("Edit statistics")
 if flash := st.session_state.pop("stats_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(plain_label(flash), icon=":material/check_circle:")
 
 with db_session() as session:
     rows = edits.edit_statistics(session=session)
@@ -50,19 +51,19 @@ else:
 st.dataframe(table.rename(columns=lambda c: c.replace("_", " ")), hide_index=True)
 
 st.subheader("Stale judgments")
-st.write(f"{counts['judgments']} pairwise judgments, {counts['ratings']} ratings and {counts['judge_scores']} "
+st.write(f"{counts['judgments']:,} pairwise judgments, {counts['ratings']:,} ratings and {counts['judge_scores']:,} "
          "judge scores were made on content that has since changed. Statistics include or exclude them "
          "by an explicit choice.")
 if user.role in ("researcher", "admin"):
     for name, n in by_study:
         c1, c2 = st.columns([3, 1])
-        c1.write(f"Study **{name}**: {n} stale judgment(s) not yet re-queued")
+        c1.write(f"Study **{plain_label(name)}**: {n:d} stale judgment(s) not yet re-queued")
         if c2.button("Re-queue", key=f"requeue_{name}"):
             with db_session() as session:
                 try:
                     report = staleness.requeue_stale(session=session, actor=user, study=name)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                 else:
                     st.session_state["stats_flash"] = (f"Re-queued {report.created} task(s) for "
                                                        f"{', '.join(report.annotators) or 'nobody'}.")
@@ -78,7 +79,7 @@ if st.button("Prepare the refined export", key="prepare_export"):
         st.session_state["refined_files"] = ((Path(tmp) / "refined.jsonl").read_bytes(),
                                              (Path(tmp) / "provenance.jsonl").read_bytes(), report.changed)
 if files := st.session_state.get("refined_files"):
-    st.write(f"{files[2]} changed queries.")
+    st.write(f"{files[2]:,} changed queries.")
     c1, c2 = st.columns(2)
     c1.download_button("Download refined_benchmark.jsonl", files[0], file_name="refined_benchmark.jsonl",
                        mime="application/jsonl", key="dl_refined")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from annotate.navigation import ROLES, pages_for
 from annotate.services.content.project_overview import query_counts, totals
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
 NEXT_STEPS = {
@@ -26,7 +27,7 @@ NEXT_STEPS = {
 
 user = require_page_role(*ROLES)
 st.title("Home")
-st.write(f"Welcome, **{user.display_name or user.username}**.")
+st.write(f"Welcome, **{plain_label(user.display_name or user.username)}**.")
 
 st.subheader("What to do next")
 st.info(NEXT_STEPS.get(user.role, ""))
@@ -44,10 +45,10 @@ with db_session() as session:
 
 st.subheader("Queries in this project")
 cols = st.columns(4)
-cols[0].metric("Queries", total["queries"])
-cols[1].metric("Domains covered", f'{total["domains"]} of {total["domains_total"]}')
-cols[2].metric("Subdomains covered", f'{total["subdomains"]} of {total["subdomains_total"]}')
-cols[3].metric("Responses", total["responses"])
+cols[0].metric("Queries", f'{total["queries"]:,}')
+cols[1].metric("Domains covered", f'{total["domains"]:d} of {total["domains_total"]:d}')
+cols[2].metric("Subdomains covered", f'{total["subdomains"]:d} of {total["subdomains_total"]:d}')
+cols[3].metric("Responses", f'{total["responses"]:,}')
 
 if not counts:
     st.info("No queries yet. A researcher imports them with `annotate import queries FILE` "

@@ -14,6 +14,7 @@ from annotate.services.accounts import users as users_service
 from annotate.services.content.project_overview import query_counts
 from annotate.services.core.errors import ServiceError
 from annotate.services.studies import studies
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
 PREVIEW_KEY = "design_preview"  # (StudyDesign, StudyPlan) last previewed
@@ -25,7 +26,7 @@ st.caption("WritingBench's human study: 3 queries from each of the 100 subdomain
 
 flash = st.session_state.pop("design_flash", None)
 if flash:
-    st.success(flash)
+    st.success(plain_label(flash))
 
 with db_session() as session:
     # The page is limited to researchers and admins above; the account list itself is
@@ -89,7 +90,7 @@ if previewed:
             plan = studies.plan_study(session=session, design=design)
     except ServiceError as exc:
         st.session_state.pop(PREVIEW_KEY, None)
-        st.error(str(exc))
+        st.error(plain_label(exc))
     else:
         st.session_state[PREVIEW_KEY] = (design, plan)
 
@@ -99,22 +100,22 @@ if preview is None:
     st.stop()
 
 design, plan = preview
-st.subheader(f"Preview of study {design.name or '(no name yet)'}")
+st.subheader(f"Preview of study {plain_label(design.name) or '(no name yet)'}")
 cols = st.columns(5)
-cols[0].metric("Queries", plan.n_queries)
-cols[1].metric("Items", plan.n_items)
-cols[2].metric("Gold items", plan.n_gold)
-cols[3].metric("Qualification items", plan.n_qualification)
-cols[4].metric("Assignments", plan.n_assignments)
+cols[0].metric("Queries", f"{plan.n_queries:,}")
+cols[1].metric("Items", f"{plan.n_items:,}")
+cols[2].metric("Gold items", f"{plan.n_gold:,}")
+cols[3].metric("Qualification items", f"{plan.n_qualification:,}")
+cols[4].metric("Assignments", f"{plan.n_assignments:,}")
 short = [w for w in plan.warnings if w.startswith("subdomain ")]
 if len(short) > 3:  # one warning for many subdomain shortfalls, the list on demand
-    st.warning(f"{len(short)} subdomains have fewer eligible queries than the {design.per_subdomain} wanted "
+    st.warning(f"{len(short)} subdomains have fewer eligible queries than the {design.per_subdomain:d} wanted "
                "(often no query of theirs has responses yet); the study uses what there is.")
     with st.expander(f"The {len(short)} subdomains"):
-        st.markdown("\n".join(f"- {w}" for w in short))
+        st.markdown("\n".join(f"- {plain_label(w)}" for w in short))
 for warning in plan.warnings:
     if len(short) <= 3 or warning not in short:
-        st.warning(warning)
+        st.warning(plain_label(warning))
 left, right = st.columns(2)
 with left:
     st.markdown("**Assignments per annotator**")
@@ -133,7 +134,7 @@ if st.button("Create study", type="primary", icon=":material/add_task:",
         with db_session() as session:
             study = studies.create_study(session=session, actor=actor, design=design)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(plain_label(exc))
     else:
         st.session_state.pop(PREVIEW_KEY, None)
         st.session_state["design_flash"] = (f"Study {study.name} created: {plan.n_items} items, "

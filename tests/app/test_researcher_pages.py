@@ -11,7 +11,7 @@ from annotate.db.engine import session_scope
 from annotate.db.models import AuditTag
 from annotate.navigation import ROLES, may_open
 from annotate.services.accounts import users
-from tests.fixtures.apptest import page_direct
+from tests.fixtures.apptest import page_direct, shown
 from tests.fixtures.audit_seed import seed_audit
 
 RESEARCHER_PAGES = ("agreement.py", "audit.py", "criteria_compare.py")
@@ -46,7 +46,7 @@ def page(name: str, user_id: int, url: str, monkeypatch) -> AppTest:
 def all_text(at: AppTest) -> str:
     parts = [e.value for e in (*at.title, *at.markdown, *at.caption, *at.error, *at.info, *at.warning,
                                 *at.subheader, *at.success)]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 @pytest.mark.parametrize("role", ROLES)
