@@ -11,6 +11,9 @@ gold items count for completion and gold accuracy, not for agreement):
   at which they disagree with the other annotators of the same pairs;
 * Krippendorff's alpha (``krippendorff`` package), nominal and ordinal, over annotators x
   pairs with b-wins = -1, tie = 0, a-wins = +1 (pointwise: the 1-5 scores);
+* per annotator of a pairwise study: competence (Dawid–Skene probability that their label is
+  the true one, with a bootstrap interval) and a flag when their votes cannot be told apart
+  from random (:mod:`annotate.services.studies.competence`, :mod:`metaeval.stats.annotators`);
 * split pairs (not unanimous) for adjudication, whose resolved label is kept apart from
   the votes in :class:`~annotate.db.models.Adjudication`.
 
@@ -47,10 +50,12 @@ from annotate.db.models import (
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.taxonomy import join_taxonomy
+from annotate.services.studies.competence import study_competence
 from annotate.services.studies.studies import get_study
 
 MANAGERS = ("researcher", "admin")
 VALUE = {"b": -1, "tie": 0, "a": 1}
+COMPETENCE_RESAMPLES = 200  # bootstrap resamples of the competence intervals on the dashboard
 
 
 # --------------------------------------------------------------------------- pure statistics
@@ -155,6 +160,9 @@ class AnnotatorStats:
     gold_accuracy: float
     disagreement: float
     n_comparisons: int
+    competence: float = math.nan
+    competence_ci: tuple[float, float] = (math.nan, math.nan)
+    flagged: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +257,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
         alpha_nom = krippendorff_alpha(numeric, "nominal", [-1, 0, 1])
         alpha_ord = krippendorff_alpha(numeric, "ordinal", [-1, 0, 1])
 
+    comp = _competence(session, study.name) if study.kind == "pairwise" else {}
     stats = []
     for user in sorted(completion):
         mine = [v for v in votes if v.annotator == user]
@@ -264,6 +273,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
             gold_n=len(gold),
             gold_accuracy=(sum(v.value == v.gold_winner for v in gold) / len(gold)) if gold else math.nan,
             disagreement=rate, n_comparisons=n_cmp,
+            **comp.get(user, {}),
         ))
     most = sorted(((u, r) for u, (r, _n) in disagreement.items()), key=lambda t: (-t[1], t[0]))
     done = sum(d for d, _ in completion.values())
@@ -275,6 +285,16 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
         split_items=split_items(session=session, actor=actor, study_name=study_name) if study.kind == "pairwise"
         else [],
     )
+
+
+def _competence(session: Session, study_name: str) -> dict[str, dict]:
+    """username -> competence fields of :class:`AnnotatorStats` (empty before any vote)."""
+    try:
+        res = study_competence(session=session, study_name=study_name, n_resamples=COMPETENCE_RESAMPLES)
+    except (InputError, ValueError):
+        return {}
+    return {name: {"competence": a["competence"], "competence_ci": tuple(a["ci"]), "flagged": a["flagged"]}
+            for name, a in res.annotators.items()}
 
 
 def split_items(*, session: Session, actor: User | None, study_name: str) -> list[SplitItem]:
