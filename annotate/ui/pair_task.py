@@ -1,35 +1,42 @@
-"""Rendering of one pairwise task and its judgment form (no DB access).
+"""Rendering of one pairwise task and its choice bar (no DB access).
 
 :func:`show_task` draws the heading, the query, the collapsible materials and the two
-responses side by side ("Response A" left, "Response B" right; never model names).
-:func:`judgment_form` draws the form and returns what was submitted, or ``None``.
-The page (``annotate/app_pages/annotate_pairs.py``) loads the task and submits it.
+responses side by side ("Response A" left, "Response B" right; never model names), in
+panes sized to the window above the bar (:func:`pane_height`).
+:func:`choice_bar` draws the bar that stays at the bottom of the window
+(:data:`annotate.ui.judge_keys.BAR_KEY`): a slot for messages, the progress, the
+per-criterion rows as a compact grid, the four choices and "Skip for now", the flags and
+the rationale, previous/next, the time on the pair and the keys. It returns what was
+submitted, or ``None``. The page (``annotate/app_pages/annotate_pairs.py``) loads the task
+and submits it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import streamlit as st
 
+from annotate.ui.judge_keys import BAR_KEY, GRID_KEY, show_keys
 from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import to_safe_markdown
-from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, SHORTCUTS
+from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, NAV_SHORTCUTS, OVERALL_CHOICES, SHORTCUTS
 
 BOTH_POOR = "both_poor"
-JUDGING_HINT = ("Judge against the query's requirements and the use of its materials (see Guidelines); "
-                "keys 1, 2, 3 choose A, B, Equivalent when no text field is focused.")
+JUDGING_HINT = ("Judge against the query's requirements and the use of its materials (see Guidelines). "
+                "Keys: 1 A, 2 B, 3 Equivalent, 4 Both are poor, S skip, ? all keys.")
 """How to judge, shown under the task's heading (part of the heading's markdown element)."""
-MARKS: dict[str, str] = {BOTH_POOR: "Both are poor", **FLAGS}
-"""Options of the "Marks" widget: "both are poor" and the flags (value -> label)."""
+MARKS: dict[str, str] = dict(FLAGS)
+"""Options of the "Flags" widget (value -> label)."""
 
 
 @dataclass(frozen=True)
 class JudgmentInput:
-    """What the annotator submitted: ``choice`` is ``left``/``right``/``tie``."""
+    """What the annotator submitted: ``choice`` is ``left``/``right``/``tie``/``both_poor``."""
 
     choice: str
-    both_poor: bool
     rationale: str
     flags: list[str]
     per_criterion: dict[str, str | None] = field(default_factory=dict)
@@ -41,79 +48,121 @@ class JudgmentInput:
         return [name for name, value in self.per_criterion.items() if value is None]
 
 
-def show_task(task, *, progress: str = "",  # type: ignore[no-untyped-def]
-              title: str | None = None) -> None:
+def pane_height(criteria: int) -> str:
+    """The responses' pane height: the window less the toolbar and the choice bar (taller
+    with per-criterion rows), never under 240 px.
+
+    Example:
+        >>> pane_height(0), pane_height(5)
+        ('max(240px, calc(100vh - 330px))', 'max(240px, calc(100vh - 510px))')
+    """
+    return f"max(240px, calc(100vh - {330 + 36 * min(criteria, 8)}px))"
+
+
+def show_task(task: Any, *, title: str | None = None) -> None:
     """Heading, notes on an earlier judgment, query, materials and the two responses.
 
-    ``progress`` (e.g. "3 of 15 pairs judged") is added to the line under the heading;
     ``title`` (the page's title), when given, heads the same markdown element.
     """
     heading = f"Pair {task.position} of {task.total}"
     if task.is_qualification:
         heading += " · qualification round"
-    # The page title, the heading and its caption lines (where the task is; how to judge)
-    # are one markdown element; the query, materials and responses are one HTML element
-    # (:func:`annotate.ui.panes.show_text_view`): few elements per rerun.
-    place = to_safe_markdown(" · ".join(filter(None, (f"{task.domain1} › {task.domain2}",
-                                                      f"query {task.query_index}", progress))))
+    # The page title, the heading and its caption lines are one markdown element; the
+    # texts are one HTML element (:func:`annotate.ui.panes.show_text_view`).
+    place = to_safe_markdown(f"{task.domain1} › {task.domain2} · query {task.query_index}")
     head = ((f"# {title}\n" if title else "") + f"### {heading}\n"
             f":gray[:small[{place}]]  \n:gray[:small[{JUDGING_HINT}]]")
     existing = task.existing
     st.markdown(head)
     if existing is not None:
-        label = CHOICE_LABELS.get(existing.choice or "", "-")
-        note = f"You judged this pair before: **{label}**" + (" (both poor)" if existing.both_poor else "")
-        st.info(note + f", revision {existing.revision}. Submitting again records a new revision.",
-                icon=":material/history:")
+        label = CHOICE_LABELS["both_poor"] if existing.both_poor else CHOICE_LABELS.get(existing.choice or "", "-")
+        st.info(f"You judged this pair before: **{label}**, revision {existing.revision}. "
+                "Choosing again records a new revision.", icon=":material/history:")
         if existing.stale:
             st.warning("The query or its materials changed after your judgment; please judge it again.")
-    show_text_view(query=task.instruction, materials=task.materials,
-                   responses=(("Response A", task.left_text), ("Response B", task.right_text)))
+    show_text_view(query=task.instruction, materials=task.materials, query_height="min(260px, 34vh)",
+                   responses=(("Response A", task.left_text), ("Response B", task.right_text)),
+                   pane_height=pane_height(len(task.criteria) if task.per_criterion else 0))
 
 
-def judgment_form(task, *, key: str = "pairs",  # type: ignore[no-untyped-def]
-                  allow_skip: bool = False) -> JudgmentInput | None:
-    """The judgment form of ``task``; the submitted values, or ``None`` if nothing was pressed.
+@dataclass(frozen=True)
+class BarContext:
+    """What the bar shows beside the form: progress, neighbours, the timer's start."""
 
-    The three choices are the form's submit buttons (keys 1, 2, 3 when no text field has
-    the focus, as :data:`JUDGING_HINT` under the task's heading says); the marks ("both are poor" and the flags, one multi-choice widget), the
-    rationale and any per-criterion choices are sent with them. Earlier answers are pre-filled when the task is revisited.
+    done: int
+    total: int
+    study_name: str
+    elapsed: float
+    previous: Callable[[], None] | None = None
+    following: Callable[[], None] | None = None
+
+
+def _criteria_grid(task: Any, key: str) -> dict[str, str | None]:
+    existing = task.existing
+    criteria: dict[str, str | None] = {}
+    options = list(CHOICES.values())
+    with st.container(key=GRID_KEY):
+        for i, (name, description) in enumerate(task.criteria):
+            previous = (existing.per_criterion or {}).get(name) if existing else None
+            criteria[name] = st.radio(
+                name, options, format_func=CHOICE_LABELS.get, horizontal=True,
+                index=options.index(previous) if previous in options else None,
+                help=description or None, key=f"{key}_crit_{task.assignment_id}_{i}")
+    return criteria
+
+
+def _choice_buttons(task: Any, key: str, allow_skip: bool) -> str | None:
+    existing = task.existing
+    stored = None if existing is None else ("both_poor" if existing.both_poor else existing.choice)
+    pressed: str | None = None
+    with st.container(horizontal=True):
+        for label, value in OVERALL_CHOICES.items():
+            if st.form_submit_button(label, key=f"{key}_choice_{value}_{task.assignment_id}",
+                                     shortcut=SHORTCUTS[value], width="stretch",
+                                     type="primary" if stored == value else "secondary"):
+                pressed = value
+        if allow_skip and st.form_submit_button("Skip for now", key=f"{key}_skip_{task.assignment_id}",
+                                                icon=":material/skip_next:", shortcut=NAV_SHORTCUTS["skip"],
+                                                help="Come back to this pair after the others."):
+            pressed = "skip"
+    return pressed
+
+
+def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
+               allow_skip: bool = False) -> tuple[Any, JudgmentInput | None]:
+    """The choice bar of ``task``: ``(message slot, submitted values or None)``.
+
+    The four choices are the form's submit buttons (keys 1-4 when no text field has the
+    focus; "Both are poor" stores a tie of two poor responses); the flags, the rationale
+    and any per-criterion choices are sent with them. Earlier answers are pre-filled when
+    the task is revisited. Messages about the submit go into the returned slot, at the
+    top of the bar, in view.
     """
     aid = task.assignment_id
     existing = task.existing
-    with st.form(f"judge_{aid}", border=True):
-        criteria: dict[str, str | None] = {}
-        if task.per_criterion and task.criteria:
-            st.markdown("**Per criterion**")
-            options = list(CHOICES.values())
-            for i, (name, description) in enumerate(task.criteria):
-                previous = (existing.per_criterion or {}).get(name) if existing else None
-                criteria[name] = st.radio(
-                    name, options, format_func=CHOICE_LABELS.get, horizontal=True,
-                    index=options.index(previous) if previous in options else None,
-                    help=description or None, key=f"{key}_crit_{aid}_{i}")
-        # "Both are poor" and the flags are one multi-choice widget (one element, not four).
-        before = ([BOTH_POOR] if existing and existing.both_poor else []) + (
-            [f for f in FLAGS if existing and f in existing.flags])
-        marks = st.pills("Marks (optional)", MARKS, selection_mode="multi", default=before or None,
-                         format_func=MARKS.get, key=f"{key}_marks_{aid}",
-                         help="Both are poor: neither response is acceptable (usually with Equivalent).") or []
-        rationale = st.text_area("Rationale (optional)", value=existing.rationale if existing else "",
-                                 key=f"{key}_rationale_{aid}", height=80)
-        pressed: str | None = None
-        with st.container(horizontal=True):
-            for label, value in CHOICES.items():
-                current = existing is not None and existing.choice == value
-                if st.form_submit_button(label, key=f"{key}_choice_{value}_{aid}", shortcut=SHORTCUTS[value],
-                                         type="primary" if current else "secondary", width="stretch"):
-                    pressed = value
-            if allow_skip and st.form_submit_button("Skip for now", key=f"{key}_skip_{aid}",
-                                                    icon=":material/skip_next:",
-                                                    help="Come back to this pair after the others."):
-                pressed = "skip"
+    with st.container(key=BAR_KEY):
+        slot = st.container()
+        st.progress(context.done / context.total if context.total else 0.0,
+                    text=f"{context.done} of {context.total} pairs judged in study {context.study_name}")
+        with st.form(f"judge_{aid}", border=False):
+            criteria = _criteria_grid(task, key) if task.per_criterion and task.criteria else {}
+            pressed = _choice_buttons(task, key, allow_skip)
+            left, right = st.columns([2, 3], vertical_alignment="bottom")
+            before = [f for f in FLAGS if existing and f in existing.flags]
+            marks = left.pills("Flags (optional)", MARKS, selection_mode="multi", default=before or None,
+                               format_func=MARKS.get, key=f"{key}_marks_{aid}") or []
+            rationale = right.text_area("Rationale (optional)", value=existing.rationale if existing else "",
+                                        key=f"{key}_rationale_{aid}", height=68,
+                                        placeholder="One sentence on the deciding requirement (key E)")
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.button("Previous pair", key=f"{key}_prev", on_click=context.previous, icon=":material/arrow_back:",
+                      disabled=context.previous is None, shortcut=NAV_SHORTCUTS["previous"])
+            st.button("Next pair", key=f"{key}_next", on_click=context.following, icon=":material/arrow_forward:",
+                      disabled=context.following is None, shortcut=NAV_SHORTCUTS["next"])
+            show_keys(assignment_id=aid, elapsed=context.elapsed)
     if pressed == "skip":
-        return JudgmentInput(choice="", both_poor=False, rationale="", flags=[], skipped=True)
+        return slot, JudgmentInput(choice="", rationale="", flags=[], skipped=True)
     if pressed is None:
-        return None
-    return JudgmentInput(choice=pressed, both_poor=BOTH_POOR in marks, rationale=rationale or "",
-                         flags=[f for f in FLAGS if f in marks], per_criterion=criteria)
+        return slot, None
+    return slot, JudgmentInput(choice=pressed, rationale=rationale or "", flags=[f for f in FLAGS if f in marks],
+                               per_criterion=criteria)

@@ -29,12 +29,44 @@ CHOICES: dict[str, str] = {
     "B is better": "right",
     "Equivalent": "tie",
 }
-"""Label shown to the annotator -> the side-relative choice the services take."""
+"""Label shown to the annotator -> the side-relative choice the services take (also the
+options of a per-criterion row)."""
 
-CHOICE_LABELS: dict[str, str] = {value: label for label, value in CHOICES.items()}
+OVERALL_CHOICES: dict[str, str] = {**CHOICES, "Both are poor": "both_poor"}
+"""The overall choices: the three above and "Both are poor", which the services store as a
+tie of two poor responses (:data:`annotate.services.annotate.judgments.BOTH_POOR`)."""
 
-SHORTCUTS: dict[str, str] = {"left": "1", "right": "2", "tie": "3"}
+CHOICE_LABELS: dict[str, str] = {value: label for label, value in OVERALL_CHOICES.items()}
+
+SHORTCUTS: dict[str, str] = {"left": "1", "right": "2", "tie": "3", "both_poor": "4"}
 """Keyboard shortcut of each choice button (ignored while typing in a text field)."""
+
+NAV_SHORTCUTS: dict[str, str] = {"skip": "s", "previous": "p", "next": "n"}
+"""Keyboard shortcuts of "Skip for now", "Previous pair" and "Next pair"."""
+
+KEY_HELP: tuple[tuple[str, str], ...] = (
+    ("1 / 2 / 3", "A is better / B is better / Equivalent (saves at once)"),
+    ("4", "Both are poor (saved as a tie of two poor responses)"),
+    ("S", "Skip for now (the pair comes back after the others)"),
+    ("P / N", "Previous pair / next pair in your list"),
+    ("E", "Write the rationale (Esc leaves the box)"),
+    ("G", "Go to the per-criterion choices; there 1 / 2 / 3 choose and move to the next row, "
+          "J / K move down / up, Esc leaves"),
+    ("?", "Show or hide this list"),
+)
+"""Every key of the judging page and what it does (the "?" overlay and the guidelines)."""
+
+
+def choice_summary(choice: str | None, both_poor: bool) -> str:
+    """How a stored answer reads in the lists: a tie with both_poor is "Both are poor".
+
+    Example:
+        >>> choice_summary("left", False), choice_summary("tie", True), choice_summary(None, False)
+        ('A is better', 'Both are poor', 'not judged')
+    """
+    if choice is None:
+        return "not judged"
+    return CHOICE_LABELS["both_poor"] if choice == "tie" and both_poor else CHOICE_LABELS.get(choice, choice)
 
 FLAGS: dict[str, str] = {
     "query_problem": "Problem with the query",
@@ -45,6 +77,7 @@ FLAGS: dict[str, str] = {
 
 _TOKEN = "task_token_{}"
 _START = "task_start_{}"
+_SHOWN = "task_shown_{}"
 
 
 def submit_token(state: MutableMapping[str, Any], assignment_id: int) -> str:
@@ -124,10 +157,27 @@ def too_soon(state: MutableMapping[str, Any], assignment_id: int, *, now: float 
     return current - begin < limit
 
 
+def shown_elapsed(state: MutableMapping[str, Any], assignment_id: int) -> float:
+    """The seconds on ``assignment_id`` when its timer was first drawn in this session (the
+    browser counts on from there, so the page sends the same timer on every rerun).
+
+    Example:
+        >>> state = {}
+        >>> _ = start_time(state, 4, now=time.time() - 30)
+        >>> shown_elapsed(state, 4) == shown_elapsed(state, 4) >= 30
+        True
+    """
+    key = _SHOWN.format(assignment_id)
+    if key not in state:
+        state[key] = elapsed_seconds(state, assignment_id)
+    return float(state[key])
+
+
 def finish(state: MutableMapping[str, Any], assignment_id: int) -> None:
     """Forget the token and start time of ``assignment_id`` after a successful submit or skip."""
     state.pop(_TOKEN.format(assignment_id), None)
     state.pop(_START.format(assignment_id), None)
+    state.pop(_SHOWN.format(assignment_id), None)
 
 
 def format_duration(seconds: float | None) -> str:

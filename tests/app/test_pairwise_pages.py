@@ -51,6 +51,7 @@ def all_text(at: AppTest) -> str:
     parts = [e.value for e in (*at.title, *at.subheader, *at.markdown, *at.caption, *at.error, *at.info,
                                *at.warning, *at.success)]
     parts += [b.label for b in at.button] + [e.label for e in at.expander] + [html_text(at)]
+    parts += [e.proto.text for e in at.get("progress")]  # the progress bar's line
     return "\n".join(str(p) for p in parts)
 
 
@@ -173,13 +174,20 @@ def test_second_study_stays_selected_after_a_judgment(seeded, engine):
     assert "1 of 15 pairs judged in study second" in all_text(at)
 
 
-def test_equivalent_with_both_poor(seeded, engine):
+def test_both_poor_is_a_choice_stored_as_a_tie(seeded, engine):
+    """One rule: "Both are poor" is the fourth choice and stores a tie with both_poor."""
     aid = my_assignments(engine, seeded["ann2"])[0].id
     at = page(seeded["ann2"], "annotate_pairs.py")
-    at.pills(key=f"pairs_marks_{aid}").select("both_poor")
-    at.button(key=f"pairs_choice_tie_{aid}").click().run()
+    assert [b.label for b in at.button][:4] == ["A is better", "B is better", "Equivalent", "Both are poor"]
+    at.button(key=f"pairs_choice_both_poor_{aid}").click().run()
+    assert not at.exception and not at.error
     rows, _ = judgments_of(engine, aid)
     assert [(r.winner, r.both_poor) for r in rows] == [("tie", True)]
+    assert "Pair 1: Both are poor saved." in all_text(at)
+    # Reopened, the stored answer reads "Both are poor" and that button is the current one.
+    button(at, "Open this pair").click().run()
+    assert "You judged this pair before: **Both are poor**" in all_text(at)
+    assert at.button(key=f"pairs_choice_both_poor_{aid}").proto.type == "primary"
 
 
 def test_resent_submit_token_stores_once(seeded, engine):

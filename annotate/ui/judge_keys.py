@@ -1,0 +1,122 @@
+"""The judging page's keyboard, its "?" overlay, the time on the pair and the bar's styles.
+
+One ``st.html`` element (:func:`show_keys`) carries them all:
+
+* the styles that keep the choice bar (``st.container(key=BAR_KEY)``) at the bottom of the
+  window while the page scrolls, and lay the per-criterion rows out as a compact grid;
+* the time on the current pair, counted on in the browser from the seconds the server
+  measured when the pair was first drawn (:func:`annotate.ui.task_state.shown_elapsed`);
+* a ``<dialog>`` listing every key (:data:`annotate.ui.task_state.KEY_HELP`), opened by
+  "?" or by its button;
+* a small script for the keys Streamlit's own button shortcuts cannot do: "E" focuses the
+  rationale, "G" the first per-criterion row, and inside the rows 1/2/3 choose and move
+  on, J/K move, Esc leaves. Choices, skip and previous/next are Streamlit shortcuts on
+  their buttons (``shortcut=``), so they work without this script too.
+
+The element's body depends only on the pair and the study's criteria count, so a rerun
+of the same pair sends the same body and the browser keeps its listener and timer.
+No untrusted text goes into it (titles and the key list are ours; numbers are numbers).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import streamlit as st
+
+from annotate.ui.panes import PreparedHtml
+from annotate.ui.task_state import KEY_HELP
+
+BAR_KEY = "wj_bar"
+"""Key of the choice bar's container (its CSS class is ``st-key-wj_bar``)."""
+
+GRID_KEY = "wj_grid"
+"""Key of the container of the per-criterion rows."""
+
+BAR_CSS = f"""
+[data-testid="stLayoutWrapper"]:has(>.st-key-{BAR_KEY}),.st-key-{BAR_KEY}{{position:sticky;bottom:0;z-index:50}}
+.st-key-{BAR_KEY}{{background:var(--wj-bg,#fff);padding:.4rem .1rem .3rem;gap:.35rem;
+ border-top:1px solid color-mix(in srgb,currentColor 18%,transparent);box-shadow:0 -8px 14px -10px rgba(0,0,0,.35)}}
+.st-key-{BAR_KEY} [data-testid="stForm"]{{padding:0;border:0}}
+.st-key-{BAR_KEY} [data-testid="stForm"]>div{{gap:.35rem}}
+.st-key-{GRID_KEY}{{gap:0;max-height:40vh;overflow:auto}}
+.st-key-{GRID_KEY} [data-testid="stRadio"]{{display:grid;grid-template-columns:minmax(9rem,18rem) 1fr;
+ align-items:center;column-gap:.8rem}}
+.st-key-{GRID_KEY} [data-testid="stRadio"] [data-testid="stWidgetLabel"]{{margin:0;min-height:0}}
+.st-key-{GRID_KEY} [role="radiogroup"]{{flex-wrap:nowrap}}
+.st-key-{GRID_KEY} [role="radiogroup"]:focus-within{{outline:2px solid color-mix(in srgb,currentColor 45%,transparent);
+ border-radius:.3rem}}
+.wj-keys{{display:flex;gap:1rem;align-items:center;font-size:.85rem}}
+.wj-keys .wj-timer{{font-variant-numeric:tabular-nums;opacity:.8}}
+.wj-keys button{{font:inherit;padding:.15rem .6rem;border-radius:.4rem;cursor:pointer;background:none;color:inherit;
+ border:1px solid color-mix(in srgb,currentColor 25%,transparent)}}
+#wj-help{{max-width:40rem;border-radius:.6rem;border:1px solid #8886;padding:1rem 1.4rem}}
+#wj-help table{{border-collapse:collapse}}
+#wj-help td{{padding:.25rem .8rem .25rem 0;vertical-align:top}}
+#wj-help kbd{{font-family:inherit;font-weight:600;white-space:nowrap}}
+"""
+
+KEYS_SCRIPT = """
+(function(){
+var K=window.__wjKeys;if(K){return;}K=window.__wjKeys={starts:{}};
+function q(s){return document.querySelector(s);}
+function typing(t){return t&&(t.tagName==='TEXTAREA'||t.isContentEditable||
+ (t.tagName==='INPUT'&&!/^(checkbox|radio|button|submit)$/.test(t.type)));}
+function rows(){return Array.prototype.slice.call(document.querySelectorAll('[class*="st-key-pairs_crit_"] [role="radiogroup"]'));}
+function focusRow(r){if(!r){return;}var i=r.querySelector('input:checked')||r.querySelector('input');if(i){i.focus();}}
+function stop(e){e.preventDefault();e.stopImmediatePropagation();}
+function help(){var d=q('#wj-help');if(!d){return;}if(d.open){d.close();}else{d.showModal();}}
+document.addEventListener('click',function(e){if(e.target&&e.target.closest&&e.target.closest('.wj-help-open')){help();}});
+window.addEventListener('keydown',function(e){
+ if(e.ctrlKey||e.metaKey||e.altKey){return;}
+ var t=e.target,d=q('#wj-help'),k=e.key;
+ if(d&&d.open){if(k==='?'||k==='Escape'){d.close();stop(e);}return;}
+ if(typing(t)){if(k==='Escape'){t.blur();stop(e);}return;}
+ var rs=rows(),row=t&&t.closest?t.closest('[role="radiogroup"]'):null,i=rs.indexOf(row);
+ if(i>=0){
+  if(/^[123]$/.test(k)){var l=row.querySelectorAll('label')[Number(k)-1];if(l){l.click();}
+   focusRow(rs[i+1]||rs[i]);stop(e);return;}
+  if(k==='j'||k==='k'){focusRow(rs[i+(k==='j'?1:-1)]||rs[i]);stop(e);return;}
+  if(k==='Escape'){t.blur();stop(e);return;}
+ }
+ if(k==='?'){help();stop(e);}
+ else if(k==='e'||k==='E'){var a=q('[class*="st-key-pairs_rationale_"] textarea');if(a){a.focus();stop(e);}}
+ else if(k==='g'||k==='G'){if(rs.length){focusRow(rs[0]);stop(e);}}
+},true);
+function two(n){return (n<10?'0':'')+n;}
+function tick(){
+ var app=q('.stApp');if(app){document.documentElement.style.setProperty('--wj-bg',getComputedStyle(app).backgroundColor);}
+ var el=q('#wj-timer');if(!el){return;}
+ var aid=el.getAttribute('data-aid'),base=Number(el.getAttribute('data-elapsed'))||0;
+ if(!(aid in K.starts)){K.starts[aid]=Date.now()-base*1000;}
+ var s=Math.floor((Date.now()-K.starts[aid])/1000),m=Math.floor(s/60);
+ el.textContent=(m?m+' min '+two(s%60)+' s':s+' s')+' on this pair';
+}
+tick();setInterval(tick,1000);
+})();
+"""
+"""The page's key handler and timer (installed once per browser tab, whatever the reruns)."""
+
+
+def keys_html(*, assignment_id: int, elapsed: float) -> str:
+    """The body of :func:`show_keys`: styles, timer, "?" button and overlay, script.
+
+    Example:
+        >>> html = keys_html(assignment_id=7, elapsed=12.0)
+        >>> 'data-aid="7"' in html and 'data-elapsed="12"' in html and "<dialog" in html
+        True
+    """
+    rows = "".join(f"<tr><td><kbd>{escape(key)}</kbd></td><td>{escape(what)}</td></tr>" for key, what in KEY_HELP)
+    return (f"<style>{BAR_CSS}</style>"
+            f'<div class="wj-keys"><span id="wj-timer" class="wj-timer" data-aid="{int(assignment_id)}" '
+            f'data-elapsed="{int(elapsed)}" aria-live="off">{int(elapsed)} s on this pair</span>'
+            '<button type="button" class="wj-help-open" aria-haspopup="dialog">Keys (?)</button></div>'
+            '<dialog id="wj-help" aria-label="Keyboard shortcuts"><h4 style="margin-top:0">Keyboard shortcuts</h4>'
+            f"<table>{rows}</table><p style=\"opacity:.7;margin-bottom:0\">Keys do nothing while you type in a "
+            "text box. Press ? or Esc to close.</p></dialog>"
+            f"<script>{KEYS_SCRIPT}</script>").replace("\n", "")
+
+
+def show_keys(*, assignment_id: int, elapsed: float) -> None:
+    """Draw :func:`keys_html` (one element; the same body on every rerun of one pair)."""
+    st.html(PreparedHtml(keys_html(assignment_id=assignment_id, elapsed=elapsed)), unsafe_allow_javascript=True)

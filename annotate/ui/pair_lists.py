@@ -1,0 +1,55 @@
+"""The annotator's lists beside the judging page: skipped pairs and judged pairs.
+
+Both sit in the sidebar, so they are reachable at any time, whatever the scroll. Each line
+names the pair, the answer given (judged pairs) and the first words of its query, e.g.
+``Pair 4 · A is better · Write a press release for…``. Opening one calls ``open_pair``
+with the assignment id; every widget key names the study (a value left from another study
+must never pick the task to open).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from annotate.services.annotate.assignments import TaskRow
+from annotate.ui.task_state import choice_summary
+
+
+def row_label(row: TaskRow) -> str:
+    """The list line of one task.
+
+    Example:
+        >>> row_label(TaskRow(3, 2, "done", "tie", True, "Write a poem…"))
+        'Pair 2 · Both are poor · Write a poem…'
+        >>> row_label(TaskRow(4, 5, "skipped", None, False, "请写一篇"))
+        'Pair 5 · 请写一篇'
+    """
+    parts = [f"Pair {row.position}"]
+    if row.status == "done":
+        parts.append(choice_summary(row.choice, row.both_poor))
+    if row.opening:
+        parts.append(row.opening)
+    return " · ".join(parts)
+
+
+def _pick_list(rows: Sequence[TaskRow], *, title: str, label: str, button: str, key: str,
+               open_pair: Callable[[int], None], expanded: bool = False) -> None:
+    by_id = {row.assignment_id: row for row in rows}
+    with st.sidebar.expander(title, expanded=expanded):
+        pick = st.selectbox(label, list(by_id), format_func=lambda aid: row_label(by_id[aid]), key=f"{key}_choice")
+        st.button(button, key=f"{key}_open", on_click=open_pair, args=(pick,), width="stretch")
+
+
+def task_lists(rows: Sequence[TaskRow], *, study_id: int, open_pair: Callable[[int], None],
+               current: int | None = None) -> None:
+    """The "Skipped pairs" and "My judgments" lists of one study (each only when not empty)."""
+    skipped = [r for r in rows if r.status == "skipped" and r.assignment_id != current]
+    finished = [r for r in rows if r.status == "done"]
+    if skipped:
+        _pick_list(skipped, title=f"Skipped pairs ({len(skipped)})", label="Skipped pair", button="Open skipped pair",
+                   key=f"pairs_skipped_{study_id}", open_pair=open_pair, expanded=True)
+    if finished:
+        _pick_list(finished, title=f"My judgments ({len(finished)}): open one to revise it", label="Judged pair",
+                   button="Open this pair", key=f"pairs_revisit_{study_id}", open_pair=open_pair)
