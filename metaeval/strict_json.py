@@ -131,7 +131,8 @@ def _skip(text: str, idx: int) -> int:
 
 
 def _fail(message: str, path: str, pos: int) -> StrictJSONError:
-    return StrictJSONError(message, path or RECORD, pos + 1)
+    # json's own messages end in " at" ("Unterminated string starting at"): the column follows
+    return StrictJSONError(message.removesuffix(" at"), path or RECORD, pos + 1)
 
 
 def _walk(text: str, idx: int, path: str, depth: int) -> int:
