@@ -1,4 +1,6 @@
-"""Accounts (admin): list accounts, add one, deactivate or re-activate, reset a password."""
+"""Accounts (admin): list accounts, add one, change a role, deactivate or re-activate, reset a
+password; close, reopen, archive or restore a study. Every rule is checked again by the services.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import streamlit as st
 from annotate.navigation import ROLES
 from annotate.services.accounts import users as users_service
 from annotate.services.core.errors import ServiceError
+from annotate.services.studies import studies as studies_service
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
@@ -26,6 +29,7 @@ def _done(message: str) -> None:
 
 with db_session() as session:
     accounts = users_service.list_users(session=session, actor=admin)
+    all_studies = studies_service.list_studies(session=session, actor=admin)
 
 st.dataframe(
     pd.DataFrame([{"Username": u.username, "Name": u.display_name, "Role": u.role,
@@ -33,7 +37,8 @@ st.dataframe(
     hide_index=True,
     column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 
-add_tab, status_tab, password_tab = st.tabs(["Add account", "Deactivate / re-activate", "Reset password"])
+add_tab, role_tab, status_tab, password_tab, study_tab = st.tabs(
+    ["Add account", "Change role", "Deactivate / re-activate", "Reset password", "Studies"])
 
 with add_tab, st.form("add_account", clear_on_submit=True):
     username = st.text_input("Username", key="new_username")
@@ -57,6 +62,26 @@ with add_tab, st.form("add_account", clear_on_submit=True):
                 _done(f"Account {created.username} ({created.role}) created.")
 
 others = [u for u in accounts if u.id != admin.id]
+with role_tab:
+    if not others:
+        st.write("No other accounts yet.")
+    else:
+        target = st.selectbox("Account", [u.username for u in others], key="role_target")
+        chosen = next(u for u in others if u.username == target)
+        new_role = st.selectbox(f"New role (now: {plain_label(chosen.role)})", ROLES, index=ROLES.index(chosen.role),
+                                key=f"role_new_{chosen.username}")  # its default belongs to this account
+        st.caption("The account sees the pages of its new role on its next click. Your own role is changed "
+                   "by another admin.")
+        if st.button("Change role", key=f"role_change_{chosen.username}", disabled=new_role == chosen.role):
+            try:
+                with db_session() as session:
+                    changed = users_service.set_role(session=session, username=chosen.username, role=new_role,
+                                                     actor=admin)
+            except ServiceError as exc:
+                st.error(plain_label(exc))
+            else:
+                _done(f"Account {changed.username} is now {changed.role}.")
+
 with status_tab:
     if not others:
         st.write("No other accounts yet.")
@@ -66,7 +91,7 @@ with status_tab:
         st.write(f"**{plain_label(chosen.username)}** ({plain_label(chosen.role)}) is "
                  f"{'active' if chosen.active else 'deactivated'}.")
         label = "Deactivate" if chosen.active else "Re-activate"
-        if st.button(label, key="toggle_active"):
+        if st.button(label, key=f"toggle_active_{chosen.username}"):
             try:
                 with db_session() as session:
                     changed = users_service.set_active(session=session, username=chosen.username,
@@ -92,3 +117,31 @@ with password_tab, st.form("reset_password", clear_on_submit=True):
                 st.error(plain_label(exc))
             else:
                 _done(f"Password of {changed.username} reset.")
+
+# what each status offers: (button label, new status)
+MOVES = {"active": (("Close", "closed"), ("Archive", "archived")),
+         "closed": (("Reopen", "active"), ("Archive", "archived")),
+         "archived": (("Restore (closed)", "closed"),)}
+with study_tab:
+    if not all_studies:
+        st.write("No studies yet. A researcher creates one on *Design a study*.")
+    else:
+        st.caption("Closed studies serve no tasks and accept no judgments; their results stay readable. "
+                   "Archived studies are closed and put away; only an admin archives or restores one.")
+        st.dataframe(pd.DataFrame([{"Study": s.name, "Kind": s.kind, "Status": s.status, "Created": s.created_at}
+                                   for s in all_studies]), hide_index=True, key="admin_studies",
+                     column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        name = st.selectbox("Study", [s.name for s in all_studies], key="admin_study")
+        study = next(s for s in all_studies if s.name == name)
+        st.write(f"**{plain_label(study.name)}** is {study.status}.")
+        columns = st.columns(4)
+        for column, (label, status) in zip(columns, MOVES.get(study.status, ()), strict=False):
+            if column.button(label, key=f"study_{status}_{study.id}"):
+                try:
+                    with db_session() as session:
+                        changed = studies_service.set_study_status(session=session, actor=admin,
+                                                                   study_name=study.name, status=status)
+                except ServiceError as exc:
+                    st.error(plain_label(exc))
+                else:
+                    _done(f"Study {changed.name} is now {changed.status}.")

@@ -344,3 +344,30 @@ def deactivate(*, session: Session, username: str, actor: User | None = None) ->
 def activate(*, session: Session, username: str, actor: User | None = None) -> User:
     """Re-activate an account (admin only); see :func:`set_active`."""
     return set_active(session=session, username=username, active=True, actor=actor)
+
+
+def set_role(*, session: Session, username: str, role: str, actor: User | None = None) -> User:
+    """Give an account another role (admin only); the pages it may open change on its next click.
+
+    Raises:
+        PermissionDenied: ``actor`` is not an admin.
+        InputError: an unknown role.
+        NotFound: no such account.
+        Conflict: an admin changing their own role, or demoting the last active admin.
+    """
+    if actor is not None:
+        require_role(actor, "admin")
+    validate_role(role)
+    user = _require_user(session, username)
+    if user.role == role:
+        return user
+    if actor is not None and actor.id == user.id:
+        raise Conflict("you cannot change your own role; another admin can")
+    if user.role == "admin" and user.active and len(_active_admins(session)) <= 1:
+        raise Conflict("this is the last active admin account: make another account admin first")
+    old, user.role = user.role, role
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    log.info("account %s: role %s -> %s", user.username, old, role)
+    return user

@@ -557,13 +557,33 @@ def set_gold_answer(*, session: Session, actor: User | None, item_id: int, winne
     return item
 
 
+#: A study's life: ``active`` serves tasks; ``closed`` serves none (its results stay readable,
+#: it can be reopened); ``archived`` is closed and put away (only an admin archives or restores).
+STUDY_STATUSES: tuple[str, ...] = ("active", "closed", "archived")
+
+
 def set_study_status(*, session: Session, actor: User | None, study_name: str, status: str) -> Study:
-    """Open (``active``) or close (``closed``) a study; closed studies serve no tasks."""
+    """Open (``active``), close (``closed``) or archive (``archived``) a study.
+
+    Closed and archived studies serve no tasks and accept no judgments; their data stay.
+    Researchers and admins open and close studies; archiving, or bringing a study back from
+    the archive, is for admins.
+
+    Raises:
+        PermissionDenied: not a researcher or admin, or a researcher touching the archive.
+        InputError: an unknown status.
+        NotFound: no such study.
+    """
     require_role(actor, *MANAGERS)
-    if status not in ("active", "closed"):
-        raise InputError(f"status must be active or closed, not {status!r}", field="status")
+    if status not in STUDY_STATUSES:
+        raise InputError(f"the status must be one of {', '.join(STUDY_STATUSES)}, not {status!r}", field="status")
     study = get_study(session=session, name=study_name)
-    study.status = status
-    session.add(study)
-    session.commit()
+    if "archived" in (status, study.status) and status != study.status:
+        require_role(actor, "admin")
+    if study.status != status:
+        log.info("%s set study %s: %s -> %s", actor.username, study.name, study.status, status)
+        study.status = status
+        session.add(study)
+        session.commit()
+        session.refresh(study)
     return study
