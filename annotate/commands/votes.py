@@ -47,8 +47,10 @@ def add_export_votes(export_subparsers: argparse._SubParsersAction) -> None:
     votes = export_subparsers.add_parser("votes", help="a study's votes (FastChat layout) or ratings")
     votes.add_argument("--study", required=True, metavar="NAME", help="study name")
     votes.add_argument("file", metavar="FILE", help="output file")
-    votes.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
-                       help="default: from the file suffix, else jsonl")
+    votes.add_argument("--format", choices=["jsonl", "csv", "parquet", "fastchat"], default=None,
+                       help="default: from the file suffix, else jsonl; fastchat: one JSON array of the overall "
+                            "votes with 'turn' and judges named expert_<user>, what FastChat's "
+                            "compute_agreement.py reads")
     votes.add_argument("--include-stale", action="store_true",
                        help="keep votes made on a query version that has since changed")
     votes.set_defaults(func=_export_votes)

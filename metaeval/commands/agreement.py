@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, read_votes, write_text_atomic
+from metaeval.fastchat import is_json_array, read_any_votes, read_fastchat_votes
+from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, write_text_atomic
 from metaeval.report import FORMATS, PLOTLYJS, render, write_figures
 from metaeval.stats.agreement import votes_frame
 from metaeval.stats.study import JudgeVerdicts, agreement_study
@@ -25,11 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("agreement", help="agreement of judges with human pairwise votes",
                               description="Agreement of each judge with human votes, with clustered bootstrap "
                                           "intervals and paired tests (see docs/metaeval_statistics.md).")
-    p.add_argument("--votes", required=True, help="human votes, FastChat judgment layout (JSONL)")
+    p.add_argument("--votes", required=True,
+                   help="human votes, FastChat judgment layout (JSONL), or FastChat's own judgment file (a JSON "
+                        "array with 'turn'; see --turn)")
     p.add_argument("--judge", action="append", required=True, metavar="NAME=FILE",
                    help="judge row: pairwise verdicts (FastChat layout, one or both orders), a long-layout score "
                         "file, a WritingBench score file whose lines carry 'model', or a folder of WritingBench "
                         "files named MODEL.jsonl. NAME may be METHOD/JUDGE. Repeatable.")
+    p.add_argument("--turn", type=int, metavar="N",
+                   help="FastChat files: use the votes of turn N (required when a file holds several turns)")
     p.add_argument("--queries", help="WritingBench queries (domain1, domain2, language for breakdowns)")
     p.add_argument("--responses", help="responses JSONL with index, model, response (for length bias)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
@@ -63,9 +68,11 @@ def _split_spec(spec: str, option: str) -> tuple[str, str]:
     return name, path
 
 
-def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float) -> JudgeVerdicts:
+def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float, turn: int | None = None) -> JudgeVerdicts:
     """Judge verdicts from a file or folder, detecting the layout by content."""
     p = Path(path)
+    if p.is_file() and is_json_array(p):
+        return JudgeVerdicts.from_votes(read_fastchat_votes(p, turn=turn))
     if p.is_dir():
         frames = []
         for f in sorted(p.glob("*.jsonl")):
@@ -79,7 +86,7 @@ def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float) -> Judge
         raise InputFileError("file is empty", path=p)
     layout = detect_layout(first[1])
     if layout == "votes":
-        return JudgeVerdicts.from_votes(read_votes(p))
+        return JudgeVerdicts.from_votes(read_any_votes(p, turn=turn))
     if layout in ("writingbench", "long"):
         recs = read_scores(p)
         df = pd.DataFrame([(r.index, r.model, r.score) for r in recs], columns=["index", "model", "score"])
@@ -120,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 1:
         raise CliError("--bootstrap must be at least 1")
     try:
-        votes = read_votes(args.votes)
+        votes = read_any_votes(args.votes, turn=args.turn)
         if not votes:
             raise InputFileError("no votes", path=args.votes)
         hf = votes_frame(votes)
@@ -130,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             name, path = _split_spec(spec, "--judge")
             if name in judges:
                 raise CliError(f"--judge name {name!r} given twice")
-            judges[name] = load_judge(path, human_pairs, epsilon=args.tie_epsilon)
+            judges[name] = load_judge(path, human_pairs, epsilon=args.tie_epsilon, turn=args.turn)
         keys: dict[str, dict[str, str]] = {}
         if args.queries:
             q = _query_keys(args.queries)

@@ -1,7 +1,8 @@
 """Export a study's human votes (FastChat layout) or ratings (pointwise layout) to a file.
 
 Formats: JSON Lines (overall rows have no ``criterion`` key), CSV and Parquet (an empty
-``criterion`` column on overall rows). The file is written to a temporary file beside the
+``criterion`` column on overall rows), and ``fastchat``: one JSON array of the overall votes in
+the layout FastChat's ``compute_agreement.py`` reads (:func:`metaeval.fastchat.fastchat_rows`). The file is written to a temporary file beside the
 target and moved into place, so a failed export leaves nothing half-written.
 
 Example:
@@ -26,14 +27,17 @@ from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.judges.bridge import RATING_FIELDS, VOTE_FIELDS, ratings_for_study, votes_for_study
 from annotate.services.studies.studies import get_study
+from metaeval.fastchat import fastchat_rows
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", "fastchat")
 
 
 def _write_rows(rows: list[dict], columns: list[str], tmp: Path, fmt: str) -> None:
-    if fmt == "jsonl":
+    if fmt == "fastchat":
+        tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    elif fmt == "jsonl":
         with tmp.open("w", encoding="utf-8") as fh:
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -57,18 +61,23 @@ def export_votes(*, session: Session, actor: User | None, study_name: str, path:
     Raises:
         PermissionDenied: the actor is not a researcher or admin.
         NotFound: no such study.
-        InputError: unknown format.
+        InputError: unknown format, or ``fastchat`` for a pointwise study.
     """
     require_role(actor, "researcher", "admin")
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}", field="format")
     study = get_study(session=session, name=study_name)
+    if study.kind == "pointwise" and fmt == "fastchat":
+        raise InputError(f"study {study_name!r} is pointwise; the fastchat format holds pairwise votes only",
+                         field="format")
     if study.kind == "pointwise":
         rows = ratings_for_study(session=session, study_name=study_name, include_stale=include_stale)
         columns = list(RATING_FIELDS)
     else:
         rows = votes_for_study(session=session, study_name=study_name, include_stale=include_stale)
         columns = [*VOTE_FIELDS, "criterion"]
+        if fmt == "fastchat":
+            rows = fastchat_rows(rows)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
