@@ -1,7 +1,7 @@
 """Server-side time of one rerun of the annotator page with the longest texts.
 
 Shows the longest real WritingBench query (about 31k characters, read from
-``../shared/data/writingbench/benchmark_all.jsonl`` or ``--queries FILE``) with two
+``$WRITINGBENCH_DATA/benchmark_all.jsonl`` or ``--queries FILE``) with two
 40k-character responses on the "Judge pairs" page (``streamlit.testing.v1.AppTest``
 against a temporary SQLite file seeded through the services), and times a rerun of it
 next to a bare Streamlit script that renders the same three strings with ``st.markdown``
@@ -60,7 +60,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT_QUERIES = ROOT.parent / "shared" / "data" / "writingbench" / "benchmark_all.jsonl"
+from metaeval.data_location import BENCHMARK_FILE, writingbench_data_dir  # noqa: E402
+
+DEFAULT_QUERIES = writingbench_data_dir(ROOT) / BENCHMARK_FILE
 APP = ROOT / "annotate" / "streamlit_app.py"
 PASSWORD = "bench-password-1"
 TARGET = 1.5
@@ -156,7 +158,7 @@ def seed(db_url: str, record: dict, n_chars: int, tmp: Path) -> tuple[int, list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES,
-                        help="WritingBench queries JSONL (default: ../shared/.../benchmark_all.jsonl)")
+                        help="WritingBench queries JSONL (default: $WRITINGBENCH_DATA/benchmark_all.jsonl)")
     parser.add_argument("--reruns", type=int, default=21, help="timed reruns of each script")
     parser.add_argument("--chars", type=int, default=40_000, help="characters per response")
     parser.add_argument("--no-real-server", action="store_true",

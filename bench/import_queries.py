@@ -25,8 +25,9 @@ from pathlib import Path
 from annotate.db.engine import SQLITE_PAGE_SIZE, init_db, session_scope
 from annotate.services.content.imports import import_queries
 from annotate.services.core.taxonomy import seed_taxonomy
+from metaeval.data_location import BENCHMARK_FILE, writingbench_data_dir
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "writingbench" / "benchmark_all.jsonl"
+DEFAULT_FILE = writingbench_data_dir(Path(__file__).resolve().parents[1]) / BENCHMARK_FILE
 TARGET_RATIO = 3.0
 
 

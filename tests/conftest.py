@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: the WritingBench data in ../shared and fresh databases."""
+"""Shared pytest fixtures: the WritingBench data (``$WRITINGBENCH_DATA``) and fresh databases."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from metaeval.data_location import ENV as WRITINGBENCH_DATA_ENV
+from metaeval.data_location import writingbench_data_dir
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Scripted clicks come a few milliseconds after a pair appears, which the judging page's
@@ -14,7 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # guard is off for the suite (app servers started by tests inherit this) and switched on
 # by the tests that check it.
 os.environ.setdefault("ANNOTATE_MIN_DWELL_S", "0")
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "writingbench"
+#: WritingBench's real files: $WRITINGBENCH_DATA, default ../shared/data/writingbench beside the checkout.
+SHARED_DATA = writingbench_data_dir(REPO_ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +30,8 @@ def shared_data_dir() -> Path:
     """
     if (SHARED_DATA / "benchmark_all.jsonl").is_file():
         return SHARED_DATA
-    message = f"WritingBench data not found at {SHARED_DATA}"
+    message = (f"WritingBench data not found at {SHARED_DATA} (set {WRITINGBENCH_DATA_ENV} to the folder "
+               "holding benchmark_all.jsonl)")
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " (required in CI)")
     pytest.skip(message)
