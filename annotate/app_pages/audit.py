@@ -25,15 +25,21 @@ from annotate.services.judges.audit import (
 )
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import studies
-from annotate.ui.panes import show_text_view
+from annotate.ui.panes import PreparedHtml, show_text_view
+from annotate.ui.safe_markdown import plain_label
+from annotate.ui.sanitize import sanitize_html
 from annotate.ui.session import db_session, require_page_role
 from annotate.ui.task_state import format_duration
+
+AUDIT_QUERY_CSS = ("<style>.wj-audit mark{background:#ffe8a3;color:inherit}.wj-audit sup{color:#8a6d00}"
+                   ".wj-audit{overflow-wrap:anywhere}</style>")
+"""Styles of the highlighted query (sent with it, in its ``st.html`` element)."""
 
 actor = require_page_role("researcher", "admin")
 st.title("Disagreement audit")
 flash = st.session_state.pop("audit_flash", None)
 if flash:
-    st.success(flash)
+    st.success(plain_label(flash))
 
 with db_session() as session:
     pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
@@ -110,25 +116,25 @@ with tab_list:
             try:
                 detail = audit_detail(session=session, actor=actor, item_id=int(row["item_id"]))
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(plain_label(exc))
                 st.stop()
         st.divider()
-        st.subheader(f"Query {detail.query_index} · {row['method']}/{row['judge']}")
-        st.caption(f"{detail.domain1} › {detail.domain2} · {detail.lang} · item {detail.item_id}")
-        st.markdown(f"People's majority: **{detail.human}** ({row['votes']} votes) · this judge's verdict: "
-                    f"**{row['verdict']}** (mean score of A minus B: {row['margin']:+.2f})")
+        st.subheader(f"Query {detail.query_index:d} · {plain_label(row['method'])}/{plain_label(row['judge'])}")
+        st.caption(plain_label(f"{detail.domain1} › {detail.domain2} · {detail.lang} · item {detail.item_id}"))
+        st.markdown(f"People's majority: **{plain_label(detail.human)}** ({plain_label(row['votes'])} votes) · this judge's "
+                    f"verdict: **{plain_label(row['verdict'])}** (mean score of A minus B: {row['margin']:+.2f})")
         st.markdown("**Query** (sentences named by the query's criteria are highlighted; hover for the criterion)")
         parts = []
         for seg in detail.segments:
             text = html.escape(seg.text).replace("\n", "<br>")
             if seg.criteria:
                 title = html.escape("; ".join(seg.criteria), quote=True)
-                parts.append(f'<mark title="{title}" style="background:#ffe8a3">{text}</mark>'
-                             f'<sup style="color:#8a6d00">[{html.escape(", ".join(seg.criteria))}]</sup>')
+                parts.append(f'<mark title="{title}">{text}</mark><sup>[{html.escape(", ".join(seg.criteria))}]</sup>')
             else:
                 parts.append(text)
         with st.container(height=220, border=True, key="audit_query"):
-            st.markdown("".join(parts), unsafe_allow_html=True)  # every piece is html-escaped above
+            # Every piece is html-escaped above, and the whole goes through the sanitizer (no markdown).
+            st.html(PreparedHtml(AUDIT_QUERY_CSS + f'<div class="wj-audit">{sanitize_html("".join(parts))}</div>'))
         show_text_view(materials=detail.materials, pane_height=400,
                        responses=((f"A · {detail.model_a}", detail.response_a),
                                   (f"B · {detail.model_b}", detail.response_b)))
@@ -144,11 +150,11 @@ with tab_list:
         st.markdown("**Judge scores per criteria method** (★ = criterion with the largest gap toward the verdict)")
         current = f"{row['method']}/{row['judge']}"
         ordered = sorted(detail.runs, key=lambda r: r.label != current)  # the audited run's tab first (open)
-        tabs = st.tabs([f"{r.label}: verdict {r.verdict}" + (" (audited)" if r.label == current else "")
-                        for r in ordered])
+        tabs = st.tabs([f"{plain_label(r.label)}: verdict {plain_label(r.verdict)}"
+                        + (" (audited)" if r.label == current else "") for r in ordered])
         for tab, run in zip(tabs, ordered, strict=True):
             with tab:
-                st.caption(f"Mean A {run.mean_a:.2f} vs B {run.mean_b:.2f} → verdict {run.verdict}"
+                st.caption(f"Mean A {run.mean_a:.2f} vs B {run.mean_b:.2f} → verdict {plain_label(run.verdict)}"
                            if run.mean_a is not None and run.mean_b is not None else "Scores missing for one response.")
                 st.dataframe(pd.DataFrame([{"": "★" if c.driver else "", "criterion": c.name, "A": c.score_a,
                                             "B": c.score_b, "gap (A−B)": c.gap, "reason A": c.reason_a,
@@ -168,7 +174,7 @@ with tab_list:
                     audit_tags.add_tag(session=session, actor=actor, item_id=detail.item_id, judge=str(row["judge"]),
                                        method=str(row["method"]), cause=cause, note=note)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                 else:
                     st.session_state["audit_flash"] = f"Tagged item {detail.item_id} ({current}) as '{cause}'."
                     st.rerun()
@@ -206,7 +212,7 @@ with tab_causes:
     st.caption("Causes offered when tagging. Retiring one keeps the tags that use it.")
     for c in all_causes:
         col1, col2 = st.columns([4, 1])
-        col1.markdown(c.name if c.active else f"~~{c.name}~~ (retired)")
+        col1.markdown(plain_label(c.name) if c.active else f"~~{plain_label(c.name)}~~ (retired)")
         if col2.button("Retire" if c.active else "Restore", key=f"audit_cause_{c.id}"):
             with db_session() as session:
                 audit_tags.set_cause_active(session=session, actor=actor, name=c.name, active=not c.active)
@@ -218,7 +224,7 @@ with tab_causes:
                 try:
                     audit_tags.add_cause(session=session, actor=actor, name=new_cause)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                 else:
                     st.session_state["audit_flash"] = f"Added cause '{new_cause.strip()}'."
                     st.rerun()

@@ -28,11 +28,12 @@ LINK_REL = "noopener noreferrer nofollow"
 
 ALLOWED_TAGS: frozenset[str] = frozenset({
     "p", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "s", "code", "pre", "a", "blockquote",
-    "table", "thead", "tbody", "tr", "th", "td", "br", "hr"})
-"""Tags kept (what :mod:`annotate.ui.safe_html` emits for markdown)."""
+    "table", "thead", "tbody", "tr", "th", "td", "br", "hr", "mark", "sup"})
+"""Tags kept (what :mod:`annotate.ui.safe_html` emits for markdown; ``mark``/``sup``: the
+audit page's highlighted query)."""
 
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title", "target"}, "ol": {"start"},
-                                           "th": {"style"}, "td": {"style"}}
+                                           "th": {"style"}, "td": {"style"}, "mark": {"title"}}
 """Attributes kept per tag (``rel`` is set by the sanitizer itself on every link)."""
 
 _PRE_BLOCK = re.compile(r"<pre>.*?</pre>", re.DOTALL)

@@ -98,7 +98,7 @@ def test_audit_tagging_changes_the_summary(seeded, monkeypatch):
     next(b for b in at.button if b.label == "Save tag").click()
     at.run()
     assert not at.exception, at.exception
-    assert any("as 'length bias'" in s.value for s in at.success)
+    assert any("as 'length bias'" in shown(s.value) for s in at.success)
     with session_scope(engine) as session:
         tags = session.exec(select(AuditTag)).all()
         assert [(t.item_id, t.method, t.judge, t.cause, t.note) for t in tags] == [
