@@ -14,6 +14,7 @@ from annotate.services.annotate import judgments
 from annotate.services.core.errors import ServiceError
 from annotate.ui import task_state
 from annotate.ui.panes import show_text_view
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
 OPEN_KEY = "rate_open"
@@ -26,7 +27,7 @@ st.title("Rate responses")
 
 flash = state.pop(FLASH_KEY, None)
 if flash:
-    st.success(flash, icon=":material/check_circle:")
+    st.success(plain_label(flash), icon=":material/check_circle:")
 
 with db_session() as session:
     studies = [s for s in tasks.my_studies(session=session, actor=user) if s.kind == "pointwise"]
@@ -52,7 +53,7 @@ try:
         my_tasks = tasks.my_tasks(session=session, actor=user, study_id=study.study_id)
 except ServiceError as exc:
     state.pop(OPEN_KEY, None)
-    st.error(f"This task cannot be opened: {exc}")
+    st.error(f"This task cannot be opened: {plain_label(exc)}")
     st.stop()
 
 
@@ -65,7 +66,7 @@ def open_task(assignment_id: int | None) -> None:
 
 
 done, total = sum(1 for _, _, s in my_tasks if s == "done"), len(my_tasks)
-st.progress(done / total if total else 0.0, text=f"{done} of {total} responses rated in study {study.name}")
+st.progress(done / total if total else 0.0, text=f"{done} of {total} responses rated in study {plain_label(study.name)}")
 finished = [(aid, pos) for aid, pos, s in my_tasks if s == "done"]
 if finished:
     with st.expander(f"My ratings ({len(finished)}): open one to revise it"):
@@ -82,10 +83,10 @@ task_state.start_time(state, aid)
 token = task_state.submit_token(state, aid)
 existing = task.existing
 
-st.subheader(f"Response {task.position} of {task.total}")
-st.caption(f"{task.domain1} › {task.domain2} · query {task.query_index}")
+st.subheader(f"Response {task.position:d} of {task.total:d}")
+st.caption(plain_label(f"{task.domain1} › {task.domain2} · query {task.query_index}"))
 if existing is not None and existing.score is not None:
-    st.info(f"You rated this response **{existing.score}** before (revision {existing.revision}). "
+    st.info(f"You rated this response **{plain_label(existing.score)}** before (revision {existing.revision:d}). "
             "Submitting again records a new revision.", icon=":material/history:")
 
 show_text_view(query=task.instruction, materials=task.materials, responses=(("Response", task.left_text),))
@@ -108,7 +109,7 @@ if submitted:
     if score is None:
         st.error("Choose a score first.")
     elif score <= judgments.LOW_SCORE and not error_type:
-        st.error(f"A score of {score} needs an error type.")
+        st.error(f"A score of {plain_label(score)} needs an error type.")
     else:
         try:
             with db_session() as session:
@@ -120,7 +121,7 @@ if submitted:
                     content_revision=task.content_revision, submit_token=token,
                     study_id=study.study_id)
         except ServiceError as exc:
-            st.error(f"Not saved: {exc}")
+            st.error(f"Not saved: {plain_label(exc)}")
         else:
             task_state.finish(state, aid)
             open_task(None)
@@ -133,7 +134,7 @@ if task.status != "done" and st.button("Skip for now", key=f"rate_skip_{aid}", i
         with db_session() as session:
             tasks.skip_task(session=session, actor=user, assignment_id=aid, study_id=study.study_id)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(plain_label(exc))
     else:
         task_state.finish(state, aid)
         open_task(None)
