@@ -7,7 +7,6 @@ this page only picks the inputs and draws the results.
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError
@@ -16,11 +15,11 @@ from annotate.services.judges.agreement_view import (
     DOWNLOAD_TYPES,
     agreement_view,
     data_version,
-    heatmap_frame,
 )
 from annotate.services.judges.criteria_view import criterion_alignment
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import studies
+from annotate.ui.heatmaps import agreement_heatmap
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
@@ -115,13 +114,12 @@ with tab_cmp:
     else:
         st.caption("One row only: nothing to compare.")
 with tab_bd:
+    st.caption("Each cell: the share of decisive votes the judge agrees with, and n, the number of votes behind it.")
     for key, title in BREAKDOWNS.items():
-        frame = heatmap_frame(view.breakdowns.get(key, pd.DataFrame()))
-        if frame.empty:
-            continue
-        fig = px.imshow(frame, text_auto=".0%", aspect="auto", color_continuous_scale="Viridis", zmin=0, zmax=1,
-                        labels={"x": title, "y": "method/judge", "color": "agreement"}, title=f"Agreement by {title.lower()}")
-        st.plotly_chart(fig, width="stretch", key=f"agr_hm_{key}")
+        fig = agreement_heatmap(view.breakdowns.get(key, pd.DataFrame()), title=f"Agreement by {title.lower()}",
+                                x_label=title)
+        if fig is not None:
+            st.plotly_chart(fig, width="stretch", key=f"agr_hm_{key}")
 with tab_bias:
     st.caption("Position bias: share of decisive verdicts that chose the response shown first (0.5 = none; judges "
                "scoring each response alone have no position). Length bias: share of decisive verdicts that chose "
@@ -143,12 +141,11 @@ with tab_crit:
             st.caption(f"Note: {plain_label(note)}")
         if not al.overall.empty:
             st.dataframe(al.overall, hide_index=True, width="stretch")
-            fig = px.imshow(heatmap_frame(al.by_position), text_auto=".0%", aspect="auto", zmin=0, zmax=1,
-                            color_continuous_scale="Viridis", title="Agreement per criterion position")
-            st.plotly_chart(fig, width="stretch", key="agr_crit_pos")
-            fig = px.imshow(heatmap_frame(al.by_domain), text_auto=".0%", aspect="auto", zmin=0, zmax=1,
-                            color_continuous_scale="Viridis", title="Per-criterion agreement by domain")
-            st.plotly_chart(fig, width="stretch", key="agr_crit_dom")
+            for frame, title, key in ((al.by_position, "Agreement per criterion position", "agr_crit_pos"),
+                                      (al.by_domain, "Per-criterion agreement by domain", "agr_crit_dom")):
+                fig = agreement_heatmap(frame, title=title)
+                if fig is not None:
+                    st.plotly_chart(fig, width="stretch", key=key)
             st.markdown("**Criteria that disagree most**")
             st.dataframe(al.worst.rename(columns={"group": "criterion", "column": "judge"}), hide_index=True,
                          width="stretch")
