@@ -1,7 +1,9 @@
-"""Agreement with human votes (researcher, admin): Table 4, human ceiling, tests, breakdowns, bias.
+"""Agreement with human votes (researcher, admin): Table 4, human ceiling, tests, breakdowns, bias,
+system rankings and annotator competence.
 
-Every number comes from :func:`annotate.services.judges.agreement_view.agreement_view` (metaeval);
-this page only picks the inputs and draws the results.
+Every number comes from :func:`annotate.services.judges.agreement_view.agreement_view` and
+:mod:`annotate.services.judges.rankings_view` (metaeval); this page only picks the inputs and draws
+the results (tabs in :mod:`annotate.ui.agreement_tabs`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from annotate.services.judges.agreement_view import (
     agreement_view,
     data_version,
 )
-from annotate.services.judges.criteria_view import criterion_alignment
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import studies
+from annotate.ui import agreement_tabs
 from annotate.ui.heatmaps import agreement_heatmap
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
@@ -94,25 +96,11 @@ for col, (fmt, (ext, mime)) in zip(d_cols, DOWNLOAD_TYPES.items(), strict=True):
     col.download_button(f"Download {DOWNLOAD_LABELS.get(fmt, fmt.upper())}", view.downloads[fmt],
                         file_name=f"agreement_{study_name}.{ext}", mime=mime, key=f"agr_dl_{fmt}")
 
-tab_cmp, tab_bd, tab_bias, tab_crit = st.tabs(["Paired comparisons", "Breakdowns", "Position and length bias",
-                                               "Criterion-level alignment"])
+tab_cmp, tab_bd, tab_bias, tab_crit, tab_rank, tab_ann = st.tabs(
+    ["Paired comparisons", "Breakdowns", "Position and length bias", "Criterion-level alignment", "Rankings",
+     "Annotators"])
 with tab_cmp:
-    if view.comparisons:
-        def _pp(value: float | None) -> float | None:
-            return None if value is None else 100 * value
-
-        st.dataframe(pd.DataFrame([{"A": c["a"], "B": c["b"], "difference (pp)": _pp(c["difference"]),
-                                    "CI low": _pp(c["ci"][0]), "CI high": _pp(c["ci"][1]),
-                                    "p": c["p_value"], "p (Holm)": c["p_holm"]} for c in view.comparisons]),
-                     hide_index=True, width="stretch",
-                     column_config={**{k: st.column_config.NumberColumn(format="%.1f")
-                                       for k in ("difference (pp)", "CI low", "CI high")},
-                                    **{k: st.column_config.NumberColumn(format="%.3f") for k in ("p", "p (Holm)")}})
-        st.caption("Difference: agreement of A minus agreement of B, in percentage points, with its paired "
-                   "bootstrap interval (resampling queries); p: sign-flip test over queries; p (Holm): adjusted for "
-                   "the number of comparisons.")
-    else:
-        st.caption("One row only: nothing to compare.")
+    agreement_tabs.comparisons_tab(view.comparisons)
 with tab_bd:
     st.caption("Each cell: the share of decisive votes the judge agrees with, and n, the number of votes behind it.")
     for key, title in BREAKDOWNS.items():
@@ -126,26 +114,6 @@ with tab_bias:
                "the clearly longer response (0.5 = none).")
     st.dataframe(pd.DataFrame(view.bias), hide_index=True, width="stretch")
 with tab_crit:
-    with db_session() as session:
-        try:
-            al = criterion_alignment(session=session, actor=actor, study_name=study_name,
-                                     run_ids=[labels[c] for c in chosen], n_resamples=int(min(n_resamples, 500)),
-                                     seed=int(seed))
-        except ServiceError as exc:
-            al = None
-            st.warning(plain_label(exc))
-    if al is None:
-        st.caption("This study did not ask people per criterion.")
-    else:
-        for note in al.notes:
-            st.caption(f"Note: {plain_label(note)}")
-        if not al.overall.empty:
-            st.dataframe(al.overall, hide_index=True, width="stretch")
-            for frame, title, key in ((al.by_position, "Agreement per criterion position", "agr_crit_pos"),
-                                      (al.by_domain, "Per-criterion agreement by domain", "agr_crit_dom")):
-                fig = agreement_heatmap(frame, title=title)
-                if fig is not None:
-                    st.plotly_chart(fig, width="stretch", key=key)
-            st.markdown("**Criteria that disagree most**")
-            st.dataframe(al.worst.rename(columns={"group": "criterion", "column": "judge"}), hide_index=True,
-                         width="stretch")
+    agreement_tabs.criteria_tab(actor, study_name, [labels[c] for c in chosen], int(n_resamples), int(seed))
+agreement_tabs.rankings_and_annotators(actor, study_name, tuple(labels[c] for c in chosen), int(n_resamples),
+                                       int(seed), float(epsilon), bool(include_stale), version, tab_rank, tab_ann)
