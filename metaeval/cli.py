@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from types import ModuleType
@@ -17,6 +18,8 @@ from types import ModuleType
 import metaeval.commands as commands_pkg
 from metaeval.about import DOCS_EPILOG, package_version
 from metaeval.commands import CliError
+from metaeval.private_files import PRIVATE_UMASK
+from metaeval.redact import install_log_redaction, redact
 
 log = logging.getLogger("metaeval")
 
@@ -54,11 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
+    previous = os.umask(PRIVATE_UMASK)  # outputs, caches and logs it writes are the owner's only
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
-        print(f"metaeval: error: {exc}", file=sys.stderr)
+        print(f"metaeval: error: {redact(str(exc))}", file=sys.stderr)
         return 2
+    finally:
+        os.umask(previous)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from metaeval.private_files import private_dir
+from metaeval.redact import redact
 from metaeval.strict_json import StrictJSONError, loads_line
 from metaeval.types import Rating, ScoreRecord, Vote, normalise_winner
 
@@ -174,13 +176,17 @@ def read_votes(path: str | os.PathLike) -> list[Vote]:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
+
+    The text passes :func:`metaeval.redact.redact` first (no key is ever written), and the file is
+    readable by its owner only (0600; a created folder 0700): outputs hold data.
+    """
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(p.parent)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+            fh.write(redact(text))
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

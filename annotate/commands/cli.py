@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import annotate.commands as commands_pkg
 from annotate.commands import CliError
 from metaeval.about import DOCS_EPILOG, package_version
 from metaeval.cli import register_subcommands
+from metaeval.private_files import PRIVATE_UMASK
 
 log = logging.getLogger("annotate")
 
@@ -40,11 +42,14 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    previous = os.umask(PRIVATE_UMASK)  # databases, backups, exports, keys: the owner's only
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
         print(f"annotate: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        os.umask(previous)
 
 
 if __name__ == "__main__":

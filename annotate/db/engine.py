@@ -28,6 +28,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from metaeval.private_files import private_file
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SQLITE_PATH = Path("var") / "annotate.db"
@@ -83,7 +85,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         if database in ("", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            private_file(database)  # 0600 (SQLite gives -wal and -shm the same mode), folders 0700
         engine = create_engine(resolved, echo=echo, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite)

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from metaeval.redact import register_secret
+
 
 @dataclass(frozen=True)
 class Request:
@@ -120,6 +122,7 @@ def read_key(env_name: str, *, required: bool) -> str | None:
     """
     value = os.environ.get(env_name)
     if value:
+        register_secret(value)  # masked in every file, log line and error metaeval writes
         return value
     if required:
         raise MissingKeyError(f"set the environment variable {env_name} to the API key (keys are read from "

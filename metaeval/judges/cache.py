@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from metaeval.judges.base import Completion
+from metaeval.private_files import private_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -78,7 +79,7 @@ class JudgeCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # 0600, folders 0700; SQLite gives -wal/-shm the same mode
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -15,6 +15,7 @@ from metaeval.judges.base import Backend, BackendError
 from metaeval.judges.cache import JudgeCache
 from metaeval.judges.engine import EngineSettings, JudgeEngine
 from metaeval.judges.registry import BackendUnavailable, SpecError, create_backend
+from metaeval.redact import install_log_redaction, redact
 
 
 def add_engine_args(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +64,7 @@ def default_judge_name(backend: Backend) -> str:
 
 def make_backend(spec: str, args: argparse.Namespace) -> Backend:
     """The backend for ``spec`` with the command's options; HTTP client chatter is kept out of the log."""
+    install_log_redaction()  # the key is known from here on; no log line may carry it
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         for noisy in ("httpx", "httpx2", "httpcore", "openai", "anthropic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -100,4 +102,4 @@ def user_errors(error_cls: type[Exception]) -> Iterator[None]:
     try:
         yield
     except (CriteriaError, InputFileError, SpecError, BackendUnavailable, BackendError, ValueError) as exc:
-        raise error_cls(str(exc)) from exc
+        raise error_cls(redact(str(exc))) from exc

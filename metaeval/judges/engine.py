@@ -39,6 +39,7 @@ from metaeval.judges.prompts import (
     retry_messages,
     score_messages,
 )
+from metaeval.redact import redact
 from metaeval.types import Criterion
 
 log = logging.getLogger(__name__)
@@ -345,5 +346,6 @@ def _describe(exc: BaseException | None) -> str:
         return "unknown error"
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
         return "timed out"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    full = redact(str(exc)).strip()  # before cutting, so no key is left half-masked
+    text = full.splitlines()[0] if full else ""
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 
 from annotate.services.core.errors import InputError, ServiceError
+from metaeval.private_files import private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,10 @@ def backup_database(url: str, destination: Path) -> Path:
     """
     parsed = make_url(url)
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(destination.parent)
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # 0600 before any byte is written (pg_dump keeps the mode)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         source_path = _sqlite_path(parsed)
@@ -100,7 +102,7 @@ def restore_database(url: str, source: Path) -> None:
         if not head.startswith(SQLITE_MAGIC):
             raise InputError("not a SQLite backup (bad header)", path=str(source), line=None, field=None)
         target = _sqlite_path(parsed)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_file(target)
         with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
             # SQLite cannot change the page size of a WAL database, and a backup copies the
             # source's page size: a backup made with other pages (an older version's 4 KiB)
