@@ -17,6 +17,7 @@ import streamlit as st
 
 from annotate.navigation import pages_for
 from annotate.ui import session as ui_session
+from annotate.ui.safe_markdown import plain_label
 
 log = logging.getLogger("annotate.app")
 APP_TITLE = "WritingBench human studies"
@@ -83,7 +84,8 @@ NAV_KEY = "_nav_pages"  # ((role, account), sections) built for this browser ses
 
 
 def account_label(user) -> str:  # type: ignore[no-untyped-def]
-    """Who is logged in, as the heading of the navigation's account section.
+    """Who is logged in, as the heading of the navigation's account section (Streamlit
+    renders section headings as markdown: the name is a person's, so it is shown as plain text).
 
     Example:
         >>> from types import SimpleNamespace
@@ -91,7 +93,7 @@ def account_label(user) -> str:  # type: ignore[no-untyped-def]
         'ann1 · Annotator'
     """
     name = user.display_name or user.username
-    return f"{name} · {ROLE_LABELS.get(user.role, user.role)}"
+    return f"{plain_label(name)} · {plain_label(ROLE_LABELS.get(user.role, user.role))}"
 
 
 def build_pages(role: str, account: str = "Account") -> dict[str, list]:
