@@ -4,7 +4,9 @@
     annotate [--db URL] demo [--port P] [--no-serve]
 
 ``serve`` upgrades the database in place, then runs ``streamlit run annotate/asgi.py``
-headless with ``ANNOTATE_DB_URL`` set: the ``st.App`` there serves the same Streamlit UI
+headless with ``ANNOTATE_DB_URL`` set, in place of this process (exec: signals reach the server,
+and the port is free once it stops); a port already taken is a one-line error (exit 2) before
+anything is printed as served: the ``st.App`` there serves the same Streamlit UI
 plus the JSON API under ``/api/v1`` (:mod:`annotate.api.routes`) on one port, with uvicorn. ``demo`` first builds
 (or refreshes) ``var/demo.db``: taxonomy, the demo queries and responses of ``annotate/data/demo``,
 demo accounts sharing one password (``$ANNOTATE_DEMO_PASSWORD``, default
@@ -16,9 +18,10 @@ runs for the researcher pages. Like every other command, ``demo`` honours ``--db
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
-import subprocess
+import socket
 import sys
 from pathlib import Path
 
@@ -80,19 +83,45 @@ def streamlit_command(port: int, address: str | None = None) -> list[str]:
     return cmd
 
 
+def check_port_free(port: int, address: str | None = None) -> None:
+    """Raise :class:`CliError` when ``port`` cannot be bound (another server holds it).
+
+    Binds the way the server will (``SO_REUSEADDR``, so a port in TIME_WAIT counts as free) and
+    lets go at once.
+    """
+    host = address or ""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            where = f"{address}:{port}" if address else f"port {port}"
+            reason = "is already in use (is another server running?)" if exc.errno == errno.EADDRINUSE \
+                else f"cannot be opened ({exc.strerror})"
+            raise CliError(f"{where} {reason}; stop that server or choose another --port") from None
+
+
 def run_app(url: str, port: int, address: str | None = None) -> int:
-    """Run the app against ``url`` until interrupted; returns Streamlit's exit status."""
+    """Replace this process with the Streamlit server for ``url`` (never returns on success).
+
+    The server takes this process's id, so a SIGTERM or Ctrl-C sent to ``annotate serve`` reaches
+    it directly and it frees the port; no wrapper is left to die alone with its child running.
+    """
     env = dict(os.environ, ANNOTATE_DB_URL=url)
     # Run from the repository when it has the committed .streamlit/config.toml (theme etc.).
     cwd = REPO_ROOT if (REPO_ROOT / ".streamlit").is_dir() else Path.cwd()
-    try:
-        return subprocess.call(streamlit_command(port, address), env=env, cwd=cwd)
-    except KeyboardInterrupt:
-        return 0
+    command = streamlit_command(port, address)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(cwd)
+    os.execve(command[0], command, env)
+    return 0  # pragma: no cover - execve does not return
 
 
 def _serve(args: argparse.Namespace) -> int:
     url = absolute_sqlite_url(resolve_url(args.db))
+    check_port_free(args.port, args.address)
     init_db(url).dispose()
     print(f"annotate: serving {make_url(url).render_as_string(hide_password=True)} "
           f"at http://localhost:{args.port}", flush=True)
@@ -162,6 +191,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"  {username:<12} {role}")
     if args.no_serve:
         return 0
+    check_port_free(args.port, args.address)
     print(f"Open http://localhost:{args.port} (Ctrl+C stops the app)", flush=True)
     return run_app(url, args.port, args.address)
 
