@@ -1,13 +1,13 @@
 """Judge-disagreement audit (researcher, admin): list, detail with tagging, cause summary, causes.
 
 The list holds every (pair, judge run) whose verdict differs from the human majority,
-strongest human agreement first (:func:`annotate.services.judges.audit.audit_rows`). Pick a row
-(click it, or type its number) to read the pair and tag the disagreement with a cause.
+strongest human agreement first (:func:`annotate.services.judges.audit.audit_rows`), the two
+verdicts and the margin in its first columns. Selecting a row opens the pair below the list
+(the first row until one is selected) to read it and tag the disagreement with a cause.
 """
 
 from __future__ import annotations
 
-import html
 import zlib
 from functools import partial
 
@@ -17,23 +17,13 @@ import streamlit as st
 from annotate.services.core.errors import ServiceError
 from annotate.services.judges import audit_tags
 from annotate.services.judges.agreement_view import data_version
-from annotate.services.judges.audit import (
-    AuditFilters,
-    audit_detail,
-    disagreement_table,
-    filter_disagreements,
-)
+from annotate.services.judges.audit import audit_detail, disagreement_table, filter_disagreements
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import studies
-from annotate.ui.panes import PreparedHtml, show_text_view
+from annotate.ui import audit_view
+from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.sanitize import sanitize_html
 from annotate.ui.session import db_session, require_page_role
-from annotate.ui.task_state import format_duration
-
-AUDIT_QUERY_CSS = ("<style>.wj-audit mark{background:#ffe8a3;color:inherit}.wj-audit sup{color:#8a6d00}"
-                   ".wj-audit{overflow-wrap:anywhere}</style>")
-"""Styles of the highlighted query (sent with it, in its ``st.html`` element)."""
 
 actor = require_page_role("researcher", "admin")
 st.title("Disagreement audit")
@@ -49,6 +39,7 @@ if not pairwise or not runs:
     st.stop()
 
 study_name = st.selectbox("Study", pairwise, key="audit_study")
+study_key = zlib.crc32(study_name.encode())  # widgets whose options come from this study carry it
 
 
 @st.cache_data(show_spinner="Finding disagreements...", max_entries=4)
@@ -61,57 +52,31 @@ def _table(study: str, version: tuple):  # noqa: ANN202 - a DataFrame
 tab_list, tab_summary, tab_causes = st.tabs(["Disagreements", "Cause summary", "Cause list"])
 
 with tab_list:
-    with st.expander("Filters", expanded=False):
-        f1, f2, f3 = st.columns(3)
-        judges = f1.multiselect("Judge", sorted({r.judge for r in runs}), key="audit_f_judge")
-        methods = f2.multiselect("Method", sorted({r.method for r in runs}), key="audit_f_method")
-        langs = f3.multiselect("Language", ["en", "zh"], key="audit_f_lang")
-        f4, f5 = st.columns(2)
-        domains = f4.text_input("Domains (comma-separated, exact names)", key="audit_f_dom")
-        subdomains = f5.text_input("Subdomains (comma-separated, exact names)", key="audit_f_sub")
-        f6, f7, f8, f9 = st.columns(4)
-        min_margin = f6.number_input("Min |score margin|", 0.0, 9.0, 0.0, step=0.1, key="audit_f_min")
-        max_margin = f7.number_input("Max |score margin|", 0.0, 9.0, 9.0, step=0.1, key="audit_f_max")
-        unanimous = f8.checkbox("Unanimous people only", key="audit_f_unan")
-        untagged = f9.checkbox("Untagged only", key="audit_f_untag")
-
-    def _names(text: str) -> tuple[str, ...]:
-        return tuple(p.strip() for p in text.split(",") if p.strip())
-
-    filters = AuditFilters(judges=tuple(judges), methods=tuple(methods), domains=_names(domains),
-                           subdomains=_names(subdomains), langs=tuple(langs),
-                           min_margin=min_margin or None, max_margin=None if max_margin >= 9.0 else max_margin,
-                           unanimous_only=unanimous, untagged_only=untagged)
     with db_session() as session:
         version = data_version(session=session)
     table = _table(study_name, version)  # its own session: SQLite sessions here take the write lock
+    filters = audit_view.audit_filters(table, [r.judge for r in runs], [r.method for r in runs], key=str(study_key))
     with db_session() as session:
         rows = filter_disagreements(session=session, table=table, filters=filters)
-    st.caption(f"{len(rows):,} disagreements. A/B: the two responses, models sorted by name. "
-               "margin = judge's mean score of A minus B. votes = people with the majority / all.")
+    st.caption(f"{len(rows):,} disagreements. human / verdict: the people's majority and the judge's, A or B "
+               "(the two responses, models sorted by name) or tie; margin = judge's mean score of A minus B; "
+               "votes = people with the majority / all. Select a row (the box at its left) to open it below.")
     # The selection is a row position: it must not outlive the study or filters it was made under.
     table_key = f"audit_table_{zlib.crc32(repr((study_name, filters)).encode())}"
-    event = st.dataframe(rows, hide_index=False, width="stretch", height=320, key=table_key,
-                         on_select="rerun", selection_mode="single-row",
-                         column_config={"strength": st.column_config.NumberColumn(format="%.2f")})
-    picked = None
+    event = st.dataframe(audit_view.lead_columns(rows), hide_index=True, width="stretch", height=320,
+                         key=table_key, on_select="rerun", selection_mode="single-row",
+                         column_config={"strength": st.column_config.NumberColumn(format="%.2f"),
+                                        "margin": st.column_config.NumberColumn(format="%+.2f")})
     selected = getattr(getattr(event, "selection", None), "rows", None) if event is not None else None
-    if selected:
-        picked = int(selected[0])
+    picked = int(selected[0]) if selected else 0
     if not len(rows):
         st.info("No disagreement matches these filters." if len(table) else
                 "Every judge verdict agrees with the people's majority on this study.")
     else:
-        d1, d2, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
-        number = d1.number_input("Open row #", 0, max(len(rows) - 1, 0), value=picked or 0, step=1,
-                                 key=f"audit_row_{table_key}", help="Row number in the table above (or click a row).")
-        picked = picked if picked is not None else int(number)
         # a callable: the CSV is written when the button is clicked, not on every run
-        d2.download_button("Download this table (CSV)", partial(rows.to_csv, index=False),
+        st.download_button("Download this table (CSV)", partial(rows.to_csv, index=False),
                            file_name=f"audit_{study_name}.csv", mime="text/csv", key="audit_dl_table")
-
-    if picked is not None and len(rows):
-        row = rows.iloc[picked]
+        row = rows.iloc[min(picked, len(rows) - 1)]
         with db_session() as session:
             try:
                 detail = audit_detail(session=session, actor=actor, item_id=int(row["item_id"]))
@@ -120,46 +85,18 @@ with tab_list:
                 st.stop()
         st.divider()
         st.subheader(f"Query {detail.query_index:d} · {plain_label(row['method'])}/{plain_label(row['judge'])}")
-        st.caption(plain_label(f"{detail.domain1} › {detail.domain2} · {detail.lang} · item {detail.item_id}"))
-        st.markdown(f"People's majority: **{plain_label(detail.human)}** ({plain_label(row['votes'])} votes) · this judge's "
-                    f"verdict: **{plain_label(row['verdict'])}** (mean score of A minus B: {row['margin']:+.2f})")
-        st.markdown("**Query** (sentences named by the query's criteria are highlighted; hover for the criterion)")
-        parts = []
-        for seg in detail.segments:
-            text = html.escape(seg.text).replace("\n", "<br>")
-            if seg.criteria:
-                title = html.escape("; ".join(seg.criteria), quote=True)
-                parts.append(f'<mark title="{title}">{text}</mark><sup>[{html.escape(", ".join(seg.criteria))}]</sup>')
-            else:
-                parts.append(text)
-        with st.container(height=220, border=True, key="audit_query"):
-            # Every piece is html-escaped above, and the whole goes through the sanitizer (no markdown).
-            st.html(PreparedHtml(AUDIT_QUERY_CSS + f'<div class="wj-audit">{sanitize_html("".join(parts))}</div>'))
+        st.caption(plain_label(f"{detail.domain1} › {detail.domain2} · {detail.lang} · item {detail.item_id}"
+                               + ("" if selected else " · the first row (select another row to open it)")))
+        st.markdown(f"People's majority: **{plain_label(detail.human)}** ({plain_label(row['votes'])} votes) · "
+                    f"this judge's verdict: **{plain_label(row['verdict'])}** (mean score of A minus B: "
+                    f"{row['margin']:+.2f})")
+        audit_view.show_query(detail)
         show_text_view(materials=detail.materials, pane_height=400,
                        responses=((f"A · {detail.model_a}", detail.response_a),
                                   (f"B · {detail.model_b}", detail.response_b)))
-
-        st.markdown("**Human votes** (shown left: the response each person saw on the left)")
-        st.dataframe(pd.DataFrame([{"annotator": v.annotator, "choice": v.choice + (" (both poor)" if v.both_poor else ""),
-                                    "shown left": v.shown_left, "time": format_duration(v.elapsed_s),
-                                    "rationale": v.rationale, "stale": v.stale,
-                                    **({"per criterion": ", ".join(f"{k}: {c}" for k, c in v.per_criterion.items())}
-                                       if v.per_criterion else {})} for v in detail.votes]),
-                     hide_index=True, width="stretch", key="audit_votes")
-
-        st.markdown("**Judge scores per criteria method** (★ = criterion with the largest gap toward the verdict)")
+        audit_view.show_votes(detail)
         current = f"{row['method']}/{row['judge']}"
-        ordered = sorted(detail.runs, key=lambda r: r.label != current)  # the audited run's tab first (open)
-        tabs = st.tabs([f"{plain_label(r.label)}: verdict {plain_label(r.verdict)}"
-                        + (" (audited)" if r.label == current else "") for r in ordered])
-        for tab, run in zip(tabs, ordered, strict=True):
-            with tab:
-                st.caption(f"Mean A {run.mean_a:.2f} vs B {run.mean_b:.2f} → verdict {plain_label(run.verdict)}"
-                           if run.mean_a is not None and run.mean_b is not None else "Scores missing for one response.")
-                st.dataframe(pd.DataFrame([{"": "★" if c.driver else "", "criterion": c.name, "A": c.score_a,
-                                            "B": c.score_b, "gap (A−B)": c.gap, "reason A": c.reason_a,
-                                            "reason B": c.reason_b} for c in run.criteria]),
-                             hide_index=True, width="stretch", key=f"audit_scores_{run.label}")
+        audit_view.show_run_scores(detail, current)
 
         st.markdown("**Tag this disagreement**")
         with db_session() as session:
@@ -187,44 +124,9 @@ with tab_summary:
         summary = audit_tags.cause_summary(session=session, actor=actor, study_name=study_name)
         csv_text = audit_tags.export_tags(session=session, actor=actor, study_name=study_name, fmt="csv")
         jsonl_text = audit_tags.export_tags(session=session, actor=actor, study_name=study_name, fmt="jsonl")
-    if not summary:
-        st.caption("No tags yet. Tag a disagreement on the *Disagreements* tab; the causes are counted here.")
-    else:
-        import plotly.express as px  # only when there is a chart to draw
-
-        frame = pd.DataFrame(summary)
-        frame["run"] = frame["method"] + "/" + frame["judge"]
-        fig = px.bar(frame, x="run", y="n", color="cause", title="Causes of disagreement per method and judge",
-                     labels={"n": "tagged disagreements", "run": "method/judge"})
-        fig.update_yaxes(dtick=1, rangemode="tozero")  # counts: whole numbers only
-        st.plotly_chart(fig, width="stretch", key="audit_summary_chart")
-        st.dataframe(frame[["method", "judge", "cause", "n"]], hide_index=True, width="stretch",
-                     key="audit_summary_table")
-    e1, e2 = st.columns(2)
-    e1.download_button("Download tags (CSV)", csv_text, file_name=f"audit_tags_{study_name}.csv", mime="text/csv",
-                       key="audit_dl_csv")
-    e2.download_button("Download tags (JSONL)", jsonl_text, file_name=f"audit_tags_{study_name}.jsonl",
-                       mime="application/jsonl", key="audit_dl_jsonl")
+    audit_view.cause_summary(summary, csv_text, jsonl_text, study_name)
 
 with tab_causes:
     with db_session() as session:
         all_causes = audit_tags.list_causes(session=session, include_inactive=True)
-    st.caption("Causes offered when tagging. Retiring one keeps the tags that use it.")
-    for c in all_causes:
-        col1, col2 = st.columns([4, 1])
-        col1.markdown(plain_label(c.name) if c.active else f"~~{plain_label(c.name)}~~ (retired)")
-        if col2.button("Retire" if c.active else "Restore", key=f"audit_cause_{c.id}"):
-            with db_session() as session:
-                audit_tags.set_cause_active(session=session, actor=actor, name=c.name, active=not c.active)
-            st.rerun()
-    with st.form("audit_add_cause", clear_on_submit=True):
-        new_cause = st.text_input("New cause", key="audit_new_cause")
-        if st.form_submit_button("Add cause"):
-            with db_session() as session:
-                try:
-                    audit_tags.add_cause(session=session, actor=actor, name=new_cause)
-                except ServiceError as exc:
-                    st.error(plain_label(exc))
-                else:
-                    st.session_state["audit_flash"] = f"Added cause '{new_cause.strip()}'."
-                    st.rerun()
+    audit_view.cause_list(actor, all_causes)

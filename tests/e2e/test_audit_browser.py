@@ -3,7 +3,7 @@
 Chromium (Playwright) drives ``annotate serve`` on a SQLite file seeded through the services
 with the demo judging data (study ``demo-audit``: 15 pairs x 3 annotators, four judge runs).
 The researcher logs in, opens the *Disagreement audit* page from the sidebar, opens the
-second listed disagreement, tags it, sees the cause summary change from "No tags yet" to a
+second listed disagreement by selecting its row, tags it, sees the cause summary change from "No tags yet" to a
 chart naming the cause, downloads the audit list, then downloads the Table 4 CSV from the
 *Agreement* page. The expected values are derived here from the database and the demo score
 files with plain Python, not from the page's services.
@@ -57,6 +57,19 @@ def tab(page, name: str):  # type: ignore[no-untyped-def]
     return only_one(page.get_by_role("tab", name=name))
 
 
+def select_row(page, position: int) -> None:  # type: ignore[no-untyped-def]
+    """Tick the row-selection box of the list's row ``position`` (0-based) in the data grid.
+
+    The grid is drawn on a canvas: the box sits in the row-marker column at its left edge,
+    one row height (35 px, the header's too) per row.
+    """
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.hover()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 * position + 17)
+    wait_for_app(page)
+
+
 def human_votes(engine) -> list[tuple[int, str, str, str]]:  # type: ignore[no-untyped-def]
     """(query index, lower model, higher model, canonical outcome "lo"/"hi"/"tie") per overall vote."""
     out = []
@@ -100,17 +113,18 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
     # ------------------------------------------------------------ open an audit item
     open_page(page, "Disagreement audit", "Disagreement audit")
     main = page.get_by_test_id("stMain")
-    main.get_by_text("disagreements. A/B").wait_for()
-    n_listed = int(main.get_by_text("disagreements. A/B").inner_text().split()[0].replace(",", ""))
+    main.get_by_text("disagreements. human / verdict").wait_for()
+    n_listed = int(main.get_by_text("disagreements. human / verdict").inner_text().split()[0].replace(",", ""))
     assert n_listed >= 2
     tab(page, "Cause summary").click()
     main.get_by_text("No tags yet.").wait_for()
     tab(page, "Disagreements").click()
-    row_input = page.get_by_role("spinbutton", name="Open row #")
-    row_input.fill("1")
-    row_input.press("Enter")
-    wait_for_app(page)
+    assert page.get_by_role("spinbutton", name="Open row #").count() == 0  # no number box: rows are selected
+    first_heading = main.locator("h3").filter(has_text="Query ").first.inner_text()  # row 1 opens by default
+    select_row(page, 1)
+    main.locator("h3").filter(has_text="Query ").filter(has_not_text=first_heading).first.wait_for()
     heading = main.locator("h3").filter(has_text="Query ").first.inner_text()
+    assert main.get_by_text("select another row to open it").count() == 0
     # "Query <index> · <method>/<judge>"
     query_index = int(heading.split()[1])
     method, judge = heading.split("·")[1].strip().split("/")
