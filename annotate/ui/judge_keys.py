@@ -20,6 +20,7 @@ No untrusted text goes into it (titles and the key list are ours; numbers are nu
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import streamlit as st
@@ -39,8 +40,14 @@ BAR_CSS = f"""
  border-top:1px solid color-mix(in srgb,currentColor 18%,transparent);box-shadow:0 -8px 14px -10px rgba(0,0,0,.35)}}
 .st-key-{BAR_KEY} [data-testid="stForm"]{{padding:0;border:0}}
 .st-key-{BAR_KEY} [data-testid="stForm"]>div{{gap:.35rem}}
-.st-key-{GRID_KEY}{{gap:0;max-height:40vh;overflow:auto}}
-.st-key-{GRID_KEY} [data-testid="stRadio"]{{display:grid;grid-template-columns:minmax(9rem,18rem) 1fr;
+.st-key-{GRID_KEY}{{display:grid!important;grid-template-columns:repeat(auto-fit,minmax(24rem,1fr));
+ gap:.1rem 1.5rem;max-height:34vh;overflow:auto}}
+.st-key-{GRID_KEY}>*{{width:auto!important}}
+.st-key-{GRID_KEY} [data-testid="stElementContainer"]{{margin:0}}
+.st-key-{GRID_KEY} [role="radiogroup"] label{{min-height:0;padding-top:.05rem;padding-bottom:.05rem;margin-bottom:0}}
+.st-key-{BAR_KEY} [data-testid="stProgress"]{{min-width:12rem;flex:1 1 12rem}}
+.st-key-{BAR_KEY} [data-testid="stProgress"] p{{font-size:.8rem;margin:0}}
+.st-key-{GRID_KEY} [data-testid="stRadio"]{{display:grid;grid-template-columns:minmax(8rem,1fr) auto;
  align-items:center;column-gap:.8rem}}
 .st-key-{GRID_KEY} [data-testid="stRadio"] [data-testid="stWidgetLabel"]{{margin:0;min-height:0}}
 .st-key-{GRID_KEY} [role="radiogroup"]{{flex-wrap:nowrap}}
@@ -80,10 +87,10 @@ window.addEventListener('keydown',function(e){
   if(k==='Escape'){t.blur();stop(e);return;}
  }
  if(k==='?'){help();stop(e);}
- else if(k==='e'||k==='E'){var a=q('[class*="st-key-pairs_rationale_"] textarea');if(a){a.focus();stop(e);}}
+ else if(k==='e'||k==='E'){var a=q('[class*="st-key-pairs_rationale_"] input');if(a){a.focus();stop(e);}}
  else if(k==='g'||k==='G'){if(rs.length){focusRow(rs[0]);stop(e);}}
 },true);
-function two(n){return (n<10?'0':'')+n;}
+function two(n){return (n < 10 ? '0' : '')+n;}
 function tick(){
  var app=q('.stApp');if(app){document.documentElement.style.setProperty('--wj-bg',getComputedStyle(app).backgroundColor);}
  var el=q('#wj-timer');if(!el){return;}
@@ -95,7 +102,12 @@ function tick(){
 tick();setInterval(tick,1000);
 })();
 """
-"""The page's key handler and timer (installed once per browser tab, whatever the reruns)."""
+"""The page's key handler and timer (installed once per browser tab, whatever the reruns).
+
+No ``<`` may be followed by a letter, digit or ``/`` in it: the browser's sanitizer
+(DOMPurify, ``SAFE_FOR_XML``) drops a script whose text looks like markup."""
+if re.search(r"<[/\w]", KEYS_SCRIPT):  # checked once, at import
+    raise RuntimeError("KEYS_SCRIPT has '<' before a letter, digit or '/': the browser would drop it")
 
 
 def keys_html(*, assignment_id: int, elapsed: float) -> str:

@@ -28,6 +28,8 @@ BOTH_POOR = "both_poor"
 JUDGING_HINT = ("Judge against the query's requirements and the use of its materials (see Guidelines). "
                 "Keys: 1 A, 2 B, 3 Equivalent, 4 Both are poor, S skip, ? all keys.")
 """How to judge, shown under the task's heading (part of the heading's markdown element)."""
+CRITERION_LABELS: dict[str, str] = {"left": "A", "right": "B", "tie": "Equivalent"}
+"""The short labels of a per-criterion row (the rows sit in a compact grid)."""
 MARKS: dict[str, str] = dict(FLAGS)
 """Options of the "Flags" widget (value -> label)."""
 
@@ -54,9 +56,9 @@ def pane_height(criteria: int) -> str:
 
     Example:
         >>> pane_height(0), pane_height(5)
-        ('max(240px, calc(100vh - 330px))', 'max(240px, calc(100vh - 510px))')
+        ('max(240px, calc(100vh - 300px))', 'max(240px, calc(100vh - 450px))')
     """
-    return f"max(240px, calc(100vh - {330 + 36 * min(criteria, 8)}px))"
+    return f"max(240px, calc(100vh - {300 + 30 * min(criteria, 8)}px))"
 
 
 def show_task(task: Any, *, title: str | None = None) -> None:
@@ -105,7 +107,7 @@ def _criteria_grid(task: Any, key: str) -> dict[str, str | None]:
         for i, (name, description) in enumerate(task.criteria):
             previous = (existing.per_criterion or {}).get(name) if existing else None
             criteria[name] = st.radio(
-                name, options, format_func=CHOICE_LABELS.get, horizontal=True,
+                name, options, format_func=CRITERION_LABELS.get, horizontal=True,
                 index=options.index(previous) if previous in options else None,
                 help=description or None, key=f"{key}_crit_{task.assignment_id}_{i}")
     return criteria
@@ -133,7 +135,7 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
     """The choice bar of ``task``: ``(message slot, submitted values or None)``.
 
     The four choices are the form's submit buttons (keys 1-4 when no text field has the
-    focus; "Both are poor" stores a tie of two poor responses); the flags, the rationale
+    focus; "Both are poor" stores a tie of two poor responses); the flags, the one-line rationale
     and any per-criterion choices are sent with them. Earlier answers are pre-filled when
     the task is revisited. Messages about the submit go into the returned slot, at the
     top of the bar, in view.
@@ -142,23 +144,23 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
     existing = task.existing
     with st.container(key=BAR_KEY):
         slot = st.container()
-        st.progress(context.done / context.total if context.total else 0.0,
-                    text=f"{context.done} of {context.total} pairs judged in study {context.study_name}")
         with st.form(f"judge_{aid}", border=False):
             criteria = _criteria_grid(task, key) if task.per_criterion and task.criteria else {}
             pressed = _choice_buttons(task, key, allow_skip)
-            left, right = st.columns([2, 3], vertical_alignment="bottom")
+            left, right = st.columns([3, 2], vertical_alignment="center")
             before = [f for f in FLAGS if existing and f in existing.flags]
             marks = left.pills("Flags (optional)", MARKS, selection_mode="multi", default=before or None,
-                               format_func=MARKS.get, key=f"{key}_marks_{aid}") or []
-            rationale = right.text_area("Rationale (optional)", value=existing.rationale if existing else "",
-                                        key=f"{key}_rationale_{aid}", height=68,
-                                        placeholder="One sentence on the deciding requirement (key E)")
+                               format_func=MARKS.get, key=f"{key}_marks_{aid}", label_visibility="collapsed") or []
+            rationale = right.text_input("Rationale (optional)", value=existing.rationale if existing else "",
+                                         key=f"{key}_rationale_{aid}", label_visibility="collapsed",
+                                         placeholder="Rationale (optional): the deciding requirement (key E)")
         with st.container(horizontal=True, vertical_alignment="center"):
             st.button("Previous pair", key=f"{key}_prev", on_click=context.previous, icon=":material/arrow_back:",
                       disabled=context.previous is None, shortcut=NAV_SHORTCUTS["previous"])
             st.button("Next pair", key=f"{key}_next", on_click=context.following, icon=":material/arrow_forward:",
                       disabled=context.following is None, shortcut=NAV_SHORTCUTS["next"])
+            st.progress(context.done / context.total if context.total else 0.0,
+                        text=f"{context.done} of {context.total} pairs judged in study {context.study_name}")
             show_keys(assignment_id=aid, elapsed=context.elapsed)
     if pressed == "skip":
         return slot, JudgmentInput(choice="", rationale="", flags=[], skipped=True)

@@ -140,7 +140,7 @@ def test_submit_stores_canonical_winner_flags_and_time(seeded, engine):
     at = page(seeded["ann1"], "annotate_pairs.py")
     aid = first.id
     at.pills(key=f"pairs_marks_{aid}").select("response_cut_off")
-    at.text_area(key=f"pairs_rationale_{aid}").input("B ignores the word limit.")
+    at.text_input(key=f"pairs_rationale_{aid}").input("B ignores the word limit.")
     at.button(key=f"pairs_choice_left_{aid}").click().run()
     assert not at.exception and not at.error
     rows, revs = judgments_of(engine, aid)
