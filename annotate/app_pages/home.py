@@ -10,6 +10,7 @@ import streamlit as st
 
 from annotate.navigation import ROLES, pages_for
 from annotate.services.content.project_overview import query_counts, totals
+from annotate.ui.my_work import show_my_work
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
@@ -31,6 +32,8 @@ st.write(f"Welcome, **{plain_label(user.display_name or user.username)}**.")
 
 st.subheader("What to do next")
 st.info(NEXT_STEPS.get(user.role, ""))
+if user.role == "annotator":
+    show_my_work(user)  # "N pairs left in study X" and a button to continue
 here = Path(__file__).resolve().parent
 others = [spec for spec in pages_for(user.role) if spec.file != "home.py" and (here / spec.file).is_file()]
 if others:

@@ -392,3 +392,26 @@ def test_dashboard_shows_stale_judgments_and_requeues_them_once(seeded, engine):
     new = [a for a in after if a.requeued_from_id == queue[0].id]
     assert len(new) == 1 and new[0].status == "pending"
     assert not any("are stale" in w.value for w in at.warning)
+
+
+# --------------------------------------------------------------------------- home
+
+
+def test_annotator_home_says_what_is_left_and_continues_there(seeded, engine):
+    """Home: "N pairs left in study X" per study, and Continue opens that study's next pair."""
+    second = seed_study(engine, name="second", seed=2)
+    queue = my_assignments(engine, seeded["ann1"])
+    first_of_pilot = next(a for a in queue if a.study_id == seeded["study"])
+    at = page(seeded["ann1"], "annotate_pairs.py")
+    at.button(key=f"pairs_choice_left_{first_of_pilot.id}").click().run()
+    at = page(seeded["ann1"], "home.py")
+    text = all_text(at)
+    # pilot: 15 pairs, one judged above -> 14 left; second: 15 pairs, none judged.
+    assert "14 pairs left in study pilot (1 of 15 judged)" in text
+    assert "15 pairs left in study second (0 of 15 judged)" in text
+    at.button(key=f"home_continue_{second}").click().run()
+    assert not at.exception
+    first_of_second = next(a for a in queue if a.study_id == second)
+    assert at.selectbox(key="pairs_study").value == second
+    assert at.button(key=f"pairs_choice_left_{first_of_second.id}")  # the second study's first pair
+    assert "0 of 15 pairs judged in study second" in all_text(at)
