@@ -16,6 +16,7 @@ from annotate.services.refine.edits import EditConflict
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.panes import char_count_label, scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_conflict, side_by_side_diff
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 from annotate.ui.split_form import split_form
 
@@ -25,7 +26,7 @@ st.title("Adapt queries")
 st.caption("Rewrite an unclear or unrealistic instruction so that it fits its materials and real practice. "
            "A second expert approves every change before annotators see it.")
 if flash := state.pop("adapt_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(plain_label(flash), icon=":material/check_circle:")
 
 with db_session() as session:
     choices = query_choices(session=session)
@@ -61,24 +62,24 @@ def saved(message: str, *, keep_text: bool = False) -> None:
 
 
 status = {"approved": "current", "pending": "awaiting review", "rejected": "rejected"}[head.status]
-st.markdown(f"**Query {query.index}** · {query.lang} · latest version **{head.version_no}** ({status}) · "
+st.markdown(f"**Query {query.index:d}** · {plain_label(query.lang)} · latest version **{head.version_no:d}** ({status}) · "
             f"{char_count_label(head.text)}")
 if head.status == "pending":
-    st.info(f"Version {head.version_no} awaits review by a second expert. You can still build on it.")
+    st.info(f"Version {head.version_no:d} awaits review by a second expert. You can still build on it.")
 
 if split_doc is None and head.status == "approved":
     split_form(user=user, query=query, head=head, on_saved=saved)
 
 st.subheader("Edit the instruction")
 if base_no != head.version_no:
-    st.warning(f"You started from version {base_no}; version {head.version_no} has been saved since. "
+    st.warning(f"You started from version {base_no:d}; version {head.version_no:d} has been saved since. "
                "Saving will be refused until you rebase your text on it.")
-    if st.button(f"Rebase my text on version {head.version_no}", key=f"rebase_{query.id}"):
+    if st.button(f"Rebase my text on version {head.version_no:d}", key=f"rebase_{query.id}"):
         state[base_key] = (head.version_no, head.text)
         st.rerun()
 left, right = st.columns(2, gap="medium")
 with left:
-    st.markdown(f"**Version {base_no}** (what you started from)")
+    st.markdown(f"**Version {base_no:d}** (what you started from)")
     scroll_pane(base_text, height=360, fixed=True)
 with right:
     st.markdown("**Your edit**")
@@ -97,7 +98,7 @@ if st.button("Save as a new version", type="primary", key=f"save_edit_{query.id}
         except EditConflict as exc:
             show_conflict(exc)
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(plain_label(exc))
         else:
             state[base_key] = (version.version_no, version.text)
             saved(f"Saved version {version.version_no}. It becomes current when another expert approves it "
@@ -119,6 +120,6 @@ if earlier:
                                                        to_version_no=target.version_no, reason=why,
                                                        base_version_no=head.version_no)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                 else:
                     saved(f"Revert saved as version {version.version_no} (awaiting review).")

@@ -14,14 +14,14 @@ from annotate.services.refine import materials
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
 from annotate.ui.panes import scroll_pane
-from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.safe_markdown import plain_label, to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
 
 user = require_page_role("annotator", "expert")
 state = st.session_state
 st.title("Collect materials")
 if flash := state.pop("collect_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(plain_label(flash), icon=":material/check_circle:")
 
 with db_session() as session:
     needs = materials.queries_needing_materials(session=session)
@@ -58,7 +58,7 @@ with tab_collect:
                 try:
                     text = materials.extract_upload(upload.name, upload.getvalue())
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
         segments = segment_paragraphs(text.strip()) if text.strip() else []
         kept: list[int] = []
         # keep-boxes belong to this query and this text: a choice never carries over to another
@@ -68,7 +68,7 @@ with tab_collect:
             with st.container(height=300, border=True):
                 for position, (seg, _sep) in enumerate(segments):
                     shown = seg if len(seg) <= 300 else seg[:300] + " …"
-                    if st.checkbox(" ".join(shown.split()), value=True, key=f"collect_keep_{text_key}_{position}"):
+                    if st.checkbox(plain_label(" ".join(shown.split())), value=True, key=f"collect_keep_{text_key}_{position}"):
                         kept.append(position)
         if st.button("Save the material", type="primary", key="collect_save", disabled=not segments):
             with db_session() as session:
@@ -76,7 +76,7 @@ with tab_collect:
                     materials.add_material(session=session, actor=user, query_id=query.id, title=title,
                                            text=text, source_url=source, license_note=licence, kept=kept)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                 else:
                     for key in ("collect_title", "collect_source", "collect_license", "collect_text"):
                         state.pop(key, None)
@@ -96,7 +96,7 @@ with tab_collect:
                         materials.set_needs_materials(session=session, actor=user, query_id=q.id, needs=True,
                                                       requirement=requirement)
                     except ServiceError as exc:
-                        st.error(str(exc))
+                        st.error(plain_label(exc))
                     else:
                         state["collect_flash"] = f"Query {flag_index} flagged."
                         st.rerun()
@@ -109,17 +109,17 @@ with tab_verify:
             kept_text = materials.pending_text(session=session, document_id=doc.id)
             index = materials.query_index_of(session=session, query_id=doc.query_id)
         with st.container(border=True):
-            st.markdown(f"**{to_safe_markdown(doc.title)}** for query {index}")
-            st.caption(f"Source: {doc.source_url} · Licence: {doc.license_note}")
+            st.markdown(f"**{to_safe_markdown(doc.title)}** for query {index:d}")
+            st.caption(f"Source: {plain_label(doc.source_url)} · Licence: {plain_label(doc.license_note)}")
             scroll_pane(kept_text, height=200)
             c1, c2, _ = st.columns([1, 1, 4])
-            for column, label, ok in ((c1, "Verify", True), (c2, "Reject", False)):
+            for column, label, ok in ((c1, "Verify", True), (c2, "Reject", False)):  # literals
                 if column.button(label, key=f"{label.lower()}_{doc.id}"):
                     with db_session() as session:
                         try:
                             materials.verify_material(session=session, actor=user, document_id=doc.id, approve=ok)
                         except ServiceError as exc:
-                            st.error(str(exc))
+                            st.error(plain_label(exc))
                         else:
                             state["collect_flash"] = f"Material “{doc.title}” {'verified' if ok else 'rejected'}."
                             st.rerun()

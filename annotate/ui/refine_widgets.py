@@ -6,12 +6,14 @@ No database access: pages pass in what the services returned.
 from __future__ import annotations
 
 import difflib
+from html import escape
 
 import streamlit as st
 
 from annotate.services.refine.edits import EditConflict
 from annotate.services.refine.query_list import STATUSES, QueryChoice
 from annotate.ui.panes import scroll_pane
+from annotate.ui.safe_markdown import plain_label
 
 DIFF_CSS = """
 <style>
@@ -31,7 +33,7 @@ table.refine-diff .diff_sub {background: #f8c4c4; text-decoration: line-through;
 
 
 def diff_table_html(old: str, new: str, old_label: str, new_label: str, *, context: bool = True) -> str:
-    """An HTML side-by-side diff (``difflib.HtmlDiff``; it escapes the texts).
+    """An HTML side-by-side diff (``difflib.HtmlDiff``; it escapes the texts, not the labels: escaped here).
 
     Example:
         >>> "diff_chg" in diff_table_html("a b", "a c", "old", "new")
@@ -40,7 +42,7 @@ def diff_table_html(old: str, new: str, old_label: str, new_label: str, *, conte
     # No wrapcolumn: difflib would cut lines every N characters, mid-word; the CSS wraps
     # them at word boundaries to the column width instead.
     table = difflib.HtmlDiff().make_table(
-        old.splitlines(), new.splitlines(), old_label, new_label, context=context, numlines=2)
+        old.splitlines(), new.splitlines(), escape(old_label), escape(new_label), context=context, numlines=2)
     table = table.replace('class="diff"', 'class="refine-diff"', 1)
     # difflib writes every space as &nbsp; (no line break possible); plain spaces under
     # white-space: pre-wrap keep the spacing and wrap between words. The texts are escaped
@@ -74,13 +76,13 @@ def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") 
     status = c1.selectbox("Show", ("all queries", *STATUSES), key=f"{key}_status")
     shown = {c.index: c for c in choices if status == "all queries" or status in c.statuses}
     if not shown:
-        st.info(f"No query has the status “{status}”.")
+        st.info(f"No query has the status “{plain_label(status)}”.")
         return None
     widget_key = f"{key}_{STATUSES.index(status) if status in STATUSES else 'all'}"  # options follow the filter
     wanted = st.query_params.get("q")
     if wanted and wanted.isdigit() and int(wanted) in shown and widget_key not in st.session_state:
         st.session_state[widget_key] = int(wanted)
-    index = c2.selectbox(f"{label} ({len(shown):,} shown; type to search)", list(shown), key=widget_key,
+    index = c2.selectbox(f"{plain_label(label)} ({len(shown):,} shown; type to search)", list(shown), key=widget_key,
                          format_func=lambda i: shown[i].label,
                          help="Type any part of the index, domain, subdomain, first words or status.")
     if index is not None and st.query_params.get("q") != str(index):
@@ -90,10 +92,10 @@ def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") 
 
 def show_conflict(exc: EditConflict) -> None:
     """A refused save: the newer version beside the refused text, so nothing typed is lost."""
-    st.error(str(exc), icon=":material/sync_problem:")
+    st.error(plain_label(exc), icon=":material/sync_problem:")
     c1, c2 = st.columns(2)
     with c1:
-        st.markdown(f"**Version {exc.newer_version_no}** by {exc.newer_author}")
+        st.markdown(f"**Version {exc.newer_version_no:d}** by {plain_label(exc.newer_author)}")
         scroll_pane(str(exc.newer_content), height=240, fixed=True)
     with c2:
         st.markdown("**Your text** (not saved, still in the editor)")

@@ -13,6 +13,7 @@ from annotate.services.core.errors import ServiceError
 from annotate.services.refine import materials
 from annotate.services.refine.splitter import propose_split, split_at
 from annotate.ui.panes import char_count_label, scroll_pane
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session
 
 
@@ -24,7 +25,7 @@ def split_form(*, user: User, query: Query, head: InstructionVersion, on_saved: 
              else "Split the instruction from its pasted material (nothing detected)")
     last = max(1, len(head.text) - 1)
     with st.expander(title, expanded=False):
-        st.caption(f"Proposal: {proposal.reason}. Move the boundary if needed; no character is lost "
+        st.caption(f"Proposal: {plain_label(proposal.reason)}. Move the boundary if needed; no character is lost "
                    "(the original stays as version 1).")
         boundary = st.number_input("Boundary (character offset)", min_value=1, max_value=last,
                                    value=min(max(1, proposal.boundary), last), key=f"split_boundary_{query.id}")
@@ -33,7 +34,7 @@ def split_form(*, user: User, query: Query, head: InstructionVersion, on_saved: 
         try:
             parts = split_at(head.text, int(boundary), material_first=first)
         except ValueError as exc:
-            st.warning(str(exc))
+            st.warning(plain_label(exc))
             return
         left, right = st.columns(2)
         with left:
@@ -48,6 +49,6 @@ def split_form(*, user: User, query: Query, head: InstructionVersion, on_saved: 
                     materials.confirm_split(session=session, actor=user, query_id=query.id, boundary=int(boundary),
                                             material_first=first, base_version_no=head.version_no)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                     return
             on_saved("Split saved: the material is now its own document.")

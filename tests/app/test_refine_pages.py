@@ -11,7 +11,7 @@ from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVer
 from annotate.services.content.content import render_query_text
 from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
 from annotate.services.refine import edits, materials
-from tests.fixtures.apptest import button, page, page_direct
+from tests.fixtures.apptest import button, page, page_direct, shown
 
 PARAGRAPHS = ["第一段：河流的形成。" * 8, "第二段：与主题无关的广告。" * 6, "第三段：河流与城市。" * 8]
 QUERY = "请根据以下材料写一篇关于河流的散文。材料如下：\n\n" + "\n\n".join(PARAGRAPHS)
@@ -41,7 +41,7 @@ def seeded(engine, db_url, monkeypatch):
 def text_of(at: AppTest) -> str:
     parts = [e.value for e in (*at.title, *at.markdown, *at.caption, *at.error, *at.info, *at.warning,
                                *at.success)]
-    return "\n".join(str(p) for p in parts) + "\n" + "\n".join(b.label for b in at.button)
+    return shown("\n".join(str(p) for p in parts) + "\n" + "\n".join(b.label for b in at.button))
 
 
 @pytest.mark.parametrize("file", ["adapt_query.py", "prune_materials.py", "review_edits.py"])
@@ -140,7 +140,7 @@ def test_collect_and_verify_by_a_second_annotator(seeded, engine) -> None:
     at.text_input(key="collect_license").set_value("CC BY 4.0").run()
     at.text_area(key="collect_text").set_value("Rivers are polluted.\n\nBuy our product!\n\nCities clean rivers.").run()
     keep_boxes = [c for c in at.checkbox if c.key.startswith("collect_keep_")]
-    assert [c.label for c in keep_boxes] == ["Rivers are polluted.", "Buy our product!", "Cities clean rivers."]
+    assert [shown(c.label) for c in keep_boxes] == ["Rivers are polluted.", "Buy our product!", "Cities clean rivers."]
     keep_boxes[1].uncheck().run()
     button(at, "Save the material").click().run()
     assert "Another person verifies it" in text_of(at)
