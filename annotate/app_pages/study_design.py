@@ -2,7 +2,8 @@
 
 "Preview counts" runs :func:`annotate.services.studies.studies.plan_study` (no writes) and keeps
 the previewed design; "Create study" creates exactly that design
-(:func:`annotate.services.studies.studies.create_study`, one transaction).
+(:func:`annotate.services.studies.studies.create_study`, one transaction). "Add votes where they
+matter most" extends an existing study (:mod:`annotate.ui.extend_study`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from annotate.services.accounts import users as users_service
 from annotate.services.content.project_overview import query_counts
 from annotate.services.core.errors import ServiceError
 from annotate.services.studies import studies
+from annotate.ui.extend_study import extend_section
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
@@ -76,6 +78,9 @@ with st.form("study_design"):
     error_types_text = st.text_area("Error types (pointwise; one per line; empty = defaults)",
                                     placeholder="\n".join(studies.DEFAULT_ERROR_TYPES[:3]), height=80)
     previewed = st.form_submit_button("Preview counts", type="primary")
+
+with st.expander("Add votes where they matter most (extend an existing study)", icon=":material/insights:"):
+    extend_section(actor, annotator_names)
 
 if previewed:
     design = studies.StudyDesign(

@@ -1,0 +1,93 @@
+"""*Design a study*: "Add votes where they matter most" — extend an existing pairwise study.
+
+The plan (:func:`annotate.services.studies.extend.plan_extension`, no writes) shows the
+expected 95% interval width of the target difference now, after the votes spread evenly and
+after the adaptive allocation; "Add votes" writes exactly that plan
+(:func:`annotate.services.studies.extend.extend_study`, same inputs and seed).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import streamlit as st
+
+from annotate.services.core.errors import ServiceError
+from annotate.services.judges.judge_runs import list_runs
+from annotate.services.studies import extend, studies
+from annotate.ui.safe_markdown import plain_label
+from annotate.ui.session import db_session
+
+DEFAULT_TARGET = "The best judge row against the next"
+STRATEGY_LABELS = {"adaptive": "Where they matter most (adaptive)", "uniform": "Evenly over the pairs (uniform)"}
+PLAN_KEY = "extend_plan"  # (inputs, ExtensionPlan) last previewed
+
+
+def _inputs(actor, annotator_names: list[str]) -> dict | None:  # type: ignore[no-untyped-def]
+    with db_session() as session:
+        pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+        labels = [r.label for r in list_runs(session=session, with_counts=False)]
+    if not pairwise:
+        st.caption("No pairwise study yet.")
+        return None
+    c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+    study = c1.selectbox("Study", pairwise, key="ext_study")
+    votes = c2.number_input("Votes to add", min_value=1, value=50, step=10, key="ext_votes")
+    strategy = c3.radio("Strategy", list(STRATEGY_LABELS), format_func=STRATEGY_LABELS.get, key="ext_strategy")
+    seed = c4.number_input("Seed", min_value=0, value=0, step=1, key="ext_seed")
+    targets = [DEFAULT_TARGET] + [f"{a}-{b}" for a, b in itertools.permutations(labels, 2)]
+    target = st.selectbox("Target difference (method/judge minus method/judge)", targets, key="ext_target",
+                          format_func=plain_label)
+    extra = st.multiselect("More annotators who may take the new votes", annotator_names, key="ext_people")
+    return {"study_name": study, "n": int(votes), "strategy": strategy, "seed": int(seed),
+            "target": None if target == DEFAULT_TARGET else target, "annotators": list(extra)}
+
+
+def _show(plan: extend.ExtensionPlan) -> None:
+    if plan.widths:
+        w = plan.widths
+        cols = st.columns(3)
+        cols[0].metric("Expected width now", f"{100 * w['now']:.1f} pp")
+        cols[1].metric("After these votes, spread evenly", f"{100 * w['uniform']:.1f} pp",
+                       delta=f"{100 * (w['uniform'] - w['now']):.1f} pp", delta_color="inverse")
+        cols[2].metric("After these votes, where they matter most", f"{100 * w['adaptive']:.1f} pp",
+                       delta=f"{100 * (w['adaptive'] - w['now']):.1f} pp", delta_color="inverse")
+        st.caption(f"Target: {plain_label(plan.target[0])} minus {plain_label(plan.target[1])}. Expected width of "
+                   "the 95% interval of the difference in agreement with people, in percentage points. The adaptive "
+                   "estimate is design-based (Horvitz–Thompson difference estimator), so it stays unbiased although "
+                   "the votes go where the two rows disagree and the people split.")
+    for line in plan.summary_lines():
+        if not line.startswith("expected"):
+            st.markdown(f"- {plain_label(line)}")
+
+
+def extend_section(actor, annotator_names: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The whole "Add votes where they matter most" section."""
+    st.subheader("Add votes where they matter most")
+    st.caption("More annotators on an existing study's pairs, chosen to narrow the interval of one judge "
+               "difference fastest. Nobody judges a pair twice and the sides stay counterbalanced.")
+    inputs = _inputs(actor, annotator_names)
+    if inputs is None:
+        return
+    if st.button("Preview the new votes", key="ext_preview"):
+        try:
+            with db_session() as session:
+                st.session_state[PLAN_KEY] = (inputs, extend.plan_extension(session=session, **inputs))
+        except ServiceError as exc:
+            st.session_state.pop(PLAN_KEY, None)
+            st.error(plain_label(exc))
+    kept = st.session_state.get(PLAN_KEY)
+    if kept is None or kept[0] != inputs:
+        st.caption("Press **Preview the new votes** to see the expected widths; nothing is added before you confirm.")
+        return
+    _show(kept[1])
+    if st.button("Add votes", type="primary", key="ext_add", icon=":material/add_task:"):
+        try:
+            with db_session() as session:
+                plan = extend.extend_study(session=session, actor=actor, **inputs)
+        except ServiceError as exc:
+            st.error(plain_label(exc))
+        else:
+            st.session_state.pop(PLAN_KEY, None)
+            st.session_state["design_flash"] = f"Added {len(plan.new)} assignments to study {inputs['study_name']}."
+            st.rerun()
