@@ -1,11 +1,12 @@
 """The app server: the Streamlit app plus the JSON API, as one ASGI application.
 
 ``annotate serve`` runs ``streamlit run annotate/asgi.py``; Streamlit sees the ``st.App``
-below and serves it with uvicorn, so the same port carries the UI (``/``), its websocket
-and the API (``/api/v1/...``, see :mod:`annotate.api.routes`). It can also be run by any
+below and serves it with uvicorn, so the same port carries the UI (``/``), its websocket,
+the API (``/api/v1/...``, see :mod:`annotate.api.routes`) and the login form's routes
+(``/session/...``, see :mod:`annotate.api.web_login`). It can also be run by any
 ASGI server: ``uvicorn annotate.asgi:app --port 8501`` (from the repository root).
 
-The API uses its own engine on ``ANNOTATE_DB_URL`` and the signing secret from
+The API uses its own engine on ``ANNOTATE_DB_URL`` and (like the session cookie) the signing secret from
 ``ANNOTATE_SECRET_KEY``, else ``annotate_secret_key`` in Streamlit secrets, else a key file
 generated once per deployment (:func:`annotate.api.tokens.resolve_secret`).
 """
@@ -17,20 +18,12 @@ from pathlib import Path
 import streamlit as st
 
 from annotate.api.routes import Api
-from annotate.api.tokens import resolve_secret
+from annotate.api.web_login import WebLogin
 from annotate.db.engine import make_engine, resolve_url
+from annotate.ui.session import app_secret
 
 APP_SCRIPT = Path(__file__).resolve().parent / "streamlit_app.py"
 
 
-def _secret() -> bytes:
-    configured = None
-    try:
-        configured = st.secrets.get("annotate_secret_key")
-    except Exception:  # no secrets.toml: fine, fall back to the key file  # noqa: BLE001
-        configured = None
-    return resolve_secret(configured)
-
-
-api = Api(lambda: make_engine(resolve_url(None)), _secret)
-app = st.App(APP_SCRIPT, routes=api.routes())
+api = Api(lambda: make_engine(resolve_url(None)), app_secret)
+app = st.App(APP_SCRIPT, routes=api.routes() + WebLogin(api).routes())

@@ -15,8 +15,9 @@
 Every route but login and health needs ``Authorization: Bearer <token>``; the account is
 reloaded on each request, so a deactivated account or a changed password stops its tokens
 at once. Login failures are recorded and slowed exactly as in the app
-(:func:`annotate.services.accounts.users.authenticate`): a slowed username gets 429 with
-``Retry-After``. Errors are ``{"error": message}`` with 400 (bad input), 401, 403, 404,
+(:func:`annotate.services.accounts.users.authenticate`, per client address and per
+(address, username), the address from :mod:`annotate.api.client_address`): a slowed
+attempt gets 429 with ``Retry-After``. Errors are ``{"error": message}`` with 400 (bad input), 401, 403, 404,
 409 (conflict) or 429. Database work runs in Starlette's thread pool.
 """
 
@@ -35,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from annotate.api import client_address
 from annotate.api.tokens import DEFAULT_TTL_S, accepts, issue_token, verify_token
 from annotate.db.engine import session_scope
 from annotate.db.models import User
@@ -148,13 +150,17 @@ class Api:
         if not isinstance(username, str) or not isinstance(password, str):
             return _error(400, "username and password (strings) are required")
 
+        address = client_address.resolve(request.client.host if request.client else None, request.headers)
+
         def check() -> JSONResponse:
             with session_scope(self.engine) as session:
-                user = users.authenticate(session=session, username=username, password=password)
+                user = users.authenticate(session=session, username=username, password=password,
+                                          client_address=address)
                 if user is None:
-                    wait = users.seconds_until_allowed(session=session, username=username)
+                    wait = users.seconds_until_allowed(session=session, username=username,
+                                                       client_address=address)
                     if wait > 0:
-                        return _error(429, "too many failed attempts for this username; try later",
+                        return _error(429, f"too many failed logins; try again in {math.ceil(wait)} seconds",
                                       {"Retry-After": str(math.ceil(wait))})
                     return _error(401, "wrong username or password")
                 token = issue_token(self.secret, user_id=user.id, password_hash=user.password_hash,

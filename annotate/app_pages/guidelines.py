@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.ui.session import require_page_role
+from annotate.ui.task_state import KEY_HELP
 
 require_page_role("annotator", "researcher", "admin")
 st.title("Guidelines")
@@ -27,19 +28,20 @@ same pair is shown the other way round to other annotators.
 3. **Compare the responses against those requirements**, not against your own taste.
    A longer or more polished response is not better if it misses a requirement that the
    shorter one meets. Formatting counts only as far as the query asks for it.
-4. Choose **A is better**, **B is better** or **Equivalent**.
+4. Choose **A is better**, **B is better**, **Equivalent** or **Both are poor**.
 
 ### Equivalent and "both are poor"
 - Choose **Equivalent** when neither response meets the query's requirements clearly
   better than the other: both are good in different ways, or they differ only in ways
   the query does not care about.
-- Mark **Both are poor** (under "Marks") when neither response is acceptable (for example both ignore the
-  main task). You can mark it with any choice, but it usually goes with Equivalent: the
-  export records that as a tie between two bad responses.
+- Choose **Both are poor** when neither response is acceptable (for example both ignore
+  the main task). It is a choice of its own and counts as a tie: a poor pair has no
+  better side, so it never goes with A or B. The export records it as a tie between two
+  bad responses. If one of two poor responses is still clearly better, choose that one.
 
 ### Criteria
-Some studies also ask for a choice per criterion (the query's own criteria, shown with the
-judgment form). Judge each criterion on its own; the overall choice may differ from the
+Some studies also ask for a choice per criterion (the query's own criteria, shown as a
+grid of rows above the choices: A, B or Equivalent for each). Judge each criterion on its own; the overall choice may differ from the
 majority of the criteria.
 
 ### Flags
@@ -54,15 +56,28 @@ majority of the criteria.
 - The **rationale** is optional; one sentence on the deciding requirement helps the
   researchers audit disagreements.
 - **Skip for now** puts a pair at the back of your queue; it comes back after the others.
-- Your judgments stay editable: open one from **My judgments** under the form and submit
-  again. The earlier answer is kept in the history.
+  Skipped pairs are listed under **Skipped pairs** in the sidebar; open one from there
+  at any time.
+- Your judgments stay editable: open one from **My judgments** in the sidebar (each line
+  shows your answer and the first words of the query) and choose again. The earlier
+  answer is kept in the history. **Previous pair** and **Next pair** step through your list.
 - The time you spend on a pair is recorded (from when it is first shown until you
-  submit). Take the time the pair needs; there is no target.
+  submit) and shown beside the choices. Take the time the pair needs; there is no target.
+
+### Reading long texts
+Every text scrolls in its own pane while the choices stay at the bottom of the window.
+**Full height** above a pane shows the whole text at once; **Raw text** shows it exactly
+as written, without formatting (line breaks are always shown as written).
 
 ### Keyboard shortcuts
-When no text field is focused, **1** chooses *A is better*, **2** *B is better* and
-**3** *Equivalent*, and submits at once (with whatever flags and rationale you set).
-Inside the rationale box the keys type normally. If a shortcut fired by mistake, open
-the pair from **My judgments** and submit the right answer.
+When no text field is focused (press **?** on the judging page to see this list):
+"""
+)
+st.table({"Key": [key for key, _ in KEY_HELP], "What it does": [what for _, what in KEY_HELP]})
+st.markdown(
+    """
+A choice key submits at once (with whatever flags and rationale you set). Inside the
+rationale box the keys type normally. If a shortcut fired by mistake, open the pair from
+**My judgments** and submit the right answer.
 """
 )

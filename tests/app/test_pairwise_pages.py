@@ -415,3 +415,15 @@ def test_annotator_home_says_what_is_left_and_continues_there(seeded, engine):
     assert at.selectbox(key="pairs_study").value == second
     assert at.button(key=f"pairs_choice_left_{first_of_second.id}")  # the second study's first pair
     assert "0 of 15 pairs judged in study second" in all_text(at)
+
+
+def test_guidelines_state_the_both_poor_rule_and_every_key(seeded):
+    from annotate.ui.task_state import KEY_HELP
+
+    at = page(seeded["ann1"], "guidelines.py")
+    text = " ".join(all_text(at).split())
+    assert "Choose **Both are poor** when neither response is acceptable" in text
+    assert "it never goes with A or B" in text
+    assert "Marks" not in text  # the old rule ("mark it with any choice") is gone
+    table = at.table[0].value
+    assert list(table["Key"]) == [key for key, _ in KEY_HELP]
