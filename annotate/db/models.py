@@ -269,14 +269,16 @@ class User(SQLModel, table=True):
     display_name: str = Field(default="", max_length=200)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
+    session_epoch: int = Field(default=0)  # raised by "Log out": the app's session cookies issued before are refused
 
 
 class LoginAttempt(SQLModel, table=True):
-    """A login attempt, kept to slow down repeated failures."""
+    """A login attempt, kept to slow down repeated failures (per username and per client address)."""
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True, max_length=100)
     success: bool
+    client_address: str = Field(default="", index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

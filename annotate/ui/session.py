@@ -5,10 +5,14 @@
   its argument and inspected the function each time); the URL comes from
   ``ANNOTATE_DB_URL`` (see :func:`annotate.db.engine.resolve_url`). Sessions are never
   cached: use :func:`db_session` per rerun.
-* The logged-in user is only ``st.session_state["user_id"]``; :func:`logged_in_user`
-  re-checks the account on every rerun with one small indexed query (its id, role,
-  active flag, name and password hash), so a deactivation or role change takes effect at
-  the next rerun. The full ``User`` row is kept in the session state and reloaded only
+* Logging in happens on the server's own login route (:mod:`annotate.api.web_login`),
+  which sets a signed session cookie (:mod:`annotate.api.session_cookie`). On every script
+  run :func:`logged_in_user` takes the user from ``st.session_state["user_id"]`` or, in a
+  new browser session (a reload, a reopened tab, a bookmark), from that cookie as read by
+  ``st.context.cookies``. Either way it re-checks the account with one small indexed query
+  (its id, role, active flag, name, password hash and session epoch), so a deactivation,
+  a role change or a logout elsewhere takes effect at the next rerun; a login idle for
+  longer than the inactivity limit ends too. The full ``User`` row is kept in the session state and reloaded only
   when that check shows it changed. Within one rerun the app entry checks once and hands
   the result to the page (:func:`checked_user`), so a page does not query again; a page
   script run on its own (or a fragment rerun) checks for itself.
@@ -19,6 +23,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,20 +33,38 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from annotate.api.session_cookie import COOKIE_NAME, idle_limit_s, read_session, session_accepts
+from annotate.api.tokens import resolve_secret
 from annotate.db.engine import make_engine, resolve_url, session_scope
 from annotate.db.models import User
 from annotate.services.accounts import users as users_service
 
 USER_KEY = "user_id"
 _ACCOUNT_KEY = "_account_cache"  # (user id, fingerprint, detached User) of the last check
+_LOGIN_KEY = "_login"  # {"epoch": session epoch at login, "seen": last run, "cookie": from a cookie}
+_REFUSED_KEY = "_refused_cookie"  # a cookie value already refused in this browser session
 _USERS = User.__table__  # type: ignore[attr-defined]
 _FINGERPRINT = select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.display_name,
-                      _USERS.c.active, _USERS.c.password_hash)
+                      _USERS.c.active, _USERS.c.password_hash, _USERS.c.session_epoch)
 _SQLITE_FINGERPRINT = str(_FINGERPRINT.where(_USERS.c.id == bindparam("user_id"))
                           .compile(dialect=sqlite.dialect()))  # one "?" parameter
 _this_run = threading.local()  # the user checked by the app entry during the current rerun
 _engines: dict[str, Engine] = {}  # database URL -> the process's engine for it
 _engines_lock = threading.Lock()
+_secret: list[bytes] = []  # the signing secret, resolved once per process
+
+
+def app_secret() -> bytes:
+    """The deployment's signing secret (the API's and the session cookie's): see
+    :func:`annotate.api.tokens.resolve_secret`; ``annotate_secret_key`` in Streamlit secrets
+    is used when ``$ANNOTATE_SECRET_KEY`` is not set."""
+    if not _secret:
+        try:
+            configured = st.secrets.get("annotate_secret_key")
+        except Exception:  # no secrets.toml: fine, fall back to the key file  # noqa: BLE001
+            configured = None
+        _secret.append(resolve_secret(configured))
+    return _secret[0]
 
 
 def get_engine() -> Engine:
@@ -85,18 +108,48 @@ def _fingerprint(user_id: int) -> tuple | None:
 
 
 def _user_fingerprint(user: User) -> tuple:
-    return (user.id, user.username, user.role, user.display_name, user.active, user.password_hash)
+    return (user.id, user.username, user.role, user.display_name, user.active, user.password_hash,
+            user.session_epoch)
+
+
+def browser_cookie() -> str | None:
+    """The session cookie this browser session was opened with (``st.context.cookies``)."""
+    return st.context.cookies.get(COOKIE_NAME)
+
+
+def _cookie_user_id(now: float) -> int | None:
+    """The user id of this browser's valid session cookie (signature and age), else None."""
+    value = browser_cookie()
+    if not value or value == st.session_state.get(_REFUSED_KEY):
+        return None
+    claims = read_session(app_secret(), value, now=now, idle_s=idle_limit_s())
+    if claims is not None:
+        current = _fingerprint(claims.user_id)
+        if current is not None:
+            _, _, _, _, active, password_hash, epoch = current
+            if session_accepts(claims, User(active=active, password_hash=password_hash, session_epoch=epoch)):
+                st.session_state[_LOGIN_KEY] = {"epoch": epoch, "seen": now, "cookie": True}
+                return claims.user_id
+    st.session_state[_REFUSED_KEY] = value
+    return None
 
 
 def logged_in_user() -> User | None:
     """The active logged-in user, or ``None`` (clearing a stale or deactivated login).
 
-    Checked against the database on every call; the full row is reloaded only when the
-    account changed since the last check of this browser session.
+    The user comes from the session state or, in a new browser session, from the session
+    cookie. Checked against the database on every call; the full row is reloaded only
+    when the account changed since the last check of this browser session. A login whose
+    account logged out elsewhere, or that saw no run for longer than the inactivity limit,
+    ends here.
     """
+    now = time.time()
     user_id = st.session_state.get(USER_KEY)
     if user_id is None:
-        return None
+        user_id = _cookie_user_id(now)
+        if user_id is None:
+            return None
+        st.session_state[USER_KEY] = user_id
     user_id = int(user_id)
     current = _fingerprint(user_id)
     cached = st.session_state.get(_ACCOUNT_KEY)
@@ -107,11 +160,22 @@ def logged_in_user() -> User | None:
         if current is not None:
             with db_session() as session:
                 user = users_service.get_user(session=session, user_id=user_id)
-    if user is None or not user.active:
+    login_state = st.session_state.get(_LOGIN_KEY)
+    if login_state is None and user is not None:  # logged in by a caller that set the id itself
+        login_state = st.session_state[_LOGIN_KEY] = {"epoch": user.session_epoch, "seen": now, "cookie": False}
+    if (user is None or not user.active or login_state["epoch"] != user.session_epoch
+            or now - login_state["seen"] > idle_limit_s()):
         logout()
         return None
+    login_state["seen"] = now
     st.session_state[_ACCOUNT_KEY] = (user_id, _user_fingerprint(user), user)
     return user
+
+
+def logged_in_by_cookie() -> bool:
+    """Whether this browser session's login came from the session cookie (so the page
+    should keep renewing it while the person works)."""
+    return bool((st.session_state.get(_LOGIN_KEY) or {}).get("cookie"))
 
 
 @contextmanager
@@ -153,24 +217,19 @@ def require_page_role(*roles: str) -> User:
     return user
 
 
-def login(username: str, password: str) -> tuple[User | None, float]:
-    """Check the credentials; on success start a fresh session state holding the user id.
-
-    Returns:
-        ``(user, 0.0)`` on success; ``(None, wait_seconds)`` otherwise, where
-        ``wait_seconds`` > 0 means the username is temporarily slowed.
-    """
+def end_login(user: User) -> None:
+    """Log out: every session cookie of ``user`` issued so far is refused from now on (on
+    every device, :func:`annotate.services.accounts.users.end_sessions`), and this browser
+    session forgets everything it held."""
     with db_session() as session:
-        user = users_service.authenticate(session=session, username=username, password=password)
-        wait = 0.0 if user is not None else users_service.seconds_until_allowed(
-            session=session, username=username)
-    if user is None:
-        return None, wait
-    st.session_state.clear()
-    st.session_state[USER_KEY] = user.id
-    return user, 0.0
+        users_service.end_sessions(session=session, user_id=int(user.id))  # type: ignore[arg-type]
+    logout()
 
 
 def logout() -> None:
-    """Forget the login and everything else this browser session held."""
+    """Forget the login and everything else this browser session held (the cookie this
+    session was opened with stays refused: a logged-out tab does not log in again)."""
+    refused = browser_cookie()
     st.session_state.clear()
+    if refused:
+        st.session_state[_REFUSED_KEY] = refused

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.proto.TextInput_pb2 import TextInput
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
 from annotate.navigation import PAGES, ROLES
 from annotate.services.accounts import users
 from tests.fixtures.apptest import APP, TIMEOUT, page_direct
+from tests.fixtures.login_cookie import CookieLogin
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
 
@@ -19,26 +19,33 @@ PW = "app-test-password"
 pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 
+BROWSER: list[CookieLogin] = []  # the simulated browser of the running test
+
+
 @pytest.fixture()
 def accounts(engine, db_url, monkeypatch):
-    """One account per role (named after it), and the app pointed at that database."""
+    """One account per role (named after it), the app pointed at that database, and a
+    simulated browser that logs in through the login route (:class:`CookieLogin`)."""
     monkeypatch.setenv("ANNOTATE_DB_URL", db_url)
     ids = {}
     with session_scope(engine) as session:
         for role in ROLES:
             ids[role] = users.create_user(session=session, username=role, role=role, password=PW).id
+    BROWSER[:] = [CookieLogin(engine, monkeypatch)]
     return ids
 
 
-def fresh_app() -> AppTest:
-    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+def fresh_app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    return at.run()
 
 
 def log_in(at: AppTest, username: str, password: str) -> AppTest:
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click()  # the form's submit button
-    return at.run()
+    """Post the login form (as the browser does), then open the page it redirects to."""
+    response = BROWSER[0].post(username, password)
+    location = response.headers["location"]
+    return fresh_app(dict(p.split("=", 1) for p in location.partition("?")[2].split("&") if p))
 
 
 def texts(at: AppTest) -> str:
@@ -49,8 +56,11 @@ def texts(at: AppTest) -> str:
 def test_login_form_shown_when_logged_out(accounts):
     at = fresh_app()
     assert not at.exception
-    assert [t.label for t in at.text_input] == ["Username", "Password"]
-    assert at.text_input(key="login_password").proto.type == TextInput.Type.PASSWORD
+    form = at.get("html")[0].value  # a real HTML form, so password managers fill it
+    assert '<form class="annotate-login" method="post" action="/session/login">' in form
+    assert 'name="username" type="text" autocomplete="username"' in form
+    assert 'name="password" type="password" autocomplete="current-password"' in form
+    assert 'name="next" value="/"' in form
     assert "user_id" not in at.session_state
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/logout.py")  # "Log out" is only in a logged-in navigation
@@ -60,7 +70,7 @@ def test_wrong_password_is_refused(accounts):
     at = log_in(fresh_app(), "admin", PW + "-wrong")
     assert not at.exception
     assert "Wrong username or password." in [e.value for e in at.error]
-    assert "user_id" not in at.session_state
+    assert "user_id" not in at.session_state and BROWSER[0].value is None
     # an unknown user gets the very same message
     at = log_in(at, "nobody", PW)
     assert [e.value for e in at.error] == ["Wrong username or password."]
@@ -70,9 +80,11 @@ def test_repeated_failures_are_slowed_in_the_app(accounts):
     at = fresh_app()
     for _ in range(5):
         at = log_in(at, "annotator", "not-the-password")
-    assert any("Too many failed attempts" in e.value for e in at.error)
+    # by hand: 5 failures -> 30 s after the latest
+    assert [e.value for e in at.error] in (["Too many failed logins from here. Try again in 30 seconds."],
+                                           ["Too many failed logins from here. Try again in 29 seconds."])
     at = log_in(at, "annotator", PW)  # even the right password waits
-    assert "user_id" not in at.session_state
+    assert "user_id" not in at.session_state and BROWSER[0].value is None
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -142,7 +154,12 @@ def test_deactivated_account_is_logged_out(accounts, engine):
         users.deactivate(session=session, username="expert")
     at.run()
     assert "user_id" not in at.session_state
-    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert "/session/login" in at.get("html")[0].value  # the login form
+    # its cookie no longer logs in (a reload), and reactivating does not bring it back
+    assert "user_id" not in fresh_app().session_state
+    with session_scope(engine) as session:
+        users.activate(session=session, username="expert")
+    assert "user_id" not in fresh_app().session_state
 
 
 def test_logout_clears_the_session(accounts):
@@ -152,4 +169,4 @@ def test_logout_clears_the_session(accounts):
     assert not at.exception
     assert "user_id" not in at.session_state
     assert "scratch" not in at.session_state
-    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert "/session/login" in at.get("html")[0].value

@@ -12,6 +12,7 @@ from annotate.navigation import PAGES, ROLES
 from annotate.services.accounts import users
 from annotate.services.core.errors import PermissionDenied
 from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, page_direct
+from tests.fixtures.login_cookie import CookieLogin
 from tests.fixtures.pairwise_seed import seed_content, seed_study
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
@@ -73,19 +74,21 @@ def test_deactivated_account_is_logged_out_at_once(accounts, engine):
     assert "user_id" not in at.session_state
 
 
-def test_logout_ends_the_session(accounts):
+def test_logout_ends_the_session_and_its_cookie(accounts, engine, monkeypatch):
+    browser = CookieLogin(engine, monkeypatch)
+    assert browser.post("annotator1", PW).status_code == 303
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.text_input(key="login_username").input("annotator1")
-    at.text_input(key="login_password").input(PW)
-    at.button[0].click().run()
-    assert at.session_state["user_id"] == accounts["annotator"]
+    assert at.session_state["user_id"] == accounts["annotator"]  # logged in by the cookie
     at.session_state["left_over"] = "something the page kept"
     at.switch_page("app_pages/logout.py").run()  # "Log out" in the navigation
     assert "user_id" not in at.session_state and "left_over" not in at.session_state
-    assert at.text_input(key="login_username") is not None  # back on the login form
+    assert "/session/login" in at.get("html")[0].value  # back on the login form
     # the pages of the former session refuse to draw
     at.run()
     assert "user_id" not in at.session_state
+    # and the old cookie no longer logs anyone in (a reload, a copy of it elsewhere)
+    again = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert "user_id" not in again.session_state
 
 
 def test_exports_and_dashboard_data_refuse_wrong_roles(accounts, engine, tmp_path):

@@ -144,7 +144,10 @@ def wait_for_app(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def log_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Open the app and log in through the login form."""
+    """Open the app and log in through the login form, as a person in a browser of their own:
+    the session cookie another tab of this context got is dropped first (that tab stays
+    logged in until it reloads)."""
+    page.context.clear_cookies(name="annotate_session")
     page.goto(base_url)
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)

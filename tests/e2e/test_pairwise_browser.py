@@ -61,6 +61,7 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     ann1 = browser_context.new_page()
     ann2 = browser_context.new_page()
     log_in(ann1, live_server.base_url, "ann1", PASSWORD)
+    ann1_cookie = [c for c in browser_context.cookies() if c["name"] == "annotate_session"]
     log_in(ann2, live_server.base_url, "ann2", PASSWORD)
     open_judge_page(ann1)
     open_judge_page(ann2)
@@ -82,9 +83,14 @@ def test_two_annotators_judge_with_reload_double_click_and_shortcut(live_server,
     # ann1 starts pair 2, writes half a rationale, then reloads the page: a new session.
     expect_text(ann1, "Pair 2 of 3")
     ann1.get_by_label("Rationale (optional)").fill("half a thought")
+    # (both tabs share one browser profile: ann1's own browser holds ann1's cookie)
+    browser_context.add_cookies(ann1_cookie)
     ann1.reload()
-    ann1.get_by_role("textbox", name="Username").wait_for()  # the reload logged the session out
-    log_in(ann1, live_server.base_url, "ann1", PASSWORD)
+    login = ann1.get_by_role("textbox", name="Username")
+    login.or_(ann1.get_by_test_id("stSidebarNavItems")).first.wait_for()
+    wait_for_app(ann1)
+    if login.count():  # the session cookie keeps the login across a reload; without it, log in again
+        log_in(ann1, live_server.base_url, "ann1", PASSWORD)
     open_judge_page(ann1)
     expect_text(ann1, "Pair 2 of 3")  # the same pair comes back, nothing was stored
     # A double click on the submit button: two clicks on the same button before the first

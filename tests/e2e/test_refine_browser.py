@@ -37,7 +37,9 @@ def seed(engine) -> None:  # type: ignore[no-untyped-def]
 
 
 def log_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    """Log in through the form (exact label: the password field also has a "Show password" button)."""
+    """Log in through the form, in a browser of this person's own (another tab's session
+    cookie is dropped first)."""
+    page.context.clear_cookies(name="annotate_session")
     page.goto(base_url)
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -162,7 +162,7 @@ def test_failures_older_than_the_window_do_not_count(session):
     add(session, "hal", "annotator")
     for i in range(5):
         users.authenticate(session=session, username="hal", password="bad", now=at(i))
-    later = at(4 + 15 * 60 + 1)  # 15 min after the newest failure: all five are outside the window
+    later = at(4 + users.FAILURE_WINDOW.total_seconds() + 1)  # all five are outside the window
     assert users.seconds_until_allowed(session=session, username="hal", now=later) == 0
     assert users.authenticate(session=session, username="hal", password=PW, now=later) is not None
 

@@ -3,13 +3,26 @@
 Passwords are hashed with argon2id (``argon2-cffi``); only the hash is stored and the
 password itself is never logged. Usernames are case-insensitive (stored lower-case).
 
-Repeated failures are slowed per username, using :class:`~annotate.db.models.LoginAttempt`
-rows so that the limit holds across app processes: after :data:`FREE_FAILURES` failed
-attempts within :data:`FAILURE_WINDOW` (counted since the last success), further attempts
-are refused without checking the password for ``BASE_DELAY * 2**(failures - FREE_FAILURES)``
-after the latest failure, capped at :data:`MAX_DELAY`. Unknown usernames are recorded and
-slowed exactly like existing ones, and they cost the same hashing work, so neither the
-answers nor their timing tell whether an account exists.
+Repeated failures are slowed, using :class:`~annotate.db.models.LoginAttempt` rows so that
+the limits hold across app processes, by three rules (:func:`seconds_until_allowed`):
+
+* per (client address, username): after :data:`FREE_FAILURES` failures within
+  :data:`FAILURE_WINDOW` since that pair's last success, attempts of the pair are refused
+  without checking the password for ``BASE_DELAY * 2**(failures - FREE_FAILURES)`` after
+  the latest failure, capped at :data:`MAX_DELAY`. While a username is under attack
+  (:data:`HOT_USERNAME_FAILURES` failures from other addresses within the window) a pair
+  gets one free failure instead of five;
+* per client address, across usernames (a password spray): after
+  :data:`ADDRESS_FREE_FAILURES` failures within :data:`ADDRESS_WINDOW`, the address waits
+  ``ADDRESS_BASE_DELAY * 2**(failures - ADDRESS_FREE_FAILURES)``, capped at :data:`MAX_DELAY`;
+* nothing else: a correct password from an address without recent failures always gets
+  in, however many wrong guesses others make for the same username elsewhere.
+
+Unknown usernames are recorded and slowed exactly like existing ones, and they cost the
+same hashing work, so neither the answers nor their timing tell whether an account exists.
+The client address comes from the caller (the login routes take it from the socket or a
+configured trusted proxy header, :mod:`annotate.api.client_address`); ``""`` stands for a
+caller without one (the command line, tests).
 
 Admin-only functions take ``actor``: the logged-in user on whose behalf the call is made
 (its role is checked here, on the server). ``actor=None`` means a trusted local caller such
@@ -45,13 +58,22 @@ from annotate.services.core.errors import Conflict, InputError, NotFound
 log = logging.getLogger(__name__)
 
 FREE_FAILURES = 5
-"""Failed attempts allowed within :data:`FAILURE_WINDOW` before logins are slowed."""
-FAILURE_WINDOW = timedelta(minutes=15)
-"""Only failures this recent (and after the last success) count."""
+"""Failed attempts of one (address, username) within :data:`FAILURE_WINDOW` before it is slowed."""
+FAILURE_WINDOW = timedelta(hours=24)
+"""Only failures this recent (and after the pair's last success) count: long enough that a
+slow, steady guesser stays at the longest wait instead of starting afresh."""
 BASE_DELAY = timedelta(seconds=30)
 """Wait after the first failure beyond the free ones; doubles with each further failure."""
 MAX_DELAY = timedelta(minutes=15)
 """Longest wait imposed after a failure."""
+HOT_USERNAME_FAILURES = 10
+"""Failures for a username from other addresses (within the window) that mark it as under attack."""
+ADDRESS_FREE_FAILURES = 20
+"""Failures from one address, over all usernames, within :data:`ADDRESS_WINDOW` before it is slowed."""
+ADDRESS_WINDOW = timedelta(hours=1)
+"""Failures this recent count towards an address's ceiling (successes do not reset it)."""
+ADDRESS_BASE_DELAY = timedelta(seconds=5)
+"""Wait after the first failure beyond an address's free ones; doubles with each further failure."""
 ATTEMPT_RETENTION = timedelta(days=30)
 """Login attempts older than this are deleted on the next successful login."""
 
@@ -180,55 +202,78 @@ def create_user(*, session: Session, username: str, role: str, password: str,
     return user
 
 
-def _recent_failures(session: Session, username: str, now: datetime) -> list[datetime]:
-    """Times of failed attempts for ``username`` within the window and after the last success."""
-    since = _utc(now - FAILURE_WINDOW)
+def _clean_address(client_address: str) -> str:
+    return str(client_address or "")[:64]
+
+
+def _recent_attempts(session: Session, username: str, address: str,
+                     now: datetime) -> list[tuple[datetime, bool, str, str]]:
+    """``(time, success, username, address)`` of attempts for ``username`` or from ``address``
+    within the longer of the two windows, oldest first."""
+    since = _utc(now - max(FAILURE_WINDOW, ADDRESS_WINDOW))
     rows = session.exec(
-        select(LoginAttempt.created_at, LoginAttempt.success)
-        .where(LoginAttempt.username == username, col(LoginAttempt.created_at) >= since)
+        select(LoginAttempt.created_at, LoginAttempt.success, LoginAttempt.username,
+               LoginAttempt.client_address)
+        .where((LoginAttempt.username == username) | (LoginAttempt.client_address == address),
+               col(LoginAttempt.created_at) >= since)
         .order_by(col(LoginAttempt.created_at), col(LoginAttempt.id))
     ).all()
-    failures: list[datetime] = []
-    for created_at, success in rows:
-        if success:
-            failures = []
-        else:
-            failures.append(_utc(created_at))
-    return failures
+    return [(_utc(at), bool(ok), name, addr) for at, ok, name, addr in rows]
 
 
-def login_delay(failures: int) -> timedelta:
+def login_delay(failures: int, *, free: int = FREE_FAILURES, base: timedelta = BASE_DELAY) -> timedelta:
     """How long logins are refused after the latest of ``failures`` recent failures.
 
     Example:
         >>> [int(login_delay(n).total_seconds()) for n in (4, 5, 6, 7, 12)]
         [0, 30, 60, 120, 900]
+        >>> [int(login_delay(n, free=20, base=timedelta(seconds=5)).total_seconds()) for n in (19, 20, 23)]
+        [0, 5, 40]
     """
-    if failures < FREE_FAILURES:
+    if failures < free:
         return timedelta(0)
-    return min(BASE_DELAY * 2 ** (failures - FREE_FAILURES), MAX_DELAY)
+    return min(base * 2 ** min(failures - free, 30), MAX_DELAY)
 
 
-def seconds_until_allowed(*, session: Session, username: str, now: datetime | None = None) -> float:
-    """Seconds until the next login attempt for ``username`` is checked (0 = now).
+def _remaining(failures: list[datetime], delay: timedelta, now: datetime) -> float:
+    if not failures or delay <= timedelta(0):
+        return 0.0
+    return max(0.0, (failures[-1] + delay - now).total_seconds())
+
+
+def seconds_until_allowed(*, session: Session, username: str, client_address: str = "",
+                          now: datetime | None = None) -> float:
+    """Seconds until the next login attempt for ``username`` from ``client_address`` is
+    checked (0 = now); see the module docstring for the rules.
 
     The answer is the same whether or not the account exists.
     """
     now = _utc(now or utcnow())
     name = normalize_username(username)[:100]
-    failures = _recent_failures(session, name, now)
-    delay = login_delay(len(failures))
-    if not failures or delay <= timedelta(0):
-        return 0.0
-    remaining = failures[-1] + delay - _utc(now)
-    return max(0.0, remaining.total_seconds())
+    address = _clean_address(client_address)
+    pair: list[datetime] = []
+    others = 0
+    from_address: list[datetime] = []
+    for at, ok, who, addr in _recent_attempts(session, name, address, now):
+        if addr == address and at >= now - ADDRESS_WINDOW and not ok:
+            from_address.append(at)
+        if who != name or at < now - FAILURE_WINDOW:
+            continue
+        if addr == address:
+            pair = [] if ok else pair + [at]
+        elif not ok:
+            others += 1
+    free = 1 if others >= HOT_USERNAME_FAILURES else FREE_FAILURES
+    return max(_remaining(pair, login_delay(len(pair), free=free), now),
+               _remaining(from_address, login_delay(len(from_address), free=ADDRESS_FREE_FAILURES,
+                                                    base=ADDRESS_BASE_DELAY), now))
 
 
-def authenticate(*, session: Session, username: str, password: str,
+def authenticate(*, session: Session, username: str, password: str, client_address: str = "",
                  now: datetime | None = None) -> User | None:
     """The active account matching ``username`` and ``password``, or ``None``.
 
-    Every checked attempt is recorded as a :class:`LoginAttempt`. While the username is
+    Every checked attempt is recorded as a :class:`LoginAttempt`. While the attempt is
     slowed (see the module docstring) the attempt is refused without checking the
     password. Unknown usernames, wrong passwords, deactivated accounts and slowed
     attempts all give ``None``; use :func:`seconds_until_allowed` to tell a person how
@@ -238,12 +283,14 @@ def authenticate(*, session: Session, username: str, password: str,
         session: database session (committed here).
         username: as typed; case and surrounding spaces do not matter.
         password: as typed.
+        client_address: where the attempt comes from (``""`` when unknown).
         now: the current time (for tests); defaults to the clock.
     """
     now = _utc(now or utcnow())
     name = normalize_username(username)[:100]
-    if seconds_until_allowed(session=session, username=name, now=now) > 0:
-        log.warning("login refused: too many recent failures for one username")
+    address = _clean_address(client_address)
+    if seconds_until_allowed(session=session, username=name, client_address=address, now=now) > 0:
+        log.warning("login refused: too many recent failures from this address or for this username")
         return None
     user = session.exec(select(User).where(User.username == name)).first()
     stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
@@ -252,7 +299,7 @@ def authenticate(*, session: Session, username: str, password: str,
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and bool(user.active)
-    session.add(LoginAttempt(username=name, success=ok, created_at=now))
+    session.add(LoginAttempt(username=name, success=ok, client_address=address, created_at=now))
     if ok and user is not None:
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
@@ -313,7 +360,8 @@ def _active_admins(session: Session) -> list[User]:
 
 
 def set_active(*, session: Session, username: str, active: bool, actor: User | None = None) -> User:
-    """Activate or deactivate an account (admin only); deactivated accounts cannot log in.
+    """Activate or deactivate an account (admin only); deactivated accounts cannot log in,
+    and deactivating ends the account's app sessions (a later reactivation does not revive them).
 
     Raises:
         PermissionDenied: ``actor`` is not an admin.
@@ -328,6 +376,8 @@ def set_active(*, session: Session, username: str, active: bool, actor: User | N
             raise Conflict("you cannot deactivate your own account")
         if user.role == "admin" and user.active and len(_active_admins(session)) <= 1:
             raise Conflict("this is the last active admin account")
+    if user.active and not active:  # its open sessions end for good, even if it is reactivated
+        user.session_epoch = int(user.session_epoch or 0) + 1
     user.active = active
     session.add(user)
     session.commit()
@@ -371,3 +421,16 @@ def set_role(*, session: Session, username: str, role: str, actor: User | None =
     session.refresh(user)
     log.info("account %s: role %s -> %s", user.username, old, role)
     return user
+
+
+def end_sessions(*, session: Session, user_id: int) -> None:
+    """Log an account out everywhere: raise its ``session_epoch``, so the app refuses every
+    session cookie issued before (API tokens are not affected: they end with the password
+    or the account)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    user.session_epoch = int(user.session_epoch or 0) + 1
+    session.add(user)
+    session.commit()
+    log.info("sessions of %s ended (logout)", user.username)
