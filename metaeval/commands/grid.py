@@ -27,6 +27,7 @@ from metaeval.judges.cli_options import (
     make_backend,
     make_engine,
     open_cache,
+    resumable,
     split_judge,
     user_errors,
 )
@@ -71,6 +72,7 @@ def study_pairs(votes_path: str) -> list[tuple[object, str, str]]:
     return list(seen.values())
 
 
+@resumable
 def run(args: argparse.Namespace) -> int:
     with user_errors(CliError):
         methods = [m.strip() for m in args.methods.split(",") if m.strip()]

@@ -21,6 +21,7 @@ from metaeval.judges.cli_options import (
     make_backend,
     make_engine,
     open_cache,
+    resumable,
     split_judge,
     user_errors,
 )
@@ -52,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+@resumable
 def run(args: argparse.Namespace) -> int:
     with user_errors(CliError):
         name, spec = split_judge(args.judge)

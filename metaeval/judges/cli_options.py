@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from metaeval.criteria.schema import CriteriaError
@@ -94,6 +96,30 @@ def make_engine(backend: Backend, args: argparse.Namespace, cache: JudgeCache | 
 
 def open_cache(args: argparse.Namespace, default_dir: Path) -> JudgeCache:
     return JudgeCache(args.cache or default_dir / "cache.sqlite")
+
+
+INTERRUPTED = "interrupted; rerun the same command to resume"
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+def resumable(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Wrap a command whose finished calls are cached: Ctrl-C prints one line and exits 130.
+
+    Answers already received are in the cache (each written in its own transaction), so running the
+    same command again resumes where it stopped.
+    """
+
+    @functools.wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except KeyboardInterrupt:
+            end_bar = "\n" if sys.stderr.isatty() else ""  # below a half-drawn progress bar
+            print(f"{end_bar}metaeval: {INTERRUPTED}", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
+
+    return wrapper
 
 
 @contextlib.contextmanager

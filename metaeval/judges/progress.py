@@ -1,7 +1,8 @@
-"""A one-line progress report on stderr: done/total, rate, ETA, tokens and a cost estimate.
+"""Progress on stderr: done/total, rate, ETA, tokens and a cost estimate.
 
-On a terminal the line is redrawn in place; otherwise it is logged every few seconds, so CI logs
-stay short.
+On a terminal a live bar (tqdm) is redrawn in place, with calls, cached and failed answers, tokens
+and cost after it; otherwise one line is logged every few seconds (``log_interval``), so CI logs and
+redirected output stay short.
 
 Example:
     >>> estimate_cost("gpt-4o", 1_000_000, 0)
@@ -12,10 +13,14 @@ Example:
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import sys
 import time
 from typing import TextIO
+
+from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,16 @@ def estimate_cost(model: str, input_tokens: int, output_tokens: int,
     if price is None:
         return None
     return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+
+
+DEFAULT_COLUMNS = 120  # for a terminal that reports no width (a fresh pseudo-terminal reports 0)
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return 0
 
 
 def _clock(seconds: float) -> str:
@@ -64,6 +79,11 @@ class Progress:
         self.start = time.monotonic()
         self._last = 0.0
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._bar: tqdm | None = None
+        if enabled and self._tty:
+            width = _columns(self.stream)
+            self._bar = tqdm(total=total, desc=label, unit="task", file=self.stream, mininterval=interval,
+                             dynamic_ncols=width > 0, ncols=None if width > 0 else DEFAULT_COLUMNS, leave=True)
 
     def add_call(self, input_tokens: int, output_tokens: int) -> None:
         """A live model call finished."""
@@ -77,29 +97,40 @@ class Progress:
         self.cached += 1 if cached else 0
         self.render()
 
+    def stats(self) -> str:
+        """Calls, cached and failed answers, tokens and the cost estimate (the bar's postfix)."""
+        cost = estimate_cost(self.model, self.input_tokens, self.output_tokens, self.price)
+        cost_txt = "n/a" if cost is None else f"${cost:.4f}"
+        return (f"calls {self.calls} cached {self.cached} failed {self.failed} | "
+                f"tokens in {self.input_tokens} out {self.output_tokens} | cost~{cost_txt}")
+
     def line(self) -> str:
+        """The logged line, e.g. ``judge 3/10 [ 30.0%] 1.5 tasks/s elapsed 0:00:02 ETA 0:00:04 | ...``."""
         elapsed = time.monotonic() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         pct = 100.0 * self.done / self.total if self.total else 100.0
-        cost = estimate_cost(self.model, self.input_tokens, self.output_tokens, self.price)
-        cost_txt = "n/a" if cost is None else f"${cost:.4f}"
         return (f"{self.label} {self.done}/{self.total} [{pct:5.1f}%] {rate:.1f} tasks/s "
-                f"elapsed {_clock(elapsed)} ETA {_clock(eta)} | calls {self.calls} cached {self.cached} "
-                f"failed {self.failed} | tokens in {self.input_tokens} out {self.output_tokens} | cost~{cost_txt}")
+                f"elapsed {_clock(elapsed)} ETA {_clock(eta)} | {self.stats()}")
 
     def render(self, *, final: bool = False) -> None:
         if not self.enabled:
             return
+        if self._bar is not None:
+            self._bar.n = self.done
+            self._bar.set_postfix_str(self.stats(), refresh=False)
+            if final:
+                self._bar.refresh()
+            else:
+                self._bar.update(0)  # redraws at most every ``interval`` seconds
+            return
         now = time.monotonic()
-        if self._tty:
-            if final or now - self._last >= self.interval:
-                self._last = now
-                self.stream.write("\r" + self.line() + ("\n" if final else ""))
-                self.stream.flush()
-        elif final or now - self._last >= self.log_interval:
+        if final or now - self._last >= self.log_interval:
             self._last = now
             log.info("%s", self.line())
 
     def close(self) -> None:
         self.render(final=True)
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -211,7 +211,28 @@ def test_progress_line_reports_tokens_and_eta(capsys):
     p.task_done(ok=True)
     p.close()
     text = stream.getvalue()
-    assert "j 1/4" in text and "ETA" in text and "tokens in 1000000" in text and "cost~$2.5000" in text
+    # a live bar on a terminal: "j:  25%|##5       | 1/4 [00:00<00:00, ...task/s, calls 1 ... cost~$2.5000]"
+    assert "j:  25%|" in text and "| 1/4 [" in text and "<" in text  # the "<" is tqdm's ETA
+    assert "tokens in 1000000" in text and "cost~$2.5000" in text
+
+
+def test_progress_off_a_terminal_logs_periodic_lines(caplog):
+    import io
+    import logging
+
+    from metaeval.judges.progress import Progress
+
+    stream = io.StringIO()  # not a terminal
+    with caplog.at_level(logging.INFO, logger="metaeval.judges.progress"):
+        p = Progress(4, label="j", model="gpt-4o", stream=stream, log_interval=3600)
+        for _ in range(3):
+            p.task_done(ok=True)
+        p.close()
+    assert stream.getvalue() == ""
+    lines = [r.getMessage() for r in caplog.records]
+    # the first task logs (the interval starts at the run's start), then nothing until the final line
+    assert [line.split(" [")[0] for line in lines] == ["j 1/4", "j 3/4"], lines
+    assert "ETA" in lines[-1] and "cost~$0.0000" in lines[-1]
 
 
 def test_outcomes_keep_task_order():
