@@ -133,7 +133,7 @@ with study_tab:
                      column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
         name = st.selectbox("Study", [s.name for s in all_studies], key="admin_study")
         study = next(s for s in all_studies if s.name == name)
-        st.write(f"**{plain_label(study.name)}** is {study.status}.")
+        st.write(f"**{plain_label(study.name)}** is {plain_label(study.status)}.")
         columns = st.columns(4)
         for column, (label, status) in zip(columns, MOVES.get(study.status, ()), strict=False):
             if column.button(label, key=f"study_{status}_{study.id}"):

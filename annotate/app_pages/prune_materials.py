@@ -13,7 +13,7 @@ from annotate.services.refine.edits import COLLECTION_EXCLUDED, REMOVAL_REASONS,
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.panes import scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
-from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.safe_markdown import plain_label, to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
 
 user = require_page_role("expert")
@@ -22,7 +22,7 @@ st.title("Prune materials")
 st.caption("Remove redundant or irrelevant parts of a material so the writing context stays focused. "
            "Token counts are estimates: one per Chinese character plus one per word.")
 if flash := state.pop("prune_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(plain_label(flash), icon=":material/check_circle:")
 
 with db_session() as session:
     choices = query_choices(session=session)
@@ -49,10 +49,10 @@ if base_key not in state or state[base_key][0] not in {v.version_no for v in ver
     state[base_key] = (head.version_no, list(head.kept))
 base_no, base_kept = state[base_key]
 st.markdown(f"**{to_safe_markdown(document.title)}** · {len(segments)} segments · latest version "
-            f"**{head.version_no}** ({head.status})")
+            f"**{head.version_no:d}** ({plain_label(head.status)})")
 if base_no != head.version_no:
-    st.warning(f"Version {head.version_no} was saved after version {base_no} that you started from.")
-    if st.button(f"Start again from version {head.version_no}", key=f"prune_rebase_{document.id}"):
+    st.warning(f"Version {head.version_no:d} was saved after version {base_no:d} that you started from.")
+    if st.button(f"Start again from version {head.version_no:d}", key=f"prune_rebase_{document.id}"):
         state[base_key] = (head.version_no, list(head.kept))
         for s in segments:
             state.pop(f"keep_{document.id}_{s.position}", None)
@@ -68,7 +68,7 @@ previous = {int(k): v for k, v in (head.removals or {}).items()}
 with st.container(height=460, border=True):
     for seg in segments:
         c1, c2, c3 = st.columns([1.1, 1.4, 6])
-        keep = c1.checkbox(f"Keep {seg.position + 1}", value=seg.position in base_kept,
+        keep = c1.checkbox(f"Keep {seg.position + 1:d}", value=seg.position in base_kept,
                            key=f"keep_{document.id}_{seg.position}")
         if keep:
             kept.append(seg.position)
@@ -79,7 +79,7 @@ with st.container(height=460, border=True):
         else:  # no default: the expert says why (a reason recorded by an earlier version is offered again)
             recorded = previous.get(seg.position) if seg.position not in base_kept else None
             removals[seg.position] = c2.selectbox(
-                f"Reason {seg.position + 1}", REMOVAL_REASONS, key=f"why_{document.id}_{seg.position}",
+                f"Reason {seg.position + 1:d}", REMOVAL_REASONS, key=f"why_{document.id}_{seg.position}",
                 index=REMOVAL_REASONS.index(recorded) if recorded in REMOVAL_REASONS else None,
                 placeholder="Why remove it?", label_visibility="collapsed") or ""
         shown = seg.text if len(seg.text) <= 400 else seg.text[:400] + " …"
@@ -99,13 +99,13 @@ else:
                 delta=f"{preview.tokens_after - preview.tokens_before:,}")
     with st.expander("Pruned text"):
         scroll_pane(preview.text_after, height=300)
-    with st.expander(f"Diff against version {head.version_no}"):
+    with st.expander(f"Diff against version {head.version_no:d}"):
         show_unified_diff(preview.diff)
 note = st.text_input("Overall note (optional; a summary of the removals is written otherwise)",
                      key=f"prune_note_{document.id}_{state.get(f'prune_round_{document.id}', 0)}")
 missing = [p + 1 for p, why in removals.items() if not why]
 if missing:
-    st.caption("Say why you remove segment(s) " + ", ".join(map(str, missing)) + " to enable saving.")
+    st.caption("Say why you remove segment(s) " + ", ".join(f"{p:d}" for p in missing) + " to enable saving.")
 if st.button("Save pruning as a new version", type="primary", key=f"save_pruning_{document.id}",
              disabled=preview is None or bool(missing)):
     with db_session() as session:
@@ -113,12 +113,12 @@ if st.button("Save pruning as a new version", type="primary", key=f"save_pruning
             version = edits.propose_pruning(session=session, actor=user, document_id=document.id, kept=kept,
                                             removals=removals, reason=note, base_version_no=base_no)
         except EditConflict as exc:
-            st.error(str(exc), icon=":material/sync_problem:")
-            st.caption(f"Version {exc.newer_version_no} keeps segments "
-                       f"{', '.join(str(p + 1) for p in exc.newer_content)}; your choice keeps "
-                       f"{', '.join(str(p + 1) for p in exc.yours)}.")
+            st.error(plain_label(exc), icon=":material/sync_problem:")
+            st.caption(f"Version {exc.newer_version_no:d} keeps segments "
+                       f"{', '.join(f'{p + 1:d}' for p in exc.newer_content)}; your choice keeps "
+                       f"{', '.join(f'{p + 1:d}' for p in exc.yours)}.")
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(plain_label(exc))
         else:
             state[base_key] = (version.version_no, list(version.kept))
             state[f"prune_round_{document.id}"] = state.get(f"prune_round_{document.id}", 0) + 1  # a fresh note box
@@ -140,7 +140,7 @@ if earlier:
                                                     to_version_no=target.version_no, reason=why,
                                                     base_version_no=head.version_no)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(plain_label(exc))
                 else:
                     state.pop(base_key, None)
                     state["prune_flash"] = f"Revert saved as version {version.version_no} (awaiting review)."

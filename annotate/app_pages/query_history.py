@@ -9,7 +9,7 @@ import streamlit as st
 from annotate.services.refine import edits, materials
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
-from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.safe_markdown import plain_label, to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
 
 require_page_role("expert", "researcher", "admin")
@@ -22,7 +22,7 @@ if index is None:
 with db_session() as session:
     query = materials.query_by_index(session=session, index=index)
     history = edits.query_history(session=session, query_id=query.id)
-st.markdown(f"**Query {query.index}** · content revision {query.content_revision} · {len(history)} versions")
+st.markdown(f"**Query {query.index:d}** · content revision {query.content_revision:d} · {len(history)} versions")
 for entry in reversed(history):
     what = "Instruction" if entry.kind == "instruction" else f"Material “{entry.document_title}”"
     review = f", reviewed by {entry.reviewer}" if entry.reviewer and entry.reviewer != entry.author else ""
@@ -37,7 +37,7 @@ for entry in reversed(history):
         if entry.review_note:
             st.markdown(f"**Review note:** {to_safe_markdown(entry.review_note)}")
         st.caption(f"{entry.chars:,} characters · about {entry.tokens:,} tokens"
-                   + (f" · based on version {entry.base_version_no}" if entry.base_version_no else ""))
+                   + (f" · based on version {entry.base_version_no:d}" if entry.base_version_no else ""))
         if entry.removals:
-            st.caption("Removed: " + ", ".join(f"segment {int(p) + 1} ({w})" for p, w in entry.removals.items()))
+            st.caption("Removed: " + ", ".join(f"segment {int(p) + 1} ({plain_label(w)})" for p, w in entry.removals.items()))
         show_unified_diff(entry.diff)
