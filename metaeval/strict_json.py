@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # C accelerated, not in typeshed
 from typing import Any
 
 __all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "StrictJSONError", "check_int_range", "loads_line"]

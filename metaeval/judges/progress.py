@@ -20,7 +20,7 @@ import sys
 import time
 from typing import TextIO
 
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs in the core install
 
 log = logging.getLogger(__name__)
 
