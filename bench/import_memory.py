@@ -15,7 +15,7 @@ every import grows by at most a small multiple (<= 6x) of the line, and the brok
 more than the valid one.
 
 Usage:
-    .venv/bin/python bench/import_memory.py [FILE] [--mb 50]
+    .venv/bin/python bench/import_memory.py [FILE] [--mb 50]   (FILE: $WRITINGBENCH_DATA/benchmark_all.jsonl)
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "writingbench" / "benchmark_all.jsonl"
+from metaeval.data_location import writingbench_data_dir
+
+DEFAULT_FILE = writingbench_data_dir(Path(__file__).resolve().parents[1]) / "benchmark_all.jsonl"
 TARGET_MULTIPLE = 6.0
 REPO = Path(__file__).resolve().parents[1]
 
