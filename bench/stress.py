@@ -3,18 +3,29 @@
 Starts two real app servers (``annotate serve``: Streamlit UI + JSON API, two processes)
 on loopback, both on one fresh PostgreSQL database, seeds a pairwise study, then lets
 ``--annotators`` simulated annotators work through their queues at once. Each annotator
-logs in, then loops (bounded): ``GET /api/v1/tasks/next`` -> ``POST /api/v1/judgments``,
-alternating between the two servers; every ``--replay-every``-th submit is also sent again,
-with the same submit token, to the *other* server (a client retry after a lost answer).
+logs in (all logins finish before the clock starts), then loops (bounded):
+``GET /api/v1/tasks/next`` -> [think] -> ``POST /api/v1/judgments``, alternating between the
+two servers; every ``--replay-every``-th submit is also sent again, with the same submit
+token, to the *other* server (a client retry after a lost answer).
+
+Modes (``--mode``):
+
+* ``saturated`` (default): a closed loop without think time; every annotator submits as
+  fast as the servers answer. Reports throughput (submits/s).
+* ``think``: before each submit the annotator reads for an exponentially distributed time,
+  mean ``--think-mean`` seconds (20 s: people reading two responses). Reports latency
+  under a realistic load (100 annotators at 20 s give ~5 submits/s).
 
 Checks, from the database after the run: every acknowledged submit is stored (zero lost),
 each task has at most one judgment and one revision per token (zero duplicated), and the
 numbers of judgments and revisions equal the numbers of distinct acknowledged tasks and
-tokens. Prints p50/p95 submit latency next to a baseline measured in the same run: one
+tokens. Prints p50/p95 submit latency as the client saw it and the servers' own time per
+submit (their ``Server-Timing`` header) next to a baseline measured in the same run: one
 annotator submitting alone, sequentially, to the same servers.
 
     ANNOTATE_TEST_PG_URL=postgresql+psycopg://... .venv/bin/python bench/stress.py \
-        [--db URL] [--annotators 100] [--tasks 4] [--replay-every 5]
+        [--db URL] [--mode saturated|think] [--annotators 100] [--tasks 20] [--replay-every 5] \
+        [--think-mean 20]
 
 ``--db`` (or ``$ANNOTATE_TEST_PG_URL``) names a PostgreSQL server/database whose user may
 create databases; a fresh database ``stress_<random>`` is created there and dropped at the
@@ -27,6 +38,8 @@ import argparse
 import asyncio
 import logging
 import os
+import random
+import re
 import secrets
 import sys
 import tempfile
@@ -45,6 +58,7 @@ from tests.fixtures.app_server import seed_api_study, start_server, stop  # noqa
 
 log = logging.getLogger("stress")
 PASSWORD = "stress-password-1"
+SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -59,23 +73,42 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[int(rank) - 1]
 
 
+def server_ms(response: httpx.Response) -> float | None:
+    """The server's own time for a request (``Server-Timing: app;dur=<ms>``), if it says.
+
+    Example:
+        >>> server_ms(httpx.Response(200, headers={"Server-Timing": "app;dur=3.25"}))
+        3.25
+    """
+    match = SERVER_TIMING.search(response.headers.get("server-timing", ""))
+    return float(match.group(1)) if match else None
+
+
 class Annotator:
     """One simulated annotator: logs in on each server, then works through the queue."""
 
-    def __init__(self, name: str, servers: list[str], offset: int, replay_every: int) -> None:
+    def __init__(self, name: str, servers: list[str], offset: int, replay_every: int,
+                 think_mean: float = 0.0, seed: int = 0) -> None:
         self.name, self.servers, self.offset, self.replay_every = name, servers, offset, replay_every
+        self.think_mean, self.rng = think_mean, random.Random(seed)
         self.acks: list[dict] = []       # acknowledged submits: assignment_id, token, judgment_id
         self.latencies: list[float] = []
+        self.server_ms: list[float] = []
         self.errors: list[str] = []
+        self.tokens: list[dict[str, str]] = []
 
-    async def run(self, client: httpx.AsyncClient, max_steps: int) -> None:
-        tokens = []
+    async def login(self, client: httpx.AsyncClient) -> None:
         for base in self.servers:  # one login per server (both share the signing secret anyway)
             r = await client.post(f"{base}/api/v1/login", json={"username": self.name, "password": PASSWORD})
             if r.status_code != 200:
                 self.errors.append(f"login {r.status_code}: {r.text[:200]}")
                 return
-            tokens.append({"Authorization": f"Bearer {r.json()['token']}"})
+            self.tokens.append({"Authorization": f"Bearer {r.json()['token']}"})
+
+    async def run(self, client: httpx.AsyncClient, max_steps: int) -> None:
+        tokens = self.tokens
+        if len(tokens) != len(self.servers):
+            return
         for step in range(max_steps):
             i = (self.offset + step) % len(self.servers)
             base, auth = self.servers[i], tokens[i]
@@ -89,9 +122,14 @@ class Annotator:
             body = {"assignment_id": task["assignment_id"], "choice": ("left", "right", "tie")[step % 3],
                     "submit_token": uuid.uuid4().hex, "instruction_version_no": task["instruction_version_no"],
                     "content_revision": task["content_revision"], "elapsed_s": 1.0}
+            if self.think_mean > 0:
+                await asyncio.sleep(self.rng.expovariate(1.0 / self.think_mean))
             start = time.perf_counter()
             r = await client.post(f"{base}/api/v1/judgments", headers=auth, json=body)
             self.latencies.append(time.perf_counter() - start)
+            took = server_ms(r)
+            if took is not None:
+                self.server_ms.append(took)
             if r.status_code not in (200, 201):
                 self.errors.append(f"submit {r.status_code}: {r.text[:200]}")
                 continue
@@ -106,11 +144,24 @@ class Annotator:
 
 
 async def run_all(annotators: list[Annotator], max_steps: int) -> float:
-    limits = httpx.Limits(max_connections=len(annotators) * 2, max_keepalive_connections=len(annotators) * 2)
+    """Log everybody in, then let them all work; returns the seconds the work took."""
+    # Idle connections are dropped after 2 s, before the server drops them (uvicorn: 5 s): reusing
+    # one the server is closing at that moment fails with ReadError.
+    limits = httpx.Limits(max_connections=len(annotators) * 2, max_keepalive_connections=len(annotators) * 2,
+                          keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=120, limits=limits, trust_env=False) as client:
+        await asyncio.gather(*(a.login(client) for a in annotators))
         start = time.perf_counter()
         await asyncio.gather(*(a.run(client, max_steps) for a in annotators))
         return time.perf_counter() - start
+
+
+def summary(values_ms: list[float]) -> str:
+    """``p50 .. p95 .. max ..`` of ``values_ms`` (``-`` when empty)."""
+    if not values_ms:
+        return "-"
+    return (f"p50 {percentile(values_ms, 50):7.1f} ms   p95 {percentile(values_ms, 95):7.1f} ms   "
+            f"max {max(values_ms):7.1f} ms")
 
 
 def verify(db_url: str, acks: list[dict]) -> dict[str, int]:
@@ -138,12 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=os.environ.get("ANNOTATE_TEST_PG_URL"),
                         help="PostgreSQL URL whose user may create databases (default $ANNOTATE_TEST_PG_URL)")
+    parser.add_argument("--mode", choices=("saturated", "think"), default="saturated",
+                        help="closed loop without think time (default), or exponential think time")
+    parser.add_argument("--think-mean", type=float, default=20.0, help="mean think time, seconds (think mode)")
     parser.add_argument("--annotators", type=int, default=100)
-    parser.add_argument("--tasks", type=int, default=4, help="tasks per annotator")
+    parser.add_argument("--tasks", type=int, default=None,
+                        help="tasks per annotator (default 20 saturated, 4 think)")
     parser.add_argument("--replay-every", type=int, default=5, help="replay every N-th submit (0 = never)")
-    parser.add_argument("--baseline-tasks", type=int, default=10)
+    parser.add_argument("--baseline-tasks", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the stress database")
     args = parser.parse_args(argv)
+    if args.tasks is None:
+        args.tasks = 20 if args.mode == "saturated" else 4
+    think = args.think_mean if args.mode == "think" else 0.0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.db or make_url(args.db).get_backend_name() != "postgresql":
         parser.error("a PostgreSQL URL is needed (--db or $ANNOTATE_TEST_PG_URL)")
@@ -172,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
         solo = Annotator("solo000", urls, 0, 0)
         asyncio.run(run_all([solo], args.baseline_tasks + 5))
-        crowd = [Annotator(n, urls, i, args.replay_every) for i, n in enumerate(names)]
+        crowd = [Annotator(n, urls, i, args.replay_every, think_mean=think, seed=i) for i, n in enumerate(names)]
         wall = asyncio.run(run_all(crowd, args.tasks + 5))
 
         errors = [f"{a.name}: {e}" for a in [solo, *crowd] for e in a.errors]
@@ -181,14 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         report = verify(db_url, acks)
         ms = [x * 1000 for x in latencies]
         base_ms = [x * 1000 for x in solo.latencies]
-        print(f"annotators: {len(crowd)} concurrent x {args.tasks} tasks; replays: every "
+        crowd_server = [x for a in crowd for x in a.server_ms]
+        how = (f"think time exponential, mean {think:g} s" if think else "closed loop, no think time")
+        print(f"mode {args.mode}: {len(crowd)} annotators x {args.tasks} tasks, {how}; replays: every "
               f"{args.replay_every}th submit re-sent to the other server")
-        print(f"submits acknowledged: {report['acknowledged']} in {wall:.1f} s "
-              f"({len(latencies) / wall:.1f} submits/s)")
-        print(f"submit latency, {len(crowd)} concurrent:  p50 {percentile(ms, 50):7.1f} ms   "
-              f"p95 {percentile(ms, 95):7.1f} ms   max {max(ms):7.1f} ms")
-        print(f"submit latency, 1 alone (baseline): p50 {percentile(base_ms, 50):7.1f} ms   "
-              f"p95 {percentile(base_ms, 95):7.1f} ms   (n={len(base_ms)})")
+        print(f"submits acknowledged: {report['acknowledged']} ({len(latencies)} by the crowd in {wall:.1f} s: "
+              f"{len(latencies) / wall:.1f} submits/s)")
+        print(f"submit latency (client), {len(crowd)} at once: {summary(ms)}")
+        print(f"submit latency (client), 1 alone (baseline): {summary(base_ms)}   (n={len(base_ms)})")
+        print(f"submit server time, {len(crowd)} at once:      {summary(crowd_server)}")
+        print(f"submit server time, 1 alone (baseline):    {summary(solo.server_ms)}")
         print(f"database: judgments {report['judgment_rows']} (distinct acknowledged tasks "
               f"{report['distinct_tasks']}), revisions {report['revision_rows']}")
         print(f"lost: {report['lost']}   duplicated: {report['duplicated']}   "

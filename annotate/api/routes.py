@@ -18,7 +18,16 @@ at once. Login failures are recorded and slowed exactly as in the app
 (:func:`annotate.services.accounts.users.authenticate`, per client address and per
 (address, username), the address from :mod:`annotate.api.client_address`): a slowed
 attempt gets 429 with ``Retry-After``. Errors are ``{"error": message}`` with 400 (bad input), 401, 403, 404,
-409 (conflict) or 429. Database work runs in Starlette's thread pool.
+409 (conflict), 413 (a body over
+256 KiB) or 429; no input gives 500 (:mod:`annotate.api.bodies`). The bearer token is checked
+before a body is read, so a bad token gets 401 whatever follows.
+
+Database work runs in worker threads, at most :data:`DB_WORKERS` requests at once per
+process plus :data:`LOGIN_WORKERS` logins (password hashing is CPU-bound); the engine's pool
+holds :data:`API_CONNECTIONS`, so a request that got a worker never waits for a connection
+and the others wait in the event loop, not in threads fighting over the GIL and the pool.
+Every answer carries ``Server-Timing: app;dur=<ms>``, the time spent in the route (waiting
+for a worker, authentication and the database work), which ``bench/stress.py`` reports.
 """
 
 from __future__ import annotations
@@ -27,18 +36,22 @@ import dataclasses
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from annotate.api import client_address
+from annotate.api import bodies, client_address
+from annotate.api.bodies import ApiError
 from annotate.api.tokens import DEFAULT_TTL_S, accepts, issue_token, verify_token
-from annotate.db.engine import session_scope
+from annotate.db.engine import READ_ONLY, session_scope
 from annotate.db.models import User
 from annotate.services.accounts import users
 from annotate.services.annotate import assignments, judgments
@@ -47,35 +60,34 @@ from annotate.services.core.errors import Conflict, InputError, NotFound, Permis
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
-MAX_BODY_BYTES = 256 * 1024
 STATUS = {InputError: 400, PermissionDenied: 403, NotFound: 404, Conflict: 409}
-
-
-class ApiError(Exception):
-    """An HTTP error with a JSON message."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+DB_WORKERS = 8
+"""Requests doing database work at once, per process (the rest wait in the event loop)."""
+LOGIN_WORKERS = 2
+"""Logins checking a password at once, per process (argon2 is CPU-bound)."""
+API_CONNECTIONS = DB_WORKERS + LOGIN_WORKERS
+"""Connections the API's engine pool needs (see :mod:`annotate.asgi`)."""
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body over {MAX_BODY_BYTES} bytes")
+def _reconnecting(fn: Callable[[], Any]) -> Any:
+    """``fn()``, run a second time if its database connection was found dead."""
     try:
-        import json
+        return fn()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("the database connection was lost (%s); running the request again", type(exc.orig).__name__)
+        return fn()
 
-        data = json.loads(body or b"{}")
-    except ValueError as exc:
-        raise ApiError(400, f"the body is not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return data
+
+def _timed(response: JSONResponse, start: float) -> JSONResponse:
+    """``response`` with a ``Server-Timing`` header: milliseconds since ``start``."""
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.2f}"
+    return response
 
 
 def _task_json(task: assignments.TaskView | None) -> dict[str, Any] | None:
@@ -86,9 +98,25 @@ class Api:
     """The API's routes bound to one engine and one signing secret."""
 
     def __init__(self, engine: Engine | Callable[[], Engine], secret: bytes | Callable[[], bytes], *,
-                 token_ttl_s: float = DEFAULT_TTL_S) -> None:
+                 token_ttl_s: float = DEFAULT_TTL_S, workers: int = DB_WORKERS,
+                 login_workers: int = LOGIN_WORKERS) -> None:
         self._engine, self._secret, self.token_ttl_s = engine, secret, token_ttl_s
         self._lock = threading.Lock()  # the engine and secret are made once, on first use
+        self._sizes = {"db": workers, "login": login_workers}
+        self._limiters: dict[str, anyio.CapacityLimiter] = {}
+
+    async def _in_worker(self, kind: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` in a worker thread, at most ``workers`` (``kind="db"``) or
+        ``login_workers`` (``"login"``) at once; callers beyond that wait here.
+
+        ``fn`` is run once more when its database connection turned out to be dead (the
+        server restarted since it was pooled): the API's engine does not ping connections
+        before use. Every route may be repeated: a submit is recorded once per token.
+        """
+        limiter = self._limiters.get(kind)
+        if limiter is None:  # made in the event loop, on first use
+            limiter = self._limiters[kind] = anyio.CapacityLimiter(self._sizes[kind])
+        return await anyio.to_thread.run_sync(_reconnecting, fn, limiter=limiter)
 
     @property
     def engine(self) -> Engine:
@@ -119,22 +147,40 @@ class Api:
                            {"WWW-Authenticate": "Bearer"})
         return user
 
-    async def _run(self, request: Request, work: Callable[..., Any], status: int = 200) -> JSONResponse:
-        """Authenticate, then run ``work(session, actor)`` in the thread pool; map errors."""
+    async def _run(self, request: Request, work: Callable[..., Any], status: int = 200, *,
+                   read_only: bool = False) -> JSONResponse:
+        """Authenticate, then run ``work(session, actor)`` in a worker thread; map errors.
+
+        One session, one pooled connection and (on PostgreSQL) one transaction for the
+        account look-up and the work. ``read_only`` routes begin it as a read (on SQLite a
+        plain ``BEGIN``, which does not wait for writers); the others as a write.
+        """
+        start = time.perf_counter()
 
         def call() -> Any:
             with session_scope(self.engine) as session:
+                if read_only:
+                    session.connection(execution_options={READ_ONLY: True})
                 return work(session, self._actor(session, request))
 
         try:
-            result = await run_in_threadpool(call)
+            result = await self._in_worker("db", call)
         except ApiError as exc:
-            return _error(exc.status, exc.message, exc.headers)
+            return _timed(_error(exc.status, exc.message, exc.headers), start)
         except ServiceError as exc:
-            return _error(STATUS.get(type(exc), 400), str(exc))
+            return _timed(_error(STATUS.get(type(exc), 400), str(exc)), start)
         if isinstance(result, JSONResponse):
-            return result
-        return JSONResponse(result, status_code=status)
+            return _timed(result, start)
+        return _timed(JSONResponse(result, status_code=status), start)
+
+    def _unsigned(self, request: Request) -> JSONResponse | None:
+        """401 for a missing, forged or expired bearer token (checked without the database)."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _error(401, "log in first (Authorization: Bearer <token>)", {"WWW-Authenticate": "Bearer"})
+        if verify_token(self.secret, token.strip()) is None:
+            return _error(401, "the token is invalid or expired; log in again", {"WWW-Authenticate": "Bearer"})
+        return None
 
     # ------------------------------------------------------------------ routes
 
@@ -143,12 +189,9 @@ class Api:
 
     async def login(self, request: Request) -> JSONResponse:
         try:
-            data = await _json_body(request)
+            username, password = bodies.login_fields(await bodies.read_json_object(request))
         except ApiError as exc:
             return _error(exc.status, exc.message)
-        username, password = data.get("username"), data.get("password")
-        if not isinstance(username, str) or not isinstance(password, str):
-            return _error(400, "username and password (strings) are required")
 
         address = client_address.resolve(request.client.host if request.client else None, request.headers)
 
@@ -168,37 +211,46 @@ class Api:
                 return JSONResponse({"token": token, "token_type": "bearer", "expires_in": self.token_ttl_s,
                                      "user": user.username, "role": user.role})
 
-        return await run_in_threadpool(check)
+        start = time.perf_counter()
+        return _timed(await self._in_worker("login", check), start)
 
     async def me(self, request: Request) -> JSONResponse:
-        return await self._run(request, lambda s, actor: {"user": actor.username, "role": actor.role})
+        return await self._run(request, lambda s, actor: {"user": actor.username, "role": actor.role},
+                               read_only=True)
 
     async def studies(self, request: Request) -> JSONResponse:
         def work(session, actor):  # type: ignore[no-untyped-def]
             return {"studies": [dataclasses.asdict(x) for x in assignments.my_studies(session=session, actor=actor)]}
 
-        return await self._run(request, work)
+        return await self._run(request, work, read_only=True)
 
     async def next_task(self, request: Request) -> JSONResponse:
-        raw = request.query_params.get("study_id")
-        if raw is not None and not raw.isdigit():
-            return _error(400, "study_id must be an integer")
-        study_id = int(raw) if raw is not None else None
+        try:
+            study_id = bodies.query_id(request, "study_id")
+        except ApiError as exc:
+            return _error(exc.status, exc.message)
         return await self._run(request, lambda s, actor: {
-            "task": _task_json(assignments.next_task(session=s, actor=actor, study_id=study_id))})
+            "task": _task_json(assignments.next_task(session=s, actor=actor, study_id=study_id))},
+            read_only=True)
 
     async def get_task(self, request: Request) -> JSONResponse:
-        aid = request.path_params["assignment_id"]
-        raw = request.query_params.get("study_id")
-        if raw is not None and not raw.isdigit():
-            return _error(400, "study_id must be an integer")
-        study_id = int(raw) if raw is not None else None
+        try:
+            aid = bodies.path_id(request)
+        except ApiError as exc:
+            return _error(exc.status, exc.message)
+        try:
+            study_id = bodies.query_id(request, "study_id")
+        except ApiError as exc:
+            return _error(exc.status, exc.message)
         return await self._run(request, lambda s, actor: {
             "task": _task_json(assignments.get_task(session=s, actor=actor, assignment_id=aid,
-                                                    study_id=study_id))})
+                                                    study_id=study_id))}, read_only=True)
 
     async def skip_task(self, request: Request) -> JSONResponse:
-        aid = request.path_params["assignment_id"]
+        try:
+            aid = bodies.path_id(request)
+        except ApiError as exc:
+            return _error(exc.status, exc.message)
 
         def work(session, actor):  # type: ignore[no-untyped-def]
             assignments.skip_task(session=session, actor=actor, assignment_id=aid)
@@ -207,13 +259,17 @@ class Api:
         return await self._run(request, work)
 
     async def submit(self, request: Request) -> JSONResponse:
+        refused = self._unsigned(request)  # a bad token is answered before the body is read
+        if refused is not None:
+            return refused
         try:
-            data = await _json_body(request)
-            fields = _submit_fields(data)
+            fields, bad = bodies.submit_fields(await bodies.read_json_object(request)), None
         except ApiError as exc:
-            return _error(exc.status, exc.message)
+            fields, bad = {}, exc
 
         def work(session, actor):  # type: ignore[no-untyped-def]
+            if bad is not None:  # told only once the account behind the token checked out
+                raise bad
             result = judgments.submit_judgment(session=session, actor=actor, **fields)
             body = dataclasses.asdict(result)
             return JSONResponse(body, status_code=201 if result.created else 200)
@@ -233,28 +289,3 @@ class Api:
             Route(f"{PREFIX}/judgments", self.submit, methods=["POST"]),
         ]
 
-
-_REQUIRED = {"assignment_id": int, "choice": str, "submit_token": str, "instruction_version_no": int,
-             "content_revision": int}
-_OPTIONAL = {"both_poor": bool, "per_criterion": dict, "rationale": str, "flags": list,
-             "elapsed_s": (int, float), "study_id": int}
-
-
-def _submit_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments of ``submit_judgment`` from a request body (types checked)."""
-    unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
-    if unknown:
-        raise ApiError(400, f"unknown fields {unknown}")
-    fields: dict[str, Any] = {}
-    for name, kind in _REQUIRED.items():
-        value = data.get(name)
-        if value is None or isinstance(value, bool) or not isinstance(value, kind):
-            raise ApiError(400, f"field {name!r} is required ({kind.__name__})")
-        fields[name] = value
-    for name, kind in _OPTIONAL.items():
-        if name in data and data[name] is not None:
-            value = data[name]
-            if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-                raise ApiError(400, f"field {name!r} has the wrong type")
-            fields[name] = value
-    return fields

@@ -64,18 +64,30 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-u
     cursor.close()
 
 
+READ_ONLY = "annotate_read_only"
+"""Connection execution option: this transaction only reads (see :func:`read_transaction`)."""
+
+
 def _begin_sqlite(conn) -> None:  # type: ignore[no-untyped-def]
     # BEGIN IMMEDIATE takes the write lock at the start of every transaction, so two
     # writers never deadlock upgrading a read lock (SQLite's "database is locked").
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A transaction that only reads needs no write lock: a plain (deferred) BEGIN reads a
+    # WAL snapshot while a writer works, instead of queueing behind every writer.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+def make_engine(url: str | None = None, *, echo: bool = False, pool_size: int | None = None,
+                max_overflow: int | None = None, pre_ping: bool = True) -> Engine:
     """Create an engine for ``url`` (see :func:`resolve_url`), with SQLite set up for safety.
 
     SQLite gets WAL journaling, 32 KiB pages (new files), foreign keys, a 30 s busy timeout
-    and ``BEGIN IMMEDIATE`` transactions; the parent directory of a SQLite file is created
-    if missing.
+    and ``BEGIN IMMEDIATE`` transactions (plain ``BEGIN`` for :func:`read_transaction`);
+    the parent directory of a SQLite file is created if missing. ``pool_size`` and
+    ``max_overflow`` size the connection pool of a server database (SQLAlchemy's defaults,
+    5 and 10, when not given; ignored for SQLite). ``pre_ping`` tests each pooled
+    connection with a round trip before handing it out (so a database restart costs no
+    failed request); a caller that retries on a lost connection itself (the HTTP API) can
+    save that round trip.
     """
     resolved = resolve_url(url)
     parsed = make_url(resolved)
@@ -90,7 +102,12 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _set_sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(resolved, echo=echo, pool_pre_ping=True)
+    pool: dict = {}
+    if pool_size is not None:
+        pool["pool_size"] = pool_size
+    if max_overflow is not None:
+        pool["max_overflow"] = max_overflow
+    return create_engine(resolved, echo=echo, pool_pre_ping=pre_ping, **pool)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -128,6 +145,30 @@ def init_db(url: str | None = None) -> Engine:
     upgrade(engine)
     log.info("database ready at %s", engine.url.render_as_string(hide_password=True))
     return engine
+
+
+@contextmanager
+def read_transaction(session: Session) -> Iterator[None]:
+    """Run a block that only reads in one transaction, committed (so ended) on exit.
+
+    On SQLite a transaction begun here is a plain ``BEGIN`` (a snapshot read that neither
+    takes nor waits for the write lock) instead of ``BEGIN IMMEDIATE``; the block must not
+    write. A transaction the session already has open is used as it is.
+
+    Example:
+        >>> engine = make_engine("sqlite:///:memory:")
+        >>> with session_scope(engine) as s, read_transaction(s):
+        ...     s.connection().exec_driver_sql("SELECT 1").scalar()
+        1
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 @contextmanager

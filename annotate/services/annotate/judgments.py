@@ -50,7 +50,7 @@ from annotate.db.models import (
     utcnow,
 )
 from annotate.navigation import ROLES
-from annotate.services.annotate.assignments import own_assignment, query_criteria
+from annotate.services.annotate.assignments import lock_own_task, query_criteria
 from annotate.services.core.authz import has_role, require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.core.write_gate import sqlite_turn
@@ -121,11 +121,7 @@ def _open_assignment(session: Session, actor: User | None, assignment_id: int, k
     # submitting the same task queue up here (SELECT ... FOR UPDATE) instead of both
     # reading the same revision; SQLite renders no FOR UPDATE (BEGIN IMMEDIATE already
     # serialises writers).
-    assignment = own_assignment(session, actor, assignment_id, lock=True, study_id=study_id)
-    study, item, query = session.exec(
-        select(Study, StudyItem, Query).join(StudyItem, StudyItem.study_id == Study.id)
-        .join(Query, Query.id == StudyItem.query_id).where(StudyItem.id == assignment.item_id)
-    ).one()
+    assignment, study, item, query = lock_own_task(session, actor, assignment_id, study_id=study_id)
     if study.kind != kind:
         raise Conflict(f"study {study.name!r} is a {study.kind} study")
     if study.status != "active":
