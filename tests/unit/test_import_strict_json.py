@@ -153,3 +153,20 @@ def test_broken_long_line_error_costs_a_small_multiple_of_the_line(tmp_path: Pat
     field, grew_kib = proc.stdout.split()
     assert field == "query", proc.stdout + proc.stderr
     assert int(grew_kib) * 1024 < 8 * size, f"peak grew by {int(grew_kib) // 1024} MiB for a 10 MiB line"
+
+
+def test_responses_out_of_range_index_and_long_model_name_are_refused(db: str, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """An index beyond INTEGER (32-bit on PostgreSQL) and a model name beyond LLMModel.name's 200
+    characters would fail inside the database; both are located errors before any write."""
+    eng = init_db(db)
+    before = db_snapshot(eng)
+    cases = [({"index": 2**31, "response": "r", "model": "m"}, "index", "out of range"),
+             ({"index": 900101, "response": "r", "model": "m" * 201}, "model", "at most 200 characters")]
+    for rec, field, word in cases:
+        path = write_jsonl(tmp_path / f"r_{field}.jsonl", [{"index": 900101, "response": "ok", "model": "m"}, rec])
+        assert main(["--db", db, "import", "responses", str(path)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"annotate: error: {path}, line 2, field {field}: ") and word in err, err
+    assert db_snapshot(eng) == before
+    eng.dispose()
