@@ -19,7 +19,7 @@ import metaeval.commands as commands_pkg
 from metaeval.about import DOCS_EPILOG, package_version
 from metaeval.commands import CliError
 from metaeval.private_files import PRIVATE_UMASK
-from metaeval.redact import install_log_redaction, redact
+from metaeval.redact import install_excepthook, install_log_redaction, redact
 
 log = logging.getLogger("metaeval")
 
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     install_log_redaction()
+    install_excepthook()
     previous = os.umask(PRIVATE_UMASK)  # outputs, caches and logs it writes are the owner's only
     try:
         return int(args.func(args) or 0)

@@ -10,8 +10,8 @@ and a proxy may echo the request's headers. :func:`redact` replaces
   ``Bearer`` (8 or more token characters with a digit, so "Bearer of bad news" stays).
 
 It is applied where text leaves the program: :func:`metaeval.io.write_text_atomic` (every output
-file), the log filter :func:`install_log_redaction`, the CLI's one-line error, and the failure text
-of a judge call.
+file), the log filter :func:`install_log_redaction`, the CLI's one-line error, the failure text
+of a judge call, and the traceback of an unexpected error (:func:`install_excepthook`).
 
 Example:
     >>> register_secret("sk-test-0123456789abcdef")
@@ -28,8 +28,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+import traceback
+from types import TracebackType
 
-__all__ = ["MASK", "install_log_redaction", "redact", "register_secret"]
+__all__ = ["MASK", "install_excepthook", "install_log_redaction", "redact", "register_secret"]
 
 MASK = "[REDACTED]"
 _MIN_SECRET = 6  # shorter values would mask ordinary words
@@ -103,3 +106,17 @@ def install_log_redaction() -> None:
     for handler in root.handlers:
         if _FILTER not in handler.filters:
             handler.addFilter(_FILTER)
+
+
+def _redacting_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+
+def install_excepthook() -> None:
+    """Print an unexpected exception's traceback through :func:`redact` (a bug must not leak a key).
+
+    Example:
+        >>> install_excepthook(); sys.excepthook is _redacting_hook
+        True
+    """
+    sys.excepthook = _redacting_hook

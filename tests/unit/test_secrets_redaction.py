@@ -107,3 +107,15 @@ def test_exception_text_is_redacted_before_it_is_cut() -> None:
     assert KEY[:10] not in _describe(error)
     assert redact(f"Authorization: Bearer {KEY}") == f"Authorization: Bearer {MASK}"
     assert redact("Authorization: Bearer unregistered-token-123") == f"Authorization: {MASK}"
+
+
+def test_an_unexpected_traceback_is_redacted() -> None:
+    """A bug that raises with the key in its message: the traceback metaeval prints masks it."""
+    code = ("import os; from metaeval.redact import install_excepthook; install_excepthook(); "
+            "from metaeval.judges.base import read_key; key = read_key('MY_JUDGE_KEY', required=True); "
+            "raise RuntimeError('boom with ' + key)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "MY_JUDGE_KEY": KEY}, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and f"boom with {MASK}" in proc.stderr
+    assert KEY not in proc.stderr
