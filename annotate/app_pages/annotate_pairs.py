@@ -19,6 +19,7 @@ from annotate.ui import task_state
 from annotate.ui.messages import user_message
 from annotate.ui.pair_lists import task_lists
 from annotate.ui.pair_task import BarContext, choice_bar, show_task
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import require_page_role
 
 TITLE = "Judge pairs"
@@ -53,7 +54,7 @@ try:
     view = flow.load(user, view, study.study_id, opened)
 except ServiceError as exc:
     show_title()
-    st.error(f"This task cannot be opened: {user_message(exc)}")
+    st.error(f"This task cannot be opened: {plain_label(user_message(exc))}")
     st.stop()
 task, rows = view.task, view.rows
 done = sum(1 for row in rows if row.status == "done")
@@ -68,8 +69,8 @@ task_lists(rows, study_id=study.study_id, open_pair=open_pair, current=task.assi
 if task is None:
     show_title()
     if flash:
-        st.success(flash, icon=":material/check_circle:")
-    st.progress(1.0 if rows else 0.0, text=f"{done} of {len(rows)} pairs judged in study {study.name}")
+        st.success(plain_label(flash), icon=":material/check_circle:")
+    st.progress(1.0 if rows else 0.0, text=f"{done} of {len(rows)} pairs judged in study {plain_label(study.name)}")
     skipped = sum(1 for row in rows if row.status == "skipped")
     st.success("You have judged every pair assigned to you in this study. Thank you!" if not skipped else
                f"Only your {skipped} skipped pairs are left: open them from Skipped pairs in the sidebar.")
@@ -89,17 +90,17 @@ context = BarContext(done=done, total=len(rows), study_name=study.name,
                      following=None if after is None else (lambda: open_pair(after)))
 slot, submitted = choice_bar(task, context, allow_skip=task.status != "done")
 if flash:
-    slot.success(flash, icon=":material/check_circle:")
+    slot.success(plain_label(flash), icon=":material/check_circle:")
 
 if submitted is not None and submitted.skipped:
     problem = flow.skip(user, task, study.study_id)
     if problem is None:
         st.rerun()
-    slot.error(problem)
+    slot.error(plain_label(problem))
 elif submitted is not None:
     refusal = flow.submit(user, task, study.study_id, submitted)
     if refusal is None:
         st.rerun()
     kind, message = refusal
     (slot.warning if kind == "warning" else slot.error)(
-        message, icon=":material/timer:" if kind == "warning" else ":material/error:")
+        plain_label(message), icon=":material/timer:" if kind == "warning" else ":material/error:")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from annotate.services.annotate.assignments import TaskRow
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.task_state import choice_summary
 
 
@@ -37,9 +38,9 @@ def row_label(row: TaskRow) -> str:
 def _pick_list(rows: Sequence[TaskRow], *, title: str, label: str, button: str, key: str,
                open_pair: Callable[[int], None], expanded: bool = False) -> None:
     by_id = {row.assignment_id: row for row in rows}
-    with st.sidebar.expander(title, expanded=expanded):
-        pick = st.selectbox(label, list(by_id), format_func=lambda aid: row_label(by_id[aid]), key=f"{key}_choice")
-        st.button(button, key=f"{key}_open", on_click=open_pair, args=(pick,), width="stretch")
+    with st.sidebar.expander(plain_label(title), expanded=expanded):
+        pick = st.selectbox(plain_label(label), list(by_id), format_func=lambda aid: row_label(by_id[aid]), key=f"{key}_choice")
+        st.button(plain_label(button), key=f"{key}_open", on_click=open_pair, args=(pick,), width="stretch")
 
 
 def task_lists(rows: Sequence[TaskRow], *, study_id: int, open_pair: Callable[[int], None],

@@ -21,7 +21,7 @@ import streamlit as st
 
 from annotate.ui.judge_keys import BAR_KEY, GRID_KEY, show_keys
 from annotate.ui.panes import show_text_view
-from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.safe_markdown import plain_label
 from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, NAV_SHORTCUTS, OVERALL_CHOICES, SHORTCUTS
 
 BOTH_POOR = "both_poor"
@@ -66,19 +66,19 @@ def show_task(task: Any, *, title: str | None = None) -> None:
 
     ``title`` (the page's title), when given, heads the same markdown element.
     """
-    heading = f"Pair {task.position} of {task.total}"
+    heading = f"Pair {task.position:d} of {task.total:d}"
     if task.is_qualification:
         heading += " · qualification round"
     # The page title, the heading and its caption lines are one markdown element; the
     # texts are one HTML element (:func:`annotate.ui.panes.show_text_view`).
-    place = to_safe_markdown(f"{task.domain1} › {task.domain2} · query {task.query_index}")
-    head = ((f"# {title}\n" if title else "") + f"### {heading}\n"
+    place = plain_label(f"{task.domain1} › {task.domain2} · query {task.query_index}")
+    head = ((f"# {plain_label(title)}\n" if title else "") + f"### {heading}\n"
             f":gray[:small[{place}]]  \n:gray[:small[{JUDGING_HINT}]]")
     existing = task.existing
     st.markdown(head)
     if existing is not None:
         label = CHOICE_LABELS["both_poor"] if existing.both_poor else CHOICE_LABELS.get(existing.choice or "", "-")
-        st.info(f"You judged this pair before: **{label}**, revision {existing.revision}. "
+        st.info(f"You judged this pair before: **{label}**, revision {existing.revision:d}. "
                 "Choosing again records a new revision.", icon=":material/history:")
         if existing.stale:
             st.warning("The query or its materials changed after your judgment; please judge it again.")
@@ -106,10 +106,12 @@ def _criteria_grid(task: Any, key: str) -> dict[str, str | None]:
     with st.container(key=GRID_KEY):
         for i, (name, description) in enumerate(task.criteria):
             previous = (existing.per_criterion or {}).get(name) if existing else None
+            # Imported criteria are data: name and description show as plain text (both are markdown
+            # to Streamlit: an image there was fetched by the annotator's browser).
             criteria[name] = st.radio(
-                name, options, format_func=CRITERION_LABELS.get, horizontal=True,
+                plain_label(name), options, format_func=CRITERION_LABELS.get, horizontal=True,
                 index=options.index(previous) if previous in options else None,
-                help=description or None, key=f"{key}_crit_{task.assignment_id}_{i}")
+                help=plain_label(description) or None, key=f"{key}_crit_{task.assignment_id}_{i}")
     return criteria
 
 
@@ -160,7 +162,7 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
             st.button("Next pair", key=f"{key}_next", on_click=context.following, icon=":material/arrow_forward:",
                       disabled=context.following is None, shortcut=NAV_SHORTCUTS["next"])
             st.progress(context.done / context.total if context.total else 0.0,
-                        text=f"{context.done} of {context.total} pairs judged in study {context.study_name}")
+                        text=f"{context.done:d} of {context.total:d} pairs judged in study {plain_label(context.study_name)}")
             show_keys(assignment_id=aid, elapsed=context.elapsed)
     if pressed == "skip":
         return slot, JudgmentInput(choice="", rationale="", flags=[], skipped=True)

@@ -26,7 +26,7 @@ from annotate.db.models import (
     StudyItem,
 )
 from annotate.navigation import PAGES
-from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, button, html_text, page, page_direct
+from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, button, html_text, page, page_direct, shown
 from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
@@ -52,7 +52,7 @@ def all_text(at: AppTest) -> str:
                                *at.warning, *at.success)]
     parts += [b.label for b in at.button] + [e.label for e in at.expander] + [html_text(at)]
     parts += [e.proto.text for e in at.get("progress")]  # the progress bar's line
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def my_assignments(engine, user_id: int) -> list[Assignment]:
@@ -216,7 +216,7 @@ def test_choice_right_after_the_pair_appears_is_refused(seeded, engine, monkeypa
     at.button(key=f"pairs_choice_left_{aid}").click().run()
     assert not at.exception and not at.error
     assert judgments_of(engine, aid) == ([], [])
-    assert any("Not saved: pair 1 appeared a moment ago" in w.value for w in at.warning)
+    assert any("Not saved: pair 1 appeared a moment ago" in shown(w.value) for w in at.warning)
     # The annotator reads for a while (the pair's start time moves 60 s into the past).
     at.session_state[f"task_start_{aid}"] -= 60
     at.button(key=f"pairs_choice_left_{aid}").click().run()
@@ -385,7 +385,7 @@ def test_dashboard_shows_stale_judgments_and_requeues_them_once(seeded, engine):
     at = page(seeded["adm"], "dashboard.py")
     assert any("1 judgment(s) are stale" in w.value for w in at.warning)
     button(at, "Re-queue stale work").click().run()
-    assert any("Re-queued 1 task(s) for ann1" in s.value for s in at.success)
+    assert any("Re-queued 1 task(s) for ann1" in shown(s.value) for s in at.success)
     after = my_assignments(engine, seeded["ann1"])
     # exactly one new assignment, pointing at the superseded one
     assert len(after) == len(queue) + 1
