@@ -30,12 +30,12 @@ STAT_LABELS = {"kendall_tau_b": "Kendall tau-b", "spearman": "Spearman", "pair_o
 
 
 def download_buttons(downloads: dict[str, Download], keys: list[str], key_prefix: str) -> None:
-    """One download button per key, labelled by file name, in one row."""
+    """One download button per key, labelled by its file name (with a download icon), in one row."""
     cols = st.columns(max(len(keys), 4))
     for col, key in zip(cols, keys, strict=False):
         d = downloads[key]
-        col.download_button(f"Download {d.file_name}", d.data, file_name=d.file_name, mime=d.mime,
-                            key=f"{key_prefix}_{key}", icon=":material/download:")
+        col.download_button(plain_label(d.file_name), d.data, file_name=d.file_name, mime=d.mime,
+                            key=f"{key_prefix}_{key}", icon=":material/download:", on_click="ignore")
 
 
 def comparisons_tab(comparisons: list[dict]) -> None:
@@ -116,14 +116,20 @@ def forest_figure(table: pd.DataFrame, title: str) -> go.Figure:
 
 
 def domain_figure(by_domain: pd.DataFrame) -> go.Figure:
-    """Strength per model and domain: one panel per domain, one colour per source."""
-    fig = px.scatter(by_domain, x="strength", y="model", color="source", facet_col="group", facet_col_wrap=3,
-                     error_x=by_domain["ci_hi"] - by_domain["strength"],
-                     error_x_minus=by_domain["strength"] - by_domain["ci_lo"],
+    """Strength per model and domain: one panel per domain, one colour per source (dodged vertically)."""
+    models = sorted(by_domain["model"].unique())
+    sources = list(dict.fromkeys(by_domain["source"]))
+    step = 0.6 / max(len(sources), 1)
+    frame = by_domain.assign(y=[models.index(m) + (sources.index(s) - (len(sources) - 1) / 2) * step
+                                for m, s in zip(by_domain["model"], by_domain["source"], strict=True)])
+    fig = px.scatter(frame, x="strength", y="y", color="source", facet_col="group", facet_col_wrap=3,
+                     facet_row_spacing=0.14, hover_data={"model": True, "y": False, "n": True},
+                     error_x=frame["ci_hi"] - frame["strength"], error_x_minus=frame["strength"] - frame["ci_lo"],
                      title="Bradley–Terry strength by domain (95% interval)", template="plotly_white")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
+    fig.update_yaxes(tickvals=list(range(len(models))), ticktext=models, title_text="", range=[-0.6, len(models) - 0.4])
     rows = -(-by_domain["group"].nunique() // 3)
-    fig.update_layout(height=max(300, rows * (30 * by_domain["model"].nunique() + 120)), legend_title_text="")
+    fig.update_layout(height=max(320, rows * (45 * len(models) + 130)), legend_title_text="")
     return fig
 
 
@@ -184,11 +190,11 @@ def annotators_tab(view: AnnotatorsView) -> None:
     st.dataframe(pd.DataFrame({
         "Annotator": t["annotator"], "Votes": t["n"],
         "Competence [95% CI]": [_interval(*r) for r in zip(t["competence"], t["ci_lo"], t["ci_hi"], strict=True)],
-        "Chance": t["chance"].round(2), "Flag": ["indistinguishable from random" if f else "" for f in t["flagged"]],
+        "Chance": [f"{c:.2f}" for c in t["chance"]], "Flag": ["indistinguishable from random" if f else "" for f in t["flagged"]],
         "Gold accuracy": [("–" if g is None or pd.isna(g) else f"{100 * g:.0f}% (n={n})")
                           for g, n in zip(t["gold_accuracy"], t["gold_n"], strict=True)]}),
         hide_index=True, width="stretch", key="an_table")
-    st.caption(f"Model: {view.model} (latent-class fit of the votes). Flag: {view.flag_rule}; people with few votes "
+    st.caption(f"Model: {plain_label(view.model)} (latent-class fit of the votes). Flag: {plain_label(view.flag_rule)}; people with few votes "
                "stay flagged until they have enough.")
     st.plotly_chart(competence_figure(t), width="stretch", key="an_fig")
     download_buttons(view.downloads, ["annotators_csv", "annotators_json"], "an_dl")
