@@ -90,6 +90,17 @@ def _timed(response: JSONResponse, start: float) -> JSONResponse:
     return response
 
 
+def _plain(exc: ServiceError) -> str:
+    """The service's message for a person: an input error's own words, without the
+    internal name of the field it was raised for.
+
+    Example:
+        >>> _plain(InputError("choose A is better or B is better", field="choice"))
+        'choose A is better or B is better'
+    """
+    return exc.message if isinstance(exc, InputError) and exc.path is None else str(exc)
+
+
 def _task_json(task: assignments.TaskView | None) -> dict[str, Any] | None:
     return None if task is None else dataclasses.asdict(task)
 
@@ -168,7 +179,7 @@ class Api:
         except ApiError as exc:
             return _timed(_error(exc.status, exc.message, exc.headers), start)
         except ServiceError as exc:
-            return _timed(_error(STATUS.get(type(exc), 400), str(exc)), start)
+            return _timed(_error(STATUS.get(type(exc), 400), _plain(exc)), start)
         if isinstance(result, JSONResponse):
             return _timed(result, start)
         return _timed(JSONResponse(result, status_code=status), start)

@@ -202,3 +202,12 @@ def _good_token(request):
         GOOD_HEADERS["h"] = auth(request.getfixturevalue("client"))
     yield
     GOOD_HEADERS.clear()
+
+
+def test_service_refusals_are_in_plain_words(client):
+    headers = auth(client)
+    task = client.get("/api/v1/tasks/next", headers=headers).json()["task"]
+    body = {**GOOD, "assignment_id": task["assignment_id"], "choice": "both",
+            "instruction_version_no": task["instruction_version_no"], "content_revision": task["content_revision"]}
+    message = refused(client.post("/api/v1/judgments", json=body, headers=headers), 400)
+    assert message.startswith("choose A is better, B is better, Equivalent or Both are poor")
