@@ -67,7 +67,7 @@ class Criterion:
 class ScoreRecord:
     """One judge score of one response under one criterion (the long layout of DESIGN section 3)."""
 
-    index: int
+    index: int | str
     model: str
     judge: str
     method: str

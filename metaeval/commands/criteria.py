@@ -60,7 +60,8 @@ def run_generate(args: argparse.Namespace) -> int:
         out = Path(args.output)
         cache = open_cache(args, out.parent)
         engine = make_engine(backend, args, cache, label=f"criteria {name or default_judge_name(backend)}")
-        outcomes = {str(o.task["index"]): o for o in generate_criteria(todo, engine)}
+        # one outcome per query, in the order given
+        outcomes = {str(q["index"]): o for q, o in zip(todo, generate_criteria(todo, engine), strict=True)}
         cache.close()
         kept, failures = [], []
         for q in queries:
@@ -70,7 +71,8 @@ def run_generate(args: argparse.Namespace) -> int:
                 if not o.ok:
                     failures.append({"index": q["index"], "error": o.error, "raw": o.raw})
                     continue
-                row["checklist"] = [c.to_checklist() for c in o.value]
+                criteria = o.value if isinstance(o.value, list) else []  # a valid outcome holds five
+                row["checklist"] = [c.to_checklist() for c in criteria]
             kept.append(row)
         write_text_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
         fail_path = out.with_name(out.name + ".failures.jsonl")

@@ -84,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.figures:
-        for path in write_ranking_figures(result, args.figures, plotlyjs=args.plotlyjs):
-            log.info("wrote %s", path)
+        for written in write_ranking_figures(result, args.figures, plotlyjs=args.plotlyjs):
+            log.info("wrote %s", written)
     return 0

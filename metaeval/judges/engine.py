@@ -22,7 +22,7 @@ import asyncio
 import logging
 import random
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +74,8 @@ class PairTask:
 class Outcome:
     """The result of one task: a value (score 1-10, or "model_a"/"model_b"/"tie") or a failure."""
 
-    task: ScoreTask | PairTask
-    value: int | str | None = None
+    task: ScoreTask | PairTask | Mapping[str, Any]  # a query for criteria generation
+    value: int | str | list[Criterion] | None = None
     reason: str | None = None
     error: str | None = None
     raw: list[str] = field(default_factory=list)
@@ -117,8 +117,8 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     >>> 0 <= backoff_delay(2, 1.0, 60.0, rng=random.Random(0)) <= 4.0
     True
     """
-    rng = rng or random
-    delay = rng.uniform(0, min(cap, base * (2 ** attempt)))
+    ceiling = min(cap, base * (2 ** attempt))
+    delay = rng.uniform(0, ceiling) if rng is not None else random.uniform(0, ceiling)
     return max(delay, retry_after) if retry_after is not None else delay
 
 
@@ -176,12 +176,12 @@ class JudgeEngine:
         """
         if self.cache is not None and key is None:
             key = self._key(request, prompt_version)
-        if key is not None and not looked_up:
+        if self.cache is not None and key is not None and not looked_up:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
         completion = await self._call_with_retries(request)
-        if key is not None:
+        if self.cache is not None and key is not None:
             ident = self.backend.cache_identity()
             self.cache.put(key, completion, backend=ident["backend"], model=ident["model"],
                            prompt_version=prompt_version)
@@ -280,7 +280,7 @@ class JudgeEngine:
                                  parse_pairwise, meta)
         if outcome.ok:
             first_shown, second_shown = ("model_a", "model_b") if task.order == "ab" else ("model_b", "model_a")
-            outcome.value = {"A": first_shown, "B": second_shown, "tie": "tie"}[outcome.value]
+            outcome.value = {"A": first_shown, "B": second_shown, "tie": "tie"}[str(outcome.value)]
         return outcome
 
     # ------------------------------------------------------------------ batches
@@ -292,11 +292,11 @@ class JudgeEngine:
         firsts: dict[int, tuple[Completion, bool]] = {}
         prepared: dict[int, tuple[list[dict[str, str]], dict[str, Any], str]] = {}
         # Fast path: look up every task's first call in one batch; a valid cached answer needs no coroutine.
-        score_idx = [i for i, t in enumerate(tasks) if isinstance(t, ScoreTask)]
-        if self.cache is not None and score_idx:
+        score_tasks = {i: t for i, t in enumerate(tasks) if isinstance(t, ScoreTask)}
+        if self.cache is not None and score_tasks:
             keys = {}
-            for i in score_idx:
-                messages, meta = self._score_parts(tasks[i])
+            for i, score_task in score_tasks.items():
+                messages, meta = self._score_parts(score_task)
                 keys[i] = self._key(self._request(messages, SCORE_SCHEMA, "criterion_score", meta),
                                     SCORE_PROMPT_VERSION)
                 prepared[i] = (messages, meta, keys[i])

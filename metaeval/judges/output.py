@@ -41,7 +41,7 @@ def score_records(outcomes: Iterable[Outcome], *, judge: str, method: str) -> li
     """Valid scoring outcomes as long-layout records (failures are left out, never defaulted)."""
     out = []
     for o in outcomes:
-        if o.ok and isinstance(o.task, ScoreTask):
+        if o.ok and isinstance(o.task, ScoreTask) and isinstance(o.value, int):
             out.append(ScoreRecord(index=o.task.index, model=o.task.model, judge=judge, method=method,
                                    criterion=o.task.criterion.name, score=int(o.value), reason=o.reason or ""))
     return out
@@ -54,7 +54,8 @@ def failure_rows(outcomes: Iterable[Outcome], *, judge: str, method: str) -> lis
         if o.ok:
             continue
         t = o.task
-        row: dict[str, Any] = {"index": t.index, "judge": judge, "method": method}
+        index = t.get("index") if isinstance(t, Mapping) else t.index
+        row: dict[str, Any] = {"index": index, "judge": judge, "method": method}
         if isinstance(t, ScoreTask):
             row.update(model=t.model, criterion=t.criterion.name)
         elif isinstance(t, PairTask):

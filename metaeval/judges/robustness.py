@@ -18,6 +18,7 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class RobustnessRow:
                 "flagged": self.flagged}
 
 
-def score_change(original: Mapping[object, float], perturbed: Mapping[object, float], *, kind: str,
+def score_change(original: Mapping[Any, float], perturbed: Mapping[Any, float], *, kind: str,
                  n_resamples: int = 2000, seed: int = 0, level: float = 0.95) -> RobustnessRow:
     """Mean of (perturbed - original) over responses scored both ways, with a percentile bootstrap.
 

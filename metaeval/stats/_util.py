@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class UndefinedStatisticWarning(RuntimeWarning):
@@ -17,7 +18,7 @@ def undefined(reason: str, *, stacklevel: int = 3) -> float:
     return float("nan")
 
 
-def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def safe_ratio(num: ArrayLike, den: ArrayLike) -> np.ndarray:
     """Elementwise ``num / den`` with ``nan`` where ``den == 0`` and no numpy warning."""
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)

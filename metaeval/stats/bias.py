@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from metaeval.stats._util import undefined
 
@@ -32,7 +33,7 @@ def position_bias(outcomes: Sequence[int], first_lo: Sequence[float]) -> float:
     return float(np.mean((o[keep] > 0) == (f[keep] == 1.0)))
 
 
-def length_bias(outcomes: Sequence[int], len_lo: Sequence[float], len_hi: Sequence[float], *,
+def length_bias(outcomes: ArrayLike, len_lo: ArrayLike, len_hi: ArrayLike, *,
                 min_relative_difference: float = 0.1) -> float:
     """Share of decisive judgments that chose the longer response, among pairs whose lengths differ
     by more than ``min_relative_difference`` of the longer one. 0.5 means no length bias.

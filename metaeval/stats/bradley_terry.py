@@ -84,7 +84,7 @@ def mle_exists(wins: np.ndarray) -> np.ndarray | bool:
     steps = max(1, int(np.ceil(np.log2(max(m, 2)))))
     for _ in range(steps):
         reach = ((reach @ reach) > 0).astype(float)
-    ok = reach.reshape(w.shape[0], -1).all(axis=1)
+    ok = np.asarray(reach.reshape(w.shape[0], -1).all(axis=1))
     return bool(ok[0]) if single else ok
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -87,7 +88,8 @@ def counts_table(units: Sequence, labels: Sequence, *, categories: Sequence | No
     return np.bincount(u * k + c, minlength=(u.max() + 1 if u.size else 0) * k).reshape(-1, k)
 
 
-def krippendorff_alpha(reliability_data: np.ndarray | Sequence[Sequence[float]], *, level: str = "nominal",
+def krippendorff_alpha(reliability_data: np.ndarray | Sequence[Sequence[float]], *,
+                       level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal",
                        value_domain: Sequence[float] | None = None) -> float:
     """Krippendorff's alpha over a coders x units matrix (``nan`` = missing), via ``krippendorff``.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["mcnemar_exact", "sign_flip_test", "holm"]
 
@@ -67,7 +68,7 @@ def sign_flip_test(differences: np.ndarray, *, n_permutations: int = 10_000,
     return (1.0 + hits) / (1.0 + n_permutations)
 
 
-def holm(p_values: Sequence[float]) -> np.ndarray:
+def holm(p_values: ArrayLike) -> np.ndarray:
     """Holm-adjusted p-values (step-down, monotone, capped at 1; nan stays nan).
 
     Example (by hand): p = [0.01, 0.04, 0.03] -> sorted 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 -> 0.06

@@ -128,7 +128,7 @@ def _fit_source(comp: pd.DataFrame, cluster_of: Mapping[str, int], n_q: int, wei
         flat = wq.reshape(n_q, m * m)
         for wt in weights_chunks:
             wb = (wt @ flat).reshape(-1, m, m)
-            ok = mle_exists(wb)
+            ok = np.asarray(mle_exists(wb))  # a stack of matrices: one flag per resample
             n_prior += int((~ok).sum())
             if prior <= 0 and not ok.all():
                 raise ValueError(f"{name}: a bootstrap resample has no finite Bradley–Terry MLE and --prior is 0")

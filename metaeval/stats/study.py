@@ -17,6 +17,7 @@ import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -308,7 +309,7 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
         i_a, i_a_nt, n_cmp = i_hh, i_hh_nt, int(hh["total"].sum())
     else:
         i_a, i_a_nt, n_cmp = i_ceil, i_ceil_nt, int(ceil[1].sum())
-    human = {
+    human: dict[str, Any] = {
         "n_votes": n_votes, "n_pairs": n_pairs, "n_queries": n_q, "n_annotators": len(raters),
         "n_vote_pairs": n_cmp,
         "agreement": _f(point[i_a]), "ci": [_f(ci[i_a, 0]), _f(ci[i_a, 1])],

@@ -33,7 +33,7 @@ def combine_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
     f = frame[PAIR + ["outcome", "first_lo"]].copy()
     f["o"] = f["outcome"].astype(float)
     # presentation slot relative to the canonical pair: "ab" = lower-named model shown first
-    f["order"] = np.where(f["first_lo"] == 1.0, "ab", np.where(f["first_lo"] == 0.0, "ba", None))
+    f["order"] = np.where(f["first_lo"] == 1.0, "ab", np.where(f["first_lo"] == 0.0, "ba", np.array(None, dtype=object)))
     g = f.groupby(PAIR, sort=True, observed=True)["o"]
     out = pd.DataFrame({"vmin": g.min(), "vmax": g.max()})
     out["verdict"] = np.where(out["vmin"] == out["vmax"], out["vmin"], 0.0)
