@@ -74,36 +74,30 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     [(1, 1), (3, 2)]
     """
     p = Path(path)
-    number = 0
     try:
-        with open(p, encoding="utf-8-sig") as handle:  # splits at line ends only, never at U+2028
-            for number, line in enumerate(handle, start=1):
-                if line.isspace():
-                    continue
-                try:
-                    obj = loads_line(line)
-                except StrictJSONError as exc:
-                    where = f" (column {exc.column})" if exc.column is not None else ""
-                    field = None if exc.field == "(record)" else exc.field
-                    raise InputFileError(f"invalid JSON: {exc.message}{where}", path=p, line=number,
-                                         field=field) from None
-                if not isinstance(obj, dict):
-                    raise InputFileError("expected a JSON object", path=p, line=number)
-                yield number, obj
-    except UnicodeDecodeError:
-        raise InputFileError("not valid UTF-8", path=p, line=_bad_utf8_line(p)) from None
+        handle = open(p, "rb")  # noqa: SIM115 - closed below; lines split at "\n" only, never at U+2028
     except OSError as exc:
         raise InputFileError(f"cannot read: {exc.strerror or exc}", path=p) from exc
-
-
-def _bad_utf8_line(path: Path) -> int | None:
-    """The 1-based line of the first byte that is not UTF-8 (text is decoded ahead in blocks)."""
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return raw.count(b"\n", 0, exc.start) + 1
-    return None  # pragma: no cover
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw.isspace() or not raw:
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputFileError("not valid UTF-8", path=p, line=number) from None
+            try:
+                obj = loads_line(line, escapes=b"\\u" in raw)
+            except StrictJSONError as exc:
+                where = f" (column {exc.column})" if exc.column is not None else ""
+                field = None if exc.field == "(record)" else exc.field
+                raise InputFileError(f"invalid JSON: {exc.message}{where}", path=p, line=number,
+                                     field=field) from None
+            if not isinstance(obj, dict):
+                raise InputFileError("expected a JSON object", path=p, line=number)
+            yield number, obj
 
 
 def _require(obj: Mapping, key: str, types: type | tuple[type, ...], *, path: Any, line: int | None) -> Any:

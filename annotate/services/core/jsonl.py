@@ -5,8 +5,8 @@ and lines that are not objects raise :class:`~annotate.services.core.errors.Inpu
 Blank lines are skipped. Lines are parsed as strict JSON (:mod:`metaeval.strict_json`: no NaN or
 Infinity, no repeated keys, no NUL characters or lone surrogates, 64-bit integers, bounded nesting);
 an error names the path of the field at fault and is built without a pass over the whole line, so a
-broken 50 MB line costs about what parsing it costs. The place of undecodable bytes is only computed
-when they occur.
+broken 50 MB line costs about what parsing it costs. The field holding undecodable bytes is only
+looked for when they occur.
 
 Example:
     >>> import tempfile, os
@@ -43,19 +43,12 @@ def _field_with_bad_bytes(raw_line: bytes) -> str | None:
     return None
 
 
-def _decode(raw: bytes, path: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        start = raw.rfind(b"\n", 0, exc.start) + 1
-        end = raw.find(b"\n", exc.start)
-        raw_line = raw[start:end if end >= 0 else len(raw)]
-        line = raw.count(b"\n", 0, exc.start) + 1
-        field = _field_with_bad_bytes(raw_line)
-        raise InputError(
-            f"bytes are not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start - start + 1}); "
-            "save the file as UTF-8",
-            path=path, line=line, field=field or "(unknown: line is not readable)") from None
+def _utf8_error(raw_line: bytes, exc: UnicodeDecodeError, path: str, line: int) -> InputError:
+    field = _field_with_bad_bytes(raw_line)
+    return InputError(
+        f"bytes are not valid UTF-8 (byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}); "
+        "save the file as UTF-8",
+        path=path, line=line, field=field or "(unknown: line is not readable)")
 
 
 def _json_error(exc: StrictJSONError, path: str, line: int) -> InputError:
@@ -74,23 +67,26 @@ def read_jsonl(path: str | Path, *, what: str = "records") -> list[tuple[int, di
         raise InputError("no such file", path=name)
     records: list[tuple[int, dict[str, Any]]] = []
     loads = loads_line
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.isspace():
-                    continue
-                try:
-                    obj = loads(line)
-                except StrictJSONError as exc:
-                    raise _json_error(exc, name, number) from None
-                if not isinstance(obj, dict):
-                    raise InputError(f"expected a JSON object, found {type(obj).__name__}",
-                                     path=name, line=number, field="(record)")
-                records.append((number, obj))
-    except UnicodeDecodeError:
-        raw = Path(path).read_bytes()
-        _decode(raw[len(BOM):] if raw.startswith(BOM) else raw, name)
-        raise  # pragma: no cover - _decode raises the InputError
+    # Binary lines: split at "\n" only (never inside a string at U+2028), and the search for a
+    # "\u" escape runs on bytes, several times faster than on text.
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM):]
+            if raw.isspace() or not raw:
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _utf8_error(raw, exc, name, number) from None
+            try:
+                obj = loads(line, escapes=b"\\u" in raw)
+            except StrictJSONError as exc:
+                raise _json_error(exc, name, number) from None
+            if not isinstance(obj, dict):
+                raise InputError(f"expected a JSON object, found {type(obj).__name__}",
+                                 path=name, line=number, field="(record)")
+            records.append((number, obj))
     if not records:
         raise InputError(f"the file is empty: no {what}", path=name, line=1, field="(none)")
     return records
