@@ -13,7 +13,7 @@ from annotate.db.engine import init_db, session_scope
 from annotate.services.judges.agreement_view import agreement_inputs
 from metaeval.stats.annotators import annotator_competence
 from metaeval.stats.rankings import rankings_study
-from tests.fixtures.apptest import page_direct
+from tests.fixtures.apptest import page_direct, shown
 from tests.fixtures.audit_seed import STUDY, seed_audit
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")
@@ -82,7 +82,7 @@ def test_rankings_tab_matches_metaeval(agreement_page, seeded):
 
 
 def test_every_rankings_and_annotators_figure_downloads_csv_and_json(agreement_page):
-    labels = [b.label for b in agreement_page.get("download_button")]
+    labels = [shown(b.label) for b in agreement_page.get("download_button")]  # labels are plain_label text
     for stem in ("rankings", "vs_human", "rankings_by_domain", "rankings_report", "annotators"):
         assert f"{stem}.csv" in labels, stem
         assert f"{stem}.json" in labels, stem
