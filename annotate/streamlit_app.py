@@ -1,4 +1,5 @@
-"""Entry point of the annotate app: ``streamlit run annotate/streamlit_app.py``.
+"""The annotate app's script. It is served with its login route by ``annotate serve``
+(``streamlit run annotate/asgi.py``); run alone it shows a login form with nothing to post to.
 
 Logged out, every page address shows the login form: a plain HTML form that posts to the
 server's login route (:mod:`annotate.api.web_login`), which sets the session cookie and

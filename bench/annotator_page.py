@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 from metaeval.data_location import BENCHMARK_FILE, writingbench_data_dir  # noqa: E402
 
 DEFAULT_QUERIES = writingbench_data_dir(ROOT) / BENCHMARK_FILE
-APP = ROOT / "annotate" / "streamlit_app.py"
+APP = ROOT / "annotate" / "asgi.py"  # the app with its login route, as `annotate serve` runs it
 PASSWORD = "bench-password-1"
 TARGET = 1.5
 CHROMIUM = Path("/usr/bin/chromium")
