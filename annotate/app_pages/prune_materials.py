@@ -67,7 +67,7 @@ removals: dict[int, str] = {}
 previous = {int(k): v for k, v in (head.removals or {}).items()}
 with st.container(height=460, border=True):
     for seg in segments:
-        c1, c2, c3 = st.columns([1.1, 1.4, 6])
+        c1, c2, c3 = st.columns([1.1, 1.9, 6])
         keep = c1.checkbox(f"Keep {seg.position + 1:d}", value=seg.position in base_kept,
                            key=f"keep_{document.id}_{seg.position}")
         if keep:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from annotate.db.models import InstructionVersion, Query
 from annotate.services.accounts import users
 from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import pick, wait_for_app
 
 PASSWORD = "e2e-refine-password"
 PARAGRAPHS = ["第一段：河流的形成与变迁。" * 6, "第二段：与主题无关的广告内容。" * 5, "第三段：河流与城市的关系。" * 6]
@@ -95,7 +95,7 @@ def test_adapt_approve_prune_export(live_server, browser_context, tmp_path: Path
     reason.fill("a length and an audience make the task realistic")
     reason.press("Enter")
     wait_for_app(one)
-    one.get_by_text("Changes").scroll_into_view_if_needed()
+    one.get_by_text("Changes", exact=True).scroll_into_view_if_needed()
     one.screenshot(path=str(shots / "adapt_query.png"), full_page=True)
     one.get_by_role("button", name="Save as a new version").click()
     one.get_by_text("Saved version 3").wait_for()
@@ -108,6 +108,7 @@ def test_adapt_approve_prune_export(live_server, browser_context, tmp_path: Path
     open_page(two, "Prune materials")
     two.get_by_text("Keep 2", exact=True).click()
     wait_for_app(two)
+    pick(two, "Reason 2", "irrelevant")  # no reason is chosen for the expert
     two.get_by_text("Characters after").wait_for()
     two.get_by_text("Characters after").scroll_into_view_if_needed()
     two.screenshot(path=str(shots / "prune_materials.png"), full_page=True)

@@ -24,7 +24,7 @@ from annotate.db.models import Domain, InstructionVersion, MaterialDocument, Mat
 from annotate.services.core.taxonomy import join_taxonomy
 
 #: How many characters of the query text the label shows (whole words within it).
-PREVIEW_CHARS = 70
+PREVIEW_CHARS = 50
 #: The statuses a picker can filter on, in the order they are shown.
 STATUSES: tuple[str, ...] = ("needs materials", "pending edit", "has materials")
 
