@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
 from annotate.db.engine import init_db, session_scope
-from annotate.db.models import Assignment, Study
+from annotate.db.models import Assignment, Study, User
 from annotate.services.accounts import users
 from annotate.services.core.errors import InputError, PermissionDenied
 from annotate.services.judges.agreement_view import agreement_inputs
@@ -154,3 +155,52 @@ def test_cli_extend_dry_run_then_add(seeded, capsys):
         assert len(_assignments(session)[1]) == 57
     assert annotate_main([*args, "--target", "nope-none"]) == 2
     assert "not METHOD/JUDGE-METHOD/JUDGE" in capsys.readouterr().err
+
+
+def test_extension_estimate_is_the_design_based_estimate_of_the_recorded_draw(seeded):
+    """Extend adaptively, judge every new assignment, and compare the service's estimate with
+    metaeval.stats.allocation fed by hand: phase 1 = the votes exported before the extension,
+    phase 2 = the choices made here, e = the recorded expected counts."""
+    from annotate.services.annotate.judgments import submit_judgment
+    from annotate.services.judges.bridge import votes_for_study
+    from annotate.services.studies.extension_estimate import extension_estimate
+    from metaeval.stats import allocation
+
+    target = "static-domain/demo-judge-static-global/demo-judge"
+    with session_scope(seeded) as session:
+        res = users.get_user_by_username(session=session, username="res")
+        assert extension_estimate(session=session, study_name=STUDY) is None
+        before = [v for v in votes_for_study(session=session, study_name=STUDY) if v.get("criterion") is None]
+        plan = extend.extend_study(session=session, actor=res, study_name=STUDY, n=10, strategy="adaptive",
+                                   seed=2, target=target, annotators=EXTRA)
+        study, rows = _assignments(session)
+        new = sorted((a for a in rows if a.id >= study.settings["extensions"][-1]["assignment_ids"][0]),
+                     key=lambda a: a.id)
+        assert len(new) == 10
+        canonical = {}
+        for k, a in enumerate(new):
+            choice = ("left", "right", "tie")[k % 3]
+            person = session.get(User, a.annotator_id)
+            submit_judgment(session=session, actor=person, assignment_id=a.id, choice=choice, elapsed_s=5.0,
+                            instruction_version_no=1, content_revision=1, submit_token=f"ext-{k}")
+            side = a.shown_left if choice == "left" else ({"a": "b", "b": "a"}[a.shown_left] if choice == "right"
+                                                          else "tie")
+            canonical.setdefault(a.item_id, []).append({"a": 1.0, "b": -1.0, "tie": 0.0}[side])
+        got = extension_estimate(session=session, study_name=STUDY)
+        _, judges, _ = agreement_inputs(session=session, study_name=STUDY)
+        items = extend._items(session, study)
+    va = judges[plan.target[0]].pairs.set_index(["qid", "lo", "hi"])["verdict"].to_dict()
+    vb = judges[plan.target[1]].pairs.set_index(["qid", "lo", "hi"])["verdict"].to_dict()
+    sign = {"model_a": 1.0, "model_b": -1.0, "tie": 0.0}
+    phase1 = {}
+    for v in before:
+        phase1.setdefault((str(v["question_id"]), v["model_a"], v["model_b"]), []).append(sign[v["winner"]])
+    d1 = [allocation.vote_differences(phase1.get(it.key, []), va[it.key], vb[it.key]) for it in items]
+    d2 = [allocation.vote_differences(canonical.get(it.id, []), va[it.key], vb[it.key]) for it in items]
+    zero = np.array([va[it.key] == vb[it.key] for it in items])
+    e = np.array([plan.expected[it.id] for it in items])
+    want = allocation.adaptive_estimate(d1, d2, e, zero)
+    assert got["method"] == "design-based (HT difference)" and got["n_added_done"] == 10
+    assert got["value"] == pytest.approx(want.value)
+    assert got["ci"] == pytest.approx(list(want.ci))
+    assert got["target"] == list(plan.target)

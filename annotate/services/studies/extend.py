@@ -262,17 +262,21 @@ def extend_study(*, session: Session, actor: User | None, study_name: str, n: in
         for uid, pos in session.exec(select(Assignment.annotator_id, Assignment.position)
                                      .where(Assignment.study_id == study.id)).all():
             tail[uid] = max(tail[uid], pos + 1)
+        rows = []
         for item_id, name, side in plan.new:
             uid = ids[name]
-            session.add(Assignment(study_id=study.id, item_id=item_id, annotator_id=uid, shown_left=side,
+            rows.append(Assignment(study_id=study.id, item_id=item_id, annotator_id=uid, shown_left=side,
                                    position=tail[uid]))
             tail[uid] += 1
+        session.add_all(rows)
+        session.flush()
         settings = dict(study.settings or {})
         settings["annotators"] = sorted(set(settings.get("annotators") or []) | set(annotators or []))
         record = {"strategy": plan.strategy, "target": list(plan.target) if plan.target else None,
                   "seed": plan.seed, "n": plan.n, "expected": {str(k): v for k, v in plan.expected.items()},
                   "counts": {str(k): v for k, v in plan.per_item.items() if v},
-                  "floor": allocation.DEFAULT_FLOOR, "widths": plan.widths}
+                  "floor": allocation.DEFAULT_FLOOR, "widths": plan.widths,
+                  "assignment_ids": [min(r.id for r in rows), max(r.id for r in rows)]}
         settings["extensions"] = [*settings.get("extensions", []), record]
         study.settings = settings
         session.add(study)
