@@ -100,7 +100,7 @@ tab_cmp, tab_bd, tab_bias, tab_crit, tab_rank, tab_ann = st.tabs(
     ["Paired comparisons", "Breakdowns", "Position and length bias", "Criterion-level alignment", "Rankings",
      "Annotators"])
 with tab_cmp:
-    agreement_tabs.comparisons_tab(view.comparisons)
+    agreement_tabs.comparisons_tab(view.comparisons, study_name)
 with tab_bd:
     st.caption("Each cell: the share of decisive votes the judge agrees with, and n, the number of votes behind it.")
     for key, title in BREAKDOWNS.items():

@@ -22,6 +22,7 @@ from annotate.services.judges.rankings_view import (
     annotators_view,
     rankings_view,
 )
+from annotate.services.studies.extension_estimate import extension_estimate
 from annotate.ui.heatmaps import agreement_heatmap
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session
@@ -38,8 +39,31 @@ def download_buttons(downloads: dict[str, Download], keys: list[str], key_prefix
                             key=f"{key_prefix}_{key}", icon=":material/download:", on_click="ignore")
 
 
-def comparisons_tab(comparisons: list[dict]) -> None:
-    """Paired comparisons of the judge rows (difference in percentage points, p values)."""
+def extension_note(study_name: str) -> None:
+    """After ``annotate study extend``: the design-based estimate of the extension's target difference."""
+    with db_session() as session:
+        try:
+            est = extension_estimate(session=session, study_name=study_name)
+        except ServiceError as exc:
+            st.caption(f"Note: {plain_label(exc)}")
+            return
+    if est is None:
+        return
+    a, b = (plain_label(x) for x in est["target"])
+    lo, hi = est["ci"]
+    st.info(f"This study was extended ({est['strategy']}, {est['n_added_done']} of {est['n_added']} added votes in). "
+            f"Design-based estimate of {a} minus {b}: {100 * est['value']:.1f} pp [{100 * lo:.1f}, {100 * hi:.1f}] "
+            f"({plain_label(est['method'])}). After an adaptive extension the per-vote differences below weight the "
+            "pairs that received the added votes more; this estimate does not.")
+    for note in est["notes"]:
+        st.caption(f"Note: {plain_label(note)}")
+
+
+def comparisons_tab(comparisons: list[dict], study_name: str | None = None) -> None:
+    """Paired comparisons of the judge rows (difference in percentage points, p values), and the
+    extension's design-based estimate when the study was extended."""
+    if study_name is not None:
+        extension_note(study_name)
     if not comparisons:
         st.caption("One row only: nothing to compare.")
         return

@@ -280,6 +280,8 @@ def adaptive_estimate(d1: Sequence[np.ndarray], d2: Sequence[np.ndarray], e: np.
     theta1 = float(ybar1.mean())
     v1_plan, w_plan = _planned(d1, structural_zero, e)
     c = combination_weight(v1_plan, w_plan) if weight is None else float(weight)
+    if not (e > 0).any():  # no phase 2 (yet): the phase-1 estimate alone
+        c = 0.0
     both = [np.concatenate([a, b]) for a, b in zip(d1, d2, strict=True)]
     s2 = item_variances(both, structural_zero)
     k1 = np.maximum(np.array([len(x) for x in d1], dtype=float), 1.0)

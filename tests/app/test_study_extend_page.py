@@ -65,3 +65,23 @@ def test_preview_shows_widths_then_adds_the_votes(seeded, monkeypatch):
     with session_scope(engine) as session:
         names = {u.id: u.username for u in session.exec(select(User)).all()}
     assert sorted((a.item_id, names[a.annotator_id], a.shown_left) for a in new) == sorted(plan.new)
+
+
+def test_agreement_page_shows_the_design_based_estimate_after_an_extension(seeded, monkeypatch):
+    url, engine, ids = seeded
+    from annotate.services.studies.extend import extend_study
+    from annotate.services.studies.extension_estimate import extension_estimate
+
+    with session_scope(engine) as session:
+        res = users.get_user_by_username(session=session, username="res")
+        extend_study(session=session, actor=res, study_name=STUDY, n=6, strategy="adaptive", target=TARGET,
+                     annotators=EXTRA)
+        est = extension_estimate(session=session, study_name=STUDY)
+    monkeypatch.setenv("ANNOTATE_DB_URL", url)
+    at = page_direct(ids["res"], "agreement.py", timeout=120)
+    assert not at.exception, at.exception
+    info = " ".join(shown(i.value) for i in at.info)
+    lo, hi = est["ci"]
+    assert "adaptive, 0 of 6 added votes in" in info
+    assert f"{100 * est['value']:.1f} pp [{100 * lo:.1f}, {100 * hi:.1f}]" in info
+    assert hi > lo  # no added vote yet: the phase-1 interval, not a zero-width one

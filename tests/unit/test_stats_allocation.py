@@ -129,3 +129,12 @@ def test_adaptive_beats_uniform_when_judges_mostly_agree():
     assert w["uniform"] == pytest.approx(z2 * math.sqrt(vu), abs=1e-5)
     assert w["adaptive"] == pytest.approx(z2 * math.sqrt(v1 * ww / (v1 + ww)), abs=1e-5)
     assert w["adaptive"] < 0.75 * w["uniform"] < w["now"]
+
+
+def test_adaptive_estimate_without_phase_two_is_the_phase_one_estimate():
+    d1 = [np.array([1.0, -1.0, 1.0]), np.array([0.0, 0.0])]
+    zero = np.array([False, True])
+    est = al.adaptive_estimate(d1, [np.zeros(0), np.zeros(0)], np.zeros(2), zero)
+    ref = al.uniform_estimate(d1, zero)
+    assert est.weight == 0.0
+    assert (est.value, est.se) == pytest.approx((ref.value, ref.se))
