@@ -2,8 +2,11 @@
 
 Starts two real app servers (``annotate serve``: Streamlit UI + JSON API, two processes)
 on loopback, both on one fresh PostgreSQL database, seeds a pairwise study, then lets
-``--annotators`` simulated annotators work through their queues at once. Each annotator
-logs in (all logins finish before the clock starts), then loops (bounded):
+``--annotators`` simulated annotators work through their queues at once. The baseline
+annotator logs in over HTTP; the crowd's tokens are signed here with the servers' secret
+(100 argon2 logins from one address at the same second are a test of the login limits,
+not of judging; every request still verifies its token and reloads the account). Then
+each annotator loops (bounded):
 ``GET /api/v1/tasks/next`` -> [think] -> ``POST /api/v1/judgments``, alternating between the
 two servers; every ``--replay-every``-th submit is also sent again, with the same submit
 token, to the *other* server (a client retry after a lost answer).
@@ -49,8 +52,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-import httpx  # noqa: E402
+from loopback_http import Client, Response  # noqa: E402  (bench/loopback_http.py)
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -73,11 +77,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def server_ms(response: httpx.Response) -> float | None:
+def server_ms(response: Response) -> float | None:
     """The server's own time for a request (``Server-Timing: app;dur=<ms>``), if it says.
 
     Example:
-        >>> server_ms(httpx.Response(200, headers={"Server-Timing": "app;dur=3.25"}))
+        >>> server_ms(Response(200, {"server-timing": "app;dur=3.25"}, b"{}"))
         3.25
     """
     match = SERVER_TIMING.search(response.headers.get("server-timing", ""))
@@ -97,7 +101,9 @@ class Annotator:
         self.errors: list[str] = []
         self.tokens: list[dict[str, str]] = []
 
-    async def login(self, client: httpx.AsyncClient) -> None:
+    async def login(self, client: Client) -> None:
+        if self.tokens:  # signed by the bench
+            return
         for base in self.servers:  # one login per server (both share the signing secret anyway)
             r = await client.post(f"{base}/api/v1/login", json={"username": self.name, "password": PASSWORD})
             if r.status_code != 200:
@@ -105,7 +111,7 @@ class Annotator:
                 return
             self.tokens.append({"Authorization": f"Bearer {r.json()['token']}"})
 
-    async def run(self, client: httpx.AsyncClient, max_steps: int) -> None:
+    async def run(self, client: Client, max_steps: int) -> None:
         tokens = self.tokens
         if len(tokens) != len(self.servers):
             return
@@ -145,11 +151,9 @@ class Annotator:
 
 async def run_all(annotators: list[Annotator], max_steps: int) -> float:
     """Log everybody in, then let them all work; returns the seconds the work took."""
-    # Idle connections are dropped after 2 s, before the server drops them (uvicorn: 5 s): reusing
-    # one the server is closing at that moment fails with ReadError.
-    limits = httpx.Limits(max_connections=len(annotators) * 2, max_keepalive_connections=len(annotators) * 2,
-                          keepalive_expiry=2.0)
-    async with httpx.AsyncClient(timeout=120, limits=limits, trust_env=False) as client:
+    # Idle connections are dropped after 2 s, before the server drops them (uvicorn: 5 s).
+    # bench/loopback_http.py: httpx cost ~6 ms of CPU per request, as much as the servers.
+    async with Client(timeout=120, keepalive_s=2.0) as client:
         await asyncio.gather(*(a.login(client) for a in annotators))
         start = time.perf_counter()
         await asyncio.gather(*(a.run(client, max_steps) for a in annotators))
@@ -162,6 +166,55 @@ def summary(values_ms: list[float]) -> str:
         return "-"
     return (f"p50 {percentile(values_ms, 50):7.1f} ms   p95 {percentile(values_ms, 95):7.1f} ms   "
             f"max {max(values_ms):7.1f} ms")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by the live processes ``pids`` (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def group_pids(pgid: int) -> list[int]:
+    """The processes in process group ``pgid`` (a server and its Streamlit child)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def backend_pids(db_url: str) -> list[int]:
+    """PostgreSQL server processes connected to the database of ``db_url``."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        pids = [int(p) for p in conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalars()]
+    engine.dispose()
+    return pids
+
+
+def sign_tokens(db_url: str, secret: str, names: list[str]) -> list[str]:
+    """API tokens for ``names``, as the servers' login would issue them."""
+    from annotate.api.tokens import issue_token
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = dict((name, (uid, pw)) for name, uid, pw in conn.execute(
+            text('SELECT username, id, password_hash FROM "user"')).all())
+    engine.dispose()
+    return [issue_token(secret.encode(), user_id=rows[n][0], password_hash=rows[n][1]) for n in names]
 
 
 def verify(db_url: str, acks: list[dict]) -> dict[str, int]:
@@ -231,7 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         solo = Annotator("solo000", urls, 0, 0)
         asyncio.run(run_all([solo], args.baseline_tasks + 5))
         crowd = [Annotator(n, urls, i, args.replay_every, think_mean=think, seed=i) for i, n in enumerate(names)]
+        for annotator, token in zip(crowd, sign_tokens(db_url, secret, names), strict=True):
+            annotator.tokens = [{"Authorization": f"Bearer {token}"}] * len(urls)
+        server_pids = [p for s in servers for p in group_pids(s.process.pid)]
+        pg_pids = backend_pids(db_url)  # the servers' pooled connections (made by the baseline)
+        before = (cpu_seconds(server_pids), cpu_seconds(pg_pids), time.process_time())
         wall = asyncio.run(run_all(crowd, args.tasks + 5))
+        pg_pids = sorted(set(pg_pids) | set(backend_pids(db_url)))
+        used = (cpu_seconds(server_pids) - before[0], cpu_seconds(pg_pids) - before[1],
+                time.process_time() - before[2])
 
         errors = [f"{a.name}: {e}" for a in [solo, *crowd] for e in a.errors]
         latencies = [x for a in crowd for x in a.latencies]
@@ -249,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"submit latency (client), 1 alone (baseline): {summary(base_ms)}   (n={len(base_ms)})")
         print(f"submit server time, {len(crowd)} at once:      {summary(crowd_server)}")
         print(f"submit server time, 1 alone (baseline):    {summary(solo.server_ms)}")
+        n = max(1, len(latencies))
+        print(f"CPU per crowd submit (with its next-task request and replays): servers "
+              f"{used[0] * 1000 / n:.1f} ms, PostgreSQL {used[1] * 1000 / n:.1f} ms, bench client "
+              f"{used[2] * 1000 / n:.1f} ms; machine load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs")
         print(f"database: judgments {report['judgment_rows']} (distinct acknowledged tasks "
               f"{report['distinct_tasks']}), revisions {report['revision_rows']}")
         print(f"lost: {report['lost']}   duplicated: {report['duplicated']}   "
