@@ -13,6 +13,7 @@ from annotate.services.annotate import assignments as tasks
 from annotate.services.annotate import judgments
 from annotate.services.core.errors import ServiceError
 from annotate.ui import task_state
+from annotate.ui.messages import user_message
 from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
@@ -50,10 +51,10 @@ try:
         task = (tasks.get_task(session=session, actor=user, assignment_id=opened[1], study_id=study.study_id)
                 if opened is not None
                 else tasks.next_task(session=session, actor=user, study_id=study.study_id))
-        my_tasks = tasks.my_tasks(session=session, actor=user, study_id=study.study_id)
+        my_tasks = tasks.my_task_list(session=session, actor=user, study_id=study.study_id)
 except ServiceError as exc:
     state.pop(OPEN_KEY, None)
-    st.error(f"This task cannot be opened: {plain_label(exc)}")
+    st.error(f"This task cannot be opened: {plain_label(user_message(exc))}")
     st.stop()
 
 
@@ -65,14 +66,14 @@ def open_task(assignment_id: int | None) -> None:
         state[OPEN_KEY] = (study.study_id, assignment_id)
 
 
-done, total = sum(1 for _, _, s in my_tasks if s == "done"), len(my_tasks)
+done, total = sum(1 for r in my_tasks if r.status == "done"), len(my_tasks)
 st.progress(done / total if total else 0.0, text=f"{done} of {total} responses rated in study {plain_label(study.name)}")
-finished = [(aid, pos) for aid, pos, s in my_tasks if s == "done"]
+finished = {r.assignment_id: r for r in my_tasks if r.status == "done"}
 if finished:
     with st.expander(f"My ratings ({len(finished)}): open one to revise it"):
-        pick = st.selectbox("Rated response", finished, format_func=lambda t: f"Response {t[1]}",
-                            key=f"rate_revisit_choice_{study.study_id}")  # a value never outlives its study
-        st.button("Open", key=f"rate_revisit_open_{study.study_id}", on_click=open_task, args=(pick[0],))
+        pick = st.selectbox("Rated response", list(finished), key=f"rate_revisit_choice_{study.study_id}",
+                            format_func=lambda a: f"Response {finished[a].position} · {finished[a].opening}")
+        st.button("Open", key=f"rate_revisit_open_{study.study_id}", on_click=open_task, args=(pick,))
 
 if task is None:
     st.success("You have rated every response assigned to you in this study. Thank you!")
@@ -121,7 +122,7 @@ if submitted:
                     content_revision=task.content_revision, submit_token=token,
                     study_id=study.study_id)
         except ServiceError as exc:
-            st.error(f"Not saved: {plain_label(exc)}")
+            st.error(f"Not saved: {plain_label(user_message(exc))}")
         else:
             task_state.finish(state, aid)
             open_task(None)
@@ -134,7 +135,7 @@ if task.status != "done" and st.button("Skip for now", key=f"rate_skip_{aid}", i
         with db_session() as session:
             tasks.skip_task(session=session, actor=user, assignment_id=aid, study_id=study.study_id)
     except ServiceError as exc:
-        st.error(plain_label(exc))
+        st.error(plain_label(user_message(exc)))
     else:
         task_state.finish(state, aid)
         open_task(None)
