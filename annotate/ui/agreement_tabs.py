@@ -51,7 +51,8 @@ def extension_note(study_name: str) -> None:
         return
     a, b = (plain_label(x) for x in est["target"])
     lo, hi = est["ci"]
-    st.info(f"This study was extended ({est['strategy']}, {est['n_added_done']} of {est['n_added']} added votes in). "
+    st.info(f"This study was extended ({plain_label(est['strategy'])}, {plain_label(est['n_added_done'])} of "
+            f"{plain_label(est['n_added'])} added votes in). "
             f"Design-based estimate of {a} minus {b}: {100 * est['value']:.1f} pp [{100 * lo:.1f}, {100 * hi:.1f}] "
             f"({plain_label(est['method'])}). After an adaptive extension the per-vote differences below weight the "
             "pairs that received the added votes more; this estimate does not.")
