@@ -62,8 +62,7 @@ def _show(plan: extend.ExtensionPlan) -> None:
 
 
 def extend_section(actor, annotator_names: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """The whole "Add votes where they matter most" section."""
-    st.subheader("Add votes where they matter most")
+    """The whole "Add votes where they matter most" section (the page puts it in an expander of that name)."""
     st.caption("More annotators on an existing study's pairs, chosen to narrow the interval of one judge "
                "difference fastest. Nobody judges a pair twice and the sides stay counterbalanced.")
     inputs = _inputs(actor, annotator_names)
