@@ -9,7 +9,9 @@
     POST /api/v1/judgments      {"assignment_id", "choice", "submit_token", "instruction_version_no",
                                  "content_revision", ["both_poor", "per_criterion", "rationale",
                                  "flags", "elapsed_s"]} -> 201 {"judgment_id", "revision", "created"}
-                                 (200 with created=false when the token was already recorded)
+                                 (200 with created=false when the token was already recorded);
+                                 "choice": "left" | "right" | "tie" | "both_poor" ("both_poor":
+                                 a tie of two poor responses; "both_poor": true goes with "tie" only)
     GET  /api/v1/health         -> {"ok": true}
 
 Every route but login and health needs ``Authorization: Bearer <token>``; the account is

@@ -158,3 +158,16 @@ def test_tokens_are_itsdangerous_signatures_and_old_tokens_are_refused():
     payload = base64.urlsafe_b64encode(json.dumps({"uid": 5, "exp": 160.0, "pwf": "x"}).encode()).rstrip(b"=")
     sig = base64.urlsafe_b64encode(hmac.new(SECRET, payload, hashlib.sha256).digest()).rstrip(b"=")
     assert verify_token(SECRET, (payload + b"." + sig).decode(), now=101.0) is None
+
+
+def test_both_poor_is_one_rule_over_the_api(client, engine):
+    """As on the page: "both_poor" is a choice stored as a tie with both_poor; "both_poor":
+    true beside "left" is refused (400) and nothing is written."""
+    auth = login(client, "u1")
+    task = client.get("/api/v1/tasks/next", headers=auth).json()["task"]
+    r = client.post("/api/v1/judgments", headers=auth, json={**submit_body(task, "bp-0"), "both_poor": True})
+    assert r.status_code == 400 and "Both are poor" in r.json()["error"]
+    r = client.post("/api/v1/judgments", headers=auth, json=submit_body(task, "bp-1", "both_poor"))
+    assert r.status_code == 201, r.text
+    with session_scope(engine) as s:
+        assert [(j.winner, j.both_poor) for j in s.exec(select(Judgment)).all()] == [("tie", True)]

@@ -199,8 +199,8 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
     if choice == BOTH_POOR:
         choice, both_poor = "tie", True
     if choice not in CHOICES:
-        raise InputError(f"choose A is better, B is better, Equivalent or Both are poor (got {choice!r})",
-                         field="choice")
+        raise InputError("the choice must be A is better, B is better, Equivalent or Both are poor "
+                         f"(left, right, tie or both_poor), not {choice!r}", field="choice")
     if both_poor and choice != "tie":
         raise InputError("“Both are poor” is a tie of two poor responses, so it cannot go with "
                          "“A is better” or “B is better”; choose Equivalent or Both are poor", field="both_poor")
