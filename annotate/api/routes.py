@@ -155,7 +155,7 @@ class Api:
                            {"WWW-Authenticate": "Bearer"})
         claims = verify_token(self.secret, token.strip())
         user = None if claims is None else users.get_user(session=session, user_id=claims.user_id)
-        if claims is None or not accepts(user, claims.password_fingerprint):
+        if claims is None or user is None or not accepts(user, claims.password_fingerprint):
             raise ApiError(401, "the token is invalid or expired; log in again",
                            {"WWW-Authenticate": "Bearer"})
         return user
@@ -219,7 +219,7 @@ class Api:
                         return _error(429, f"too many failed logins; try again in {math.ceil(wait)} seconds",
                                       {"Retry-After": str(math.ceil(wait))})
                     return _error(401, "wrong username or password")
-                token = issue_token(self.secret, user_id=user.id, password_hash=user.password_hash,
+                token = issue_token(self.secret, user_id=int(user.id or 0), password_hash=user.password_hash,
                                     ttl_s=self.token_ttl_s)
                 return JSONResponse({"token": token, "token_type": "bearer", "expires_in": self.token_ttl_s,
                                      "user": user.username, "role": user.role})

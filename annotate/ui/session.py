@@ -26,6 +26,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import bindparam, select
@@ -127,7 +129,8 @@ def _cookie_user_id(now: float) -> int | None:
         current = _fingerprint(claims.user_id)
         if current is not None:
             _, _, _, _, active, password_hash, epoch = current
-            if session_accepts(claims, User(active=active, password_hash=password_hash, session_epoch=epoch)):
+            account = SimpleNamespace(active=active, password_hash=password_hash, session_epoch=epoch)
+            if session_accepts(claims, account):
                 st.session_state[_LOGIN_KEY] = {"epoch": epoch, "seen": now, "cookie": True}
                 return claims.user_id
     st.session_state[_REFUSED_KEY] = value
@@ -160,10 +163,13 @@ def logged_in_user() -> User | None:
         if current is not None:
             with db_session() as session:
                 user = users_service.get_user(session=session, user_id=user_id)
-    login_state = st.session_state.get(_LOGIN_KEY)
-    if login_state is None and user is not None:  # logged in by a caller that set the id itself
+    if user is None:
+        logout()
+        return None
+    login_state: dict[str, Any] | None = st.session_state.get(_LOGIN_KEY)
+    if login_state is None:  # logged in by a caller that set the id itself
         login_state = st.session_state[_LOGIN_KEY] = {"epoch": user.session_epoch, "seen": now, "cookie": False}
-    if (user is None or not user.active or login_state["epoch"] != user.session_epoch
+    if (not user.active or login_state["epoch"] != user.session_epoch
             or now - login_state["seen"] > idle_limit_s()):
         logout()
         return None

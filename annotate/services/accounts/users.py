@@ -294,8 +294,9 @@ def authenticate(*, session: Session, username: str, password: str, client_addre
         return None
     user = session.exec(select(User).where(User.username == name)).first()
     stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    ok: bool
     try:
-        ok = _hasher.verify(stored, password)
+        ok = bool(_hasher.verify(stored, password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and bool(user.active)
@@ -337,7 +338,7 @@ def set_password(*, session: Session, username: str, password: str,
     session.add(user)
     if actor is None or actor.role == "admin":
         session.execute(delete(LoginAttempt).where(
-            LoginAttempt.username == name, LoginAttempt.success == False))  # noqa: E712
+            col(LoginAttempt.username) == name, col(LoginAttempt.success) == False))  # noqa: E712
     session.commit()
     session.refresh(user)
     log.info("password of %s changed", name)
