@@ -139,9 +139,9 @@ with study_tab:
             if column.button(label, key=f"study_{status}_{study.id}"):
                 try:
                     with db_session() as session:
-                        changed = studies_service.set_study_status(session=session, actor=admin,
-                                                                   study_name=study.name, status=status)
+                        moved = studies_service.set_study_status(session=session, actor=admin,
+                                                                 study_name=study.name, status=status)
                 except ServiceError as exc:
                     st.error(plain_label(exc))
                 else:
-                    _done(f"Study {changed.name} is now {changed.status}.")
+                    _done(f"Study {moved.name} is now {moved.status}.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import Domain, InstructionVersion, MaterialDocument, MaterialVersion, Query, Subdomain
 from annotate.services.core.taxonomy import join_taxonomy
@@ -85,21 +85,21 @@ def first_words(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 def query_choices(*, session: Session) -> list[QueryChoice]:
     """Every query by index with its taxonomy, the first words of its text and its status."""
-    rows = session.exec(join_taxonomy(select(
-        Query.id, Query.index, Domain.name, Subdomain.name,
-        # enough raw text for PREVIEW_CHARS after whitespace runs are folded
-        func.substr(Query.original_text, 1, PREVIEW_CHARS * 20), Query.needs_materials))
-        .order_by(Query.index)).all()  # type: ignore[arg-type]
-    active = dict(session.exec(select(MaterialDocument.query_id, func.count(MaterialDocument.id))
-                               .where(MaterialDocument.status == "active")
-                               .group_by(MaterialDocument.query_id)).all())
+    # enough raw text for PREVIEW_CHARS after whitespace runs are folded
+    preview = func.substr(col(Query.original_text), 1, PREVIEW_CHARS * 20)
+    rows = session.exec(join_taxonomy(select(  # type: ignore[call-overload]
+        col(Query.id), col(Query.index), col(Domain.name), col(Subdomain.name), preview,
+        col(Query.needs_materials))).order_by(col(Query.index))).all()
+    active = dict(session.exec(select(col(MaterialDocument.query_id), func.count(col(MaterialDocument.id)))
+                               .where(col(MaterialDocument.status) == "active")
+                               .group_by(col(MaterialDocument.query_id))).all())
     pending: dict[int, int] = dict(session.exec(
-        select(InstructionVersion.query_id, func.count(InstructionVersion.id))
-        .where(InstructionVersion.status == "pending").group_by(InstructionVersion.query_id)).all())
+        select(col(InstructionVersion.query_id), func.count(col(InstructionVersion.id)))
+        .where(col(InstructionVersion.status) == "pending").group_by(col(InstructionVersion.query_id))).all())
     for query_id, n in session.exec(
-            select(MaterialDocument.query_id, func.count(MaterialVersion.id))
-            .join(MaterialDocument, MaterialDocument.id == MaterialVersion.document_id)
-            .where(MaterialVersion.status == "pending").group_by(MaterialDocument.query_id)).all():
+            select(col(MaterialDocument.query_id), func.count(col(MaterialVersion.id)))
+            .join(MaterialDocument, col(MaterialDocument.id) == col(MaterialVersion.document_id))
+            .where(col(MaterialVersion.status) == "pending").group_by(col(MaterialDocument.query_id))).all():
         pending[query_id] = pending.get(query_id, 0) + n
     return [QueryChoice(qid, index, domain, subdomain, first_words(text or ""), bool(needs),
                         active.get(qid, 0), pending.get(qid, 0))
