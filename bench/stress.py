@@ -160,6 +160,12 @@ async def run_all(annotators: list[Annotator], max_steps: int) -> float:
         return time.perf_counter() - start
 
 
+async def log_in(annotators: list[Annotator]) -> None:
+    """Log ``annotators`` in over HTTP (a bench-signed token is kept as it is)."""
+    async with Client(timeout=120) as client:
+        await asyncio.gather(*(a.login(client) for a in annotators))
+
+
 def summary(values_ms: list[float]) -> str:
     """``p50 .. p95 .. max ..`` of ``values_ms`` (``-`` when empty)."""
     if not values_ms:
@@ -282,11 +288,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{base.host}:{base.port}; logs in {logdir}")
 
         solo = Annotator("solo000", urls, 0, 0)
+        server_pids = [p for s in servers for p in group_pids(s.process.pid)]
+        asyncio.run(log_in([solo]))
+        solo_before = cpu_seconds(server_pids)
         asyncio.run(run_all([solo], args.baseline_tasks + 5))
+        solo_cpu = cpu_seconds(server_pids) - solo_before
         crowd = [Annotator(n, urls, i, args.replay_every, think_mean=think, seed=i) for i, n in enumerate(names)]
         for annotator, token in zip(crowd, sign_tokens(db_url, secret, names), strict=True):
             annotator.tokens = [{"Authorization": f"Bearer {token}"}] * len(urls)
-        server_pids = [p for s in servers for p in group_pids(s.process.pid)]
         pg_pids = backend_pids(db_url)  # the servers' pooled connections (made by the baseline)
         before = (cpu_seconds(server_pids), cpu_seconds(pg_pids), time.process_time())
         wall = asyncio.run(run_all(crowd, args.tasks + 5))
@@ -315,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{used[0] * 1000 / n:.1f} ms, PostgreSQL {used[1] * 1000 / n:.1f} ms, bench client "
               f"{used[2] * 1000 / n:.1f} ms; machine load average {os.getloadavg()[0]:.1f} "
               f"on {os.cpu_count()} CPUs")
+        print(f"CPU per baseline submit (with its next-task request): servers "
+              f"{solo_cpu * 1000 / max(1, len(solo.latencies)):.1f} ms")
         print(f"database: judgments {report['judgment_rows']} (distinct acknowledged tasks "
               f"{report['distinct_tasks']}), revisions {report['revision_rows']}")
         print(f"lost: {report['lost']}   duplicated: {report['duplicated']}   "
