@@ -36,8 +36,10 @@ with tab_collect:
     else:
         st.dataframe([{"query": n.index, "material needed": n.requirement, "verified": n.active,
                        "awaiting verification": n.pending} for n in needs], hide_index=True)
-        need = st.selectbox("Query", needs, key="collect_query",
-                            format_func=lambda n: f"{n.index}: {n.requirement[:80]}")
+        # options are indexes: a need's counts change when a material is saved, its index does not
+        by_index = {n.index: n for n in needs}
+        need = by_index[st.selectbox("Query", list(by_index), key="collect_query",
+                                     format_func=lambda i: f"{i}: {by_index[i].requirement[:80]}")]
         with db_session() as session:
             query = materials.query_by_index(session=session, index=need.index)
         st.markdown(f"**Needed:** {to_safe_markdown(need.requirement)}")

@@ -56,6 +56,7 @@ if base_no != head.version_no:
         state[base_key] = (head.version_no, list(head.kept))
         for s in segments:
             state.pop(f"keep_{document.id}_{s.position}", None)
+            state.pop(f"why_{document.id}_{s.position}", None)
         st.rerun()
 
 st.subheader("Keep or remove each segment")
