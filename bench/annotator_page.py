@@ -64,6 +64,7 @@ from metaeval.data_location import BENCHMARK_FILE, writingbench_data_dir  # noqa
 
 DEFAULT_QUERIES = writingbench_data_dir(ROOT) / BENCHMARK_FILE
 APP = ROOT / "annotate" / "asgi.py"  # the app with its login route, as `annotate serve` runs it
+SCRIPT = ROOT / "annotate" / "streamlit_app.py"  # the Streamlit script itself (what AppTest runs)
 PASSWORD = "bench-password-1"
 TARGET = 1.5
 CHROMIUM = Path("/usr/bin/chromium")
@@ -491,7 +492,7 @@ def measure(user_id: int, texts: list[str], reruns: int, *, shared_cache: bool) 
         cache = ScriptCache()
         app_test_module.ScriptCache = runner_module.ScriptCache = lambda: cache  # type: ignore[assignment]
     try:
-        page = AppTest.from_file(str(APP), default_timeout=120)
+        page = AppTest.from_file(str(SCRIPT), default_timeout=120)
         page.session_state["user_id"] = user_id
         page.run()
         page.switch_page("app_pages/annotate_pairs.py").run()

@@ -110,17 +110,20 @@ if re.search(r"<[/\w]", KEYS_SCRIPT):  # checked once, at import
     raise RuntimeError("KEYS_SCRIPT has '<' before a letter, digit or '/': the browser would drop it")
 
 
-def keys_html(*, assignment_id: int, elapsed: float) -> str:
+def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0) -> str:
     """The body of :func:`show_keys`: styles, timer, "?" button and overlay, script.
 
+    ``showing`` (when this showing of the pair began, epoch seconds) tells two showings of
+    one pair apart: a pair opened again counts from its new start, not the first one.
+
     Example:
-        >>> html = keys_html(assignment_id=7, elapsed=12.0)
-        >>> 'data-aid="7"' in html and 'data-elapsed="12"' in html and "<dialog" in html
+        >>> html = keys_html(assignment_id=7, elapsed=12.0, showing=1700000000.25)
+        >>> 'data-aid="7-1700000000250"' in html and 'data-elapsed="12"' in html and "<dialog" in html
         True
     """
     rows = "".join(f"<tr><td><kbd>{escape(key)}</kbd></td><td>{escape(what)}</td></tr>" for key, what in KEY_HELP)
     return (f"<style>{BAR_CSS}</style>"
-            f'<div class="wj-keys"><span id="wj-timer" class="wj-timer" data-aid="{int(assignment_id)}" '
+            f'<div class="wj-keys"><span id="wj-timer" class="wj-timer" data-aid="{int(assignment_id)}-{int(showing * 1000)}" '
             f'data-elapsed="{int(elapsed)}" aria-live="off">{int(elapsed)} s on this pair</span>'
             '<button type="button" class="wj-help-open" aria-haspopup="dialog">Keys (?)</button></div>'
             '<dialog id="wj-help" aria-label="Keyboard shortcuts"><h4 style="margin-top:0">Keyboard shortcuts</h4>'
@@ -129,6 +132,7 @@ def keys_html(*, assignment_id: int, elapsed: float) -> str:
             f"<script>{KEYS_SCRIPT}</script>").replace("\n", "")
 
 
-def show_keys(*, assignment_id: int, elapsed: float) -> None:
-    """Draw :func:`keys_html` (one element; the same body on every rerun of one pair)."""
-    st.html(PreparedHtml(keys_html(assignment_id=assignment_id, elapsed=elapsed)), unsafe_allow_javascript=True)
+def show_keys(*, assignment_id: int, elapsed: float, showing: float = 0.0) -> None:
+    """Draw :func:`keys_html` (one element; the same body on every rerun of one showing)."""
+    st.html(PreparedHtml(keys_html(assignment_id=assignment_id, elapsed=elapsed, showing=showing)),
+            unsafe_allow_javascript=True)

@@ -95,6 +95,7 @@ class BarContext:
     total: int
     study_name: str
     elapsed: float
+    showing: float = 0.0
     previous: Callable[[], None] | None = None
     following: Callable[[], None] | None = None
 
@@ -163,7 +164,7 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
                       disabled=context.following is None, shortcut=NAV_SHORTCUTS["next"])
             st.progress(context.done / context.total if context.total else 0.0,
                         text=f"{context.done:d} of {context.total:d} pairs judged in study {plain_label(context.study_name)}")
-            show_keys(assignment_id=aid, elapsed=context.elapsed)
+            show_keys(assignment_id=aid, elapsed=context.elapsed, showing=context.showing)
     if pressed == "skip":
         return slot, JudgmentInput(choice="", rationale="", flags=[], skipped=True)
     if pressed is None:
