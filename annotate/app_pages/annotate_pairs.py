@@ -92,7 +92,10 @@ slot, submitted = choice_bar(task, context, allow_skip=task.status != "done")
 if flash:
     slot.success(plain_label(flash), icon=":material/check_circle:")
 
-if submitted is not None and submitted.skipped:
+if submitted is not None and submitted.navigate:
+    (context.previous if submitted.navigate == "previous" else context.following)()  # type: ignore[misc]
+    st.rerun()
+elif submitted is not None and submitted.skipped:
     problem = flow.skip(user, task, study.study_id)
     if problem is None:
         st.rerun()

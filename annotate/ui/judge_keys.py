@@ -55,6 +55,8 @@ BAR_CSS = f"""
  border-radius:.3rem}}
 .wj-keys{{display:flex;gap:1rem;align-items:center;font-size:.85rem}}
 .wj-keys .wj-timer{{font-variant-numeric:tabular-nums;opacity:.8}}
+.wj-keys .wj-progress{{display:flex;align-items:center;gap:.5rem;flex:1 1 auto}}
+.wj-keys progress{{width:min(16rem,30vw);height:.5rem;accent-color:#ff4b4b}}
 .wj-keys button{{font:inherit;padding:.15rem .6rem;border-radius:.4rem;cursor:pointer;background:none;color:inherit;
  border:1px solid color-mix(in srgb,currentColor 25%,transparent)}}
 #wj-help{{max-width:40rem;border-radius:.6rem;border:1px solid #8886;padding:1rem 1.4rem}}
@@ -110,11 +112,13 @@ if re.search(r"<[/\w]", KEYS_SCRIPT):  # checked once, at import
     raise RuntimeError("KEYS_SCRIPT has '<' before a letter, digit or '/': the browser would drop it")
 
 
-def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0) -> str:
+def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0,
+              progress: tuple[int, int, str] | None = None) -> str:
     """The body of :func:`show_keys`: styles, timer, "?" button and overlay, script.
 
     ``showing`` (when this showing of the pair began, epoch seconds) tells two showings of
     one pair apart: a pair opened again counts from its new start, not the first one.
+    ``progress`` = (judged, total, study name) adds a progress bar and its line.
 
     Example:
         >>> html = keys_html(assignment_id=7, elapsed=12.0, showing=1700000000.25)
@@ -122,8 +126,14 @@ def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0) -> st
         True
     """
     rows = "".join(f"<tr><td><kbd>{escape(key)}</kbd></td><td>{escape(what)}</td></tr>" for key, what in KEY_HELP)
+    bar = ""
+    if progress is not None:
+        done, total, study = int(progress[0]), int(progress[1]), escape(str(progress[2]))
+        line = f"{done} of {total} pairs judged in study {study}"
+        bar = (f'<span class="wj-progress"><progress value="{done}" max="{max(total, 1)}" aria-label="{line}">'
+               f"</progress>{line}</span>")
     return (f"<style>{BAR_CSS}</style>"
-            f'<div class="wj-keys"><span id="wj-timer" class="wj-timer" data-aid="{int(assignment_id)}-{int(showing * 1000)}" '
+            f'<div class="wj-keys">{bar}<span id="wj-timer" class="wj-timer" data-aid="{int(assignment_id)}-{int(showing * 1000)}" '
             f'data-elapsed="{int(elapsed)}" aria-live="off">{int(elapsed)} s on this pair</span>'
             '<button type="button" class="wj-help-open" aria-haspopup="dialog">Keys (?)</button></div>'
             '<dialog id="wj-help" aria-label="Keyboard shortcuts"><h4 style="margin-top:0">Keyboard shortcuts</h4>'
@@ -132,7 +142,8 @@ def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0) -> st
             f"<script>{KEYS_SCRIPT}</script>").replace("\n", "")
 
 
-def show_keys(*, assignment_id: int, elapsed: float, showing: float = 0.0) -> None:
+def show_keys(*, assignment_id: int, elapsed: float, showing: float = 0.0,
+              progress: tuple[int, int, str] | None = None) -> None:
     """Draw :func:`keys_html` (one element; the same body on every rerun of one showing)."""
-    st.html(PreparedHtml(keys_html(assignment_id=assignment_id, elapsed=elapsed, showing=showing)),
-            unsafe_allow_javascript=True)
+    st.html(PreparedHtml(keys_html(assignment_id=assignment_id, elapsed=elapsed, showing=showing,
+                                   progress=progress)), unsafe_allow_javascript=True)

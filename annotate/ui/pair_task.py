@@ -30,6 +30,8 @@ JUDGING_HINT = ("Judge against the query's requirements and the use of its mater
 """How to judge, shown under the task's heading (part of the heading's markdown element)."""
 CRITERION_LABELS: dict[str, str] = {"left": "A", "right": "B", "tie": "Equivalent"}
 """The short labels of a per-criterion row (the rows sit in a compact grid)."""
+RAW_PANES = ("Query", "Response A", "Response B")
+"""Panes whose raw text (as written, no formatting) the annotator can switch to."""
 MARKS: dict[str, str] = dict(FLAGS)
 """Options of the "Flags" widget (value -> label)."""
 
@@ -43,6 +45,7 @@ class JudgmentInput:
     flags: list[str]
     per_criterion: dict[str, str | None] = field(default_factory=dict)
     skipped: bool = False  # "Skip for now" was pressed instead of a choice (``choice`` is "")
+    navigate: str = ""  # "previous" or "next" was pressed instead of a choice (``choice`` is "")
 
     @property
     def missing_criteria(self) -> list[str]:
@@ -82,9 +85,14 @@ def show_task(task: Any, *, title: str | None = None) -> None:
                 "Choosing again records a new revision.", icon=":material/history:")
         if existing.stale:
             st.warning("The query or its materials changed after your judgment; please judge it again.")
+    # One switch for the raw text of each pane: the rendering is sent alone (a raw copy of
+    # every text beside it would double the 100k characters sent on every rerun).
+    raw = st.pills("Show raw text", RAW_PANES, selection_mode="multi", key=f"pairs_raw_{task.assignment_id}",
+                   format_func=lambda pane: f"Raw text: {pane}", label_visibility="collapsed") or []
     show_text_view(query=task.instruction, materials=task.materials, query_height="min(260px, 34vh)",
                    responses=(("Response A", task.left_text), ("Response B", task.right_text)),
-                   pane_height=pane_height(len(task.criteria) if task.per_criterion else 0))
+                   pane_height=pane_height(len(task.criteria) if task.per_criterion else 0),
+                   raw_toggles=False, raw=tuple(raw))
 
 
 @dataclass(frozen=True)
@@ -140,31 +148,35 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
     The four choices are the form's submit buttons (keys 1-4 when no text field has the
     focus; "Both are poor" stores a tie of two poor responses); the flags, the one-line rationale
     and any per-criterion choices are sent with them. Earlier answers are pre-filled when
-    the task is revisited. Messages about the submit go into the returned slot, at the
-    top of the bar, in view.
+    the task is revisited; "Previous pair" and "Next pair" are submit buttons too (they
+    return ``navigate``). Messages about the submit go into the returned slot (the bar's
+    foot, in view). Few elements: the bar is sent on every rerun.
     """
     aid = task.assignment_id
     existing = task.existing
-    with st.container(key=BAR_KEY):
-        slot = st.container()
-        with st.form(f"judge_{aid}", border=False):
-            criteria = _criteria_grid(task, key) if task.per_criterion and task.criteria else {}
-            pressed = _choice_buttons(task, key, allow_skip)
-            left, right = st.columns([3, 2], vertical_alignment="center")
-            before = [f for f in FLAGS if existing and f in existing.flags]
-            marks = left.pills("Flags (optional)", MARKS, selection_mode="multi", default=before or None,
-                               format_func=MARKS.get, key=f"{key}_marks_{aid}", label_visibility="collapsed") or []
-            rationale = right.text_input("Rationale (optional)", value=existing.rationale if existing else "",
-                                         key=f"{key}_rationale_{aid}", label_visibility="collapsed",
-                                         placeholder="Rationale (optional): the deciding requirement (key E)")
+    bar = st.container(key=BAR_KEY)
+    with bar, st.form(f"judge_{aid}", border=False):
+        criteria = _criteria_grid(task, key) if task.per_criterion and task.criteria else {}
+        pressed = _choice_buttons(task, key, allow_skip)
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.button("Previous pair", key=f"{key}_prev", on_click=context.previous, icon=":material/arrow_back:",
-                      disabled=context.previous is None, shortcut=NAV_SHORTCUTS["previous"])
-            st.button("Next pair", key=f"{key}_next", on_click=context.following, icon=":material/arrow_forward:",
-                      disabled=context.following is None, shortcut=NAV_SHORTCUTS["next"])
-            st.progress(context.done / context.total if context.total else 0.0,
-                        text=f"{context.done:d} of {context.total:d} pairs judged in study {plain_label(context.study_name)}")
-            show_keys(assignment_id=aid, elapsed=context.elapsed, showing=context.showing)
+            before = [f for f in FLAGS if existing and f in existing.flags]
+            marks = st.pills("Flags (optional)", MARKS, selection_mode="multi", default=before or None,
+                             format_func=MARKS.get, key=f"{key}_marks_{aid}", label_visibility="collapsed") or []
+            rationale = st.text_input("Rationale (optional)", value=existing.rationale if existing else "",
+                                      key=f"{key}_rationale_{aid}", label_visibility="collapsed",
+                                      placeholder="Rationale (optional): the deciding requirement (key E)")
+            for label, value, icon in (("Previous pair", "previous", ":material/arrow_back:"),
+                                       ("Next pair", "next", ":material/arrow_forward:")):
+                if st.form_submit_button(label, key=f"{key}_{value}_{aid}", icon=icon,
+                                         shortcut=NAV_SHORTCUTS[value],
+                                         disabled=(context.previous if value == "previous" else context.following)
+                                         is None):
+                    pressed = value
+        show_keys(assignment_id=aid, elapsed=context.elapsed, showing=context.showing,
+                  progress=(context.done, context.total, context.study_name))
+    slot = bar  # messages go at the foot of the bar, in view
+    if pressed in ("previous", "next"):
+        return slot, JudgmentInput(choice="", rationale="", flags=[], navigate=pressed)
     if pressed == "skip":
         return slot, JudgmentInput(choice="", rationale="", flags=[], skipped=True)
     if pressed is None:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import streamlit as st
 
@@ -138,7 +139,7 @@ VIEW_CSS = """
 .wj-view .wj-tools{margin-left:auto;display:flex;gap:.8rem;font-size:.8rem;opacity:.8}
 .wj-view .wj-tools label{display:flex;align-items:center;gap:.25rem;cursor:pointer}
 .wj-view .wj-raw{display:none}
-.wj-view .wj-raw pre{white-space:pre-wrap;margin:0;padding:0;background:none;font-size:.9rem}
+.wj-view :is(.wj-raw,.wj-raw-only) pre{white-space:pre-wrap;margin:0;padding:0;background:none;font-size:.9rem}
 .wj-view .wj-pane:has(.wj-raw-toggle:checked) .wj-scroll:not(.wj-raw){display:none}
 .wj-view .wj-pane:has(.wj-raw-toggle:checked) .wj-raw{display:block}
 .wj-view .wj-pane:has(.wj-big-toggle:checked),.wj-view .wj-pane:has(.wj-big-toggle:checked) :is(.wj-box,.wj-scroll){
@@ -169,30 +170,48 @@ def css_height(value: int | str) -> str:
     return value
 
 
-def _tools(label: str) -> str:
-    """Two toggles of a pane, without script: the raw text (escaped, as written) instead of
-    the rendering, and the full height of the text instead of a scrolling box."""
+def _tools(label: str, raw_toggle: bool = True) -> str:
+    """The toggles of a pane, without script: the raw text (escaped, as written) instead of
+    the rendering (unless the page offers its own raw-text switch), and the full height of
+    the text instead of a scrolling box."""
     name = escape(label)
-    return ('<span class="wj-tools">'
-            f'<label><input type="checkbox" class="wj-raw-toggle" aria-label="Show raw text: {name}">Raw text</label>'
+    raw = (f'<label><input type="checkbox" class="wj-raw-toggle" aria-label="Show raw text: {name}">Raw text</label>'
+           if raw_toggle else "")
+    return (f'<span class="wj-tools">{raw}'
             f'<label><input type="checkbox" class="wj-big-toggle" aria-label="Full height: {name}">Full height</label>'
             "</span>")
 
 
-def _labelled(title: str, text: str) -> str:
+def _labelled(title: str, text: str, raw_toggle: bool = True) -> str:
     return (f'<div class="wj-label"><h4>{escape(title)}</h4>'
-            f'<span class="wj-count">{char_count_label(text)}</span>{_tools(title)}</div>')
+            f'<span class="wj-count">{char_count_label(text)}</span>{_tools(title, raw_toggle)}</div>')
 
 
-def _scroll(text: str, label: str, max_height: int | str | None = None) -> str:
+def raw_html(text: str) -> str:
+    r"""``text`` exactly as written: escaped, in a ``<pre>`` (newlines as ``&#10;``).
+
+    Example:
+        >>> raw_html("a <b>\nc")
+        '<pre>a &lt;b&gt;&#10;c</pre>'
+    """
+    return "<pre>" + escape(text or "", quote=False).replace("\n", "&#10;") + "</pre>"
+
+
+def _scroll(text: str, label: str, max_height: int | str | None = None, *, raw_copy: bool = True,
+            raw_only: bool = False) -> str:
     """``text`` rendered in a scrolling region, focusable (a keyboard user can scroll it)
-    and named ``label`` for screen readers; beside it the raw text, shown by its toggle."""
-    body = markdown_to_safe_html(text) or '<p class="wj-empty">(empty)</p>'
+    and named ``label`` for screen readers; beside it (``raw_copy``) the raw text, shown by
+    its toggle. ``raw_only``: the region shows the raw text instead of the rendering."""
     style = f' style="max-height:{css_height(max_height)}"' if max_height else ""
-    raw = escape(text or "", quote=False).replace("\n", "&#10;")
-    return (f'<div class="wj-scroll"{style} tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
-            f'<div class="wj-scroll wj-raw"{style} tabindex="0" aria-label="{escape(label)} (raw text)">'
-            f"<pre>{raw}</pre></div>")
+    if raw_only:
+        return f'<div class="wj-scroll wj-raw-only"{style} tabindex="0" role="region" aria-label="{escape(label)}">' \
+               f"{raw_html(text)}</div>"
+    body = markdown_to_safe_html(text) or '<p class="wj-empty">(empty)</p>'
+    region = f'<div class="wj-scroll"{style} tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
+    if not raw_copy:
+        return region
+    return (region + f'<div class="wj-scroll wj-raw"{style} tabindex="0" aria-label="{escape(label)} (raw text)">'
+            f"{raw_html(text)}</div>")
 
 
 @functools.lru_cache(maxsize=32)
@@ -205,6 +224,8 @@ def text_view_html(
     query_height: int | str = QUERY_HEIGHT,
     material_height: int | str = 320,
     pane_height: int | str = PANE_HEIGHT,
+    raw_toggles: bool = True,
+    raw: tuple[str, ...] = (),
 ) -> str:
     r"""One HTML element showing a query, its materials and one or two responses.
 
@@ -219,6 +240,9 @@ def text_view_html(
     Heights are pixels or CSS lengths (:func:`css_height`, e.g. ``"calc(100vh - 300px)"``).
     Every pane has two toggles: "Raw text" (the text exactly as written, escaped) and
     "Full height" (the whole text, no scrolling box), so a 31k-character query is readable.
+    With ``raw_toggles=False`` the raw copy is left out (it doubles what is sent on every
+    rerun) and the page switches panes to raw text itself: the query or responses whose
+    titles are in ``raw`` show their raw text instead of the rendering.
 
     Every text is rendered by :func:`annotate.ui.safe_html.markdown_to_safe_html`; titles
     are escaped. The styles (:data:`VIEW_CSS`) travel with it, and the result has no
@@ -231,9 +255,9 @@ def text_view_html(
     """
     parts = [f"<style>{VIEW_CSS}</style>", '<div class="wj-view">']
     if query is not None:
-        parts.append(f'<section class="wj-query wj-pane">{_labelled(query_title, query)}'
+        parts.append(f'<section class="wj-query wj-pane">{_labelled(query_title, query, raw_toggles)}'
                      f'<div class="wj-box" style="max-height:{css_height(query_height)};margin-top:.4rem">'
-                     f"{_scroll(query, query_title)}</div></section>")
+                     f"{_scroll(query, query_title, raw_copy=raw_toggles, raw_only=query_title in raw)}</div></section>")
     if materials:
         count = f"{len(materials)} document" + ("" if len(materials) == 1 else "s")
         parts.append(f'<div class="wj-label"><h4>Materials</h4><span class="wj-count">{count}</span></div>')
@@ -241,13 +265,15 @@ def text_view_html(
             name = " ".join((title or "untitled").split())
             summary = f"Material {number}: {name} ({char_count_label(text)})"
             parts.append(f'<details class="wj-material wj-box wj-pane"><summary>{escape(summary)}</summary>'
-                         f'<div class="wj-label">{_tools(summary)}</div>'
-                         f"{_scroll(text, summary, material_height)}</details>")
+                         f'<div class="wj-label">{_tools(summary, raw_toggles)}</div>'
+                         f"{_scroll(text, summary, material_height, raw_copy=raw_toggles, raw_only=summary in raw)}"
+                         "</details>")
     if responses:
         parts.append('<div class="wj-row">')
         for title, text in responses:
             parts.append(f'<section class="wj-box wj-response wj-pane" style="max-height:{css_height(pane_height)}">'
-                         f"{_labelled(title, text or '')}{_scroll(text or '', title)}</section>")
+                         f"{_labelled(title, text or '', raw_toggles)}"
+                         f"{_scroll(text or '', title, raw_copy=raw_toggles, raw_only=title in raw)}</section>")
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts).replace("\n", "")
@@ -292,11 +318,12 @@ def show_text_view(
     query: str | None = None,
     materials: Sequence[tuple[str, str]] = (),
     responses: Sequence[tuple[str, str]] = (),
-    **sizes: int,
+    **sizes: Any,
 ) -> None:
     """Show :func:`text_view_html` as one ``st.html`` element (one message per rerun).
 
-    ``sizes``: ``query_height``, ``material_height``, ``pane_height`` in pixels.
+    ``sizes``: ``query_height``, ``material_height``, ``pane_height`` (pixels or CSS
+    lengths), and ``raw_toggles``/``raw`` as :func:`text_view_html` takes them.
     """
     html = text_view_html(query=query, materials=tuple((str(t or ""), str(x or "")) for t, x in materials),
                           responses=tuple((str(t), str(x or "")) for t, x in responses), **sizes)

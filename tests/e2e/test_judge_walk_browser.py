@@ -208,13 +208,9 @@ def test_per_criterion_rows_by_keys_and_pane_toggles(live_server, browser_contex
         bar_in_view(page)
         shot(page, tmp_path, f"judge_criteria_{width}x{height}")
 
-    # Raw text: the response as written (escaped, one line per line); the rendering hides.
+    # Raw text: the response as written (escaped, one line per line) instead of the rendering.
     region = page.get_by_role("region", name="Response A", exact=True)
-    assert region.is_visible()
-    page.get_by_label("Show raw text: Response A").check()
-    raw = page.get_by_label("Response A (raw text)")
-    raw.wait_for()
-    assert not region.is_visible()
+    assert region.locator("pre").count() == 0
     with session_scope(engine) as s:
         assignment = s.exec(select(Assignment).where(Assignment.annotator_id == ids["ann1"])).first()
         item = s.get(StudyItem, assignment.item_id)
@@ -222,8 +218,13 @@ def test_per_criterion_rows_by_keys_and_pane_toggles(live_server, browser_contex
 
         left_id = item.response_a_id if assignment.shown_left == "a" else item.response_b_id
         left_text = s.get(Response, left_id).text
-    assert raw.inner_text().strip() == left_text.strip()
-    page.get_by_label("Show raw text: Response A").uncheck()
+    page.get_by_role("button", name="Raw text: Response A").click()
+    region.locator("pre").wait_for()
+    wait_for_app(page)
+    assert region.locator("pre").inner_text().strip() == left_text.strip()
+    page.get_by_role("button", name="Raw text: Response A").click()
+    region.locator("pre").wait_for(state="detached")
+    wait_for_app(page)
     # Full height: the query's box grows to its whole text.
     query = page.get_by_role("region", name="Query", exact=True)
     before = query.bounding_box()["height"]

@@ -1,0 +1,54 @@
+"""The judging page's helpers without a browser: their documented examples, the key list
+against the keys the buttons carry, and the lines of the task lists and Home."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+
+import pytest
+
+from annotate.services.annotate.assignments import StudySummary, TaskRow, opening_words
+from annotate.ui.judge_keys import KEYS_SCRIPT, keys_html
+from annotate.ui.my_work import left_line
+from annotate.ui.pair_lists import row_label
+from annotate.ui.task_state import KEY_HELP, NAV_SHORTCUTS, SHORTCUTS
+
+MODULES = ["annotate.ui.judge_keys", "annotate.ui.pair_task", "annotate.ui.pair_flow", "annotate.ui.pair_lists",
+           "annotate.ui.my_work", "annotate.ui.messages", "annotate.ui.task_state", "annotate.ui.panes",
+           "annotate.ui.safe_html"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_documented_examples_hold(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+def test_every_button_key_is_in_the_overlay():
+    listed = {part.strip().lower() for key, _ in KEY_HELP for part in key.split("/")}
+    for key in (*SHORTCUTS.values(), *NAV_SHORTCUTS.values(), "e", "g", "?"):
+        assert key.lower() in listed, key
+
+
+def test_the_key_script_survives_the_browser_sanitizer():
+    # DOMPurify (SAFE_FOR_XML) drops a <script> whose text has "<" before a letter, digit or "/".
+    assert not re.search(r"<[/\w]", KEYS_SCRIPT)
+    html = keys_html(assignment_id=3, elapsed=61.7, showing=10.0)
+    assert html.count("<script>") == 1 and 'data-elapsed="61"' in html and "\n" not in html
+
+
+def test_list_lines_name_the_answer_and_the_query_opening():
+    # By hand: 8 words at most, "…" when cut; a tie marked both-poor reads "Both are poor".
+    opening = opening_words("Write a press release for the launch of our new bike lane network")
+    assert opening == "Write a press release for the launch of…"
+    assert row_label(TaskRow(9, 4, "done", "left", False, opening)) == (
+        "Pair 4 · A is better · Write a press release for the launch of…")
+    assert row_label(TaskRow(9, 4, "done", "tie", True, "x")) == "Pair 4 · Both are poor · x"
+    assert row_label(TaskRow(9, 5, "skipped", None, False, "y")) == "Pair 5 · y"
+
+
+def test_home_line_counts_what_is_left():
+    assert left_line(StudySummary(1, "pilot", "pairwise", "active", 14, 15)) == (
+        "1 pair left in study pilot (14 of 15 judged)")
