@@ -164,7 +164,8 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
                              format_func=MARKS.get, key=f"{key}_marks_{aid}", label_visibility="collapsed") or []
             rationale = st.text_input("Rationale (optional)", value=existing.rationale if existing else "",
                                       key=f"{key}_rationale_{aid}", label_visibility="collapsed",
-                                      placeholder="Rationale (optional): the deciding requirement (key E)")
+                                      placeholder="Rationale (optional): the deciding requirement (key E)",
+                                      width="stretch")
             for label, value, icon in (("Previous pair", "previous", ":material/arrow_back:"),
                                        ("Next pair", "next", ":material/arrow_forward:")):
                 if st.form_submit_button(label, key=f"{key}_{value}_{aid}", icon=icon,
