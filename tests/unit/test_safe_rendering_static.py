@@ -146,6 +146,7 @@ class Checker:
         self.m = module
         self._busy: set[tuple[str, int]] = set()
         self.html_context = html_context  # checking an st.html body: html.escape() is enough there
+        self._safe_lambdas: set[int] = set()  # format_func lambdas whose argument is a safe option
 
     # ---------------------------------------------------------------- names
     def _scope(self, node: ast.AST) -> ast.AST:
@@ -205,7 +206,7 @@ class Checker:
             params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
             params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
             if name in params:
-                return False
+                return id(scope) in self._safe_lambdas  # a format_func's option, when the options are safe
         bound: list[bool] = []
         self._busy.add(key)
         try:
@@ -352,8 +353,14 @@ class Checker:
         verdict = self._name_in_scope(node.id, self.m.tree)
         return True if verdict is None else verdict
 
-    def callable_output_safe(self, node: ast.AST) -> bool:
-        """Whether ``format_func=node`` returns safe text."""
+    def callable_output_safe(self, node: ast.AST, options: ast.AST | None = None) -> bool:
+        """Whether ``format_func=node`` returns safe text (its argument is one of ``options``)."""
+        if isinstance(node, ast.Lambda) and options is not None and self.safe(options):
+            self._safe_lambdas.add(id(node))
+            try:
+                return self.safe(node.body)
+            finally:
+                self._safe_lambdas.discard(id(node))
         if isinstance(node, ast.Attribute) and node.attr == "get":
             return self.safe(node.value)
         if isinstance(node, ast.Name) and node.id in self.m.functions:
@@ -418,12 +425,11 @@ def sinks(module: Module):  # type: ignore[no-untyped-def]
         if name == "tabs" and node.args:
             yield ".tabs() labels", node.args[0], False
         if name in MARKDOWN_OPTIONS:
+            options = node.args[1] if len(node.args) > 1 else keywords.get("options")
             if "format_func" in keywords:
-                yield f".{name}() format_func", keywords["format_func"], True
-            else:
-                options = node.args[1] if len(node.args) > 1 else keywords.get("options")
-                if options is not None:
-                    yield f".{name}() options", options, False
+                yield f".{name}() format_func", keywords["format_func"], ("callable", options)
+            elif options is not None:
+                yield f".{name}() options", options, False
             if "captions" in keywords:
                 yield f".{name}() captions", keywords["captions"], False
 
@@ -436,8 +442,10 @@ def _violations(module: Module) -> list[str]:
             ok = False
         elif kind == "html":
             ok = html_checker.safe(expr)
+        elif kind:
+            ok = checker.callable_output_safe(expr, kind[1])
         else:
-            ok = checker.callable_output_safe(expr) if kind else checker.safe(expr)
+            ok = checker.safe(expr)
         if ok:
             continue
         line = module.lines[expr.lineno - 1] if hasattr(expr, "lineno") else ""
@@ -470,6 +478,7 @@ _UNSAFE_SNIPPETS = {
     "caption of data": "rows = load()\nst.caption(f'{rows[0].title} · {len(rows)}')",
     "error text": "try:\n    x()\nexcept E as exc:\n    st.error(str(exc))",
     "radio format_func": "labels = dict(load())\nst.radio('Q', [1], format_func=labels.get)",
+    "format_func of data": "st.pills('P', load(), format_func=lambda o: f'Raw: {o}')",
     "tabs of names": "st.tabs([r.label for r in runs()])",
     "appended parts": "parts = []\nparts.append(load())\nst.markdown(''.join(parts))",
     "loop variable": "for name in load():\n    st.write(name)",
@@ -482,6 +491,7 @@ _SAFE_SNIPPETS = {
     "escaped": "def f(n):\n    st.markdown(f'- **{plain_label(n)}** {to_safe_markdown(n)}')",
     "numbers": "def f(t):\n    st.subheader(f'Pair {t.position:d} of {len(t.rows)} ({t.share:.0%}) {t.at:%Y-%m-%d}')",
     "constant labels": "LABELS = {'a': 'A is better'}\nst.radio('Choice', ['a'], format_func=LABELS.get)",
+    "format_func of constants": "PANES = ('Query', 'A')\nst.pills('P', PANES, format_func=lambda o: f'Raw: {o}')",
     "enumerate counter": "for i, c in enumerate(load()):\n    st.caption(f'Criterion {i}')",
     "literal loop": "for col, label in ((c1, 'Verify'), (c2, 'Reject')):\n    col.button(label)",
     "helper": "def g(x):\n    return plain_label(x) + ' · ' + f'{x.n:,}'\nst.caption(g(load()))",
