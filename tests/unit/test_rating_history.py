@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
@@ -65,8 +67,14 @@ def test_ratings_made_before_0006_get_one_history_row(db_url):
         upgrade(engine, "0005")
         with session_scope(engine) as s:
             make_benchmark(s, SPEC)
-            users = make_users(s, ["u1"]) | make_users(s, ["res"], role="researcher")
         with engine.begin() as conn:
+            # Accounts as the 0005 schema held them (the ORM model has columns added later).
+            for name, role in (("u1", "annotator"), ("res", "researcher")):
+                conn.execute(text(
+                    "INSERT INTO \"user\" (username, role, password_hash, display_name, active, created_at) "
+                    "VALUES (:n, :r, '!', '', true, '2025-01-01 00:00:00')"), {"n": name, "r": role})
+            ids = dict(conn.execute(text("SELECT username, id FROM \"user\"")).all())
+            users = {name: SimpleNamespace(id=ids[name]) for name in ids}
             # A study, item and assignment written as the old schema held them.
             conn.execute(text(
                 "INSERT INTO study (name, kind, settings, status, created_by_id, created_at) "
