@@ -163,9 +163,14 @@ def pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
     """
     box = page.get_by_role("combobox", name=label).filter(visible=True).first
     match = page.get_by_role("option", name=re.compile("^" + re.escape(option))).first
-    box.click()
-    if not match.is_visible():  # a box whose list did not open on a click: its chevron opens it
-        container = box.locator("xpath=ancestor::*[@data-testid='stSelectbox'][1]")
-        container.get_by_role("button").last.click()
+    chevron = box.locator("xpath=ancestor::*[@data-testid='stSelectbox'][1]").get_by_role("button").last
+    for attempt in range(4):  # the list may take a moment, or need the chevron, to open
+        (box if attempt % 2 == 0 else chevron).click()
+        try:
+            match.wait_for(state="visible", timeout=3_000)
+            break
+        except Exception:  # noqa: BLE001 - not open yet: close whatever opened and try the other way
+            box.press("Escape")
+            wait_for_app(page)
     match.click()
     wait_for_app(page)
