@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import os
 import re
 
 import pytest
@@ -21,7 +22,11 @@ MODULES = ["annotate.ui.judge_keys", "annotate.ui.pair_task", "annotate.ui.pair_
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_documented_examples_hold(name):
+def test_documented_examples_hold(name, monkeypatch):
+    # Some examples set and delete environment variables (task_state's ANNOTATE_MIN_DWELL_S):
+    # monkeypatch restores the suite's values afterwards, so later page tests are unaffected.
+    for var in ("ANNOTATE_MIN_DWELL_S",):
+        monkeypatch.setenv(var, os.environ.get(var, ""))
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 
