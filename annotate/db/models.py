@@ -29,6 +29,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def id_of(row: SQLModel) -> int:
+    """The primary key of a stored row, as an ``int`` (a row not yet flushed has none).
+
+    SQLModel types ``id`` as ``int | None`` because a new object has no key until it is
+    flushed; code that works on stored rows uses this to say so once.
+
+    Example: ``id_of(session.get(Query, 3))`` is ``3``; ``id_of(Query(...))`` raises
+    ``ValueError`` before a flush.
+    """
+    value = getattr(row, "id", None)
+    if value is None:
+        raise ValueError(f"{type(row).__name__} has no id yet (not flushed)")
+    return int(value)
+
+
 def _text(nullable: bool = False) -> Any:
     return Field(default="", sa_column=Column(Text, nullable=nullable))
 
