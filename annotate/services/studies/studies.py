@@ -41,6 +41,7 @@ import math
 import random
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -524,7 +525,19 @@ def list_studies(*, session: Session, actor: User | None) -> list[Study]:
 
 def study_error_types(study: Study) -> list[str]:
     """The error types of a pointwise study (its own list or :data:`DEFAULT_ERROR_TYPES`)."""
-    types = (study.settings or {}).get("error_types")
+    return error_types_of(study.settings or {})
+
+
+def error_types_of(settings: dict[str, Any]) -> list[str]:
+    """The error types a pointwise study's ``settings`` offer: its own list, else the defaults.
+
+    Example:
+        >>> error_types_of({"error_types": ["off topic"]})
+        ['off topic']
+        >>> error_types_of({}) == list(DEFAULT_ERROR_TYPES)
+        True
+    """
+    types = settings.get("error_types")
     return list(types) if types else list(DEFAULT_ERROR_TYPES)
 
 
