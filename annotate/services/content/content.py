@@ -21,7 +21,14 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, select
 
-from annotate.db.models import InstructionVersion, MaterialDocument, MaterialSegment, MaterialVersion, Query
+from annotate.db.models import (
+    InstructionVersion,
+    MaterialDocument,
+    MaterialSegment,
+    MaterialVersion,
+    Query,
+    id_of,
+)
 from annotate.services.core.errors import NotFound
 
 MATERIAL_SEPARATOR = "\n\n"
@@ -88,7 +95,7 @@ def current_materials(*, session: Session, query_id: int) -> list[tuple[Material
     for document in documents:
         segments = session.exec(
             select(MaterialSegment).where(MaterialSegment.document_id == document.id)).all()
-        version = current_material_version(session=session, document_id=document.id)
+        version = current_material_version(session=session, document_id=id_of(document))
         text = join_segments(segments, None if version is None else version.kept)
         if text:
             result.append((document, text))
@@ -109,7 +116,7 @@ def _imported_tail(session: Session, document: MaterialDocument) -> str:
     ).first()
     if last is None or not last.separator:
         return ""
-    version = current_material_version(session=session, document_id=document.id)
+    version = current_material_version(session=session, document_id=id_of(document))
     return last.separator if version is None or last.position in set(version.kept) else ""
 
 

@@ -23,9 +23,10 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import CriteriaSet, Criterion, Domain, Query, Subdomain
 
@@ -70,31 +71,35 @@ def query_records(*, session: Session, indexes: Iterable[int] | None = None,
     has no checklist of the asked kind is returned without a ``checklist`` key.
     """
     names = {sid: (d, s) for d, s, sid in session.exec(
-        select(Domain.name, Subdomain.name, Subdomain.id).join(Subdomain, Subdomain.domain_id == Domain.id))}
-    columns = (Query.id, Query.index, Query.subdomain_id, Query.original_text, Query.extra)
+        select(Domain.name, Subdomain.name, Subdomain.id).join(Subdomain, col(Subdomain.domain_id) == Domain.id))}
+    columns = (col(Query.id), col(Query.index), col(Query.subdomain_id), col(Query.original_text),
+               col(Query.extra))
     rows: list[Any] = []
+    # five columns: past sqlmodel's select overloads, so SQLAlchemy's select through
+    # Session.execute (the same Row objects Session.exec returns for a multi-column select)
     if indexes is None:
-        rows = list(session.exec(select(*columns).order_by(Query.id)))
+        rows = list(session.execute(sa_select(*columns).order_by(col(Query.id))))
     else:
         for chunk in _chunks(sorted(set(indexes))):
-            rows.extend(session.exec(select(*columns).where(Query.index.in_(chunk))))  # type: ignore[attr-defined]
+            rows.extend(session.execute(sa_select(*columns).where(col(Query.index).in_(chunk))))
         rows.sort(key=lambda q: q.id)
     source = requirement_source(requirement)
     set_of: dict[int, int] = {}
     for chunk in _chunks([q.id for q in rows]):
         for set_id, query_id in session.exec(
                 select(CriteriaSet.id, CriteriaSet.query_id).where(
-                    CriteriaSet.query_id.in_(chunk),  # type: ignore[union-attr]
+                    col(CriteriaSet.query_id).in_(chunk),
                     CriteriaSet.method == "dynamic", CriteriaSet.source == source)
-                .order_by(CriteriaSet.id)):
-            set_of[query_id] = set_id  # the latest set of that source wins
+                .order_by(col(CriteriaSet.id))):
+            # neither is NULL: a stored set's key, and a query_id that matched the chunk
+            set_of[cast(int, query_id)] = cast(int, set_id)  # the latest set of that source wins
     criteria: dict[int, list[dict[str, Any]]] = {}
-    crit_columns = (Criterion.criteria_set_id, Criterion.name, Criterion.description, Criterion.band_1_2,
-                    Criterion.band_3_4, Criterion.band_5_6, Criterion.band_7_8, Criterion.band_9_10,
-                    Criterion.extra)
+    crit_columns = (col(Criterion.criteria_set_id), col(Criterion.name), col(Criterion.description),
+                    col(Criterion.band_1_2), col(Criterion.band_3_4), col(Criterion.band_5_6),
+                    col(Criterion.band_7_8), col(Criterion.band_9_10), col(Criterion.extra))
     for chunk in _chunks(list(set_of.values())):
-        for row in session.exec(select(*crit_columns).where(Criterion.criteria_set_id.in_(chunk))
-                                .order_by(Criterion.criteria_set_id, Criterion.position)):
+        for row in session.execute(sa_select(*crit_columns).where(col(Criterion.criteria_set_id).in_(chunk))
+                                .order_by(col(Criterion.criteria_set_id), col(Criterion.position))):
             criteria.setdefault(row[0], []).append(criterion_record(*row[1:]))
     records: dict[int, dict[str, Any]] = {}
     for query in rows:
@@ -146,7 +151,8 @@ def export_queries(*, session: Session, path: str | Path, requirement: str | Non
     if current:
         from annotate.services.content.content import render_query_text
 
-        ids = dict(session.exec(select(Query.index, Query.id)).all())
+        # a stored query's key is never NULL (SQLModel types it int | None for unsaved rows)
+        ids = cast(dict[int, int], dict(session.exec(select(Query.index, Query.id)).all()))
         for index, record in records.items():
             record["query"] = render_query_text(session=session, query_id=ids[index])
     count = write_jsonl(path, records.values())

@@ -28,15 +28,25 @@ import difflib
 import logging
 import operator
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import CriteriaSet, Criterion, InstructionVersion, LLMModel, Query, Response, utcnow
+from annotate.db.models import (
+    CriteriaSet,
+    Criterion,
+    InstructionVersion,
+    LLMModel,
+    Query,
+    Response,
+    id_of,
+    utcnow,
+)
 from annotate.services.content.exports import (
     CRITERION_FIELDS,
     QUERY_FIELDS,
@@ -479,19 +489,21 @@ def _import_responses(*, session: Session, path: str | Path, model: str | None =
         query_ids: dict[int, int] = {}
         for start in range(0, len(indexes), 500):
             chunk = indexes[start:start + 500]
-            query_ids.update(session.exec(select(Query.index, Query.id).where(
-                Query.index.in_(chunk))).all())  # type: ignore[attr-defined]
+            # a stored query's key is never NULL (SQLModel types it int | None for unsaved rows)
+            query_ids.update(cast(Sequence[tuple[int, int]], session.exec(select(Query.index, Query.id).where(
+                col(Query.index).in_(chunk))).all()))
         for (index, _m), (line, _t, _e) in seen.items():
             if index not in query_ids:
                 raise InputError(f"no query with index {index} in the database (import the queries first)",
                                  path=name, line=line, field="index")
 
-        models = {m.name: m.id for m in session.exec(select(LLMModel)).all()}
+        models = {m.name: id_of(m) for m in session.exec(select(LLMModel)).all()}
         missing = sorted({m for _i, m in seen} - set(models))
         conn = session.connection()
         if missing:
-            result = conn.execute(insert(LLMModel).returning(LLMModel.id, LLMModel.name), [{"name": m} for m in missing])
-            models.update({n: i for i, n in result})
+            result = conn.execute(insert(LLMModel).returning(col(LLMModel.id), col(LLMModel.name)),
+                                  [{"name": m} for m in missing])
+            models.update({n: cast(int, i) for i, n in result})  # RETURNING gives the new keys
             report.models_created = missing
         existing: dict[tuple[int, int], tuple[str, dict]] = {}
         qids = list(query_ids.values())

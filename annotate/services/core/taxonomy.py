@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.sql import Select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import Domain, Query, Subdomain
+from annotate.db.models import Domain, Query, Subdomain, id_of
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,11 @@ def seed_taxonomy(session: Session, *, path: str | Path | None = None, commit: b
         domain.description = entry.get("description", "")
         session.add(domain)
         session.flush()
+        domain_id = id_of(domain)
         for sub_entry in entry["subdomains"]:
-            sub = existing_subs.get((domain.id, sub_entry["name"]))
+            sub = existing_subs.get((domain_id, sub_entry["name"]))
             if sub is None:
-                sub = Subdomain(domain_id=domain.id, name=sub_entry["name"])
+                sub = Subdomain(domain_id=domain_id, name=sub_entry["name"])
                 added += 1
             sub.name_zh = sub_entry.get("name_zh", "")
             sub.description = sub_entry.get("description", "")
@@ -95,9 +96,10 @@ def seed_taxonomy(session: Session, *, path: str | Path | None = None, commit: b
 def subdomain_index(session: Session) -> dict[tuple[str, str], int]:
     """Map ``(domain1, domain2)`` names to the subdomain id, from the database."""
     rows = session.exec(
-        select(Domain.name, Subdomain.name, Subdomain.id).join(Subdomain, Subdomain.domain_id == Domain.id)
+        select(Domain.name, Subdomain.name, Subdomain.id).join(Subdomain, col(Subdomain.domain_id) == Domain.id)
     ).all()
-    return {(d, s): sid for d, s, sid in rows}
+    # a stored row's primary key is never NULL (SQLModel types it int | None for unsaved rows)
+    return {(d, s): cast(int, sid) for d, s, sid in rows}
 
 
 def join_taxonomy(stmt: SelectT) -> SelectT:
@@ -113,5 +115,5 @@ def join_taxonomy(stmt: SelectT) -> SelectT:
         JOIN subdomain ON subdomain.id = query.subdomain_id
         JOIN domain ON domain.id = subdomain.domain_id
     """
-    return (stmt.join(Subdomain, Subdomain.id == Query.subdomain_id)  # type: ignore[return-value]
-            .join(Domain, Domain.id == Subdomain.domain_id))
+    return (stmt.join(Subdomain, col(Subdomain.id) == Query.subdomain_id)
+            .join(Domain, col(Domain.id) == Subdomain.domain_id))

@@ -95,8 +95,9 @@ def sqlite_turn(session: Session) -> Iterator[None]:
         return
     if session.in_transaction():
         session.commit()
-    with _gate_for(str(bind.url)):
-        fd = _gate_file(bind.url.database)
+    url = bind.engine.url  # a Connection's engine, or the Engine itself
+    with _gate_for(str(url)):
+        fd = _gate_file(url.database)
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
         try:
