@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from annotate.db.models import MaterialDocument, User
+from annotate.db.models import MaterialDocument, User, id_of
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.jsonl import read_jsonl
 from annotate.services.refine import materials
@@ -49,7 +49,7 @@ def seed_demo_materials(*, session: Session, path: Path, collector: User, verifi
         if not isinstance(left_out, list) or any(not isinstance(p, int) or not 0 <= p < count for p in left_out):
             raise InputError(f"left_out must list paragraph numbers from 0 to {count - 1}", path=str(path),
                              line=line, field="left_out")
-        todo.append((query.id, record, [p for p in range(count) if p not in left_out]))
+        todo.append((id_of(query), record, [p for p in range(count) if p not in left_out]))
     added = 0
     for query_id, record, kept in todo:
         exists = session.exec(select(MaterialDocument.id).where(
@@ -59,7 +59,7 @@ def seed_demo_materials(*, session: Session, path: Path, collector: User, verifi
         document = materials.add_material(
             session=session, actor=collector, query_id=query_id, title=record["title"], text=record["text"],
             source_url=record["source_url"], license_note=record["license_note"], kept=kept)
-        materials.verify_material(session=session, actor=verifier, document_id=document.id)
+        materials.verify_material(session=session, actor=verifier, document_id=id_of(document))
         added += 1
     log.info("demo materials: %d added from %s", added, path)
     return f"demo materials: {added} added ({path.name})"

@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import (
     Domain,
@@ -53,6 +53,7 @@ from annotate.db.models import (
     MaterialVersion,
     Query,
     User,
+    id_of,
     utcnow,
 )
 from annotate.services.content.content import join_segments
@@ -118,6 +119,20 @@ def _username(session: Session, user_id: int | None) -> str:
         return "import"
     user = session.get(User, user_id)
     return user.username if user else f"user {user_id}"
+
+
+def _query_row(session: Session, query_id: int) -> Query:
+    query = session.get(Query, query_id)
+    if query is None:
+        raise NotFound(f"no query with id {query_id}")
+    return query
+
+
+def _document_row(session: Session, document_id: int) -> MaterialDocument:
+    document = session.get(MaterialDocument, document_id)
+    if document is None:
+        raise NotFound(f"no material document with id {document_id}")
+    return document
 
 
 def newly_removed(removals: dict, base_kept: list[int] | None, kept: list[int]) -> dict[int, str]:
@@ -198,7 +213,7 @@ def propose_instruction(*, session: Session, actor: User | None, query_id: int, 
         InputError: empty text or reason, or the text equals the version it is based on.
         EditConflict: ``base_version_no`` is not the head (someone saved in between).
     """
-    require_role(actor, *EDITOR_ROLES)
+    actor = require_role(actor, *EDITOR_ROLES)
     if session.get(Query, query_id) is None:
         raise NotFound(f"no query with id {query_id}")
     _require_text(text, "text", limit=MAX_INSTRUCTION_CHARS)
@@ -341,7 +356,7 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
         InputError: a segment without a decision, an unknown reason, nothing kept, no change.
         EditConflict: the base is outdated.
     """
-    require_role(actor, *EDITOR_ROLES)
+    actor = require_role(actor, *EDITOR_ROLES)
     document = session.get(MaterialDocument, document_id)
     if document is None:
         raise NotFound(f"no material with id {document_id}")
@@ -428,8 +443,8 @@ class PendingEdit:
 
 
 def _query_of_material(session: Session, version: MaterialVersion) -> tuple[MaterialDocument, Query]:
-    document = session.get(MaterialDocument, version.document_id)
-    return document, session.get(Query, document.query_id)
+    document = _document_row(session, version.document_id)
+    return document, _query_row(session, document.query_id)
 
 
 def _version_text(session: Session, kind: str, query_id: int, ref: int | None, document_id: int | None) -> str:
@@ -439,9 +454,11 @@ def _version_text(session: Session, kind: str, query_id: int, ref: int | None, d
         row = session.exec(select(InstructionVersion).where(
             InstructionVersion.query_id == query_id, InstructionVersion.version_no == ref)).first()
         return row.text if row else ""
-    row = session.exec(select(MaterialVersion).where(
+    if document_id is None:
+        raise ValueError("the text of a material version needs its document_id")
+    material = session.exec(select(MaterialVersion).where(
         MaterialVersion.document_id == document_id, MaterialVersion.version_no == ref)).first()
-    return join_segments(segments_of(session=session, document_id=document_id), row.kept) if row else ""
+    return join_segments(segments_of(session=session, document_id=document_id), material.kept) if material else ""
 
 
 def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
@@ -451,10 +468,10 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
     instructions = list(session.exec(select(InstructionVersion).where(InstructionVersion.status == "pending")))
     pending_instructions = {(v.query_id, v.version_no) for v in instructions}
     for v in instructions:
-        query = session.get(Query, v.query_id)
+        query = _query_row(session, v.query_id)
         base = _version_text(session, "instruction", v.query_id, v.base_version_no, None)
         waits = v.base_version_no if (v.query_id, v.base_version_no) in pending_instructions else None
-        result.append(PendingEdit("instruction", v.id, v.version_no, v.base_version_no, v.query_id, query.index,
+        result.append(PendingEdit("instruction", id_of(v), v.version_no, v.base_version_no, v.query_id, query.index,
                                   "", _username(session, v.author_id), v.author_id, v.reason, v.created_at,
                                   text_diff(base, v.text, f"version {v.base_version_no}", f"version {v.version_no}"),
                                   waits_for=waits, base_text=base, new_text=v.text))
@@ -462,12 +479,13 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
     pending_materials = {(m.document_id, m.version_no) for m in materials}
     for m in materials:
         document, query = _query_of_material(session, m)
-        segments = segments_of(session=session, document_id=document.id)
-        base = _version_text(session, "material", query.id, m.base_version_no, document.id)
+        document_id, query_id = id_of(document), id_of(query)
+        segments = segments_of(session=session, document_id=document_id)
+        base = _version_text(session, "material", query_id, m.base_version_no, document_id)
         base_row = session.exec(select(MaterialVersion).where(
-            MaterialVersion.document_id == document.id, MaterialVersion.version_no == m.base_version_no)).first()
+            MaterialVersion.document_id == document_id, MaterialVersion.version_no == m.base_version_no)).first()
         new = join_segments(segments, m.kept)
-        result.append(PendingEdit("material", m.id, m.version_no, m.base_version_no, query.id, query.index,
+        result.append(PendingEdit("material", id_of(m), m.version_no, m.base_version_no, query_id, query.index,
                                   document.title, _username(session, m.author_id), m.author_id, m.reason,
                                   m.created_at,
                                   text_diff(base, new, f"version {m.base_version_no}", f"version {m.version_no}"),
@@ -521,21 +539,24 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
         Conflict: the version is no longer pending, or its base is not approved.
         NotFound: no such version.
     """
-    require_role(actor, *EDITOR_ROLES)
+    actor = require_role(actor, *EDITOR_ROLES)
     if not approve and not (note or "").strip():
         raise InputError("say why you reject this version: the author reads it in the query history",
                          field="note")
-    model = {"instruction": InstructionVersion, "material": MaterialVersion}.get(kind)
-    if model is None:
+    version: InstructionVersion | MaterialVersion | None
+    if kind == "instruction":
+        version = session.get(InstructionVersion, version_id)
+    elif kind == "material":
+        version = session.get(MaterialVersion, version_id)
+    else:
         raise InputError(f"unknown edit kind {kind!r}", field="kind")
-    version = session.get(model, version_id)
     if version is None:
         raise NotFound(f"no {kind} version with id {version_id}")
     if version.author_id == actor.id:
         raise PermissionDenied("you cannot review your own edit; another expert must approve or reject it")
     if version.status != "pending":
         raise Conflict(f"this version was already {version.status}")
-    siblings = _sibling_versions(session, kind, version)
+    siblings = _sibling_versions(session, version)
     base = siblings.get(version.base_version_no) if version.base_version_no is not None else None
     if approve and base is not None and base.status != "approved":
         raise Conflict(f"version {version.version_no} is built on version {base.version_no}, which is "
@@ -546,10 +567,10 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
         version.reviewer_id = actor.id
         version.reviewed_at = now
         version.review_note = (note or "").strip()
-        if kind == "instruction":
+        if isinstance(version, InstructionVersion):
             query_id = version.query_id
         else:
-            query_id = session.get(MaterialDocument, version.document_id).query_id
+            query_id = _document_row(session, version.document_id).query_id
         session.add(version)
         if approve:
             mark_content_changed(session=session, query_id=query_id)
@@ -564,14 +585,14 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
     return version
 
 
-def _sibling_versions(session: Session, kind: str, version: InstructionVersion | MaterialVersion,
+def _sibling_versions(session: Session, version: InstructionVersion | MaterialVersion,
                       ) -> dict[int, InstructionVersion | MaterialVersion]:
     """Every version of the same instruction or material document, by number."""
-    if kind == "instruction":
-        rows = session.exec(select(InstructionVersion).where(InstructionVersion.query_id == version.query_id))
-    else:
-        rows = session.exec(select(MaterialVersion).where(MaterialVersion.document_id == version.document_id))
-    return {row.version_no: row for row in rows}
+    if isinstance(version, InstructionVersion):
+        return {row.version_no: row for row in session.exec(
+            select(InstructionVersion).where(InstructionVersion.query_id == version.query_id))}
+    return {row.version_no: row for row in session.exec(
+        select(MaterialVersion).where(MaterialVersion.document_id == version.document_id))}
 
 
 def _reject_built_on(session: Session, kind: str, rejected_no: int,
@@ -637,10 +658,10 @@ def query_history(*, session: Session, query_id: int) -> list[HistoryEntry]:
     documents = session.exec(select(MaterialDocument).where(MaterialDocument.query_id == query_id)
                              .order_by(MaterialDocument.id)).all()  # type: ignore[arg-type]
     for document in documents:
-        segments = segments_of(session=session, document_id=document.id)
+        segments = segments_of(session=session, document_id=id_of(document))
         collector = _username(session, document.collector_id) if document.collector_id else ""
         verifier = _username(session, document.verified_by_id) if document.verified_by_id else ""
-        mversions = material_versions(session=session, document_id=document.id)
+        mversions = material_versions(session=session, document_id=id_of(document))
         kept_of = {m.version_no: m.kept for m in mversions}
         for m in mversions:
             text = join_segments(segments, m.kept)
@@ -688,7 +709,7 @@ def edit_statistics(*, session: Session) -> list[dict]:
         stats[domain_of[query_id]][f"instruction_{status}"] += 1
         edited.add(query_id)
     for query_id, status in session.exec(select(MaterialDocument.query_id, MaterialVersion.status)
-                                         .join(MaterialDocument, MaterialDocument.id == MaterialVersion.document_id)
+                                         .join(MaterialDocument, col(MaterialDocument.id) == MaterialVersion.document_id)
                                          .where(MaterialVersion.version_no > 1)):
         stats[domain_of[query_id]][f"material_{status}"] += 1
         edited.add(query_id)

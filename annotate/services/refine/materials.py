@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import (
     InstructionVersion,
@@ -40,6 +40,7 @@ from annotate.db.models import (
     MaterialVersion,
     Query,
     User,
+    id_of,
     utcnow,
 )
 from annotate.services.content.content import render_query_text
@@ -88,7 +89,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
         InputError: the boundary is outside the text or leaves one side blank.
         Conflict: the query was already split, or the instruction changed meanwhile.
     """
-    require_role(actor, "expert")
+    actor = require_role(actor, "expert")
     query = session.get(Query, query_id)
     if query is None:
         raise NotFound(f"no query with id {query_id}")
@@ -116,10 +117,11 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
             license_note="as distributed with the benchmark query")
         session.add(document)
         session.flush()
+        document_id = id_of(document)
         pieces = segment_paragraphs(parts.material)
         for position, (text, sep) in enumerate(pieces):
-            session.add(MaterialSegment(document_id=document.id, position=position, text=text, separator=sep))
-        session.add(MaterialVersion(document_id=document.id, version_no=1, kept=list(range(len(pieces))),
+            session.add(MaterialSegment(document_id=document_id, position=position, text=text, separator=sep))
+        session.add(MaterialVersion(document_id=document_id, version_no=1, kept=list(range(len(pieces))),
                                     removals={}, status="approved", reason="split from the imported query",
                                     author_id=actor.id, reviewer_id=actor.id, reviewed_at=utcnow()))
         where = "before" if material_first else "after"
@@ -255,7 +257,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
         PermissionDenied: not an annotator or expert.
         InputError: a required field is blank, the text is too long, or nothing is kept.
     """
-    require_role(actor, *COLLECTOR_ROLES)
+    actor = require_role(actor, *COLLECTOR_ROLES)
     if session.get(Query, query_id) is None:
         raise NotFound(f"no query with id {query_id}")
     for name, value in (("title", title), ("text", text), ("source_url", source_url),
@@ -278,10 +280,11 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
                                     collector_id=actor.id, status="pending")
         session.add(document)
         session.flush()
+        document_id = id_of(document)
         for position, (seg, sep) in enumerate(pieces):
-            session.add(MaterialSegment(document_id=document.id, position=position, text=seg, separator=sep))
+            session.add(MaterialSegment(document_id=document_id, position=position, text=seg, separator=sep))
         session.add(MaterialVersion(
-            document_id=document.id, version_no=1, kept=chosen,
+            document_id=document_id, version_no=1, kept=chosen,
             removals={str(p): COLLECTION_EXCLUDED for p in positions if p not in chosen}, status="approved",
             reason="collected" + ("" if len(chosen) == len(positions)
                                   else f"; kept {len(chosen)} of {len(positions)} segments"),
@@ -302,7 +305,7 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
         PermissionDenied: not an annotator or expert, or the actor collected it.
         Conflict: the material is not pending.
     """
-    require_role(actor, *COLLECTOR_ROLES)
+    actor = require_role(actor, *COLLECTOR_ROLES)
     document = session.get(MaterialDocument, document_id)
     if document is None:
         raise NotFound(f"no material with id {document_id}")
@@ -355,17 +358,17 @@ class MaterialNeed:
 
 def queries_needing_materials(*, session: Session) -> list[MaterialNeed]:
     """Queries flagged ``needs_materials``, by index, with their active and pending material counts."""
-    queries = session.exec(select(Query).where(Query.needs_materials.is_(True))  # type: ignore[attr-defined]
-                           .order_by(Query.index)).all()
+    queries = session.exec(select(Query).where(col(Query.needs_materials).is_(True))
+                           .order_by(col(Query.index))).all()
     counts: dict[tuple[int, str], int] = {}
     if queries:
         for qid, status, n in session.exec(
-                select(MaterialDocument.query_id, MaterialDocument.status, func.count(MaterialDocument.id))
-                .where(MaterialDocument.query_id.in_([q.id for q in queries]))  # type: ignore[attr-defined]
-                .group_by(MaterialDocument.query_id, MaterialDocument.status)):
+                select(MaterialDocument.query_id, MaterialDocument.status, func.count(col(MaterialDocument.id)))
+                .where(col(MaterialDocument.query_id).in_([q.id for q in queries]))
+                .group_by(col(MaterialDocument.query_id), col(MaterialDocument.status))):
             counts[(qid, status)] = n
-    return [MaterialNeed(q.id, q.index, q.material_requirement, counts.get((q.id, "active"), 0),
-                         counts.get((q.id, "pending"), 0)) for q in queries]
+    return [MaterialNeed(id_of(q), q.index, q.material_requirement, counts.get((id_of(q), "active"), 0),
+                         counts.get((id_of(q), "pending"), 0)) for q in queries]
 
 
 def documents_of(*, session: Session, query_id: int, statuses: tuple[str, ...] = ("active", "pending")
@@ -378,7 +381,7 @@ def documents_of(*, session: Session, query_id: int, statuses: tuple[str, ...] =
 
 def pending_verifications(*, session: Session, actor: User | None) -> list[MaterialDocument]:
     """Collected materials awaiting verification that the actor did not collect."""
-    require_role(actor, *COLLECTOR_ROLES)
+    actor = require_role(actor, *COLLECTOR_ROLES)
     return list(session.exec(select(MaterialDocument).where(
         MaterialDocument.status == "pending", MaterialDocument.collector_id != actor.id)
         .order_by(MaterialDocument.id)))  # type: ignore[arg-type]
@@ -394,7 +397,7 @@ def query_by_index(*, session: Session, index: int) -> Query:
 
 def all_query_indexes(*, session: Session) -> list[int]:
     """Every query's WritingBench index, ascending."""
-    return list(session.exec(select(Query.index).order_by(Query.index)))
+    return list(session.exec(select(Query.index).order_by(col(Query.index))))
 
 
 def imported_document(*, session: Session, query_id: int) -> MaterialDocument | None:

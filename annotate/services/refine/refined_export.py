@@ -28,11 +28,13 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import InstructionVersion, Query, User
+from annotate.db.models import InstructionVersion, Query, User, id_of
 from annotate.services.content.content import (
     current_instruction,
     current_material_version,
@@ -60,10 +62,11 @@ class RefinedExportReport:
 
 
 def _names(session: Session) -> dict[int, str]:
-    return dict(session.exec(select(User.id, User.username)).all())
+    # a stored user's key is never NULL (SQLModel types it int | None for unsaved rows)
+    return cast(dict[int, str], dict(session.exec(select(User.id, User.username)).all()))
 
 
-def _iso(moment) -> str | None:  # type: ignore[no-untyped-def]
+def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
@@ -72,12 +75,13 @@ def provenance_record(*, session: Session, query: Query, names: dict[int, str], 
     def who(user_id: int | None) -> str | None:
         return None if user_id is None else names.get(user_id, str(user_id))
 
-    current = current_instruction(session=session, query_id=query.id)
-    history = session.exec(select(InstructionVersion).where(InstructionVersion.query_id == query.id)
-                           .order_by(InstructionVersion.version_no)).all()  # type: ignore[arg-type]
+    query_id = id_of(query)
+    current = current_instruction(session=session, query_id=query_id)
+    history = session.exec(select(InstructionVersion).where(InstructionVersion.query_id == query_id)
+                           .order_by(col(InstructionVersion.version_no))).all()
     materials = []
-    for document, _kept_text in current_materials(session=session, query_id=query.id):
-        version = current_material_version(session=session, document_id=document.id)
+    for document, _kept_text in current_materials(session=session, query_id=query_id):
+        version = current_material_version(session=session, document_id=id_of(document))
         materials.append({
             "document_id": document.id, "title": document.title, "origin": document.origin,
             "placement": document.placement, "source_url": document.source_url,
@@ -119,7 +123,7 @@ def export_refined(*, session: Session, path: str | Path, provenance_path: str |
     changed = 0
     for index, record in records.items():
         query = queries[index]
-        text = render_query_text(session=session, query_id=query.id)
+        text = render_query_text(session=session, query_id=id_of(query))
         record["query"] = text
         entry = provenance_record(session=session, query=query, names=names, text=text)
         changed += entry["changed"]

@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import (
     Assignment,
@@ -78,21 +78,21 @@ def mark_content_changed(*, session: Session, query_id: int) -> StaleReport:
     session.flush()
     revision = query.content_revision
     item_ids = select(StudyItem.id).where(StudyItem.query_id == query_id)
-    assignment_ids = select(Assignment.id).where(Assignment.item_id.in_(item_ids))  # type: ignore[attr-defined]
-    judgments = session.exec(  # type: ignore[call-overload]
-        update(Judgment).where(Judgment.assignment_id.in_(assignment_ids),  # type: ignore[attr-defined]
-                               Judgment.content_revision < revision, Judgment.stale.is_(False))  # type: ignore[attr-defined]
+    assignment_ids = select(Assignment.id).where(col(Assignment.item_id).in_(item_ids))
+    judgments = session.exec(
+        update(Judgment).where(col(Judgment.assignment_id).in_(assignment_ids),
+                               col(Judgment.content_revision) < revision, col(Judgment.stale).is_(False))
         .values(stale=True)).rowcount
-    ratings = session.exec(  # type: ignore[call-overload]
-        update(PointwiseRating).where(PointwiseRating.assignment_id.in_(assignment_ids),  # type: ignore[attr-defined]
-                                      PointwiseRating.content_revision < revision,
-                                      PointwiseRating.stale.is_(False))  # type: ignore[attr-defined]
+    ratings = session.exec(
+        update(PointwiseRating).where(col(PointwiseRating.assignment_id).in_(assignment_ids),
+                                      col(PointwiseRating.content_revision) < revision,
+                                      col(PointwiseRating.stale).is_(False))
         .values(stale=True)).rowcount
     response_ids = select(Response.id).where(Response.query_id == query_id)
-    scores = session.exec(  # type: ignore[call-overload]
-        update(JudgeScore).where(JudgeScore.response_id.in_(response_ids),  # type: ignore[attr-defined]
-                                 JudgeScore.content_revision < revision,
-                                 JudgeScore.stale.is_(False))  # type: ignore[attr-defined]
+    scores = session.exec(
+        update(JudgeScore).where(col(JudgeScore.response_id).in_(response_ids),
+                                 col(JudgeScore.content_revision) < revision,
+                                 col(JudgeScore.stale).is_(False))
         .values(stale=True)).rowcount
     log.info("query %s now at content revision %s: %s judgments, %s ratings, %s judge scores stale",
              query_id, revision, judgments, ratings, scores)
@@ -101,13 +101,13 @@ def mark_content_changed(*, session: Session, query_id: int) -> StaleReport:
 
 def stale_counts(*, session: Session, study_id: int | None = None) -> dict[str, int]:
     """How many judgments, ratings and judge scores are stale (in one study, or everywhere)."""
-    j = select(func.count(Judgment.id)).where(Judgment.stale.is_(True))  # type: ignore[attr-defined]
-    r = select(func.count(PointwiseRating.id)).where(PointwiseRating.stale.is_(True))  # type: ignore[attr-defined]
+    j = select(func.count(col(Judgment.id))).where(col(Judgment.stale).is_(True))
+    r = select(func.count(col(PointwiseRating.id))).where(col(PointwiseRating.stale).is_(True))
     if study_id is not None:
         ids = select(Assignment.id).where(Assignment.study_id == study_id)
-        j = j.where(Judgment.assignment_id.in_(ids))  # type: ignore[attr-defined]
-        r = r.where(PointwiseRating.assignment_id.in_(ids))  # type: ignore[attr-defined]
-    s = select(func.count(JudgeScore.id)).where(JudgeScore.stale.is_(True))  # type: ignore[attr-defined]
+        j = j.where(col(Judgment.assignment_id).in_(ids))
+        r = r.where(col(PointwiseRating.assignment_id).in_(ids))
+    s = select(func.count(col(JudgeScore.id))).where(col(JudgeScore.stale).is_(True))
     return {"judgments": int(session.exec(j).one()), "ratings": int(session.exec(r).one()),
             "judge_scores": int(session.exec(s).one())}
 
@@ -130,7 +130,7 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
     require_role(actor, "researcher", "admin")
     if query_id is None and study is None:
         raise InputError("say which query or which study to re-queue")
-    stmt = (select(Assignment).join(StudyItem, StudyItem.id == Assignment.item_id)
+    stmt = (select(Assignment).join(StudyItem, col(StudyItem.id) == Assignment.item_id)
             .where(Assignment.status != "superseded"))
     if query_id is not None:
         if session.get(Query, query_id) is None:
@@ -141,10 +141,10 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
         if row is None:
             raise NotFound(f"no study named {study!r}")
         stmt = stmt.where(Assignment.study_id == row.id)
-    stale_j = select(Judgment.assignment_id).where(Judgment.stale.is_(True))  # type: ignore[attr-defined]
-    stale_r = select(PointwiseRating.assignment_id).where(PointwiseRating.stale.is_(True))  # type: ignore[attr-defined]
-    stmt = stmt.where(Assignment.id.in_(stale_j) | Assignment.id.in_(stale_r))  # type: ignore[union-attr]
-    affected = list(session.exec(stmt.order_by(Assignment.id)))
+    stale_j = select(Judgment.assignment_id).where(col(Judgment.stale).is_(True))
+    stale_r = select(PointwiseRating.assignment_id).where(col(PointwiseRating.stale).is_(True))
+    stmt = stmt.where(col(Assignment.id).in_(stale_j) | col(Assignment.id).in_(stale_r))
+    affected = list(session.exec(stmt.order_by(col(Assignment.id))))
     names: set[str] = set()
     try:
         for old in affected:
@@ -172,10 +172,10 @@ def stale_by_study(*, session: Session) -> list[tuple[str, int]]:
     result = []
     for study in session.exec(select(Study).order_by(Study.name)):
         ids = select(Assignment.id).where(Assignment.study_id == study.id, Assignment.status != "superseded")
-        n = session.exec(select(func.count(Judgment.id)).where(
-            Judgment.stale.is_(True), Judgment.assignment_id.in_(ids))).one()  # type: ignore[attr-defined]
-        n += session.exec(select(func.count(PointwiseRating.id)).where(
-            PointwiseRating.stale.is_(True), PointwiseRating.assignment_id.in_(ids))).one()  # type: ignore[attr-defined]
+        n = session.exec(select(func.count(col(Judgment.id))).where(
+            col(Judgment.stale).is_(True), col(Judgment.assignment_id).in_(ids))).one()
+        n += session.exec(select(func.count(col(PointwiseRating.id))).where(
+            col(PointwiseRating.stale).is_(True), col(PointwiseRating.assignment_id).in_(ids))).one()
         if n:
             result.append((study.name, int(n)))
     return result
