@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import (
     InstructionVersion,
@@ -43,7 +43,7 @@ def current_instruction(*, session: Session, query_id: int) -> InstructionVersio
     row = session.exec(
         select(InstructionVersion)
         .where(InstructionVersion.query_id == query_id, InstructionVersion.status == "approved")
-        .order_by(InstructionVersion.version_no.desc())  # type: ignore[attr-defined]
+        .order_by(col(InstructionVersion.version_no).desc())
         .limit(1)
     ).first()
     if row is None:
@@ -58,7 +58,7 @@ def current_material_version(*, session: Session, document_id: int) -> MaterialV
     return session.exec(
         select(MaterialVersion)
         .where(MaterialVersion.document_id == document_id, MaterialVersion.status == "approved")
-        .order_by(MaterialVersion.version_no.desc())  # type: ignore[attr-defined]
+        .order_by(col(MaterialVersion.version_no).desc())
         .limit(1)
     ).first()
 
@@ -89,7 +89,7 @@ def current_materials(*, session: Session, query_id: int) -> list[tuple[Material
     documents = session.exec(
         select(MaterialDocument)
         .where(MaterialDocument.query_id == query_id, MaterialDocument.status == "active")
-        .order_by(MaterialDocument.id)  # type: ignore[arg-type]
+        .order_by(col(MaterialDocument.id))
     ).all()
     result: list[tuple[MaterialDocument, str]] = []
     for document in documents:
@@ -112,7 +112,7 @@ def _imported_tail(session: Session, document: MaterialDocument) -> str:
         return ""
     last = session.exec(
         select(MaterialSegment).where(MaterialSegment.document_id == document.id)
-        .order_by(MaterialSegment.position.desc()).limit(1)  # type: ignore[attr-defined]
+        .order_by(col(MaterialSegment.position).desc()).limit(1)
     ).first()
     if last is None or not last.separator:
         return ""

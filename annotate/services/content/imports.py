@@ -509,7 +509,7 @@ def _import_responses(*, session: Session, path: str | Path, model: str | None =
         qids = list(query_ids.values())
         for start in range(0, len(qids), 500):
             for row in session.exec(select(Response).where(
-                    Response.query_id.in_(qids[start:start + 500]))):  # type: ignore[attr-defined]
+                    col(Response.query_id).in_(qids[start:start + 500]))):
                 existing[(row.query_id, row.model_id)] = (row.text, row.extra or {})
         rows = []
         now = utcnow()

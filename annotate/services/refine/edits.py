@@ -40,6 +40,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -168,7 +169,7 @@ def _require_text(value: str, name: str, *, limit: int | None = None) -> str:
 def instruction_versions(*, session: Session, query_id: int) -> list[InstructionVersion]:
     """All instruction versions of a query, oldest first."""
     return list(session.exec(select(InstructionVersion).where(InstructionVersion.query_id == query_id)
-                             .order_by(InstructionVersion.version_no)))  # type: ignore[arg-type]
+                             .order_by(col(InstructionVersion.version_no))))
 
 
 def instruction_head(*, session: Session, query_id: int) -> InstructionVersion:
@@ -179,7 +180,7 @@ def instruction_head(*, session: Session, query_id: int) -> InstructionVersion:
     """
     row = session.exec(select(InstructionVersion).where(
         InstructionVersion.query_id == query_id, InstructionVersion.status != "rejected")
-        .order_by(InstructionVersion.version_no.desc()).limit(1)).first()  # type: ignore[attr-defined]
+        .order_by(col(InstructionVersion.version_no).desc()).limit(1)).first()
     if row is None:
         raise NotFound(f"query {query_id} has no instruction")
     return row
@@ -256,14 +257,14 @@ def revert_instruction(*, session: Session, actor: User | None, query_id: int, t
 def material_versions(*, session: Session, document_id: int) -> list[MaterialVersion]:
     """All versions of a material document, oldest first."""
     return list(session.exec(select(MaterialVersion).where(MaterialVersion.document_id == document_id)
-                             .order_by(MaterialVersion.version_no)))  # type: ignore[arg-type]
+                             .order_by(col(MaterialVersion.version_no))))
 
 
 def material_head(*, session: Session, document_id: int) -> MaterialVersion:
     """The latest material version that is not rejected."""
     row = session.exec(select(MaterialVersion).where(
         MaterialVersion.document_id == document_id, MaterialVersion.status != "rejected")
-        .order_by(MaterialVersion.version_no.desc()).limit(1)).first()  # type: ignore[attr-defined]
+        .order_by(col(MaterialVersion.version_no).desc()).limit(1)).first()
     if row is None:
         raise NotFound(f"material {document_id} has no version")
     return row
@@ -289,7 +290,7 @@ def collection_excluded(*, session: Session, document_id: int) -> set[int]:
 def segments_of(*, session: Session, document_id: int) -> list[MaterialSegment]:
     """The segments of a document in order."""
     return list(session.exec(select(MaterialSegment).where(MaterialSegment.document_id == document_id)
-                             .order_by(MaterialSegment.position)))  # type: ignore[arg-type]
+                             .order_by(col(MaterialSegment.position))))
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,7 @@ def preview_pruning(*, session: Session, document_id: int, kept: list[int]) -> P
 
 
 def _validate_pruning(positions: set[int], kept: list[int], removals: dict[int, str],
-                      excluded: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+                      excluded: AbstractSet[int] = frozenset()) -> None:
     kept_set = {int(k) for k in kept}
     removed = {int(k) for k in removals}
     unknown = (kept_set | removed) - positions
@@ -656,7 +657,7 @@ def query_history(*, session: Session, query_id: int) -> list[HistoryEntry]:
             v.review_note, text_diff(base, v.text, f"version {ref}", f"version {v.version_no}") if ref >= 1 else "",
             len(v.text), estimate_tokens(v.text)))
     documents = session.exec(select(MaterialDocument).where(MaterialDocument.query_id == query_id)
-                             .order_by(MaterialDocument.id)).all()  # type: ignore[arg-type]
+                             .order_by(col(MaterialDocument.id))).all()
     for document in documents:
         segments = segments_of(session=session, document_id=id_of(document))
         collector = _username(session, document.collector_id) if document.collector_id else ""

@@ -375,8 +375,8 @@ def documents_of(*, session: Session, query_id: int, statuses: tuple[str, ...] =
                  ) -> list[MaterialDocument]:
     """The query's material documents with one of ``statuses``, oldest first."""
     return list(session.exec(select(MaterialDocument).where(
-        MaterialDocument.query_id == query_id, MaterialDocument.status.in_(statuses))  # type: ignore[attr-defined]
-        .order_by(MaterialDocument.id)))  # type: ignore[arg-type]
+        MaterialDocument.query_id == query_id, col(MaterialDocument.status).in_(statuses))
+        .order_by(col(MaterialDocument.id))))
 
 
 def pending_verifications(*, session: Session, actor: User | None) -> list[MaterialDocument]:
@@ -384,7 +384,7 @@ def pending_verifications(*, session: Session, actor: User | None) -> list[Mater
     actor = require_role(actor, *COLLECTOR_ROLES)
     return list(session.exec(select(MaterialDocument).where(
         MaterialDocument.status == "pending", MaterialDocument.collector_id != actor.id)
-        .order_by(MaterialDocument.id)))  # type: ignore[arg-type]
+        .order_by(col(MaterialDocument.id))))
 
 
 def query_by_index(*, session: Session, index: int) -> Query:

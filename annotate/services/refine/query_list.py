@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from annotate.db.models import Domain, InstructionVersion, MaterialDocument, MaterialVersion, Query, Subdomain
@@ -87,7 +88,8 @@ def query_choices(*, session: Session) -> list[QueryChoice]:
     """Every query by index with its taxonomy, the first words of its text and its status."""
     # enough raw text for PREVIEW_CHARS after whitespace runs are folded
     preview = func.substr(col(Query.original_text), 1, PREVIEW_CHARS * 20)
-    rows = session.exec(join_taxonomy(select(  # type: ignore[call-overload]
+    # six columns: past sqlmodel's select overloads, so SQLAlchemy's select through Session.execute
+    rows = session.execute(join_taxonomy(sa_select(
         col(Query.id), col(Query.index), col(Domain.name), col(Subdomain.name), preview,
         col(Query.needs_materials))).order_by(col(Query.index))).all()
     active = dict(session.exec(select(col(MaterialDocument.query_id), func.count(col(MaterialDocument.id)))
