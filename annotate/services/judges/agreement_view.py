@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import JudgeScore, Judgment, LLMModel, Query, Response, User
 from annotate.services.core.authz import require_role
@@ -73,16 +73,16 @@ class AgreementView:
 def response_lengths(*, session: Session, indexes: list[int] | None = None) -> dict[tuple[str, str], int]:
     """(query index as text, model) -> response length in characters."""
     stmt = (select(Query.index, LLMModel.name, func.length(Response.text))
-            .join(Response, Response.query_id == Query.id).join(LLMModel, LLMModel.id == Response.model_id))
+            .join(Response, col(Response.query_id) == Query.id).join(LLMModel, col(LLMModel.id) == Response.model_id))
     if indexes is not None:
-        stmt = stmt.where(Query.index.in_(indexes))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Query.index).in_(indexes))
     return {(str(i), m): int(n or 0) for i, m, n in session.exec(stmt).all()}
 
 
 def data_version(*, session: Session) -> tuple:
     """A cheap fingerprint of votes and scores, for caching a computed view."""
-    j = session.exec(select(func.count(Judgment.id), func.max(Judgment.updated_at))).one()
-    s = session.exec(select(func.count(JudgeScore.id), func.max(JudgeScore.id))).one()
+    j = session.exec(select(func.count(col(Judgment.id)), func.max(Judgment.updated_at))).one()
+    s = session.exec(select(func.count(col(JudgeScore.id)), func.max(col(JudgeScore.id)))).one()
     q = session.exec(select(func.sum(Query.content_revision))).one()
     return (*j, *s, q)
 

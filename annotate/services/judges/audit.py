@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from annotate.db.models import (
     Assignment,
@@ -41,6 +42,7 @@ from annotate.db.models import (
     StudyItem,
     Subdomain,
     User,
+    id_of,
 )
 from annotate.services.content.content import current_instruction, current_materials
 from annotate.services.content.requirements import Segment, highlight
@@ -66,9 +68,9 @@ def _items(session: Session, study_id: int) -> pd.DataFrame:
     ra, rb = aliased(Response), aliased(Response)
     ma, mb = aliased(LLMModel), aliased(LLMModel)
     stmt = (select(StudyItem.id, Query.index, ma.name, mb.name)
-            .join(Query, Query.id == StudyItem.query_id)
-            .join(ra, ra.id == StudyItem.response_a_id).join(rb, rb.id == StudyItem.response_b_id)
-            .join(ma, ma.id == ra.model_id).join(mb, mb.id == rb.model_id)
+            .join(Query, col(Query.id) == StudyItem.query_id)
+            .join(ra, col(ra.id) == StudyItem.response_a_id).join(rb, col(rb.id) == StudyItem.response_b_id)
+            .join(ma, col(ma.id) == ra.model_id).join(mb, col(mb.id) == rb.model_id)
             .where(StudyItem.study_id == study_id, StudyItem.is_gold == False,  # noqa: E712
                    StudyItem.is_qualification == False))  # noqa: E712
     rows = [(i, str(q), min(a, b), max(a, b)) for i, q, a, b in session.exec(stmt).all()]
@@ -107,9 +109,9 @@ def human_majorities(votes: list[dict] | pd.DataFrame, *, split: str = "tie") ->
 def latest_causes(*, session: Session, item_ids: list[int] | None = None) -> dict[tuple[int, str, str], str]:
     """(item, judge, method) -> cause of its latest tag."""
     stmt = select(AuditTag.item_id, AuditTag.judge, AuditTag.method, AuditTag.cause).order_by(
-        AuditTag.created_at, AuditTag.id)  # type: ignore[arg-type]
+        col(AuditTag.created_at), col(AuditTag.id))
     if item_ids is not None:
-        stmt = stmt.where(AuditTag.item_id.in_(item_ids))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(AuditTag.item_id).in_(item_ids))
     return {(i, j, m): c for i, j, m, c in session.exec(stmt).all()}
 
 
@@ -183,7 +185,7 @@ def disagreement_table(*, session: Session, actor: User | None, study_name: str,
     v["method"] = v["run_id"].map({rid: runs[rid].method for rid in chosen})
     df = v.drop(columns=["run_id"]).merge(maj, on=["qid", "lo", "hi"])
     df = df[df["verdict"] != df["majority"]]
-    df = df.merge(_items(session, study.id), on=["qid", "lo", "hi"], how="left")
+    df = df.merge(_items(session, id_of(study)), on=["qid", "lo", "hi"], how="left")
     df["abs_margin"] = df["diff"].abs()
     df = df.sort_values(["strength", "n_votes", "abs_margin", "qid", "method", "judge"],
                         ascending=[False, False, False, True, True, True], kind="stable")
@@ -202,10 +204,10 @@ def filter_disagreements(*, session: Session, table: pd.DataFrame, filters: Audi
     """Apply :class:`AuditFilters` to a :func:`disagreement_table` and add each row's current ``cause``."""
     f = filters or AuditFilters()
     df = table
-    for col, allowed in (("judge", f.judges), ("method", f.methods), ("domain", f.domains),
-                         ("subdomain", f.subdomains), ("lang", f.langs)):
+    for column, allowed in (("judge", f.judges), ("method", f.methods), ("domain", f.domains),
+                            ("subdomain", f.subdomains), ("lang", f.langs)):
         if allowed:
-            df = df[df[col].isin(allowed)]
+            df = df[df[column].isin(allowed)]
     if f.unanimous_only:
         df = df[df["unanimous"]]
     if f.min_margin is not None:
@@ -321,29 +323,31 @@ class AuditDetail:
 def dynamic_criteria(*, session: Session, query_id: int) -> list[tuple[str, str]]:
     """The query's own checklist (first dynamic set from its import): [(name, description)]."""
     cs = session.exec(select(CriteriaSet).where(CriteriaSet.query_id == query_id, CriteriaSet.method == "dynamic")
-                      .order_by(CriteriaSet.id)).first()  # type: ignore[arg-type]
+                      .order_by(col(CriteriaSet.id))).first()
     if cs is None:
         return []
-    crits = session.exec(select(Criterion).where(Criterion.criteria_set_id == cs.id).order_by(Criterion.position))
+    crits = session.exec(select(Criterion).where(Criterion.criteria_set_id == cs.id)
+                         .order_by(col(Criterion.position)))
     return [(c.name, c.description) for c in crits]
 
 
 def _run_scores(session: Session, resp_a: int, resp_b: int, outcome_of) -> list[RunScores]:  # noqa: ANN001
     rows = session.exec(select(JudgeScore, JudgeRun.judge, JudgeRun.method)
-                        .join(JudgeRun, JudgeRun.id == JudgeScore.run_id)
-                        .where(JudgeScore.response_id.in_([resp_a, resp_b]))).all()  # type: ignore[attr-defined]
+                        .join(JudgeRun, col(JudgeRun.id) == JudgeScore.run_id)
+                        .where(col(JudgeScore.response_id).in_([resp_a, resp_b]))).all()
     by_run: dict[tuple[str, str], dict[int, dict[str, JudgeScore]]] = {}
     for score, judge, method in rows:
         by_run.setdefault((method, judge), {}).setdefault(score.response_id, {})[score.criterion] = score
     out = []
     for (method, judge), per in sorted(by_run.items()):
         a, b = per.get(resp_a, {}), per.get(resp_b, {})
-        names = sorted(set(a) | set(b), key=lambda n: ((a.get(n) or b.get(n)).position, n))  # type: ignore[union-attr]
+        # every name is scored on a or b: a's score when there is one, else b's
+        names = sorted(set(a) | set(b), key=lambda n: ((a.get(n) or b[n]).position, n))
         crits = []
         for name in names:
             sa, sb = a.get(name), b.get(name)
             gap = float(sa.score - sb.score) if sa and sb else None
-            crits.append(CriterionScores((sa or sb).position, name, sa.score if sa else None,  # type: ignore[union-attr]
+            crits.append(CriterionScores((sa or b[name]).position, name, sa.score if sa else None,
                                          sa.reason if sa else "", sb.score if sb else None,
                                          sb.reason if sb else "", gap))
         mean_a = float(np.mean([s.score for s in a.values()])) if a else None
@@ -352,7 +356,10 @@ def _run_scores(session: Session, resp_a: int, resp_b: int, outcome_of) -> list[
         gaps = [c.gap for c in crits if c.gap is not None]
         if gaps:
             sign = {"A": 1.0, "B": -1.0}.get(verdict or "", 0.0)
-            best = max(gaps, key=lambda g, sign=sign: g * sign if sign else abs(g))
+            def pull(gap: float, sign: float = sign) -> float:
+                return gap * sign if sign else abs(gap)
+
+            best = max(gaps, key=pull)
             marked = False
             for i, c in enumerate(crits):
                 if c.gap == best and not marked and best != 0:
@@ -360,6 +367,20 @@ def _run_scores(session: Session, resp_a: int, resp_b: int, outcome_of) -> list[
                     marked = True
         out.append(RunScores(judge, method, mean_a, mean_b, verdict, crits))
     return out
+
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+def _referenced(row: RowT | None, what: str, key: int) -> RowT:
+    """``row``, the target of a foreign key; ``NotFound`` naming it if the row is missing.
+
+    Example: ``_referenced(session.get(Query, 7), "query", 7)`` is the query, or raises
+    ``NotFound("no query 7 (referenced by the study item)")``.
+    """
+    if row is None:
+        raise NotFound(f"no {what} {key} (referenced by the study item)")
+    return row
 
 
 def audit_detail(*, session: Session, actor: User | None, item_id: int, epsilon: float = 0.0,
@@ -371,24 +392,28 @@ def audit_detail(*, session: Session, actor: User | None, item_id: int, epsilon:
     item = session.get(StudyItem, item_id)
     if item is None or item.response_b_id is None:
         raise NotFound(f"no pairwise study item {item_id}")
-    study = session.get(Study, item.study_id)
-    query = session.get(Query, item.query_id)
-    sub = session.get(Subdomain, query.subdomain_id)  # type: ignore[union-attr]
-    dom = session.get(Domain, sub.domain_id)  # type: ignore[union-attr]
-    ra, rb = session.get(Response, item.response_a_id), session.get(Response, item.response_b_id)
-    ma, mb = session.get(LLMModel, ra.model_id), session.get(LLMModel, rb.model_id)  # type: ignore[union-attr]
-    swap = ma.name > mb.name  # type: ignore[union-attr]
+    study = _referenced(session.get(Study, item.study_id), "study", item.study_id)
+    query = _referenced(session.get(Query, item.query_id), "query", item.query_id)
+    sub = _referenced(session.get(Subdomain, query.subdomain_id), "subdomain", query.subdomain_id)
+    dom = _referenced(session.get(Domain, sub.domain_id), "domain", sub.domain_id)
+    ra = _referenced(session.get(Response, item.response_a_id), "response", item.response_a_id)
+    rb = _referenced(session.get(Response, item.response_b_id), "response", item.response_b_id)
+    ma = _referenced(session.get(LLMModel, ra.model_id), "model", ra.model_id)
+    mb = _referenced(session.get(LLMModel, rb.model_id), "model", rb.model_id)
+    swap = ma.name > mb.name
     if swap:  # show in canonical order (models sorted by name)
         ra, rb, ma, mb = rb, ra, mb, ma
     flip = {"a": "b", "b": "a"} if swap else {}
 
-    instruction = current_instruction(session=session, query_id=query.id).text  # type: ignore[union-attr]
-    criteria = dynamic_criteria(session=session, query_id=query.id)  # type: ignore[union-attr]
-    materials = [(doc.title, text) for doc, text in current_materials(session=session, query_id=query.id)]  # type: ignore[union-attr]
+    query_id = id_of(query)
+    instruction = current_instruction(session=session, query_id=query_id).text
+    criteria = dynamic_criteria(session=session, query_id=query_id)
+    materials = [(doc.title, text) for doc, text in current_materials(session=session, query_id=query_id)]
 
     votes = []
     stmt = (select(Judgment, Assignment.shown_left, User.username)
-            .join(Assignment, Assignment.id == Judgment.assignment_id).join(User, User.id == Assignment.annotator_id)
+            .join(Assignment, col(Assignment.id) == Judgment.assignment_id)
+            .join(User, col(User.id) == Assignment.annotator_id)
             .where(Assignment.item_id == item_id, Assignment.status != "superseded").order_by(User.username))
     names = {"a": "A", "b": "B", "tie": "tie"}
     for j, shown_left, username in session.exec(stmt).all():
@@ -396,7 +421,7 @@ def audit_detail(*, session: Session, actor: User | None, item_id: int, epsilon:
             annotator=username, choice=names[flip.get(j.winner, j.winner)], both_poor=bool(j.both_poor),
             shown_left=names[flip.get(shown_left, shown_left)], rationale=j.rationale, elapsed_s=j.elapsed_s,
             per_criterion={k: names.get(flip.get(v, v), v) for k, v in (j.per_criterion or {}).items()},
-            stale=bool(j.stale) or j.content_revision < query.content_revision))  # type: ignore[union-attr]
+            stale=bool(j.stale) or j.content_revision < query.content_revision))
     human = None
     live = [v for v in votes if not v.stale]
     if live:
@@ -409,11 +434,11 @@ def audit_detail(*, session: Session, actor: User | None, item_id: int, epsilon:
             return None
         return LABEL[float(outcome_from_difference([a - b], epsilon=epsilon)[0])]
 
-    runs = _run_scores(session, ra.id, rb.id, outcome_of)  # type: ignore[union-attr]
+    runs = _run_scores(session, id_of(ra), id_of(rb), outcome_of)
     from annotate.services.judges.audit_tags import tags_for_item
 
     return AuditDetail(
-        item_id=item_id, study=study.name, query_index=query.index, domain1=dom.name, domain2=sub.name,  # type: ignore[union-attr]
-        lang=query.lang, instruction=instruction, segments=highlight(instruction, criteria), criteria=criteria,  # type: ignore[union-attr]
-        materials=materials, model_a=ma.name, model_b=mb.name, response_a=ra.text, response_b=rb.text,  # type: ignore[union-attr]
+        item_id=item_id, study=study.name, query_index=query.index, domain1=dom.name, domain2=sub.name,
+        lang=query.lang, instruction=instruction, segments=highlight(instruction, criteria), criteria=criteria,
+        materials=materials, model_a=ma.name, model_b=mb.name, response_a=ra.text, response_b=rb.text,
         votes=votes, human=human, runs=runs, tags=tags_for_item(session=session, item_id=item_id))

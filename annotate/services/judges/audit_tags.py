@@ -20,10 +20,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import AuditCause, AuditTag, LLMModel, Query, Response, Study, StudyItem, User
+from annotate.db.models import AuditCause, AuditTag, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
 
@@ -48,7 +49,7 @@ def ensure_default_causes(*, session: Session) -> int:
 def list_causes(*, session: Session, include_inactive: bool = False) -> list[AuditCause]:
     """The cause list in creation order (defaults first, seeded on first use)."""
     ensure_default_causes(session=session)
-    stmt = select(AuditCause).order_by(AuditCause.id)  # type: ignore[arg-type]
+    stmt = select(AuditCause).order_by(col(AuditCause.id))
     if not include_inactive:
         stmt = stmt.where(AuditCause.active == True)  # noqa: E712
     return list(session.exec(stmt).all())
@@ -99,7 +100,7 @@ def add_tag(*, session: Session, actor: User | None, item_id: int, judge: str, m
     if len(note or "") > MAX_NOTE:
         raise InputError(f"the note is longer than {MAX_NOTE} characters", field="note")
     tag = AuditTag(item_id=item_id, judge=judge, method=method, cause=cause, note=(note or "").strip(),
-                   author_id=actor.id)  # type: ignore[arg-type]
+                   author_id=id_of(actor))
     session.add(tag)
     session.commit()
     session.refresh(tag)
@@ -109,18 +110,18 @@ def add_tag(*, session: Session, actor: User | None, item_id: int, judge: str, m
 def _tag_rows(session: Session, *, study_name: str | None = None, item_id: int | None = None) -> list[dict]:
     ra, rb = aliased(Response), aliased(Response)
     ma, mb = aliased(LLMModel), aliased(LLMModel)
-    stmt = (select(AuditTag, User.username, Study.name, Query.index, ma.name, mb.name)
-            .join(User, User.id == AuditTag.author_id).join(StudyItem, StudyItem.id == AuditTag.item_id)
-            .join(Study, Study.id == StudyItem.study_id).join(Query, Query.id == StudyItem.query_id)
-            .join(ra, ra.id == StudyItem.response_a_id).join(rb, rb.id == StudyItem.response_b_id)
-            .join(ma, ma.id == ra.model_id).join(mb, mb.id == rb.model_id)
-            .order_by(AuditTag.created_at, AuditTag.id))  # type: ignore[arg-type]
+    stmt = (sa_select(AuditTag, col(User.username), col(Study.name), col(Query.index), col(ma.name), col(mb.name))
+            .join(User, col(User.id) == AuditTag.author_id).join(StudyItem, col(StudyItem.id) == AuditTag.item_id)
+            .join(Study, col(Study.id) == StudyItem.study_id).join(Query, col(Query.id) == StudyItem.query_id)
+            .join(ra, col(ra.id) == StudyItem.response_a_id).join(rb, col(rb.id) == StudyItem.response_b_id)
+            .join(ma, col(ma.id) == ra.model_id).join(mb, col(mb.id) == rb.model_id)
+            .order_by(col(AuditTag.created_at), col(AuditTag.id)))
     if study_name is not None:
-        stmt = stmt.where(Study.name == study_name)
+        stmt = stmt.where(col(Study.name) == study_name)
     if item_id is not None:
-        stmt = stmt.where(AuditTag.item_id == item_id)
+        stmt = stmt.where(col(AuditTag.item_id) == item_id)
     out = []
-    for tag, author, study, index, a, b in session.exec(stmt).all():
+    for tag, author, study, index, a, b in session.execute(stmt).all():
         out.append({"tag_id": tag.id, "study": study, "item_id": tag.item_id, "query": index,
                     "model_a": min(a, b), "model_b": max(a, b), "method": tag.method, "judge": tag.judge,
                     "cause": tag.cause, "note": tag.note, "author": author,

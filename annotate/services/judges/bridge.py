@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import (
     Assignment,
@@ -37,6 +38,7 @@ from annotate.db.models import (
     StudyItem,
     Subdomain,
     User,
+    id_of,
 )
 from annotate.services.core.errors import NotFound
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
@@ -72,12 +74,12 @@ def _study_answers(stmt: SelectT, assignment_fk: Any, study_id: int) -> SelectT:
     """``stmt`` over an answer table (judgments, ratings) joined through its ``assignment_fk``
     column to the assignment, study item, annotator and query, keeping only the study's
     current (not superseded) assignments of non-qualification items."""
-    return (stmt.join(Assignment, Assignment.id == assignment_fk)  # type: ignore[return-value]
-            .join(StudyItem, StudyItem.id == Assignment.item_id)
-            .join(User, User.id == Assignment.annotator_id)
-            .join(Query, Query.id == StudyItem.query_id)
-            .where(Assignment.study_id == study_id, Assignment.status != "superseded",
-                   StudyItem.is_qualification == False))  # noqa: E712
+    return (stmt.join(Assignment, col(Assignment.id) == assignment_fk)
+            .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
+            .join(User, col(User.id) == Assignment.annotator_id)
+            .join(Query, col(Query.id) == StudyItem.query_id)
+            .where(col(Assignment.study_id) == study_id, col(Assignment.status) != "superseded",
+                   col(StudyItem.is_qualification) == False))  # noqa: E712
 
 
 def votes_for_study(*, session: Session, study_name: str, include_stale: bool = False,
@@ -89,21 +91,21 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
     model_a, model_b = aliased(LLMModel), aliased(LLMModel)
     # Columns, not the Judgment entity: building ORM objects (and decoding every JSON
     # column) dominated the time for large studies.
-    columns = select(Judgment.winner, Judgment.both_poor, Judgment.per_criterion, Judgment.rationale,
-                     Judgment.elapsed_s, Judgment.content_revision, Judgment.stale,
-                     Assignment.shown_left, User.username, Query.index, Query.lang,
-                     Query.content_revision, Subdomain.name, Domain.name, model_a.name, model_b.name,
-                     StudyItem.is_gold)
+    columns = sa_select(col(Judgment.winner), col(Judgment.both_poor), col(Judgment.per_criterion),
+                        col(Judgment.rationale), col(Judgment.elapsed_s), col(Judgment.content_revision),
+                        col(Judgment.stale), col(Assignment.shown_left), col(User.username), col(Query.index),
+                        col(Query.lang), col(Query.content_revision), col(Subdomain.name), col(Domain.name),
+                        col(model_a.name), col(model_b.name), col(StudyItem.is_gold))
     stmt = (
-        join_taxonomy(_study_answers(columns, Judgment.assignment_id, study.id))
-        .join(resp_a, resp_a.id == StudyItem.response_a_id)
-        .join(resp_b, resp_b.id == StudyItem.response_b_id)
-        .join(model_a, model_a.id == resp_a.model_id)
-        .join(model_b, model_b.id == resp_b.model_id)
+        join_taxonomy(_study_answers(columns, Judgment.assignment_id, id_of(study)))
+        .join(resp_a, col(resp_a.id) == StudyItem.response_a_id)
+        .join(resp_b, col(resp_b.id) == StudyItem.response_b_id)
+        .join(model_a, col(model_a.id) == resp_a.model_id)
+        .join(model_b, col(model_b.id) == resp_b.model_id)
     )
     rows: list[dict] = []
     for (winner, both_poor, per_criterion, rationale, elapsed_s, content_revision, judgment_stale, shown_left,
-         username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold) in session.exec(stmt).all():
+         username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold) in session.execute(stmt).all():
         if is_gold and not include_gold:
             continue
         stale = bool(judgment_stale) or content_revision < current_rev
@@ -158,22 +160,25 @@ def overall_votes_frame(*, session: Session, study_name: str, include_stale: boo
     # (same filters as _study_answers), and once per item its query, taxonomy and models.
     conn = session.connection()  # Core rows: no ORM row processing
     vote_rows = conn.execute(
-        select(Judgment.winner, Judgment.both_poor, Judgment.rationale, Judgment.elapsed_s, Judgment.content_revision,
-               Judgment.stale, Assignment.shown_left, Assignment.annotator_id, Assignment.item_id)
-        .join(Assignment, Assignment.id == Judgment.assignment_id)
-        .where(Assignment.study_id == study.id, Assignment.status != "superseded")).all()
+        sa_select(col(Judgment.winner), col(Judgment.both_poor), col(Judgment.rationale), col(Judgment.elapsed_s),
+                  col(Judgment.content_revision), col(Judgment.stale), col(Assignment.shown_left),
+                  col(Assignment.annotator_id), col(Assignment.item_id))
+        .join(Assignment, col(Assignment.id) == Judgment.assignment_id)
+        .where(col(Assignment.study_id) == id_of(study), col(Assignment.status) != "superseded")).all()
     if not vote_rows:
         return pd.DataFrame(columns=list(VOTE_FIELDS))
     resp_a, resp_b = aliased(Response), aliased(Response)
     model_a, model_b = aliased(LLMModel), aliased(LLMModel)
     item_rows = conn.execute(
-        join_taxonomy(select(StudyItem.id, Query.index, Query.lang, Query.content_revision, Subdomain.name,
-                             Domain.name, model_a.name, model_b.name, StudyItem.is_gold)
-                      .join(Query, Query.id == StudyItem.query_id))
-        .join(resp_a, resp_a.id == StudyItem.response_a_id).join(resp_b, resp_b.id == StudyItem.response_b_id)
-        .join(model_a, model_a.id == resp_a.model_id).join(model_b, model_b.id == resp_b.model_id)
-        .where(StudyItem.study_id == study.id, StudyItem.is_qualification == False)).all()  # noqa: E712
-    users = dict(conn.execute(select(User.id, User.username)).all())
+        join_taxonomy(sa_select(col(StudyItem.id), col(Query.index), col(Query.lang), col(Query.content_revision),
+                                col(Subdomain.name), col(Domain.name), col(model_a.name), col(model_b.name),
+                                col(StudyItem.is_gold))
+                      .join(Query, col(Query.id) == StudyItem.query_id))
+        .join(resp_a, col(resp_a.id) == StudyItem.response_a_id)
+        .join(resp_b, col(resp_b.id) == StudyItem.response_b_id)
+        .join(model_a, col(model_a.id) == resp_a.model_id).join(model_b, col(model_b.id) == resp_b.model_id)
+        .where(col(StudyItem.study_id) == id_of(study), col(StudyItem.is_qualification) == False)).all()  # noqa: E712
+    users: dict[int, str] = dict(conn.execute(select(User.id, User.username)).all())
 
     (winner, both_poor, rationale, elapsed_s, revision, judgment_stale, shown_left, annotator,
      item) = (np.array(c, dtype=object) for c in zip(*vote_rows, strict=True))
@@ -216,13 +221,14 @@ def ratings_for_study(*, session: Session, study_name: str, include_stale: bool 
     """Every pointwise rating of a study in the pointwise layout, sorted by item, system, rater."""
     study = _study(session, study_name)
     stmt = (
-        _study_answers(select(PointwiseRating, User.username, Query.index, Query.content_revision, LLMModel.name),
-                       PointwiseRating.assignment_id, study.id)
-        .join(Response, Response.id == StudyItem.response_a_id)
-        .join(LLMModel, LLMModel.id == Response.model_id)
+        _study_answers(sa_select(PointwiseRating, col(User.username), col(Query.index), col(Query.content_revision),
+                                 col(LLMModel.name)),
+                       PointwiseRating.assignment_id, id_of(study))
+        .join(Response, col(Response.id) == StudyItem.response_a_id)
+        .join(LLMModel, col(LLMModel.id) == Response.model_id)
     )
     rows = []
-    for rating, username, index, current_rev, model in session.exec(stmt).all():
+    for rating, username, index, current_rev, model in session.execute(stmt).all():
         stale = bool(rating.stale) or rating.content_revision < current_rev
         if stale and not include_stale:
             continue

@@ -22,11 +22,12 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import CriteriaSet, Criterion, Domain, Query, Subdomain, User
+from annotate.db.models import CriteriaSet, Criterion, Domain, Query, Subdomain, User, id_of
 from annotate.services.content.content import current_instruction
 from annotate.services.content.requirements import Requirement, coverage, requirements
 from annotate.services.core.authz import require_role
@@ -61,12 +62,14 @@ def _dynamic_positions(session: Session, indexes: list[int]) -> dict[tuple[str, 
     """(query index as text, criterion name) -> position in the query's first dynamic set."""
     out: dict[tuple[str, str], int] = {}
     stmt = (select(Query.index, CriteriaSet.id, Criterion.name, Criterion.position)
-            .join(CriteriaSet, CriteriaSet.query_id == Query.id).join(Criterion, Criterion.criteria_set_id == CriteriaSet.id)
-            .where(CriteriaSet.method == "dynamic", Query.index.in_(indexes))  # type: ignore[attr-defined]
-            .order_by(Query.index, CriteriaSet.id, Criterion.position))
+            .join(CriteriaSet, col(CriteriaSet.query_id) == Query.id)
+            .join(Criterion, col(Criterion.criteria_set_id) == CriteriaSet.id)
+            .where(CriteriaSet.method == "dynamic", col(Query.index).in_(indexes))
+            .order_by(col(Query.index), col(CriteriaSet.id), col(Criterion.position)))
     first_set: dict[int, int] = {}
     for index, set_id, name, position in session.exec(stmt).all():
-        if first_set.setdefault(index, set_id) == set_id:
+        # a stored row's primary key is never NULL (SQLModel types it int | None for unsaved rows)
+        if first_set.setdefault(index, cast(int, set_id)) == set_id:
             out.setdefault((str(index), name), position)
     return out
 
@@ -103,7 +106,8 @@ def criterion_alignment(*, session: Session, actor: User | None, study_name: str
             continue
         judges[runs[rid].label] = JudgeVerdicts(pairs=verdicts_from_scores(sub[["index", "model", "score"]], pairs))
     if not judges:
-        return CriterionAlignment(*(pd.DataFrame() for _ in range(5)), notes=notes)
+        return CriterionAlignment(overall=pd.DataFrame(), by_position=pd.DataFrame(), by_domain=pd.DataFrame(),
+                                  by_name=pd.DataFrame(), worst=pd.DataFrame(), notes=notes)
     res = agreement_study(human, judges, n_resamples=n_resamples, seed=seed,
                           breakdown_keys={"position": unit_pos, "name": unit_name}, breakdown_by=["position", "domain1", "name"])
     overall = pd.DataFrame([{"judge": r["judge"], "n": r["n_votes"], "agreement": r["agreement"],
@@ -141,12 +145,12 @@ def criteria_comparison(*, session: Session, actor: User | None, query_index: in
         raise NotFound(f"no query with index {query_index}")
     sub = session.get(Subdomain, query.subdomain_id)
     dom = session.get(Domain, sub.domain_id)  # type: ignore[union-attr]
-    text = current_instruction(session=session, query_id=query.id).text  # type: ignore[arg-type]
+    text = current_instruction(session=session, query_id=id_of(query)).text
     sets: dict[str, list[tuple[str, str]]] = {}
     for cs in session.exec(select(CriteriaSet).where(CriteriaSet.query_id == query.id, CriteriaSet.method == "dynamic")
-                           .order_by(CriteriaSet.id)).all():  # type: ignore[arg-type]
+                           .order_by(col(CriteriaSet.id))).all():
         label = "dynamic" if cs.source in ("checklist", "") and "dynamic" not in sets else f"dynamic ({cs.source})"
-        crits = session.exec(select(Criterion).where(Criterion.criteria_set_id == cs.id).order_by(Criterion.position))
+        crits = session.exec(select(Criterion).where(Criterion.criteria_set_id == cs.id).order_by(col(Criterion.position)))
         sets[label] = [(c.name, c.description) for c in crits]
     lang = query.lang if query.lang in ("en", "zh") else "en"
     sets["static-global"] = [(c.name, c.description) for c in load_static_global(lang)]
@@ -162,6 +166,7 @@ def criteria_comparison(*, session: Session, actor: User | None, query_index: in
 
 def query_choices(*, session: Session) -> list[tuple[int, str]]:
     """(query index, short label) for a picker."""
-    rows = session.exec(select(Query.index, Subdomain.name, Query.lang).join(Subdomain, Subdomain.id == Query.subdomain_id)
-                        .order_by(Query.index)).all()
+    rows = session.exec(select(Query.index, Subdomain.name, Query.lang)
+                        .join(Subdomain, col(Subdomain.id) == Query.subdomain_id)
+                        .order_by(col(Query.index))).all()
     return [(i, f"{i} · {d2} · {lang}") for i, d2, lang in rows]

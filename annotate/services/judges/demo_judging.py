@@ -26,9 +26,9 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import Assignment, CriteriaSet, Criterion, Query, Study, StudyItem, User
+from annotate.db.models import Assignment, CriteriaSet, Criterion, Query, Study, StudyItem, User, id_of
 from annotate.services.core.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -117,10 +117,10 @@ def simulate_judgments(*, session: Session, study_name: str, seed: int = 0, per_
     prefer = prefer or QUALITY
     rng = random.Random(seed)
     study = session.exec(select(Study).where(Study.name == study_name)).one()
-    rows = session.exec(select(Assignment, StudyItem, User).join(StudyItem, StudyItem.id == Assignment.item_id)
-                        .join(User, User.id == Assignment.annotator_id)
-                        .where(Assignment.study_id == study.id, Assignment.status.in_(["pending", "skipped"]))  # type: ignore[attr-defined]
-                        .order_by(Assignment.id)).all()
+    rows = session.exec(select(Assignment, StudyItem, User).join(StudyItem, col(StudyItem.id) == Assignment.item_id)
+                        .join(User, col(User.id) == Assignment.annotator_id)
+                        .where(Assignment.study_id == study.id, col(Assignment.status).in_(["pending", "skipped"]))
+                        .order_by(col(Assignment.id))).all()
     from annotate.db.models import LLMModel, Response
 
     n = 0
@@ -138,11 +138,11 @@ def simulate_judgments(*, session: Session, study_name: str, seed: int = 0, per_
         crit: dict[str, str] | None = None
         if per_criterion and (study.settings or {}).get("per_criterion"):
             cs = session.exec(select(CriteriaSet).where(CriteriaSet.query_id == query.id,  # type: ignore[union-attr]
-                                                        CriteriaSet.method == "dynamic").order_by(CriteriaSet.id)).first()  # type: ignore[arg-type]
+                                                        CriteriaSet.method == "dynamic").order_by(col(CriteriaSet.id))).first()
             names = [c.name for c in session.exec(select(Criterion).where(Criterion.criteria_set_id == cs.id))] if cs else []
             crit = {name: pick() for name in names}
         choice = pick()
-        submit_judgment(session=session, actor=user, assignment_id=assignment.id, choice=choice,  # type: ignore[arg-type]
+        submit_judgment(session=session, actor=user, assignment_id=id_of(assignment), choice=choice,
                         per_criterion=crit, rationale=f"{user.username}: {choice} reads better overall.",
                         elapsed_s=round(60 + rng.random() * 240, 1), instruction_version_no=1,
                         content_revision=query.content_revision, submit_token=uuid.uuid4().hex)  # type: ignore[union-attr]

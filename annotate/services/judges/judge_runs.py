@@ -27,10 +27,11 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import JudgeRun, JudgeScore, LLMModel, Query, Response
+from annotate.db.models import JudgeRun, JudgeScore, LLMModel, Query, Response, id_of
 from annotate.services.content.imports import bulk_insert
 from annotate.services.core.errors import InputError
 from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_score_file, read_scores
@@ -158,20 +159,21 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
     report = ScoreImportReport(path=name, judge=judge, method=method, layout=layout, records=len(records))
     try:
         # ------------------------------------------------ resolve responses
-        models = dict(session.exec(select(LLMModel.name, LLMModel.id)).all())
+        # A stored row's primary key is never NULL (SQLModel types it int | None for unsaved rows).
+        models = {mname: cast(int, mid) for mname, mid in session.exec(select(LLMModel.name, LLMModel.id)).all()}
         indexes = sorted({r["index"] for _n, r in records})
         queries: dict[int, tuple[int, int]] = {}
         for start in range(0, len(indexes), 500):
             chunk = indexes[start:start + 500]
             for idx, qid, rev in session.exec(select(Query.index, Query.id, Query.content_revision).where(
-                    Query.index.in_(chunk))).all():  # type: ignore[attr-defined]
-                queries[idx] = (qid, rev)
+                    col(Query.index).in_(chunk))).all():
+                queries[idx] = (cast(int, qid), rev)
         responses: dict[tuple[int, int], int] = {}
         qids = [q for q, _r in queries.values()]
         for start in range(0, len(qids), 500):
             for rid, qid, mid in session.exec(select(Response.id, Response.query_id, Response.model_id).where(
-                    Response.query_id.in_(qids[start:start + 500]))).all():  # type: ignore[attr-defined]
-                responses[(qid, mid)] = rid
+                    col(Response.query_id).in_(qids[start:start + 500]))).all():
+                responses[(qid, mid)] = cast(int, rid)
         seen: dict[tuple[int, str], tuple[int, dict]] = {}
         position: dict[int, int] = {}
         rows: list[dict] = []
@@ -209,7 +211,7 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
         for start in range(0, len(rids), 500):
             for js in session.exec(select(JudgeScore).where(
                     JudgeScore.run_id == run.id,
-                    JudgeScore.response_id.in_(rids[start:start + 500]))):  # type: ignore[attr-defined]
+                    col(JudgeScore.response_id).in_(rids[start:start + 500]))):
                 existing[(js.response_id, js.criterion)] = js
         new_rows = []
         for row in rows:
@@ -266,11 +268,11 @@ def list_runs(*, session: Session, with_counts: bool = True) -> list[RunSummary]
     counts: dict = {}
     if with_counts:
         counts = {rid: (n, r) for rid, n, r in session.exec(
-            select(JudgeScore.run_id, func.count(JudgeScore.id), func.count(func.distinct(JudgeScore.response_id)))
-            .group_by(JudgeScore.run_id)).all()}
+            select(JudgeScore.run_id, func.count(col(JudgeScore.id)), func.count(func.distinct(JudgeScore.response_id)))
+            .group_by(col(JudgeScore.run_id))).all()}
     runs = session.exec(select(JudgeRun)).all()
     missing = (0, 0) if with_counts else (None, None)
-    out = [RunSummary(run.id, run.judge, run.method, *counts.get(run.id, missing)) for run in runs]  # type: ignore[arg-type]
+    out = [RunSummary(id_of(run), run.judge, run.method, *counts.get(run.id, missing)) for run in runs]
     return sorted(out, key=lambda r: (r.method, r.judge))
 
 
