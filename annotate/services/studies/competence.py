@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import LLMModel, Query, Response, StudyItem
 from annotate.services.core.errors import InputError
@@ -28,14 +28,14 @@ def gold_outcomes(*, session: Session, study_name: str) -> dict[tuple[str, str, 
     """(query index as text, lower model, higher model) -> known outcome of the study's gold pairs."""
     study = get_study(session=session, name=study_name)
     rows = session.exec(select(Query.index, StudyItem.response_a_id, StudyItem.response_b_id, StudyItem.gold_winner)
-                        .join(Query, Query.id == StudyItem.query_id)
+                        .join(Query, col(Query.id) == StudyItem.query_id)
                         .where(StudyItem.study_id == study.id, StudyItem.gold_winner != None)).all()  # noqa: E711
     rids = {r for _, a, b, _ in rows for r in (a, b) if r is not None}
-    model = dict(session.exec(select(Response.id, LLMModel.name).join(LLMModel, LLMModel.id == Response.model_id)
-                              .where(Response.id.in_(rids))).all()) if rids else {}  # type: ignore[attr-defined]
+    model = dict(session.exec(select(Response.id, LLMModel.name).join(LLMModel, col(LLMModel.id) == Response.model_id)
+                              .where(col(Response.id).in_(rids))).all()) if rids else {}
     out = {}
     for index, a, b, winner in rows:
-        if b is None:
+        if b is None or winner is None:  # the query keeps only gold pairs (winner set)
             continue
         lo, hi = model[a], model[b]
         outcome = OUTCOME[winner]

@@ -29,11 +29,14 @@ import math
 import statistics
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Literal, TypeVar
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import (
     Adjudication,
@@ -45,23 +48,26 @@ from annotate.db.models import (
     StudyItem,
     Subdomain,
     User,
+    id_of,
     utcnow,
 )
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
-from annotate.services.core.taxonomy import join_taxonomy
+from annotate.services.core.taxonomy import SelectT, join_taxonomy
 from annotate.services.studies.competence import study_competence
 from annotate.services.studies.studies import get_study
 
 MANAGERS = ("researcher", "admin")
 VALUE = {"b": -1, "tie": 0, "a": 1}
 COMPETENCE_RESAMPLES = 200  # bootstrap resamples of the competence intervals on the dashboard
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+UnitT = TypeVar("UnitT", bound=Hashable)
 
 
 # --------------------------------------------------------------------------- pure statistics
 
 
-def krippendorff_alpha(votes: dict[object, dict[str, float]], level: str = "nominal",
+def krippendorff_alpha(votes: Mapping[UnitT, Mapping[str, float]], level: Level = "nominal",
                        value_domain: list[float] | None = None) -> float:
     """Krippendorff's alpha of ``{unit: {rater: value}}``; ``nan`` when undefined.
 
@@ -95,7 +101,7 @@ def krippendorff_alpha(votes: dict[object, dict[str, float]], level: str = "nomi
             return math.nan
 
 
-def disagreement_rates(votes: dict[object, dict[str, str]]) -> dict[str, tuple[float, int]]:
+def disagreement_rates(votes: Mapping[UnitT, Mapping[str, str | int]]) -> dict[str, tuple[float, int]]:
     """Per rater: share of comparisons with another rater of the same unit that differ.
 
     Returns ``{rater: (rate, n_comparisons)}``.
@@ -195,33 +201,41 @@ class Dashboard:
     split_items: list[SplitItem] = field(default_factory=list)
 
 
+def _current_answers(stmt: SelectT, study_id: int) -> SelectT:
+    """``stmt`` over an answer table already joined to its assignment, joined to the study item
+    and annotator, keeping the study's current (not superseded) assignments of non-qualification
+    items."""
+    return (stmt.join(StudyItem, col(StudyItem.id) == Assignment.item_id)
+            .join(User, col(User.id) == Assignment.annotator_id)
+            .where(col(Assignment.study_id) == study_id, col(Assignment.status) != "superseded",
+                   col(StudyItem.is_qualification) == False))  # noqa: E712
+
+
 def _votes(session: Session, study_id: int, kind: str) -> list[_Vote]:
-    table = PointwiseRating if kind == "pointwise" else Judgment
-    rows = session.exec(
-        select(table, Assignment.shown_left, User.username, StudyItem.id, StudyItem.is_gold,
-               StudyItem.gold_winner)
-        .join(Assignment, Assignment.id == table.assignment_id)
-        .join(StudyItem, StudyItem.id == Assignment.item_id)
-        .join(User, User.id == Assignment.annotator_id)
-        .where(Assignment.study_id == study_id, Assignment.status != "superseded",
-               StudyItem.is_qualification == False)  # noqa: E712
-    ).all()
+    if kind == "pointwise":
+        ratings = session.execute(_current_answers(
+            sa_select(PointwiseRating, col(Assignment.shown_left), col(User.username), col(Assignment.item_id),
+                      col(StudyItem.is_gold), col(StudyItem.gold_winner))
+            .join(Assignment, col(Assignment.id) == PointwiseRating.assignment_id), study_id)).all()
+        return [_Vote(item_id, username, rating.score, "", rating.elapsed_s, is_gold, gold_winner)
+                for rating, _shown_left, username, item_id, is_gold, gold_winner in ratings]
+    judgments = session.execute(_current_answers(
+        sa_select(Judgment, col(Assignment.shown_left), col(User.username), col(Assignment.item_id),
+                  col(StudyItem.is_gold), col(StudyItem.gold_winner))
+        .join(Assignment, col(Assignment.id) == Judgment.assignment_id), study_id)).all()
     out = []
-    for row, shown_left, username, item_id, is_gold, gold_winner in rows:
-        if kind == "pointwise":
-            out.append(_Vote(item_id, username, row.score, "", row.elapsed_s, is_gold, gold_winner))
-        else:
-            side = "tie" if row.winner == "tie" else ("left" if row.winner == shown_left else "right")
-            out.append(_Vote(item_id, username, row.winner, side, row.elapsed_s, is_gold, gold_winner))
+    for row, shown_left, username, item_id, is_gold, gold_winner in judgments:
+        side = "tie" if row.winner == "tie" else ("left" if row.winner == shown_left else "right")
+        out.append(_Vote(item_id, username, row.winner, side, row.elapsed_s, is_gold, gold_winner))
     return out
 
 
 def _completion(session: Session, study_id: int) -> tuple[dict[str, tuple[int, int]], list[dict]]:
     rows = session.exec(join_taxonomy(
         select(User.username, Assignment.status, Subdomain.name, Domain.name)
-        .join(User, User.id == Assignment.annotator_id)
-        .join(StudyItem, StudyItem.id == Assignment.item_id)
-        .join(Query, Query.id == StudyItem.query_id))
+        .join(User, col(User.id) == Assignment.annotator_id)
+        .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
+        .join(Query, col(Query.id) == StudyItem.query_id))
         .where(Assignment.study_id == study_id, Assignment.status != "superseded")
     ).all()
     by_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -241,8 +255,9 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
     """Completion, timing, position bias, gold accuracy, agreement and split pairs of a study."""
     require_role(actor, *MANAGERS)
     study = get_study(session=session, name=study_name)
-    votes = _votes(session, study.id, study.kind)
-    completion, subs = _completion(session, study.id)
+    study_id = id_of(study)
+    votes = _votes(session, study_id, study.kind)
+    completion, subs = _completion(session, study_id)
     real = [v for v in votes if not v.is_gold]
     by_unit: dict[int, dict[str, str | int]] = defaultdict(dict)
     for v in real:
@@ -253,7 +268,8 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
         alpha_nom = krippendorff_alpha(numeric, "nominal", [1, 2, 3, 4, 5])
         alpha_ord = krippendorff_alpha(numeric, "ordinal", [1, 2, 3, 4, 5])
     else:
-        numeric = {u: {r: float(VALUE[w]) for r, w in d.items()} for u, d in by_unit.items()}
+        # a pairwise vote's value is its choice, a|b|tie (str() only tells mypy so)
+        numeric = {u: {r: float(VALUE[str(w)]) for r, w in d.items()} for u, d in by_unit.items()}
         alpha_nom = krippendorff_alpha(numeric, "nominal", [-1, 0, 1])
         alpha_ord = krippendorff_alpha(numeric, "ordinal", [-1, 0, 1])
 
@@ -305,7 +321,7 @@ def split_items(*, session: Session, actor: User | None, study_name: str) -> lis
     require_role(actor, *MANAGERS)
     study = get_study(session=session, name=study_name)
     counts: dict[int, Counter] = defaultdict(Counter)
-    for v in _votes(session, study.id, study.kind):
+    for v in _votes(session, id_of(study), study.kind):
         if not v.is_gold:
             counts[v.item_id][v.value] += 1
     split = {i: c for i, c in counts.items() if sum(c.values()) >= 2 and len(c) > 1}
@@ -313,10 +329,10 @@ def split_items(*, session: Session, actor: User | None, study_name: str) -> lis
         return []
     info = {iid: (idx, d2) for iid, idx, d2 in session.exec(
         select(StudyItem.id, Query.index, Subdomain.name)
-        .join(Query, Query.id == StudyItem.query_id).join(Subdomain, Subdomain.id == Query.subdomain_id)
-        .where(StudyItem.id.in_(list(split)))).all()}
+        .join(Query, col(Query.id) == StudyItem.query_id).join(Subdomain, col(Subdomain.id) == Query.subdomain_id)
+        .where(col(StudyItem.id).in_(list(split)))).all()}
     adjudications = {a.item_id: a for a in session.exec(
-        select(Adjudication).where(Adjudication.item_id.in_(list(split)))).all()}
+        select(Adjudication).where(col(Adjudication.item_id).in_(list(split)))).all()}
     out = []
     for item_id in sorted(split, key=lambda i: info[i][0]):
         c = split[item_id]
@@ -333,16 +349,16 @@ def split_items(*, session: Session, actor: User | None, study_name: str) -> lis
 def record_adjudication(*, session: Session, actor: User | None, item_id: int, winner: str,
                         note: str = "") -> Adjudication:
     """Record (or replace) the resolved label of a pair, kept apart from the votes."""
-    require_role(actor, *MANAGERS)
+    researcher_id = id_of(require_role(actor, *MANAGERS))
     if winner not in ("a", "b", "tie"):
         raise InputError(f"winner must be a, b or tie, not {winner!r}", field="winner")
     if session.get(StudyItem, item_id) is None:
         raise NotFound(f"no study item {item_id}")
     adj = session.exec(select(Adjudication).where(Adjudication.item_id == item_id)).first()
     if adj is None:
-        adj = Adjudication(item_id=item_id, winner=winner, note=note or "", researcher_id=actor.id)
+        adj = Adjudication(item_id=item_id, winner=winner, note=note or "", researcher_id=researcher_id)
     else:
-        adj.winner, adj.note, adj.researcher_id, adj.created_at = winner, note or "", actor.id, utcnow()
+        adj.winner, adj.note, adj.researcher_id, adj.created_at = winner, note or "", researcher_id, utcnow()
     session.add(adj)
     session.commit()
     return adj

@@ -32,11 +32,12 @@ import logging
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from annotate.db.models import Assignment, LLMModel, Query, Response, Study, StudyItem, User
+from annotate.db.models import Assignment, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.judges.agreement_view import agreement_inputs
@@ -114,15 +115,19 @@ class _Item:
 
 def _items(session: Session, study: Study) -> list[_Item]:
     rows = session.exec(select(StudyItem.id, Query.index, StudyItem.response_a_id, StudyItem.response_b_id)
-                        .join(Query, Query.id == StudyItem.query_id)
+                        .join(Query, col(Query.id) == StudyItem.query_id)
                         .where(StudyItem.study_id == study.id, StudyItem.is_gold == False,  # noqa: E712
                                StudyItem.is_qualification == False)  # noqa: E712
-                        .order_by(StudyItem.id)).all()
+                        .order_by(col(StudyItem.id))).all()
     rids = {r for _, _, a, b in rows for r in (a, b)}
-    model = dict(session.exec(select(Response.id, LLMModel.name).join(LLMModel, LLMModel.id == Response.model_id)
-                              .where(Response.id.in_(rids))).all())  # type: ignore[attr-defined]
-    items = {iid: _Item(iid, (str(idx), *sorted((model[a], model[b]))), set(), Counter())
-             for iid, idx, a, b in rows if b is not None}
+    model = dict(session.exec(select(Response.id, LLMModel.name).join(LLMModel, col(LLMModel.id) == Response.model_id)
+                              .where(col(Response.id).in_(rids))).all())
+    items: dict[int, _Item] = {}
+    for stored_iid, idx, a, b in rows:
+        if b is not None:
+            iid = cast(int, stored_iid)  # a stored row's key is never NULL
+            lo, hi = sorted((model[a], model[b]))
+            items[iid] = _Item(iid, (str(idx), lo, hi), set(), Counter())
     for iid, uid, side in session.exec(select(Assignment.item_id, Assignment.annotator_id, Assignment.shown_left)
                                        .where(Assignment.study_id == study.id)).all():
         if iid in items:
@@ -133,11 +138,11 @@ def _items(session: Session, study: Study) -> list[_Item]:
 
 def _people(session: Session, study: Study, extra: list[str] | None) -> dict[int, str]:
     names = list((study.settings or {}).get("annotators") or []) + list(extra or [])
-    users = session.exec(select(User).where(User.username.in_(names))).all()  # type: ignore[attr-defined]
+    users = session.exec(select(User).where(col(User.username).in_(names))).all()
     missing = sorted(set(names) - {u.username for u in users})
     if missing:
         raise InputError(f"unknown users: {', '.join(missing)}", field="annotators")
-    return {u.id: u.username for u in users if u.active}
+    return {id_of(u): u.username for u in users if u.active}
 
 
 def _differences(session: Session, study: Study, items: list[_Item], target: str | None
@@ -204,7 +209,9 @@ def plan_extension(*, session: Session, study_name: str, n: int, strategy: str, 
     if capacity.sum() < n:
         raise InputError(f"only {int(capacity.sum())} free annotator slots (people who have not seen the item) "
                          f"for {n} votes; add annotators", field="votes")
-    pair, widths, notes = None, {}, []
+    pair: tuple[str, str] | None = None
+    widths: dict[str, float] = {}
+    notes: list[str] = []
     if strategy == "adaptive" or target:
         d1, zero, pair, notes = _differences(session, study, items, target)
         widths = allocation.planned_widths(d1, zero, capacity, n, floor=floor)
@@ -258,14 +265,14 @@ def extend_study(*, session: Session, actor: User | None, study_name: str, n: in
     study = get_study(session=session, name=study_name)
     ids = {name: uid for uid, name in _people(session, study, annotators).items()}
     try:
-        tail = defaultdict(int)
+        tail: defaultdict[int, int] = defaultdict(int)
         for uid, pos in session.exec(select(Assignment.annotator_id, Assignment.position)
                                      .where(Assignment.study_id == study.id)).all():
             tail[uid] = max(tail[uid], pos + 1)
         rows = []
         for item_id, name, side in plan.new:
             uid = ids[name]
-            rows.append(Assignment(study_id=study.id, item_id=item_id, annotator_id=uid, shown_left=side,
+            rows.append(Assignment(study_id=id_of(study), item_id=item_id, annotator_id=uid, shown_left=side,
                                    position=tail[uid]))
             tail[uid] += 1
         session.add_all(rows)
@@ -276,7 +283,7 @@ def extend_study(*, session: Session, actor: User | None, study_name: str, n: in
                   "seed": plan.seed, "n": plan.n, "expected": {str(k): v for k, v in plan.expected.items()},
                   "counts": {str(k): v for k, v in plan.per_item.items() if v},
                   "floor": allocation.DEFAULT_FLOOR, "widths": plan.widths,
-                  "assignment_ids": [min(r.id for r in rows), max(r.id for r in rows)]}
+                  "assignment_ids": [min(id_of(r) for r in rows), max(id_of(r) for r in rows)]}
         settings["extensions"] = [*settings.get("extensions", []), record]
         study.settings = settings
         session.add(study)

@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import Assignment, Judgment
 from annotate.services.core.errors import InputError
@@ -56,7 +56,7 @@ def extension_estimate(*, session: Session, study_name: str, level: float = 0.95
     votes: dict[int, tuple[list[float], list[float]]] = {it.id: ([], []) for it in items}
     for aid, item_id, winner, stale in session.exec(
             select(Assignment.id, Assignment.item_id, Judgment.winner, Judgment.stale)
-            .join(Judgment, Judgment.assignment_id == Assignment.id)
+            .join(Judgment, col(Judgment.assignment_id) == Assignment.id)
             .where(Assignment.study_id == study.id, Assignment.status != "superseded")).all():
         if item_id in votes and not stale:
             votes[item_id][0 if aid < first else 1 if aid <= last else 0].append(OUTCOME[winner])

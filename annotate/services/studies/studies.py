@@ -41,10 +41,10 @@ import math
 import random
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from annotate.db.models import (
     Assignment,
@@ -56,6 +56,7 @@ from annotate.db.models import (
     StudyItem,
     Subdomain,
     User,
+    id_of,
 )
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
@@ -244,7 +245,7 @@ def _load_candidates(session: Session, design: StudyDesign) -> tuple[list[_Candi
         pair_models = {m for pair in design.model_pairs for m in pair}
         allowed = pair_models if allowed is None else allowed & pair_models
     sub_rows = session.exec(
-        select(Subdomain.id, Subdomain.name, Domain.name).join(Domain, Domain.id == Subdomain.domain_id)
+        select(Subdomain.id, Subdomain.name, Domain.name).join(Domain, col(Domain.id) == Subdomain.domain_id)
     ).all()
     sub_of = {sid: (d1, d2) for sid, d2, d1 in sub_rows}
     scope = set(design.subdomains) if design.subdomains is not None else None
@@ -254,17 +255,18 @@ def _load_candidates(session: Session, design: StudyDesign) -> tuple[list[_Candi
             raise InputError(f"unknown subdomains: {', '.join(sorted(unknown))}", field="subdomains")
     responses: dict[int, dict[str, int]] = defaultdict(dict)
     for rid, qid, model in session.exec(
-        select(Response.id, Response.query_id, LLMModel.name).join(LLMModel, LLMModel.id == Response.model_id)
+        select(Response.id, Response.query_id, LLMModel.name).join(LLMModel, col(LLMModel.id) == Response.model_id)
     ).all():
         if allowed is None or model in allowed:
-            responses[qid][model] = rid
+            responses[qid][model] = cast(int, rid)  # a stored row's key is never NULL
     if design.models is not None:
         known = set(session.exec(select(LLMModel.name)).all())
         missing = set(design.models) - known
         if missing:
             raise InputError(f"unknown models: {', '.join(sorted(missing))}", field="models")
     candidates = []
-    for qid, index, sub_id in session.exec(select(Query.id, Query.index, Query.subdomain_id)).all():
+    for stored_qid, index, sub_id in session.exec(select(Query.id, Query.index, Query.subdomain_id)).all():
+        qid = cast(int, stored_qid)  # a stored row's key is never NULL
         d1, d2 = sub_of[sub_id]
         if scope is not None and d2 not in scope:
             continue
@@ -423,7 +425,7 @@ def _build_plan(session: Session, design: StudyDesign) -> StudyPlan:
 
 
 def _annotator_users(session: Session, usernames: list[str]) -> dict[str, User]:
-    users = {u.username: u for u in session.exec(select(User).where(User.username.in_(usernames))).all()}
+    users = {u.username: u for u in session.exec(select(User).where(col(User.username).in_(usernames))).all()}
     missing = [u for u in usernames if u not in users]
     if missing:
         raise InputError(f"unknown users: {', '.join(missing)}", field="annotators")
@@ -483,13 +485,14 @@ def create_study(*, session: Session, actor: User | None, design: StudyDesign) -
                       created_by_id=getattr(actor, "id", None))
         session.add(study)
         session.flush()
-        rows = [StudyItem(study_id=study.id, query_id=it.query_id, response_a_id=it.response_a_id,
+        study_id = id_of(study)
+        rows = [StudyItem(study_id=study_id, query_id=it.query_id, response_a_id=it.response_a_id,
                           response_b_id=it.response_b_id, is_gold=it.is_gold,
                           is_qualification=it.is_qualification) for it in plan.items]
         session.add_all(rows)
         session.flush()
-        session.add_all([Assignment(study_id=study.id, item_id=rows[a.item].id,
-                                    annotator_id=users[a.annotator].id, shown_left=a.shown_left,
+        session.add_all([Assignment(study_id=study_id, item_id=id_of(rows[a.item]),
+                                    annotator_id=id_of(users[a.annotator]), shown_left=a.shown_left,
                                     position=a.position) for a in plan.assignments])
         session.commit()
     except IntegrityError as exc:
@@ -520,7 +523,7 @@ def get_study(*, session: Session, name: str) -> Study:
 def list_studies(*, session: Session, actor: User | None) -> list[Study]:
     """Every study, newest first (researcher or admin)."""
     require_role(actor, *MANAGERS)
-    return list(session.exec(select(Study).order_by(Study.id.desc())).all())
+    return list(session.exec(select(Study).order_by(col(Study.id).desc())).all())
 
 
 def study_error_types(study: Study) -> list[str]:
@@ -587,7 +590,7 @@ def set_study_status(*, session: Session, actor: User | None, study_name: str, s
         InputError: an unknown status.
         NotFound: no such study.
     """
-    require_role(actor, *MANAGERS)
+    actor = require_role(actor, *MANAGERS)
     if status not in STUDY_STATUSES:
         raise InputError(f"the status must be one of {', '.join(STUDY_STATUSES)}, not {status!r}", field="status")
     study = get_study(session=session, name=study_name)
