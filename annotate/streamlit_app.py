@@ -17,6 +17,7 @@ import html
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -26,6 +27,9 @@ from annotate.api.web_login import LOGIN_PATH, REFRESH_PATH
 from annotate.navigation import ROLES, pages_for
 from annotate.ui import session as ui_session
 from annotate.ui.safe_markdown import plain_label
+
+if TYPE_CHECKING:
+    from annotate.db.models import User
 
 log = logging.getLogger("annotate.app")
 APP_TITLE = "WritingBench human studies"
@@ -161,7 +165,7 @@ def keep_cookie_fresh() -> None:
 NAV_KEY = "_nav_pages"  # ((role, account), sections) built for this browser session
 
 
-def account_label(user) -> str:  # type: ignore[no-untyped-def]
+def account_label(user: User) -> str:
     """Who is logged in, as the heading of the navigation's account section (Streamlit
     renders section headings as markdown: the name is a person's, so it is shown as plain text).
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -74,7 +75,7 @@ def _same_origin(request: Request) -> bool:
 class WebLogin:
     """The login routes, bound to the API object's engine and secret (made on first use)."""
 
-    def __init__(self, api: Any, *, now=time.time) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, api: Any, *, now: Callable[[], float] = time.time) -> None:
         self.api, self.now = api, now
 
     def _set_cookie(self, response: Response, request: Request, value: str) -> None:

@@ -24,11 +24,13 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from annotate.commands import CliError, command_session
 from annotate.db.engine import ENV_VAR, init_db, resolve_url
+from annotate.db.models import User
 from annotate.services.accounts import users as users_service
 from annotate.services.content.imports import import_queries, import_responses
 from annotate.services.core.errors import Conflict, ServiceError
@@ -36,6 +38,9 @@ from annotate.services.core.taxonomy import seed_taxonomy
 from annotate.services.judges.demo_judging import seed_demo_judging
 from annotate.services.refine.demo_materials import seed_demo_materials
 from annotate.services.studies.studies import StudyDesign, create_study
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
     return run_app(url, args.port, args.address)
 
 
-def _demo_study(session, researcher) -> str:  # type: ignore[no-untyped-def]
+def _demo_study(session: Session, researcher: User | None) -> str:
     """Create the small pairwise demo study; a note on what happened."""
     design = StudyDesign(name=DEMO_STUDY, per_subdomain=1, overlap=2,
                          annotators=["annotator1", "annotator2"], seed=7)
@@ -158,6 +163,7 @@ def build_demo(url: str, password: str) -> list[str]:
         if responses.is_file():
             import_responses(session=session, path=responses)
         researcher = None
+        accounts: dict[str, User] = {}
         for username, role in DEMO_ACCOUNTS:
             user = users_service.get_user_by_username(session=session, username=username)
             if user is None:
@@ -165,13 +171,12 @@ def build_demo(url: str, password: str) -> list[str]:
                                                  password=password)
             else:  # keep the printed password true on a re-run
                 users_service.set_password(session=session, username=username, password=password)
+            accounts[username] = user
             if role == "researcher":
                 researcher = user
         if (DEMO_DIR / "materials.jsonl").is_file():  # before the study: its judgments see the materials
-            people = {u: users_service.get_user_by_username(session=session, username=u)
-                      for u in ("annotator1", "expert2")}
             notes.append(seed_demo_materials(session=session, path=DEMO_DIR / "materials.jsonl",
-                                             collector=people["annotator1"], verifier=people["expert2"]))
+                                             collector=accounts["annotator1"], verifier=accounts["expert2"]))
         notes.append(_demo_study(session, researcher))
         if researcher is not None:  # judge runs and an already-judged study for the researcher pages
             notes.append(seed_demo_judging(session=session, researcher=researcher,

@@ -8,10 +8,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from annotate.commands import CliError, command_session
 from annotate.db.engine import init_db
 from annotate.db.models import User
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def _csv_list(text: str | None) -> list[str] | None:
@@ -38,12 +42,12 @@ def parse_model_pairs(text: str | None) -> list[tuple[str, str]] | None:
     return pairs
 
 
-def _actor(session, username: str | None) -> User:  # type: ignore[no-untyped-def]
-    from sqlmodel import select
+def _actor(session: Session, username: str | None) -> User:
+    from sqlmodel import col, select
 
     if username is None:
         return User(username="command-line", role="admin")
-    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    user = session.exec(select(User).where(col(User.username) == username.strip().lower())).first()
     if user is None:
         raise CliError(f"--as: no user {username!r}")
     return user

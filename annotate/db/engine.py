@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -50,7 +51,7 @@ def resolve_url(url: str | None = None) -> str:
 SQLITE_PAGE_SIZE = 32768
 
 
-def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # Autocommit at the driver level so that SQLAlchemy's BEGIN (below) is the only one.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -68,7 +69,7 @@ READ_ONLY = "annotate_read_only"
 """Connection execution option: this transaction only reads (see :func:`read_transaction`)."""
 
 
-def _begin_sqlite(conn) -> None:  # type: ignore[no-untyped-def]
+def _begin_sqlite(conn: Connection) -> None:
     # BEGIN IMMEDIATE takes the write lock at the start of every transaction, so two
     # writers never deadlock upgrading a read lock (SQLite's "database is locked").
     # A transaction that only reads needs no write lock: a plain (deferred) BEGIN reads a

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, event, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 def utcnow() -> datetime:
@@ -130,9 +130,9 @@ def instruction_text_expression() -> Any:
 
     Example: ``select(InstructionVersion.id, instruction_text_expression())``.
     """
-    original = (select(Query.original_text).where(Query.id == InstructionVersion.query_id)
+    original = (select(col(Query.original_text)).where(col(Query.id) == InstructionVersion.query_id)
                 .correlate(InstructionVersion).scalar_subquery())
-    return func.coalesce(InstructionVersion.text, original)  # type: ignore[arg-type]
+    return func.coalesce(InstructionVersion.text, original)
 
 
 def _fill_instruction_text(target: InstructionVersion, session: Any) -> None:
@@ -143,7 +143,7 @@ def _fill_instruction_text(target: InstructionVersion, session: Any) -> None:
         original = cached.original_text
     else:
         original = session.connection().execute(
-            select(Query.original_text).where(Query.id == target.query_id)).scalar_one()
+            select(col(Query.original_text)).where(col(Query.id) == target.query_id)).scalar_one()
     set_committed_value(target, "text", original)
 
 
