@@ -2,7 +2,8 @@
 
 ``annotate serve`` runs ``streamlit run annotate/asgi.py``; Streamlit sees the ``st.App``
 below and serves it with uvicorn, so the same port carries the UI (``/``), its websocket,
-the API (``/api/v1/...``, see :mod:`annotate.api.routes`) and the login form's routes
+the API (``/api/v1/...``, see :mod:`annotate.api.routes`; routed past Streamlit's middleware
+by :mod:`annotate.api.direct_route`) and the login form's routes
 (``/session/...``, see :mod:`annotate.api.web_login`). It can also be run by any
 ASGI server: ``uvicorn annotate.asgi:app --port 8501`` (from the repository root).
 
@@ -23,7 +24,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
+from annotate.api.direct_route import DirectApiRoute
 from annotate.api.listeners import set_nodelay_on_listeners
 from annotate.api.routes import API_CONNECTIONS, Api
 from annotate.api.web_login import WebLogin
@@ -41,4 +44,5 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 
 api = Api(lambda: make_engine(resolve_url(None), pool_size=API_CONNECTIONS, max_overflow=0, pre_ping=False),
           app_secret)
-app = st.App(APP_SCRIPT, routes=api.routes() + WebLogin(api).routes(), lifespan=_lifespan)
+app = st.App(APP_SCRIPT, routes=WebLogin(api).routes(), lifespan=_lifespan,
+             middleware=[Middleware(DirectApiRoute, routes=api.routes())])

@@ -46,6 +46,7 @@ import anyio
 import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -136,25 +137,25 @@ class Api:
         with self._lock:
             if callable(self._engine) and not isinstance(self._engine, Engine):
                 self._engine = self._engine()
-            return self._engine  # type: ignore[return-value]
+            return self._engine
 
     @property
     def secret(self) -> bytes:
         with self._lock:
             if callable(self._secret):
                 self._secret = self._secret()
-            return self._secret  # type: ignore[return-value]
+            return self._secret
 
     # ------------------------------------------------------------------ plumbing
 
-    def _actor(self, session, request: Request) -> User:  # type: ignore[no-untyped-def]
+    def _actor(self, session: Session, request: Request) -> User:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "log in first (Authorization: Bearer <token>)",
                            {"WWW-Authenticate": "Bearer"})
         claims = verify_token(self.secret, token.strip())
-        user = None if claims is None else users.get_user(session=session, user_id=claims.user_id)
+        user = None if claims is None else users.account_snapshot(session=session, user_id=claims.user_id)
         if claims is None or user is None or not accepts(user, claims.password_fingerprint):
             raise ApiError(401, "the token is invalid or expired; log in again",
                            {"WWW-Authenticate": "Bearer"})
@@ -232,7 +233,7 @@ class Api:
                                read_only=True)
 
     async def studies(self, request: Request) -> JSONResponse:
-        def work(session, actor):  # type: ignore[no-untyped-def]
+        def work(session: Session, actor: User) -> Any:
             return {"studies": [dataclasses.asdict(x) for x in assignments.my_studies(session=session, actor=actor)]}
 
         return await self._run(request, work, read_only=True)
@@ -265,7 +266,7 @@ class Api:
         except ApiError as exc:
             return _error(exc.status, exc.message)
 
-        def work(session, actor):  # type: ignore[no-untyped-def]
+        def work(session: Session, actor: User) -> Any:
             assignments.skip_task(session=session, actor=actor, assignment_id=aid)
             return {"skipped": aid}
 
@@ -280,7 +281,7 @@ class Api:
         except ApiError as exc:
             fields, bad = {}, exc
 
-        def work(session, actor):  # type: ignore[no-untyped-def]
+        def work(session: Session, actor: User) -> Any:
             if bad is not None:  # told only once the account behind the token checked out
                 raise bad
             result = judgments.submit_judgment(session=session, actor=actor, **fields)

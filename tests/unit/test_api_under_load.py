@@ -306,3 +306,148 @@ def test_a_lost_database_connection_is_replaced_without_an_error(engine, db_back
         assert asyncio.run(scenario()) == (200, 200)
     finally:
         api_engine.dispose()
+
+
+# --------------------------------------------------------------------------- round trips per request
+
+
+def test_next_task_and_submit_take_few_round_trips(engine):
+    # Counted by hand from what each request needs (BEGIN and COMMIT are not counted; SQLite's
+    # BEGIN IMMEDIATE is a statement there):
+    #   next task: the account behind the token + one SELECT for the whole task view = 2
+    #   first submit: account, lock the task, its judgment/token state, INSERT judgment,
+    #     INSERT revision, UPDATE the task to done = 6
+    #   the same submit sent again: account, lock, state (the token is found) = 3
+    #   a revision (new token, judged task): account, lock, state, UPDATE judgment,
+    #     INSERT revision (the task is already done) = 5
+    # The ORM code before took 7 statements for a next task and 7 for a first submit.
+    _study(engine, ["u1"])
+    api = Api(engine, SECRET)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split())[:60])
+
+    async def measured(client: httpx.AsyncClient, method: str, url: str, **kwargs) -> tuple[httpx.Response, int]:
+        statements.clear()
+        response = await client.request(method, url, **kwargs)
+        return response, sum(1 for text in statements if not text.startswith("BEGIN"))
+
+    async def scenario() -> dict[str, int]:
+        transport = httpx.ASGITransport(app=Starlette(routes=api.routes()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            auth = await _login(client, "u1")
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                nxt, n_next = await measured(client, "GET", "/api/v1/tasks/next", headers=auth)
+                task = nxt.json()["task"]
+                first, n_first = await measured(client, "POST", "/api/v1/judgments", headers=auth,
+                                                json=_body(task, "t1"))
+                again, n_again = await measured(client, "POST", "/api/v1/judgments", headers=auth,
+                                                json=_body(task, "t1"))
+                revised, n_revised = await measured(client, "POST", "/api/v1/judgments", headers=auth,
+                                                    json=dict(_body(task, "t2"), choice="right"))
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            assert (first.status_code, again.status_code, revised.status_code) == (201, 200, 201)
+            assert again.json()["created"] is False and revised.json()["revision"] == 2
+            return {"next": n_next, "first": n_first, "again": n_again, "revised": n_revised}
+
+    counts = asyncio.run(scenario())
+    assert counts == {"next": 2, "first": 6, "again": 3, "revised": 5}
+    with session_scope(engine) as s:  # and what they stored is what the four answers said
+        assert s.exec(select(func.count()).select_from(Judgment)).one() == 1
+        assert sorted(s.exec(select(JudgmentRevision.submit_token)).all()) == ["t1", "t2"]
+        assert s.exec(select(Judgment.winner, Judgment.revision)).one()[1] == 2
+
+
+# --------------------------------------------------------------------------- past Streamlit's middleware
+
+
+def test_api_requests_bypass_streamlit_middleware():
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from annotate.api.direct_route import DirectApiRoute
+
+    reached: list[str] = []
+
+    async def streamlit_stack(scope, receive, send):  # type: ignore[no-untyped-def]
+        reached.append(scope["path"])
+        await PlainTextResponse("ui")(scope, receive, send)
+
+    async def ping(_request):  # type: ignore[no-untyped-def]
+        return PlainTextResponse("pong")
+
+    app = DirectApiRoute(streamlit_stack, routes=[Route("/api/v1/ping", ping)])
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return [await client.get(p) for p in ("/api/v1/ping", "/api/v1/nothing", "/", "/api/v1x")]
+
+    ping_r, missing, ui, lookalike = asyncio.run(scenario())
+    assert (ping_r.text, ui.text, lookalike.text) == ("pong", "ui", "ui")
+    assert missing.status_code == 404 and missing.json() == {"error": "no API route /api/v1/nothing"}
+    assert reached == ["/", "/api/v1x"]  # the API's requests never entered the Streamlit stack
+
+
+def test_the_app_server_routes_the_api_directly(tmp_path, monkeypatch):
+    # The real ASGI app (st.App): an unknown API path gets the API's JSON 404, not
+    # Streamlit's page, and health answers without passing Streamlit's gzip/session layers.
+    monkeypatch.setenv("ANNOTATE_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("ANNOTATE_SECRET_KEY", "k" * 32)
+    from annotate import asgi
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=asgi.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return [await client.get(p, headers={"accept-encoding": "gzip"})
+                    for p in ("/api/v1/health", "/api/v1/no-such-route")]
+
+    health, missing = asyncio.run(scenario())
+    assert health.status_code == 200 and health.json() == {"ok": True}
+    assert "vary" not in health.headers  # Streamlit's gzip layer marks what it sees with Vary
+    assert missing.status_code == 404 and missing.json() == {"error": "no API route /api/v1/no-such-route"}
+
+
+def test_a_task_with_many_materials_reads_them_in_three_queries(engine):
+    # Four documents on the first task's query: doc 1 pruned to its second segment by an
+    # approved version (a later *pending* version would keep both and must not count),
+    # doc 2 unpruned (both segments, joined by its separator), doc 3 pruned to nothing
+    # (left out), doc 4 rejected (never shown). By hand, the materials are
+    # [("d1", "one-b"), ("d2", "two-a\n\ntwo-b")], and reading them costs 3 statements
+    # (documents, segments, versions) whatever the number of documents.
+    from annotate.db.models import MaterialDocument, MaterialSegment, MaterialVersion, StudyItem, User
+
+    made = _study(engine, ["u1"])
+    with session_scope(engine) as s:
+        first = assignments.next_task(session=s, actor=made["u1"])
+        query_id = s.get(StudyItem, first.item_id).query_id
+        docs = [MaterialDocument(query_id=query_id, title=f"d{i}", status="rejected" if i == 4 else "active")
+                for i in (1, 2, 3, 4)]
+        s.add_all(docs)
+        s.flush()
+        for doc, (a, b) in zip(docs, [("one-a", "one-b"), ("two-a", "two-b"), ("three-a", "three-b"),
+                                      ("four-a", "four-b")], strict=True):
+            s.add_all([MaterialSegment(document_id=doc.id, position=0, text=a, separator="\n\n"),
+                       MaterialSegment(document_id=doc.id, position=1, text=b, separator="\n")])
+        s.add_all([MaterialVersion(document_id=docs[0].id, version_no=1, kept=[1]),
+                   MaterialVersion(document_id=docs[0].id, version_no=2, kept=[0, 1], status="pending"),
+                   MaterialVersion(document_id=docs[2].id, version_no=1, kept=[])])
+        s.commit()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().startswith("BEGIN"):
+            statements.append(statement)
+
+    with session_scope(engine) as s:
+        actor = s.get(User, made["u1"].id)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            task = assignments.get_task(session=s, actor=actor, assignment_id=first.assignment_id)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert task.materials == [("d1", "one-b"), ("d2", "two-a\n\ntwo-b")]
+    assert len(statements) == 1 + 3  # the task view, then documents, segments, versions

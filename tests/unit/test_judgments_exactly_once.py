@@ -7,11 +7,11 @@ import os
 import threading
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import func, select
 
 from annotate.db.engine import make_engine, session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision, Query, StudyItem, User
-from annotate.services.annotate import judgments as judgments_module
 from annotate.services.annotate.assignments import get_task, my_progress, my_task_list, next_task, skip_task
 from annotate.services.annotate.judgments import judgment_history, submit_judgment
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
@@ -264,14 +264,15 @@ def test_failure_mid_submit_leaves_nothing(study_env, monkeypatch):
     with session_scope(engine) as s:
         aid = _first_task(s, users["u1"]).assignment_id
 
-        def boom(**_kwargs):
-            raise RuntimeError("server died")
+        def boom(_conn, _cursor, statement, *_args):
+            if _writes_revision(statement):  # after the judgment row, before its revision
+                raise RuntimeError("server died")
 
-        monkeypatch.setattr(judgments_module, "JudgmentRevision", boom)
+        event.listen(engine, "before_cursor_execute", boom)
         with pytest.raises(RuntimeError):
             submit_judgment(session=s, actor=users["u1"], assignment_id=aid, choice="left",
                             submit_token="retry-me", **PINS)
-        monkeypatch.undo()
+        event.remove(engine, "before_cursor_execute", boom)
         assert _count(s, Judgment) == 0
         assert s.get(Assignment, aid).status == "pending"
         result = submit_judgment(session=s, actor=users["u1"], assignment_id=aid, choice="left",
@@ -279,12 +280,18 @@ def test_failure_mid_submit_leaves_nothing(study_env, monkeypatch):
         assert result.created and result.revision == 1
 
 
-def _crashing_submit(url: str, user_id: int, aid: int) -> None:
-    def die(**_kwargs):
-        os._exit(3)  # the process vanishes mid-transaction, holding SQLite's write lock
+def _writes_revision(statement: str) -> bool:
+    """Is ``statement`` the insert of a judgment revision (the submit's last row)?"""
+    return statement.lstrip().upper().startswith("INSERT INTO JUDGMENTREVISION")
 
-    judgments_module.JudgmentRevision = die  # only in this child process
-    engine = make_engine(url)
+
+def _crashing_submit(url: str, user_id: int, aid: int) -> None:
+    def die(_conn, _cursor, statement, *_args):
+        if _writes_revision(statement):
+            os._exit(3)  # the process vanishes mid-transaction, holding SQLite's write lock
+
+    engine = make_engine(url)  # only in this child process
+    event.listen(engine, "before_cursor_execute", die)
     with session_scope(engine) as s:
         submit_judgment(session=s, actor=s.get(User, user_id), assignment_id=aid, choice="left",
                         submit_token="crash", **PINS)

@@ -46,7 +46,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -150,6 +150,24 @@ def hash_password(password: str) -> str:
 def get_user(*, session: Session, user_id: int) -> User | None:
     """The account with id ``user_id``, or ``None``."""
     return session.get(User, user_id)
+
+
+_ACCOUNT_BY_ID = select(User.__table__).where(User.__table__.c.id == bindparam("user_id"))  # type: ignore[attr-defined]
+
+
+def account_snapshot(*, session: Session, user_id: int) -> User | None:
+    """The account with id ``user_id`` as it is stored now, read in one plain SQL query, as a
+    detached :class:`User` that is not part of ``session`` (``None`` if there is none).
+
+    For checking a credential and the role on every API request: it costs a fraction of an
+    ORM load. Changes to the returned object are not saved; use :func:`get_user` to edit.
+
+    Example:
+        >>> account_snapshot(session=s, user_id=1).role        # doctest: +SKIP
+        'annotator'
+    """
+    row = session.connection().execute(_ACCOUNT_BY_ID, {"user_id": user_id}).first()
+    return None if row is None else User(**row._mapping)
 
 
 def get_user_by_username(*, session: Session, username: str) -> User | None:

@@ -13,34 +13,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlalchemy import Row, case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from annotate.db.engine import read_transaction
 from annotate.db.models import (
     Assignment,
     CriteriaSet,
     Criterion,
-    Domain,
     Judgment,
-    PointwiseRating,
     Query,
-    Response,
     Study,
     StudyItem,
-    Subdomain,
     User,
+    id_of,
 )
 from annotate.navigation import ROLES
+from annotate.services.annotate import task_statements as sql
+from annotate.services.annotate.task_statements import COUNTED_STATUSES
+from annotate.services.content import content
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, NotFound, PermissionDenied
-from annotate.services.core.taxonomy import join_taxonomy
+from annotate.services.studies.studies import error_types_of
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("pending", "skipped")
-COUNTED_STATUSES = ("pending", "skipped", "done")
 
 
 @dataclass(frozen=True)
@@ -130,34 +130,20 @@ class StudySummary:
 # --------------------------------------------------------------------------- content
 
 
-def query_content(session: Session, query: Query) -> tuple[str, int, list[tuple[str, str]]]:
-    """``(instruction text, instruction version, [(material title, kept text)])`` shown now.
-
-    Uses :mod:`annotate.services.content.content` (current approved instruction and pruned
-    materials); before that module exists, the imported text is version 1 with no materials.
-    """
-    try:
-        from annotate.services.content import content
-    except ImportError:  # foundation part not there yet
-        return query.original_text, 1, []
-    version = content.current_instruction(session=session, query_id=query.id)
-    materials = [(doc.title, text) for doc, text in content.current_materials(session=session, query_id=query.id)]
-    return version.text, version.version_no, materials
-
-
-def query_criteria(session: Session, query: Query) -> list[tuple[str, str]]:
+def query_criteria(session: Session, query_id: int) -> list[tuple[str, str]]:
     """The query's dynamic criteria ``(name, description)``: its latest dynamic set (not a
     requirement subset's checklist), else the imported checklist."""
     set_id = session.exec(
-        select(CriteriaSet.id).where(CriteriaSet.method == "dynamic", CriteriaSet.query_id == query.id,
-                                     ~CriteriaSet.source.startswith("requirement:"))
-        .order_by(CriteriaSet.id.desc())
+        select(CriteriaSet.id).where(CriteriaSet.method == "dynamic", CriteriaSet.query_id == query_id,
+                                     ~col(CriteriaSet.source).startswith("requirement:"))
+        .order_by(col(CriteriaSet.id).desc())
     ).first()
     if set_id is not None:
         rows = session.exec(select(Criterion).where(Criterion.criteria_set_id == set_id)
-                            .order_by(Criterion.position)).all()
+                            .order_by(col(Criterion.position))).all()
         return [(c.name, c.description) for c in rows]
-    checklist = (query.extra or {}).get("checklist") or []
+    extra = session.exec(select(Query.extra).where(Query.id == query_id)).first()
+    checklist = (extra or {}).get("checklist") or []
     return [(str(c.get("name", "")), str(c.get("criteria_description", ""))) for c in checklist
             if isinstance(c, dict)]
 
@@ -171,87 +157,63 @@ def _to_side(canonical: str, shown_left: str) -> str:
     return "left" if canonical == shown_left else "right"
 
 
-def judgment_view(session: Session, assignment: Assignment, kind: str = "pairwise") -> JudgmentView | None:
-    """The stored judgment or rating of ``assignment`` in left/right terms, or ``None``."""
-    if kind == "pairwise":
-        judgment = session.exec(select(Judgment).where(Judgment.assignment_id == assignment.id)).first()
-        if judgment is None:
+def _existing(row: Row[Any]) -> JudgmentView | None:
+    """The stored judgment (pairwise) or rating (pointwise) of a task view row, or ``None``."""
+    if row.kind == "pairwise":
+        if row.judgment_revision is None:
             return None
         return JudgmentView(
-            choice=_to_side(judgment.winner, assignment.shown_left), both_poor=judgment.both_poor,
-            per_criterion={k: _to_side(v, assignment.shown_left) for k, v in (judgment.per_criterion or {}).items()},
-            rationale=judgment.rationale, flags=list(judgment.flags or []), elapsed_s=judgment.elapsed_s,
-            revision=judgment.revision, stale=judgment.stale)
-    rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment.id)).first()
-    if rating is None:
+            choice=_to_side(row.winner, row.shown_left), both_poor=bool(row.both_poor),
+            per_criterion={k: _to_side(v, row.shown_left) for k, v in (row.judgment_per_criterion or {}).items()},
+            rationale=row.judgment_rationale, flags=list(row.flags or []), elapsed_s=row.judgment_elapsed_s,
+            revision=row.judgment_revision, stale=bool(row.judgment_stale))
+    if row.rating_revision is None:
         return None
-    return JudgmentView(choice=None, both_poor=False, per_criterion={}, rationale=rating.rationale,
-                        flags=[], elapsed_s=rating.elapsed_s, revision=rating.revision,
-                        stale=rating.stale, score=rating.score, error_type=rating.error_type)
+    return JudgmentView(choice=None, both_poor=False, per_criterion={}, rationale=row.rating_rationale,
+                        flags=[], elapsed_s=row.rating_elapsed_s, revision=row.rating_revision,
+                        stale=bool(row.rating_stale), score=row.score, error_type=row.error_type)
 
 
 def _progress(session: Session, study_id: int, annotator_id: int) -> tuple[int, int]:
     done, total = session.exec(
-        select(func.sum(case((Assignment.status == "done", 1), else_=0)), func.count(Assignment.id))
+        select(func.sum(case((col(Assignment.status) == "done", 1), else_=0)), func.count(col(Assignment.id)))
         .where(Assignment.study_id == study_id, Assignment.annotator_id == annotator_id,
-               Assignment.status.in_(COUNTED_STATUSES))
+               col(Assignment.status).in_(COUNTED_STATUSES))
     ).one()
     return int(done or 0), int(total or 0)
 
 
-def build_task_view(session: Session, assignment: Assignment,
-                    rows: tuple[StudyItem, Study, Query, str, str] | None = None) -> TaskView:
-    """Assemble the :class:`TaskView` of ``assignment`` (no ownership check: callers do it).
-
-    ``rows`` is ``(item, study, query, domain2, domain1)`` of the assignment when the caller
-    has already read them (as :func:`next_task` does); otherwise they are read here.
-    """
-    from annotate.services.studies.studies import study_error_types
-
-    if rows is None:
-        rows = session.exec(join_taxonomy(
-            select(StudyItem, Study, Query, Subdomain.name, Domain.name)
-            .join(Study, Study.id == StudyItem.study_id)
-            .join(Query, Query.id == StudyItem.query_id))
-            .where(StudyItem.id == assignment.item_id)
-        ).one()
-    item, study, query, d2, d1 = rows
-    instruction, version_no, materials = query_content(session, query)
-    wanted = [rid for rid in (item.response_a_id, item.response_b_id) if rid is not None]
-    texts = dict(session.exec(select(Response.id, Response.text).where(Response.id.in_(wanted))).all())
-    if item.response_b_id is not None:
-        text_a, text_b = texts[item.response_a_id], texts[item.response_b_id]
-        left_text, right_text = (text_a, text_b) if assignment.shown_left == "a" else (text_b, text_a)
+def _task_view(session: Session, row: Row[Any]) -> TaskView:
+    """Assemble the :class:`TaskView` of a :mod:`task_statements` view row (no ownership check)."""
+    if row.instruction_version_no is None:
+        raise NotFound(f"query {row.query_index} has no approved instruction")
+    materials = ([(doc.title, text) for doc, text in content.current_materials(session=session,
+                                                                                query_id=row.query_id)]
+                 if row.has_materials else [])
+    if row.response_b_id is not None:
+        left_text, right_text = (row.text_a, row.text_b) if row.shown_left == "a" else (row.text_b, row.text_a)
     else:
-        left_text, right_text = texts[item.response_a_id], ""
-    settings = study.settings or {}
-    per_criterion = bool(settings.get("per_criterion"))
-    done, total, before = session.exec(
-        select(func.sum(case((Assignment.status == "done", 1), else_=0)), func.count(Assignment.id),
-               func.sum(case((Assignment.position < assignment.position, 1), else_=0)))
-        .where(Assignment.study_id == study.id, Assignment.annotator_id == assignment.annotator_id,
-               Assignment.status.in_(COUNTED_STATUSES))
-    ).one()
+        left_text, right_text = row.text_a, ""
+    per_criterion = bool(row.asks_per_criterion)
     return TaskView(
-        assignment_id=assignment.id, study_name=study.name, item_id=item.id, query_index=query.index,
-        domain1=d1, domain2=d2, lang=query.lang, instruction=instruction,
-        materials=materials, left_text=left_text, right_text=right_text, shown_left=assignment.shown_left,
-        criteria=query_criteria(session, query) if per_criterion else [], per_criterion=per_criterion,
-        instruction_version_no=version_no, content_revision=query.content_revision,
-        position=int(before or 0) + 1, total=int(total or 0), done=int(done or 0),
-        existing=judgment_view(session, assignment, study.kind),
-        is_qualification=item.is_qualification, kind=study.kind, study_id=study.id,
-        error_types=tuple(study_error_types(study)) if study.kind == "pointwise" else (),
-        status=assignment.status,
+        assignment_id=row.id, study_name=row.study_name, item_id=row.item_id, query_index=row.query_index,
+        domain1=row.domain1, domain2=row.domain2, lang=row.lang, instruction=row.instruction,
+        materials=materials, left_text=left_text, right_text=right_text, shown_left=row.shown_left,
+        criteria=query_criteria(session, row.query_id) if per_criterion else [], per_criterion=per_criterion,
+        instruction_version_no=row.instruction_version_no, content_revision=row.content_revision,
+        position=int(row.before or 0) + 1, total=int(row.total or 0), done=int(row.done or 0),
+        existing=_existing(row), is_qualification=bool(row.is_qualification), kind=row.kind,
+        study_id=row.study_id,
+        error_types=(tuple(error_types_of({"error_types": row.error_types})) if row.kind == "pointwise"
+                     else ()),
+        status=row.status,
     )
 
 
 def own_assignment(session: Session, actor: User | None, assignment_id: int, *,
-                   lock: bool = False, study_id: int | None = None) -> Assignment:
+                   study_id: int | None = None) -> Assignment:
     """The assignment if it belongs to ``actor`` (and to study ``study_id``, when given).
 
-    With ``lock=True`` the row is read ``FOR UPDATE`` (PostgreSQL), so concurrent submits
-    on one assignment queue up; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
     A page always names the study it shows: a task id left over from another study (a
     widget that kept its value when the study changed) is refused, never opened or revised
     under the wrong study's title.
@@ -261,45 +223,55 @@ def own_assignment(session: Session, actor: User | None, assignment_id: int, *,
         NotFound: no such assignment.
         Conflict: the assignment belongs to another study than ``study_id``.
     """
-    require_role(actor, *ROLES)
-    if lock:
-        assignment = session.exec(
-            select(Assignment).where(Assignment.id == assignment_id).with_for_update()
-            .execution_options(populate_existing=True)).first()
-    else:
-        assignment = session.get(Assignment, assignment_id)
-    return _check_own(assignment, actor, assignment_id, study_id)
-
-
-def _check_own(assignment: Assignment | None, actor: User, assignment_id: int,
-               study_id: int | None) -> Assignment:
-    if assignment is None:
-        raise NotFound(f"there is no task {assignment_id}")
-    if assignment.annotator_id != actor.id:
-        raise PermissionDenied("this task is assigned to someone else")
-    if study_id is not None and assignment.study_id != study_id:
-        raise Conflict("this task belongs to another study than the one you have open; "
-                       "choose that study to open it")
+    user = require_role(actor, *ROLES)
+    assignment = session.get(Assignment, assignment_id)
+    _check_owner(assignment, user, assignment_id, study_id)
+    assert assignment is not None  # checked above
     return assignment
 
 
-def lock_own_task(session: Session, actor: User | None, assignment_id: int, *,
-                  study_id: int | None = None) -> tuple[Assignment, Study, StudyItem, Query]:
-    """The actor's assignment with its study, item and query, in one query, the assignment
-    row locked ``FOR UPDATE`` (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises
+def _check_owner(row: Assignment | Row[Any] | None, actor: User, assignment_id: int,
+                 study_id: int | None) -> None:
+    """Refuse a task that does not exist, is someone else's, or is of another study."""
+    if row is None:
+        raise NotFound(f"there is no task {assignment_id}")
+    if row.annotator_id != actor.id:
+        raise PermissionDenied("this task is assigned to someone else")
+    if study_id is not None and row.study_id != study_id:
+        raise Conflict("this task belongs to another study than the one you have open; "
+                       "choose that study to open it")
+
+
+@dataclass(frozen=True)
+class LockedTask:
+    """An assignment locked for a submit, with what the submit checks and stores."""
+
+    assignment_id: int
+    study_id: int
+    shown_left: str
+    status: str
+    study_name: str
+    kind: str
+    per_criterion: bool
+    error_types: list[str]
+    study_status: str
+    query_id: int
+    content_revision: int
+
+
+def lock_task(session: Session, actor: User | None, assignment_id: int, *,
+              study_id: int | None = None) -> LockedTask:
+    """The actor's assignment with its study and query, in one query, the assignment row
+    locked ``FOR UPDATE`` (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises
     writers) so that concurrent submits on it queue up. Checks and errors as
     :func:`own_assignment`."""
-    require_role(actor, *ROLES)
-    row = session.exec(
-        select(Assignment, Study, StudyItem, Query)
-        .join(StudyItem, StudyItem.id == Assignment.item_id)
-        .join(Study, Study.id == StudyItem.study_id)
-        .join(Query, Query.id == StudyItem.query_id)
-        .where(Assignment.id == assignment_id)
-        .with_for_update(of=Assignment)
-        .execution_options(populate_existing=True)).first()
-    assignment = _check_own(None if row is None else row[0], actor, assignment_id, study_id)
-    return assignment, row[1], row[2], row[3]
+    user = require_role(actor, *ROLES)
+    row = session.connection().execute(sql.LOCK_TASK, {"assignment_id": assignment_id}).first()
+    _check_owner(row, user, assignment_id, study_id)
+    assert row is not None  # checked above
+    return LockedTask(row.id, row.study_id, row.shown_left, row.status, row.study_name, row.kind,
+                      bool(row.asks_per_criterion), error_types_of({"error_types": row.error_types}),
+                      row.study_status, row.query_id, row.content_revision)
 
 
 # --------------------------------------------------------------------------- public API
@@ -310,32 +282,21 @@ def next_task(*, session: Session, actor: User | None, study_id: int | None = No
 
     Only active studies serve tasks; ``None`` when nothing is left.
     """
-    require_role(actor, *ROLES)
-    # The task and what its view shows about it (item, study, query, domains) in one query.
-    stmt = join_taxonomy(
-        select(Assignment, StudyItem, Study, Query, Subdomain.name, Domain.name)
-        .join(StudyItem, StudyItem.id == Assignment.item_id)
-        .join(Study, Study.id == Assignment.study_id)
-        .join(Query, Query.id == StudyItem.query_id)
-    ).where(Assignment.annotator_id == actor.id, Assignment.status.in_(OPEN_STATUSES),
-            Study.status == "active")
-    if study_id is not None:
-        stmt = stmt.where(Assignment.study_id == study_id)
-    stmt = stmt.order_by(
-        Assignment.study_id,
-        case((StudyItem.is_qualification, 0), else_=1),
-        case((Assignment.status == "pending", 0), else_=1),
-        Assignment.position,
-    )
+    user = require_role(actor, *ROLES)
+    # One query for the task and everything its view shows (task_statements.NEXT_TASK).
     # A plain read, with no row lock and no write lock: a task belongs to one annotator,
     # so there is nothing to claim. (A lock here, FOR UPDATE SKIP LOCKED on PostgreSQL,
     # gave every call a transaction id and a WAL flush at commit, ~8 ms each; on SQLite
     # BEGIN IMMEDIATE made every read queue behind every writer.) A submit in flight on
     # the queue's head is not waited for: the task is served until that submit commits,
     # and answering it again stores a new revision, never a second judgment.
+    if study_id is None:
+        stmt, params = sql.NEXT_TASK, {"annotator_id": user.id}
+    else:
+        stmt, params = sql.NEXT_TASK_IN_STUDY, {"annotator_id": user.id, "study_id": study_id}
     with read_transaction(session):
-        row = session.exec(stmt.limit(1)).first()
-        view = None if row is None else build_task_view(session, row[0], tuple(row[1:]))
+        row = session.connection().execute(stmt, params).first()
+        view = None if row is None else _task_view(session, row)
     return view
 
 
@@ -348,8 +309,12 @@ def get_task(*, session: Session, actor: User | None, assignment_id: int,
         NotFound: no such assignment.
         Conflict: the assignment belongs to another study than ``study_id``.
     """
+    user = require_role(actor, *ROLES)
     with read_transaction(session):
-        view = build_task_view(session, own_assignment(session, actor, assignment_id, study_id=study_id))
+        row = session.connection().execute(sql.TASK_BY_ID, {"assignment_id": assignment_id}).first()
+        _check_owner(row, user, assignment_id, study_id)
+        assert row is not None  # checked above
+        view = _task_view(session, row)
     return view
 
 
@@ -369,19 +334,18 @@ def skip_task(*, session: Session, actor: User | None, assignment_id: int,
 
 def my_progress(*, session: Session, actor: User | None, study_id: int) -> tuple[int, int]:
     """``(done, total)`` of the actor's tasks in a study."""
-    require_role(actor, *ROLES)
-    return _progress(session, study_id, actor.id)
+    return _progress(session, study_id, id_of(require_role(actor, *ROLES)))
 
 
 def my_tasks(*, session: Session, actor: User | None, study_id: int) -> list[tuple[int, int, str]]:
     """The actor's tasks in a study as ``(assignment_id, position 1-based, status)`` in queue order."""
-    require_role(actor, *ROLES)
+    user = require_role(actor, *ROLES)
     rows = session.exec(
-        select(Assignment.id, Assignment.status).where(
-            Assignment.study_id == study_id, Assignment.annotator_id == actor.id,
-            Assignment.status.in_(COUNTED_STATUSES)).order_by(Assignment.position)
+        select(col(Assignment.id), Assignment.status).where(
+            Assignment.study_id == study_id, Assignment.annotator_id == user.id,
+            col(Assignment.status).in_(COUNTED_STATUSES)).order_by(col(Assignment.position))
     ).all()
-    return [(aid, pos + 1, status) for pos, (aid, status) in enumerate(rows)]
+    return [(cast(int, aid), pos + 1, status) for pos, (aid, status) in enumerate(rows)]  # stored ids
 
 
 OPENING_CHARS = 120
@@ -410,14 +374,14 @@ def opening_words(text: str, words: int = 8, chars: int = 48) -> str:
 def my_task_list(*, session: Session, actor: User | None, study_id: int) -> list[TaskRow]:
     """The actor's tasks in a study in queue order, each with its answer and the opening of
     its query (for the "skipped" and "my judgments" lists)."""
-    require_role(actor, *ROLES)
-    rows = session.exec(
-        select(Assignment.id, Assignment.status, Assignment.shown_left, Judgment.winner, Judgment.both_poor,
-               func.substr(Query.original_text, 1, OPENING_CHARS))
-        .join(StudyItem, StudyItem.id == Assignment.item_id).join(Query, Query.id == StudyItem.query_id)
-        .outerjoin(Judgment, Judgment.assignment_id == Assignment.id)
-        .where(Assignment.study_id == study_id, Assignment.annotator_id == actor.id,
-               Assignment.status.in_(COUNTED_STATUSES)).order_by(Assignment.position)
+    user = require_role(actor, *ROLES)
+    rows = session.execute(  # six columns: more than sqlmodel's select() is typed for
+        sa_select(col(Assignment.id), col(Assignment.status), col(Assignment.shown_left), col(Judgment.winner),
+                  col(Judgment.both_poor), func.substr(col(Query.original_text), 1, OPENING_CHARS))
+        .join(StudyItem, col(StudyItem.id) == Assignment.item_id).join(Query, col(Query.id) == StudyItem.query_id)
+        .outerjoin(Judgment, col(Judgment.assignment_id) == Assignment.id)
+        .where(col(Assignment.study_id) == study_id, col(Assignment.annotator_id) == user.id,
+               col(Assignment.status).in_(COUNTED_STATUSES)).order_by(col(Assignment.position))
     ).all()
     return [TaskRow(aid, pos + 1, status, None if winner is None else _to_side(winner, shown_left),
                     bool(both_poor), opening_words(text or ""))
@@ -426,13 +390,13 @@ def my_task_list(*, session: Session, actor: User | None, study_id: int) -> list
 
 def my_studies(*, session: Session, actor: User | None) -> list[StudySummary]:
     """Studies the actor has tasks in, with their progress, oldest first."""
-    require_role(actor, *ROLES)
-    rows = session.exec(
-        select(Study.id, Study.name, Study.kind, Study.status,
-               func.sum(case((Assignment.status == "done", 1), else_=0)), func.count(Assignment.id))
-        .join(Assignment, Assignment.study_id == Study.id)
-        .where(Assignment.annotator_id == actor.id, Assignment.status.in_(COUNTED_STATUSES))
-        .group_by(Study.id, Study.name, Study.kind, Study.status).order_by(Study.id)
+    user = require_role(actor, *ROLES)
+    rows = session.execute(  # six columns: more than sqlmodel's select() is typed for
+        sa_select(col(Study.id), col(Study.name), col(Study.kind), col(Study.status),
+                  func.sum(case((col(Assignment.status) == "done", 1), else_=0)), func.count(col(Assignment.id)))
+        .join(Assignment, col(Assignment.study_id) == Study.id)
+        .where(col(Assignment.annotator_id) == user.id, col(Assignment.status).in_(COUNTED_STATUSES))
+        .group_by(col(Study.id), col(Study.name), col(Study.kind), col(Study.status)).order_by(col(Study.id))
     ).all()
     return [StudySummary(sid, name, kind, status, int(done or 0), int(total)) for sid, name, kind, status, done, total
             in rows]

@@ -31,10 +31,11 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from annotate.db.models import (
@@ -43,14 +44,13 @@ from annotate.db.models import (
     JudgmentRevision,
     PointwiseRating,
     PointwiseRatingRevision,
-    Query,
-    Study,
-    StudyItem,
     User,
+    id_of,
     utcnow,
 )
 from annotate.navigation import ROLES
-from annotate.services.annotate.assignments import lock_own_task, query_criteria
+from annotate.services.annotate import task_statements as sql
+from annotate.services.annotate.assignments import LockedTask, lock_task, query_criteria
 from annotate.services.core.authz import has_role, require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.core.write_gate import sqlite_turn
@@ -115,20 +115,35 @@ def _check_elapsed(elapsed_s: float | None) -> float | None:
     return value
 
 
-def _open_assignment(session: Session, actor: User | None, assignment_id: int, kind: str,
-                     study_id: int | None = None) -> tuple[Assignment, Study, StudyItem, Query]:
+def _open_task(session: Session, actor: User | None, assignment_id: int, kind: str,
+               study_id: int | None = None) -> LockedTask:
     # Lock the task row for the rest of the submit transaction: on PostgreSQL two servers
     # submitting the same task queue up here (SELECT ... FOR UPDATE) instead of both
     # reading the same revision; SQLite renders no FOR UPDATE (BEGIN IMMEDIATE already
     # serialises writers).
-    assignment, study, item, query = lock_own_task(session, actor, assignment_id, study_id=study_id)
-    if study.kind != kind:
-        raise Conflict(f"study {study.name!r} is a {study.kind} study")
-    if study.status != "active":
-        raise Conflict(f"study {study.name!r} is closed")
-    if assignment.status == "superseded":
+    task = lock_task(session, actor, assignment_id, study_id=study_id)
+    if task.kind != kind:
+        raise Conflict(f"study {task.study_name!r} is a {task.kind} study")
+    if task.study_status != "active":
+        raise Conflict(f"study {task.study_name!r} is closed")
+    if task.status == "superseded":
         raise Conflict("this task was replaced by another one")
-    return assignment, study, item, query
+    return task
+
+
+def _mark_done(session: Session, task: LockedTask) -> None:
+    """The task's status becomes ``done`` (in the submit's transaction)."""
+    if task.status != "done":
+        session.connection().execute(sql.MARK_DONE, {"assignment_id": task.assignment_id})
+
+
+def _forget_loaded(session: Session, *rows: tuple[type, int]) -> None:
+    """Expire the session's copies of rows a submit changed with SQL (so a caller that loaded
+    them before reads the stored values, not the old ones)."""
+    for model, key in rows:
+        loaded = session.identity_map.get(identity_key(model, key))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def _is_busy(exc: OperationalError) -> bool:
@@ -136,7 +151,7 @@ def _is_busy(exc: OperationalError) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
-def _with_retries(session: Session, work) -> SubmitResult:  # type: ignore[no-untyped-def]
+def _with_retries(session: Session, work: Callable[[], SubmitResult]) -> SubmitResult:
     """Run ``work()`` and commit, all in one transaction.
 
     On a unique-constraint race (another process stored the first judgment or the same
@@ -148,7 +163,7 @@ def _with_retries(session: Session, work) -> SubmitResult:  # type: ignore[no-un
         return _attempts(session, work)
 
 
-def _attempts(session: Session, work) -> SubmitResult:  # type: ignore[no-untyped-def]
+def _attempts(session: Session, work: Callable[[], SubmitResult]) -> SubmitResult:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             result = work()
@@ -213,62 +228,55 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
                          field="per_criterion")
 
     def work() -> SubmitResult:
-        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pairwise", study_id)
-        previous = session.exec(select(JudgmentRevision).where(JudgmentRevision.submit_token == token)).first()
-        if previous is not None:
-            judgment = session.get(Judgment, previous.judgment_id)
-            if judgment.assignment_id != assignment.id:
+        task = _open_task(session, actor, assignment_id, "pairwise", study_id)
+        connection = session.connection()
+        state = connection.execute(sql.JUDGMENT_STATE, {"assignment_id": task.assignment_id, "token": token}).one()
+        if state.token_judgment_id is not None:
+            if state.token_assignment_id != task.assignment_id:
                 raise Conflict("this submit token was used for another task")
-            return SubmitResult(judgment.id, previous.revision, False)
+            return SubmitResult(state.token_judgment_id, state.token_revision, False)
         if per_criterion:
-            if not (study.settings or {}).get("per_criterion"):
+            if not task.per_criterion:
                 raise InputError("this study does not ask for per-criterion choices", field="per_criterion")
-            names = {name for name, _ in query_criteria(session, query)}
+            names = {name for name, _ in query_criteria(session, task.query_id)}
             unknown = sorted(set(per_criterion) - names)
             if unknown:
                 raise InputError(f"unknown criteria {unknown}", field="per_criterion")
+        now = utcnow()
         fields = dict(
-            winner=to_canonical(choice, assignment.shown_left), both_poor=bool(both_poor),
-            per_criterion={k: to_canonical(v, assignment.shown_left) for k, v in per_criterion.items()},
+            winner=to_canonical(choice, task.shown_left), both_poor=bool(both_poor),
+            per_criterion={k: to_canonical(v, task.shown_left) for k, v in per_criterion.items()},
             rationale=rationale or "", flags=flag_list, elapsed_s=elapsed,
             instruction_version_no=int(instruction_version_no), content_revision=int(content_revision),
+            submit_token=token, created_at=now,
         )
-        stale = int(content_revision) < query.content_revision
-        judgment = session.exec(select(Judgment).where(Judgment.assignment_id == assignment.id)).first()
-        now = utcnow()
-        if judgment is None:
-            judgment = Judgment(assignment_id=assignment.id, revision=1, stale=stale, submit_token=token,
-                                created_at=now, updated_at=now, **fields)
-            session.add(judgment)
-            created_revision = 1
+        stale = int(content_revision) < task.content_revision
+        if state.judgment_id is None:
+            revision = 1
+            inserted = connection.execute(sql.judgment.insert().values(
+                assignment_id=task.assignment_id, revision=1, stale=stale, updated_at=now, **fields))
+            judgment_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]  # always set on INSERT
         else:
-            created_revision = judgment.revision + 1
-            for key, value in fields.items():
-                setattr(judgment, key, value)
-            judgment.revision = created_revision
-            judgment.stale = stale
-            judgment.submit_token = token
-            judgment.updated_at = now
-            session.add(judgment)
-        session.flush()
-        session.add(JudgmentRevision(judgment_id=judgment.id, revision=created_revision, submit_token=token,
-                                     created_at=now, **fields))
-        if assignment.status != "done":
-            assignment.status = "done"
-            session.add(assignment)
-        session.flush()
-        return SubmitResult(judgment.id, created_revision, True)
+            judgment_id, revision = state.judgment_id, state.revision + 1
+            changed = {k: v for k, v in fields.items() if k != "created_at"}
+            connection.execute(sql.judgment.update().where(sql.judgment.c.id == judgment_id).values(
+                revision=revision, stale=stale, updated_at=now, **changed))
+        connection.execute(sql.judgment_revision.insert().values(judgment_id=judgment_id, revision=revision,
+                                                                 **fields))
+        _mark_done(session, task)
+        _forget_loaded(session, (Assignment, task.assignment_id), (Judgment, judgment_id))
+        return SubmitResult(judgment_id, revision, True)
 
     return _with_retries(session, work)
 
 
 def _check_history_reader(session: Session, actor: User | None, assignment_id: int) -> None:
     """The task's owner, researchers and admins may read its history; anyone else is refused."""
-    require_role(actor, *ROLES)
+    user = require_role(actor, *ROLES)
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound(f"no assignment {assignment_id}")
-    if assignment.annotator_id != actor.id and not has_role(actor, "researcher", "admin"):
+    if assignment.annotator_id != user.id and not has_role(user, "researcher", "admin"):
         raise PermissionDenied("this task is assigned to someone else")
 
 
@@ -303,8 +311,6 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
         InputError: score out of range, missing or unknown error type.
         PermissionDenied, NotFound, Conflict: as :func:`submit_judgment`.
     """
-    from annotate.services.studies.studies import study_error_types
-
     token = _check_token(submit_token)
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InputError(f"score must be an integer from 1 to 5, not {score!r}", field="score")
@@ -312,24 +318,25 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
     error_type = (error_type or "").strip()
 
     def work() -> SubmitResult:
-        assignment, study, _item, query = _open_assignment(session, actor, assignment_id, "pointwise", study_id)
+        task = _open_task(session, actor, assignment_id, "pointwise", study_id)
         previous = session.exec(select(PointwiseRatingRevision)
                                 .where(PointwiseRatingRevision.submit_token == token)).first()
         if previous is not None:
             stored = session.get(PointwiseRating, previous.rating_id)
-            if stored is None or stored.assignment_id != assignment.id:
+            if stored is None or stored.assignment_id != task.assignment_id:
                 raise Conflict("this submit token was used for another task")
-            return SubmitResult(stored.id, previous.revision, False)
-        rating = session.exec(select(PointwiseRating).where(PointwiseRating.assignment_id == assignment.id)).first()
-        types = study_error_types(study)
+            return SubmitResult(id_of(stored), previous.revision, False)
+        rating = session.exec(select(PointwiseRating)
+                              .where(PointwiseRating.assignment_id == task.assignment_id)).first()
+        types = task.error_types
         if score <= LOW_SCORE and not error_type:
             raise InputError(f"a rating of {score} needs an error type", field="error_type")
         if error_type and error_type not in types:
             raise InputError(f"unknown error type {error_type!r}; allowed: {', '.join(types)}", field="error_type")
-        stale = int(content_revision) < query.content_revision
+        stale = int(content_revision) < task.content_revision
         now = utcnow()
         if rating is None:
-            rating = PointwiseRating(assignment_id=assignment.id, revision=1, created_at=now)
+            rating = PointwiseRating(assignment_id=task.assignment_id, revision=1, score=score, created_at=now)
         else:
             rating.revision += 1
         rating.score, rating.error_type, rating.rationale = score, error_type, rationale or ""
@@ -338,13 +345,12 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
         session.add(rating)
         session.flush()
         session.add(PointwiseRatingRevision(
-            rating_id=rating.id, revision=rating.revision, score=score, error_type=error_type,
+            rating_id=id_of(rating), revision=rating.revision, score=score, error_type=error_type,
             rationale=rating.rationale, elapsed_s=elapsed, instruction_version_no=rating.instruction_version_no,
             content_revision=rating.content_revision, submit_token=token, created_at=now))
-        if assignment.status != "done":
-            assignment.status = "done"
-            session.add(assignment)
         session.flush()
-        return SubmitResult(rating.id, rating.revision, True)
+        _mark_done(session, task)
+        _forget_loaded(session, (Assignment, task.assignment_id))
+        return SubmitResult(id_of(rating), rating.revision, True)
 
     return _with_retries(session, work)

@@ -91,12 +91,22 @@ def current_materials(*, session: Session, query_id: int) -> list[tuple[Material
         .where(MaterialDocument.query_id == query_id, MaterialDocument.status == "active")
         .order_by(col(MaterialDocument.id))
     ).all()
+    ids = [id_of(document) for document in documents]
+    if not ids:
+        return []
+    # Three queries whatever the number of documents (not two per document).
+    segments: dict[int, list[MaterialSegment]] = {i: [] for i in ids}
+    for segment in session.exec(select(MaterialSegment).where(col(MaterialSegment.document_id).in_(ids))).all():
+        segments[segment.document_id].append(segment)
+    kept: dict[int, list[int]] = {}
+    for version in session.exec(
+            select(MaterialVersion)
+            .where(col(MaterialVersion.document_id).in_(ids), MaterialVersion.status == "approved")
+            .order_by(col(MaterialVersion.document_id), col(MaterialVersion.version_no).desc())).all():
+        kept.setdefault(version.document_id, version.kept)  # the first one is the highest number
     result: list[tuple[MaterialDocument, str]] = []
     for document in documents:
-        segments = session.exec(
-            select(MaterialSegment).where(MaterialSegment.document_id == document.id)).all()
-        version = current_material_version(session=session, document_id=id_of(document))
-        text = join_segments(segments, None if version is None else version.kept)
+        text = join_segments(segments[id_of(document)], kept.get(id_of(document)))
         if text:
             result.append((document, text))
     return result
