@@ -12,7 +12,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
+from streamlit.delta_generator import DeltaGenerator
 
+from annotate.db.models import User
 from annotate.services.core.errors import ServiceError
 from annotate.services.judges.criteria_view import criterion_alignment
 from annotate.services.judges.rankings_view import (
@@ -84,7 +86,7 @@ def comparisons_tab(comparisons: list[dict], study_name: str | None = None) -> N
                "the number of comparisons.")
 
 
-def criteria_tab(actor, study_name: str, run_ids: list[int], n_resamples: int, seed: int) -> None:  # type: ignore[no-untyped-def]
+def criteria_tab(actor: User, study_name: str, run_ids: list[int], n_resamples: int, seed: int) -> None:
     """Criterion-level alignment (studies that asked people per criterion)."""
     with db_session() as session:
         try:
@@ -226,8 +228,8 @@ def annotators_tab(view: AnnotatorsView) -> None:
 
 
 @st.cache_data(show_spinner="Ranking the models...", max_entries=8)
-def cached_rankings(_actor, study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float, stale: bool,
-                    version: tuple) -> RankingsView:  # type: ignore[no-untyped-def]
+def cached_rankings(_actor: User, study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float, stale: bool,
+                    version: tuple) -> RankingsView:
     """:func:`rankings_view`, cached per inputs and data version."""
     with db_session() as session:
         return rankings_view(session=session, actor=_actor, study_name=study, run_ids=list(run_ids), n_resamples=n,
@@ -235,16 +237,17 @@ def cached_rankings(_actor, study: str, run_ids: tuple[int, ...], n: int, seed: 
 
 
 @st.cache_data(show_spinner="Fitting annotator competence...", max_entries=8)
-def cached_annotators(_actor, study: str, model: str, n: int, seed: int, stale: bool,
-                      version: tuple) -> AnnotatorsView:  # type: ignore[no-untyped-def]
+def cached_annotators(_actor: User, study: str, model: str, n: int, seed: int, stale: bool,
+                      version: tuple) -> AnnotatorsView:
     """:func:`annotators_view`, cached per inputs and data version."""
     with db_session() as session:
         return annotators_view(session=session, actor=_actor, study_name=study, model=model, n_resamples=n,
                                seed=seed, include_stale=stale)
 
 
-def rankings_and_annotators(actor, study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float,  # type: ignore[no-untyped-def]
-                            stale: bool, version: tuple, tab_rankings, tab_annotators) -> None:
+def rankings_and_annotators(actor: User, study: str, run_ids: tuple[int, ...], n: int, seed: int, eps: float,
+                            stale: bool, version: tuple, tab_rankings: DeltaGenerator,
+                            tab_annotators: DeltaGenerator) -> None:
     """Fill the Rankings and Annotators tabs (errors are shown in the tab)."""
     with tab_rankings:
         try:

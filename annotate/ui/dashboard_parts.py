@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from annotate.db.models import User
 from annotate.services.core.errors import ServiceError
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies.dashboard import AnnotatorStats, Dashboard
@@ -105,7 +106,7 @@ def annotators_section(dash: Dashboard) -> None:
         st.markdown("**Most disagreeing with the rest:** " + ", ".join(f"{plain_label(n)} ({pct(r)})" for n, r in top))
 
 
-def split_pairs_section(dash: Dashboard, actor) -> None:  # type: ignore[no-untyped-def]
+def split_pairs_section(dash: Dashboard, actor: User) -> None:
     """Split pairs of a pairwise study and the adjudication form."""
     if dash.kind == "pairwise":
         st.subheader(f"Split pairs ({len(dash.split_items)})")

@@ -12,6 +12,7 @@ import itertools
 
 import streamlit as st
 
+from annotate.db.models import User
 from annotate.services.core.errors import ServiceError
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import extend, studies
@@ -23,7 +24,7 @@ STRATEGY_LABELS = {"adaptive": "Where they matter most (adaptive)", "uniform": "
 PLAN_KEY = "extend_plan"  # (inputs, ExtensionPlan) last previewed
 
 
-def _inputs(actor, annotator_names: list[str]) -> dict | None:  # type: ignore[no-untyped-def]
+def _inputs(actor: User, annotator_names: list[str]) -> dict | None:
     with db_session() as session:
         pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
         labels = [r.label for r in list_runs(session=session, with_counts=False)]
@@ -44,7 +45,7 @@ def _inputs(actor, annotator_names: list[str]) -> dict | None:  # type: ignore[n
 
 
 def _show(plan: extend.ExtensionPlan) -> None:
-    if plan.widths:
+    if plan.widths and plan.target is not None:  # widths are empty without a target
         w = plan.widths
         cols = st.columns(3)
         cols[0].metric("Expected width now", f"{100 * w['now']:.1f} pp")
@@ -61,7 +62,7 @@ def _show(plan: extend.ExtensionPlan) -> None:
             st.markdown(f"- {plain_label(line)}")
 
 
-def extend_section(actor, annotator_names: list[str]) -> None:  # type: ignore[no-untyped-def]
+def extend_section(actor: User, annotator_names: list[str]) -> None:
     """The whole "Add votes where they matter most" section (the page puts it in an expander of that name)."""
     st.caption("More annotators on an existing study's pairs, chosen to narrow the interval of one judge "
                "difference fastest. Nobody judges a pair twice and the sides stay counterbalanced.")

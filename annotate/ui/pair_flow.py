@@ -139,7 +139,7 @@ def submit(user: Any, task: TaskView, study_id: int, submitted: JudgmentInput) -
         with db_session() as session:
             result = judgments.submit_judgment(
                 session=session, actor=user, assignment_id=aid, choice=submitted.choice,
-                per_criterion=submitted.per_criterion or None, rationale=submitted.rationale,
+                per_criterion=submitted.criteria_choices() or None, rationale=submitted.rationale,
                 flags=submitted.flags, elapsed_s=task_state.elapsed_seconds(state, aid),
                 instruction_version_no=task.instruction_version_no, content_revision=task.content_revision,
                 submit_token=task_state.submit_token(state, aid), study_id=study_id)

@@ -52,6 +52,19 @@ class JudgmentInput:
         """Criteria left without a choice (a per-criterion study needs all of them)."""
         return [name for name, value in self.per_criterion.items() if value is None]
 
+    def criteria_choices(self) -> dict[str, str]:
+        """The per-criterion choices, once every criterion has one (check :attr:`missing_criteria`
+        first; a criterion without a choice raises ``ValueError``).
+
+        Example:
+            >>> JudgmentInput("left", "", [], {"Accuracy": "tie"}).criteria_choices()
+            {'Accuracy': 'tie'}
+        """
+        chosen = {name: value for name, value in self.per_criterion.items() if value is not None}
+        if len(chosen) != len(self.per_criterion):
+            raise ValueError(f"criteria without a choice: {', '.join(self.missing_criteria)}")
+        return chosen
+
 
 def pane_height(criteria: int) -> str:
     """The responses' pane height: the window less the toolbar and the choice bar (taller
@@ -161,7 +174,7 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
         with st.container(horizontal=True, vertical_alignment="center"):
             before = [f for f in FLAGS if existing and f in existing.flags]
             marks = st.pills("Flags (optional)", MARKS, selection_mode="multi", default=before or None,
-                             format_func=MARKS.get, key=f"{key}_marks_{aid}", label_visibility="collapsed") or []
+                             format_func=lambda mark: MARKS[mark], key=f"{key}_marks_{aid}", label_visibility="collapsed") or []
             rationale = st.text_input("Rationale (optional)", value=existing.rationale if existing else "",
                                       key=f"{key}_rationale_{aid}", label_visibility="collapsed",
                                       placeholder="Rationale (optional): the deciding requirement (key E)",

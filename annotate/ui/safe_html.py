@@ -60,15 +60,15 @@ def _heading_tag(token: Token) -> str:
     return f"h{min(6, level + HEADING_SHIFT)}"
 
 
-def _heading_open(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _heading_open(renderer: object, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     return f"<{_heading_tag(tokens[idx])}>"
 
 
-def _heading_close(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _heading_close(renderer: object, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     return f"</{_heading_tag(tokens[idx])}>"
 
 
-def _link_open(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _link_open(renderer: object, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
     href = str(token.attrGet("href") or "")
     title = token.attrGet("title")
@@ -76,7 +76,7 @@ def _link_open(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str
     return f'<a href="{escape(href)}"{title_attr}{_LINK_ATTRS}>'
 
 
-def _image(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _image(renderer: object, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     """An image as a link to it: nothing is fetched unless the reader clicks."""
     token = tokens[idx]
     alt = "".join(child.content for child in token.children or [])
@@ -88,11 +88,11 @@ def _code_text(content: str) -> str:
     return escape(content, quote=False)
 
 
-def _fence(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _fence(renderer: object, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     return f"<pre><code>{_code_text(tokens[idx].content)}</code></pre>"
 
 
-def _softbreak(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _softbreak(renderer: object, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     return "<br>"  # a line break as written
 
 
@@ -110,7 +110,7 @@ def _list_any_start(state: StateBlock, start_line: int, end_line: int, silent: b
     return list_block(state, start_line, end_line, silent)
 
 
-def _hardbreak(tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _hardbreak(renderer: object, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     return "<br>"
 
 
@@ -119,10 +119,11 @@ def _parser() -> MarkdownIt:
     parser.enable(["table", "strikethrough"])
     parser.block.ruler.at("list", _list_any_start, {"alt": ["paragraph", "reference", "blockquote"]})
     parser.validateLink = is_safe_url  # type: ignore[method-assign]
-    rules = parser.renderer.rules
-    rules.update({"heading_open": _heading_open, "heading_close": _heading_close, "link_open": _link_open,
-                  "image": _image, "fence": _fence, "code_block": _fence, "softbreak": _softbreak,
-                  "hardbreak": _hardbreak})
+    rules = {"heading_open": _heading_open, "heading_close": _heading_close, "link_open": _link_open,
+             "image": _image, "fence": _fence, "code_block": _fence, "softbreak": _softbreak,
+             "hardbreak": _hardbreak}
+    for name, rule in rules.items():
+        parser.add_render_rule(name, rule)  # bound to the renderer: called with (tokens, idx, options, env)
     return parser
 
 

@@ -207,7 +207,7 @@ def current_user() -> User:
     if user is None:
         st.warning("Please log in.")
         st.stop()
-    return user  # type: ignore[return-value]  # st.stop() does not return
+    return user  # st.stop() does not return
 
 
 def require_page_role(*roles: str) -> User:

@@ -21,8 +21,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 CHOICES: dict[str, str] = {
     "A is better": "left",
@@ -75,12 +74,30 @@ FLAGS: dict[str, str] = {
 }
 """Flag value -> label (the services' flag vocabulary)."""
 
+class TaskState(Protocol):
+    """What the helpers below use of their state: ``st.session_state`` on a page, a plain
+    ``dict`` in tests and doctests.
+
+    ``st.session_state`` is a ``MutableMapping[str | int, Any]``, which is not a
+    ``MutableMapping[str, Any]`` (mapping keys are invariant), so the helpers name only the
+    operations they need, each on ``str`` keys.
+    """
+
+    def __contains__(self, key: object, /) -> bool: ...
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+    def __setitem__(self, key: str, value: Any, /) -> None: ...
+
+    def pop(self, key: str, default: None, /) -> Any: ...
+
+
 _TOKEN = "task_token_{}"
 _START = "task_start_{}"
 _SHOWN = "task_shown_{}"
 
 
-def submit_token(state: MutableMapping[str, Any], assignment_id: int) -> str:
+def submit_token(state: TaskState, assignment_id: int) -> str:
     """The submit token of this showing of ``assignment_id`` (created on first call).
 
     Example:
@@ -94,7 +111,7 @@ def submit_token(state: MutableMapping[str, Any], assignment_id: int) -> str:
     return str(state[key])
 
 
-def start_time(state: MutableMapping[str, Any], assignment_id: int, *, now: float | None = None) -> float:
+def start_time(state: TaskState, assignment_id: int, *, now: float | None = None) -> float:
     """When ``assignment_id`` was first shown in this session (epoch seconds)."""
     key = _START.format(assignment_id)
     if key not in state:
@@ -102,7 +119,7 @@ def start_time(state: MutableMapping[str, Any], assignment_id: int, *, now: floa
     return float(state[key])
 
 
-def elapsed_seconds(state: MutableMapping[str, Any], assignment_id: int, *, now: float | None = None) -> float:
+def elapsed_seconds(state: TaskState, assignment_id: int, *, now: float | None = None) -> float:
     """Seconds since ``assignment_id`` was first shown, rounded to 0.1 s.
 
     Example:
@@ -141,7 +158,7 @@ def min_dwell_seconds() -> float:
         raise ValueError(f"{MIN_DWELL_ENV} must be a number of seconds, got {raw!r}") from None
 
 
-def too_soon(state: MutableMapping[str, Any], assignment_id: int, *, now: float | None = None,
+def too_soon(state: TaskState, assignment_id: int, *, now: float | None = None,
              minimum: float | None = None) -> bool:
     """Whether a choice on ``assignment_id`` now comes too soon after it appeared (see above).
 
@@ -157,7 +174,7 @@ def too_soon(state: MutableMapping[str, Any], assignment_id: int, *, now: float 
     return current - begin < limit
 
 
-def shown_elapsed(state: MutableMapping[str, Any], assignment_id: int) -> float:
+def shown_elapsed(state: TaskState, assignment_id: int) -> float:
     """The seconds on ``assignment_id`` when its timer was first drawn in this session (the
     browser counts on from there, so the page sends the same timer on every rerun).
 
@@ -173,7 +190,7 @@ def shown_elapsed(state: MutableMapping[str, Any], assignment_id: int) -> float:
     return float(state[key])
 
 
-def finish(state: MutableMapping[str, Any], assignment_id: int) -> None:
+def finish(state: TaskState, assignment_id: int) -> None:
     """Forget the token and start time of ``assignment_id`` after a successful submit or skip."""
     state.pop(_TOKEN.format(assignment_id), None)
     state.pop(_START.format(assignment_id), None)
