@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import edits, materials
 from annotate.services.refine.edits import EditConflict
@@ -35,15 +36,16 @@ if index is None:
     st.stop()
 with db_session() as session:
     query = materials.query_by_index(session=session, index=index)
-    head = edits.instruction_head(session=session, query_id=query.id)
-    versions = edits.instruction_versions(session=session, query_id=query.id)
-    split_doc = materials.imported_document(session=session, query_id=query.id)
+    query_id = id_of(query)
+    head = edits.instruction_head(session=session, query_id=query_id)
+    versions = edits.instruction_versions(session=session, query_id=query_id)
+    split_doc = materials.imported_document(session=session, query_id=query_id)
 
-base_key, text_key = f"adapt_base_{query.id}", f"adapt_text_{query.id}"
+base_key, text_key = f"adapt_base_{query_id}", f"adapt_text_{query_id}"
 # The reason boxes are new widgets after every save (a fresh key): a saved reason never lingers.
-round_key = f"adapt_round_{query.id}"
-reason_key = f"adapt_reason_{query.id}_{state.get(round_key, 0)}"
-revert_key = f"revert_reason_{query.id}_{state.get(round_key, 0)}"
+round_key = f"adapt_round_{query_id}"
+reason_key = f"adapt_reason_{query_id}_{state.get(round_key, 0)}"
+revert_key = f"revert_reason_{query_id}_{state.get(round_key, 0)}"
 if base_key not in state:
     state[base_key] = (head.version_no, head.text)
 base_no, base_text = state[base_key]
@@ -74,7 +76,7 @@ st.subheader("Edit the instruction")
 if base_no != head.version_no:
     st.warning(f"You started from version {base_no:d}; version {head.version_no:d} has been saved since. "
                "Saving will be refused until you rebase your text on it.")
-    if st.button(f"Rebase my text on version {head.version_no:d}", key=f"rebase_{query.id}"):
+    if st.button(f"Rebase my text on version {head.version_no:d}", key=f"rebase_{query_id}"):
         state[base_key] = (head.version_no, head.text)
         st.rerun()
 left, right = st.columns(2, gap="medium")
@@ -90,10 +92,10 @@ st.caption("The changes follow your edit when you press Ctrl+Enter (⌘+Enter on
 side_by_side_diff(base_text, edited, f"version {base_no}", "your edit")
 reason = st.text_input("Reason for the change (required)", key=reason_key,
                        placeholder="e.g. the query asks for data that the materials do not contain")
-if st.button("Save as a new version", type="primary", key=f"save_edit_{query.id}", disabled=not reason.strip()):
+if st.button("Save as a new version", type="primary", key=f"save_edit_{query_id}", disabled=not reason.strip()):
     with db_session() as session:
         try:
-            version = edits.propose_instruction(session=session, actor=user, query_id=query.id, text=edited,
+            version = edits.propose_instruction(session=session, actor=user, query_id=query_id, text=edited,
                                                 reason=reason, base_version_no=base_no)
         except EditConflict as exc:
             show_conflict(exc)
@@ -109,14 +111,14 @@ if not reason.strip():
 earlier = [v for v in versions if v.version_no != head.version_no and v.status != "rejected"]
 if earlier:
     with st.expander("Revert to an earlier version"):
-        target = st.selectbox("Version", earlier, key=f"revert_target_{query.id}",
+        target = st.selectbox("Version", earlier, key=f"revert_target_{query_id}",
                               format_func=lambda v: f"version {v.version_no} ({v.status}): {v.reason[:60]}")
         side_by_side_diff(head.text, target.text, f"version {head.version_no}", f"version {target.version_no}")
         why = st.text_input("Reason for reverting (required)", key=revert_key)
-        if st.button("Propose the revert", key=f"revert_{query.id}", disabled=not why.strip()):
+        if st.button("Propose the revert", key=f"revert_{query_id}", disabled=not why.strip()):
             with db_session() as session:
                 try:
-                    version = edits.revert_instruction(session=session, actor=user, query_id=query.id,
+                    version = edits.revert_instruction(session=session, actor=user, query_id=query_id,
                                                        to_version_no=target.version_no, reason=why,
                                                        base_version_no=head.version_no)
                 except ServiceError as exc:

@@ -11,6 +11,8 @@ the annotator's own tasks; anyone else's is refused.
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError
@@ -86,8 +88,8 @@ show_task(task, title=title_pending.pop() if title_pending else None)
 before, after = flow.neighbours(rows, aid)
 context = BarContext(done=done, total=len(rows), study_name=study.name,
                      elapsed=task_state.shown_elapsed(state, aid), showing=task_state.start_time(state, aid),
-                     previous=None if before is None else (lambda: open_pair(before)),
-                     following=None if after is None else (lambda: open_pair(after)))
+                     previous=None if before is None else functools.partial(open_pair, before),
+                     following=None if after is None else functools.partial(open_pair, after))
 slot, submitted = choice_bar(task, context, allow_skip=task.status != "done")
 if flash:
     slot.success(plain_label(flash), icon=":material/check_circle:")

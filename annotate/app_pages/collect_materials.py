@@ -9,6 +9,7 @@ import zlib
 
 import streamlit as st
 
+from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import materials
 from annotate.services.refine.query_list import query_choices
@@ -64,7 +65,7 @@ with tab_collect:
         segments = segment_paragraphs(text.strip()) if text.strip() else []
         kept: list[int] = []
         # keep-boxes belong to this query and this text: a choice never carries over to another
-        text_key = f"{query.id}_{zlib.crc32(text.encode())}"
+        text_key = f"{id_of(query)}_{zlib.crc32(text.encode())}"
         if segments:
             st.markdown(f"**Keep the pertinent segments** ({len(segments)})")
             with st.container(height=300, border=True):
@@ -75,7 +76,7 @@ with tab_collect:
         if st.button("Save the material", type="primary", key="collect_save", disabled=not segments):
             with db_session() as session:
                 try:
-                    materials.add_material(session=session, actor=user, query_id=query.id, title=title,
+                    materials.add_material(session=session, actor=user, query_id=id_of(query), title=title,
                                            text=text, source_url=source, license_note=licence, kept=kept)
                 except ServiceError as exc:
                     st.error(plain_label(exc))
@@ -95,7 +96,7 @@ with tab_collect:
                 with db_session() as session:
                     try:
                         q = materials.query_by_index(session=session, index=flag_index)
-                        materials.set_needs_materials(session=session, actor=user, query_id=q.id, needs=True,
+                        materials.set_needs_materials(session=session, actor=user, query_id=id_of(q), needs=True,
                                                       requirement=requirement)
                     except ServiceError as exc:
                         st.error(plain_label(exc))
@@ -107,8 +108,9 @@ with tab_verify:
     if not to_verify:
         st.info("Nothing to verify: materials you collected are verified by someone else.")
     for doc in to_verify:
+        doc_id = id_of(doc)
         with db_session() as session:
-            kept_text = materials.pending_text(session=session, document_id=doc.id)
+            kept_text = materials.pending_text(session=session, document_id=doc_id)
             index = materials.query_index_of(session=session, query_id=doc.query_id)
         with st.container(border=True):
             st.markdown(f"**{to_safe_markdown(doc.title)}** for query {index:d}")
@@ -116,10 +118,10 @@ with tab_verify:
             scroll_pane(kept_text, height=200)
             c1, c2, _ = st.columns([1, 1, 4])
             for column, label, ok in ((c1, "Verify", True), (c2, "Reject", False)):  # literals
-                if column.button(label, key=f"{label.lower()}_{doc.id}"):
+                if column.button(label, key=f"{label.lower()}_{doc_id}"):
                     with db_session() as session:
                         try:
-                            materials.verify_material(session=session, actor=user, document_id=doc.id, approve=ok)
+                            materials.verify_material(session=session, actor=user, document_id=doc_id, approve=ok)
                         except ServiceError as exc:
                             st.error(plain_label(exc))
                         else:

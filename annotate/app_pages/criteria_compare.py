@@ -29,7 +29,7 @@ if not choices:
     st.info("No queries yet. Import them with `annotate import queries FILE`.")
     st.stop()
 labels = dict(choices)
-index = st.selectbox("Query", list(labels), format_func=labels.get, key="crit_query")  # plain text
+index = st.selectbox("Query", list(labels), format_func=lambda i: labels[i], key="crit_query")  # plain text
 with db_session() as session:
     try:
         cmp = criteria_comparison(session=session, actor=actor, query_index=int(index))

@@ -74,10 +74,10 @@ st.caption("WritingBench JSONL with each query's approved instruction and kept m
            "unchanged), and a provenance file with version ids, editors and reasons.")
 if st.button("Prepare the refined export", key="prepare_export"):
     with tempfile.TemporaryDirectory() as tmp, db_session() as session:
-        report = export_refined(session=session, path=Path(tmp) / "refined.jsonl",
-                                provenance_path=Path(tmp) / "provenance.jsonl")
+        exported = export_refined(session=session, path=Path(tmp) / "refined.jsonl",
+                                  provenance_path=Path(tmp) / "provenance.jsonl")
         st.session_state["refined_files"] = ((Path(tmp) / "refined.jsonl").read_bytes(),
-                                             (Path(tmp) / "provenance.jsonl").read_bytes(), report.changed)
+                                             (Path(tmp) / "provenance.jsonl").read_bytes(), exported.changed)
 if files := st.session_state.get("refined_files"):
     st.write(f"{files[2]:,} changed queries.")
     c1, c2 = st.columns(2)

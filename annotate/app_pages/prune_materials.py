@@ -5,8 +5,11 @@ and after; save as a new version (reviewed by a second expert); revert to an ear
 
 from __future__ import annotations
 
+from typing import cast
+
 import streamlit as st
 
+from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import edits, materials
 from annotate.services.refine.edits import COLLECTION_EXCLUDED, REMOVAL_REASONS, EditConflict
@@ -31,20 +34,21 @@ if index is None:
     st.stop()
 with db_session() as session:
     query = materials.query_by_index(session=session, index=index)
-    documents = materials.documents_of(session=session, query_id=query.id, statuses=("active",))
+    documents = materials.documents_of(session=session, query_id=id_of(query), statuses=("active",))
 if not documents:
     st.info("This query has no material yet. Split its pasted material on *Adapt queries*, or collect one on "
             "*Collect materials*.")
     st.stop()
 document = documents[0] if len(documents) == 1 else st.selectbox(
-    "Material", documents, key=f"prune_doc_{query.id}", format_func=lambda d: f"{d.title} ({d.origin})")
+    "Material", documents, key=f"prune_doc_{id_of(query)}", format_func=lambda d: f"{d.title} ({d.origin})")
+document_id = id_of(document)
 with db_session() as session:
-    head = edits.material_head(session=session, document_id=document.id)
-    segments = edits.segments_of(session=session, document_id=document.id)
-    versions = edits.material_versions(session=session, document_id=document.id)
-    excluded = edits.collection_excluded(session=session, document_id=document.id)
+    head = edits.material_head(session=session, document_id=document_id)
+    segments = edits.segments_of(session=session, document_id=document_id)
+    versions = edits.material_versions(session=session, document_id=document_id)
+    excluded = edits.collection_excluded(session=session, document_id=document_id)
 
-base_key = f"prune_base_{document.id}"
+base_key = f"prune_base_{document_id}"
 if base_key not in state or state[base_key][0] not in {v.version_no for v in versions}:
     state[base_key] = (head.version_no, list(head.kept))
 base_no, base_kept = state[base_key]
@@ -52,11 +56,11 @@ st.markdown(f"**{to_safe_markdown(document.title)}** · {len(segments)} segments
             f"**{head.version_no:d}** ({plain_label(head.status)})")
 if base_no != head.version_no:
     st.warning(f"Version {head.version_no:d} was saved after version {base_no:d} that you started from.")
-    if st.button(f"Start again from version {head.version_no:d}", key=f"prune_rebase_{document.id}"):
+    if st.button(f"Start again from version {head.version_no:d}", key=f"prune_rebase_{document_id}"):
         state[base_key] = (head.version_no, list(head.kept))
         for s in segments:
-            state.pop(f"keep_{document.id}_{s.position}", None)
-            state.pop(f"why_{document.id}_{s.position}", None)
+            state.pop(f"keep_{document_id}_{s.position}", None)
+            state.pop(f"why_{document_id}_{s.position}", None)
         st.rerun()
 
 st.subheader("Keep or remove each segment")
@@ -70,7 +74,7 @@ with st.container(height=460, border=True):
     for seg in segments:
         c1, c2, c3 = st.columns([1.1, 1.9, 6])
         keep = c1.checkbox(f"Keep {seg.position + 1:d}", value=seg.position in base_kept,
-                           key=f"keep_{document.id}_{seg.position}")
+                           key=f"keep_{document_id}_{seg.position}")
         if keep:
             kept.append(seg.position)
             c2.caption(f"{len(seg.text):,} chars")
@@ -80,14 +84,14 @@ with st.container(height=460, border=True):
         else:  # no default: the expert says why (a reason recorded by an earlier version is offered again)
             recorded = previous.get(seg.position) if seg.position not in base_kept else None
             removals[seg.position] = c2.selectbox(
-                f"Reason {seg.position + 1:d}", REMOVAL_REASONS, key=f"why_{document.id}_{seg.position}",
+                f"Reason {seg.position + 1:d}", REMOVAL_REASONS, key=f"why_{document_id}_{seg.position}",
                 index=REMOVAL_REASONS.index(recorded) if recorded in REMOVAL_REASONS else None,
                 placeholder="Why remove it?", label_visibility="collapsed") or ""
         shown = seg.text if len(seg.text) <= 400 else seg.text[:400] + " …"
         c3.markdown(("" if keep else "~~") + to_safe_markdown(" ".join(shown.split())) + ("" if keep else "~~"))
 
 with db_session() as session:
-    preview = edits.preview_pruning(session=session, document_id=document.id, kept=kept) if kept else None
+    preview = edits.preview_pruning(session=session, document_id=document_id, kept=kept) if kept else None
 st.subheader("Preview")
 if preview is None:
     st.error("Keep at least one segment.")
@@ -103,26 +107,28 @@ else:
     with st.expander(f"Diff against version {head.version_no:d}"):
         show_unified_diff(preview.diff)
 note = st.text_input("Overall note (optional; a summary of the removals is written otherwise)",
-                     key=f"prune_note_{document.id}_{state.get(f'prune_round_{document.id}', 0)}")
+                     key=f"prune_note_{document_id}_{state.get(f'prune_round_{document_id}', 0)}")
 missing = [p + 1 for p, why in removals.items() if not why]
 if missing:
     st.caption("Say why you remove segment(s) " + ", ".join(f"{p:d}" for p in missing) + " to enable saving.")
-if st.button("Save pruning as a new version", type="primary", key=f"save_pruning_{document.id}",
+if st.button("Save pruning as a new version", type="primary", key=f"save_pruning_{document_id}",
              disabled=preview is None or bool(missing)):
     with db_session() as session:
         try:
-            version = edits.propose_pruning(session=session, actor=user, document_id=document.id, kept=kept,
+            version = edits.propose_pruning(session=session, actor=user, document_id=document_id, kept=kept,
                                             removals=removals, reason=note, base_version_no=base_no)
         except EditConflict as exc:
             st.error(plain_label(exc), icon=":material/sync_problem:")
+            # A material's conflict carries kept positions (an instruction's, texts).
+            newer, yours = cast(list[int], exc.newer_content), cast(list[int], exc.yours)
             st.caption(f"Version {exc.newer_version_no:d} keeps segments "
-                       f"{', '.join(f'{p + 1:d}' for p in exc.newer_content)}; your choice keeps "
-                       f"{', '.join(f'{p + 1:d}' for p in exc.yours)}.")
+                       f"{', '.join(f'{p + 1:d}' for p in newer)}; your choice keeps "
+                       f"{', '.join(f'{p + 1:d}' for p in yours)}.")
         except ServiceError as exc:
             st.error(plain_label(exc))
         else:
             state[base_key] = (version.version_no, list(version.kept))
-            state[f"prune_round_{document.id}"] = state.get(f"prune_round_{document.id}", 0) + 1  # a fresh note box
+            state[f"prune_round_{document_id}"] = state.get(f"prune_round_{document_id}", 0) + 1  # a fresh note box
             state["prune_flash"] = (f"Saved version {version.version_no} ({version.reason}). It becomes current "
                                     "when another expert approves it on Review edits.")
             st.rerun()
@@ -130,14 +136,14 @@ if st.button("Save pruning as a new version", type="primary", key=f"save_pruning
 earlier = [v for v in versions if v.version_no != head.version_no and v.status != "rejected"]
 if earlier:
     with st.expander("Revert to an earlier version"):
-        target = st.selectbox("Version", earlier, key=f"prune_revert_{document.id}",
+        target = st.selectbox("Version", earlier, key=f"prune_revert_{document_id}",
                               format_func=lambda v: f"version {v.version_no} ({v.status}, keeps {len(v.kept)} "
                                                     f"of {len(segments)}): {v.reason[:60]}")
-        why = st.text_input("Reason for reverting (required)", key=f"prune_revert_reason_{document.id}")
-        if st.button("Propose the revert", key=f"prune_revert_btn_{document.id}", disabled=not why.strip()):
+        why = st.text_input("Reason for reverting (required)", key=f"prune_revert_reason_{document_id}")
+        if st.button("Propose the revert", key=f"prune_revert_btn_{document_id}", disabled=not why.strip()):
             with db_session() as session:
                 try:
-                    version = edits.revert_material(session=session, actor=user, document_id=document.id,
+                    version = edits.revert_material(session=session, actor=user, document_id=document_id,
                                                     to_version_no=target.version_no, reason=why,
                                                     base_version_no=head.version_no)
                 except ServiceError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annotate.db.models import id_of
 from annotate.services.refine import edits, materials
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
@@ -21,7 +22,7 @@ if index is None:
     st.stop()
 with db_session() as session:
     query = materials.query_by_index(session=session, index=index)
-    history = edits.query_history(session=session, query_id=query.id)
+    history = edits.query_history(session=session, query_id=id_of(query))
 st.markdown(f"**Query {query.index:d}** · content revision {query.content_revision:d} · {len(history)} versions")
 for entry in reversed(history):
     what = "Instruction" if entry.kind == "instruction" else f"Material “{entry.document_title}”"
