@@ -126,12 +126,24 @@ _NEXT_ORDER = (assignment.c.study_id, case((item.c.is_qualification, 0), else_=1
 _NEXT_WHERE = and_(assignment.c.annotator_id == bindparam("annotator_id"),
                    _status_in(assignment.c.status, OPEN_STATUSES), study.c.status == "active")
 
-NEXT_TASK = _task_view_select().where(_NEXT_WHERE).order_by(*_NEXT_ORDER).limit(1)
+
+
+def _next_open_task(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    # The choice of the task runs on the three tables it needs; the view's joins, JSON
+    # reads and counts then run for that one row (as one statement they ran for every open
+    # task of the annotator before the sort: ~8 ms on PostgreSQL with 20 open tasks).
+    return (select(assignment.c.id)
+            .select_from(assignment.join(item, item.c.id == assignment.c.item_id)
+                         .join(study, study.c.id == assignment.c.study_id))
+            .where(_NEXT_WHERE, *conditions).order_by(*_NEXT_ORDER).limit(1).scalar_subquery())
+
+
+NEXT_TASK = _task_view_select().where(assignment.c.id == _next_open_task())
 """The view row of the annotator's next open task in any active study (``annotator_id``):
 qualification items first, then pending, then skipped, in queue order."""
 
-NEXT_TASK_IN_STUDY = (_task_view_select().where(_NEXT_WHERE, assignment.c.study_id == bindparam("study_id"))
-                      .order_by(*_NEXT_ORDER).limit(1))
+NEXT_TASK_IN_STUDY = _task_view_select().where(
+    assignment.c.id == _next_open_task(assignment.c.study_id == bindparam("study_id")))
 """As :data:`NEXT_TASK`, within one study (``annotator_id``, ``study_id``)."""
 
 LOCK_TASK = (
