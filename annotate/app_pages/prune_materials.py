@@ -5,8 +5,6 @@ and after; save as a new version (reviewed by a second expert); revert to an ear
 
 from __future__ import annotations
 
-from typing import cast
-
 import streamlit as st
 
 from annotate.db.models import id_of
@@ -15,7 +13,7 @@ from annotate.services.refine import edits, materials
 from annotate.services.refine.edits import COLLECTION_EXCLUDED, REMOVAL_REASONS, EditConflict
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.panes import scroll_pane
-from annotate.ui.refine_widgets import query_picker, show_unified_diff
+from annotate.ui.refine_widgets import query_picker, show_conflict, show_unified_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
 
@@ -118,12 +116,7 @@ if st.button("Save pruning as a new version", type="primary", key=f"save_pruning
             version = edits.propose_pruning(session=session, actor=user, document_id=document_id, kept=kept,
                                             removals=removals, reason=note, base_version_no=base_no)
         except EditConflict as exc:
-            st.error(plain_label(exc), icon=":material/sync_problem:")
-            # A material's conflict carries kept positions (an instruction's, texts).
-            newer, yours = cast(list[int], exc.newer_content), cast(list[int], exc.yours)
-            st.caption(f"Version {exc.newer_version_no:d} keeps segments "
-                       f"{', '.join(f'{p + 1:d}' for p in newer)}; your choice keeps "
-                       f"{', '.join(f'{p + 1:d}' for p in yours)}.")
+            show_conflict(exc)
         except ServiceError as exc:
             st.error(plain_label(exc))
         else:

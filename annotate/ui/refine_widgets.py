@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 from html import escape
+from typing import cast
 
 import streamlit as st
 
@@ -91,8 +92,14 @@ def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") 
 
 
 def show_conflict(exc: EditConflict) -> None:
-    """A refused save: the newer version beside the refused text, so nothing typed is lost."""
+    """A refused save: the newer version beside the refused text (an instruction), or the
+    segments each keeps (a material), so nothing chosen or typed is lost."""
     st.error(plain_label(exc), icon=":material/sync_problem:")
+    if exc.kind == "material":  # its contents are kept segment positions
+        newer, yours = cast(list[int], exc.newer_content), cast(list[int], exc.yours)
+        st.caption(f"Version {exc.newer_version_no:d} keeps segments {', '.join(f'{p + 1:d}' for p in newer)}; "
+                   f"your choice keeps {', '.join(f'{p + 1:d}' for p in yours)}.")
+        return
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**Version {exc.newer_version_no:d}** by {plain_label(exc.newer_author)}")

@@ -133,6 +133,23 @@ def test_prune_page_preview_save_and_review(seeded, engine) -> None:
         assert PARAGRAPHS[1] not in render_query_text(session=s, query_id=seeded["query"])
 
 
+def test_prune_conflict_names_the_segments_each_version_keeps(seeded, engine) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        exp1 = s.get(User, seeded["exp1"])
+        doc = materials.confirm_split(session=s, actor=exp1, query_id=seeded["query"],
+                                      boundary=QUERY.index("\n\n"), base_version_no=1).document
+    at = page(seeded["exp2"], "prune_materials.py")  # exp2 starts from version 1 (keeps all three)
+    with Session(engine, expire_on_commit=False) as s:  # meanwhile exp1 saves version 2: segments 1 and 3
+        edits.propose_pruning(session=s, actor=s.get(User, seeded["exp1"]), document_id=doc.id, kept=[0, 2],
+                              removals={1: "irrelevant"}, reason="advert", base_version_no=1)
+    at.checkbox[2].uncheck().run()  # exp2 keeps segments 1 and 2
+    at.selectbox(key=f"why_{doc.id}_2").set_value("too long").run()
+    button(at, "Save pruning as a new version").click().run()
+    assert not at.exception
+    assert "Version 2 keeps segments 1, 3; your choice keeps 1, 2." in text_of(at)
+    assert [c.value for c in at.checkbox] == [True, True, False]  # the choice is still on screen
+
+
 def test_collect_and_verify_by_a_second_annotator(seeded, engine) -> None:
     at = page(seeded["ann1"], "collect_materials.py")
     at.text_input(key="collect_title").set_value("River report").run()
