@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Row, case, func
 from sqlalchemy import select as sa_select
@@ -40,6 +40,8 @@ from annotate.services.core.errors import Conflict, NotFound, PermissionDenied
 from annotate.services.studies.studies import error_types_of
 
 log = logging.getLogger(__name__)
+
+OwnedRow = TypeVar("OwnedRow", Assignment, Row[Any])
 
 
 
@@ -225,14 +227,12 @@ def own_assignment(session: Session, actor: User | None, assignment_id: int, *,
     """
     user = require_role(actor, *ROLES)
     assignment = session.get(Assignment, assignment_id)
-    _check_owner(assignment, user, assignment_id, study_id)
-    assert assignment is not None  # checked above
-    return assignment
+    return _check_owner(assignment, user, assignment_id, study_id)
 
 
-def _check_owner(row: Assignment | Row[Any] | None, actor: User, assignment_id: int,
-                 study_id: int | None) -> None:
-    """Refuse a task that does not exist, is someone else's, or is of another study."""
+def _check_owner(row: OwnedRow | None, actor: User, assignment_id: int, study_id: int | None) -> OwnedRow:
+    """``row`` (an assignment or a task row); refused if there is none, it is someone else's,
+    or it is of another study."""
     if row is None:
         raise NotFound(f"there is no task {assignment_id}")
     if row.annotator_id != actor.id:
@@ -240,6 +240,7 @@ def _check_owner(row: Assignment | Row[Any] | None, actor: User, assignment_id: 
     if study_id is not None and row.study_id != study_id:
         raise Conflict("this task belongs to another study than the one you have open; "
                        "choose that study to open it")
+    return row
 
 
 @dataclass(frozen=True)
@@ -267,8 +268,7 @@ def lock_task(session: Session, actor: User | None, assignment_id: int, *,
     :func:`own_assignment`."""
     user = require_role(actor, *ROLES)
     row = session.connection().execute(sql.LOCK_TASK, {"assignment_id": assignment_id}).first()
-    _check_owner(row, user, assignment_id, study_id)
-    assert row is not None  # checked above
+    row = _check_owner(row, user, assignment_id, study_id)
     return LockedTask(row.id, row.study_id, row.shown_left, row.status, row.study_name, row.kind,
                       bool(row.asks_per_criterion), error_types_of({"error_types": row.error_types}),
                       row.study_status, row.query_id, row.content_revision)
@@ -312,9 +312,7 @@ def get_task(*, session: Session, actor: User | None, assignment_id: int,
     user = require_role(actor, *ROLES)
     with read_transaction(session):
         row = session.connection().execute(sql.TASK_BY_ID, {"assignment_id": assignment_id}).first()
-        _check_owner(row, user, assignment_id, study_id)
-        assert row is not None  # checked above
-        view = _task_view(session, row)
+        view = _task_view(session, _check_owner(row, user, assignment_id, study_id))
     return view
 
 
