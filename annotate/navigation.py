@@ -1,7 +1,8 @@
 """Which pages exist and which roles may open them: the single registry the app builds
 its ``st.navigation`` from, and that services and tests consult for role checks.
 
-Add a page by appending a :class:`PageSpec`; the file lives in ``annotate/app_pages``.
+Add a page by appending a :class:`PageSpec`; the file lives in ``annotate/app_pages/<section>/``,
+named after its URL path (``judge-pairs`` -> ``annotate/judge_pairs.py``).
 No Streamlit import here.
 """
 
@@ -17,7 +18,7 @@ class PageSpec:
     """A page of the app.
 
     Attributes:
-        file: file name inside ``annotate/app_pages``.
+        file: path inside ``annotate/app_pages`` (``<section>/<url_path>.py``).
         title: title in the navigation menu.
         icon: a Material icon like ``":material/home:"``.
         roles: roles that may open the page.
@@ -43,38 +44,38 @@ def _roles(*names: str) -> frozenset[str]:
 ALL = _roles(*ROLES)
 
 PAGES: list[PageSpec] = [
-    PageSpec("home.py", "Home", ":material/home:", ALL, "Project", "home"),
-    PageSpec("admin_users.py", "Accounts", ":material/manage_accounts:", _roles("admin"), "Admin",
+    PageSpec("project/home.py", "Home", ":material/home:", ALL, "Project", "home"),
+    PageSpec("admin/accounts.py", "Accounts", ":material/manage_accounts:", _roles("admin"), "Admin",
              "accounts"),
-    PageSpec("annotate_pairs.py", "Judge pairs", ":material/compare:", _roles("annotator"), "Annotate",
+    PageSpec("annotate/judge_pairs.py", "Judge pairs", ":material/compare:", _roles("annotator"), "Annotate",
              "judge-pairs"),
-    PageSpec("rate_responses.py", "Rate responses", ":material/star_rate:", _roles("annotator"), "Annotate",
+    PageSpec("annotate/rate_responses.py", "Rate responses", ":material/star_rate:", _roles("annotator"), "Annotate",
              "rate-responses"),
-    PageSpec("guidelines.py", "Guidelines", ":material/menu_book:", _roles("annotator", "researcher", "admin"),
+    PageSpec("annotate/guidelines.py", "Guidelines", ":material/menu_book:", _roles("annotator", "researcher", "admin"),
              "Annotate", "guidelines"),
-    PageSpec("study_design.py", "Design a study", ":material/science:", _roles("researcher", "admin"),
+    PageSpec("studies/study_design.py", "Design a study", ":material/science:", _roles("researcher", "admin"),
              "Studies", "study-design"),
-    PageSpec("dashboard.py", "Study dashboard", ":material/monitoring:", _roles("researcher", "admin"),
+    PageSpec("studies/study_dashboard.py", "Study dashboard", ":material/monitoring:", _roles("researcher", "admin"),
              "Studies", "study-dashboard"),
     # expert refinement
-    PageSpec("collect_materials.py", "Collect materials", ":material/library_add:", _roles("annotator", "expert"),
+    PageSpec("refine/collect_materials.py", "Collect materials", ":material/library_add:", _roles("annotator", "expert"),
              "Refine", "collect-materials"),
-    PageSpec("adapt_query.py", "Adapt queries", ":material/edit_note:", _roles("expert"), "Refine",
+    PageSpec("refine/adapt_query.py", "Adapt queries", ":material/edit_note:", _roles("expert"), "Refine",
              "adapt-query"),
-    PageSpec("prune_materials.py", "Prune materials", ":material/content_cut:", _roles("expert"), "Refine",
+    PageSpec("refine/prune_materials.py", "Prune materials", ":material/content_cut:", _roles("expert"), "Refine",
              "prune-materials"),
-    PageSpec("review_edits.py", "Review edits", ":material/fact_check:", _roles("expert"), "Refine",
+    PageSpec("refine/review_edits.py", "Review edits", ":material/fact_check:", _roles("expert"), "Refine",
              "review-edits"),
-    PageSpec("query_history.py", "Query history", ":material/history:", _roles("expert", "researcher", "admin"),
+    PageSpec("refine/query_history.py", "Query history", ":material/history:", _roles("expert", "researcher", "admin"),
              "Refine", "query-history"),
-    PageSpec("edit_stats.py", "Edit statistics", ":material/bar_chart:", _roles("expert", "researcher", "admin"),
+    PageSpec("refine/edit_statistics.py", "Edit statistics", ":material/bar_chart:", _roles("expert", "researcher", "admin"),
              "Refine", "edit-statistics"),
     # researcher pages: agreement and audit
-    PageSpec("agreement.py", "Agreement", ":material/balance:", _roles("researcher", "admin"), "Judges",
+    PageSpec("judges/agreement.py", "Agreement", ":material/balance:", _roles("researcher", "admin"), "Judges",
              "agreement"),
-    PageSpec("audit.py", "Disagreement audit", ":material/rule:", _roles("researcher", "admin"), "Judges",
+    PageSpec("judges/audit.py", "Disagreement audit", ":material/rule:", _roles("researcher", "admin"), "Judges",
              "audit"),
-    PageSpec("criteria_compare.py", "Criteria comparison", ":material/checklist:", _roles("researcher", "admin"),
+    PageSpec("judges/criteria_comparison.py", "Criteria comparison", ":material/checklist:", _roles("researcher", "admin"),
              "Judges", "criteria-comparison"),
 ]
 

@@ -495,7 +495,7 @@ def measure(user_id: int, texts: list[str], reruns: int, *, shared_cache: bool) 
         page = AppTest.from_file(str(SCRIPT), default_timeout=120)
         page.session_state["user_id"] = user_id
         page.run()
-        page.switch_page("app_pages/annotate_pairs.py").run()
+        page.switch_page("app_pages/annotate/judge_pairs.py").run()
         if page.exception or not any(b.label == "A is better" for b in page.button):
             raise SystemExit(f"the annotator page did not render the pair: {page.exception}")
         baseline = AppTest.from_string(BASELINE_SCRIPT, default_timeout=120)

@@ -148,7 +148,7 @@ def main() -> None:
         with session_scope(engine) as s:
             res_id = users.get_user_by_username(session=s, username="res").id
         os.environ["ANNOTATE_DB_URL"] = url
-        page_file = str(ROOT / "annotate" / "app_pages" / "audit.py")
+        page_file = str(ROOT / "annotate" / "app_pages" / "judges" / "audit.py")
 
         registry = None  # installed components, scanned by the first AppTest (a server: once at start)
 

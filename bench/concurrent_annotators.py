@@ -40,7 +40,7 @@ from annotate.db.models import (
     Subdomain,
     User,
 )
-from annotate.services.annotate.assignments import next_task
+from annotate.services.annotate.tasks import next_task
 from annotate.services.annotate.judgments import submit_judgment
 from annotate.services.studies.studies import StudyDesign, create_study
 

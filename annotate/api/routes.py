@@ -57,7 +57,8 @@ from annotate.api.tokens import DEFAULT_TTL_S, accepts, issue_token, verify_toke
 from annotate.db.engine import READ_ONLY, session_scope
 from annotate.db.models import User
 from annotate.services.accounts import users
-from annotate.services.annotate import assignments, judgments
+from annotate.services.annotate import judgments
+from annotate.services.annotate import tasks as assignments
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied, ServiceError
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,13 @@ from typing import Any
 
 import streamlit as st
 
-from annotate.services.annotate import assignments as tasks
-from annotate.services.annotate.assignments import StudySummary
+from annotate.services.annotate import tasks
+from annotate.services.annotate.tasks import StudySummary
 from annotate.ui.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session
 
-PAGES = {"pairwise": ("app_pages/annotate_pairs.py", "pairs_study", "pairs_open", "pairs_view"),
-         "pointwise": ("app_pages/rate_responses.py", "rate_study", "rate_open", None)}
+PAGES = {"pairwise": ("app_pages/annotate/judge_pairs.py", "pairs_study", "pairs_open", "pairs_view"),
+         "pointwise": ("app_pages/annotate/rate_responses.py", "rate_study", "rate_open", None)}
 """Study kind -> (page, its study picker's key, its open-task key, its loaded-view key)."""
 
 

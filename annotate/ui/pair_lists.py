@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from annotate.services.annotate.assignments import TaskRow
+from annotate.services.annotate.tasks import TaskRow
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.task_state import choice_summary
 

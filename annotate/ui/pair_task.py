@@ -7,7 +7,7 @@ panes sized to the window above the bar (:func:`pane_height`).
 (:data:`annotate.ui.judge_keys.BAR_KEY`): a slot for messages, the progress, the
 per-criterion rows as a compact grid, the four choices and "Skip for now", the flags and
 the rationale, previous/next, the time on the pair and the keys. It returns what was
-submitted, or ``None``. The page (``annotate/app_pages/annotate_pairs.py``) loads the task
+submitted, or ``None``. The page (``annotate/app_pages/annotate/judge_pairs.py``) loads the task
 and submits it.
 """
 

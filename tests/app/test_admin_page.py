@@ -29,7 +29,7 @@ def _state(engine, name: str) -> tuple[str, bool]:
 
 
 def test_admin_changes_a_role_and_deactivates_and_reactivates(seeded, engine) -> None:
-    at = page(seeded["adm"], "admin_users.py")
+    at = page(seeded["adm"], "admin/accounts.py")
     at.selectbox(key="role_target").select("ann1").run()
     assert button(at, "Change role").disabled  # the role shown is the current one
     at.selectbox(key="role_new_ann1").select("expert").run()
@@ -49,7 +49,7 @@ def test_admin_changes_a_role_and_deactivates_and_reactivates(seeded, engine) ->
 
 
 def test_admin_closes_archives_and_restores_a_study(seeded, engine) -> None:
-    at = page(seeded["adm"], "admin_users.py")
+    at = page(seeded["adm"], "admin/accounts.py")
     at.selectbox(key="admin_study").select("pilot").run()
     assert [b.label for b in at.button if b.key and b.key.startswith("study_")] == ["Close", "Archive"]
     button(at, "Close").click().run()

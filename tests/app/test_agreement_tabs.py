@@ -35,7 +35,7 @@ def agreement_page(seeded):
     url, _engine, ids = seeded
     mp = pytest.MonkeyPatch()
     mp.setenv("ANNOTATE_DB_URL", url)
-    at = page_direct(ids["res"], "agreement.py", timeout=TIMEOUT)
+    at = page_direct(ids["res"], "judges/agreement.py", timeout=TIMEOUT)
     yield at
     mp.undo()
 
@@ -52,7 +52,7 @@ def test_tabs_exist_and_page_is_short(agreement_page):
     assert labels[-2:] == ["Rankings", "Annotators"]
     from tests.fixtures.apptest import PAGE_DIR
 
-    assert len((PAGE_DIR / "agreement.py").read_text().splitlines()) <= 150
+    assert len((PAGE_DIR / "judges/agreement.py").read_text().splitlines()) <= 150
 
 
 def test_rankings_tab_matches_metaeval(agreement_page, seeded):

@@ -107,7 +107,7 @@ def test_each_role_reaches_exactly_its_pages(accounts, role):
 
 def test_admin_page_lists_accounts_and_adds_one(accounts, engine):
     at = log_in(fresh_app(), "admin", PW)
-    at.switch_page("app_pages/admin_users.py").run()
+    at.switch_page("app_pages/admin/accounts.py").run()
     assert not at.exception
     assert "Accounts" in [t.value for t in at.title]
     listed = list(at.dataframe[0].value["Username"])
@@ -126,7 +126,7 @@ def test_admin_page_lists_accounts_and_adds_one(accounts, engine):
 
 def test_annotator_cannot_open_admin_page_directly(accounts):
     # The page script itself, run with an annotator's session: its own check must refuse.
-    at = page_direct(accounts["annotator"], "admin_users.py")
+    at = page_direct(accounts["annotator"], "admin/accounts.py")
     assert not at.exception
     assert [e.value for e in at.error] == ["Your account does not have access to this page."]
     assert len(at.dataframe) == 0 and len(at.text_input) == 0
@@ -135,7 +135,7 @@ def test_annotator_cannot_open_admin_page_directly(accounts):
 def test_role_change_takes_effect_on_the_open_page(accounts, engine):
     # An admin sits on the Accounts page; meanwhile the account becomes an annotator.
     at = log_in(fresh_app(), "admin", PW)
-    at.switch_page("app_pages/admin_users.py").run()
+    at.switch_page("app_pages/admin/accounts.py").run()
     assert len(at.dataframe) == 1
     with session_scope(engine) as session:
         user = users.get_user_by_username(session=session, username="admin")

@@ -31,7 +31,7 @@ def seeded(tmp_path_factory):
 def test_verdicts_first_and_domain_pick_lists_filter(seeded, monkeypatch) -> None:
     url, ids, table = seeded
     monkeypatch.setenv("ANNOTATE_DB_URL", url)
-    at = page_direct(ids["res"], "audit.py", timeout=60)
+    at = page_direct(ids["res"], "judges/audit.py", timeout=60)
     assert not at.exception, at.exception
     rows = at.dataframe[0].value
     assert list(rows.columns[:3]) == ["human", "verdict", "margin"]

@@ -21,7 +21,7 @@ def test_the_picked_query_stays_after_saving(engine, db_url, monkeypatch) -> Non
         ann = User(username="ann1", role="annotator", password_hash="x")
         s.add(ann)
         s.commit()
-    at = page(ann.id, "collect_materials.py")
+    at = page(ann.id, "refine/collect_materials.py")
     at.selectbox(key="collect_query").select(900002).run()
     at.text_input(key="collect_title").set_value("Report").run()
     at.text_input(key="collect_source").set_value("https://example.org").run()

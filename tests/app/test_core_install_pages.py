@@ -69,6 +69,6 @@ def test_every_page_of_the_role_opens(demo_users, username):
 def test_annotator_sees_a_rendered_pair(demo_users):
     # The pair's panes go through the safe Markdown renderer (markdown-it-py).
     user_id, _ = demo_users["annotator1"]
-    at = page(user_id, "annotate_pairs.py")
+    at = page(user_id, "annotate/judge_pairs.py")
     text = html_text(at)
     assert "Response A" in text or "Response" in text, text[:500]

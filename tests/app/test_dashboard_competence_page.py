@@ -26,7 +26,7 @@ def seeded(tmp_path_factory):
 def test_dashboard_shows_competence_and_flags(seeded, monkeypatch):
     url, engine, ids = seeded
     monkeypatch.setenv("ANNOTATE_DB_URL", url)
-    at = page_direct(ids["res"], "dashboard.py", timeout=90)
+    at = page_direct(ids["res"], "studies/study_dashboard.py", timeout=90)
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "Competence [95% CI]" in d.value.columns)
     cols = list(table.columns)
@@ -45,4 +45,4 @@ def test_dashboard_shows_competence_and_flags(seeded, monkeypatch):
 
 
 def test_dashboard_page_is_at_most_150_lines():
-    assert len((PAGE_DIR / "dashboard.py").read_text().splitlines()) <= 150
+    assert len((PAGE_DIR / "studies/study_dashboard.py").read_text().splitlines()) <= 150

@@ -31,7 +31,7 @@ from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)
 
-MY_PAGES = ("annotate_pairs.py", "rate_responses.py", "guidelines.py", "study_design.py", "dashboard.py")
+MY_PAGES = ("annotate/judge_pairs.py", "annotate/rate_responses.py", "annotate/guidelines.py", "studies/study_design.py", "studies/study_dashboard.py")
 
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
@@ -74,12 +74,12 @@ def judgments_of(engine, assignment_id: int) -> tuple[list[Judgment], list[Judgm
 
 def test_registry_gives_annotator_and_researcher_pages_to_the_right_roles():
     roles = {spec.file: spec.roles for spec in PAGES if spec.file in MY_PAGES}
-    assert roles["annotate_pairs.py"] == {"annotator"}
-    assert roles["rate_responses.py"] == {"annotator"}
-    assert roles["study_design.py"] == roles["dashboard.py"] == {"researcher", "admin"}
+    assert roles["annotate/judge_pairs.py"] == {"annotator"}
+    assert roles["annotate/rate_responses.py"] == {"annotator"}
+    assert roles["studies/study_design.py"] == roles["studies/study_dashboard.py"] == {"researcher", "admin"}
 
 
-@pytest.mark.parametrize("file", ["study_design.py", "dashboard.py"])
+@pytest.mark.parametrize("file", ["studies/study_design.py", "studies/study_dashboard.py"])
 def test_annotator_cannot_reach_researcher_pages(seeded, file):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.session_state["user_id"] = seeded["ann1"]
@@ -94,19 +94,19 @@ def test_annotator_cannot_reach_researcher_pages(seeded, file):
 
 @pytest.mark.parametrize("who", ["res", "adm"])
 def test_researcher_and_admin_cannot_judge(seeded, who):
-    at = page_direct(seeded[who], "annotate_pairs.py")
+    at = page_direct(seeded[who], "annotate/judge_pairs.py")
     assert [e.value for e in at.error] == ["Your account does not have access to this page."]
 
 
-@pytest.mark.parametrize("who,file", [("ann1", "guidelines.py"), ("res", "guidelines.py"),
-                                      ("ann1", "rate_responses.py")])
+@pytest.mark.parametrize("who,file", [("ann1", "annotate/guidelines.py"), ("res", "annotate/guidelines.py"),
+                                      ("ann1", "annotate/rate_responses.py")])
 def test_other_pages_render_for_their_roles(seeded, who, file):
     at = page(seeded[who], file)
     assert not at.error
 
 
 def test_logged_out_visitor_gets_no_page(seeded):
-    at = AppTest.from_file(str(PAGE_DIR / "annotate_pairs.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(PAGE_DIR / "annotate/judge_pairs.py"), default_timeout=TIMEOUT).run()
     assert [w.value for w in at.warning] == ["Please log in."]
     assert not at.button
 
@@ -115,7 +115,7 @@ def test_logged_out_visitor_gets_no_page(seeded):
 
 
 def test_judge_page_shows_pair_without_model_names(seeded, engine):
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     text = all_text(at)
     assert "Judge pairs" in text and "Pair 1 of 15" in text
     assert "Response A" in text and "Response B" in text
@@ -137,7 +137,7 @@ def test_judge_page_shows_pair_without_model_names(seeded, engine):
 
 def test_submit_stores_canonical_winner_flags_and_time(seeded, engine):
     first = my_assignments(engine, seeded["ann1"])[0]
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     aid = first.id
     at.pills(key=f"pairs_marks_{aid}").select("response_cut_off")
     at.text_input(key=f"pairs_rationale_{aid}").input("B ignores the word limit.")
@@ -164,7 +164,7 @@ def test_second_study_stays_selected_after_a_judgment(seeded, engine):
         first_of_second = session.exec(select(Assignment).where(
             Assignment.annotator_id == seeded["ann1"], Assignment.study_id == second)
             .order_by(Assignment.position)).first()
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     at.selectbox(key="pairs_study").set_value(second).run()
     aid = first_of_second.id
     at.button(key=f"pairs_choice_tie_{aid}").click().run()
@@ -177,7 +177,7 @@ def test_second_study_stays_selected_after_a_judgment(seeded, engine):
 def test_both_poor_is_a_choice_stored_as_a_tie(seeded, engine):
     """One rule: "Both are poor" is the fourth choice and stores a tie with both_poor."""
     aid = my_assignments(engine, seeded["ann2"])[0].id
-    at = page(seeded["ann2"], "annotate_pairs.py")
+    at = page(seeded["ann2"], "annotate/judge_pairs.py")
     assert [b.label for b in at.button][:4] == ["A is better", "B is better", "Equivalent", "Both are poor"]
     at.button(key=f"pairs_choice_both_poor_{aid}").click().run()
     assert not at.exception and not at.error
@@ -193,7 +193,7 @@ def test_both_poor_is_a_choice_stored_as_a_tie(seeded, engine):
 def test_resent_submit_token_stores_once(seeded, engine):
     """A double click whose first run was cut short re-sends the same token: one judgment."""
     aid = my_assignments(engine, seeded["ann1"])[0].id
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     token = at.session_state[f"task_token_{aid}"]
     at.button(key=f"pairs_choice_right_{aid}").click().run()
     assert len(judgments_of(engine, aid)[1]) == 1
@@ -212,7 +212,7 @@ def test_choice_right_after_the_pair_appears_is_refused(seeded, engine, monkeypa
     appeared. The minimum-dwell guard refuses it; a later, deliberate click is stored."""
     monkeypatch.setenv("ANNOTATE_MIN_DWELL_S", "30")  # far longer than this test takes
     aid = my_assignments(engine, seeded["ann1"])[0].id
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     at.button(key=f"pairs_choice_left_{aid}").click().run()
     assert not at.exception and not at.error
     assert judgments_of(engine, aid) == ([], [])
@@ -227,7 +227,7 @@ def test_choice_right_after_the_pair_appears_is_refused(seeded, engine, monkeypa
 
 def test_revisit_and_revise_keeps_history(seeded, engine):
     first = my_assignments(engine, seeded["ann1"])[0]
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     at.button(key=f"pairs_choice_left_{first.id}").click().run()
     # Open it again from "My judgments" and change the answer.
     button(at, "Open this pair").click().run()
@@ -242,7 +242,7 @@ def test_revisit_and_revise_keeps_history(seeded, engine):
 
 def test_skip_moves_pair_to_the_back(seeded, engine):
     queue = my_assignments(engine, seeded["ann1"])
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     button(at, "Skip for now").click().run()
     assert "Pair 1 skipped" in all_text(at)
     # The next pair shown is the second of the queue (its form carries its assignment id).
@@ -253,7 +253,7 @@ def test_skip_moves_pair_to_the_back(seeded, engine):
 
 def test_another_annotators_assignment_is_refused(seeded, engine):
     theirs = my_assignments(engine, seeded["ann2"])[0].id
-    at = page(seeded["ann1"], "annotate_pairs.py", query={"assignment": str(theirs)})
+    at = page(seeded["ann1"], "annotate/judge_pairs.py", query={"assignment": str(theirs)})
     assert any("cannot be opened" in e.value and "someone else" in e.value for e in at.error)
     assert not any(b.label == "A is better" for b in at.button)
     # Nothing of theirs leaked: no pane with response text and no judgment possible.
@@ -262,7 +262,7 @@ def test_another_annotators_assignment_is_refused(seeded, engine):
 
 def test_own_assignment_opens_by_link(seeded, engine):
     mine = my_assignments(engine, seeded["ann1"])[3].id
-    at = page(seeded["ann1"], "annotate_pairs.py", query={"assignment": str(mine)})
+    at = page(seeded["ann1"], "annotate/judge_pairs.py", query={"assignment": str(mine)})
     assert "Pair 4 of 15" in all_text(at)
     assert at.button(key=f"pairs_choice_left_{mine}")
 
@@ -273,7 +273,7 @@ def test_per_criterion_choices_required_and_stored(engine, db_url, monkeypatch):
     ids = seed_accounts(engine, ("ann1",))
     seed_study(engine, name="crit", annotators=("ann1",), overlap=1, per_criterion=True)
     aid = my_assignments(engine, ids["ann1"])[0].id
-    at = page(ids["ann1"], "annotate_pairs.py")
+    at = page(ids["ann1"], "annotate/judge_pairs.py")
     radios = [r for r in at.radio if r.key and r.key.startswith(f"pairs_crit_{aid}_")]
     assert len(radios) == 5  # the demo queries have five checklist criteria
     at.button(key=f"pairs_choice_left_{aid}").click().run()
@@ -301,7 +301,7 @@ def test_rate_responses_requires_error_type_for_low_scores(engine, db_url, monke
     seed_study(engine, name="points", annotators=("ann1",), overlap=1, kind="pointwise",
                subdomains=None)
     aid = my_assignments(engine, ids["ann1"])[0].id
-    at = page(ids["ann1"], "rate_responses.py")
+    at = page(ids["ann1"], "annotate/rate_responses.py")
     assert "Response" in html_text(at)
     at.radio(key=f"rate_score_{aid}").set_value(2)
     at.button(key=f"rate_submit_{aid}").click().run()
@@ -318,7 +318,7 @@ def test_rate_responses_requires_error_type_for_low_scores(engine, db_url, monke
 
 
 def test_study_design_previews_counts_then_creates(seeded, engine):
-    at = page(seeded["res"], "study_design.py")
+    at = page(seeded["res"], "studies/study_design.py")
     at.text_input[0].input("second")
     at.number_input[0].set_value(1)  # N per subdomain
     at.number_input[1].set_value(2)  # K
@@ -340,7 +340,7 @@ def test_study_design_previews_counts_then_creates(seeded, engine):
 
 
 def test_study_design_shows_input_errors(seeded):
-    at = page(seeded["res"], "study_design.py")
+    at = page(seeded["res"], "studies/study_design.py")
     at.text_input[0].input("pilot")  # overlap 5 > 2 annotators chosen
     at.number_input[1].set_value(5)
     at.multiselect[0].set_value(["ann1", "ann2"])
@@ -355,9 +355,9 @@ def test_dashboard_shows_progress_and_split_pairs(seeded, engine):
     # Both annotators judge the same first pair differently (through the judging page).
     for who, choice in (("ann1", "left"), ("ann2", "right")):
         queue = my_assignments(engine, seeded[who])
-        at = page(seeded[who], "annotate_pairs.py")
+        at = page(seeded[who], "annotate/judge_pairs.py")
         at.button(key=f"pairs_choice_{choice}_{queue[0].id}").click().run()
-    at = page(seeded["adm"], "dashboard.py")
+    at = page(seeded["adm"], "studies/study_dashboard.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Judgments"] == "2 of 30"
     assert len(at.get("plotly_chart")) == 2
@@ -372,7 +372,7 @@ def test_dashboard_shows_stale_judgments_and_requeues_them_once(seeded, engine):
     from annotate.services.refine.staleness import mark_content_changed
 
     queue = my_assignments(engine, seeded["ann1"])
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     at.button(key=f"pairs_choice_left_{queue[0].id}").click().run()
     with session_scope(engine) as session:
         from annotate.db.models import StudyItem
@@ -382,7 +382,7 @@ def test_dashboard_shows_stale_judgments_and_requeues_them_once(seeded, engine):
         session.commit()
     assert report.judgments == 1  # only ann1 had judged that pair
 
-    at = page(seeded["adm"], "dashboard.py")
+    at = page(seeded["adm"], "studies/study_dashboard.py")
     assert any("1 judgment(s) are stale" in w.value for w in at.warning)
     button(at, "Re-queue stale work").click().run()
     assert any("Re-queued 1 task(s) for ann1" in shown(s.value) for s in at.success)
@@ -402,9 +402,9 @@ def test_annotator_home_says_what_is_left_and_continues_there(seeded, engine):
     second = seed_study(engine, name="second", seed=2)
     queue = my_assignments(engine, seeded["ann1"])
     first_of_pilot = next(a for a in queue if a.study_id == seeded["study"])
-    at = page(seeded["ann1"], "annotate_pairs.py")
+    at = page(seeded["ann1"], "annotate/judge_pairs.py")
     at.button(key=f"pairs_choice_left_{first_of_pilot.id}").click().run()
-    at = page(seeded["ann1"], "home.py")
+    at = page(seeded["ann1"], "project/home.py")
     text = all_text(at)
     # pilot: 15 pairs, one judged above -> 14 left; second: 15 pairs, none judged.
     assert "14 pairs left in study pilot (1 of 15 judged)" in text
@@ -420,7 +420,7 @@ def test_annotator_home_says_what_is_left_and_continues_there(seeded, engine):
 def test_guidelines_state_the_both_poor_rule_and_every_key(seeded):
     from annotate.ui.task_state import KEY_HELP
 
-    at = page(seeded["ann1"], "guidelines.py")
+    at = page(seeded["ann1"], "annotate/guidelines.py")
     text = " ".join(all_text(at).split())
     assert "Choose **Both are poor** when neither response is acceptable" in text
     assert "it never goes with A or B" in text

@@ -44,7 +44,7 @@ def text_of(at: AppTest) -> str:
     return shown("\n".join(str(p) for p in parts) + "\n" + "\n".join(b.label for b in at.button))
 
 
-@pytest.mark.parametrize("file", ["adapt_query.py", "prune_materials.py", "review_edits.py"])
+@pytest.mark.parametrize("file", ["refine/adapt_query.py", "refine/prune_materials.py", "refine/review_edits.py"])
 def test_expert_pages_refuse_other_roles(seeded, file: str) -> None:
     for role in ("ann1", "res1", "adm1"):
         at = page_direct(seeded[role], file)
@@ -52,13 +52,13 @@ def test_expert_pages_refuse_other_roles(seeded, file: str) -> None:
 
 
 def test_collect_page_refuses_researchers_and_history_refuses_annotators(seeded) -> None:
-    assert "does not have access" in text_of(page_direct(seeded["res1"], "collect_materials.py"))
-    assert "does not have access" in text_of(page_direct(seeded["ann1"], "query_history.py"))
-    assert "does not have access" in text_of(page_direct(seeded["ann1"], "edit_stats.py"))
+    assert "does not have access" in text_of(page_direct(seeded["res1"], "refine/collect_materials.py"))
+    assert "does not have access" in text_of(page_direct(seeded["ann1"], "refine/query_history.py"))
+    assert "does not have access" in text_of(page_direct(seeded["ann1"], "refine/edit_statistics.py"))
 
 
 def test_split_adapt_and_review_roles(seeded, engine) -> None:
-    at = page(seeded["exp1"], "adapt_query.py")
+    at = page(seeded["exp1"], "refine/adapt_query.py")
     assert "Query 900001" in text_of(at)
     button(at, "Confirm split").click().run()
     assert not at.exception
@@ -75,23 +75,23 @@ def test_split_adapt_and_review_roles(seeded, engine) -> None:
     button(at, "Save as a new version").click().run()
     assert "Saved version 3" in text_of(at)
     # exp1 sees the edit on Review edits but cannot approve their own edit
-    review = page(seeded["exp1"], "review_edits.py")
+    review = page(seeded["exp1"], "refine/review_edits.py")
     assert "your own edit" in text_of(review)
     assert not [b for b in review.button if b.label == "Approve"]
     # exp2 approves
-    review2 = page(seeded["exp2"], "review_edits.py")
+    review2 = page(seeded["exp2"], "refine/review_edits.py")
     button(review2, "Approve").click().run()
     assert "Approved query 900001 instruction version 3" in text_of(review2)
     with Session(engine) as s:
         assert s.get(Query, seeded["query"]).content_revision == 2
     # history shows who, why
-    hist = page(seeded["res1"], "query_history.py")
+    hist = page(seeded["res1"], "refine/query_history.py")
     labels = [e.label for e in hist.expander]
     assert any("Instruction v3 · approved · exp1, reviewed by exp2" in label for label in labels)
 
 
 def test_adapt_conflict_shows_the_newer_version(seeded, engine) -> None:
-    at = page(seeded["exp1"], "adapt_query.py")  # exp1 starts from version 1
+    at = page(seeded["exp1"], "refine/adapt_query.py")  # exp1 starts from version 1
     with Session(engine, expire_on_commit=False) as s:
         exp2 = s.get(User, seeded["exp2"])
         edits.propose_instruction(session=s, actor=exp2, query_id=seeded["query"], text=QUERY + "\n补充。",
@@ -111,7 +111,7 @@ def test_prune_page_preview_save_and_review(seeded, engine) -> None:
         exp1 = s.get(User, seeded["exp1"])
         doc = materials.confirm_split(session=s, actor=exp1, query_id=seeded["query"],
                                       boundary=QUERY.index("\n\n"), base_version_no=1).document
-    at = page(seeded["exp2"], "prune_materials.py")
+    at = page(seeded["exp2"], "refine/prune_materials.py")
     assert [c.label for c in at.checkbox] == ["Keep 1", "Keep 2", "Keep 3"]
     at.checkbox[1].uncheck().run()
     metrics = {m.label: m.value for m in at.metric}
@@ -123,8 +123,8 @@ def test_prune_page_preview_save_and_review(seeded, engine) -> None:
     button(at, "Save pruning as a new version").click().run()
     assert "Saved version 2 (removed 1 irrelevant)" in text_of(at)
     # the author cannot approve; an annotator cannot open the page at all
-    assert "your own edit" in text_of(page(seeded["exp2"], "review_edits.py"))
-    review = page(seeded["exp1"], "review_edits.py")
+    assert "your own edit" in text_of(page(seeded["exp2"], "refine/review_edits.py"))
+    review = page(seeded["exp1"], "refine/review_edits.py")
     button(review, "Approve").click().run()
     with Session(engine) as s:
         version = s.exec(select(MaterialVersion).where(MaterialVersion.document_id == doc.id,
@@ -138,7 +138,7 @@ def test_prune_conflict_names_the_segments_each_version_keeps(seeded, engine) ->
         exp1 = s.get(User, seeded["exp1"])
         doc = materials.confirm_split(session=s, actor=exp1, query_id=seeded["query"],
                                       boundary=QUERY.index("\n\n"), base_version_no=1).document
-    at = page(seeded["exp2"], "prune_materials.py")  # exp2 starts from version 1 (keeps all three)
+    at = page(seeded["exp2"], "refine/prune_materials.py")  # exp2 starts from version 1 (keeps all three)
     with Session(engine, expire_on_commit=False) as s:  # meanwhile exp1 saves version 2: segments 1 and 3
         edits.propose_pruning(session=s, actor=s.get(User, seeded["exp1"]), document_id=doc.id, kept=[0, 2],
                               removals={1: "irrelevant"}, reason="advert", base_version_no=1)
@@ -151,7 +151,7 @@ def test_prune_conflict_names_the_segments_each_version_keeps(seeded, engine) ->
 
 
 def test_collect_and_verify_by_a_second_annotator(seeded, engine) -> None:
-    at = page(seeded["ann1"], "collect_materials.py")
+    at = page(seeded["ann1"], "refine/collect_materials.py")
     at.text_input(key="collect_title").set_value("River report").run()
     at.text_input(key="collect_source").set_value("https://example.org/rivers").run()
     at.text_input(key="collect_license").set_value("CC BY 4.0").run()
@@ -166,7 +166,7 @@ def test_collect_and_verify_by_a_second_annotator(seeded, engine) -> None:
         assert doc.status == "pending"
     # the collector has nothing to verify; the second annotator verifies
     assert not [b for b in at.button if b.label == "Verify"]
-    other = page(seeded["ann2"], "collect_materials.py")
+    other = page(seeded["ann2"], "refine/collect_materials.py")
     button(other, "Verify").click().run()
     assert "verified" in text_of(other)
     with Session(engine) as s:
@@ -176,7 +176,7 @@ def test_collect_and_verify_by_a_second_annotator(seeded, engine) -> None:
 
 def test_edit_stats_page_for_researcher_and_expert(seeded, engine) -> None:
     # no edit yet: an explanation instead of an empty chart
-    at = page(seeded["exp1"], "edit_stats.py")
+    at = page(seeded["exp1"], "refine/edit_statistics.py")
     assert "No query has been adapted or pruned yet" in text_of(at)
     assert not at.get("plotly_chart")
     with Session(engine) as s:
@@ -185,10 +185,10 @@ def test_edit_stats_page_for_researcher_and_expert(seeded, engine) -> None:
                                   reason="a length makes the task realistic", base_version_no=1)
         s.commit()
     for role in ("res1", "exp1", "adm1"):
-        at = page(seeded[role], "edit_stats.py")
+        at = page(seeded[role], "refine/edit_statistics.py")
         assert "Edit statistics" in text_of(at)
         assert at.get("plotly_chart")
-    at = page(seeded["res1"], "edit_stats.py")
+    at = page(seeded["res1"], "refine/edit_statistics.py")
     button(at, "Prepare the refined export").click().run()
     assert not at.exception
     assert "0 changed queries." in text_of(at)
@@ -202,7 +202,7 @@ def test_review_page_holds_back_a_version_built_on_a_pending_one(seeded, engine)
         edits.propose_instruction(session=s, actor=exp1, query_id=seeded["query"], text=QUERY + "\n补充一。\n补充二。",
                                   reason="second", base_version_no=2)
     # exp2 reviews both: version 3 carries version 2's change, so it waits for version 2.
-    review = page(seeded["exp2"], "review_edits.py")
+    review = page(seeded["exp2"], "refine/review_edits.py")
     assert "Built on version 2, which is still pending" in text_of(review)
     approve = [b for b in review.button if b.label == "Approve"]
     assert [b.disabled for b in approve] == [False, True]  # oldest first: version 2, then version 3

@@ -14,7 +14,7 @@ from annotate.services.accounts import users
 from tests.fixtures.apptest import page_direct, shown
 from tests.fixtures.audit_seed import seed_audit
 
-RESEARCHER_PAGES = ("agreement.py", "audit.py", "criteria_compare.py")
+RESEARCHER_PAGES = ("judges/agreement.py", "judges/audit.py", "judges/criteria_comparison.py")
 TIMEOUT = 60
 
 
@@ -58,15 +58,15 @@ def test_page_opens_only_for_researchers_and_admins(seeded, monkeypatch, role, n
     refused = "Your account does not have access to this page." in [e.value for e in at.error]
     allowed = role in ("researcher", "admin")
     assert refused is not allowed
-    assert may_open(role, {"agreement.py": "agreement", "audit.py": "audit",
-                           "criteria_compare.py": "criteria-comparison"}[name]) is allowed
+    assert may_open(role, {"judges/agreement.py": "agreement", "judges/audit.py": "audit",
+                           "judges/criteria_comparison.py": "criteria-comparison"}[name]) is allowed
     if not allowed:  # nothing of the page leaks out
         assert len(at.dataframe) == 0 and len(at.selectbox) == 0
 
 
 def test_agreement_page_shows_table4_and_downloads(seeded, monkeypatch):
     url, _engine, ids = seeded
-    at = page("agreement.py", ids["res"], url, monkeypatch)
+    at = page("judges/agreement.py", ids["res"], url, monkeypatch)
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     # 4 judge runs + the human ceiling row, in the Table 4 layout
@@ -84,7 +84,7 @@ def test_agreement_page_shows_table4_and_downloads(seeded, monkeypatch):
 
 def test_audit_tagging_changes_the_summary(seeded, monkeypatch):
     url, engine, ids = seeded
-    at = page("audit.py", ids["res"], url, monkeypatch)
+    at = page("judges/audit.py", ids["res"], url, monkeypatch)
     assert not at.exception, at.exception
     rows = at.dataframe[0].value
     assert len(rows) > 0
@@ -113,7 +113,7 @@ def test_audit_tagging_changes_the_summary(seeded, monkeypatch):
 
 def test_cause_list_can_grow_and_retire(seeded, monkeypatch):
     url, _engine, ids = seeded
-    at = page("audit.py", ids["adm"], url, monkeypatch)
+    at = page("judges/audit.py", ids["adm"], url, monkeypatch)
     at.text_input(key="audit_new_cause").input("prompt truncation")
     next(b for b in at.button if b.label == "Add cause").click()
     at.run()
@@ -129,7 +129,7 @@ def test_cause_list_can_grow_and_retire(seeded, monkeypatch):
 
 def test_criteria_comparison_lists_three_sets(seeded, monkeypatch):
     url, _engine, ids = seeded
-    at = page("criteria_compare.py", ids["res"], url, monkeypatch)
+    at = page("judges/criteria_comparison.py", ids["res"], url, monkeypatch)
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert {"dynamic", "static-global", "static-domain"} <= set(table.columns)

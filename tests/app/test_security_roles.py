@@ -69,7 +69,7 @@ def test_every_page_asks_for_login_when_logged_out(accounts):
 def test_deactivated_account_is_logged_out_at_once(accounts, engine):
     with session_scope(engine) as s:
         users.deactivate(session=s, username="annotator1")
-    at = page_direct(accounts["annotator"], "annotate_pairs.py")
+    at = page_direct(accounts["annotator"], "annotate/judge_pairs.py")
     assert [w.value for w in at.warning] == ["Please log in."]
     assert "user_id" not in at.session_state
 

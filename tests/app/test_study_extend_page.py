@@ -34,7 +34,7 @@ def seeded(tmp_path):
 def test_preview_shows_widths_then_adds_the_votes(seeded, monkeypatch):
     url, engine, ids = seeded
     monkeypatch.setenv("ANNOTATE_DB_URL", url)
-    at = page_direct(ids["res"], "study_design.py", timeout=90)
+    at = page_direct(ids["res"], "studies/study_design.py", timeout=90)
     assert not at.exception, at.exception
     assert any(e.label.startswith("Add votes where they matter most") for e in at.expander)
     at.selectbox(key="ext_study").select(STUDY)
@@ -78,7 +78,7 @@ def test_agreement_page_shows_the_design_based_estimate_after_an_extension(seede
                      annotators=EXTRA)
         est = extension_estimate(session=session, study_name=STUDY)
     monkeypatch.setenv("ANNOTATE_DB_URL", url)
-    at = page_direct(ids["res"], "agreement.py", timeout=120)
+    at = page_direct(ids["res"], "judges/agreement.py", timeout=120)
     assert not at.exception, at.exception
     info = " ".join(shown(i.value) for i in at.info)
     lo, hi = est["ci"]

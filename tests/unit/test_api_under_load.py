@@ -30,7 +30,7 @@ from annotate.api.routes import Api
 from annotate.db.engine import make_engine, session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision
 from annotate.services.accounts import users as users_service
-from annotate.services.annotate import assignments, judgments
+from annotate.services.annotate import judgments, tasks
 from annotate.services.studies.studies import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark
 
@@ -113,8 +113,8 @@ def test_next_task_reads_without_locks(engine, db_backend):
         with session_scope(engine) as s:
             s.connection().exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             s.commit()
-            task = assignments.next_task(session=s, actor=made["u1"])
-            again = assignments.get_task(session=s, actor=made["u1"], assignment_id=task.assignment_id)
+            task = tasks.next_task(session=s, actor=made["u1"])
+            again = tasks.get_task(session=s, actor=made["u1"], assignment_id=task.assignment_id)
             assert task is not None and again.assignment_id == task.assignment_id
             s.connection().exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
             s.commit()
@@ -127,9 +127,9 @@ def test_next_task_reads_without_locks(engine, db_backend):
     try:
         writer.execute("BEGIN IMMEDIATE")
         with session_scope(quick) as s:
-            task = assignments.next_task(session=s, actor=made["u1"])
+            task = tasks.next_task(session=s, actor=made["u1"])
             assert task is not None and task.position == 1
-            assert assignments.get_task(session=s, actor=made["u1"],
+            assert tasks.get_task(session=s, actor=made["u1"],
                                         assignment_id=task.assignment_id).assignment_id == task.assignment_id
     finally:
         writer.execute("ROLLBACK")
@@ -182,7 +182,7 @@ def test_concurrent_workers_each_task_once_and_no_retries(engine, caplog):
             while True:
                 with session_scope(engine) as s:
                     n += 1
-                    task = assignments.next_task(session=s, actor=made[name])
+                    task = tasks.next_task(session=s, actor=made[name])
                     if task is None:
                         break
                     judgments.submit_judgment(
@@ -233,13 +233,13 @@ def test_database_work_is_bounded_and_uses_one_connection_per_request(engine, mo
         with lock:
             in_use["now"] -= 1
 
-    real_next = assignments.next_task
+    real_next = tasks.next_task
 
     def slow_next(**kwargs):  # type: ignore[no-untyped-def]
         time.sleep(0.05)  # keeps requests overlapping, so an unbounded pool would show it
         return real_next(**kwargs)
 
-    monkeypatch.setattr(assignments, "next_task", slow_next)
+    monkeypatch.setattr(tasks, "next_task", slow_next)
     api = Api(engine, SECRET, workers=3, login_workers=1)
 
     async def scenario() -> list[httpx.Response]:
@@ -422,7 +422,7 @@ def test_a_task_with_many_materials_reads_them_in_three_queries(engine):
 
     made = _study(engine, ["u1"])
     with session_scope(engine) as s:
-        first = assignments.next_task(session=s, actor=made["u1"])
+        first = tasks.next_task(session=s, actor=made["u1"])
         query_id = s.get(StudyItem, first.item_id).query_id
         docs = [MaterialDocument(query_id=query_id, title=f"d{i}", status="rejected" if i == 4 else "active")
                 for i in (1, 2, 3, 4)]
@@ -446,7 +446,7 @@ def test_a_task_with_many_materials_reads_them_in_three_queries(engine):
         actor = s.get(User, made["u1"].id)
         event.listen(engine, "before_cursor_execute", count)
         try:
-            task = assignments.get_task(session=s, actor=actor, assignment_id=first.assignment_id)
+            task = tasks.get_task(session=s, actor=actor, assignment_id=first.assignment_id)
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert task.materials == [("d1", "one-b"), ("d2", "two-a\n\ntwo-b")]

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from annotate.services.annotate.assignments import StudySummary, TaskRow, opening_words
+from annotate.services.annotate.tasks import StudySummary, TaskRow, opening_words
 from annotate.ui.judge_keys import KEYS_SCRIPT, keys_html
 from annotate.ui.my_work import left_line
 from annotate.ui.pair_lists import row_label

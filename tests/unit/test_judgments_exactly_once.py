@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from annotate.db.engine import make_engine, session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision, Query, StudyItem, User
-from annotate.services.annotate.assignments import get_task, my_progress, my_task_list, next_task, skip_task
+from annotate.services.annotate.tasks import get_task, my_progress, my_task_list, next_task, skip_task
 from annotate.services.annotate.judgments import judgment_history, submit_judgment
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.studies.studies import StudyDesign, create_study

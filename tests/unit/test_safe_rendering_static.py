@@ -46,7 +46,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = sorted([*(ROOT / "annotate" / "app_pages").glob("*.py"), *(ROOT / "annotate" / "ui").glob("*.py"),
+SCANNED = sorted([*(ROOT / "annotate" / "app_pages").rglob("*.py"), *(ROOT / "annotate" / "ui").glob("*.py"),
                   ROOT / "annotate" / "streamlit_app.py"])
 
 SAFE_HELPERS = frozenset({

@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision
-from annotate.services.annotate.assignments import get_task, skip_task
+from annotate.services.annotate.tasks import get_task, skip_task
 from annotate.services.annotate.judgments import submit_judgment, submit_rating
 from annotate.services.core.errors import Conflict
 from annotate.services.studies.studies import StudyDesign, create_study

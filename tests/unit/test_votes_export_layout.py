@@ -12,7 +12,7 @@ from sqlmodel import select
 from annotate.commands.cli import main as annotate_main
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Query
-from annotate.services.annotate.assignments import get_task
+from annotate.services.annotate.tasks import get_task
 from annotate.services.annotate.judgments import submit_judgment, submit_rating
 from annotate.services.core.errors import InputError, PermissionDenied
 from annotate.services.studies import votes_export

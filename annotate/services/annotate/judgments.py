@@ -50,7 +50,7 @@ from annotate.db.models import (
 )
 from annotate.navigation import ROLES
 from annotate.services.annotate import task_statements as sql
-from annotate.services.annotate.assignments import LockedTask, lock_task, query_criteria
+from annotate.services.annotate.tasks import LockedTask, lock_task, query_criteria
 from annotate.services.core.authz import has_role, require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.core.write_gate import sqlite_turn

@@ -34,8 +34,8 @@ st.subheader("What to do next")
 st.info(NEXT_STEPS.get(user.role, ""))
 if user.role == "annotator":
     show_my_work(user)  # "N pairs left in study X" and a button to continue
-here = Path(__file__).resolve().parent
-others = [spec for spec in pages_for(user.role) if spec.file != "home.py" and (here / spec.file).is_file()]
+here = Path(__file__).resolve().parents[1]  # annotate/app_pages
+others = [spec for spec in pages_for(user.role) if spec.file != "project/home.py" and (here / spec.file).is_file()]
 if others:
     st.caption("Your pages (also in the menu on the left):")
     for start in range(0, len(others), 4):

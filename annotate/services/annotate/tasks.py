@@ -1,5 +1,8 @@
 """An annotator's queue: the next task, one task, skipping, progress.
 
+One word for the judging work: a *task* (this module, the page "Judge pairs", the API's
+``/api/v1/tasks``). The table keeps the name ``Assignment``: renaming a table needs a migration.
+
 A :class:`TaskView` holds everything the annotator page shows and nothing it must not:
 model names never appear in it. Left and right are already resolved from the
 assignment's ``shown_left``. Only the annotator who owns an assignment can open it.
