@@ -133,7 +133,7 @@ def seed(db_url: str, record: dict, n_chars: int, tmp: Path) -> tuple[int, list[
     from annotate.services.accounts import users
     from annotate.services.content.imports import import_queries, import_responses
     from annotate.services.core.taxonomy import seed_taxonomy
-    from annotate.services.studies.studies import StudyDesign, create_study
+    from annotate.services.studies.design import StudyDesign, create_study
 
     queries = tmp / "queries.jsonl"
     queries.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")

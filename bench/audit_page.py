@@ -44,7 +44,7 @@ from annotate.services.accounts import users  # noqa: E402
 from annotate.services.content.imports import bulk_insert, import_queries, import_responses  # noqa: E402
 from annotate.services.judges.bridge import overall_votes_frame, votes_for_study  # noqa: E402
 from annotate.services.judges.judge_runs import load_score_means, load_scores  # noqa: E402
-from annotate.services.studies.studies import StudyDesign, create_study  # noqa: E402
+from annotate.services.studies.design import StudyDesign, create_study  # noqa: E402
 
 N_PER_SUB, ANNOTATORS, RUNS = 15, ["a1", "a2", "a3", "a4", "a5"], 7
 LIMIT_S = 1.0

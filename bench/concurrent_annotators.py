@@ -40,9 +40,9 @@ from annotate.db.models import (
     Subdomain,
     User,
 )
-from annotate.services.annotate.tasks import next_task
 from annotate.services.annotate.judgments import submit_judgment
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.annotate.tasks import next_task
+from annotate.services.studies.design import StudyDesign, create_study
 
 CHOICES = ("left", "right", "tie")
 

@@ -37,7 +37,7 @@ from annotate.services.core.errors import Conflict, ServiceError
 from annotate.services.core.taxonomy import seed_taxonomy
 from annotate.services.judges.demo_judging import seed_demo_judging
 from annotate.services.refine.demo_materials import seed_demo_materials
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 
 if TYPE_CHECKING:
     from sqlmodel import Session

@@ -54,7 +54,7 @@ def _actor(session: Session, username: str | None) -> User:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from annotate.services.studies.studies import StudyDesign, create_study, plan_study
+    from annotate.services.studies.design import StudyDesign, create_study, plan_study
 
     design = StudyDesign(
         name=args.name, kind=args.kind, per_subdomain=args.per_subdomain, overlap=args.overlap,
@@ -95,7 +95,7 @@ def _extend(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from annotate.services.studies.studies import list_studies
+    from annotate.services.studies.lifecycle import list_studies
 
     with command_session(init_db(args.db), errors=()) as session:
         for study in list_studies(session=session, actor=User(username="command-line", role="admin")):
@@ -104,7 +104,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _gold(args: argparse.Namespace) -> int:
-    from annotate.services.studies.studies import set_gold_answer
+    from annotate.services.studies.design import set_gold_answer
 
     with command_session(init_db(args.db)) as session:
         item = set_gold_answer(session=session, actor=_actor(session, args.as_user),

@@ -15,7 +15,7 @@ import streamlit as st
 from annotate.db.models import User
 from annotate.services.core.errors import ServiceError
 from annotate.services.judges.judge_runs import list_runs
-from annotate.services.studies import extend, studies
+from annotate.services.studies import extend, lifecycle
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session
 
@@ -26,7 +26,7 @@ PLAN_KEY = "extend_plan"  # (inputs, ExtensionPlan) last previewed
 
 def _inputs(actor: User, annotator_names: list[str]) -> dict | None:
     with db_session() as session:
-        pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+        pairwise = [s.name for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
         labels = [r.label for r in list_runs(session=session, with_counts=False)]
     if not pairwise:
         st.caption("No pairwise study yet.")

@@ -20,8 +20,7 @@ from typing import Any
 
 import streamlit as st
 
-from annotate.services.annotate import tasks
-from annotate.services.annotate import judgments
+from annotate.services.annotate import judgments, tasks
 from annotate.services.annotate.tasks import StudySummary, TaskRow, TaskView
 from annotate.services.core.errors import ServiceError
 from annotate.ui import task_state

@@ -11,8 +11,8 @@ from typing import cast
 
 import streamlit as st
 
-from annotate.services.refine.edits import EditConflict
 from annotate.services.refine.query_list import STATUSES, QueryChoice
+from annotate.services.refine.versions import EditConflict
 from annotate.ui.panes import scroll_pane
 from annotate.ui.safe_markdown import plain_label
 

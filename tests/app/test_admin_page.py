@@ -6,7 +6,7 @@ import pytest
 
 from annotate.db.engine import session_scope
 from annotate.services.accounts import users
-from annotate.services.studies import studies
+from annotate.services.studies import lifecycle
 from tests.fixtures.apptest import button, page
 from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
@@ -55,9 +55,9 @@ def test_admin_closes_archives_and_restores_a_study(seeded, engine) -> None:
     button(at, "Close").click().run()
     assert not at.exception
     with session_scope(engine) as s:
-        assert studies.get_study(session=s, name="pilot").status == "closed"
+        assert lifecycle.get_study(session=s, name="pilot").status == "closed"
     button(at, "Archive").click().run()
     assert [b.label for b in at.button if b.key and b.key.startswith("study_")] == ["Restore (closed)"]
     button(at, "Restore (closed)").click().run()
     with session_scope(engine) as s:
-        assert studies.get_study(session=s, name="pilot").status == "closed"
+        assert lifecycle.get_study(session=s, name="pilot").status == "closed"

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVersion, Query, User
 from annotate.services.content.content import render_query_text
 from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
-from annotate.services.refine import edits, materials
+from annotate.services.refine import instructions, materials, pruning
 from tests.fixtures.apptest import button, page, page_direct, shown
 
 PARAGRAPHS = ["第一段：河流的形成。" * 8, "第二段：与主题无关的广告。" * 6, "第三段：河流与城市。" * 8]
@@ -94,7 +94,7 @@ def test_adapt_conflict_shows_the_newer_version(seeded, engine) -> None:
     at = page(seeded["exp1"], "refine/adapt_query.py")  # exp1 starts from version 1
     with Session(engine, expire_on_commit=False) as s:
         exp2 = s.get(User, seeded["exp2"])
-        edits.propose_instruction(session=s, actor=exp2, query_id=seeded["query"], text=QUERY + "\n补充。",
+        instructions.propose_instruction(session=s, actor=exp2, query_id=seeded["query"], text=QUERY + "\n补充。",
                                   reason="exp2 was faster", base_version_no=1)
     at.text_area[0].set_value(QUERY.replace("散文", "诗歌")).run()
     at.text_input[0].set_value("poem instead").run()
@@ -140,7 +140,7 @@ def test_prune_conflict_names_the_segments_each_version_keeps(seeded, engine) ->
                                       boundary=QUERY.index("\n\n"), base_version_no=1).document
     at = page(seeded["exp2"], "refine/prune_materials.py")  # exp2 starts from version 1 (keeps all three)
     with Session(engine, expire_on_commit=False) as s:  # meanwhile exp1 saves version 2: segments 1 and 3
-        edits.propose_pruning(session=s, actor=s.get(User, seeded["exp1"]), document_id=doc.id, kept=[0, 2],
+        pruning.propose_pruning(session=s, actor=s.get(User, seeded["exp1"]), document_id=doc.id, kept=[0, 2],
                               removals={1: "irrelevant"}, reason="advert", base_version_no=1)
     at.checkbox[2].uncheck().run()  # exp2 keeps segments 1 and 2
     at.selectbox(key=f"why_{doc.id}_2").set_value("too long").run()
@@ -181,7 +181,7 @@ def test_edit_stats_page_for_researcher_and_expert(seeded, engine) -> None:
     assert not at.get("plotly_chart")
     with Session(engine) as s:
         expert = s.get(User, seeded["exp1"])
-        edits.propose_instruction(session=s, actor=expert, query_id=seeded["query"], text=QUERY + "（800字）",
+        instructions.propose_instruction(session=s, actor=expert, query_id=seeded["query"], text=QUERY + "（800字）",
                                   reason="a length makes the task realistic", base_version_no=1)
         s.commit()
     for role in ("res1", "exp1", "adm1"):
@@ -197,9 +197,9 @@ def test_edit_stats_page_for_researcher_and_expert(seeded, engine) -> None:
 def test_review_page_holds_back_a_version_built_on_a_pending_one(seeded, engine) -> None:
     with Session(engine, expire_on_commit=False) as s:
         exp1 = s.get(User, seeded["exp1"])
-        edits.propose_instruction(session=s, actor=exp1, query_id=seeded["query"], text=QUERY + "\n补充一。",
+        instructions.propose_instruction(session=s, actor=exp1, query_id=seeded["query"], text=QUERY + "\n补充一。",
                                   reason="first", base_version_no=1)
-        edits.propose_instruction(session=s, actor=exp1, query_id=seeded["query"], text=QUERY + "\n补充一。\n补充二。",
+        instructions.propose_instruction(session=s, actor=exp1, query_id=seeded["query"], text=QUERY + "\n补充一。\n补充二。",
                                   reason="second", base_version_no=2)
     # exp2 reviews both: version 3 carries version 2's change, so it waits for version 2.
     review = page(seeded["exp2"], "refine/review_edits.py")

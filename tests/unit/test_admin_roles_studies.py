@@ -11,7 +11,7 @@ from annotate.db.models import Study, User
 from annotate.services.accounts import users
 from annotate.services.annotate import tasks
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
-from annotate.services.studies import studies
+from annotate.services.studies import lifecycle
 from tests.fixtures.pairwise_seed import seed_accounts, seed_content, seed_study
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")
@@ -59,21 +59,21 @@ def test_a_closed_or_archived_study_serves_no_task_and_only_admins_archive(engin
     with session_scope(engine) as s:
         adm, res, ann1 = _user(s, "adm"), _user(s, "res"), _user(s, "ann1")
         assert tasks.next_task(session=s, actor=ann1, study_id=study_id) is not None
-        assert studies.set_study_status(session=s, actor=res, study_name="pilot", status="closed").status == "closed"
+        assert lifecycle.set_study_status(session=s, actor=res, study_name="pilot", status="closed").status == "closed"
         assert tasks.next_task(session=s, actor=ann1, study_id=study_id) is None
         with pytest.raises(PermissionDenied):
-            studies.set_study_status(session=s, actor=res, study_name="pilot", status="archived")
+            lifecycle.set_study_status(session=s, actor=res, study_name="pilot", status="archived")
         with pytest.raises(PermissionDenied):
-            studies.set_study_status(session=s, actor=_user(s, "exp"), study_name="pilot", status="active")
+            lifecycle.set_study_status(session=s, actor=_user(s, "exp"), study_name="pilot", status="active")
         with pytest.raises(InputError, match="one of active, closed, archived"):
-            studies.set_study_status(session=s, actor=adm, study_name="pilot", status="deleted")
+            lifecycle.set_study_status(session=s, actor=adm, study_name="pilot", status="deleted")
         with pytest.raises(NotFound):
-            studies.set_study_status(session=s, actor=adm, study_name="no-such", status="closed")
-        studies.set_study_status(session=s, actor=adm, study_name="pilot", status="archived")
+            lifecycle.set_study_status(session=s, actor=adm, study_name="no-such", status="closed")
+        lifecycle.set_study_status(session=s, actor=adm, study_name="pilot", status="archived")
         assert tasks.next_task(session=s, actor=ann1, study_id=study_id) is None
         with pytest.raises(PermissionDenied):  # a researcher cannot bring it back from the archive either
-            studies.set_study_status(session=s, actor=res, study_name="pilot", status="active")
-        studies.set_study_status(session=s, actor=adm, study_name="pilot", status="active")
+            lifecycle.set_study_status(session=s, actor=res, study_name="pilot", status="active")
+        lifecycle.set_study_status(session=s, actor=adm, study_name="pilot", status="active")
         assert tasks.next_task(session=s, actor=ann1, study_id=study_id) is not None
     with session_scope(engine) as s:
         assert s.get(Study, study_id).status == "active"

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from annotate.api.routes import Api
 from annotate.db.engine import session_scope
 from annotate.services.accounts import users as users_service
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark
 
 PW = "a-long-password"

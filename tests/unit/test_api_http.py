@@ -16,7 +16,7 @@ from annotate.api.tokens import issue_token, resolve_secret, verify_token
 from annotate.db.engine import session_scope
 from annotate.db.models import Judgment, JudgmentRevision
 from annotate.services.accounts import users as users_service
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)

@@ -31,7 +31,7 @@ from annotate.db.engine import make_engine, session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision
 from annotate.services.accounts import users as users_service
 from annotate.services.annotate import judgments, tasks
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)

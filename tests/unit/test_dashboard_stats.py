@@ -12,7 +12,7 @@ from annotate.db.models import Adjudication, Assignment, Query, StudyItem
 from annotate.services.annotate.judgments import submit_judgment
 from annotate.services.core.errors import PermissionDenied
 from annotate.services.studies.dashboard import record_adjudication, split_items, study_dashboard
-from annotate.services.studies.studies import StudyDesign, create_study, set_gold_answer
+from annotate.services.studies.design import StudyDesign, create_study, set_gold_answer
 from tests.fixtures.study_factory import make_benchmark, make_users
 
 DB_BACKENDS = ("sqlite", "postgres")

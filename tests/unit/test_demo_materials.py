@@ -13,8 +13,8 @@ from annotate.commands.serve import DEMO_DIR, build_demo
 from annotate.db.engine import make_engine
 from annotate.db.models import MaterialDocument, Query, User
 from annotate.services.core.errors import InputError
-from annotate.services.refine import edits
 from annotate.services.refine.demo_materials import seed_demo_materials
+from annotate.services.refine.versions import collection_excluded, segments_of
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")
 
@@ -33,8 +33,8 @@ def test_demo_build_adds_two_verified_materials_once(tmp_path: Path) -> None:
             assert (doc.status, doc.origin) == ("active", "collected")
             assert (names[doc.collector_id], names[doc.verified_by_id]) == ("annotator1", "expert2")
         # materials.jsonl leaves paragraph 4 (the canteen notice) of 900014 out at collection
-        assert edits.collection_excluded(session=s, document_id=docs[1][0].id) == {4}
-        assert len(edits.segments_of(session=s, document_id=docs[1][0].id)) == 7
+        assert collection_excluded(session=s, document_id=docs[1][0].id) == {4}
+        assert len(segments_of(session=s, document_id=docs[1][0].id)) == 7
     engine.dispose()
     assert "demo materials: 0 added (materials.jsonl)" in build_demo(url, "demo-password")
 

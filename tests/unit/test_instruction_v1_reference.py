@@ -19,7 +19,7 @@ from annotate.db.models import InstructionVersion, Query, instruction_text_expre
 from annotate.services.content.content import current_instruction
 from annotate.services.content.exports import export_queries
 from annotate.services.content.imports import import_queries
-from annotate.services.refine.edits import instruction_head, instruction_versions
+from annotate.services.refine.versions import instruction_head, instruction_versions
 
 DB_BACKENDS = ("sqlite", "postgres")
 

@@ -12,10 +12,10 @@ from sqlmodel import func, select
 
 from annotate.db.engine import make_engine, session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision, Query, StudyItem, User
-from annotate.services.annotate.tasks import get_task, my_progress, my_task_list, next_task, skip_task
 from annotate.services.annotate.judgments import judgment_history, submit_judgment
+from annotate.services.annotate.tasks import get_task, my_progress, my_task_list, next_task, skip_task
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)

@@ -9,7 +9,7 @@ import time
 from annotate.db.engine import session_scope
 from annotate.services.annotate.tasks import next_task
 from annotate.services.core.write_gate import TicketLock
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
 

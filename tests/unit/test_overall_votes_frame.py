@@ -10,7 +10,7 @@ from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, LLMModel, Query, Response, StudyItem
 from annotate.services.annotate.judgments import submit_judgment
 from annotate.services.judges.bridge import VOTE_FIELDS, overall_votes_frame, votes_for_study
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import make_benchmark, make_users
 
 PINS = {"instruction_version_no": 1, "content_revision": 1}

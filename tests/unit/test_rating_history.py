@@ -12,7 +12,7 @@ from annotate.db.engine import current_revisions, head_revisions, make_engine, s
 from annotate.db.models import Assignment, PointwiseRating, PointwiseRatingRevision
 from annotate.services.annotate.judgments import rating_history, submit_rating
 from annotate.services.core.errors import Conflict, PermissionDenied
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import make_benchmark, make_users
 
 DB_BACKENDS = ("sqlite", "postgres")

@@ -12,7 +12,7 @@ from annotate.db.engine import init_db
 from annotate.db.models import MaterialDocument, Query, User
 from annotate.services.content.content import current_materials, render_query_text
 from annotate.services.core.errors import Conflict, InputError, PermissionDenied
-from annotate.services.refine import edits, materials
+from annotate.services.refine import materials, pruning
 
 DEMO_QUERY = "Write a short essay about rivers."
 
@@ -162,9 +162,9 @@ def test_collect_keep_pertinent_segments_and_verify(db: Session) -> None:
     # preview of pruning the collected material back to its first segment, counted by hand:
     # before "Alpha beta.\n\nGamma delta epsilon." = 11 + 2 + 20 = 33 chars, 5 words;
     # after "Alpha beta." = 11 chars, 2 words
-    p = edits.preview_pruning(session=db, document_id=doc.id, kept=[0])
+    p = pruning.preview_pruning(session=db, document_id=doc.id, kept=[0])
     assert (p.chars_before, p.chars_after, p.tokens_before, p.tokens_after) == (33, 11, 5, 2)
-    full = edits.preview_pruning(session=db, document_id=doc.id, kept=[0, 1, 2])
+    full = pruning.preview_pruning(session=db, document_id=doc.id, kept=[0, 1, 2])
     # "Alpha beta.\n\n甲乙丙。\n\nGamma delta epsilon." = 11+2+4+2+20 = 39 chars; 2 + (3 CJK + "。") + 3 = 9
     assert (full.chars_after, full.tokens_after) == (39, 9)
 

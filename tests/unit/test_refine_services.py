@@ -15,10 +15,16 @@ from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVer
 from annotate.services.content.content import current_instruction, render_query_text
 from annotate.services.content.imports import import_queries
 from annotate.services.core.errors import Conflict, InputError, PermissionDenied
-from annotate.services.refine import edits, materials
-from annotate.services.refine.edits import EditConflict
+from annotate.services.refine import edit_statistics, instructions, materials, pruning, review
+from annotate.services.refine.history import query_history
 from annotate.services.refine.refined_export import export_refined, sha256_hex
 from annotate.services.refine.splitter import propose_split, segment_paragraphs, split_at
+from annotate.services.refine.versions import (
+    EditConflict,
+    instruction_head,
+    instruction_versions,
+    segments_of,
+)
 from tests.unit.refine_helpers import build_template, copy_database, users
 
 pytestmark = pytest.mark.shared
@@ -156,43 +162,43 @@ def test_adapt_approve_prune_export_and_reimport(session: Session, originals, tm
     new_text = v2.text.replace("撰写一份", "撰写一份不超过3000字的")
     assert new_text != v2.text
     with pytest.raises(InputError, match="reason"):
-        edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid, text=new_text,
+        instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid, text=new_text,
                                   reason="  ", base_version_no=2)
     with pytest.raises(PermissionDenied):
-        edits.propose_instruction(session=session, actor=people["ann1"], query_id=qid, text=new_text,
+        instructions.propose_instruction(session=session, actor=people["ann1"], query_id=qid, text=new_text,
                                   reason="length", base_version_no=2)
-    v3 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid, text=new_text,
+    v3 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid, text=new_text,
                                    reason="real plans have a length limit", base_version_no=2)
     assert v3.version_no == 3 and v3.status == "pending"
     assert current_instruction(session=session, query_id=qid).version_no == 2  # pending is not current
     with pytest.raises(PermissionDenied, match="own edit"):
-        edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=True)
+        review.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=True)
     with pytest.raises(PermissionDenied):
-        edits.review_edit(session=session, actor=people["ann1"], kind="instruction", version_id=v3.id, approve=True)
-    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v3.id, approve=True,
+        review.review_edit(session=session, actor=people["ann1"], kind="instruction", version_id=v3.id, approve=True)
+    review.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v3.id, approve=True,
                       note="fine")
     assert current_instruction(session=session, query_id=qid).text == new_text
     assert session.get(Query, qid).content_revision == 2
 
     # prune: drop the heading "四、深化信用数据开发利用" as irrelevant (found in the original by hand)
     doc = split.document
-    segments = edits.segments_of(session=session, document_id=doc.id)
+    segments = segments_of(session=session, document_id=doc.id)
     target = next(s for s in segments if s.text == "四、深化信用数据开发利用")
     kept = [s.position for s in segments if s.position != target.position]
-    preview = edits.preview_pruning(session=session, document_id=doc.id, kept=kept)
+    preview = pruning.preview_pruning(session=session, document_id=doc.id, kept=kept)
     removed_chars = len("四、深化信用数据开发利用") + len(target.separator)
     assert preview.chars_before - preview.chars_after == removed_chars
     assert preview.tokens_before - preview.tokens_after == 12  # 11 CJK characters + "、" as one word
     with pytest.raises(InputError, match="reason must be one of"):
-        edits.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=kept,
+        pruning.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=kept,
                               removals={target.position: "boring"}, base_version_no=1)
     with pytest.raises(InputError, match="keep or remove"):
-        edits.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=kept[1:],
+        pruning.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=kept[1:],
                               removals={target.position: "irrelevant"}, base_version_no=1)
-    m2 = edits.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=kept,
+    m2 = pruning.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=kept,
                                removals={target.position: "irrelevant"}, base_version_no=1)
     assert m2.reason == "removed 1 irrelevant"
-    edits.review_edit(session=session, actor=people["exp1"], kind="material", version_id=m2.id, approve=True)
+    review.review_edit(session=session, actor=people["exp1"], kind="material", version_id=m2.id, approve=True)
 
     # expected text built from the original with plain string operations
     boundary = original.index("供参考的政府文件:") + len("供参考的政府文件:")
@@ -237,7 +243,7 @@ def test_adapt_approve_prune_export_and_reimport(session: Session, originals, tm
     fresh.dispose()
 
     # history: who, when, why and a diff for each version
-    history = edits.query_history(session=session, query_id=qid)
+    history = query_history(session=session, query_id=qid)
     inst = [h for h in history if h.kind == "instruction"]
     assert [h.version_no for h in inst] == [1, 2, 3]
     assert inst[2].author == "exp1" and inst[2].reviewer == "exp2" and inst[2].reason.startswith("real plans")
@@ -246,16 +252,16 @@ def test_adapt_approve_prune_export_and_reimport(session: Session, originals, tm
     assert [h.version_no for h in mat] == [1, 2] and "-四、深化信用数据开发利用" in mat[1].diff
 
     # revert both to their split versions (new versions, approved by the other expert) -> original again
-    r_inst = edits.revert_instruction(session=session, actor=people["exp2"], query_id=qid, to_version_no=2,
+    r_inst = instructions.revert_instruction(session=session, actor=people["exp2"], query_id=qid, to_version_no=2,
                                       reason="the limit was not in the brief", base_version_no=3)
-    r_mat = edits.revert_material(session=session, actor=people["exp2"], document_id=doc.id, to_version_no=1,
+    r_mat = pruning.revert_material(session=session, actor=people["exp2"], document_id=doc.id, to_version_no=1,
                                   reason="keep the full document", base_version_no=2)
     assert (r_inst.version_no, r_mat.version_no) == (4, 3)
     for kind, v in (("instruction", r_inst), ("material", r_mat)):
-        edits.review_edit(session=session, actor=people["exp1"], kind=kind, version_id=v.id, approve=True)
+        review.review_edit(session=session, actor=people["exp1"], kind=kind, version_id=v.id, approve=True)
     assert render_query_text(session=session, query_id=qid) == original
 
-    stats = {row["domain"]: row for row in edits.edit_statistics(session=session)}
+    stats = {row["domain"]: row for row in edit_statistics.edit_statistics(session=session)}
     domain = originals[index]["domain1"]
     assert stats[domain]["instruction_approved"] == 2 and stats[domain]["material_approved"] == 2
     assert stats[domain]["edited_queries"] == 1 and stats[domain]["split_queries"] == 1
@@ -281,36 +287,36 @@ def test_second_save_on_an_outdated_version_is_refused_and_nothing_is_lost(sessi
     base = current_instruction(session=session, query_id=qid)
     first = base.text + "\nKeep it under 2,000 words."
     second = base.text.replace("three-act play", "two-act play")
-    edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid, text=first,
+    instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid, text=first,
                               reason="length", base_version_no=base.version_no)
     with pytest.raises(EditConflict) as info:
-        edits.propose_instruction(session=session, actor=people["exp2"], query_id=qid, text=second,
+        instructions.propose_instruction(session=session, actor=people["exp2"], query_id=qid, text=second,
                                   reason="shorter play", base_version_no=base.version_no)
     err = info.value
     assert err.newer_version_no == 2 and err.newer_content == first and err.yours == second
     assert err.newer_author == "exp1" and "version 2" in str(err)
-    assert len(edits.instruction_versions(session=session, query_id=qid)) == 2
+    assert len(instruction_versions(session=session, query_id=qid)) == 2
     # saving again on top of the newer version works
-    v3 = edits.propose_instruction(session=session, actor=people["exp2"], query_id=qid, text=second,
+    v3 = instructions.propose_instruction(session=session, actor=people["exp2"], query_id=qid, text=second,
                                    reason="shorter play", base_version_no=2)
     assert v3.version_no == 3 and v3.base_version_no == 2
     # reviewing twice is refused
-    edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=False,
+    review.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=False,
                       note="not what the materials support")
     with pytest.raises(Exception, match="already rejected"):
-        edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id,
+        review.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id,
                           approve=True)
 
 
 def test_material_conflict(session: Session) -> None:
     people = users(session)
     doc = _split(session, 1, people["exp1"]).document
-    positions = [s.position for s in edits.segments_of(session=session, document_id=doc.id)]
+    positions = [s.position for s in segments_of(session=session, document_id=doc.id)]
     assert len(positions) >= 3
-    edits.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
+    pruning.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
                           removals={positions[0]: "redundant"}, base_version_no=1)
     with pytest.raises(EditConflict) as info:
-        edits.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=positions[:-1],
+        pruning.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=positions[:-1],
                               removals={positions[-1]: "too long"}, base_version_no=1)
     assert info.value.newer_version_no == 2 and info.value.newer_content == positions[1:]
     assert info.value.yours == positions[:-1]
@@ -323,12 +329,12 @@ def test_split_after_a_rejected_edit_takes_a_new_version_number(session: Session
     people = users(session)
     qid = _qid(session, 98)
     base = current_instruction(session=session, query_id=qid)
-    v2 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
+    v2 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
                                    text=base.text + "\nAdd a summary.", reason="clarity", base_version_no=1)
-    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
+    review.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
                       note="not what the materials support")
     result = _split(session, 98, people["exp1"])
-    numbers = [v.version_no for v in edits.instruction_versions(session=session, query_id=qid)]
+    numbers = [v.version_no for v in instruction_versions(session=session, query_id=qid)]
     assert numbers == [1, 2, 3]
     assert result is not None
 
@@ -338,20 +344,20 @@ def test_versions_built_on_a_pending_one_wait_for_it_and_fall_with_it(session: S
     people = users(session)
     qid = _qid(session, 195)
     original = current_instruction(session=session, query_id=qid).text
-    v2 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
+    v2 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
                                    text=original + "\nUse British spelling.", reason="spelling", base_version_no=1)
-    v3 = edits.propose_instruction(session=session, actor=people["exp2"], query_id=qid,
+    v3 = instructions.propose_instruction(session=session, actor=people["exp2"], query_id=qid,
                                    text=v2.text + "\nAt most 2,000 words.", reason="length", base_version_no=2)
-    v4 = edits.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
+    v4 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
                                    text=v3.text + "\nName the acts.", reason="structure", base_version_no=3)
     # Version 3 carries version 2's change: approving it before version 2 would slip that in.
     with pytest.raises(Conflict, match="built on version 2, which is pending"):
-        edits.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=True)
+        review.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=True)
     assert session.get(InstructionVersion, v3.id).status == "pending"
 
-    edits.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
+    review.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
                       note="not what the materials support")
-    statuses = {v.version_no: (v.status, v.review_note) for v in edits.instruction_versions(session=session,
+    statuses = {v.version_no: (v.status, v.review_note) for v in instruction_versions(session=session,
                                                                                            query_id=qid)}
     assert statuses[2][0] == "rejected"
     assert statuses[3] == ("rejected", "Rejected with version 2, which it builds on.")
@@ -359,20 +365,20 @@ def test_versions_built_on_a_pending_one_wait_for_it_and_fall_with_it(session: S
     assert v4.id is not None
     # Nothing of the rejected chain is current, and the next edit builds on version 1 again.
     assert current_instruction(session=session, query_id=qid).text == original
-    assert edits.instruction_head(session=session, query_id=qid).version_no == 1
+    assert instruction_head(session=session, query_id=qid).version_no == 1
 
 
 def test_material_versions_built_on_a_rejected_one_are_rejected_too(session: Session) -> None:
     people = users(session)
     doc = _split(session, 1, people["exp1"]).document
-    positions = [s.position for s in edits.segments_of(session=session, document_id=doc.id)]
-    m2 = edits.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
+    positions = [s.position for s in segments_of(session=session, document_id=doc.id)]
+    m2 = pruning.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
                                removals={positions[0]: "redundant"}, base_version_no=1)
-    m3 = edits.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=positions[2:],
+    m3 = pruning.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=positions[2:],
                                removals={positions[0]: "redundant", positions[1]: "duplicate"},
                                base_version_no=2)
     with pytest.raises(Conflict, match="review version 2 first"):
-        edits.review_edit(session=session, actor=people["exp1"], kind="material", version_id=m3.id, approve=True)
-    edits.review_edit(session=session, actor=people["exp2"], kind="material", version_id=m2.id, approve=False,
+        review.review_edit(session=session, actor=people["exp1"], kind="material", version_id=m3.id, approve=True)
+    review.review_edit(session=session, actor=people["exp2"], kind="material", version_id=m2.id, approve=False,
                       note="not what the materials support")
     assert session.get(MaterialVersion, m3.id).status == "rejected"

@@ -24,7 +24,7 @@ from annotate.db.models import (
 )
 from annotate.services.core.errors import InputError, PermissionDenied
 from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
-from annotate.services.refine import edits, staleness
+from annotate.services.refine import instructions, review, staleness
 
 
 @pytest.fixture()
@@ -74,11 +74,11 @@ def world(tmp_path: Path):
 
 def test_approved_edit_marks_older_judgments_stale_and_requeue_once(world) -> None:
     s, people, qa, qb, assignments = world
-    v2 = edits.propose_instruction(session=s, actor=people["e1"], query_id=qa.id, text="Write about A, briefly.",
+    v2 = instructions.propose_instruction(session=s, actor=people["e1"], query_id=qa.id, text="Write about A, briefly.",
                                    reason="realistic length", base_version_no=1)
     # a proposal alone changes nothing
     assert staleness.stale_counts(session=s) == {"judgments": 0, "ratings": 0, "judge_scores": 0}
-    edits.review_edit(session=s, actor=people["e2"], kind="instruction", version_id=v2.id, approve=True)
+    review.review_edit(session=s, actor=people["e2"], kind="instruction", version_id=v2.id, approve=True)
     assert s.get(Query, qa.id).content_revision == 2 and s.get(Query, qb.id).content_revision == 1
     stale = {a.annotator_id: j.stale for a, j in s.exec(
         select(Assignment, Judgment).join(Judgment, Judgment.assignment_id == Assignment.id)
@@ -109,9 +109,9 @@ def test_approved_edit_marks_older_judgments_stale_and_requeue_once(world) -> No
 
 def test_material_approval_also_marks_stale_and_rejection_does_not(world) -> None:
     s, people, qa, qb, _ = world
-    v2 = edits.propose_instruction(session=s, actor=people["e1"], query_id=qb.id, text="Write about B!",
+    v2 = instructions.propose_instruction(session=s, actor=people["e1"], query_id=qb.id, text="Write about B!",
                                    reason="tone", base_version_no=1)
-    edits.review_edit(session=s, actor=people["e2"], kind="instruction", version_id=v2.id, approve=False,
+    review.review_edit(session=s, actor=people["e2"], kind="instruction", version_id=v2.id, approve=False,
                       note="not what the materials support")
     assert s.get(Query, qb.id).content_revision == 1
     assert staleness.stale_counts(session=s)["judgments"] == 0

@@ -11,7 +11,7 @@ from annotate.db.engine import init_db, session_scope
 from annotate.db.models import Assignment, LLMModel, Response, StudyItem, User
 from annotate.services.annotate.tasks import next_task
 from annotate.services.core.errors import Conflict, InputError, PermissionDenied
-from annotate.services.studies.studies import StudyDesign, create_study, plan_study, set_gold_answer
+from annotate.services.studies.design import StudyDesign, create_study, plan_study, set_gold_answer
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
 DB_BACKENDS = ("sqlite", "postgres")  # also run on PostgreSQL (tests/conftest.py)

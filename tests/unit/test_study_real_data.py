@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, StudyItem
 from annotate.services.content.imports import import_queries, import_responses
-from annotate.services.studies.studies import StudyDesign, create_study, plan_study
+from annotate.services.studies.design import StudyDesign, create_study, plan_study
 from tests.fixtures.study_factory import make_users
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

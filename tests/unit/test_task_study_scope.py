@@ -13,10 +13,10 @@ from sqlmodel import func, select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Judgment, JudgmentRevision
-from annotate.services.annotate.tasks import get_task, skip_task
 from annotate.services.annotate.judgments import submit_judgment, submit_rating
+from annotate.services.annotate.tasks import get_task, skip_task
 from annotate.services.core.errors import Conflict
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark, make_users
 
 PINS = {"instruction_version_no": 1, "content_revision": 1}

@@ -12,11 +12,11 @@ from sqlmodel import select
 from annotate.commands.cli import main as annotate_main
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment, Query
-from annotate.services.annotate.tasks import get_task
 from annotate.services.annotate.judgments import submit_judgment, submit_rating
+from annotate.services.annotate.tasks import get_task
 from annotate.services.core.errors import InputError, PermissionDenied
 from annotate.services.studies import votes_export
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from annotate.services.studies.votes_export import export_votes
 from tests.fixtures.study_factory import make_benchmark, make_users
 

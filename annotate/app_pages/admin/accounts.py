@@ -10,7 +10,7 @@ import streamlit as st
 from annotate.navigation import ROLES
 from annotate.services.accounts import users as users_service
 from annotate.services.core.errors import ServiceError
-from annotate.services.studies import studies as studies_service
+from annotate.services.studies import lifecycle
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
 
@@ -29,7 +29,7 @@ def _done(message: str) -> None:
 
 with db_session() as session:
     accounts = users_service.list_users(session=session, actor=admin)
-    all_studies = studies_service.list_studies(session=session, actor=admin)
+    all_studies = lifecycle.list_studies(session=session, actor=admin)
 
 st.dataframe(
     pd.DataFrame([{"Username": u.username, "Name": u.display_name, "Role": u.role,
@@ -139,7 +139,7 @@ with study_tab:
             if column.button(label, key=f"study_{status}_{study.id}"):
                 try:
                     with db_session() as session:
-                        moved = studies_service.set_study_status(session=session, actor=admin,
+                        moved = lifecycle.set_study_status(session=session, actor=admin,
                                                                  study_name=study.name, status=status)
                 except ServiceError as exc:
                     st.error(plain_label(exc))

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services.annotate import tasks
-from annotate.services.annotate import judgments
+from annotate.services.annotate import judgments, tasks
 from annotate.services.core.errors import ServiceError
 from annotate.ui import task_state
 from annotate.ui.messages import user_message

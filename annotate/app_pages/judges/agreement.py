@@ -19,7 +19,7 @@ from annotate.services.judges.agreement_view import (
     data_version,
 )
 from annotate.services.judges.judge_runs import list_runs
-from annotate.services.studies import studies
+from annotate.services.studies import lifecycle
 from annotate.ui import agreement_tabs
 from annotate.ui.heatmaps import agreement_heatmap
 from annotate.ui.safe_markdown import plain_label
@@ -34,7 +34,7 @@ st.caption("Judge verdict = the response with the higher mean criterion score. A
            "intervals over queries.")
 
 with db_session() as session:
-    pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    pairwise = [s.name for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
     runs = list_runs(session=session)
     version = data_version(session=session)
 if not pairwise:

@@ -19,7 +19,7 @@ from annotate.services.judges import audit_tags
 from annotate.services.judges.agreement_view import data_version
 from annotate.services.judges.audit import audit_detail, disagreement_table, filter_disagreements
 from annotate.services.judges.judge_runs import list_runs
-from annotate.services.studies import studies
+from annotate.services.studies import lifecycle
 from annotate.ui import audit_view
 from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import plain_label
@@ -32,7 +32,7 @@ if flash:
     st.success(plain_label(flash))
 
 with db_session() as session:
-    pairwise = [s.name for s in studies.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    pairwise = [s.name for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
     runs = list_runs(session=session, with_counts=False)  # judge and method names only
 if not pairwise or not runs:
     st.info("The audit needs a pairwise study with votes and imported judge scores.")

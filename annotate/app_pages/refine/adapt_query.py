@@ -12,9 +12,9 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError
-from annotate.services.refine import edits, materials
-from annotate.services.refine.edits import EditConflict
+from annotate.services.refine import instructions, materials
 from annotate.services.refine.query_list import query_choices
+from annotate.services.refine.versions import EditConflict, instruction_head, instruction_versions
 from annotate.ui.panes import char_count_label, scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_conflict, side_by_side_diff
 from annotate.ui.safe_markdown import plain_label
@@ -37,8 +37,8 @@ if index is None:
 with db_session() as session:
     query = materials.query_by_index(session=session, index=index)
     query_id = id_of(query)
-    head = edits.instruction_head(session=session, query_id=query_id)
-    versions = edits.instruction_versions(session=session, query_id=query_id)
+    head = instruction_head(session=session, query_id=query_id)
+    versions = instruction_versions(session=session, query_id=query_id)
     split_doc = materials.imported_document(session=session, query_id=query_id)
 
 base_key, text_key = f"adapt_base_{query_id}", f"adapt_text_{query_id}"
@@ -95,7 +95,7 @@ reason = st.text_input("Reason for the change (required)", key=reason_key,
 if st.button("Save as a new version", type="primary", key=f"save_edit_{query_id}", disabled=not reason.strip()):
     with db_session() as session:
         try:
-            version = edits.propose_instruction(session=session, actor=user, query_id=query_id, text=edited,
+            version = instructions.propose_instruction(session=session, actor=user, query_id=query_id, text=edited,
                                                 reason=reason, base_version_no=base_no)
         except EditConflict as exc:
             show_conflict(exc)
@@ -118,7 +118,7 @@ if earlier:
         if st.button("Propose the revert", key=f"revert_{query_id}", disabled=not why.strip()):
             with db_session() as session:
                 try:
-                    version = edits.revert_instruction(session=session, actor=user, query_id=query_id,
+                    version = instructions.revert_instruction(session=session, actor=user, query_id=query_id,
                                                        to_version_no=target.version_no, reason=why,
                                                        base_version_no=head.version_no)
                 except ServiceError as exc:

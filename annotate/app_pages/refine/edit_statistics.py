@@ -12,7 +12,7 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError
-from annotate.services.refine import edits, staleness
+from annotate.services.refine import edit_statistics, staleness
 from annotate.services.refine.refined_export import export_refined
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
@@ -23,7 +23,7 @@ if flash := st.session_state.pop("stats_flash", None):
     st.success(plain_label(flash), icon=":material/check_circle:")
 
 with db_session() as session:
-    rows = edits.edit_statistics(session=session)
+    rows = edit_statistics.edit_statistics(session=session)
     counts = staleness.stale_counts(session=session)
     by_study = staleness.stale_by_study(session=session)
 if not rows:

@@ -9,9 +9,17 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError
-from annotate.services.refine import edits, materials
-from annotate.services.refine.edits import COLLECTION_EXCLUDED, REMOVAL_REASONS, EditConflict
+from annotate.services.refine import materials, pruning
+from annotate.services.refine.pruning import REMOVAL_REASONS
 from annotate.services.refine.query_list import query_choices
+from annotate.services.refine.versions import (
+    COLLECTION_EXCLUDED,
+    EditConflict,
+    collection_excluded,
+    material_head,
+    material_versions,
+    segments_of,
+)
 from annotate.ui.panes import scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_conflict, show_unified_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
@@ -41,10 +49,10 @@ document = documents[0] if len(documents) == 1 else st.selectbox(
     "Material", documents, key=f"prune_doc_{id_of(query)}", format_func=lambda d: f"{d.title} ({d.origin})")
 document_id = id_of(document)
 with db_session() as session:
-    head = edits.material_head(session=session, document_id=document_id)
-    segments = edits.segments_of(session=session, document_id=document_id)
-    versions = edits.material_versions(session=session, document_id=document_id)
-    excluded = edits.collection_excluded(session=session, document_id=document_id)
+    head = material_head(session=session, document_id=document_id)
+    segments = segments_of(session=session, document_id=document_id)
+    versions = material_versions(session=session, document_id=document_id)
+    excluded = collection_excluded(session=session, document_id=document_id)
 
 base_key = f"prune_base_{document_id}"
 if base_key not in state or state[base_key][0] not in {v.version_no for v in versions}:
@@ -89,7 +97,7 @@ with st.container(height=460, border=True):
         c3.markdown(("" if keep else "~~") + to_safe_markdown(" ".join(shown.split())) + ("" if keep else "~~"))
 
 with db_session() as session:
-    preview = edits.preview_pruning(session=session, document_id=document_id, kept=kept) if kept else None
+    preview = pruning.preview_pruning(session=session, document_id=document_id, kept=kept) if kept else None
 st.subheader("Preview")
 if preview is None:
     st.error("Keep at least one segment.")
@@ -113,7 +121,7 @@ if st.button("Save pruning as a new version", type="primary", key=f"save_pruning
              disabled=preview is None or bool(missing)):
     with db_session() as session:
         try:
-            version = edits.propose_pruning(session=session, actor=user, document_id=document_id, kept=kept,
+            version = pruning.propose_pruning(session=session, actor=user, document_id=document_id, kept=kept,
                                             removals=removals, reason=note, base_version_no=base_no)
         except EditConflict as exc:
             show_conflict(exc)
@@ -136,7 +144,7 @@ if earlier:
         if st.button("Propose the revert", key=f"prune_revert_btn_{document_id}", disabled=not why.strip()):
             with db_session() as session:
                 try:
-                    version = edits.revert_material(session=session, actor=user, document_id=document_id,
+                    version = pruning.revert_material(session=session, actor=user, document_id=document_id,
                                                     to_version_no=target.version_no, reason=why,
                                                     base_version_no=head.version_no)
                 except ServiceError as exc:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.db.models import id_of
-from annotate.services.refine import edits, materials
+from annotate.services.refine import materials
+from annotate.services.refine.history import query_history
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
@@ -22,7 +23,7 @@ if index is None:
     st.stop()
 with db_session() as session:
     query = materials.query_by_index(session=session, index=index)
-    history = edits.query_history(session=session, query_id=id_of(query))
+    history = query_history(session=session, query_id=id_of(query))
 st.markdown(f"**Query {query.index:d}** · content revision {query.content_revision:d} · {len(history)} versions")
 for entry in reversed(history):
     what = "Instruction" if entry.kind == "instruction" else f"Material “{entry.document_title}”"

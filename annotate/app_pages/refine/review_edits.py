@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError
-from annotate.services.refine import edits
+from annotate.services.refine import review
 from annotate.ui.refine_widgets import side_by_side_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
 from annotate.ui.session import db_session, require_page_role
@@ -19,7 +19,7 @@ if flash := st.session_state.pop("review_flash", None):
     st.success(plain_label(flash), icon=":material/check_circle:")
 
 with db_session() as session:
-    pending = edits.pending_edits(session=session, actor=user)
+    pending = review.pending_edits(session=session, actor=user)
 if not pending:
     st.info("No edits await review.")
     st.stop()
@@ -53,14 +53,14 @@ for edit in pending:
                              disabled=edit.waits_for is not None if approve else not note.strip()):
                 with db_session() as session:
                     try:
-                        edits.review_edit(session=session, actor=user, kind=edit.kind,
+                        review.review_edit(session=session, actor=user, kind=edit.kind,
                                           version_id=edit.version_id, approve=approve, note=note)
                     except ServiceError as exc:
                         st.error(plain_label(exc))
                     else:
                         flash = (f"{'Approved' if approve else 'Rejected'} query {edit.query_index} {edit.kind} "
                                  f"version {edit.version_no}.")
-                        fallen = [] if approve else edits.versions_built_on(pending, edit)
+                        fallen = [] if approve else review.versions_built_on(pending, edit)
                         if fallen:
                             flash += (" Rejected with it, as they build on it: version "
                                       + ", ".join(str(n) for n in fallen) + ".")

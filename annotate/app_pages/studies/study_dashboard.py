@@ -19,7 +19,7 @@ from annotate.db.engine import session_scope
 from annotate.services.core.errors import ServiceError
 from annotate.services.refine import staleness
 from annotate.services.studies import dashboard as dash_service
-from annotate.services.studies import studies
+from annotate.services.studies import lifecycle
 from annotate.services.studies.votes_export import export_votes
 from annotate.ui.dashboard_parts import annotators_section, completion_section, num, pct, split_pairs_section
 from annotate.ui.safe_markdown import plain_label
@@ -36,7 +36,7 @@ if flash:
     st.success(plain_label(flash))
 
 with db_session() as session:
-    all_studies = studies.list_studies(session=session, actor=actor)
+    all_studies = lifecycle.list_studies(session=session, actor=actor)
 if not all_studies:
     st.info("No study yet. Create one on the **Design a study** page or with `annotate study create`.")
     st.stop()

@@ -1,8 +1,8 @@
 """Design a study (researcher, admin): the settings, the resulting counts, then "Create".
 
-"Preview counts" runs :func:`annotate.services.studies.studies.plan_study` (no writes) and keeps
+"Preview counts" runs :func:`annotate.services.studies.design.plan_study` (no writes) and keeps
 the previewed design; "Create study" creates exactly that design
-(:func:`annotate.services.studies.studies.create_study`, one transaction). "Add votes where they
+(:func:`annotate.services.studies.design.create_study`, one transaction). "Add votes where they
 matter most" extends an existing study (:mod:`annotate.ui.extend_study`).
 """
 
@@ -14,7 +14,7 @@ import streamlit as st
 from annotate.services.accounts import users as users_service
 from annotate.services.content.project_overview import query_counts
 from annotate.services.core.errors import ServiceError
-from annotate.services.studies import studies
+from annotate.services.studies.design import DEFAULT_ERROR_TYPES, KINDS, StudyDesign, create_study, plan_study
 from annotate.ui.extend_study import extend_section
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page_role
@@ -56,7 +56,7 @@ def _pairs(text: str) -> list[tuple[str, str]]:
 
 with st.form("study_design"):
     name = st.text_input("Study name", placeholder="e.g. pilot-2025-06")
-    kind = st.radio("Kind", studies.KINDS, horizontal=True,
+    kind = st.radio("Kind", KINDS, horizontal=True,
                     format_func={"pairwise": "Pairwise (A vs B)", "pointwise": "Pointwise (rate 1-5)"}.get)
     c1, c2, c3 = st.columns(3)
     per_subdomain = c1.number_input("Queries per subdomain (N)", min_value=1, value=3, step=1)
@@ -76,14 +76,14 @@ with st.form("study_design"):
                                     help="Items every annotator judges before the real work.")
     per_criterion = c6.checkbox("Also ask per criterion", help="A choice per criterion of the query's criteria.")
     error_types_text = st.text_area("Error types (pointwise; one per line; empty = defaults)",
-                                    placeholder="\n".join(studies.DEFAULT_ERROR_TYPES[:3]), height=80)
+                                    placeholder="\n".join(DEFAULT_ERROR_TYPES[:3]), height=80)
     previewed = st.form_submit_button("Preview counts", type="primary")
 
 with st.expander("Add votes where they matter most (extend an existing study)", icon=":material/insights:"):
     extend_section(actor, annotator_names)
 
 if previewed:
-    design = studies.StudyDesign(
+    design = StudyDesign(
         name=name.strip(), kind=kind, per_subdomain=int(per_subdomain), overlap=int(overlap),
         annotators=list(annotators), models=_split(models_text) or None,
         model_pairs=_pairs(pairs_text) or None, seed=int(seed), gold_rate=float(gold_rate),
@@ -92,7 +92,7 @@ if previewed:
         subdomains=list(chosen_subdomains) or None)
     try:
         with db_session() as session:
-            plan = studies.plan_study(session=session, design=design)
+            plan = plan_study(session=session, design=design)
     except ServiceError as exc:
         st.session_state.pop(PREVIEW_KEY, None)
         st.error(plain_label(exc))
@@ -137,7 +137,7 @@ if st.button("Create study", type="primary", icon=":material/add_task:",
              help="Creates exactly the design previewed above, with its items and assignments."):
     try:
         with db_session() as session:
-            study = studies.create_study(session=session, actor=actor, design=design)
+            study = create_study(session=session, actor=actor, design=design)
     except ServiceError as exc:
         st.error(plain_label(exc))
     else:

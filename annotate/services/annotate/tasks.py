@@ -40,7 +40,7 @@ from annotate.services.annotate.task_statements import COUNTED_STATUSES
 from annotate.services.content import content
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, NotFound, PermissionDenied
-from annotate.services.studies.studies import error_types_of
+from annotate.services.studies.design import error_types_of
 
 log = logging.getLogger(__name__)
 

@@ -152,7 +152,7 @@ def simulate_judgments(*, session: Session, study_name: str, seed: int = 0, per_
 
 def seed_demo_judging(*, session: Session, researcher: User, annotators: Sequence[str]) -> str:
     """Import the demo judge scores and create the judged demo study; a note on what happened."""
-    from annotate.services.studies.studies import StudyDesign, create_study
+    from annotate.services.studies.design import StudyDesign, create_study
 
     inserted = import_demo_scores(session=session)
     design = StudyDesign(name=DEMO_AUDIT_STUDY, per_subdomain=1, overlap=len(annotators), annotators=list(annotators),

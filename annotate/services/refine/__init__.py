@@ -1,1 +1,2 @@
-"""The Refine pages' services: materials, expert edits and their review, staleness, splitting."""
+"""The Refine pages' services: materials; expert edits (versions core, instructions, pruning, review,
+history, edit statistics); staleness; splitting."""

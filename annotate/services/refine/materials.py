@@ -46,9 +46,9 @@ from annotate.db.models import (
 from annotate.services.content.content import render_query_text
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
-from annotate.services.refine.edits import COLLECTION_EXCLUDED, instruction_head, next_instruction_no
 from annotate.services.refine.splitter import segment_paragraphs, split_at
 from annotate.services.refine.staleness import mark_content_changed
+from annotate.services.refine.versions import COLLECTION_EXCLUDED, instruction_head, next_instruction_no
 
 log = logging.getLogger(__name__)
 
@@ -409,7 +409,7 @@ def imported_document(*, session: Session, query_id: int) -> MaterialDocument | 
 def pending_text(*, session: Session, document_id: int) -> str:
     """The kept text of a document under its latest version (approved or not)."""
     from annotate.services.content.content import join_segments
-    from annotate.services.refine.edits import material_head, segments_of
+    from annotate.services.refine.versions import material_head, segments_of
 
     head = material_head(session=session, document_id=document_id)
     return join_segments(segments_of(session=session, document_id=document_id), head.kept)

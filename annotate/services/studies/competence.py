@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from annotate.db.models import LLMModel, Query, Response, StudyItem
 from annotate.services.core.errors import InputError
 from annotate.services.judges.bridge import votes_for_study
-from annotate.services.studies.studies import get_study
+from annotate.services.studies.lifecycle import get_study
 from metaeval.stats.annotators import AnnotatorResult, annotator_competence
 
 OUTCOME = {"a": 1, "tie": 0, "b": -1}  # canonical: a = the model whose name sorts first

@@ -55,7 +55,7 @@ from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
 from annotate.services.studies.competence import study_competence
-from annotate.services.studies.studies import get_study
+from annotate.services.studies.lifecycle import get_study
 
 MANAGERS = ("researcher", "admin")
 VALUE = {"b": -1, "tie": 0, "a": 1}

@@ -41,7 +41,7 @@ from annotate.db.models import Assignment, LLMModel, Query, Response, Study, Stu
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.judges.agreement_view import agreement_inputs
-from annotate.services.studies.studies import MANAGERS, get_study
+from annotate.services.studies.lifecycle import MANAGERS, get_study
 from metaeval.stats import allocation
 from metaeval.stats.agreement import votes_frame
 

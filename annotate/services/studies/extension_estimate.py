@@ -27,7 +27,7 @@ from annotate.db.models import Assignment, Judgment
 from annotate.services.core.errors import InputError
 from annotate.services.judges.agreement_view import agreement_inputs
 from annotate.services.studies import extend
-from annotate.services.studies.studies import get_study
+from annotate.services.studies.lifecycle import get_study
 from metaeval.stats import allocation
 
 OUTCOME = {"a": 1.0, "tie": 0.0, "b": -1.0}  # canonical: a = the model whose name sorts first

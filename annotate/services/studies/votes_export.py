@@ -26,7 +26,7 @@ from annotate.db.models import User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.judges.bridge import RATING_FIELDS, VOTE_FIELDS, ratings_for_study, votes_for_study
-from annotate.services.studies.studies import get_study
+from annotate.services.studies.lifecycle import get_study
 from metaeval.fastchat import fastchat_rows
 
 log = logging.getLogger(__name__)

@@ -60,6 +60,7 @@ from annotate.db.models import (
 )
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from annotate.services.studies.lifecycle import MANAGERS
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,6 @@ DEFAULT_ERROR_TYPES: tuple[str, ...] = (
 )
 """Error types offered for low pointwise ratings unless a study sets its own."""
 
-MANAGERS = ("researcher", "admin")
 
 
 @dataclass(frozen=True)
@@ -505,32 +505,6 @@ def create_study(*, session: Session, actor: User | None, design: StudyDesign) -
     return study
 
 
-# --------------------------------------------------------------------------- reading and settings
-
-
-def get_study(*, session: Session, name: str) -> Study:
-    """The study named ``name``.
-
-    Raises:
-        NotFound: no such study.
-    """
-    study = session.exec(select(Study).where(Study.name == name)).first()
-    if study is None:
-        raise NotFound(f"no study named {name!r}")
-    return study
-
-
-def list_studies(*, session: Session, actor: User | None) -> list[Study]:
-    """Every study, newest first (researcher or admin)."""
-    require_role(actor, *MANAGERS)
-    return list(session.exec(select(Study).order_by(col(Study.id).desc())).all())
-
-
-def study_error_types(study: Study) -> list[str]:
-    """The error types of a pointwise study (its own list or :data:`DEFAULT_ERROR_TYPES`)."""
-    return error_types_of(study.settings or {})
-
-
 def error_types_of(settings: dict[str, Any]) -> list[str]:
     """The error types a pointwise study's ``settings`` offer: its own list, else the defaults.
 
@@ -542,19 +516,6 @@ def error_types_of(settings: dict[str, Any]) -> list[str]:
     """
     types = settings.get("error_types")
     return list(types) if types else list(DEFAULT_ERROR_TYPES)
-
-
-def set_error_types(*, session: Session, actor: User | None, study_name: str, error_types: list[str]) -> Study:
-    """Replace the error types a pointwise study offers (researcher or admin)."""
-    require_role(actor, *MANAGERS)
-    cleaned = [t.strip() for t in error_types if t and t.strip()]
-    if not cleaned:
-        raise InputError("the list of error types is empty", field="error_types")
-    study = get_study(session=session, name=study_name)
-    study.settings = {**(study.settings or {}), "error_types": cleaned}
-    session.add(study)
-    session.commit()
-    return study
 
 
 def set_gold_answer(*, session: Session, actor: User | None, item_id: int, winner: str) -> StudyItem:
@@ -571,35 +532,3 @@ def set_gold_answer(*, session: Session, actor: User | None, item_id: int, winne
     session.add(item)
     session.commit()
     return item
-
-
-#: A study's life: ``active`` serves tasks; ``closed`` serves none (its results stay readable,
-#: it can be reopened); ``archived`` is closed and put away (only an admin archives or restores).
-STUDY_STATUSES: tuple[str, ...] = ("active", "closed", "archived")
-
-
-def set_study_status(*, session: Session, actor: User | None, study_name: str, status: str) -> Study:
-    """Open (``active``), close (``closed``) or archive (``archived``) a study.
-
-    Closed and archived studies serve no tasks and accept no judgments; their data stay.
-    Researchers and admins open and close studies; archiving, or bringing a study back from
-    the archive, is for admins.
-
-    Raises:
-        PermissionDenied: not a researcher or admin, or a researcher touching the archive.
-        InputError: an unknown status.
-        NotFound: no such study.
-    """
-    actor = require_role(actor, *MANAGERS)
-    if status not in STUDY_STATUSES:
-        raise InputError(f"the status must be one of {', '.join(STUDY_STATUSES)}, not {status!r}", field="status")
-    study = get_study(session=session, name=study_name)
-    if "archived" in (status, study.status) and status != study.status:
-        require_role(actor, "admin")
-    if study.status != status:
-        log.info("%s set study %s: %s -> %s", actor.username, study.name, study.status, status)
-        study.status = status
-        session.add(study)
-        session.commit()
-        session.refresh(study)
-    return study
