@@ -1,5 +1,7 @@
 """Which pages exist and which roles may open them: the single registry the app builds
-its ``st.navigation`` from, and that services and tests consult for role checks.
+its ``st.navigation`` from, and that each page and the tests consult for role checks
+(a page's allowed roles are written here only). The roles themselves and their groups
+belong to the domain (:mod:`annotate.services.core.roles`); services never import this module.
 
 Add a page by appending a :class:`PageSpec`; the file lives in ``annotate/app_pages/<section>/``,
 named after its URL path (``judge-pairs`` -> ``annotate/judge_pairs.py``).
@@ -9,8 +11,19 @@ No Streamlit import here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-ROLES: tuple[str, ...] = ("annotator", "expert", "researcher", "admin")
+from annotate.services.core.roles import (
+    ANNOTATORS_AND_MANAGERS,
+    COLLECTORS,
+    EDITORS,
+    EXPERTS_AND_MANAGERS,
+    MANAGERS,
+    ROLES,
+    Role,
+)
+
+PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 
 
 @dataclass(frozen=True)
@@ -45,37 +58,37 @@ ALL = _roles(*ROLES)
 
 PAGES: list[PageSpec] = [
     PageSpec("project/home.py", "Home", ":material/home:", ALL, "Project", "home"),
-    PageSpec("admin/accounts.py", "Accounts", ":material/manage_accounts:", _roles("admin"), "Admin",
+    PageSpec("admin/accounts.py", "Accounts", ":material/manage_accounts:", _roles(Role.ADMIN), "Admin",
              "accounts"),
-    PageSpec("annotate/judge_pairs.py", "Judge pairs", ":material/compare:", _roles("annotator"), "Annotate",
+    PageSpec("annotate/judge_pairs.py", "Judge pairs", ":material/compare:", _roles(Role.ANNOTATOR), "Annotate",
              "judge-pairs"),
-    PageSpec("annotate/rate_responses.py", "Rate responses", ":material/star_rate:", _roles("annotator"), "Annotate",
+    PageSpec("annotate/rate_responses.py", "Rate responses", ":material/star_rate:", _roles(Role.ANNOTATOR), "Annotate",
              "rate-responses"),
-    PageSpec("annotate/guidelines.py", "Guidelines", ":material/menu_book:", _roles("annotator", "researcher", "admin"),
+    PageSpec("annotate/guidelines.py", "Guidelines", ":material/menu_book:", _roles(*ANNOTATORS_AND_MANAGERS),
              "Annotate", "guidelines"),
-    PageSpec("studies/study_design.py", "Design a study", ":material/science:", _roles("researcher", "admin"),
+    PageSpec("studies/study_design.py", "Design a study", ":material/science:", _roles(*MANAGERS),
              "Studies", "study-design"),
-    PageSpec("studies/study_dashboard.py", "Study dashboard", ":material/monitoring:", _roles("researcher", "admin"),
+    PageSpec("studies/study_dashboard.py", "Study dashboard", ":material/monitoring:", _roles(*MANAGERS),
              "Studies", "study-dashboard"),
     # expert refinement
-    PageSpec("refine/collect_materials.py", "Collect materials", ":material/library_add:", _roles("annotator", "expert"),
+    PageSpec("refine/collect_materials.py", "Collect materials", ":material/library_add:", _roles(*COLLECTORS),
              "Refine", "collect-materials"),
-    PageSpec("refine/adapt_query.py", "Adapt queries", ":material/edit_note:", _roles("expert"), "Refine",
+    PageSpec("refine/adapt_query.py", "Adapt queries", ":material/edit_note:", _roles(*EDITORS), "Refine",
              "adapt-query"),
-    PageSpec("refine/prune_materials.py", "Prune materials", ":material/content_cut:", _roles("expert"), "Refine",
+    PageSpec("refine/prune_materials.py", "Prune materials", ":material/content_cut:", _roles(*EDITORS), "Refine",
              "prune-materials"),
-    PageSpec("refine/review_edits.py", "Review edits", ":material/fact_check:", _roles("expert"), "Refine",
+    PageSpec("refine/review_edits.py", "Review edits", ":material/fact_check:", _roles(*EDITORS), "Refine",
              "review-edits"),
-    PageSpec("refine/query_history.py", "Query history", ":material/history:", _roles("expert", "researcher", "admin"),
+    PageSpec("refine/query_history.py", "Query history", ":material/history:", _roles(*EXPERTS_AND_MANAGERS),
              "Refine", "query-history"),
-    PageSpec("refine/edit_statistics.py", "Edit statistics", ":material/bar_chart:", _roles("expert", "researcher", "admin"),
+    PageSpec("refine/edit_statistics.py", "Edit statistics", ":material/bar_chart:", _roles(*EXPERTS_AND_MANAGERS),
              "Refine", "edit-statistics"),
     # researcher pages: agreement and audit
-    PageSpec("judges/agreement.py", "Agreement", ":material/balance:", _roles("researcher", "admin"), "Judges",
+    PageSpec("judges/agreement.py", "Agreement", ":material/balance:", _roles(*MANAGERS), "Judges",
              "agreement"),
-    PageSpec("judges/audit.py", "Disagreement audit", ":material/rule:", _roles("researcher", "admin"), "Judges",
+    PageSpec("judges/audit.py", "Disagreement audit", ":material/rule:", _roles(*MANAGERS), "Judges",
              "audit"),
-    PageSpec("judges/criteria_comparison.py", "Criteria comparison", ":material/checklist:", _roles("researcher", "admin"),
+    PageSpec("judges/criteria_comparison.py", "Criteria comparison", ":material/checklist:", _roles(*MANAGERS),
              "Judges", "criteria-comparison"),
 ]
 
@@ -88,6 +101,23 @@ def pages_for(role: str) -> list[PageSpec]:
         ['Home']
     """
     return [p for p in PAGES if role in p.roles]
+
+
+def page_of_file(path: str | Path) -> PageSpec:
+    """The registered page whose script is ``path`` (a page passes its ``__file__``).
+
+    Raises:
+        LookupError: ``path`` is not a registered page of ``annotate/app_pages``.
+
+    Example:
+        >>> page_of_file(PAGES_DIR / "admin" / "accounts.py").url_path
+        'accounts'
+    """
+    resolved = Path(path).resolve()
+    for spec in PAGES:
+        if (PAGES_DIR / spec.file).resolve() == resolved:
+            return spec
+    raise LookupError(f"{path} is not a page registered in annotate/navigation.py")
 
 
 def may_open(role: str, url_path: str) -> bool:

@@ -7,7 +7,7 @@ sends the browser back to the page it asked for. Logged in, ``st.navigation`` li
 of :mod:`annotate.navigation` that the user's role may open, grouped by section; its last
 section is headed by who is logged in (name and role) and holds "Log out"
 (``app_pages/logout.py``), so the sidebar costs no elements of its own on each rerun.
-Each page re-checks the role itself (:func:`annotate.ui.session.require_page_role`).
+Each page re-checks the role itself (:func:`annotate.ui.session.require_page`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import streamlit as st
 
 from annotate.api.session_cookie import idle_limit_s, refresh_every_s, safe_next
 from annotate.api.web_login import LOGIN_PATH, REFRESH_PATH
-from annotate.navigation import ROLES, pages_for
+from annotate.navigation import pages_for
+from annotate.services.core.roles import ROLES
 from annotate.ui import session as ui_session
 from annotate.ui.safe_markdown import plain_label
 

@@ -18,8 +18,8 @@ import os
 
 from annotate.commands import CliError, command_session
 from annotate.db.engine import init_db
-from annotate.navigation import ROLES
 from annotate.services.accounts import users as users_service
+from annotate.services.core.roles import ROLES
 
 PASSWORD_ENV = "ANNOTATE_PASSWORD"
 

@@ -16,8 +16,8 @@
   when that check shows it changed. Within one rerun the app entry checks once and hands
   the result to the page (:func:`checked_user`), so a page does not query again; a page
   script run on its own (or a fragment rerun) checks for itself.
-* :func:`require_page_role` is the first line of every page: it re-checks the role on the
-  server, whatever the navigation menu showed.
+* :func:`require_page` is the first line of every page: it re-checks, on the server, the
+  role against the page's roles in the registry, whatever the navigation menu showed.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from annotate.api.session_cookie import COOKIE_NAME, idle_limit_s, read_session,
 from annotate.api.tokens import resolve_secret
 from annotate.db.engine import make_engine, resolve_url, session_scope
 from annotate.db.models import User
+from annotate.navigation import page_of_file
 from annotate.services.accounts import users as users_service
 
 USER_KEY = "user_id"
@@ -221,6 +222,14 @@ def require_page_role(*roles: str) -> User:
         st.error("Your account does not have access to this page.")
         st.stop()
     return user
+
+
+def require_page(script: str) -> User:
+    """The logged-in user if the page registry (:mod:`annotate.navigation`) lets their role
+    open the page whose script is ``script`` (the page passes its ``__file__``); otherwise
+    an error and a stop. The first line of every page: its roles are written only in the registry.
+    """
+    return require_page_role(*page_of_file(script).roles)
 
 
 def end_login(user: User) -> None:

@@ -6,8 +6,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
-from annotate.navigation import PAGES, ROLES
+from annotate.navigation import PAGES
 from annotate.services.accounts import users
+from annotate.services.core.roles import ROLES
 from tests.fixtures.apptest import APP, TIMEOUT, page_direct
 from tests.fixtures.login_cookie import CookieLogin
 

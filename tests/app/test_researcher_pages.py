@@ -9,8 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
 from annotate.db.models import AuditTag
-from annotate.navigation import ROLES, may_open
+from annotate.navigation import may_open
 from annotate.services.accounts import users
+from annotate.services.core.roles import ROLES
 from tests.fixtures.apptest import page_direct, shown
 from tests.fixtures.audit_seed import seed_audit
 

@@ -8,9 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
-from annotate.navigation import PAGES, ROLES
+from annotate.navigation import PAGES
 from annotate.services.accounts import users
 from annotate.services.core.errors import PermissionDenied
+from annotate.services.core.roles import ROLES
 from tests.fixtures.apptest import APP, PAGE_DIR, TIMEOUT, page_direct
 from tests.fixtures.login_cookie import CookieLogin
 from tests.fixtures.pairwise_seed import seed_content, seed_study

@@ -7,14 +7,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.navigation import ROLES
 from annotate.services.accounts import users as users_service
 from annotate.services.core.errors import ServiceError
+from annotate.services.core.roles import ROLES
 from annotate.services.studies import lifecycle
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
-admin = require_page_role("admin")
+admin = require_page(__file__)
 st.title("Accounts")
 
 flash = st.session_state.pop("admin_users_flash", None)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.ui.session import require_page_role
+from annotate.ui.session import require_page
 from annotate.ui.task_state import KEY_HELP
 
-require_page_role("annotator", "researcher", "admin")
+require_page(__file__)
 st.title("Guidelines")
 
 st.markdown(

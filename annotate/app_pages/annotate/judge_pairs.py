@@ -22,11 +22,11 @@ from annotate.ui.messages import user_message
 from annotate.ui.pair_lists import task_lists
 from annotate.ui.pair_task import BarContext, choice_bar, show_task
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import require_page_role
+from annotate.ui.session import require_page
 
 TITLE = "Judge pairs"
 
-user = require_page_role("annotator")
+user = require_page(__file__)
 state = st.session_state
 title_pending = [TITLE]  # the title heads the task's first markdown unless something comes first
 

@@ -15,13 +15,13 @@ from annotate.ui import task_state
 from annotate.ui.messages import user_message
 from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
 OPEN_KEY = "rate_open"
 FLASH_KEY = "rate_flash"
 SCORE_LABELS = {1: "1 · unacceptable", 2: "2 · poor", 3: "3 · acceptable", 4: "4 · good", 5: "5 · excellent"}
 
-user = require_page_role("annotator")
+user = require_page(__file__)
 state = st.session_state
 st.title("Rate responses")
 

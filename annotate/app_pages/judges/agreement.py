@@ -23,11 +23,11 @@ from annotate.services.studies import lifecycle
 from annotate.ui import agreement_tabs
 from annotate.ui.heatmaps import agreement_heatmap
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
 DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}
 
-actor = require_page_role("researcher", "admin")
+actor = require_page(__file__)
 st.title("Agreement with human votes")
 st.caption("Judge verdict = the response with the higher mean criterion score. Agreement counts every human vote "
            "against the judge's verdict on its pair (FastChat's definition); intervals are clustered bootstrap "

@@ -23,9 +23,9 @@ from annotate.services.studies import lifecycle
 from annotate.ui import audit_view
 from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
-actor = require_page_role("researcher", "admin")
+actor = require_page(__file__)
 st.title("Disagreement audit")
 flash = st.session_state.pop("audit_flash", None)
 if flash:

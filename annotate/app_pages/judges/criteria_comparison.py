@@ -10,7 +10,7 @@ from annotate.services.core.errors import ServiceError
 from annotate.services.judges.criteria_view import criteria_comparison, query_choices
 from annotate.ui.panes import scroll_pane
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
 METHOD_NOTES = {
     "dynamic": "written for this query (WritingBench's query-dependent checklist)",
@@ -18,7 +18,7 @@ METHOD_NOTES = {
     "static-domain": "one fixed set per domain of the query",
 }
 
-actor = require_page_role("researcher", "admin")
+actor = require_page(__file__)
 st.title("Criteria comparison")
 st.caption("A requirement is a sentence of the query that states a constraint; a criterion covers it when they "
            "share keywords (at least two, or a number). A reading aid, not a statistic.")

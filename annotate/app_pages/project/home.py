@@ -8,11 +8,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from annotate.navigation import ROLES, pages_for
+from annotate.navigation import pages_for
 from annotate.services.content.project_overview import query_counts, totals
 from annotate.ui.my_work import show_my_work
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
 NEXT_STEPS = {
     "annotator": "Open your assigned pairs from the menu on the left. For each pair, read the query "
@@ -26,7 +26,7 @@ NEXT_STEPS = {
              "`annotate users add`), and deactivate accounts that are no longer needed.",
 }
 
-user = require_page_role(*ROLES)
+user = require_page(__file__)
 st.title("Home")
 st.write(f"Welcome, **{plain_label(user.display_name or user.username)}**.")
 

@@ -18,10 +18,10 @@ from annotate.services.refine.versions import EditConflict, instruction_head, in
 from annotate.ui.panes import char_count_label, scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_conflict, side_by_side_diff
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 from annotate.ui.split_form import split_form
 
-user = require_page_role("expert")
+user = require_page(__file__)
 state = st.session_state
 st.title("Adapt queries")
 st.caption("Rewrite an unclear or unrealistic instruction so that it fits its materials and real practice. "

@@ -16,9 +16,9 @@ from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
 from annotate.ui.panes import scroll_pane
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
-user = require_page_role("annotator", "expert")
+user = require_page(__file__)
 state = st.session_state
 st.title("Collect materials")
 if flash := state.pop("collect_flash", None):

@@ -15,9 +15,9 @@ from annotate.services.core.errors import ServiceError
 from annotate.services.refine import edit_statistics, staleness
 from annotate.services.refine.refined_export import export_refined
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
-user = require_page_role("expert", "researcher", "admin")
+user = require_page(__file__)
 st.title("Edit statistics")
 if flash := st.session_state.pop("stats_flash", None):
     st.success(plain_label(flash), icon=":material/check_circle:")

@@ -23,9 +23,9 @@ from annotate.services.refine.versions import (
 from annotate.ui.panes import scroll_pane
 from annotate.ui.refine_widgets import query_picker, show_conflict, show_unified_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
-user = require_page_role("expert")
+user = require_page(__file__)
 state = st.session_state
 st.title("Prune materials")
 st.caption("Remove redundant or irrelevant parts of a material so the writing context stays focused. "

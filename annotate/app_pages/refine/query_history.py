@@ -12,9 +12,9 @@ from annotate.services.refine.history import query_history
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
-require_page_role("expert", "researcher", "admin")
+require_page(__file__)
 st.title("Query history")
 with db_session() as session:
     choices = query_choices(session=session)

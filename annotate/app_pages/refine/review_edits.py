@@ -10,9 +10,9 @@ from annotate.services.core.errors import ServiceError
 from annotate.services.refine import review
 from annotate.ui.refine_widgets import side_by_side_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
-user = require_page_role("expert")
+user = require_page(__file__)
 st.title("Review edits")
 st.caption("Approving makes a version current; judgments made on the older content become stale.")
 if flash := st.session_state.pop("review_flash", None):

@@ -23,12 +23,12 @@ from annotate.services.studies import lifecycle
 from annotate.services.studies.votes_export import export_votes
 from annotate.ui.dashboard_parts import annotators_section, completion_section, num, pct, split_pairs_section
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, get_engine, require_page_role
+from annotate.ui.session import db_session, get_engine, require_page
 from annotate.ui.task_state import format_duration
 
 MIME = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
 
-actor = require_page_role("researcher", "admin")
+actor = require_page(__file__)
 st.title("Study dashboard")
 
 flash = st.session_state.pop("dashboard_flash", None)

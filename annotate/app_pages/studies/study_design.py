@@ -17,11 +17,11 @@ from annotate.services.core.errors import ServiceError
 from annotate.services.studies.design import DEFAULT_ERROR_TYPES, KINDS, StudyDesign, create_study, plan_study
 from annotate.ui.extend_study import extend_section
 from annotate.ui.safe_markdown import plain_label
-from annotate.ui.session import db_session, require_page_role
+from annotate.ui.session import db_session, require_page
 
 PREVIEW_KEY = "design_preview"  # (StudyDesign, StudyPlan) last previewed
 
-actor = require_page_role("researcher", "admin")
+actor = require_page(__file__)
 st.title("Design a study")
 st.caption("WritingBench's human study: 3 queries from each of the 100 subdomains, two responses from two "
            "different models per query, 5 annotators per pair. Every number below is a setting.")

@@ -51,9 +51,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from annotate.db.models import LoginAttempt, User, utcnow
-from annotate.navigation import ROLES
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from annotate.services.core.roles import ROLES
 
 log = logging.getLogger(__name__)
 

@@ -48,11 +48,11 @@ from annotate.db.models import (
     id_of,
     utcnow,
 )
-from annotate.navigation import ROLES
 from annotate.services.annotate import task_statements as sql
 from annotate.services.annotate.tasks import LockedTask, lock_task, query_criteria
 from annotate.services.core.authz import has_role, require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.core.roles import MANAGERS, ROLES
 from annotate.services.core.write_gate import sqlite_turn
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ def _check_history_reader(session: Session, actor: User | None, assignment_id: i
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound(f"no assignment {assignment_id}")
-    if assignment.annotator_id != user.id and not has_role(user, "researcher", "admin"):
+    if assignment.annotator_id != user.id and not has_role(user, *MANAGERS):
         raise PermissionDenied("this task is assigned to someone else")
 
 

@@ -34,12 +34,12 @@ from annotate.db.models import (
     User,
     id_of,
 )
-from annotate.navigation import ROLES
 from annotate.services.annotate import task_statements as sql
 from annotate.services.annotate.task_statements import COUNTED_STATUSES
 from annotate.services.content import content
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, NotFound, PermissionDenied
+from annotate.services.core.roles import ROLES
 from annotate.services.studies.design import error_types_of
 
 log = logging.getLogger(__name__)

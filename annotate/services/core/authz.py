@@ -17,8 +17,8 @@ Example:
 from __future__ import annotations
 
 from annotate.db.models import User
-from annotate.navigation import ROLES
 from annotate.services.core.errors import PermissionDenied
+from annotate.services.core.roles import ROLES
 
 
 def has_role(actor: User | None, *roles: str) -> bool:

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from annotate.db.models import JudgeScore, Judgment, LLMModel, Query, Response, User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
+from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.judges.judge_runs import list_runs, load_score_means
 from metaeval.report import FORMATS, HEADER, render, table4_rows
@@ -35,7 +36,6 @@ from metaeval.stats.verdicts import verdicts_from_scores
 
 log = logging.getLogger(__name__)
 
-MANAGERS = ("researcher", "admin")
 BREAKDOWNS = {"domain1": "Domain", "domain2": "Subdomain", "lang": "Language"}
 DOWNLOAD_TYPES = {"csv": ("csv", "text/csv"), "latex": ("tex", "application/x-tex"),
                   "html": ("html", "text/html"), "json": ("json", "application/json"),

@@ -48,6 +48,7 @@ from annotate.services.content.content import current_instruction, current_mater
 from annotate.services.content.requirements import Segment, highlight
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import NotFound
+from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.agreement_view import run_verdicts
 from annotate.services.judges.bridge import overall_votes_frame
 from annotate.services.judges.judge_runs import list_runs, load_score_means
@@ -55,7 +56,6 @@ from metaeval.stats.agreement import majority_outcome, votes_frame
 
 log = logging.getLogger(__name__)
 
-MANAGERS = ("researcher", "admin")
 LABEL = {1.0: "A", -1.0: "B", 0.0: "tie"}
 LIST_COLUMNS = ["item_id", "query", "domain", "subdomain", "lang", "model_a", "model_b", "method", "judge",
                 "human", "votes", "strength", "unanimous", "verdict", "margin", "cause"]

@@ -27,8 +27,8 @@ from sqlmodel import Session, col, select
 from annotate.db.models import AuditCause, AuditTag, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from annotate.services.core.roles import MANAGERS
 
-MANAGERS = ("researcher", "admin")
 DEFAULT_CAUSES: tuple[str, ...] = ("judge error", "human error", "ambiguous query", "criteria missed a requirement",
                                    "length bias", "position bias", "material use", "other")
 TAG_FIELDS = ("tag_id", "study", "item_id", "query", "model_a", "model_b", "method", "judge", "cause", "note",

@@ -32,13 +32,12 @@ from annotate.services.content.content import current_instruction
 from annotate.services.content.requirements import Requirement, coverage, requirements
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import NotFound
+from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.judges.judge_runs import list_runs, load_scores
 from metaeval.criteria import load_static_domain, load_static_global
 from metaeval.stats.study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
-
-MANAGERS = ("researcher", "admin")
 
 
 @dataclass

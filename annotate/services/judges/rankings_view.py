@@ -23,12 +23,12 @@ from sqlmodel import Session
 from annotate.db.models import User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
+from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.agreement_view import agreement_inputs
 from annotate.services.studies.competence import study_competence
 from metaeval.report_rankings import render_rankings
 from metaeval.stats.rankings import RankingResult, rankings_study
 
-MANAGERS = ("researcher", "admin")
 TABLE_COLUMNS = ["source", "model", "strength", "ci_lo", "ci_hi", "rank", "rank_lo", "rank_hi", "elo", "n"]
 VS_COLUMNS = ["judge", "statistic", "value", "ci_lo", "ci_hi"]
 

@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 from annotate.db.models import InstructionVersion, Query, User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
+from annotate.services.core.roles import EDITORS
 from annotate.services.refine.versions import (
-    EDITOR_ROLES,
     EditConflict,
     instruction_head,
     next_instruction_no,
@@ -50,7 +50,7 @@ def propose_instruction(*, session: Session, actor: User | None, query_id: int, 
         InputError: empty text or reason, or the text equals the version it is based on.
         EditConflict: ``base_version_no`` is not the head (someone saved in between).
     """
-    actor = require_role(actor, *EDITOR_ROLES)
+    actor = require_role(actor, *EDITORS)
     if session.get(Query, query_id) is None:
         raise NotFound(f"no query with id {query_id}")
     require_text(text, "text", limit=MAX_INSTRUCTION_CHARS)

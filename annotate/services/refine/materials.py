@@ -46,6 +46,7 @@ from annotate.db.models import (
 from annotate.services.content.content import render_query_text
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.core.roles import COLLECTORS, EDITORS, EXPERTS_AND_MANAGERS
 from annotate.services.refine.splitter import segment_paragraphs, split_at
 from annotate.services.refine.staleness import mark_content_changed
 from annotate.services.refine.versions import COLLECTION_EXCLUDED, instruction_head, next_instruction_no
@@ -57,7 +58,6 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_MATERIAL_CHARS = 300_000
 """Longest accepted material text (WritingBench's longest query is about 31k characters)."""
 ALLOWED_EXTENSIONS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx"}
-COLLECTOR_ROLES = ("annotator", "expert")
 SPLIT_TITLE = "Material pasted in the query"
 
 
@@ -89,7 +89,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
         InputError: the boundary is outside the text or leaves one side blank.
         Conflict: the query was already split, or the instruction changed meanwhile.
     """
-    actor = require_role(actor, "expert")
+    actor = require_role(actor, *EDITORS)
     query = session.get(Query, query_id)
     if query is None:
         raise NotFound(f"no query with id {query_id}")
@@ -257,7 +257,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
         PermissionDenied: not an annotator or expert.
         InputError: a required field is blank, the text is too long, or nothing is kept.
     """
-    actor = require_role(actor, *COLLECTOR_ROLES)
+    actor = require_role(actor, *COLLECTORS)
     if session.get(Query, query_id) is None:
         raise NotFound(f"no query with id {query_id}")
     for name, value in (("title", title), ("text", text), ("source_url", source_url),
@@ -305,7 +305,7 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
         PermissionDenied: not an annotator or expert, or the actor collected it.
         Conflict: the material is not pending.
     """
-    actor = require_role(actor, *COLLECTOR_ROLES)
+    actor = require_role(actor, *COLLECTORS)
     document = session.get(MaterialDocument, document_id)
     if document is None:
         raise NotFound(f"no material with id {document_id}")
@@ -331,7 +331,7 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
 def set_needs_materials(*, session: Session, actor: User | None, query_id: int, needs: bool,
                         requirement: str = "") -> Query:
     """Flag a query as needing materials, with what kind of material is wanted (experts, researchers)."""
-    require_role(actor, "expert", "researcher", "admin")
+    require_role(actor, *EXPERTS_AND_MANAGERS)
     query = session.get(Query, query_id)
     if query is None:
         raise NotFound(f"no query with id {query_id}")
@@ -381,7 +381,7 @@ def documents_of(*, session: Session, query_id: int, statuses: tuple[str, ...] =
 
 def pending_verifications(*, session: Session, actor: User | None) -> list[MaterialDocument]:
     """Collected materials awaiting verification that the actor did not collect."""
-    actor = require_role(actor, *COLLECTOR_ROLES)
+    actor = require_role(actor, *COLLECTORS)
     return list(session.exec(select(MaterialDocument).where(
         MaterialDocument.status == "pending", MaterialDocument.collector_id != actor.id)
         .order_by(col(MaterialDocument.id))))

@@ -18,9 +18,9 @@ from annotate.db.models import MaterialDocument, MaterialVersion, User
 from annotate.services.content.content import join_segments
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
+from annotate.services.core.roles import EDITORS
 from annotate.services.refine.versions import (
     COLLECTION_EXCLUDED,
-    EDITOR_ROLES,
     EditConflict,
     collection_excluded,
     estimate_tokens,
@@ -100,7 +100,7 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
         InputError: a segment without a decision, an unknown reason, nothing kept, no change.
         EditConflict: the base is outdated.
     """
-    actor = require_role(actor, *EDITOR_ROLES)
+    actor = require_role(actor, *EDITORS)
     document = session.get(MaterialDocument, document_id)
     if document is None:
         raise NotFound(f"no material with id {document_id}")

@@ -24,9 +24,9 @@ from annotate.db.models import (
 from annotate.services.content.content import join_segments
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.core.roles import EDITORS
 from annotate.services.refine.staleness import mark_content_changed
 from annotate.services.refine.versions import (
-    EDITOR_ROLES,
     document_row,
     newly_removed,
     query_row,
@@ -81,7 +81,7 @@ def _version_text(session: Session, kind: str, query_id: int, ref: int | None, d
 
 def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
     """Every pending instruction and material version, oldest first (experts only)."""
-    require_role(actor, *EDITOR_ROLES)
+    require_role(actor, *EDITORS)
     result: list[PendingEdit] = []
     instructions = list(session.exec(select(InstructionVersion).where(InstructionVersion.status == "pending")))
     pending_instructions = {(v.query_id, v.version_no) for v in instructions}
@@ -157,7 +157,7 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
         Conflict: the version is no longer pending, or its base is not approved.
         NotFound: no such version.
     """
-    actor = require_role(actor, *EDITOR_ROLES)
+    actor = require_role(actor, *EDITORS)
     if not approve and not (note or "").strip():
         raise InputError("say why you reject this version: the author reads it in the query history",
                          field="note")

@@ -40,6 +40,7 @@ from annotate.db.models import (
 )
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
+from annotate.services.core.roles import MANAGERS
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
         InputError: neither ``query_id`` nor ``study`` given.
         NotFound: unknown study or query.
     """
-    require_role(actor, "researcher", "admin")
+    require_role(actor, *MANAGERS)
     if query_id is None and study is None:
         raise InputError("say which query or which study to re-queue")
     stmt = (select(Assignment).join(StudyItem, col(StudyItem.id) == Assignment.item_id)

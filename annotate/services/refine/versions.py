@@ -50,7 +50,6 @@ from annotate.db.models import (
 )
 from annotate.services.core.errors import Conflict, InputError, NotFound
 
-EDITOR_ROLES = ("expert",)
 #: The removal "reason" of a segment its collector left out: not a pruning, nobody removed it later.
 COLLECTION_EXCLUDED = "left out at collection"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")

@@ -53,11 +53,11 @@ from annotate.db.models import (
 )
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
+from annotate.services.core.roles import MANAGERS
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
 from annotate.services.studies.competence import study_competence
 from annotate.services.studies.lifecycle import get_study
 
-MANAGERS = ("researcher", "admin")
 VALUE = {"b": -1, "tie": 0, "a": 1}
 COMPETENCE_RESAMPLES = 200  # bootstrap resamples of the competence intervals on the dashboard
 Level = Literal["nominal", "ordinal", "interval", "ratio"]

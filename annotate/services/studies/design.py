@@ -60,7 +60,7 @@ from annotate.db.models import (
 )
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
-from annotate.services.studies.lifecycle import MANAGERS
+from annotate.services.core.roles import MANAGERS
 
 log = logging.getLogger(__name__)
 

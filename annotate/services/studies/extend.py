@@ -40,8 +40,9 @@ from sqlmodel import Session, col, select
 from annotate.db.models import Assignment, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
+from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.agreement_view import agreement_inputs
-from annotate.services.studies.lifecycle import MANAGERS, get_study
+from annotate.services.studies.lifecycle import get_study
 from metaeval.stats import allocation
 from metaeval.stats.agreement import votes_frame
 

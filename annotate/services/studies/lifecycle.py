@@ -12,11 +12,9 @@ from sqlmodel import Session, col, select
 from annotate.db.models import Study, User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
+from annotate.services.core.roles import MANAGERS, Role
 
 log = logging.getLogger(__name__)
-
-MANAGERS = ("researcher", "admin")
-
 
 def get_study(*, session: Session, name: str) -> Study:
     """The study named ``name``.
@@ -58,7 +56,7 @@ def set_study_status(*, session: Session, actor: User | None, study_name: str, s
         raise InputError(f"the status must be one of {', '.join(STUDY_STATUSES)}, not {status!r}", field="status")
     study = get_study(session=session, name=study_name)
     if "archived" in (status, study.status) and status != study.status:
-        require_role(actor, "admin")
+        require_role(actor, Role.ADMIN)
     if study.status != status:
         log.info("%s set study %s: %s -> %s", actor.username, study.name, study.status, status)
         study.status = status

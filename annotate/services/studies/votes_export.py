@@ -25,6 +25,7 @@ from sqlmodel import Session
 from annotate.db.models import User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
+from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.bridge import RATING_FIELDS, VOTE_FIELDS, ratings_for_study, votes_for_study
 from annotate.services.studies.lifecycle import get_study
 from metaeval.fastchat import fastchat_rows
@@ -63,7 +64,7 @@ def export_votes(*, session: Session, actor: User | None, study_name: str, path:
         NotFound: no such study.
         InputError: unknown format, or ``fastchat`` for a pointwise study.
     """
-    require_role(actor, "researcher", "admin")
+    require_role(actor, *MANAGERS)
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}", field="format")
     study = get_study(session=session, name=study_name)
