@@ -53,6 +53,7 @@ from annotate.services.annotate.tasks import LockedTask, lock_task, query_criter
 from annotate.services.core.authz import has_role, require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.core.roles import MANAGERS, ROLES
+from annotate.services.core.statuses import StudyStatus, TaskStatus
 from annotate.services.core.write_gate import sqlite_turn
 
 log = logging.getLogger(__name__)
@@ -124,16 +125,16 @@ def _open_task(session: Session, actor: User | None, assignment_id: int, kind: s
     task = lock_task(session, actor, assignment_id, study_id=study_id)
     if task.kind != kind:
         raise Conflict(f"study {task.study_name!r} is a {task.kind} study")
-    if task.study_status != "active":
+    if task.study_status != StudyStatus.ACTIVE:
         raise Conflict(f"study {task.study_name!r} is closed")
-    if task.status == "superseded":
+    if task.status == TaskStatus.SUPERSEDED:
         raise Conflict("this task was replaced by another one")
     return task
 
 
 def _mark_done(session: Session, task: LockedTask) -> None:
     """The task's status becomes ``done`` (in the submit's transaction)."""
-    if task.status != "done":
+    if task.status != TaskStatus.DONE:
         session.connection().execute(sql.MARK_DONE, {"assignment_id": task.assignment_id})
 
 

@@ -21,9 +21,14 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import SQLModel
 
 from annotate.db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-
-OPEN_STATUSES = ("pending", "skipped")
-COUNTED_STATUSES = ("pending", "skipped", "done")
+from annotate.services.core.statuses import (
+    COUNTED_TASK_STATUSES,
+    OPEN_TASK_STATUSES,
+    DocumentStatus,
+    StudyStatus,
+    TaskStatus,
+    VersionStatus,
+)
 
 
 def _table(name: str) -> Table:
@@ -57,7 +62,7 @@ def _latest_approved_instruction() -> Select:
     """The query's approved instruction version with the highest number (correlated)."""
     return (select(instruction.c.version_no,
                    func.coalesce(instruction.c.text, query.c.original_text).label("text"))
-            .where(instruction.c.query_id == query.c.id, instruction.c.status == "approved")
+            .where(instruction.c.query_id == query.c.id, instruction.c.status == VersionStatus.APPROVED)
             .order_by(instruction.c.version_no.desc()).limit(1))
 
 
@@ -71,7 +76,7 @@ def _settings_fields() -> tuple[ColumnElement[object], ...]:
 def _count(condition: ColumnElement[bool] | None = None) -> ScalarSelect[int]:
     """A correlated count of the annotator's counted tasks in the same study."""
     where = [counted.c.study_id == assignment.c.study_id, counted.c.annotator_id == assignment.c.annotator_id,
-             _status_in(counted.c.status, COUNTED_STATUSES)]
+             _status_in(counted.c.status, COUNTED_TASK_STATUSES)]
     if condition is not None:
         where.append(condition)
     return select(func.count()).select_from(counted).where(*where).scalar_subquery()
@@ -93,7 +98,7 @@ def _task_view_select() -> Select:
             latest.with_only_columns(func.coalesce(instruction.c.text, query.c.original_text))
             .scalar_subquery().label("instruction"),
             exists().where(material_document.c.query_id == query.c.id,
-                           material_document.c.status == "active").label("has_materials"),
+                           material_document.c.status == DocumentStatus.ACTIVE).label("has_materials"),
             judgment.c.winner, judgment.c.both_poor, judgment.c.per_criterion.label("judgment_per_criterion"),
             judgment.c.rationale.label("judgment_rationale"), judgment.c.flags,
             judgment.c.elapsed_s.label("judgment_elapsed_s"), judgment.c.revision.label("judgment_revision"),
@@ -102,7 +107,7 @@ def _task_view_select() -> Select:
             rating.c.elapsed_s.label("rating_elapsed_s"), rating.c.revision.label("rating_revision"),
             rating.c.stale.label("rating_stale"),
             _count().label("total"),
-            _count(counted.c.status == "done").label("done"),
+            _count(counted.c.status == TaskStatus.DONE).label("done"),
             _count(counted.c.position < assignment.c.position).label("before"),
         )
         .select_from(
@@ -122,9 +127,9 @@ TASK_BY_ID = _task_view_select().where(assignment.c.id == bindparam("assignment_
 """The view row of one assignment (parameter ``assignment_id``); ownership is checked by the caller."""
 
 _NEXT_ORDER = (assignment.c.study_id, case((item.c.is_qualification, 0), else_=1),
-               case((assignment.c.status == "pending", 0), else_=1), assignment.c.position)
+               case((assignment.c.status == TaskStatus.PENDING, 0), else_=1), assignment.c.position)
 _NEXT_WHERE = and_(assignment.c.annotator_id == bindparam("annotator_id"),
-                   _status_in(assignment.c.status, OPEN_STATUSES), study.c.status == "active")
+                   _status_in(assignment.c.status, OPEN_TASK_STATUSES), study.c.status == StudyStatus.ACTIVE)
 
 
 
@@ -176,5 +181,5 @@ JUDGMENT_STATE = (
 recorded on."""
 
 MARK_DONE = (assignment.update().where(assignment.c.id == bindparam("assignment_id"),
-                                       assignment.c.status != "done").values(status="done"))
+                                       assignment.c.status != TaskStatus.DONE).values(status=TaskStatus.DONE))
 """Set a task's status to ``done`` (a no-op when it already is)."""

@@ -35,11 +35,11 @@ from annotate.db.models import (
     id_of,
 )
 from annotate.services.annotate import task_statements as sql
-from annotate.services.annotate.task_statements import COUNTED_STATUSES
 from annotate.services.content import content
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, NotFound, PermissionDenied
 from annotate.services.core.roles import ROLES
+from annotate.services.core.statuses import COUNTED_TASK_STATUSES, TaskStatus
 from annotate.services.studies.design import error_types_of
 
 log = logging.getLogger(__name__)
@@ -181,9 +181,9 @@ def _existing(row: Row[Any]) -> JudgmentView | None:
 
 def _progress(session: Session, study_id: int, annotator_id: int) -> tuple[int, int]:
     done, total = session.exec(
-        select(func.sum(case((col(Assignment.status) == "done", 1), else_=0)), func.count(col(Assignment.id)))
+        select(func.sum(case((col(Assignment.status) == TaskStatus.DONE, 1), else_=0)), func.count(col(Assignment.id)))
         .where(Assignment.study_id == study_id, Assignment.annotator_id == annotator_id,
-               col(Assignment.status).in_(COUNTED_STATUSES))
+               col(Assignment.status).in_(COUNTED_TASK_STATUSES))
     ).one()
     return int(done or 0), int(total or 0)
 
@@ -327,8 +327,8 @@ def skip_task(*, session: Session, actor: User | None, assignment_id: int,
         Conflict: the assignment belongs to another study than ``study_id``.
     """
     assignment = own_assignment(session, actor, assignment_id, study_id=study_id)
-    if assignment.status == "pending":
-        assignment.status = "skipped"
+    if assignment.status == TaskStatus.PENDING:
+        assignment.status = TaskStatus.SKIPPED
         session.add(assignment)
         session.commit()
 
@@ -344,7 +344,7 @@ def my_tasks(*, session: Session, actor: User | None, study_id: int) -> list[tup
     rows = session.exec(
         select(col(Assignment.id), Assignment.status).where(
             Assignment.study_id == study_id, Assignment.annotator_id == user.id,
-            col(Assignment.status).in_(COUNTED_STATUSES)).order_by(col(Assignment.position))
+            col(Assignment.status).in_(COUNTED_TASK_STATUSES)).order_by(col(Assignment.position))
     ).all()
     return [(cast(int, aid), pos + 1, status) for pos, (aid, status) in enumerate(rows)]  # stored ids
 
@@ -382,7 +382,7 @@ def my_task_list(*, session: Session, actor: User | None, study_id: int) -> list
         .join(StudyItem, col(StudyItem.id) == Assignment.item_id).join(Query, col(Query.id) == StudyItem.query_id)
         .outerjoin(Judgment, col(Judgment.assignment_id) == Assignment.id)
         .where(col(Assignment.study_id) == study_id, col(Assignment.annotator_id) == user.id,
-               col(Assignment.status).in_(COUNTED_STATUSES)).order_by(col(Assignment.position))
+               col(Assignment.status).in_(COUNTED_TASK_STATUSES)).order_by(col(Assignment.position))
     ).all()
     return [TaskRow(aid, pos + 1, status, None if winner is None else _to_side(winner, shown_left),
                     bool(both_poor), opening_words(text or ""))
@@ -394,9 +394,9 @@ def my_studies(*, session: Session, actor: User | None) -> list[StudySummary]:
     user = require_role(actor, *ROLES)
     rows = session.execute(  # six columns: more than sqlmodel's select() is typed for
         sa_select(col(Study.id), col(Study.name), col(Study.kind), col(Study.status),
-                  func.sum(case((col(Assignment.status) == "done", 1), else_=0)), func.count(col(Assignment.id)))
+                  func.sum(case((col(Assignment.status) == TaskStatus.DONE, 1), else_=0)), func.count(col(Assignment.id)))
         .join(Assignment, col(Assignment.study_id) == Study.id)
-        .where(col(Assignment.annotator_id) == user.id, col(Assignment.status).in_(COUNTED_STATUSES))
+        .where(col(Assignment.annotator_id) == user.id, col(Assignment.status).in_(COUNTED_TASK_STATUSES))
         .group_by(col(Study.id), col(Study.name), col(Study.kind), col(Study.status)).order_by(col(Study.id))
     ).all()
     return [StudySummary(sid, name, kind, status, int(done or 0), int(total)) for sid, name, kind, status, done, total

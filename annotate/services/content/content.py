@@ -30,6 +30,7 @@ from annotate.db.models import (
     id_of,
 )
 from annotate.services.core.errors import NotFound
+from annotate.services.core.statuses import DocumentStatus, VersionStatus
 
 MATERIAL_SEPARATOR = "\n\n"
 
@@ -42,7 +43,7 @@ def current_instruction(*, session: Session, query_id: int) -> InstructionVersio
     """
     row = session.exec(
         select(InstructionVersion)
-        .where(InstructionVersion.query_id == query_id, InstructionVersion.status == "approved")
+        .where(InstructionVersion.query_id == query_id, InstructionVersion.status == VersionStatus.APPROVED)
         .order_by(col(InstructionVersion.version_no).desc())
         .limit(1)
     ).first()
@@ -57,7 +58,7 @@ def current_material_version(*, session: Session, document_id: int) -> MaterialV
     """The approved version of a material document with the highest number (``None`` if none is)."""
     return session.exec(
         select(MaterialVersion)
-        .where(MaterialVersion.document_id == document_id, MaterialVersion.status == "approved")
+        .where(MaterialVersion.document_id == document_id, MaterialVersion.status == VersionStatus.APPROVED)
         .order_by(col(MaterialVersion.version_no).desc())
         .limit(1)
     ).first()
@@ -88,7 +89,7 @@ def current_materials(*, session: Session, query_id: int) -> list[tuple[Material
     """
     documents = session.exec(
         select(MaterialDocument)
-        .where(MaterialDocument.query_id == query_id, MaterialDocument.status == "active")
+        .where(MaterialDocument.query_id == query_id, MaterialDocument.status == DocumentStatus.ACTIVE)
         .order_by(col(MaterialDocument.id))
     ).all()
     ids = [id_of(document) for document in documents]
@@ -101,7 +102,7 @@ def current_materials(*, session: Session, query_id: int) -> list[tuple[Material
     kept: dict[int, list[int]] = {}
     for version in session.exec(
             select(MaterialVersion)
-            .where(col(MaterialVersion.document_id).in_(ids), MaterialVersion.status == "approved")
+            .where(col(MaterialVersion.document_id).in_(ids), MaterialVersion.status == VersionStatus.APPROVED)
             .order_by(col(MaterialVersion.document_id), col(MaterialVersion.version_no).desc())).all():
         kept.setdefault(version.document_id, version.kept)  # the first one is the highest number
     result: list[tuple[MaterialDocument, str]] = []

@@ -49,6 +49,7 @@ from annotate.services.content.requirements import Segment, highlight
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import NotFound
 from annotate.services.core.roles import MANAGERS
+from annotate.services.core.statuses import TaskStatus
 from annotate.services.judges.agreement_view import run_verdicts
 from annotate.services.judges.bridge import overall_votes_frame
 from annotate.services.judges.judge_runs import list_runs, load_score_means
@@ -414,7 +415,7 @@ def audit_detail(*, session: Session, actor: User | None, item_id: int, epsilon:
     stmt = (select(Judgment, Assignment.shown_left, User.username)
             .join(Assignment, col(Assignment.id) == Judgment.assignment_id)
             .join(User, col(User.id) == Assignment.annotator_id)
-            .where(Assignment.item_id == item_id, Assignment.status != "superseded").order_by(User.username))
+            .where(Assignment.item_id == item_id, Assignment.status != TaskStatus.SUPERSEDED).order_by(User.username))
     names = {"a": "A", "b": "B", "tie": "tie"}
     for j, shown_left, username in session.exec(stmt).all():
         votes.append(VoteView(

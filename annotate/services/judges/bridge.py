@@ -41,6 +41,7 @@ from annotate.db.models import (
     id_of,
 )
 from annotate.services.core.errors import NotFound
+from annotate.services.core.statuses import TaskStatus
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
 
 VOTE_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "shown_left", "rationale",
@@ -78,7 +79,7 @@ def _study_answers(stmt: SelectT, assignment_fk: Any, study_id: int) -> SelectT:
             .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
             .join(User, col(User.id) == Assignment.annotator_id)
             .join(Query, col(Query.id) == StudyItem.query_id)
-            .where(col(Assignment.study_id) == study_id, col(Assignment.status) != "superseded",
+            .where(col(Assignment.study_id) == study_id, col(Assignment.status) != TaskStatus.SUPERSEDED,
                    col(StudyItem.is_qualification) == False))  # noqa: E712
 
 
@@ -164,7 +165,7 @@ def overall_votes_frame(*, session: Session, study_name: str, include_stale: boo
                   col(Judgment.content_revision), col(Judgment.stale), col(Assignment.shown_left),
                   col(Assignment.annotator_id), col(Assignment.item_id))
         .join(Assignment, col(Assignment.id) == Judgment.assignment_id)
-        .where(col(Assignment.study_id) == id_of(study), col(Assignment.status) != "superseded")).all()
+        .where(col(Assignment.study_id) == id_of(study), col(Assignment.status) != TaskStatus.SUPERSEDED)).all()
     if not vote_rows:
         return pd.DataFrame(columns=list(VOTE_FIELDS))
     resp_a, resp_b = aliased(Response), aliased(Response)

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from annotate.db.models import Assignment, CriteriaSet, Criterion, Query, Study, StudyItem, User, id_of
 from annotate.services.core.errors import Conflict
+from annotate.services.core.statuses import OPEN_TASK_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def simulate_judgments(*, session: Session, study_name: str, seed: int = 0, per_
     study = session.exec(select(Study).where(Study.name == study_name)).one()
     rows = session.exec(select(Assignment, StudyItem, User).join(StudyItem, col(StudyItem.id) == Assignment.item_id)
                         .join(User, col(User.id) == Assignment.annotator_id)
-                        .where(Assignment.study_id == study.id, col(Assignment.status).in_(["pending", "skipped"]))
+                        .where(Assignment.study_id == study.id, col(Assignment.status).in_(OPEN_TASK_STATUSES))
                         .order_by(col(Assignment.id))).all()
     from annotate.db.models import LLMModel, Response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from annotate.db.models import Domain, InstructionVersion, MaterialDocument, MaterialVersion, Query
+from annotate.services.core.statuses import VersionStatus
 from annotate.services.core.taxonomy import join_taxonomy
 
 
@@ -21,7 +22,7 @@ def edit_statistics(*, session: Session) -> list[dict]:
     for name in sorted(set(domain_of.values())):
         stats[name] = {"domain": name, "queries": 0, "edited_queries": 0, "split_queries": 0,
                        **{f"{k}_{s}": 0 for k in ("instruction", "material")
-                          for s in ("approved", "pending", "rejected")}}
+                          for s in (VersionStatus.APPROVED, VersionStatus.PENDING, VersionStatus.REJECTED)}}
     for domain in domain_of.values():
         stats[domain]["queries"] += 1
     edited: set[int] = set()

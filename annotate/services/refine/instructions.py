@@ -16,6 +16,7 @@ from annotate.db.models import InstructionVersion, Query, User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.roles import EDITORS
+from annotate.services.core.statuses import VersionStatus
 from annotate.services.refine.versions import (
     EditConflict,
     instruction_head,
@@ -62,7 +63,7 @@ def propose_instruction(*, session: Session, actor: User | None, query_id: int, 
                              field="text")
         version = InstructionVersion(
             query_id=query_id, version_no=next_instruction_no(session, query_id),
-            base_version_no=head.version_no, text=text, status="pending", reason=reason.strip(),
+            base_version_no=head.version_no, text=text, status=VersionStatus.PENDING, reason=reason.strip(),
             author_id=actor.id)
         session.add(version)
         session.commit()

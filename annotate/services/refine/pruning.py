@@ -19,6 +19,7 @@ from annotate.services.content.content import join_segments
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.roles import EDITORS
+from annotate.services.core.statuses import VersionStatus
 from annotate.services.refine.versions import (
     COLLECTION_EXCLUDED,
     EditConflict,
@@ -131,7 +132,7 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
             document_id=document_id, version_no=max(v.version_no for v in material_versions(
                 session=session, document_id=document_id)) + 1,
             base_version_no=head.version_no, kept=sorted(int(k) for k in kept),
-            removals={str(k): v for k, v in sorted(removals.items())}, status="pending",
+            removals={str(k): v for k, v in sorted(removals.items())}, status=VersionStatus.PENDING,
             reason=reason.strip(), author_id=actor.id)
         session.add(version)
         session.commit()

@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from annotate.db.models import Domain, InstructionVersion, MaterialDocument, MaterialVersion, Query, Subdomain
+from annotate.services.core.statuses import DocumentStatus, VersionStatus
 from annotate.services.core.taxonomy import join_taxonomy
 
 #: How many characters of the query text the label shows (whole words within it).
@@ -93,15 +94,15 @@ def query_choices(*, session: Session) -> list[QueryChoice]:
         col(Query.id), col(Query.index), col(Domain.name), col(Subdomain.name), preview,
         col(Query.needs_materials))).order_by(col(Query.index))).all()
     active = dict(session.exec(select(col(MaterialDocument.query_id), func.count(col(MaterialDocument.id)))
-                               .where(col(MaterialDocument.status) == "active")
+                               .where(col(MaterialDocument.status) == DocumentStatus.ACTIVE)
                                .group_by(col(MaterialDocument.query_id))).all())
     pending: dict[int, int] = dict(session.exec(
         select(col(InstructionVersion.query_id), func.count(col(InstructionVersion.id)))
-        .where(col(InstructionVersion.status) == "pending").group_by(col(InstructionVersion.query_id))).all())
+        .where(col(InstructionVersion.status) == VersionStatus.PENDING).group_by(col(InstructionVersion.query_id))).all())
     for query_id, n in session.exec(
             select(col(MaterialDocument.query_id), func.count(col(MaterialVersion.id)))
             .join(MaterialDocument, col(MaterialDocument.id) == col(MaterialVersion.document_id))
-            .where(col(MaterialVersion.status) == "pending").group_by(col(MaterialDocument.query_id))).all():
+            .where(col(MaterialVersion.status) == VersionStatus.PENDING).group_by(col(MaterialDocument.query_id))).all():
         pending[query_id] = pending.get(query_id, 0) + n
     return [QueryChoice(qid, index, domain, subdomain, first_words(text or ""), bool(needs),
                         active.get(qid, 0), pending.get(qid, 0))

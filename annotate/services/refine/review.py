@@ -25,6 +25,7 @@ from annotate.services.content.content import join_segments
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.core.roles import EDITORS
+from annotate.services.core.statuses import VersionStatus
 from annotate.services.refine.staleness import mark_content_changed
 from annotate.services.refine.versions import (
     document_row,
@@ -83,7 +84,7 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
     """Every pending instruction and material version, oldest first (experts only)."""
     require_role(actor, *EDITORS)
     result: list[PendingEdit] = []
-    instructions = list(session.exec(select(InstructionVersion).where(InstructionVersion.status == "pending")))
+    instructions = list(session.exec(select(InstructionVersion).where(InstructionVersion.status == VersionStatus.PENDING)))
     pending_instructions = {(v.query_id, v.version_no) for v in instructions}
     for v in instructions:
         query = query_row(session, v.query_id)
@@ -93,7 +94,7 @@ def pending_edits(*, session: Session, actor: User | None) -> list[PendingEdit]:
                                   "", username_of(session, v.author_id), v.author_id, v.reason, v.created_at,
                                   text_diff(base, v.text, f"version {v.base_version_no}", f"version {v.version_no}"),
                                   waits_for=waits, base_text=base, new_text=v.text))
-    materials = list(session.exec(select(MaterialVersion).where(MaterialVersion.status == "pending")))
+    materials = list(session.exec(select(MaterialVersion).where(MaterialVersion.status == VersionStatus.PENDING)))
     pending_materials = {(m.document_id, m.version_no) for m in materials}
     for m in materials:
         document, query = _query_of_material(session, m)
@@ -172,16 +173,16 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
         raise NotFound(f"no {kind} version with id {version_id}")
     if version.author_id == actor.id:
         raise PermissionDenied("you cannot review your own edit; another expert must approve or reject it")
-    if version.status != "pending":
+    if version.status != VersionStatus.PENDING:
         raise Conflict(f"this version was already {version.status}")
     siblings = _sibling_versions(session, version)
     base = siblings.get(version.base_version_no) if version.base_version_no is not None else None
-    if approve and base is not None and base.status != "approved":
+    if approve and base is not None and base.status != VersionStatus.APPROVED:
         raise Conflict(f"version {version.version_no} is built on version {base.version_no}, which is "
                        f"{base.status}: review version {base.version_no} first")
     try:
         now = utcnow()
-        version.status = "approved" if approve else "rejected"
+        version.status = VersionStatus.APPROVED if approve else VersionStatus.REJECTED
         version.reviewer_id = actor.id
         version.reviewed_at = now
         version.review_note = (note or "").strip()
@@ -221,8 +222,8 @@ def _reject_built_on(session: Session, kind: str, rejected_no: int,
     while todo:
         base_no = todo.pop()
         for row in siblings.values():
-            if row.base_version_no == base_no and row.status == "pending":
-                row.status, row.reviewer_id, row.reviewed_at = "rejected", actor.id, now
+            if row.base_version_no == base_no and row.status == VersionStatus.PENDING:
+                row.status, row.reviewer_id, row.reviewed_at = VersionStatus.REJECTED, actor.id, now
                 row.review_note = f"Rejected with version {base_no}, which it builds on."
                 session.add(row)
                 log.info("%s rejected %s version %d with its base %d", actor.username, kind, row.version_no,

@@ -41,6 +41,7 @@ from annotate.db.models import (
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.roles import MANAGERS
+from annotate.services.core.statuses import TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
     if query_id is None and study is None:
         raise InputError("say which query or which study to re-queue")
     stmt = (select(Assignment).join(StudyItem, col(StudyItem.id) == Assignment.item_id)
-            .where(Assignment.status != "superseded"))
+            .where(Assignment.status != TaskStatus.SUPERSEDED))
     if query_id is not None:
         if session.get(Query, query_id) is None:
             raise NotFound(f"no query with id {query_id}")
@@ -152,9 +153,9 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
             last = session.exec(select(func.max(Assignment.position)).where(
                 Assignment.study_id == old.study_id, Assignment.annotator_id == old.annotator_id)).one()
             new = Assignment(study_id=old.study_id, item_id=old.item_id, annotator_id=old.annotator_id,
-                             shown_left=old.shown_left, position=int(last or 0) + 1, status="pending",
+                             shown_left=old.shown_left, position=int(last or 0) + 1, status=TaskStatus.PENDING,
                              requeued_from_id=old.id)
-            old.status = "superseded"
+            old.status = TaskStatus.SUPERSEDED
             session.add(old)
             session.add(new)
             session.flush()
@@ -172,7 +173,7 @@ def stale_by_study(*, session: Session) -> list[tuple[str, int]]:
     """``(study name, stale judgments and ratings on assignments not yet re-queued)`` per study with any."""
     result = []
     for study in session.exec(select(Study).order_by(Study.name)):
-        ids = select(Assignment.id).where(Assignment.study_id == study.id, Assignment.status != "superseded")
+        ids = select(Assignment.id).where(Assignment.study_id == study.id, Assignment.status != TaskStatus.SUPERSEDED)
         n = session.exec(select(func.count(col(Judgment.id))).where(
             col(Judgment.stale).is_(True), col(Judgment.assignment_id).in_(ids))).one()
         n += session.exec(select(func.count(col(PointwiseRating.id))).where(

@@ -49,6 +49,7 @@ from annotate.db.models import (
     User,
 )
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from annotate.services.core.statuses import VersionStatus
 
 #: The removal "reason" of a segment its collector left out: not a pruning, nobody removed it later.
 COLLECTION_EXCLUDED = "left out at collection"
@@ -163,7 +164,7 @@ def instruction_head(*, session: Session, query_id: int) -> InstructionVersion:
         NotFound: the query has no instruction version.
     """
     row = session.exec(select(InstructionVersion).where(
-        InstructionVersion.query_id == query_id, InstructionVersion.status != "rejected")
+        InstructionVersion.query_id == query_id, InstructionVersion.status != VersionStatus.REJECTED)
         .order_by(col(InstructionVersion.version_no).desc()).limit(1)).first()
     if row is None:
         raise NotFound(f"query {query_id} has no instruction")
@@ -186,7 +187,7 @@ def material_versions(*, session: Session, document_id: int) -> list[MaterialVer
 def material_head(*, session: Session, document_id: int) -> MaterialVersion:
     """The latest material version that is not rejected."""
     row = session.exec(select(MaterialVersion).where(
-        MaterialVersion.document_id == document_id, MaterialVersion.status != "rejected")
+        MaterialVersion.document_id == document_id, MaterialVersion.status != VersionStatus.REJECTED)
         .order_by(col(MaterialVersion.version_no).desc()).limit(1)).first()
     if row is None:
         raise NotFound(f"material {document_id} has no version")

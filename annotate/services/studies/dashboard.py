@@ -54,6 +54,7 @@ from annotate.db.models import (
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.roles import MANAGERS
+from annotate.services.core.statuses import TaskStatus
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
 from annotate.services.studies.competence import study_competence
 from annotate.services.studies.lifecycle import get_study
@@ -207,7 +208,7 @@ def _current_answers(stmt: SelectT, study_id: int) -> SelectT:
     items."""
     return (stmt.join(StudyItem, col(StudyItem.id) == Assignment.item_id)
             .join(User, col(User.id) == Assignment.annotator_id)
-            .where(col(Assignment.study_id) == study_id, col(Assignment.status) != "superseded",
+            .where(col(Assignment.study_id) == study_id, col(Assignment.status) != TaskStatus.SUPERSEDED,
                    col(StudyItem.is_qualification) == False))  # noqa: E712
 
 
@@ -236,12 +237,12 @@ def _completion(session: Session, study_id: int) -> tuple[dict[str, tuple[int, i
         .join(User, col(User.id) == Assignment.annotator_id)
         .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
         .join(Query, col(Query.id) == StudyItem.query_id))
-        .where(Assignment.study_id == study_id, Assignment.status != "superseded")
+        .where(Assignment.study_id == study_id, Assignment.status != TaskStatus.SUPERSEDED)
     ).all()
     by_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_sub: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for username, status, d2, d1 in rows:
-        done = int(status == "done")
+        done = int(status == TaskStatus.DONE)
         by_user[username][0] += done
         by_user[username][1] += 1
         by_sub[(d1, d2)][0] += done

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from annotate.db.models import Assignment, Judgment
 from annotate.services.core.errors import InputError
+from annotate.services.core.statuses import TaskStatus
 from annotate.services.judges.agreement_view import agreement_inputs
 from annotate.services.studies import extend
 from annotate.services.studies.lifecycle import get_study
@@ -57,7 +58,7 @@ def extension_estimate(*, session: Session, study_name: str, level: float = 0.95
     for aid, item_id, winner, stale in session.exec(
             select(Assignment.id, Assignment.item_id, Judgment.winner, Judgment.stale)
             .join(Judgment, col(Judgment.assignment_id) == Assignment.id)
-            .where(Assignment.study_id == study.id, Assignment.status != "superseded")).all():
+            .where(Assignment.study_id == study.id, Assignment.status != TaskStatus.SUPERSEDED)).all():
         if item_id in votes and not stale:
             votes[item_id][0 if aid < first else 1 if aid <= last else 0].append(OUTCOME[winner])
     d1, d2, zero = [], [], []

@@ -13,6 +13,7 @@ from annotate.db.models import Study, User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.roles import MANAGERS, Role
+from annotate.services.core.statuses import StudyStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,8 @@ def list_studies(*, session: Session, actor: User | None) -> list[Study]:
     return list(session.exec(select(Study).order_by(col(Study.id).desc())).all())
 
 
-#: A study's life: ``active`` serves tasks; ``closed`` serves none (its results stay readable,
-#: it can be reopened); ``archived`` is closed and put away (only an admin archives or restores).
-STUDY_STATUSES: tuple[str, ...] = ("active", "closed", "archived")
+#: A study's life (:class:`~annotate.services.core.statuses.StudyStatus`).
+STUDY_STATUSES: tuple[StudyStatus, ...] = tuple(StudyStatus)
 
 
 def set_study_status(*, session: Session, actor: User | None, study_name: str, status: str) -> Study:
@@ -55,7 +55,7 @@ def set_study_status(*, session: Session, actor: User | None, study_name: str, s
     if status not in STUDY_STATUSES:
         raise InputError(f"the status must be one of {', '.join(STUDY_STATUSES)}, not {status!r}", field="status")
     study = get_study(session=session, name=study_name)
-    if "archived" in (status, study.status) and status != study.status:
+    if StudyStatus.ARCHIVED in (status, study.status) and status != study.status:
         require_role(actor, Role.ADMIN)
     if study.status != status:
         log.info("%s set study %s: %s -> %s", actor.username, study.name, study.status, status)
