@@ -59,7 +59,14 @@ from annotate.db.models import User
 from annotate.services.accounts import users
 from annotate.services.annotate import judgments
 from annotate.services.annotate import tasks as assignments
-from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied, ServiceError
+from annotate.services.core.errors import (
+    Conflict,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    for_person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +99,6 @@ def _timed(response: JSONResponse, start: float) -> JSONResponse:
     """``response`` with a ``Server-Timing`` header: milliseconds since ``start``."""
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.2f}"
     return response
-
-
-def _plain(exc: ServiceError) -> str:
-    """The service's message for a person: an input error's own words, without the
-    internal name of the field it was raised for.
-
-    Example:
-        >>> _plain(InputError("choose A is better or B is better", field="choice"))
-        'choose A is better or B is better'
-    """
-    return exc.message if isinstance(exc, InputError) and exc.path is None else str(exc)
 
 
 def _task_json(task: assignments.TaskView | None) -> dict[str, Any] | None:
@@ -183,7 +179,7 @@ class Api:
         except ApiError as exc:
             return _timed(_error(exc.status, exc.message, exc.headers), start)
         except ServiceError as exc:
-            return _timed(_error(STATUS.get(type(exc), 400), _plain(exc)), start)
+            return _timed(_error(STATUS.get(type(exc), 400), for_person(exc)), start)
         if isinstance(result, JSONResponse):
             return _timed(result, start)
         return _timed(JSONResponse(result, status_code=status), start)

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from streamlit.delta_generator import DeltaGenerator
 
 from annotate.db.models import User
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges.criteria_view import criterion_alignment
 from annotate.services.judges.rankings_view import (
     AnnotatorsView,
@@ -47,7 +47,7 @@ def extension_note(study_name: str) -> None:
         try:
             est = extension_estimate(session=session, study_name=study_name)
         except ServiceError as exc:
-            st.caption(f"Note: {plain_label(exc)}")
+            st.caption(f"Note: {plain_label(for_person(exc))}")
             return
     if est is None:
         return
@@ -94,7 +94,7 @@ def criteria_tab(actor: User, study_name: str, run_ids: list[int], n_resamples: 
                                      n_resamples=int(min(n_resamples, 500)), seed=int(seed))
         except ServiceError as exc:
             al = None
-            st.warning(plain_label(exc))
+            st.warning(plain_label(for_person(exc)))
     if al is None:
         st.caption("This study did not ask people per criterion.")
         return
@@ -253,11 +253,11 @@ def rankings_and_annotators(actor: User, study: str, run_ids: tuple[int, ...], n
         try:
             rankings_tab(cached_rankings(actor, study, run_ids, n, seed, eps, stale, version))
         except ServiceError as exc:
-            st.warning(plain_label(exc))
+            st.warning(plain_label(for_person(exc)))
     with tab_annotators:
         model = st.radio("Model", ["dawid-skene", "mace"], horizontal=True, key="an_model",
                          format_func={"dawid-skene": "Dawid–Skene", "mace": "MACE"}.get)
         try:
             annotators_tab(cached_annotators(actor, study, model, min(n, 500), seed, stale, version))
         except ServiceError as exc:
-            st.warning(plain_label(exc))
+            st.warning(plain_label(for_person(exc)))

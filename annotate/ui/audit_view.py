@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from annotate.db.models import User
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges import audit_tags
 from annotate.services.judges.audit import AuditDetail, AuditFilters
 from annotate.ui.panes import PreparedHtml
@@ -151,7 +151,7 @@ def cause_list(actor: User, all_causes: list) -> None:
                 try:
                     audit_tags.add_cause(session=session, actor=actor, name=new_cause)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                 else:
                     st.session_state["audit_flash"] = f"Added cause '{new_cause.strip()}'."
                     st.rerun()

@@ -12,7 +12,7 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.db.models import User
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies.dashboard import AnnotatorStats, Dashboard
 from annotate.ui.safe_markdown import plain_label
@@ -133,7 +133,7 @@ def split_pairs_section(dash: Dashboard, actor: User) -> None:
                             dash_service.record_adjudication(session=session, actor=actor, item_id=item.item_id,
                                                              winner=winner, note=note)
                     except ServiceError as exc:
-                        st.error(plain_label(exc))
+                        st.error(plain_label(for_person(exc)))
                     else:
                         st.session_state["dashboard_flash"] = f"Adjudication of item {item.item_id} recorded."
                         st.rerun()

@@ -13,7 +13,7 @@ import itertools
 import streamlit as st
 
 from annotate.db.models import User
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import extend, lifecycle
 from annotate.ui.safe_markdown import plain_label
@@ -75,7 +75,7 @@ def extend_section(actor: User, annotator_names: list[str]) -> None:
                 st.session_state[PLAN_KEY] = (inputs, extend.plan_extension(session=session, **inputs))
         except ServiceError as exc:
             st.session_state.pop(PLAN_KEY, None)
-            st.error(plain_label(exc))
+            st.error(plain_label(for_person(exc)))
     kept = st.session_state.get(PLAN_KEY)
     if kept is None or kept[0] != inputs:
         st.caption("Press **Preview the new votes** to see the expected widths; nothing is added before you confirm.")
@@ -86,7 +86,7 @@ def extend_section(actor: User, annotator_names: list[str]) -> None:
             with db_session() as session:
                 plan = extend.extend_study(session=session, actor=actor, **inputs)
         except ServiceError as exc:
-            st.error(plain_label(exc))
+            st.error(plain_label(for_person(exc)))
         else:
             st.session_state.pop(PLAN_KEY, None)
             st.session_state["design_flash"] = f"Added {len(plan.new)} assignments to study {inputs['study_name']}."

@@ -22,9 +22,8 @@ import streamlit as st
 
 from annotate.services.annotate import judgments, tasks
 from annotate.services.annotate.tasks import StudySummary, TaskRow, TaskView
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.ui import task_state
-from annotate.ui.messages import user_message
 from annotate.ui.pair_task import JudgmentInput
 from annotate.ui.session import db_session
 
@@ -116,7 +115,7 @@ def skip(user: Any, task: TaskView, study_id: int) -> str | None:
         with db_session() as session:
             tasks.skip_task(session=session, actor=user, assignment_id=task.assignment_id, study_id=study_id)
     except ServiceError as exc:
-        return user_message(exc)
+        return for_person(exc)
     task_state.finish(st.session_state, task.assignment_id)
     reload()
     st.session_state[FLASH_KEY] = (f"Pair {task.position} skipped; it comes back after the others "
@@ -144,7 +143,7 @@ def submit(user: Any, task: TaskView, study_id: int, submitted: JudgmentInput) -
                 submit_token=task_state.submit_token(state, aid), study_id=study_id)
     except ServiceError as exc:
         state.pop(VIEW_KEY, None)  # re-read the task: it may have changed meanwhile
-        return "error", f"Not saved: {user_message(exc)}"
+        return "error", f"Not saved: {for_person(exc)}"
     # The notice is stored first: a second click can interrupt this run at any line, and the
     # rerun it starts must still tell the annotator that the pair was saved.
     what = "saved" if result.revision == 1 else f"revised (revision {result.revision})"

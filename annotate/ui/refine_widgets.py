@@ -11,6 +11,7 @@ from typing import cast
 
 import streamlit as st
 
+from annotate.services.core.errors import for_person
 from annotate.services.refine.query_list import STATUSES, QueryChoice
 from annotate.services.refine.versions import EditConflict
 from annotate.ui.panes import scroll_pane
@@ -94,7 +95,7 @@ def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") 
 def show_conflict(exc: EditConflict) -> None:
     """A refused save: the newer version beside the refused text (an instruction), or the
     segments each keeps (a material), so nothing chosen or typed is lost."""
-    st.error(plain_label(exc), icon=":material/sync_problem:")
+    st.error(plain_label(for_person(exc)), icon=":material/sync_problem:")
     if exc.kind == "material":  # its contents are kept segment positions
         newer, yours = cast(list[int], exc.newer_content), cast(list[int], exc.yours)
         st.caption(f"Version {exc.newer_version_no:d} keeps segments {', '.join(f'{p + 1:d}' for p in newer)}; "

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from annotate.db.models import InstructionVersion, Query, User, id_of
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import materials
 from annotate.services.refine.splitter import propose_split, split_at
 from annotate.ui.panes import char_count_label, scroll_pane
@@ -35,7 +35,7 @@ def split_form(*, user: User, query: Query, head: InstructionVersion, on_saved: 
         try:
             parts = split_at(head.text, int(boundary), material_first=first)
         except ValueError as exc:
-            st.warning(plain_label(exc))
+            st.warning(plain_label(for_person(exc)))
             return
         left, right = st.columns(2)
         with left:
@@ -50,6 +50,6 @@ def split_form(*, user: User, query: Query, head: InstructionVersion, on_saved: 
                     materials.confirm_split(session=session, actor=user, query_id=query_id, boundary=int(boundary),
                                             material_first=first, base_version_no=head.version_no)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                     return
             on_saved("Split saved: the material is now its own document.")

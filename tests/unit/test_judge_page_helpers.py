@@ -17,7 +17,7 @@ from annotate.ui.pair_lists import row_label
 from annotate.ui.task_state import KEY_HELP, NAV_SHORTCUTS, SHORTCUTS
 
 MODULES = ["annotate.ui.judge_keys", "annotate.ui.pair_task", "annotate.ui.pair_flow", "annotate.ui.pair_lists",
-           "annotate.ui.my_work", "annotate.ui.messages", "annotate.ui.task_state", "annotate.ui.panes",
+           "annotate.ui.my_work", "annotate.services.core.errors", "annotate.ui.task_state", "annotate.ui.panes",
            "annotate.ui.safe_html"]
 
 

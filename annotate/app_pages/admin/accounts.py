@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from annotate.services.accounts import users as users_service
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.roles import ROLES
 from annotate.services.studies import lifecycle
 from annotate.ui.safe_markdown import plain_label
@@ -57,7 +57,7 @@ with add_tab, st.form("add_account", clear_on_submit=True):
                         session=session, username=username, role=role, password=password,
                         display_name=display_name, actor=admin)
             except ServiceError as exc:
-                st.error(plain_label(exc))
+                st.error(plain_label(for_person(exc)))
             else:
                 _done(f"Account {created.username} ({created.role}) created.")
 
@@ -78,7 +78,7 @@ with role_tab:
                     changed = users_service.set_role(session=session, username=chosen.username, role=new_role,
                                                      actor=admin)
             except ServiceError as exc:
-                st.error(plain_label(exc))
+                st.error(plain_label(for_person(exc)))
             else:
                 _done(f"Account {changed.username} is now {changed.role}.")
 
@@ -97,7 +97,7 @@ with status_tab:
                     changed = users_service.set_active(session=session, username=chosen.username,
                                                        active=not chosen.active, actor=admin)
             except ServiceError as exc:
-                st.error(plain_label(exc))
+                st.error(plain_label(for_person(exc)))
             else:
                 _done(f"Account {changed.username} is now {'active' if changed.active else 'deactivated'}.")
 
@@ -114,7 +114,7 @@ with password_tab, st.form("reset_password", clear_on_submit=True):
                     changed = users_service.set_password(session=session, username=target,
                                                          password=new_password, actor=admin)
             except ServiceError as exc:
-                st.error(plain_label(exc))
+                st.error(plain_label(for_person(exc)))
             else:
                 _done(f"Password of {changed.username} reset.")
 
@@ -142,6 +142,6 @@ with study_tab:
                         moved = lifecycle.set_study_status(session=session, actor=admin,
                                                                  study_name=study.name, status=status)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                 else:
                     _done(f"Study {moved.name} is now {moved.status}.")

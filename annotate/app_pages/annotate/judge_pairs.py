@@ -15,10 +15,9 @@ import functools
 
 import streamlit as st
 
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.ui import pair_flow as flow
 from annotate.ui import task_state
-from annotate.ui.messages import user_message
 from annotate.ui.pair_lists import task_lists
 from annotate.ui.pair_task import BarContext, choice_bar, show_task
 from annotate.ui.safe_markdown import plain_label
@@ -56,7 +55,7 @@ try:
     view = flow.load(user, view, study.study_id, opened)
 except ServiceError as exc:
     show_title()
-    st.error(f"This task cannot be opened: {plain_label(user_message(exc))}")
+    st.error(f"This task cannot be opened: {plain_label(for_person(exc))}")
     st.stop()
 task, rows = view.task, view.rows
 done = sum(1 for row in rows if row.status == "done")

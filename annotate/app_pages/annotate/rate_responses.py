@@ -10,9 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.services.annotate import judgments, tasks
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.ui import task_state
-from annotate.ui.messages import user_message
 from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
@@ -53,7 +52,7 @@ try:
         my_tasks = tasks.my_task_list(session=session, actor=user, study_id=study.study_id)
 except ServiceError as exc:
     state.pop(OPEN_KEY, None)
-    st.error(f"This task cannot be opened: {plain_label(user_message(exc))}")
+    st.error(f"This task cannot be opened: {plain_label(for_person(exc))}")
     st.stop()
 
 
@@ -121,7 +120,7 @@ if submitted:
                     content_revision=task.content_revision, submit_token=token,
                     study_id=study.study_id)
         except ServiceError as exc:
-            st.error(f"Not saved: {plain_label(user_message(exc))}")
+            st.error(f"Not saved: {plain_label(for_person(exc))}")
         else:
             task_state.finish(state, aid)
             open_task(None)
@@ -134,7 +133,7 @@ if task.status != "done" and st.button("Skip for now", key=f"rate_skip_{aid}", i
         with db_session() as session:
             tasks.skip_task(session=session, actor=user, assignment_id=aid, study_id=study.study_id)
     except ServiceError as exc:
-        st.error(plain_label(user_message(exc)))
+        st.error(plain_label(for_person(exc)))
     else:
         task_state.finish(state, aid)
         open_task(None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges.agreement_view import (
     BREAKDOWNS,
     DOWNLOAD_TYPES,
@@ -75,7 +75,7 @@ try:
     view = _view(study_name, tuple(labels[c] for c in chosen), int(n_resamples), int(seed), float(epsilon), split,
                  bool(include_stale), version)
 except ServiceError as exc:
-    st.warning(plain_label(exc))
+    st.warning(plain_label(for_person(exc)))
     st.stop()
 
 for note in view.notes:

@@ -14,7 +14,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges import audit_tags
 from annotate.services.judges.agreement_view import data_version
 from annotate.services.judges.audit import audit_detail, disagreement_table, filter_disagreements
@@ -81,7 +81,7 @@ with tab_list:
             try:
                 detail = audit_detail(session=session, actor=actor, item_id=int(row["item_id"]))
             except ServiceError as exc:
-                st.error(plain_label(exc))
+                st.error(plain_label(for_person(exc)))
                 st.stop()
         st.divider()
         st.subheader(f"Query {detail.query_index:d} · {plain_label(row['method'])}/{plain_label(row['judge'])}")
@@ -111,7 +111,7 @@ with tab_list:
                     audit_tags.add_tag(session=session, actor=actor, item_id=detail.item_id, judge=str(row["judge"]),
                                        method=str(row["method"]), cause=cause, note=note)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                 else:
                     st.session_state["audit_flash"] = f"Tagged item {detail.item_id} ({current}) as '{cause}'."
                     st.rerun()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges.criteria_view import criteria_comparison, query_choices
 from annotate.ui.panes import scroll_pane
 from annotate.ui.safe_markdown import plain_label
@@ -34,7 +34,7 @@ with db_session() as session:
     try:
         cmp = criteria_comparison(session=session, actor=actor, query_index=int(index))
     except ServiceError as exc:
-        st.error(plain_label(exc))
+        st.error(plain_label(for_person(exc)))
         st.stop()
 st.caption(plain_label(f"{cmp.domain1} › {cmp.domain2} · {cmp.lang}"))
 scroll_pane(cmp.instruction, height=220, key="crit_instruction")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.db.models import id_of
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import instructions, materials
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.versions import EditConflict, instruction_head, instruction_versions
@@ -100,7 +100,7 @@ if st.button("Save as a new version", type="primary", key=f"save_edit_{query_id}
         except EditConflict as exc:
             show_conflict(exc)
         except ServiceError as exc:
-            st.error(plain_label(exc))
+            st.error(plain_label(for_person(exc)))
         else:
             state[base_key] = (version.version_no, version.text)
             saved(f"Saved version {version.version_no}. It becomes current when another expert approves it "
@@ -122,6 +122,6 @@ if earlier:
                                                        to_version_no=target.version_no, reason=why,
                                                        base_version_no=head.version_no)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                 else:
                     saved(f"Revert saved as version {version.version_no} (awaiting review).")

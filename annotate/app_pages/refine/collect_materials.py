@@ -10,7 +10,7 @@ import zlib
 import streamlit as st
 
 from annotate.db.models import id_of
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import materials
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
@@ -61,7 +61,7 @@ with tab_collect:
                 try:
                     text = materials.extract_upload(upload.name, upload.getvalue())
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
         segments = segment_paragraphs(text.strip()) if text.strip() else []
         kept: list[int] = []
         # keep-boxes belong to this query and this text: a choice never carries over to another
@@ -79,7 +79,7 @@ with tab_collect:
                     materials.add_material(session=session, actor=user, query_id=id_of(query), title=title,
                                            text=text, source_url=source, license_note=licence, kept=kept)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                 else:
                     for key in ("collect_title", "collect_source", "collect_license", "collect_text"):
                         state.pop(key, None)
@@ -99,7 +99,7 @@ with tab_collect:
                         materials.set_needs_materials(session=session, actor=user, query_id=id_of(q), needs=True,
                                                       requirement=requirement)
                     except ServiceError as exc:
-                        st.error(plain_label(exc))
+                        st.error(plain_label(for_person(exc)))
                     else:
                         state["collect_flash"] = f"Query {flag_index} flagged."
                         st.rerun()
@@ -123,7 +123,7 @@ with tab_verify:
                         try:
                             materials.verify_material(session=session, actor=user, document_id=doc_id, approve=ok)
                         except ServiceError as exc:
-                            st.error(plain_label(exc))
+                            st.error(plain_label(for_person(exc)))
                         else:
                             state["collect_flash"] = f"Material “{doc.title}” {'verified' if ok else 'rejected'}."
                             st.rerun()

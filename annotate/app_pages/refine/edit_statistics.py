@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import edit_statistics, staleness
 from annotate.services.refine.refined_export import export_refined
 from annotate.ui.safe_markdown import plain_label
@@ -63,7 +63,7 @@ if user.role in ("researcher", "admin"):
                 try:
                     report = staleness.requeue_stale(session=session, actor=user, study=name)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                 else:
                     st.session_state["stats_flash"] = (f"Re-queued {report.created} task(s) for "
                                                        f"{', '.join(report.annotators) or 'nobody'}.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.db.models import id_of
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import materials, pruning
 from annotate.services.refine.pruning import REMOVAL_REASONS
 from annotate.services.refine.query_list import query_choices
@@ -126,7 +126,7 @@ if st.button("Save pruning as a new version", type="primary", key=f"save_pruning
         except EditConflict as exc:
             show_conflict(exc)
         except ServiceError as exc:
-            st.error(plain_label(exc))
+            st.error(plain_label(for_person(exc)))
         else:
             state[base_key] = (version.version_no, list(version.kept))
             state[f"prune_round_{document_id}"] = state.get(f"prune_round_{document_id}", 0) + 1  # a fresh note box
@@ -148,7 +148,7 @@ if earlier:
                                                     to_version_no=target.version_no, reason=why,
                                                     base_version_no=head.version_no)
                 except ServiceError as exc:
-                    st.error(plain_label(exc))
+                    st.error(plain_label(for_person(exc)))
                 else:
                     state.pop(base_key, None)
                     state["prune_flash"] = f"Revert saved as version {version.version_no} (awaiting review)."

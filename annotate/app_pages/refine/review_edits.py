@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import review
 from annotate.ui.refine_widgets import side_by_side_diff
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
@@ -56,7 +56,7 @@ for edit in pending:
                         review.review_edit(session=session, actor=user, kind=edit.kind,
                                           version_id=edit.version_id, approve=approve, note=note)
                     except ServiceError as exc:
-                        st.error(plain_label(exc))
+                        st.error(plain_label(for_person(exc)))
                     else:
                         flash = (f"{'Approved' if approve else 'Rejected'} query {edit.query_index} {edit.kind} "
                                  f"version {edit.version_no}.")

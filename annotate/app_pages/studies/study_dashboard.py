@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from annotate.db.engine import session_scope
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import staleness
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies import lifecycle
@@ -47,7 +47,7 @@ try:
     with db_session() as session:
         dash = dash_service.study_dashboard(session=session, actor=actor, study_name=study.name)
 except ServiceError as exc:
-    st.error(plain_label(exc))
+    st.error(plain_label(for_person(exc)))
     st.stop()
 
 
@@ -74,7 +74,7 @@ if n_stale:
             with db_session() as session:
                 report = staleness.requeue_stale(session=session, actor=actor, study=study.name)
         except ServiceError as exc:
-            st.error(plain_label(exc))
+            st.error(plain_label(for_person(exc)))
         else:
             st.session_state["dashboard_flash"] = (
                 f"Re-queued {report.created} task(s) for {', '.join(report.annotators) or 'nobody'}.")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from annotate.services.accounts import users as users_service
 from annotate.services.content.project_overview import query_counts
-from annotate.services.core.errors import ServiceError
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.studies.design import DEFAULT_ERROR_TYPES, KINDS, StudyDesign, create_study, plan_study
 from annotate.ui.extend_study import extend_section
 from annotate.ui.safe_markdown import plain_label
@@ -95,7 +95,7 @@ if previewed:
             plan = plan_study(session=session, design=design)
     except ServiceError as exc:
         st.session_state.pop(PREVIEW_KEY, None)
-        st.error(plain_label(exc))
+        st.error(plain_label(for_person(exc)))
     else:
         st.session_state[PREVIEW_KEY] = (design, plan)
 
@@ -139,7 +139,7 @@ if st.button("Create study", type="primary", icon=":material/add_task:",
         with db_session() as session:
             study = create_study(session=session, actor=actor, design=design)
     except ServiceError as exc:
-        st.error(plain_label(exc))
+        st.error(plain_label(for_person(exc)))
     else:
         st.session_state.pop(PREVIEW_KEY, None)
         st.session_state["design_flash"] = (f"Study {study.name} created: {plan.n_items} items, "

@@ -1,7 +1,8 @@
 """Errors raised by the service layer.
 
-Pages and the CLI catch :class:`ServiceError` and show ``str(exc)`` to the person; every
-subclass says what went wrong in one line.
+The CLI shows ``str(exc)``, which names the file, line and field at fault; pages and the API
+show :func:`for_person` (the same words without the internal field name). Every subclass
+says what went wrong in one line.
 
 Example:
     >>> str(InputError("not valid JSON", path="q.jsonl", line=3, field="query"))
@@ -54,3 +55,22 @@ class InputError(ServiceError):
         if self.field is not None:
             where.append(f"field {self.field}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+def for_person(exc: ServiceError) -> str:
+    """What a person reads when a service refuses something: the error in plain words, an
+    input error without the internal name of its field (a JSON key the reader never saw).
+
+    Used by every page and by the API; the CLI keeps ``str(exc)``.
+
+    Example:
+        >>> for_person(InputError("choose Equivalent", field="both_poor"))
+        'choose Equivalent'
+        >>> for_person(InputError("bad line", path="q.jsonl", line=3, field="query"))
+        'q.jsonl, line 3: bad line'
+        >>> for_person(NotFound("no study named 'x'"))
+        "no study named 'x'"
+    """
+    if isinstance(exc, InputError):
+        return str(InputError(exc.message, path=exc.path, line=exc.line))
+    return str(exc)
