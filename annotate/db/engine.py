@@ -164,6 +164,29 @@ def read_transaction(session: Session) -> Iterator[None]:
     """
     if not session.in_transaction():
         session.connection(execution_options={READ_ONLY: True})
+    with transaction(session):
+        yield
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[None]:
+    """Run a block in the session's transaction: committed when the block ends, rolled back
+    when it raises (the error goes on). The one way services end a transaction that writes.
+
+    Example:
+        >>> engine = make_engine("sqlite:///:memory:")
+        >>> with session_scope(engine) as s:
+        ...     with transaction(s):
+        ...         _ = s.connection().exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        ...     try:
+        ...         with transaction(s):
+        ...             _ = s.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+        ...             raise ValueError("refused")
+        ...     except ValueError:
+        ...         pass
+        ...     s.connection().exec_driver_sql("SELECT count(*) FROM t").scalar()
+        0
+    """
     try:
         yield
         session.commit()

@@ -37,6 +37,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import (
     CriteriaSet,
     Criterion,
@@ -349,7 +350,7 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
     name = str(path)
     records = read_jsonl(path, what="queries")
     report = ImportReport(path=name, kind="queries", records=len(records))
-    try:
+    with transaction(session):
         known = subdomain_index(session)
         if not known:
             seed_taxonomy(session, commit=False)
@@ -420,10 +421,6 @@ def _import_queries(*, session: Session, path: str | Path, requirement: str | No
         conn = session.connection()
         _write_queries(conn, known, to_insert, sets_for_existing, criteria_of, name, requirement)
         report.inserted = len(to_insert) + (len(sets_for_existing) if requirement else 0)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("imported %s: %s", name, report.summary())
     return report
 
@@ -455,7 +452,7 @@ def _import_responses(*, session: Session, path: str | Path, model: str | None =
         raise InputError("the model name must not be empty", path=name, field="model")
     if model is not None and len(model) > MODEL_NAME_MAX:
         raise InputError(f"a model name has at most {MODEL_NAME_MAX} characters", path=name, field="model")
-    try:
+    with transaction(session):
         seen: dict[tuple[int, str], tuple[int, str, dict]] = {}
         for line, record in records:
             index = _require(record, "index", int, name, line)
@@ -526,9 +523,5 @@ def _import_responses(*, session: Session, path: str | Path, model: str | None =
         if rows:
             bulk_insert(conn, Response, rows)
         report.inserted = len(rows)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("imported %s: %s", name, report.summary())
     return report

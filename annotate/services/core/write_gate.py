@@ -105,16 +105,3 @@ def sqlite_turn(session: Session) -> Iterator[None]:
         finally:
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-@contextmanager
-def short_transaction(session: Session) -> Iterator[None]:
-    """Take the gate, run the block, then commit (roll back on error) so that SQLite's write
-    lock is released as soon as the block is done, not when the caller closes the session."""
-    with sqlite_turn(session):
-        try:
-            yield
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise

@@ -31,6 +31,7 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import JudgeRun, JudgeScore, LLMModel, Query, Response, id_of
 from annotate.services.content.imports import bulk_insert
 from annotate.services.core.errors import InputError
@@ -157,7 +158,7 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
         model = _check_name(model, "model", name)
     layout, records = _records(name, judge=judge, method=method, model=model)
     report = ScoreImportReport(path=name, judge=judge, method=method, layout=layout, records=len(records))
-    try:
+    with transaction(session):
         # ------------------------------------------------ resolve responses
         # A stored row's primary key is never NULL (SQLModel types it int | None for unsaved rows).
         models = {mname: cast(int, mid) for mname, mid in session.exec(select(LLMModel.name, LLMModel.id)).all()}
@@ -233,10 +234,6 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
                 report.replaced += 1
         bulk_insert(session.connection(), JudgeScore, new_rows)
         report.inserted = len(new_rows)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("%s", report.summary())
     return report
 

@@ -12,6 +12,7 @@ import logging
 
 from sqlmodel import Session, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import InstructionVersion, Query, User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
@@ -56,7 +57,7 @@ def propose_instruction(*, session: Session, actor: User | None, query_id: int, 
         raise NotFound(f"no query with id {query_id}")
     require_text(text, "text", limit=MAX_INSTRUCTION_CHARS)
     require_text(reason, "reason", limit=2000)
-    try:
+    with transaction(session):
         head = _check_instruction_base(session, query_id, base_version_no, text)
         if text == head.text:
             raise InputError(f"the text is the same as version {head.version_no}; nothing to save",
@@ -66,10 +67,6 @@ def propose_instruction(*, session: Session, actor: User | None, query_id: int, 
             base_version_no=head.version_no, text=text, status=VersionStatus.PENDING, reason=reason.strip(),
             author_id=actor.id)
         session.add(version)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(version)
     log.info("%s proposed instruction version %d of query %d", actor.username, version.version_no, query_id)
     return version

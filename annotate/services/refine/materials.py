@@ -33,6 +33,7 @@ from pathlib import PurePath
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import (
     InstructionVersion,
     MaterialDocument,
@@ -93,7 +94,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
     query = session.get(Query, query_id)
     if query is None:
         raise NotFound(f"no query with id {query_id}")
-    try:
+    with transaction(session):
         head = instruction_head(session=session, query_id=query_id)
         if head.version_no != base_version_no:
             raise Conflict(f"the instruction is now at version {head.version_no} (you looked at "
@@ -136,10 +137,6 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
         changed = render_query_text(session=session, query_id=query_id) != before
         if changed:  # only when collected materials already followed the instruction
             mark_content_changed(session=session, query_id=query_id)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(document)
     session.refresh(version)
     log.info("query %d split by %s: %d segments", query_id, actor.username, len(pieces))
@@ -274,7 +271,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
         raise InputError("keep at least one segment", field="kept")
     if set(chosen) - set(positions):
         raise InputError(f"unknown segment positions {sorted(set(chosen) - set(positions))}", field="kept")
-    try:
+    with transaction(session):
         document = MaterialDocument(query_id=query_id, title=title.strip()[:500], source_url=source_url.strip()[:2000],
                                     license_note=license_note.strip()[:1000], origin="collected",
                                     collector_id=actor.id, status="pending")
@@ -289,10 +286,6 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
             reason="collected" + ("" if len(chosen) == len(positions)
                                   else f"; kept {len(chosen)} of {len(positions)} segments"),
             author_id=actor.id, reviewer_id=None))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(document)
     log.info("%s collected material %d for query %d", actor.username, document.id, query_id)
     return document
@@ -313,17 +306,13 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
         raise PermissionDenied("a second person must verify a material, not the one who collected it")
     if document.status != "pending":
         raise Conflict(f"this material is already {document.status}")
-    try:
+    with transaction(session):
         document.status = "active" if approve else "rejected"
         document.verified_by_id = actor.id
         document.verified_at = utcnow()
         session.add(document)
         if approve:
             mark_content_changed(session=session, query_id=document.query_id)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(document)
     return document
 

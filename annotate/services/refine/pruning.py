@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import MaterialDocument, MaterialVersion, User
 from annotate.services.content.content import join_segments
 from annotate.services.core.authz import require_role
@@ -108,7 +109,7 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
     positions = {s.position for s in segments_of(session=session, document_id=document_id)}
     removals = {int(k): v for k, v in removals.items()}
     _validate_pruning(positions, kept, removals, collection_excluded(session=session, document_id=document_id))
-    try:
+    with transaction(session):
         head = material_head(session=session, document_id=document_id)
         if base_version_no != head.version_no:
             author = username_of(session, head.author_id)
@@ -135,10 +136,6 @@ def propose_pruning(*, session: Session, actor: User | None, document_id: int, k
             removals={str(k): v for k, v in sorted(removals.items())}, status=VersionStatus.PENDING,
             reason=reason.strip(), author_id=actor.id)
         session.add(version)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(version)
     return version
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import (
     InstructionVersion,
     MaterialDocument,
@@ -180,7 +181,7 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
     if approve and base is not None and base.status != VersionStatus.APPROVED:
         raise Conflict(f"version {version.version_no} is built on version {base.version_no}, which is "
                        f"{base.status}: review version {base.version_no} first")
-    try:
+    with transaction(session):
         now = utcnow()
         version.status = VersionStatus.APPROVED if approve else VersionStatus.REJECTED
         version.reviewer_id = actor.id
@@ -195,10 +196,6 @@ def review_edit(*, session: Session, actor: User | None, kind: str, version_id: 
             mark_content_changed(session=session, query_id=query_id)
         else:
             _reject_built_on(session, kind, version.version_no, siblings, actor, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(version)
     log.info("%s %s %s version %d", actor.username, version.status, kind, version.version_no)
     return version

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import (
     Assignment,
     JudgeScore,
@@ -148,7 +149,7 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
     stmt = stmt.where(col(Assignment.id).in_(stale_j) | col(Assignment.id).in_(stale_r))
     affected = list(session.exec(stmt.order_by(col(Assignment.id))))
     names: set[str] = set()
-    try:
+    with transaction(session):
         for old in affected:
             last = session.exec(select(func.max(Assignment.position)).where(
                 Assignment.study_id == old.study_id, Assignment.annotator_id == old.annotator_id)).one()
@@ -161,10 +162,6 @@ def requeue_stale(*, session: Session, actor: User | None, query_id: int | None 
             session.flush()
             user = session.get(User, old.annotator_id)
             names.add(user.username if user else str(old.annotator_id))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     log.info("re-queued %d stale assignments for %s", len(affected), sorted(names))
     return RequeueReport(created=len(affected), superseded=len(affected), annotators=sorted(names))
 

@@ -46,6 +46,7 @@ from typing import Any, cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import (
     Assignment,
     Domain,
@@ -481,26 +482,22 @@ def create_study(*, session: Session, actor: User | None, design: StudyDesign) -
     users = _annotator_users(session, list(design.annotators))
     plan = _build_plan(session, design)
     try:
-        study = Study(name=name, kind=design.kind, settings=design_settings(design),
-                      created_by_id=getattr(actor, "id", None))
-        session.add(study)
-        session.flush()
-        study_id = id_of(study)
-        rows = [StudyItem(study_id=study_id, query_id=it.query_id, response_a_id=it.response_a_id,
-                          response_b_id=it.response_b_id, is_gold=it.is_gold,
-                          is_qualification=it.is_qualification) for it in plan.items]
-        session.add_all(rows)
-        session.flush()
-        session.add_all([Assignment(study_id=study_id, item_id=id_of(rows[a.item]),
-                                    annotator_id=id_of(users[a.annotator]), shown_left=a.shown_left,
-                                    position=a.position) for a in plan.assignments])
-        session.commit()
+        with transaction(session):
+            study = Study(name=name, kind=design.kind, settings=design_settings(design),
+                          created_by_id=getattr(actor, "id", None))
+            session.add(study)
+            session.flush()
+            study_id = id_of(study)
+            rows = [StudyItem(study_id=study_id, query_id=it.query_id, response_a_id=it.response_a_id,
+                              response_b_id=it.response_b_id, is_gold=it.is_gold,
+                              is_qualification=it.is_qualification) for it in plan.items]
+            session.add_all(rows)
+            session.flush()
+            session.add_all([Assignment(study_id=study_id, item_id=id_of(rows[a.item]),
+                                        annotator_id=id_of(users[a.annotator]), shown_left=a.shown_left,
+                                        position=a.position) for a in plan.assignments])
     except IntegrityError as exc:
-        session.rollback()
         raise Conflict(f"a study named {name!r} exists already") from exc
-    except Exception:
-        session.rollback()
-        raise
     log.info("created study %s: %d items, %d assignments", name, plan.n_items, plan.n_assignments)
     return study
 

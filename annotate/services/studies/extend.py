@@ -37,6 +37,7 @@ from typing import cast
 import numpy as np
 from sqlmodel import Session, col, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import Assignment, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
@@ -265,7 +266,7 @@ def extend_study(*, session: Session, actor: User | None, study_name: str, n: in
                           seed=seed, annotators=annotators)
     study = get_study(session=session, name=study_name)
     ids = {name: uid for uid, name in _people(session, study, annotators).items()}
-    try:
+    with transaction(session):
         tail: defaultdict[int, int] = defaultdict(int)
         for uid, pos in session.exec(select(Assignment.annotator_id, Assignment.position)
                                      .where(Assignment.study_id == study.id)).all():
@@ -288,9 +289,5 @@ def extend_study(*, session: Session, actor: User | None, study_name: str, n: in
         settings["extensions"] = [*settings.get("extensions", []), record]
         study.settings = settings
         session.add(study)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     log.info("extended study %s: %d assignments (%s)", study_name, len(plan.new), plan.strategy)
     return plan
