@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from metaeval.report import render
-from metaeval.stats.study import JudgeVerdicts, agreement_study
+from metaeval.report.agreement import render
+from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 
 MODELS = [f"m{k}" for k in range(6)]
 

@@ -10,7 +10,7 @@ import json
 import sys
 
 from metaeval.io import InputFileError, read_votes, write_text_atomic
-from metaeval.report import _csvnum, _html_table, _md_table, _num
+from metaeval.report.agreement import _csvnum, _html_table, _md_table, _num
 from metaeval.stats.latent_class import MODELS
 
 FORMATS = ("json", "markdown", "csv", "html")

@@ -63,7 +63,7 @@ class AnnotatorResult:
 
     def to_json_dict(self) -> dict:
         """The ``metaeval annotators --format json`` object."""
-        from metaeval.stats.study import _clean
+        from metaeval.stats.agreement_study import _clean
 
         return _clean({"annotators": self.annotators, "model": self.model, "class_prior": self.class_prior,
                        "flag_rule": f"lower 95% bound of competence - chance <= {FLAG_MARGIN}",

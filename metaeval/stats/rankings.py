@@ -62,7 +62,7 @@ class RankingResult:
 
     def to_json_dict(self) -> dict:
         """The ``metaeval rankings --format json`` object."""
-        from metaeval.stats.study import _clean
+        from metaeval.stats.agreement_study import _clean
 
         out = {"rankings": self.rankings, "vs_human": self.vs_human, "settings": self.settings}
         if self.by is not None:
@@ -226,13 +226,13 @@ def rankings_study(human_votes, judges: Mapping[str, object], *, n_resamples: in
     Parameters:
         human_votes: Vote objects, FastChat dicts or a DataFrame (overall, non-stale votes used).
         judges: name -> FastChat-layout verdicts, a canonical vote frame, or a
-            :class:`metaeval.stats.study.JudgeVerdicts` (its raw rows when known, else its pairs).
+            :class:`metaeval.stats.agreement_study.JudgeVerdicts` (its raw rows when known, else its pairs).
         prior: virtual ties per model used only where the MLE is not finite (0: raise instead).
         by: a grouping name; ``by_keys`` maps question id (text) -> group label. Without
             ``by_keys`` the votes' own ``domain1``/``domain2``/``lang`` field named ``by`` is used.
     """
     from metaeval.stats.agreement import votes_frame
-    from metaeval.stats.study import JudgeVerdicts
+    from metaeval.stats.agreement_study import JudgeVerdicts
 
     if n_resamples < 0:
         raise ValueError("n_resamples must be >= 0")

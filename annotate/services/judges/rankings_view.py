@@ -25,7 +25,7 @@ from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.judges.agreement_view import agreement_inputs
 from annotate.services.studies.competence import study_competence
-from metaeval.report_rankings import render_rankings
+from metaeval.report.rankings import render_rankings
 from metaeval.stats.rankings import RankingResult, rankings_study
 
 MANAGERS = ("researcher", "admin")

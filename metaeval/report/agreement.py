@@ -4,7 +4,7 @@ LaTeX (booktabs), HTML, CSV and JSON, and plotly figures as standalone HTML file
 All renderers are deterministic: the same result gives byte-identical text.
 
 Example:
-    >>> from metaeval.stats.study import agreement_study
+    >>> from metaeval.stats.agreement_study import agreement_study
     >>> v = [{"question_id": 1, "model_a": "a", "model_b": "b", "winner": "model_a", "judge": "h"}]
     >>> res = agreement_study(v, {"dyn/j": v}, n_resamples=10)
     >>> "| dyn | j |" in render(res, fmt="markdown")
@@ -19,7 +19,7 @@ import io
 import json
 from pathlib import Path
 
-from metaeval.stats.study import AgreementResult
+from metaeval.stats.agreement_study import AgreementResult
 
 __all__ = ["FORMATS", "PLOTLYJS", "render", "table4_rows", "write_figures", "write_figure", "render_correlation"]
 
@@ -180,7 +180,7 @@ def _csvnum(x) -> str:
 
 def render_correlation(rows: list[dict], *, fmt: str = "markdown") -> str:
     """Render correlation rows (see :func:`metaeval.stats.correlation.correlation_table`)."""
-    from metaeval.stats.study import _clean
+    from metaeval.stats.agreement_study import _clean
 
     if fmt == "json":
         return json.dumps({"rows": _clean(rows)}, indent=2, ensure_ascii=False) + "\n"

@@ -20,7 +20,7 @@ import io
 import json
 from pathlib import Path
 
-from metaeval.report import _csvnum, _html_table, _latex_table, _md_table, _num, write_figure
+from metaeval.report.agreement import _csvnum, _html_table, _latex_table, _md_table, _num, write_figure
 from metaeval.stats.rankings import RankingResult
 
 __all__ = ["render_rankings", "ranking_tables", "write_ranking_figures"]
