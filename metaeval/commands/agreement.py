@@ -12,7 +12,8 @@ import pandas as pd
 
 from metaeval.fastchat import is_json_array, read_any_votes, read_fastchat_votes
 from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, write_text_atomic
-from metaeval.report.agreement import FORMATS, PLOTLYJS, render, write_figures
+from metaeval.report.agreement import FORMATS, render, write_figures
+from metaeval.report.figures import PLOTLYJS
 from metaeval.stats.agreement import votes_frame
 from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores

@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from metaeval.io import InputFileError, read_votes, write_text_atomic
-from metaeval.report.agreement import PLOTLYJS
+from metaeval.report.figures import PLOTLYJS
 from metaeval.report.rankings import FORMATS, render_rankings, write_ranking_figures
 
 log = logging.getLogger(__name__)

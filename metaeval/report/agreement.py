@@ -19,30 +19,13 @@ import io
 import json
 from pathlib import Path
 
+from metaeval.report.figures import write_figure
+from metaeval.report.tables import FORMATS, csv_num, html_table, latex_table, md_table, num, p_text, pct
 from metaeval.stats.agreement_study import AgreementResult
 
-__all__ = ["FORMATS", "PLOTLYJS", "render", "table4_rows", "write_figures", "write_figure", "render_correlation"]
-
-FORMATS = ("json", "markdown", "latex", "csv", "html")
-#: How figures get plotly.js: one shared ``plotly.min.js`` beside them (default), a ``<script>``
-#: from the plotly CDN (the browser needs the network), or a copy inlined in every file.
-PLOTLYJS = ("directory", "cdn", "inline")
+__all__ = ["FORMATS", "HEADER", "COMP_HEADER", "render", "table4_rows", "write_figures"]
 HEADER = ["Method", "Judge", "n", "Agreement", "95% CI", "No-tie agreement", "No-tie 95% CI", "n (no ties)",
           "Kappa", "Position consistency", "p (Holm) vs best"]
-
-
-def _pct(x) -> str:
-    return "–" if x is None else f"{100 * x:.1f}"
-
-
-def _num(x, digits: int = 3) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
-
-
-def _p(x) -> str:
-    if x is None:
-        return "–"
-    return "<0.001" if x < 0.001 else f"{x:.3f}"
 
 
 def table4_rows(result: AgreementResult) -> list[list[str]]:
@@ -56,14 +39,14 @@ def table4_rows(result: AgreementResult) -> list[list[str]]:
     out = []
     for r in result.rows:
         lo, hi = r["ci"]
-        out.append([r["method"] or "–", r["judge_model"], str(r["n_votes"]), _pct(r["agreement"]),
-                    f"[{_pct(lo)}, {_pct(hi)}]", _pct(r["agreement_no_ties"]), _ci(r.get("ci_no_ties")),
-                    str(r["n_votes_no_ties"]), _num(r["kappa"]), _pct(r["position_consistency"]),
-                    "best" if best is not None and r["judge"] == best["judge"] else _p(p_vs_best.get(r["judge"]))])
+        out.append([r["method"] or "–", r["judge_model"], str(r["n_votes"]), pct(r["agreement"]),
+                    f"[{pct(lo)}, {pct(hi)}]", pct(r["agreement_no_ties"]), _ci(r.get("ci_no_ties")),
+                    str(r["n_votes_no_ties"]), num(r["kappa"]), pct(r["position_consistency"]),
+                    "best" if best is not None and r["judge"] == best["judge"] else p_text(p_vs_best.get(r["judge"]))])
     hm = result.human
     lo, hi = hm["ci"]
-    out.append(["human", _human_label(result), str(hm["n_vote_pairs"]), _pct(hm["agreement"]),
-                f"[{_pct(lo)}, {_pct(hi)}]", _pct(hm["agreement_no_ties"]), _ci(hm.get("ci_no_ties")),
+    out.append(["human", _human_label(result), str(hm["n_vote_pairs"]), pct(hm["agreement"]),
+                f"[{pct(lo)}, {pct(hi)}]", pct(hm["agreement_no_ties"]), _ci(hm.get("ci_no_ties")),
                 "–", "–", "–", "–"])
     return out
 
@@ -71,7 +54,7 @@ def table4_rows(result: AgreementResult) -> list[list[str]]:
 def _ci(ci) -> str:
     if not ci:
         return "–"
-    return f"[{_pct(ci[0])}, {_pct(ci[1])}]"
+    return f"[{pct(ci[0])}, {pct(ci[1])}]"
 
 
 def _human_label(result: AgreementResult) -> str:
@@ -79,8 +62,8 @@ def _human_label(result: AgreementResult) -> str:
 
 
 def _comparison_rows(result: AgreementResult) -> list[list[str]]:
-    return [[c["a"], c["b"], _pct(c["difference"]), f"[{_pct(c['ci'][0])}, {_pct(c['ci'][1])}]", c["test"],
-             _p(c["p_value"]), _p(c["p_holm"]), _p(c["p_mcnemar"])] for c in result.comparisons]
+    return [[c["a"], c["b"], pct(c["difference"]), f"[{pct(c['ci'][0])}, {pct(c['ci'][1])}]", c["test"],
+             p_text(c["p_value"]), p_text(c["p_holm"]), p_text(c["p_mcnemar"])] for c in result.comparisons]
 
 
 COMP_HEADER = ["A", "B", "Difference", "95% CI", "Test", "p", "p (Holm)", "p (McNemar)"]
@@ -89,43 +72,11 @@ COMP_HEADER = ["A", "B", "Difference", "95% CI", "Test", "p", "p (Holm)", "p (Mc
 def _human_lines(result: AgreementResult) -> list[str]:
     h = result.human
     return [f"Human votes: {h['n_votes']} on {h['n_pairs']} pairs ({h['n_queries']} queries, {h['n_annotators']} annotators).",
-            f"Each annotator vs majority of the others: {_pct(h['vs_majority_of_others'])}%; "
-            f"Krippendorff's alpha nominal {_num(h['alpha']['nominal'])}, ordinal {_num(h['alpha']['ordinal'])}; "
-            f"Fleiss' kappa {_num(h['fleiss_kappa'])}.",
+            f"Each annotator vs majority of the others: {pct(h['vs_majority_of_others'])}%; "
+            f"Krippendorff's alpha nominal {num(h['alpha']['nominal'])}, ordinal {num(h['alpha']['ordinal'])}; "
+            f"Fleiss' kappa {num(h['fleiss_kappa'])}.",
             f"Bootstrap: {result.settings['n_resamples']} resamples of queries, seed {result.settings['seed']}; "
             f"split votes -> {result.settings['split']}; p-values from {result.settings['test']}."]
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def _latex_escape(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                 ("$", r"\$"), ("{", r"\{"), ("}", r"\}"), ("–", "--"), ("<", r"$<$")):
-        s = s.replace(a, b)
-    return s
-
-
-def _latex_table(header: list[str], rows: list[list[str]], caption: str) -> str:
-    cols = "ll" + "r" * (len(header) - 2)
-    out = [r"\begin{table}[t]", r"\centering", r"\small", rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
-           " & ".join(_latex_escape(h) for h in header) + r" \\", r"\midrule"]
-    for k, r in enumerate(rows):
-        if header is HEADER and k == len(rows) - 1:
-            out.append(r"\midrule")
-        out.append(" & ".join(_latex_escape(c) for c in r) + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex_escape(caption)}}}", r"\end{table}"]
-    return "\n".join(out)
-
-
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead>", "<tbody>"]
-    out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows]
-    out += ["</tbody>", "</table>"]
-    return "\n".join(out)
 
 
 def render(result: AgreementResult, *, fmt: str = "markdown") -> str:
@@ -134,23 +85,24 @@ def render(result: AgreementResult, *, fmt: str = "markdown") -> str:
     if fmt == "json":
         return json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     if fmt == "markdown":
-        parts = ["## Agreement with human preferences (%)", "", _md_table(HEADER, rows), "",
+        parts = ["## Agreement with human preferences (%)", "", md_table(HEADER, rows), "",
                  *(f"- {line}" for line in _human_lines(result))]
         if result.comparisons:
-            parts += ["", "## Paired comparisons (percentage points)", "", _md_table(COMP_HEADER, _comparison_rows(result))]
+            parts += ["", "## Paired comparisons (percentage points)", "", md_table(COMP_HEADER, _comparison_rows(result))]
         return "\n".join(parts) + "\n"
     if fmt == "latex":
-        text = _latex_table(HEADER, rows, "Agreement with human preferences (%). " + " ".join(_human_lines(result)))
+        text = latex_table(HEADER, rows, "Agreement with human preferences (%). " + " ".join(_human_lines(result)),
+                           rule_before_last=True)
         if result.comparisons:
-            text += "\n\n" + _latex_table(COMP_HEADER, _comparison_rows(result), "Paired comparisons (percentage points).")
+            text += "\n\n" + latex_table(COMP_HEADER, _comparison_rows(result), "Paired comparisons (percentage points).")
         return text + "\n"
     if fmt == "html":
         parts = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Agreement</title>',
                  "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}</style>",
-                 "</head><body>", "<h2>Agreement with human preferences (%)</h2>", _html_table(HEADER, rows),
+                 "</head><body>", "<h2>Agreement with human preferences (%)</h2>", html_table(HEADER, rows),
                  "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in _human_lines(result)) + "</ul>"]
         if result.comparisons:
-            parts += ["<h2>Paired comparisons (percentage points)</h2>", _html_table(COMP_HEADER, _comparison_rows(result))]
+            parts += ["<h2>Paired comparisons (percentage points)</h2>", html_table(COMP_HEADER, _comparison_rows(result))]
         return "\n".join(parts + ["</body></html>"]) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
@@ -160,49 +112,18 @@ def render(result: AgreementResult, *, fmt: str = "markdown") -> str:
                     "position_consistency", "agreement_both_orders", "n_vote_pairs"])
         for r in result.rows:
             nt = r.get("ci_no_ties") or [None, None]
-            w.writerow(["judge", r["judge"], r["method"], r["judge_model"], r["n_votes"], _csvnum(r["agreement"]),
-                        _csvnum(r["ci"][0]), _csvnum(r["ci"][1]), r["n_votes_no_ties"], _csvnum(r["agreement_no_ties"]),
-                        _csvnum(nt[0]), _csvnum(nt[1]), _csvnum(r["kappa"]), _csvnum(r["position_consistency"]),
-                        _csvnum(r["agreement_both_orders"]), ""])
+            w.writerow(["judge", r["judge"], r["method"], r["judge_model"], r["n_votes"], csv_num(r["agreement"]),
+                        csv_num(r["ci"][0]), csv_num(r["ci"][1]), r["n_votes_no_ties"], csv_num(r["agreement_no_ties"]),
+                        csv_num(nt[0]), csv_num(nt[1]), csv_num(r["kappa"]), csv_num(r["position_consistency"]),
+                        csv_num(r["agreement_both_orders"]), ""])
         hm = result.human
         nt = hm.get("ci_no_ties") or [None, None]
         # the human ceiling: n_votes = the people's votes, n_vote_pairs = the comparisons behind "agreement"
         w.writerow(["human_ceiling", _human_label(result), "human", _human_label(result), hm["n_votes"],
-                    _csvnum(hm["agreement"]), _csvnum(hm["ci"][0]), _csvnum(hm["ci"][1]), "",
-                    _csvnum(hm["agreement_no_ties"]), _csvnum(nt[0]), _csvnum(nt[1]), "", "", "", hm["n_vote_pairs"]])
+                    csv_num(hm["agreement"]), csv_num(hm["ci"][0]), csv_num(hm["ci"][1]), "",
+                    csv_num(hm["agreement_no_ties"]), csv_num(nt[0]), csv_num(nt[1]), "", "", "", hm["n_vote_pairs"]])
         return buf.getvalue()
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-
-
-def _csvnum(x) -> str:
-    return "" if x is None else repr(float(x))
-
-
-def render_correlation(rows: list[dict], *, fmt: str = "markdown") -> str:
-    """Render correlation rows (see :func:`metaeval.stats.correlation.correlation_table`)."""
-    from metaeval.stats.agreement_study import _clean
-
-    if fmt == "json":
-        return json.dumps({"rows": _clean(rows)}, indent=2, ensure_ascii=False) + "\n"
-    header = ["Judge", "Criterion", "Level", "n", "Constant groups", "Pearson", "Spearman", "Kendall tau-b"]
-    body = [[r["judge"], r["criterion"], r["level"], str(r["n"]), str(r["n_constant"]),
-             *(f"{_num(_clean(r[m]))} [{_num(_clean(r['ci'][m][0]))}, {_num(_clean(r['ci'][m][1]))}]"
-               for m in ("pearson", "spearman", "kendall"))] for r in rows]
-    if fmt == "markdown":
-        return _md_table(header, body) + "\n"
-    if fmt == "latex":
-        return _latex_table(header, body, "Correlation between judge and human scores.") + "\n"
-    if fmt == "html":
-        return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + _html_table(header, body) + "\n</body></html>\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["judge", "criterion", "level", "n", "n_constant", "pearson", "spearman", "kendall"])
-        for r in rows:
-            w.writerow([r["judge"], r["criterion"], r["level"], r["n"], r["n_constant"],
-                        *(_csvnum(_clean(r[m])) for m in ("pearson", "spearman", "kendall"))])
-        return buf.getvalue()
-    raise ValueError(f"unknown format {fmt!r}")
 
 
 def write_figures(result: AgreementResult, directory: str | Path, *, plotlyjs: str = "directory") -> list[Path]:
@@ -251,19 +172,3 @@ def write_figures(result: AgreementResult, directory: str | Path, *, plotlyjs: s
 
 def _write(fig, path: Path, div_id: str, plotlyjs: str) -> Path:
     return write_figure(fig, path, div_id, plotlyjs=plotlyjs)
-
-
-def write_figure(fig, path: str | Path, div_id: str, *, plotlyjs: str = "directory") -> Path:
-    """Write one plotly figure as a full HTML page.
-
-    ``plotlyjs``: ``"directory"`` (default) loads ``plotly.min.js`` from the same folder and writes
-    that one shared copy there once (about 4.8 MB, no network needed); ``"cdn"`` loads it from the
-    plotly CDN (small files, but the browser must reach the internet); ``"inline"`` embeds a copy
-    in every file (standalone, one file per figure).
-    """
-    if plotlyjs not in PLOTLYJS:
-        raise ValueError(f"plotlyjs must be one of {', '.join(PLOTLYJS)}, not {plotlyjs!r}")
-    p = Path(path)
-    mode = {"directory": "directory", "cdn": "cdn", "inline": True}[plotlyjs]
-    fig.write_html(str(p), include_plotlyjs=mode, full_html=True, div_id=div_id)
-    return p

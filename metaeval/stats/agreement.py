@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from metaeval.stats._util import safe_ratio, undefined
 from metaeval.types import Vote
@@ -184,7 +185,7 @@ def human_human_agreement(outcomes: Sequence[int], groups: Sequence[int], *, tie
     return float(m.sum() / t.sum())
 
 
-def one_vs_others_majority(outcomes: Sequence[int], groups: Sequence[int], *, ties: bool = True,
+def one_vs_others_majority(outcomes: ArrayLike, groups: ArrayLike, *, ties: bool = True,
                            split: str = "tie") -> tuple[np.ndarray, np.ndarray]:
     """Each vote against the majority of the OTHER votes on its pair (the human ceiling).
 

@@ -41,6 +41,7 @@ import pandas as pd
 from metaeval.stats._util import UndefinedStatisticWarning
 from metaeval.stats.bootstrap import _CHUNK_CELLS, cluster_weights, percentile_interval
 from metaeval.stats.bradley_terry import ELO_SCALE, fit_bradley_terry, mle_exists, to_elo, win_matrix
+from metaeval.stats.jsonable import json_ready
 from metaeval.stats.rank_agreement import kendall_tau_b, pair_order_agreement, spearman
 
 log = logging.getLogger(__name__)
@@ -62,12 +63,10 @@ class RankingResult:
 
     def to_json_dict(self) -> dict:
         """The ``metaeval rankings --format json`` object."""
-        from metaeval.stats.agreement_study import _clean
-
         out = {"rankings": self.rankings, "vs_human": self.vs_human, "settings": self.settings}
         if self.by is not None:
             out["by"] = self.by
-        return _clean(out)
+        return json_ready(out)
 
 
 def comparisons_frame(frame: pd.DataFrame) -> pd.DataFrame:
