@@ -128,11 +128,10 @@ def human_frame(human_votes, *, include_stale: bool = False, split: str = "tie")
     h = h[keep].reset_index(drop=True)
     if h.empty:
         raise ValueError("no human votes to compare with")
-    pair_id, pair_index = pd.MultiIndex.from_frame(h[PAIR]).factorize()
-    pair_index = pair_index.set_names(PAIR)  # factorize drops level names (pandas 3)
+    cluster, qids = pd.factorize(h["qid"])
+    pair_id, pair_index = _pair_codes(cluster, qids, h["lo"], h["hi"])
     pairs = pair_index.to_frame(index=False)
     n_pairs = len(pairs)
-    cluster, qids = pd.factorize(h["qid"])
     pair_cluster = np.zeros(n_pairs, dtype=np.int64)
     pair_cluster[pair_id] = cluster
     outcome = h["outcome"].to_numpy().astype(float)
@@ -445,7 +444,7 @@ def people(hf: HumanFrame, ceiling: HumanCeiling, est: RatioEstimates, *, human_
     """The human row: the ceiling with its interval, agreement with the majority of the others,
     Krippendorff's alpha, Fleiss' kappa and the people's position and length bias."""
     h, ho = hf.votes, hf.outcome
-    raters, rater_idx = np.unique(h["rater"].to_numpy(), return_inverse=True)
+    raters, rater_idx = _sorted_codes(h["rater"])
     rel = np.full((len(raters), hf.n_pairs), np.nan)
     rel[rater_idx, hf.pair_id] = ho  # a rater's last vote on a pair wins
     multi = (~np.isnan(rel)).sum(axis=0) >= 2
@@ -552,6 +551,32 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
         settings["human_label"] = human_label
     return AgreementResult(rows=rows, human=human, comparisons=comparisons, settings=settings,
                            confusion=confusion, breakdowns=bds)
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, each value's position among them), like ``np.unique(...,
+    return_inverse=True)`` but sorting only the distinct values."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.array(sorted(range(len(uniques)), key=lambda k: uniques[k]), dtype=np.int64)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[order] = np.arange(len(uniques))
+    return uniques[order], rank[codes]
+
+
+def _pair_codes(cluster: np.ndarray, qids, lo: pd.Series, hi: pd.Series) -> tuple[np.ndarray, pd.MultiIndex]:
+    """Each vote's pair number (pairs numbered by first appearance, as
+    ``pd.MultiIndex.from_frame(...).factorize()`` does) and the pairs as a (qid, lo, hi) index,
+    computed on integer codes."""
+    lo_code, lo_names = pd.factorize(lo)
+    hi_code, hi_names = pd.factorize(hi)
+    key = (cluster.astype(np.int64) * len(lo_names) + lo_code) * len(hi_names) + hi_code
+    pair_id, first = pd.factorize(key)
+    q, rest = np.divmod(first, len(lo_names) * len(hi_names))
+    lo_k, hi_k = np.divmod(rest, len(hi_names))
+    index = pd.MultiIndex.from_arrays([np.asarray(qids, dtype=object)[q], np.asarray(lo_names, dtype=object)[lo_k],
+                                       np.asarray(hi_names, dtype=object)[hi_k]], names=PAIR)
+    return pair_id, index
 
 
 def _lengths(qids, models, lengths: Mapping[tuple[str, str], int]) -> np.ndarray:
