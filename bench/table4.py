@@ -1,22 +1,38 @@
 """Benchmark: the full Table 4 report (7 judge/method rows, bootstrap intervals, all paired tests)
-on synthetic data shaped like the paper's study, next to a straightforward pandas loop baseline.
+on synthetic data shaped like the paper's study, next to a straightforward pandas loop baseline;
+then ``metaeval agreement`` end to end on 1M and 10M synthetic votes (time and peak memory), next
+to the naive path that builds one object per vote.
 
-Run: .venv/bin/python bench/table4.py [--resamples 10000] [--baseline-resamples 100] [--big-votes 1000000]
+Synthetic votes come from a Bradley–Terry world with ties (Davidson's model) over 8 models whose
+strengths spread like a leaderboard's, 5 people per query, judges that follow the same world at a
+different temperature: a world unlike the statistics under test.
+
+Run: .venv/bin/python bench/table4.py [--resamples 10000] [--baseline-resamples 50]
+     [--scale 1000000,10000000] [--naive-max 1000000] [--scale-resamples 1000]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from metaeval.report import render
-from metaeval.stats.study import JudgeVerdicts, agreement_study
+from metaeval.report.agreement import render
+from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 
 MODELS = [f"m{k}" for k in range(6)]
+#: Bradley–Terry log-strengths of the scale bench's 8 models (a leaderboard-like spread).
+STRENGTHS = np.array([1.2, 0.9, 0.6, 0.4, 0.1, -0.2, -0.6, -1.1])
+TIE_NU = 0.5  # Davidson's tie parameter
 
 
 def make_data(n_queries: int, n_annot: int, n_judges: int, seed: int = 0):
@@ -81,13 +97,121 @@ def baseline(human: pd.DataFrame, judges, resamples: int) -> float:
     return time.perf_counter() - t0
 
 
+# ------------------------------------------------------------------------------- scale
+def _davidson(diff: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Outcomes (+1 first wins, 0 tie, -1 second wins) under Davidson's ties model, where ``diff``
+    is the first model's log-strength minus the second's."""
+    pa, pb = np.exp(diff / 2), np.exp(-diff / 2)
+    tie = TIE_NU
+    u = rng.random(diff.size) * (pa + pb + tie)
+    return np.where(u < pa, 1, np.where(u < pa + tie, 0, -1))
+
+
+def write_study_files(folder: Path, n_votes: int, *, per_query: int = 5, n_judges: int = 3, seed: int = 0,
+                      chunk: int = 1_000_000) -> tuple[Path, list[Path]]:
+    """Human votes (``votes.jsonl``) and one verdict file per judge, written chunk by chunk."""
+    rng = np.random.default_rng(seed)
+    models = np.array([f"model-{k}" for k in range(len(STRENGTHS))])
+    n_q = n_votes // per_query
+    votes = folder / "votes.jsonl"
+    judge_files = [folder / f"judge{j}.jsonl" for j in range(n_judges)]
+    win = np.array(["model_b", "tie", "model_a"])
+    handles = [open(p, "w", encoding="utf-8") for p in judge_files]  # noqa: SIM115 - closed below
+    try:
+        with open(votes, "w", encoding="utf-8") as out:
+            for start in range(0, n_q, chunk):
+                q = np.arange(start, min(n_q, start + chunk))
+                a = rng.integers(0, len(models), q.size)
+                b = (a + rng.integers(1, len(models), q.size)) % len(models)
+                diff = STRENGTHS[a] - STRENGTHS[b]
+                qr = np.repeat(q, per_query)
+                o = _davidson(np.repeat(diff, per_query), rng)
+                people = np.tile(np.arange(per_query), q.size)
+                ma, mb = models[np.repeat(a, per_query)], models[np.repeat(b, per_query)]
+                out.writelines(f'{{"question_id": {x}, "model_a": "{y}", "model_b": "{z}", "winner": "{w}", '
+                               f'"judge": "person{p}"}}\n'
+                               for x, y, z, w, p in zip(qr, ma, mb, win[o + 1], people, strict=True))
+                for j, fh in enumerate(handles):
+                    oj = _davidson(diff * (0.5 + 0.3 * j), rng)
+                    fh.writelines(f'{{"question_id": {x}, "model_a": "{y}", "model_b": "{z}", "winner": "{w}", '
+                                  f'"judge": "judge{j}"}}\n'
+                                  for x, y, z, w in zip(q, models[a], models[b], win[oj + 1], strict=True))
+    finally:
+        for fh in handles:
+            fh.close()
+    return votes, judge_files
+
+
+def _child(mode: str, folder: str, resamples: int) -> None:
+    """Run one end-to-end agreement in this process and print its time and peak memory as JSON."""
+    logging.basicConfig(level=logging.ERROR)
+    d = Path(folder)
+    judges = sorted(d.glob("judge*.jsonl"))
+    t0 = time.perf_counter()
+    if mode == "streaming":
+        from metaeval.cli import main
+
+        args = ["agreement", "--votes", str(d / "votes.jsonl"), "--bootstrap", str(resamples), "--format", "json",
+                "--output", str(d / f"out_{mode}.json")]
+        for j in judges:
+            args += ["--judge", f"static/{j.stem}={j}"]
+        rc = main(args)
+        assert rc == 0, rc
+    else:  # naive: one Vote object per line, FastChat dicts into the vote frame (the previous CLI path)
+        from metaeval.fastchat import read_any_votes
+
+        votes = read_any_votes(d / "votes.jsonl")
+        jv = {f"static/{j.stem}": JudgeVerdicts.from_votes(read_any_votes(j)) for j in judges}
+        res = agreement_study(votes, jv, n_resamples=resamples, seed=0)
+        (d / f"out_{mode}.json").write_text(render(res, fmt="json"))
+    seconds = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+
+
+def _measure(mode: str, folder: Path, resamples: int, timeout: float) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", mode, str(folder), "--scale-resamples", str(resamples)],
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def scale(sizes: list[int], naive_max: int, resamples: int, timeout: float) -> None:
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            write_study_files(Path(tmp), n)
+            print(f"{n:,} votes ({n // 5:,} queries, 3 judge files) written in {time.perf_counter() - t0:.1f} s")
+            fast = _measure("streaming", Path(tmp), resamples, timeout)
+            print(f"  metaeval agreement (streamed, {resamples} resamples): " + _fmt(fast))
+            if n <= naive_max:
+                naive = _measure("naive", Path(tmp), resamples, timeout)
+                print("  naive baseline (a Vote object per line, same statistics): " + _fmt(naive))
+                same = (Path(tmp) / "out_streaming.json").read_text() == (Path(tmp) / "out_naive.json").read_text() \
+                    if "error" not in fast and "error" not in naive else None
+                print(f"  identical JSON from both paths: {same}")
+            else:
+                print(f"  naive baseline skipped above {naive_max:,} votes (--naive-max)")
+
+
+def _fmt(r: dict) -> str:
+    return r["error"] if "error" in r else f"{r['seconds']:.1f} s, peak RSS {r['peak_mb']:.0f} MB"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--resamples", type=int, default=10_000)
     ap.add_argument("--baseline-resamples", type=int, default=50)
-    ap.add_argument("--big-votes", type=int, default=1_000_000)
-    ap.add_argument("--big-resamples", type=int, default=10_000)
+    ap.add_argument("--scale", default="1000000,10000000", help="comma-separated vote counts ('' to skip)")
+    ap.add_argument("--naive-max", type=int, default=1_000_000)
+    ap.add_argument("--scale-resamples", type=int, default=1000)
+    ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        _child(args.child[0], args.child[1], args.scale_resamples)
+        return
     logging.basicConfig(level=logging.ERROR)
     human, judges = make_data(300, 5, 7)
     fast_report(human, judges, 100)  # warm-up (imports)
@@ -101,12 +225,8 @@ def main() -> None:
           f"{t_fast:.3f} s (target <= 1 s)")
     print(f"pandas loop baseline: {t_base:.2f} s for {args.baseline_resamples} resamples -> extrapolated "
           f"{extrap:.1f} s for {args.resamples} (linear extrapolation; speed-up x{extrap / t_fast:.0f})")
-    n_q = args.big_votes // 5
-    big_h, big_j = make_data(n_q, 5, 7, seed=1)
-    t0 = time.perf_counter()
-    fast_report(big_h, big_j, args.big_resamples)
-    print(f"vectorised full report on {len(big_h)} votes ({n_q} queries), {args.big_resamples} resamples: "
-          f"{time.perf_counter() - t0:.1f} s")
+    if args.scale:
+        scale([int(x) for x in args.scale.split(",")], args.naive_max, args.scale_resamples, args.timeout)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from metaeval.private_files import private_dir
 from metaeval.redact import redact
@@ -30,6 +34,7 @@ __all__ = [
     "InputFileError",
     "iter_jsonl",
     "read_votes",
+    "read_votes_frame",
     "votes_from_dicts",
     "write_votes",
     "read_scores",
@@ -110,7 +115,9 @@ def _require(obj: Mapping, key: str, types: type | tuple[type, ...], *, path: An
     return val
 
 
-def _vote_from_dict(obj: Mapping, *, path: Any = None, line: int | None = None) -> Vote:
+def _vote_fields(obj: Mapping, *, path: Any = None, line: int | None = None) -> tuple:
+    """Check one vote object; returns (question_id, model_a, model_b, winner, judge, order, shown_left,
+    criterion, domain1, domain2, lang, stale) with ``winner`` normalised and ``judge`` as text."""
     qid = _require(obj, "question_id", (int, str), path=path, line=line)
     model_a = _require(obj, "model_a", str, path=path, line=line)
     model_b = _require(obj, "model_b", str, path=path, line=line)
@@ -131,18 +138,25 @@ def _vote_from_dict(obj: Mapping, *, path: Any = None, line: int | None = None) 
     if shown_left is not None and shown_left not in ("model_a", "model_b"):
         raise InputFileError(f"expected 'model_a' or 'model_b', got {shown_left!r}", path=path, line=line,
                              field="shown_left")
-    opt: dict[str, Any] = {}
+    opt = []
     for key in ("criterion", "domain1", "domain2", "lang"):
         val = obj.get(key)
         if val is not None and not isinstance(val, str):
             raise InputFileError("expected str", path=path, line=line, field=key)
-        opt[key] = val
+        opt.append(val)
     stale = obj.get("stale", False)
     if not isinstance(stale, bool):
         raise InputFileError("expected true or false", path=path, line=line, field="stale")
+    return (qid, model_a, model_b, winner, str(judge), order, shown_left, *opt, stale)
+
+
+def _vote_from_dict(obj: Mapping, *, path: Any = None, line: int | None = None) -> Vote:
+    qid, model_a, model_b, winner, judge, order, shown_left, criterion, domain1, domain2, lang, stale = \
+        _vote_fields(obj, path=path, line=line)
     extra = tuple(sorted((k, v) for k, v in obj.items() if k not in _VOTE_KNOWN and isinstance(v, str | int | float)))
-    return Vote(question_id=qid, model_a=model_a, model_b=model_b, winner=winner, judge=str(judge), order=order,
-                shown_left=shown_left, stale=stale, extra=extra, **opt)
+    return Vote(question_id=qid, model_a=model_a, model_b=model_b, winner=winner, judge=judge, order=order,
+                shown_left=shown_left, stale=stale, extra=extra, criterion=criterion, domain1=domain1,
+                domain2=domain2, lang=lang)
 
 
 def votes_from_dicts(rows: Iterable[Mapping | Vote], *, source: str = "<votes>") -> list[Vote]:
@@ -167,6 +181,127 @@ def votes_from_dicts(rows: Iterable[Mapping | Vote], *, source: str = "<votes>")
 def read_votes(path: str | os.PathLike) -> list[Vote]:
     """Read pairwise votes or verdicts in FastChat's judgment layout."""
     return [_vote_from_dict(obj, path=path, line=n) for n, obj in iter_jsonl(path)]
+
+
+_FAST_KEYS = frozenset({"question_id", "model_a", "model_b", "winner", "judge", "turn"})
+_WIN_CODE = {"model_a": 1, "model_b": -1, "tie": 0}
+_OPTIONAL = ("order", "shown_left", "criterion", "domain1", "domain2", "lang")
+
+
+def _numbered(index: dict[Any, int], codes: array) -> np.ndarray:
+    """Object array of the values behind ``codes`` (``index``: value -> code)."""
+    uniques = np.empty(len(index), dtype=object)
+    for value, code in index.items():
+        uniques[code] = value
+    return uniques[np.frombuffer(codes, dtype=np.int32)] if len(codes) else np.empty(0, dtype=object)
+
+
+def read_votes_frame(path: str | os.PathLike, *, turn: int | None = None) -> pd.DataFrame:
+    """Read votes straight into the canonical vote frame of
+    :func:`metaeval.stats.agreement.votes_frame` (same columns, same values), one line at a time:
+    no :class:`~metaeval.types.Vote` object per line, each distinct text (question id, model,
+    annotator) held once and a 4-byte number per vote and column. Errors are those of
+    :func:`read_votes`. ``turn``: keep the votes of that turn (a vote without ``turn`` belongs to
+    turn 1). A FastChat JSON array is read whole.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.jsonl"
+    >>> _ = p.write_text('{"question_id": 1, "model_a": "z", "model_b": "a", "winner": "model_a"}\\n')
+    >>> f = read_votes_frame(p)
+    >>> f.loc[0, "qid"], f.loc[0, "lo"], int(f.loc[0, "outcome"])
+    ('1', 'a', -1)
+    """
+    from metaeval.fastchat import is_json_array, read_fastchat_votes
+    from metaeval.stats.agreement import votes_frame
+
+    if is_json_array(path):
+        return votes_frame(read_fastchat_votes(path, turn=turn))
+    qids: dict[str, int] = {}
+    models: dict[str, int] = {}
+    raters: dict[str, int] = {}
+    q_codes, a_codes, b_codes, r_codes = array("i"), array("i"), array("i"), array("i")
+    winner = array("b")
+    optional: dict[str, dict[int, str]] = {k: {} for k in _OPTIONAL}  # row -> value, only where given
+    stale_rows: list[int] = []
+    fast_keys, win_code = _FAST_KEYS, _WIN_CODE
+    row = 0
+    for n, obj in iter_jsonl(path):
+        if turn is not None:
+            t = obj.get("turn", 1)
+            if (t if isinstance(t, str | int | float) else 1) != turn:
+                continue
+        q, a, b, w, judge = (obj.get("question_id"), obj.get("model_a"), obj.get("model_b"), obj.get("winner"),
+                             obj.get("judge", ""))
+        tq = type(q)
+        if not (obj.keys() <= fast_keys and (tq is int or tq is str) and type(a) is str and type(b) is str
+                and a != b and type(w) is str and w in win_code and (type(judge) is str or type(judge) is int)):
+            # anything unusual goes through the full check (its error, or its normalised values)
+            q, a, b, w, judge, order, shown, crit, d1, d2, lang, st = _vote_fields(obj, path=path, line=n)
+            for key, val in zip(_OPTIONAL, (order, shown, crit, d1, d2, lang), strict=True):
+                if val is not None:
+                    optional[key][row] = val
+            if st:
+                stale_rows.append(row)
+        qs = str(q)
+        c = qids.get(qs)
+        if c is None:
+            c = qids[qs] = len(qids)
+        q_codes.append(c)
+        c = models.get(a)
+        if c is None:
+            c = models[a] = len(models)
+        a_codes.append(c)
+        c = models.get(b)
+        if c is None:
+            c = models[b] = len(models)
+        b_codes.append(c)
+        judge = str(judge)
+        c = raters.get(judge)
+        if c is None:
+            c = raters[judge] = len(raters)
+        r_codes.append(c)
+        winner.append(win_code[w])
+        row += 1
+    # models compared by name once per distinct name, then per vote through the codes
+    rank = np.empty(len(models), dtype=np.int64)
+    names = sorted(models)
+    for k, m in enumerate(names):
+        rank[models[m]] = k
+    a_rank = rank[np.frombuffer(a_codes, dtype=np.int32)] if row else np.empty(0, dtype=np.int64)
+    b_rank = rank[np.frombuffer(b_codes, dtype=np.int32)] if row else np.empty(0, dtype=np.int64)
+    swap = a_rank > b_rank
+    model_names = np.array(names, dtype=object)
+    o = np.frombuffer(winner, dtype=np.int8) if row else np.empty(0, dtype=np.int8)
+    # like a frame built from FastChat dicts: a field no vote carries is None throughout, one that
+    # some votes carry is nan where missing
+    cols = {}
+    for key, given in optional.items():
+        col = np.full(row, np.nan if given else None, dtype=object)
+        if given:
+            col[np.fromiter(given.keys(), dtype=np.int64, count=len(given))] = np.array(list(given.values()),
+                                                                                          dtype=object)
+        cols[key] = col
+    first_a = np.full(row, np.nan)
+    first_a[cols["order"] == "ab"] = 1.0
+    first_a[cols["order"] == "ba"] = 0.0
+    first_a[cols["shown_left"] == "model_a"] = 1.0
+    first_a[cols["shown_left"] == "model_b"] = 0.0
+    stale = np.zeros(row, dtype=bool)
+    stale[stale_rows] = True
+    return pd.DataFrame({
+        "qid": _numbered(qids, q_codes),
+        "lo": model_names[np.where(swap, b_rank, a_rank)],
+        "hi": model_names[np.where(swap, a_rank, b_rank)],
+        "outcome": np.where(swap, -o, o).astype(np.int8),
+        "rater": _numbered(raters, r_codes),
+        "order": cols["order"],
+        "first_lo": np.where(swap, 1.0 - first_a, first_a),
+        "criterion": cols["criterion"],
+        "domain1": cols["domain1"],
+        "domain2": cols["domain2"],
+        "lang": cols["lang"],
+        "stale": stale,
+    })
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -10,11 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaeval.fastchat import is_json_array, read_any_votes, read_fastchat_votes
-from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, write_text_atomic
-from metaeval.report import FORMATS, PLOTLYJS, render, write_figures
-from metaeval.stats.agreement import votes_frame
-from metaeval.stats.study import JudgeVerdicts, agreement_study
+from metaeval.fastchat import is_json_array, read_fastchat_votes
+from metaeval.io import (
+    InputFileError,
+    detect_layout,
+    iter_jsonl,
+    read_scores,
+    read_votes_frame,
+    write_text_atomic,
+)
+from metaeval.report.agreement import FORMATS, render, write_figures
+from metaeval.report.figures import PLOTLYJS
+from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
 
 log = logging.getLogger(__name__)
@@ -86,7 +93,7 @@ def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float, turn: in
         raise InputFileError("file is empty", path=p)
     layout = detect_layout(first[1])
     if layout == "votes":
-        return JudgeVerdicts.from_votes(read_any_votes(p, turn=turn))
+        return JudgeVerdicts.from_votes(read_votes_frame(p, turn=turn))
     if layout in ("writingbench", "long"):
         recs = read_scores(p)
         df = pd.DataFrame([(r.index, r.model, r.score) for r in recs], columns=["index", "model", "score"])
@@ -127,10 +134,9 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 1:
         raise CliError("--bootstrap must be at least 1")
     try:
-        votes = read_any_votes(args.votes, turn=args.turn)
-        if not votes:
+        hf = read_votes_frame(args.votes, turn=args.turn)  # streamed into columns, no object per vote
+        if hf.empty:
             raise InputFileError("no votes", path=args.votes)
-        hf = votes_frame(votes)
         human_pairs = hf[["qid", "lo", "hi"]].drop_duplicates()
         judges = {}
         for spec in args.judge:
@@ -157,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         if "subset" in args.breakdown and not subset:
             raise CliError("--breakdown subset needs at least one --subset NAME=FILE")
         lengths = _lengths(args.responses) if args.responses else None
-        result = agreement_study(votes, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
+        result = agreement_study(hf, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
                                  test=args.test, lengths=lengths, breakdown_keys=keys or None,
                                  breakdown_by=args.breakdown, human_label=args.human_label)
     except InputFileError as exc:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import html
-import io
-import json
 import sys
 
 from metaeval.io import InputFileError, read_votes, write_text_atomic
-from metaeval.report import _csvnum, _html_table, _md_table, _num
+from metaeval.report.annotators import FORMATS, render_annotators
 from metaeval.stats.latent_class import MODELS
-
-FORMATS = ("json", "markdown", "csv", "html")
-HEADER = ["Annotator", "n", "Competence", "95% CI", "Chance", "Flagged", "Gold accuracy", "n gold"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,35 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=FORMATS, default="markdown")
     p.add_argument("--output", help="write here instead of standard output")
     p.set_defaults(func=run)
-
-
-def render_annotators(result, *, fmt: str = "markdown") -> str:
-    """Render an :class:`metaeval.stats.annotators.AnnotatorResult`."""
-    data = result.to_json_dict()
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    rows = [[name, str(a["n"]), _num(a["competence"]), f"[{_num(a['ci'][0])}, {_num(a['ci'][1])}]",
-             _num(a["chance"]), "yes" if a["flagged"] else "no", _num(a["gold_accuracy"]), str(a["gold_n"])]
-            for name, a in data["annotators"].items()]
-    note = (f"Model: {data['model']}; competence = P(label = true label); flagged: {data['flag_rule']}; "
-            f"{data['settings']['n_resamples']} bootstrap resamples of queries, seed {data['settings']['seed']}.")
-    if fmt == "markdown":
-        return "\n".join(["## Annotator competence", "", _md_table(HEADER, rows), "", f"- {note}"]) + "\n"
-    if fmt == "html":
-        return "\n".join(["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Annotators</title></head><body>',
-                          "<h2>Annotator competence</h2>", _html_table(HEADER, rows), f"<p>{html.escape(note)}</p>",
-                          "</body></html>"]) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["annotator", "n", "competence", "ci_lo", "ci_hi", "chance", "excess_ci_lo", "flagged",
-                    "gold_accuracy", "gold_n"])
-        for name, a in data["annotators"].items():
-            w.writerow([name, a["n"], _csvnum(a["competence"]), _csvnum(a["ci"][0]), _csvnum(a["ci"][1]),
-                        _csvnum(a["chance"]), _csvnum(a["excess_ci"][0]), int(a["flagged"]),
-                        _csvnum(a["gold_accuracy"]), a["gold_n"]])
-        return buf.getvalue()
-    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
 def run(args: argparse.Namespace) -> int:

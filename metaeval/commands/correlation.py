@@ -16,7 +16,7 @@ from metaeval.io import (
     read_scores,
     write_text_atomic,
 )
-from metaeval.report import FORMATS, render_correlation
+from metaeval.report.correlation import FORMATS, render_correlation
 from metaeval.stats.correlation import LEVELS, correlation_table
 
 

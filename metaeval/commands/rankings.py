@@ -8,8 +8,8 @@ import sys
 import warnings
 
 from metaeval.io import InputFileError, read_votes, write_text_atomic
-from metaeval.report import PLOTLYJS
-from metaeval.report_rankings import FORMATS, render_rankings, write_ranking_figures
+from metaeval.report.figures import PLOTLYJS
+from metaeval.report.rankings import FORMATS, render_rankings, write_ranking_figures
 
 log = logging.getLogger(__name__)
 

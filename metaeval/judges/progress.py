@@ -77,7 +77,7 @@ class Progress:
         self.done = self.cached = self.failed = self.calls = 0
         self.input_tokens = self.output_tokens = 0
         self.start = time.monotonic()
-        self._last = 0.0
+        self._last: float | None = None  # when the last line was logged; None: none yet
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._bar: tqdm | None = None
         if enabled and self._tty:
@@ -125,7 +125,7 @@ class Progress:
                 self._bar.update(0)  # redraws at most every ``interval`` seconds
             return
         now = time.monotonic()
-        if final or now - self._last >= self.log_interval:
+        if final or self._last is None or now - self._last >= self.log_interval:
             self._last = now
             log.info("%s", self.line())
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from metaeval.stats._util import safe_ratio, undefined
 from metaeval.types import Vote
@@ -36,6 +37,7 @@ FRAME_COLUMNS = ["qid", "lo", "hi", "outcome", "rater", "order", "first_lo", "cr
 def votes_frame(votes: Sequence[Vote] | Sequence[Mapping] | pd.DataFrame) -> pd.DataFrame:
     """Canonical vote frame from Vote objects, FastChat dicts or a FastChat-column DataFrame.
 
+    A frame that is already canonical (has ``lo`` and ``outcome``) is returned as it is.
     Columns: ``qid`` (str), ``lo``/``hi`` (models sorted by name), ``outcome`` (+1 lo wins,
     -1 hi wins, 0 tie), ``rater`` (the ``judge`` field), ``order``, ``first_lo`` (1.0 when the
     lower-named model was shown first, 0.0 when the other, nan unknown), ``criterion``,
@@ -45,6 +47,8 @@ def votes_frame(votes: Sequence[Vote] | Sequence[Mapping] | pd.DataFrame) -> pd.
     >>> f.loc[0, "lo"], f.loc[0, "hi"], int(f.loc[0, "outcome"])
     ('a', 'z', -1)
     """
+    if isinstance(votes, pd.DataFrame) and "outcome" in votes.columns and "lo" in votes.columns:
+        return votes  # already canonical (e.g. from metaeval.io.read_votes_frame)
     if isinstance(votes, pd.DataFrame):
         df = votes
     else:
@@ -184,7 +188,7 @@ def human_human_agreement(outcomes: Sequence[int], groups: Sequence[int], *, tie
     return float(m.sum() / t.sum())
 
 
-def one_vs_others_majority(outcomes: Sequence[int], groups: Sequence[int], *, ties: bool = True,
+def one_vs_others_majority(outcomes: ArrayLike, groups: ArrayLike, *, ties: bool = True,
                            split: str = "tie") -> tuple[np.ndarray, np.ndarray]:
     """Each vote against the majority of the OTHER votes on its pair (the human ceiling).
 

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from metaeval.stats.bootstrap import _CHUNK_CELLS, cluster_weights, percentile_interval
+from metaeval.stats.jsonable import json_ready
 from metaeval.stats.latent_class import MODELS, chance_competence, competence, fit_latent_class
 
 __all__ = ["AnnotatorResult", "annotator_competence", "aggregate_labels", "FLAG_MARGIN"]
@@ -63,9 +64,7 @@ class AnnotatorResult:
 
     def to_json_dict(self) -> dict:
         """The ``metaeval annotators --format json`` object."""
-        from metaeval.stats.study import _clean
-
-        return _clean({"annotators": self.annotators, "model": self.model, "class_prior": self.class_prior,
+        return json_ready({"annotators": self.annotators, "model": self.model, "class_prior": self.class_prior,
                        "flag_rule": f"lower 95% bound of competence - chance <= {FLAG_MARGIN}",
                        "settings": self.settings})
 

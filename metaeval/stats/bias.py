@@ -12,7 +12,7 @@ from metaeval.stats._util import undefined
 __all__ = ["position_bias", "length_bias"]
 
 
-def position_bias(outcomes: Sequence[int], first_lo: Sequence[float]) -> float:
+def position_bias(outcomes: ArrayLike, first_lo: ArrayLike) -> float:
     """Share of decisive judgments that chose the response shown first.
 
     ``outcomes`` are canonical (+1 lower-named model wins), ``first_lo`` is 1.0 when the

@@ -15,6 +15,7 @@ from metaeval.stats._util import safe_ratio
 __all__ = ["cluster_weights", "cluster_sums", "bootstrap_ratio", "percentile_interval"]
 
 _CHUNK_CELLS = 20_000_000  # bound on resamples x clusters held at once
+_RATIO_CHUNK_CELLS = 2_000_000  # bootstrap_ratio's bound (the random stream does not depend on it)
 
 
 def cluster_weights(n_clusters: int, n_resamples: int, *, rng: np.random.Generator) -> np.ndarray:
@@ -26,8 +27,11 @@ def cluster_weights(n_clusters: int, n_resamples: int, *, rng: np.random.Generat
     >>> w.shape, w.sum(axis=1).tolist()
     ((3, 4), [4, 4, 4])
     """
-    idx = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
-    idx += (np.arange(n_resamples) * n_clusters)[:, None]
+    # 32-bit draws give the same values as 64-bit ones for ranges below 2**32 (numpy draws 32 bits
+    # per value either way) at half the memory
+    small = n_resamples * n_clusters < 2**31
+    idx = rng.integers(0, n_clusters, size=(n_resamples, n_clusters), dtype=np.int32 if small else np.int64)
+    idx += (np.arange(n_resamples, dtype=idx.dtype) * n_clusters)[:, None]
     return np.bincount(idx.ravel(), minlength=n_resamples * n_clusters).reshape(n_resamples, n_clusters)
 
 
@@ -66,12 +70,15 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n_resamples: int, rng: 
     den = np.atleast_2d(np.asarray(den, dtype=float).T).T
     q = num.shape[0]
     stacked = np.concatenate([num, den], axis=1)
+    # equal columns (e.g. the same denominator for every judge) are resampled once
+    stacked, inverse = np.unique(stacked, axis=1, return_inverse=True)
     out = np.empty((n_resamples, stacked.shape[1]))
-    chunk = max(1, _CHUNK_CELLS // max(q, 1))
+    chunk = max(1, _RATIO_CHUNK_CELLS // max(q, 1))
     for start in range(0, n_resamples, chunk):
         stop = min(n_resamples, start + chunk)
         w = cluster_weights(q, stop - start, rng=rng).astype(float)
         out[start:stop] = w @ stacked
+    out = out[:, inverse.ravel()]
     k = num.shape[1]
     return safe_ratio(out[:, :k], out[:, k:])
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from metaeval.stats._util import undefined
 
@@ -75,7 +76,7 @@ def fleiss_kappa(table: np.ndarray | Sequence[Sequence[int]]) -> float:
     return float((p_bar - p_e) / (1.0 - p_e))
 
 
-def counts_table(units: Sequence, labels: Sequence, *, categories: Sequence | None = None) -> np.ndarray:
+def counts_table(units: ArrayLike, labels: ArrayLike, *, categories: Sequence | None = None) -> np.ndarray:
     """Turn (unit, label) observations into the subjects x categories count table for Fleiss.
 
     >>> counts_table([0, 0, 1], ["a", "b", "a"]).tolist()

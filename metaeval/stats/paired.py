@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 __all__ = ["mcnemar_exact", "sign_flip_test", "holm"]
 
 _CHUNK_CELLS = 20_000_000
+_BLOCK_CELLS = 2_000_000
 
 
 def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> float:
@@ -61,10 +62,14 @@ def sign_flip_test(differences: np.ndarray, *, n_permutations: int = 10_000,
     t_obs = np.abs(d.sum(axis=0))
     hits = np.zeros(d.shape[1])
     chunk = max(1, _CHUNK_CELLS // max(q, 1))
+    block = max(1, _BLOCK_CELLS // max(q, 1))
     for start in range(0, n_permutations, chunk):
         m = min(chunk, n_permutations - start)
-        signs = rng.integers(0, 2, size=(m, q), dtype=np.int8).astype(float) * 2.0 - 1.0
-        hits += (np.abs(signs @ d) >= t_obs - 1e-9).sum(axis=0)
+        # the draw keeps its chunk size (8-bit draws depend on it); the product runs in smaller blocks
+        bits = rng.integers(0, 2, size=(m, q), dtype=np.int8)
+        for b in range(0, m, block):
+            signs = bits[b:b + block].astype(float) * 2.0 - 1.0
+            hits += (np.abs(signs @ d) >= t_obs - 1e-9).sum(axis=0)
     return (1.0 + hits) / (1.0 + n_permutations)
 
 

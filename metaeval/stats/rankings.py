@@ -41,6 +41,7 @@ import pandas as pd
 from metaeval.stats._util import UndefinedStatisticWarning
 from metaeval.stats.bootstrap import _CHUNK_CELLS, cluster_weights, percentile_interval
 from metaeval.stats.bradley_terry import ELO_SCALE, fit_bradley_terry, mle_exists, to_elo, win_matrix
+from metaeval.stats.jsonable import json_ready
 from metaeval.stats.rank_agreement import kendall_tau_b, pair_order_agreement, spearman
 
 log = logging.getLogger(__name__)
@@ -62,12 +63,10 @@ class RankingResult:
 
     def to_json_dict(self) -> dict:
         """The ``metaeval rankings --format json`` object."""
-        from metaeval.stats.study import _clean
-
         out = {"rankings": self.rankings, "vs_human": self.vs_human, "settings": self.settings}
         if self.by is not None:
             out["by"] = self.by
-        return _clean(out)
+        return json_ready(out)
 
 
 def comparisons_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -226,13 +225,13 @@ def rankings_study(human_votes, judges: Mapping[str, object], *, n_resamples: in
     Parameters:
         human_votes: Vote objects, FastChat dicts or a DataFrame (overall, non-stale votes used).
         judges: name -> FastChat-layout verdicts, a canonical vote frame, or a
-            :class:`metaeval.stats.study.JudgeVerdicts` (its raw rows when known, else its pairs).
+            :class:`metaeval.stats.agreement_study.JudgeVerdicts` (its raw rows when known, else its pairs).
         prior: virtual ties per model used only where the MLE is not finite (0: raise instead).
         by: a grouping name; ``by_keys`` maps question id (text) -> group label. Without
             ``by_keys`` the votes' own ``domain1``/``domain2``/``lang`` field named ``by`` is used.
     """
     from metaeval.stats.agreement import votes_frame
-    from metaeval.stats.study import JudgeVerdicts
+    from metaeval.stats.agreement_study import JudgeVerdicts
 
     if n_resamples < 0:
         raise ValueError("n_resamples must be >= 0")

@@ -235,6 +235,21 @@ def test_progress_off_a_terminal_logs_periodic_lines(caplog):
     assert "ETA" in lines[-1] and "cost~$0.0000" in lines[-1]
 
 
+def test_progress_first_line_does_not_depend_on_host_uptime(caplog, monkeypatch):
+    """On a host booted 5 s ago the monotonic clock reads about 5.0: the first finished task is still
+    logged (a logged-at-0.0 start would make 5.0 - 0.0 < log_interval and swallow it)."""
+    import io
+    import logging
+
+    from metaeval.judges import progress
+
+    monkeypatch.setattr(progress.time, "monotonic", lambda: 5.0)
+    with caplog.at_level(logging.INFO, logger="metaeval.judges.progress"):
+        p = progress.Progress(4, label="j", stream=io.StringIO(), log_interval=3600)
+        p.task_done(ok=True)
+    assert [r.getMessage().split(" [")[0] for r in caplog.records] == ["j 1/4"]
+
+
 def test_outcomes_keep_task_order():
     backend = Scripted(lambda key, n: f'{{"score": {len(key) % 10 + 1}, "reason": "r"}}', delay=0.001)
     tasks = [_task(i, "x" * i) for i in range(30)]

@@ -45,9 +45,14 @@ class _EchoKey(BaseHTTPRequestHandler):
         pass
 
 
+class _EchoServer(ThreadingHTTPServer):
+    # the judge opens several connections at once; the default listen queue (5) drops some of them
+    request_queue_size = 128
+
+
 @pytest.fixture()
 def echo_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoKey)
+    server = _EchoServer(("127.0.0.1", 0), _EchoKey)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"

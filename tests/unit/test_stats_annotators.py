@@ -179,7 +179,7 @@ def test_cli_json_shape_and_formats(tmp_path):
 
 
 def test_agreement_against_majority_and_dawid_skene_labels():
-    from metaeval.stats.study import agreement_study
+    from metaeval.stats.agreement_study import agreement_study
 
     # Pairs q1..q3 (models a, b); people vote q1: a a b, q2: b b b, q3: a b tie.
     # Majority labels (split -> tie): q1 a, q2 b, q3 tie. The judge says a, a, tie.

@@ -112,7 +112,7 @@ def test_default_target_is_the_best_row_against_the_next(seeded):
         plan = extend.plan_extension(session=session, study_name=STUDY, n=5, strategy="adaptive",
                                      annotators=EXTRA)
         votes, judges, _ = agreement_inputs(session=session, study_name=STUDY)
-    from metaeval.stats.study import agreement_study
+    from metaeval.stats.agreement_study import agreement_study
 
     rows = agreement_study(votes, judges, n_resamples=10).rows
     ranked = sorted(rows, key=lambda r: (-r["agreement"], r["judge"]))

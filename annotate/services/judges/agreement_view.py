@@ -5,8 +5,8 @@ is the response with the higher mean criterion score
 (:func:`metaeval.stats.verdicts.verdicts_from_scores`); every statistic - the Table 4 rows
 with bootstrap intervals, the human ceiling, paired tests against the best row, breakdowns
 by domain, subdomain and language, position and length bias - comes from
-:func:`metaeval.stats.study.agreement_study`, and the downloads from
-:func:`metaeval.report.render`. This module only gathers inputs and reshapes results.
+:func:`metaeval.stats.agreement_study.agreement_study`, and the downloads from
+:func:`metaeval.report.agreement.render`. This module only gathers inputs and reshapes results.
 
 Example:
     >>> view = agreement_view(session=s, actor=researcher, study_name="pilot")   # doctest: +SKIP
@@ -29,9 +29,9 @@ from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.judges.judge_runs import list_runs, load_score_means
-from metaeval.report import FORMATS, HEADER, render, table4_rows
+from metaeval.report.agreement import FORMATS, HEADER, render, table4_rows
 from metaeval.stats.agreement import votes_frame
-from metaeval.stats.study import AgreementResult, JudgeVerdicts, agreement_study
+from metaeval.stats.agreement_study import AgreementResult, JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ on a criterion is compared with the judge's score difference on the same criteri
 judge's per-criterion verdict: A when A scored higher, B when lower, tie when equal). Judge
 criteria are matched to the people's by name within the query, so this applies to runs
 scored with the query's own (dynamic) criteria. All numbers come from one
-:func:`metaeval.stats.study.agreement_study` call in which each (query, criterion) is a unit
+:func:`metaeval.stats.agreement_study.agreement_study` call in which each (query, criterion) is a unit
 (its intervals resample (query, criterion) units), broken down by criterion position,
 criterion name and domain.
 
@@ -36,7 +36,7 @@ from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.judges.judge_runs import list_runs, load_scores
 from metaeval.criteria import load_static_domain, load_static_global
-from metaeval.stats.study import JudgeVerdicts, agreement_study
+from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
 
 

@@ -26,7 +26,7 @@ from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.agreement_view import agreement_inputs
 from annotate.services.studies.competence import study_competence
-from metaeval.report_rankings import render_rankings
+from metaeval.report.rankings import render_rankings
 from metaeval.stats.rankings import RankingResult, rankings_study
 
 TABLE_COLUMNS = ["source", "model", "strength", "ci_lo", "ci_hi", "rank", "rank_lo", "rank_hi", "elo", "n"]

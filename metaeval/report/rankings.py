@@ -20,17 +20,17 @@ import io
 import json
 from pathlib import Path
 
-from metaeval.report import _csvnum, _html_table, _latex_table, _md_table, _num, write_figure
+from metaeval.report.figures import write_figure
+from metaeval.report.tables import FORMATS, csv_num, html_table, latex_table, md_table, num
 from metaeval.stats.rankings import RankingResult
 
-__all__ = ["render_rankings", "ranking_tables", "write_ranking_figures"]
+__all__ = ["FORMATS", "render_rankings", "ranking_tables", "write_ranking_figures"]
 
-FORMATS = ("json", "markdown", "latex", "csv", "html")
 VS_HEADER = ["Judge", "Models", "Kendall tau-b [95% CI]", "Spearman [95% CI]", "Pair-order agreement [95% CI]"]
 
 
 def _iv(v, ci, digits: int = 2) -> str:
-    return f"{_num(v, digits)} [{_num(ci[0], digits)}, {_num(ci[1], digits)}]"
+    return f"{num(v, digits)} [{num(ci[0], digits)}, {num(ci[1], digits)}]"
 
 
 def _rank(r, ci) -> str:
@@ -101,18 +101,18 @@ def render_rankings(result: RankingResult, *, fmt: str = "markdown") -> str:
         header, rows, vs_rows = ranking_tables(rk, vs)
         notes = _notes(rk)
         if fmt == "markdown":
-            parts += [f"## Rankings: {title}", "", _md_table(header, rows), ""]
+            parts += [f"## Rankings: {title}", "", md_table(header, rows), ""]
             if vs_rows:
-                parts += ["### Judge ranking vs the people's", "", _md_table(VS_HEADER, vs_rows), ""]
+                parts += ["### Judge ranking vs the people's", "", md_table(VS_HEADER, vs_rows), ""]
             parts += [f"- {n}" for n in notes]
         elif fmt == "latex":
-            parts.append(_latex_table(header, rows, f"Rankings ({title}). {_settings_line(result)} " + " ".join(notes)))
+            parts.append(latex_table(header, rows, f"Rankings ({title}). {_settings_line(result)} " + " ".join(notes)))
             if vs_rows:
-                parts.append(_latex_table(VS_HEADER, vs_rows, f"Judge ranking vs the people's ({title})."))
+                parts.append(latex_table(VS_HEADER, vs_rows, f"Judge ranking vs the people's ({title})."))
         elif fmt == "html":
-            parts += [f"<h2>Rankings: {html.escape(title)}</h2>", _html_table(header, rows)]
+            parts += [f"<h2>Rankings: {html.escape(title)}</h2>", html_table(header, rows)]
             if vs_rows:
-                parts += ["<h3>Judge ranking vs the people's</h3>", _html_table(VS_HEADER, vs_rows)]
+                parts += ["<h3>Judge ranking vs the people's</h3>", html_table(VS_HEADER, vs_rows)]
             parts += [f"<p>{html.escape(n)}</p>" for n in notes]
         else:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -133,13 +133,13 @@ def _csv(data: dict) -> str:
         group = "" if title == "All queries" else title.split(" = ", 1)[1]
         for s, d in rk.items():
             for m, x in d["models"].items():
-                w.writerow([group, s, m, "strength", _csvnum(x["strength"]), _csvnum(x["ci"][0]), _csvnum(x["ci"][1])])
+                w.writerow([group, s, m, "strength", csv_num(x["strength"]), csv_num(x["ci"][0]), csv_num(x["ci"][1])])
                 w.writerow([group, s, m, "rank", x["rank"], _csvint(x["rank_ci"][0]), _csvint(x["rank_ci"][1])])
-                w.writerow([group, s, m, "elo", _csvnum(x["elo"]), _csvnum(x["elo_ci"][0]), _csvnum(x["elo_ci"][1])])
+                w.writerow([group, s, m, "elo", csv_num(x["elo"]), csv_num(x["elo_ci"][0]), csv_num(x["elo_ci"][1])])
                 w.writerow([group, s, m, "n", x["n"], "", ""])
         for j, v in vs.items():
             for k in ("kendall_tau_b", "spearman", "pair_order_agreement"):
-                w.writerow([group, j, "", k, _csvnum(v[k]["value"]), _csvnum(v[k]["ci"][0]), _csvnum(v[k]["ci"][1])])
+                w.writerow([group, j, "", k, csv_num(v[k]["value"]), csv_num(v[k]["ci"][0]), csv_num(v[k]["ci"][1])])
     return buf.getvalue()
 
 

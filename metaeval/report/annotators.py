@@ -1,0 +1,52 @@
+"""Report of ``metaeval annotators``: each annotator's competence, interval, chance level and flag.
+
+Example:
+    >>> from metaeval.stats.annotators import annotator_competence
+    >>> v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": "model_a", "judge": h}
+    ...      for q in range(3) for h in ("h1", "h2")]
+    >>> "## Annotator competence" in render_annotators(annotator_competence(v, n_resamples=5))
+    True
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+
+from metaeval.report.tables import csv_num, html_table, md_table, num
+
+__all__ = ["FORMATS", "HEADER", "render_annotators"]
+
+FORMATS = ("json", "markdown", "csv", "html")
+HEADER = ["Annotator", "n", "Competence", "95% CI", "Chance", "Flagged", "Gold accuracy", "n gold"]
+
+
+def render_annotators(result, *, fmt: str = "markdown") -> str:
+    """Render an :class:`metaeval.stats.annotators.AnnotatorResult`."""
+    data = result.to_json_dict()
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    rows = [[name, str(a["n"]), num(a["competence"]), f"[{num(a['ci'][0])}, {num(a['ci'][1])}]",
+             num(a["chance"]), "yes" if a["flagged"] else "no", num(a["gold_accuracy"]), str(a["gold_n"])]
+            for name, a in data["annotators"].items()]
+    note = (f"Model: {data['model']}; competence = P(label = true label); flagged: {data['flag_rule']}; "
+            f"{data['settings']['n_resamples']} bootstrap resamples of queries, seed {data['settings']['seed']}.")
+    if fmt == "markdown":
+        return "\n".join(["## Annotator competence", "", md_table(HEADER, rows), "", f"- {note}"]) + "\n"
+    if fmt == "html":
+        return "\n".join(["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Annotators</title></head><body>',
+                          "<h2>Annotator competence</h2>", html_table(HEADER, rows), f"<p>{html.escape(note)}</p>",
+                          "</body></html>"]) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["annotator", "n", "competence", "ci_lo", "ci_hi", "chance", "excess_ci_lo", "flagged",
+                    "gold_accuracy", "gold_n"])
+        for name, a in data["annotators"].items():
+            w.writerow([name, a["n"], csv_num(a["competence"]), csv_num(a["ci"][0]), csv_num(a["ci"][1]),
+                        csv_num(a["chance"]), csv_num(a["excess_ci"][0]), int(a["flagged"]),
+                        csv_num(a["gold_accuracy"]), a["gold_n"]])
+        return buf.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
