@@ -35,16 +35,30 @@ GRID_KEY = "wj_grid"
 """Key of the container of the per-criterion rows."""
 
 BAR_CSS = f"""
+[data-testid="stMainBlockContainer"]{{padding-top:1.1rem!important;padding-bottom:.25rem!important}}
+[data-testid="stHeader"]{{background:transparent;pointer-events:none}}
+[data-testid="stHeader"] :is(button,a,[data-testid="stToolbar"]){{pointer-events:auto}}
+.st-key-{BAR_KEY} [data-testid="stAlertContainer"]{{padding:.3rem .8rem}}
+.st-key-{BAR_KEY} [data-testid="stAlertContainer"] p{{font-size:.9rem}}
+.st-key-wj_foot{{gap:.3rem 1rem;flex-wrap:wrap}}
+.st-key-wj_foot>[data-testid="stElementContainer"]:first-child{{flex:0 1 auto;width:auto!important}}
+[data-testid="stMainBlockContainer"]>div>[data-testid="stVerticalBlock"]{{gap:.5rem}}
+.st-key-wj_head{{gap:.2rem 1rem;flex-wrap:wrap}}
+.st-key-wj_head h4{{padding:0;font-size:1.15rem;line-height:1.6}}
+.st-key-wj_head [data-testid="stElementContainer"]{{width:auto!important}}
 [data-testid="stLayoutWrapper"]:has(>.st-key-{BAR_KEY}),.st-key-{BAR_KEY}{{position:sticky;bottom:0;z-index:50}}
 .st-key-{BAR_KEY}{{background:var(--wj-bg,#fff);padding:.4rem .1rem .3rem;gap:.35rem;
  border-top:1px solid color-mix(in srgb,currentColor 18%,transparent);box-shadow:0 -8px 14px -10px rgba(0,0,0,.35)}}
 .st-key-{BAR_KEY} [data-testid="stForm"]{{padding:0;border:0}}
 .st-key-{BAR_KEY} [data-testid="stForm"]>div{{gap:.35rem}}
 .st-key-{GRID_KEY}{{display:grid!important;grid-template-columns:repeat(auto-fit,minmax(24rem,1fr));
- gap:.1rem 1.5rem;max-height:34vh;overflow:auto}}
+ gap:0 1.5rem;max-height:34vh;overflow:auto}}
 .st-key-{GRID_KEY}>*{{width:auto!important}}
 .st-key-{GRID_KEY} [data-testid="stElementContainer"]{{margin:0}}
-.st-key-{GRID_KEY} [role="radiogroup"] label{{min-height:0;padding-top:.05rem;padding-bottom:.05rem;margin-bottom:0}}
+.st-key-{GRID_KEY} [role="radiogroup"] label{{min-height:0;padding-top:0;padding-bottom:0;margin-bottom:0}}
+.st-key-{GRID_KEY} [data-testid="stRadio"] [data-testid="stWidgetLabel"] p{{font-size:.85rem;line-height:1.3}}
+.st-key-{GRID_KEY} [data-testid="stRadio"] [role="radiogroup"] p{{font-size:.85rem}}
+.st-key-{GRID_KEY} [data-testid="stRadio"]>div{{min-height:0}}
 .st-key-{BAR_KEY} [data-testid="stProgress"]{{min-width:12rem;flex:1 1 12rem}}
 .st-key-{BAR_KEY} [data-testid="stProgress"] p{{font-size:.8rem;margin:0}}
 .st-key-{GRID_KEY} [data-testid="stRadio"]{{display:grid;grid-template-columns:minmax(8rem,1fr) auto;
@@ -75,22 +89,51 @@ function rows(){return Array.prototype.slice.call(document.querySelectorAll('[cl
 function focusRow(r){if(!r){return;}var i=r.querySelector('input:checked')||r.querySelector('input');if(i){i.focus();}}
 function stop(e){e.preventDefault();e.stopImmediatePropagation();}
 function help(){var d=q('#wj-help');if(!d){return;}if(d.open){d.close();}else{d.showModal();}}
+var KEYED={'1':'pairs_choice_left_','2':'pairs_choice_right_','3':'pairs_choice_tie_','4':'pairs_choice_both_poor_',
+ 's':'pairs_skip_','p':'pairs_previous_','n':'pairs_next_'};
+function press(k){var b=q('[class*="st-key-'+KEYED[k]+'"] button');if(b&&!b.disabled){b.click();return true;}return false;}
+function onPage(t){return !t||t===document.body||t===document.documentElement||t===document;}
+function person(){var t=q('#wj-timer');return t?t.getAttribute('data-person')||'':'';}
+function folds(){var p=person();document.querySelectorAll('details[data-fold]').forEach(function(d){
+ if(d.hasAttribute('data-wj-fold')){return;}d.setAttribute('data-wj-fold','1');var v=null;
+ try{v=localStorage.getItem('wj-fold:'+p+':'+d.getAttribute('data-fold'));}catch(x){}if(v==='1'){d.open=true;}});}
+function scroller(el){while(el&&el!==document.body){var o=getComputedStyle(el).overflowY;
+ if((o==='auto'||o==='scroll')&&el.scrollHeight>el.clientHeight){return el;}el=el.parentElement;}return null;}
+function fit(){var row=q('.wj-view .wj-row'),bar=q('.st-key-wj_bar');if(!row||!bar){return;}
+ var s=scroller(row.parentElement),top=row.getBoundingClientRect().top+(s?s.scrollTop:0)+window.scrollY;
+ var h=Math.max(240,Math.floor(window.innerHeight-top-bar.getBoundingClientRect().height-12))+'px';
+ var st=document.documentElement.style;if(st.getPropertyValue('--wj-pane-h')!==h){st.setProperty('--wj-pane-h',h);}}
+function later(){if(K.raf){return;}K.raf=setTimeout(function(){K.raf=0;folds();fit();},30);}
+new MutationObserver(later).observe(document.body,{childList:true,subtree:true});
+window.addEventListener('resize',later);
+document.addEventListener('toggle',function(e){var d=e.target;if(!d||!d.hasAttribute||!d.hasAttribute('data-wj-fold')){return;}
+ try{localStorage.setItem('wj-fold:'+person()+':'+d.getAttribute('data-fold'),d.open?'1':'0');}catch(x){}later();},true);
+document.addEventListener('change',function(e){var t=e.target;if(K.keyed||typing(t)||!q('.st-key-wj_bar')){return;}
+ setTimeout(function(){if(document.activeElement===t){t.blur();}},0);},true);
+document.addEventListener('click',function(e){var t=e.target;
+ if(t&&t.closest&&t.closest('[role="option"]')&&q('.st-key-wj_bar')){setTimeout(function(){var a=document.activeElement;
+  if(a&&a.getAttribute&&a.getAttribute('role')==='combobox'){a.blur();}},80);}},true);
 document.addEventListener('click',function(e){if(e.target&&e.target.closest&&e.target.closest('.wj-help-open')){help();}});
 window.addEventListener('keydown',function(e){
- if(e.ctrlKey||e.metaKey||e.altKey){return;}
+ if(e.ctrlKey||e.metaKey||e.altKey||!q('.st-key-wj_bar')){return;}
  var t=e.target,d=q('#wj-help'),k=e.key;
  if(d&&d.open){if(k==='?'||k==='Escape'){d.close();stop(e);}return;}
- if(typing(t)){if(k==='Escape'){t.blur();stop(e);}return;}
+ if(typing(t)){if(k==='Escape'){t.blur();stop(e);}
+  else if(k==='Enter'&&t.getAttribute('role')==='combobox'&&t.getAttribute('aria-expanded')==='true'){
+   setTimeout(function(){if(document.activeElement===t){t.blur();}},80);}return;}
  var rs=rows(),row=t&&t.closest?t.closest('[role="radiogroup"]'):null,i=rs.indexOf(row);
  if(i>=0){
-  if(/^[123]$/.test(k)){var l=row.querySelectorAll('label')[Number(k)-1];if(l){l.click();}
-   focusRow(rs[i+1]||rs[i]);stop(e);return;}
+  if(/^[123]$/.test(k)){var l=row.querySelectorAll('label')[Number(k)-1];K.keyed=true;if(l){l.click();}
+   focusRow(rs[i+1]||rs[i]);K.keyed=false;stop(e);return;}
   if(k==='j'||k==='k'){focusRow(rs[i+(k==='j'?1:-1)]||rs[i]);stop(e);return;}
   if(k==='Escape'){t.blur();stop(e);return;}
  }
  if(k==='?'){help();stop(e);}
  else if(k==='e'||k==='E'){var a=q('[class*="st-key-pairs_rationale_"] input');if(a){a.focus();stop(e);}}
  else if(k==='g'||k==='G'){if(rs.length){focusRow(rs[0]);stop(e);}}
+ else if(KEYED[k.toLowerCase()]&&!onPage(t)){
+  stop(e);if(t.blur){t.blur();}press(k.toLowerCase());}
+ else if(k==='Escape'&&!onPage(t)&&t.blur){t.blur();}
 },true);
 function two(n){return (n < 10 ? '0' : '')+n;}
 function tick(){
@@ -101,7 +144,7 @@ function tick(){
  var s=Math.floor((Date.now()-K.starts[aid])/1000),m=Math.floor(s/60);
  el.textContent=(m?m+' min '+two(s%60)+' s':s+' s')+' on this pair';
 }
-tick();setInterval(tick,1000);
+tick();folds();fit();setInterval(function(){tick();fit();},1000);
 })();
 """
 """The page's key handler and timer (installed once per browser tab, whatever the reruns).
@@ -113,12 +156,13 @@ if re.search(r"<[/\w]", KEYS_SCRIPT):  # checked once, at import
 
 
 def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0,
-              progress: tuple[int, int, str] | None = None) -> str:
+              progress: tuple[int, int, str] | None = None, person: int = 0) -> str:
     """The body of :func:`show_keys`: styles, timer, "?" button and overlay, script.
 
     ``showing`` (when this showing of the pair began, epoch seconds) tells two showings of
     one pair apart: a pair opened again counts from its new start, not the first one.
     ``progress`` = (judged, total, study name) adds a progress bar and its line.
+    ``person`` (the account's id) names whose fold states the script remembers.
 
     Example:
         >>> html = keys_html(assignment_id=7, elapsed=12.0, showing=1700000000.25)
@@ -134,7 +178,7 @@ def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0,
                f"</progress>{line}</span>")
     return (f"<style>{BAR_CSS}</style>"
             f'<div class="wj-keys">{bar}<span id="wj-timer" class="wj-timer" data-aid="{int(assignment_id)}-{int(showing * 1000)}" '
-            f'data-elapsed="{int(elapsed)}" aria-live="off">{int(elapsed)} s on this pair</span>'
+            f'data-elapsed="{int(elapsed)}" data-person="{int(person)}" aria-live="off">{int(elapsed)} s on this pair</span>'
             '<button type="button" class="wj-help-open" aria-haspopup="dialog">Keys (?)</button></div>'
             '<dialog id="wj-help" aria-label="Keyboard shortcuts"><h4 style="margin-top:0">Keyboard shortcuts</h4>'
             f"<table>{rows}</table><p style=\"opacity:.7;margin-bottom:0\">Keys do nothing while you type in a "
@@ -143,7 +187,7 @@ def keys_html(*, assignment_id: int, elapsed: float, showing: float = 0.0,
 
 
 def show_keys(*, assignment_id: int, elapsed: float, showing: float = 0.0,
-              progress: tuple[int, int, str] | None = None) -> None:
+              progress: tuple[int, int, str] | None = None, person: int = 0) -> None:
     """Draw :func:`keys_html` (one element; the same body on every rerun of one showing)."""
     st.html(PreparedHtml(keys_html(assignment_id=assignment_id, elapsed=elapsed, showing=showing,
-                                   progress=progress)), unsafe_allow_javascript=True)
+                                   progress=progress, person=person)), unsafe_allow_javascript=True)

@@ -67,45 +67,52 @@ class JudgmentInput:
 
 
 def pane_height(criteria: int) -> str:
-    """The responses' pane height: the window less the toolbar and the choice bar (taller
-    with per-criterion rows), never under 240 px.
+    """The responses' pane height: what the page's script measured (``--wj-pane-h``: from
+    the panes' top to the choice bar), else an estimate of the window less the headers and
+    the bar (taller with per-criterion rows); never under 240 px.
 
     Example:
-        >>> pane_height(0), pane_height(5)
-        ('max(240px, calc(100vh - 300px))', 'max(240px, calc(100vh - 450px))')
+        >>> pane_height(0)
+        'var(--wj-pane-h, max(240px, calc(100vh - 260px)))'
+        >>> pane_height(5)
+        'var(--wj-pane-h, max(240px, calc(100vh - 360px)))'
     """
-    return f"max(240px, calc(100vh - {300 + 30 * min(criteria, 8)}px))"
+    return f"var(--wj-pane-h, max(240px, calc(100vh - {260 + 20 * min(criteria, 8)}px)))"
 
 
 def show_task(task: Any, *, title: str | None = None) -> None:
-    """Heading, notes on an earlier judgment, query, materials and the two responses.
+    """Heading, notes on an earlier judgment, the query and materials folded to one line
+    each, and the two responses filling the window down to the choice bar.
 
-    ``title`` (the page's title), when given, heads the same markdown element.
+    ``title`` (the page's title), when given, heads the same line.
     """
     heading = f"Pair {task.position:d} of {task.total:d}"
     if task.is_qualification:
         heading += " · qualification round"
-    # The page title, the heading and its caption lines are one markdown element; the
-    # texts are one HTML element (:func:`annotate.ui.panes.show_text_view`).
-    place = plain_label(f"{task.domain1} › {task.domain2} · query {task.query_index}")
-    head = ((f"# {plain_label(title)}\n" if title else "") + f"### {heading}\n"
-            f":gray[:small[{place}]]  \n:gray[:small[{JUDGING_HINT}]]")
+    # One compact line: the page title and the pair; how to judge is in the keys overlay
+    # and the Guidelines. The texts are one HTML element (:func:`annotate.ui.panes.show_text_view`).
+    head = f"#### {plain_label(title) + ' · ' if title else ''}{heading}"
     existing = task.existing
-    st.markdown(head)
+    with st.container(horizontal=True, vertical_alignment="center", key="wj_head"):
+        st.markdown(head, help=JUDGING_HINT)
+        # One switch for the raw text of each pane: the rendering is sent alone (a raw copy of
+        # every text beside it would double the 100k characters sent on every rerun).
+        raw = st.pills("Show raw text", RAW_PANES, selection_mode="multi", key=f"pairs_raw_{task.assignment_id}",
+                       format_func=lambda pane: f"Raw text: {pane}", label_visibility="collapsed") or []
     if existing is not None:
         label = CHOICE_LABELS["both_poor"] if existing.both_poor else CHOICE_LABELS.get(existing.choice or "", "-")
-        st.info(f"You judged this pair before: **{label}**, revision {existing.revision:d}. "
-                "Choosing again records a new revision.", icon=":material/history:")
+        note = (f"You judged this pair before: **{label}**, revision {existing.revision:d}. "
+                "Choosing again records a new revision.")
         if existing.stale:
-            st.warning("The query or its materials changed after your judgment; please judge it again.")
-    # One switch for the raw text of each pane: the rendering is sent alone (a raw copy of
-    # every text beside it would double the 100k characters sent on every rerun).
-    raw = st.pills("Show raw text", RAW_PANES, selection_mode="multi", key=f"pairs_raw_{task.assignment_id}",
-                   format_func=lambda pane: f"Raw text: {pane}", label_visibility="collapsed") or []
-    show_text_view(query=task.instruction, materials=task.materials, query_height="min(260px, 34vh)",
+            st.warning(note + " The query or its materials changed after your judgment; please judge it again.",
+                       icon=":material/history:")
+        else:
+            st.caption(":material/history: " + note)
+    place = f"query {task.query_index} · {task.domain1} › {task.domain2}"
+    show_text_view(query=task.instruction, materials=task.materials, query_height="min(420px, 50vh)",
                    responses=(("Response A", task.left_text), ("Response B", task.right_text)),
                    pane_height=pane_height(len(task.criteria) if task.per_criterion else 0),
-                   raw_toggles=False, raw=tuple(raw))
+                   raw_toggles=False, raw=tuple(raw), fold=place)
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class BarContext:
     showing: float = 0.0
     previous: Callable[[], None] | None = None
     following: Callable[[], None] | None = None
+    person: int = 0  # the annotator's account id: whose fold states the page remembers
 
 
 def _criteria_grid(task: Any, key: str) -> dict[str, str | None]:
@@ -186,9 +194,11 @@ def choice_bar(task: Any, context: BarContext, *, key: str = "pairs",
                                          disabled=(context.previous if value == "previous" else context.following)
                                          is None):
                     pressed = value
-        show_keys(assignment_id=aid, elapsed=context.elapsed, showing=context.showing,
-                  progress=(context.done, context.total, context.study_name))
-    slot = bar  # messages go at the foot of the bar, in view
+        # The foot: progress, time and keys, and beside them the messages about a choice.
+        with st.container(horizontal=True, vertical_alignment="center", key="wj_foot"):
+            show_keys(assignment_id=aid, elapsed=context.elapsed, showing=context.showing,
+                      progress=(context.done, context.total, context.study_name), person=context.person)
+            slot = st.container()  # messages go at the foot of the bar, in view
     if pressed in ("previous", "next"):
         return slot, JudgmentInput(choice="", rationale="", flags=[], navigate=pressed)
     if pressed == "skip":

@@ -146,6 +146,19 @@ VIEW_CSS = """
  max-height:none!important}
 .wj-view details.wj-material>.wj-label{padding:.3rem 1rem}
 .wj-view details.wj-material[open]>summary{border-bottom:1px solid color-mix(in srgb,currentColor 12%,transparent)}
+.wj-view .wj-folds{display:flex;flex-wrap:wrap;gap:.4rem .75rem}
+.wj-view details.wj-fold{flex:1 1 18rem;min-width:0}
+.wj-view details.wj-fold[open]{flex-basis:100%}
+.wj-view details.wj-fold>summary{cursor:pointer;padding:.3rem .8rem;white-space:nowrap;overflow:hidden;
+ text-overflow:ellipsis;font-size:.9rem}
+.wj-view details.wj-fold>summary b{font-weight:600}
+.wj-view details.wj-fold[open]>summary{border-bottom:1px solid color-mix(in srgb,currentColor 12%,transparent)}
+.wj-view details.wj-fold .wj-first{opacity:.65}
+.wj-view details.wj-fold>.wj-inner{display:flex;flex-direction:column;gap:.4rem;padding:.4rem}
+.wj-view.wj-compact{gap:.4rem}
+.wj-view.wj-compact .wj-box>.wj-label{padding:.15rem .8rem}
+.wj-view.wj-compact .wj-label h4{font-size:1rem;line-height:1.5}
+.wj-view.wj-compact .wj-scroll{padding:.35rem .8rem}
 """
 """Styles of :func:`text_view_html` (class names start with ``wj-``; colours follow the
 text colour, so the light and the dark theme both work). Sent inside the view's element."""
@@ -214,6 +227,48 @@ def _scroll(text: str, label: str, max_height: int | str | None = None, *, raw_c
             f"{raw_html(text)}</div>")
 
 
+def first_words(text: str, limit: int = 90) -> str:
+    r"""The start of ``text`` on one line (whitespace collapsed), cut at ``limit`` characters.
+
+    Example:
+        >>> first_words("Write a\n\nreport  about x", 12)
+        'Write a repo…'
+    """
+    line = " ".join((text or "").split())
+    return line if len(line) <= limit else line[:limit].rstrip() + "…"
+
+
+def _material(number: int, title: str, text: str, height: int | str, raw_toggles: bool,
+              raw: tuple[str, ...]) -> str:
+    name = " ".join((title or "untitled").split())
+    summary = f"Material {number}: {name} ({char_count_label(text)})"
+    return (f'<details class="wj-material wj-box wj-pane"><summary>{escape(summary)}</summary>'
+            f'<div class="wj-label">{_tools(summary, raw_toggles)}</div>'
+            f"{_scroll(text, summary, height, raw_copy=raw_toggles, raw_only=summary in raw)}</details>")
+
+
+def _folds(line: str, query: str | None, query_title: str, materials: tuple[tuple[str, str], ...],
+           query_height: int | str, material_height: int | str, raw_toggles: bool, raw: tuple[str, ...]) -> str:
+    """The query and the materials, each folded to one line (see :func:`text_view_html`)."""
+    parts = ['<div class="wj-folds">']
+    if query is not None:
+        parts.append(f'<details class="wj-fold wj-box wj-pane wj-query" data-fold="query"><summary><b>'
+                     f"{escape(query_title)}</b> · {escape(line)} · {char_count_label(query)} · "
+                     f'<span class="wj-first">{escape(first_words(query))}</span></summary>'
+                     f'<div class="wj-label" style="padding:.2rem .8rem">{_tools(query_title, raw_toggles)}</div>'
+                     f"{_scroll(query, query_title, query_height, raw_copy=raw_toggles, raw_only=query_title in raw)}"
+                     "</details>")
+    if materials:
+        count = f"{len(materials)} document" + ("" if len(materials) == 1 else "s")
+        names = "; ".join(" ".join((t or "untitled").split()) for t, _ in materials)
+        parts.append(f'<details class="wj-fold wj-box" data-fold="materials"><summary><b>Materials</b> · {count} · '
+                     f'<span class="wj-first">{escape(first_words(names))}</span></summary><div class="wj-inner">')
+        parts.extend(_material(n, t, x, material_height, raw_toggles, raw) for n, (t, x) in enumerate(materials, 1))
+        parts.append("</div></details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
 @functools.lru_cache(maxsize=32)
 def text_view_html(
     *,
@@ -226,6 +281,7 @@ def text_view_html(
     pane_height: int | str = PANE_HEIGHT,
     raw_toggles: bool = True,
     raw: tuple[str, ...] = (),
+    fold: str = "",
 ) -> str:
     r"""One HTML element showing a query, its materials and one or two responses.
 
@@ -244,6 +300,13 @@ def text_view_html(
     rerun) and the page switches panes to raw text itself: the query or responses whose
     titles are in ``raw`` show their raw text instead of the rendering.
 
+    ``fold`` (a line such as ``"Query 37 · Domain › Subdomain"``), when given, lays the
+    view out for reading two responses: the query and the materials each fold to a
+    one-line summary (the fold's line, the length and the first words; ``<details
+    data-fold="query">`` and ``data-fold="materials"``) side by side, which the person opens
+    on a click, and the headers are compact. The judging page's script remembers each
+    fold's state per person (:mod:`annotate.ui.judge_keys`).
+
     Every text is rendered by :func:`annotate.ui.safe_html.markdown_to_safe_html`; titles
     are escaped. The styles (:data:`VIEW_CSS`) travel with it, and the result has no
     line feeds. Cached: a rerun showing the same task sends the same string again.
@@ -253,7 +316,10 @@ def text_view_html(
         >>> "Write &lt;b&gt;x&lt;/b&gt;" in html and "<h4>Hi</h4>" in html and "\n" not in html
         True
     """
-    parts = [f"<style>{VIEW_CSS}</style>", '<div class="wj-view">']
+    parts = [f"<style>{VIEW_CSS}</style>", '<div class="wj-view wj-compact">' if fold else '<div class="wj-view">']
+    if fold:
+        parts.append(_folds(fold, query, query_title, materials, query_height, material_height, raw_toggles, raw))
+        query, materials = None, ()
     if query is not None:
         parts.append(f'<section class="wj-query wj-pane">{_labelled(query_title, query, raw_toggles)}'
                      f'<div class="wj-box" style="max-height:{css_height(query_height)};margin-top:.4rem">'
@@ -261,13 +327,7 @@ def text_view_html(
     if materials:
         count = f"{len(materials)} document" + ("" if len(materials) == 1 else "s")
         parts.append(f'<div class="wj-label"><h4>Materials</h4><span class="wj-count">{count}</span></div>')
-        for number, (title, text) in enumerate(materials, start=1):
-            name = " ".join((title or "untitled").split())
-            summary = f"Material {number}: {name} ({char_count_label(text)})"
-            parts.append(f'<details class="wj-material wj-box wj-pane"><summary>{escape(summary)}</summary>'
-                         f'<div class="wj-label">{_tools(summary, raw_toggles)}</div>'
-                         f"{_scroll(text, summary, material_height, raw_copy=raw_toggles, raw_only=summary in raw)}"
-                         "</details>")
+        parts.extend(_material(n, t, x, material_height, raw_toggles, raw) for n, (t, x) in enumerate(materials, 1))
     if responses:
         parts.append('<div class="wj-row">')
         for title, text in responses:

@@ -87,6 +87,7 @@ show_task(task, title=title_pending.pop() if title_pending else None)
 before, after = flow.neighbours(rows, aid)
 context = BarContext(done=done, total=len(rows), study_name=study.name,
                      elapsed=task_state.shown_elapsed(state, aid), showing=task_state.start_time(state, aid),
+                     person=int(user.id or 0),
                      previous=None if before is None else functools.partial(open_pair, before),
                      following=None if after is None else functools.partial(open_pair, after))
 slot, submitted = choice_bar(task, context, allow_skip=task.status != "done")
