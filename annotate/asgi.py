@@ -11,6 +11,11 @@ The API uses its own engine on ``ANNOTATE_DB_URL`` and (like the session cookie)
 ``ANNOTATE_SECRET_KEY``, else ``annotate_secret_key`` in Streamlit secrets, else a key file
 generated once per deployment (:func:`annotate.api.tokens.resolve_secret`).
 
+In front of everything, :class:`annotate.auth.origin.OriginCheck` refuses a websocket
+upgrade, and any POST/PUT/PATCH/DELETE, sent by a page of another origin than the app's
+(``ANNOTATE_PUBLIC_URL``, default the address the server listens on), before Streamlit or a
+route sees it.
+
 At startup (the ASGI lifespan, after Streamlit has bound the port and before the first
 connection is accepted) Nagle's algorithm is turned off on the listening socket
 (:mod:`annotate.api.listeners`): without it every API answer waited ~40 ms for the client's
@@ -30,6 +35,7 @@ from annotate.api.direct_route import DirectApiRoute
 from annotate.api.listeners import set_nodelay_on_listeners
 from annotate.api.routes import API_CONNECTIONS, Api
 from annotate.api.web_login import WebLogin
+from annotate.auth.origin import OriginCheck
 from annotate.db.engine import make_engine, resolve_url
 from annotate.ui.session import app_secret
 
@@ -45,4 +51,4 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 api = Api(lambda: make_engine(resolve_url(None), pool_size=API_CONNECTIONS, max_overflow=0, pre_ping=False),
           app_secret)
 app = st.App(APP_SCRIPT, routes=WebLogin(api).routes(), lifespan=_lifespan,
-             middleware=[Middleware(DirectApiRoute, routes=api.routes())])
+             middleware=[Middleware(OriginCheck), Middleware(DirectApiRoute, routes=api.routes())])

@@ -6,6 +6,8 @@
                               and ``wait=<seconds>``) when the login fails
     GET  /session/refresh  -> 204; renews a valid session cookie (an active page calls it
                               every few minutes), deletes an invalid one
+    POST /session/logout   -> 303 to ``/`` with the cookie deleted; the account's cookies on
+                              every device end (its session epoch is raised)
 
 The form is a plain HTML ``<form>`` (see :func:`annotate.streamlit_app.login_page`), so a
 password manager fills and saves it like any other login form. The cookie is HttpOnly (no
@@ -14,8 +16,10 @@ value is explained in :mod:`annotate.api.session_cookie`. Failed logins are limi
 the API's (:func:`annotate.services.accounts.users.authenticate`), per client address
 (:mod:`annotate.api.client_address`).
 
-A login form posted from another site (its ``Origin`` is not this server) is refused, so a
-page elsewhere cannot log a visitor into an account of its choosing.
+A login or logout form posted from another site (its ``Origin`` is not one of the app's,
+:mod:`annotate.auth.origin`) is refused, so a page elsewhere can neither log a visitor into
+an account of its choosing nor log them out. Logging out is a POST only: opening an address
+never logs anyone out.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from annotate.api.session_cookie import (
     safe_next,
     session_accepts,
 )
+from annotate.auth.origin import request_from_own_page
 from annotate.db.engine import session_scope
 from annotate.services.accounts import users
 
@@ -48,6 +53,7 @@ log = logging.getLogger(__name__)
 
 LOGIN_PATH = "/session/login"
 REFRESH_PATH = "/session/refresh"
+LOGOUT_PATH = "/session/logout"
 MAX_FORM_BYTES = 8 * 1024
 
 
@@ -65,13 +71,6 @@ def _back_to_form(next_path: str, **params: Any) -> str:
     return parts.path + "?" + urlencode(query, doseq=True)
 
 
-def _same_origin(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin is None
-    return urlsplit(origin).netloc == request.headers.get("host", "")
-
-
 class WebLogin:
     """The login routes, bound to the API object's engine and secret (made on first use)."""
 
@@ -84,7 +83,7 @@ class WebLogin:
                                 request.client.host if request.client else None, request.headers))
 
     async def login(self, request: Request) -> Response:
-        if not _same_origin(request):
+        if not request_from_own_page(request.scope):
             return PlainTextResponse("This login form was sent from another site.", status_code=403)
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
@@ -135,7 +134,28 @@ class WebLogin:
             self._set_cookie(response, request, renewed)
         return response
 
+    async def logout(self, request: Request) -> Response:
+        if not request_from_own_page(request.scope):
+            return PlainTextResponse("This logout form was sent from another site.", status_code=403)
+        value = request.cookies.get(COOKIE_NAME)
+
+        def end() -> None:
+            claims = read_session(self.api.secret, value, now=self.now())
+            if claims is None:
+                return
+            with session_scope(self.api.engine) as session:
+                user = users.get_user(session=session, user_id=claims.user_id)
+                if user is not None and session_accepts(claims, user):
+                    users.end_sessions(session=session, user_id=claims.user_id)
+
+        if value:
+            await run_in_threadpool(end)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(COOKIE_NAME, path="/")
+        return response
+
     def routes(self) -> list[Route]:
         """The routes to mount beside the API's."""
         return [Route(LOGIN_PATH, self.login, methods=["POST"]),
-                Route(REFRESH_PATH, self.refresh, methods=["GET"])]
+                Route(REFRESH_PATH, self.refresh, methods=["GET"]),
+                Route(LOGOUT_PATH, self.logout, methods=["POST"])]

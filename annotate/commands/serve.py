@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from annotate.auth.origin import public_origins
 from annotate.commands import CliError, command_session
 from annotate.db.engine import ENV_VAR, init_db, resolve_url
 from annotate.db.models import User
@@ -124,8 +125,17 @@ def run_app(url: str, port: int, address: str | None = None) -> int:
     return 0  # pragma: no cover - execve does not return
 
 
+def check_public_url() -> None:
+    """Raise :class:`CliError` when ``$ANNOTATE_PUBLIC_URL`` is malformed (before serving)."""
+    try:
+        public_origins()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     url = absolute_sqlite_url(resolve_url(args.db))
+    check_public_url()
     check_port_free(args.port, args.address)
     init_db(url).dispose()
     print(f"annotate: serving {make_url(url).render_as_string(hide_password=True)} "
@@ -196,6 +206,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"  {username:<12} {role}")
     if args.no_serve:
         return 0
+    check_public_url()
     check_port_free(args.port, args.address)
     print(f"Open http://localhost:{args.port} (Ctrl+C stops the app)", flush=True)
     return run_app(url, args.port, args.address)

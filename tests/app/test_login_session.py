@@ -52,5 +52,6 @@ def test_a_logout_in_another_tab_ends_this_one(browser):
     first, second = app(), app()
     assert first.session_state["user_id"] == second.session_state["user_id"]
     first.switch_page("app_pages/logout.py").run()
+    assert browser.logout().status_code == 303  # the logout page's button, pressed in the first tab
     second.run()
     assert "user_id" not in second.session_state

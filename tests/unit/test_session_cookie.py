@@ -137,3 +137,18 @@ def test_a_cookie_is_not_an_api_token_and_the_other_way_round(site):
     user = account(site.engine)
     token = issue_token(SECRET, user_id=user.id, password_hash=user.password_hash, now=T0)
     assert read_session(SECRET, token, now=T0, idle_s=3600) is None
+
+
+def test_logout_is_a_post_from_our_own_page_and_ends_the_cookie_everywhere(site):
+    cookie = post_login(site.client).cookies[COOKIE_NAME]
+    claims = read_session(SECRET, cookie, now=T0, idle_s=3600)
+    # opening the address, or a form posted by a page on another port, logs nobody out
+    assert site.client.get("/session/logout", cookies={COOKIE_NAME: cookie}).status_code == 405
+    for origin in ("http://127.0.0.1:8502", "null"):
+        r = site.client.post("/session/logout", cookies={COOKIE_NAME: cookie}, headers={"Origin": origin})
+        assert r.status_code == 403 and COOKIE_NAME not in r.headers.get("set-cookie", "")
+    assert session_accepts(claims, account(site.engine))
+    r = site.client.post("/session/logout", cookies={COOKIE_NAME: cookie}, headers={"Origin": "http://127.0.0.1"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "max-age=0" in set_cookie_header(r).lower()  # this browser's cookie is deleted
+    assert not session_accepts(claims, account(site.engine))  # and a copy of it elsewhere is refused
