@@ -37,6 +37,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from annotate.api import client_address
+from annotate.api.bodies import ApiError, read_body
 from annotate.api.session_cookie import (
     COOKIE_NAME,
     idle_limit_s,
@@ -85,8 +86,9 @@ class WebLogin:
     async def login(self, request: Request) -> Response:
         if not request_from_own_page(request.scope):
             return PlainTextResponse("This login form was sent from another site.", status_code=403)
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
+        try:
+            body = await read_body(request, MAX_FORM_BYTES)  # stops at the limit
+        except ApiError:
             return PlainTextResponse("The login form sent too much data.", status_code=413)
         form = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=10)
         username = (form.get("username") or [""])[0]
