@@ -5,7 +5,9 @@ below and serves it with uvicorn, so the same port carries the UI (``/``), its w
 the API (``/api/v1/...``, see :mod:`annotate.api.routes`; routed past Streamlit's middleware
 by :mod:`annotate.api.direct_route`) and the login form's routes
 (``/session/...``, see :mod:`annotate.api.web_login`). It can also be run by any
-ASGI server: ``uvicorn annotate.asgi:app --port 8501`` (from the repository root).
+ASGI server: ``uvicorn annotate.asgi:app --port 8501 --no-proxy-headers`` (from the repository
+root; without ``--no-proxy-headers`` uvicorn would let a loopback client's ``X-Forwarded-For``
+choose its address, see :mod:`annotate.api.client_address`).
 
 The API uses its own engine on ``ANNOTATE_DB_URL`` and (like the session cookie) the signing secret from
 ``ANNOTATE_SECRET_KEY``, else ``annotate_secret_key`` in Streamlit secrets, else a key file

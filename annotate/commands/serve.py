@@ -108,13 +108,29 @@ def check_port_free(port: int, address: str | None = None) -> None:
             raise CliError(f"{where} {reason}; stop that server or choose another --port") from None
 
 
+def server_environment(url: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the server process: ours, with the database URL, and uvicorn's
+    proxy-header rewriting turned off.
+
+    uvicorn believes ``X-Forwarded-For`` and ``X-Forwarded-Proto`` from the peers in
+    ``FORWARDED_ALLOW_IPS`` (loopback by default), so any local client could choose the
+    address the login limits count. An empty list trusts no peer; the app reads the one header
+    its settings name, from the proxies they name (:mod:`annotate.api.client_address`).
+
+    Example:
+        >>> server_environment("sqlite:///x.db", {"FORWARDED_ALLOW_IPS": "*"})["FORWARDED_ALLOW_IPS"]
+        ''
+    """
+    return dict(os.environ if environ is None else environ, ANNOTATE_DB_URL=url, FORWARDED_ALLOW_IPS="")
+
+
 def run_app(url: str, port: int, address: str | None = None) -> int:
     """Replace this process with the Streamlit server for ``url`` (never returns on success).
 
     The server takes this process's id, so a SIGTERM or Ctrl-C sent to ``annotate serve`` reaches
     it directly and it frees the port; no wrapper is left to die alone with its child running.
     """
-    env = dict(os.environ, ANNOTATE_DB_URL=url)
+    env = server_environment(url)
     # Run from the repository when it has the committed .streamlit/config.toml (theme etc.).
     cwd = REPO_ROOT if (REPO_ROOT / ".streamlit").is_dir() else Path.cwd()
     command = streamlit_command(port, address)

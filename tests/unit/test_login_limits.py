@@ -134,6 +134,7 @@ def test_api_login_limits_follow_the_socket_address(engine, monkeypatch):
     assert victim.post("/api/v1/login", json={"username": "victim", "password": PW}).status_code == 200
     # behind a configured proxy, the header names the client
     monkeypatch.setenv("ANNOTATE_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+    monkeypatch.setenv("ANNOTATE_TRUSTED_PROXIES", "127.0.0.1")  # the proxy is named too (no default)
     proxy = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 4002))
     assert proxy.post("/api/v1/login", json={"username": "victim", "password": PW},
                       headers={"X-Forwarded-For": ATTACKER}).status_code == 429

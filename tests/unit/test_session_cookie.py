@@ -69,6 +69,7 @@ def test_login_sets_an_httponly_lax_cookie_and_goes_to_the_deep_link(site):
 
 def test_secure_behind_a_trusted_https_proxy_and_idle_limit_from_the_environment(site, monkeypatch):
     monkeypatch.setenv("ANNOTATE_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+    monkeypatch.setenv("ANNOTATE_TRUSTED_PROXIES", "127.0.0.1")  # the proxy is named too (no default)
     monkeypatch.setenv("ANNOTATE_SESSION_IDLE_HOURS", "0.5")
     r = post_login(site.client, **{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.4"})
     header = set_cookie_header(r).lower()
