@@ -15,8 +15,9 @@
     GET  /api/v1/health         -> {"ok": true}
 
 Every route but login and health needs ``Authorization: Bearer <token>``; the account is
-reloaded on each request, so a deactivated account or a changed password stops its tokens
-at once. Login failures are recorded and slowed exactly as in the app
+reloaded on each request, so a deactivated account, a changed password or a logout of the
+account in the app stops its tokens at once (and a re-activated account's old tokens stay
+refused: :func:`annotate.api.tokens.token_accepts`). Login failures are recorded and slowed exactly as in the app
 (:func:`annotate.services.accounts.users.authenticate`, per client address and per
 (address, username), the address from :mod:`annotate.api.client_address`): a slowed
 attempt gets 429 with ``Retry-After``. Errors are ``{"error": message}`` with 400 (bad input), 401, 403, 404,
@@ -53,7 +54,7 @@ from starlette.routing import Route
 
 from annotate.api import bodies, client_address
 from annotate.api.bodies import ApiError
-from annotate.api.tokens import DEFAULT_TTL_S, accepts, issue_token, verify_token
+from annotate.api.tokens import DEFAULT_TTL_S, issue_token, token_accepts, verify_token
 from annotate.db.engine import READ_ONLY, session_scope
 from annotate.db.models import User
 from annotate.services.accounts import users
@@ -156,7 +157,7 @@ class Api:
                            {"WWW-Authenticate": "Bearer"})
         claims = verify_token(self.secret, token.strip())
         user = None if claims is None else users.account_snapshot(session=session, user_id=claims.user_id)
-        if claims is None or user is None or not accepts(user, claims.password_fingerprint):
+        if claims is None or user is None or not token_accepts(claims, user):
             raise ApiError(401, "the token is invalid or expired; log in again",
                            {"WWW-Authenticate": "Bearer"})
         return user
@@ -221,7 +222,7 @@ class Api:
                                       {"Retry-After": str(math.ceil(wait))})
                     return _error(401, "wrong username or password")
                 token = issue_token(self.secret, user_id=int(user.id or 0), password_hash=user.password_hash,
-                                    ttl_s=self.token_ttl_s)
+                                    epoch=int(user.session_epoch or 0), ttl_s=self.token_ttl_s)
                 return JSONResponse({"token": token, "token_type": "bearer", "expires_in": self.token_ttl_s,
                                      "user": user.username, "role": user.role})
 

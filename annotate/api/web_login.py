@@ -5,9 +5,10 @@
                            -> 303 back to the form with ``login_error=wrong`` (or ``slowed``
                               and ``wait=<seconds>``) when the login fails
     GET  /session/refresh  -> 204; renews a valid session cookie (an active page calls it
-                              every few minutes), deletes an invalid one
+                              every few minutes) up to the login's absolute lifetime,
+                              deletes an invalid one
     POST /session/logout   -> 303 to ``/`` with the cookie deleted; the account's cookies on
-                              every device end (its session epoch is raised)
+                              every device and its API tokens end (its session epoch is raised)
 
 The form is a plain HTML ``<form>`` (see :func:`annotate.streamlit_app.login_page`), so a
 password manager fills and saves it like any other login form. The cookie is HttpOnly (no
@@ -40,6 +41,7 @@ from annotate.api import client_address
 from annotate.api.bodies import ApiError, read_body
 from annotate.api.session_cookie import (
     COOKIE_NAME,
+    cookie_lifetime_s,
     idle_limit_s,
     issue_session,
     read_session,
@@ -78,8 +80,9 @@ class WebLogin:
     def __init__(self, api: Any, *, now: Callable[[], float] = time.time) -> None:
         self.api, self.now = api, now
 
-    def _set_cookie(self, response: Response, request: Request, value: str) -> None:
-        response.set_cookie(COOKIE_NAME, value, max_age=int(idle_limit_s()), path="/", httponly=True,
+    def _set_cookie(self, response: Response, request: Request, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(COOKIE_NAME, value, max_age=int(idle_limit_s()) if max_age is None else max_age,
+                            path="/", httponly=True,
                             samesite="lax", secure=request.url.scheme == "https" or client_address.forwarded_https(
                                 request.client.host if request.client else None, request.headers))
 
@@ -119,21 +122,24 @@ class WebLogin:
         if not value:
             return response
 
-        def check() -> str | None:
-            claims = read_session(self.api.secret, value, now=self.now())
+        def check() -> tuple[str, int] | None:
+            now = self.now()
+            claims = read_session(self.api.secret, value, now=now)
             if claims is None:
                 return None
             with session_scope(self.api.engine) as session:
                 user = users.get_user(session=session, user_id=claims.user_id)
                 if user is None or not session_accepts(claims, user):
                     return None
-                return issue_session(self.api.secret, user, now=self.now())
+                # renewed for activity, never past the login's absolute lifetime
+                return (issue_session(self.api.secret, user, now=now, logged_in_at=claims.logged_in_at),
+                        cookie_lifetime_s(claims, now))
 
         renewed = await run_in_threadpool(check)
         if renewed is None:
             response.delete_cookie(COOKIE_NAME, path="/")
         else:
-            self._set_cookie(response, request, renewed)
+            self._set_cookie(response, request, *renewed)
         return response
 
     async def logout(self, request: Request) -> Response:

@@ -12,7 +12,8 @@
   ``st.context.cookies``. Either way it re-checks the account with one small indexed query
   (its id, role, active flag, name, password hash and session epoch), so a deactivation,
   a role change or a logout elsewhere takes effect at the next rerun; a login idle for
-  longer than the inactivity limit ends too. The full ``User`` row is kept in the session state and reloaded only
+  longer than the inactivity limit, or older than the absolute limit, ends too. The full
+  ``User`` row is kept in the session state and reloaded only
   when that check shows it changed. Within one rerun the app entry checks once and hands
   the result to the page (:func:`checked_user`), so a page does not query again; a page
   script run on its own (or a fragment rerun) checks for itself.
@@ -35,7 +36,13 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from annotate.api.session_cookie import COOKIE_NAME, idle_limit_s, read_session, session_accepts
+from annotate.api.session_cookie import (
+    COOKIE_NAME,
+    idle_limit_s,
+    login_max_age_s,
+    read_session,
+    session_accepts,
+)
 from annotate.api.tokens import resolve_secret
 from annotate.db.engine import make_engine, resolve_url, session_scope
 from annotate.db.models import User
@@ -43,7 +50,7 @@ from annotate.services.accounts import users as users_service
 
 USER_KEY = "user_id"
 _ACCOUNT_KEY = "_account_cache"  # (user id, fingerprint, detached User) of the last check
-_LOGIN_KEY = "_login"  # {"epoch": session epoch at login, "seen": last run, "cookie": from a cookie}
+_LOGIN_KEY = "_login"  # {"epoch": session epoch at login, "seen": last run, "since": login time, "cookie": from a cookie}
 _REFUSED_KEY = "_refused_cookie"  # a cookie value already refused in this browser session
 _USERS = User.__table__  # type: ignore[attr-defined]
 _FINGERPRINT = select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.display_name,
@@ -131,7 +138,8 @@ def _cookie_user_id(now: float) -> int | None:
             _, _, _, _, active, password_hash, epoch = current
             account = SimpleNamespace(active=active, password_hash=password_hash, session_epoch=epoch)
             if session_accepts(claims, account):
-                st.session_state[_LOGIN_KEY] = {"epoch": epoch, "seen": now, "cookie": True}
+                st.session_state[_LOGIN_KEY] = {"epoch": epoch, "seen": now, "since": claims.logged_in_at,
+                                                "cookie": True}
                 return claims.user_id
     st.session_state[_REFUSED_KEY] = value
     return None
@@ -168,9 +176,10 @@ def logged_in_user() -> User | None:
         return None
     login_state: dict[str, Any] | None = st.session_state.get(_LOGIN_KEY)
     if login_state is None:  # logged in by a caller that set the id itself
-        login_state = st.session_state[_LOGIN_KEY] = {"epoch": user.session_epoch, "seen": now, "cookie": False}
+        login_state = st.session_state[_LOGIN_KEY] = {"epoch": user.session_epoch, "seen": now, "since": now,
+                                                      "cookie": False}
     if (not user.active or login_state["epoch"] != user.session_epoch
-            or now - login_state["seen"] > idle_limit_s()):
+            or now - login_state["seen"] > idle_limit_s() or now - login_state["since"] > login_max_age_s()):
         logout()
         return None
     login_state["seen"] = now

@@ -380,7 +380,8 @@ def _active_admins(session: Session) -> list[User]:
 
 def set_active(*, session: Session, username: str, active: bool, actor: User | None = None) -> User:
     """Activate or deactivate an account (admin only); deactivated accounts cannot log in,
-    and deactivating ends the account's app sessions (a later reactivation does not revive them).
+    and deactivating ends the account's app sessions and API tokens (a later reactivation
+    does not revive them: the session epoch is raised).
 
     Raises:
         PermissionDenied: ``actor`` is not an admin.
@@ -444,8 +445,7 @@ def set_role(*, session: Session, username: str, role: str, actor: User | None =
 
 def end_sessions(*, session: Session, user_id: int) -> None:
     """Log an account out everywhere: raise its ``session_epoch``, so the app refuses every
-    session cookie issued before (API tokens are not affected: they end with the password
-    or the account)."""
+    session cookie and API token issued before."""
     user = session.get(User, user_id)
     if user is None:
         return
