@@ -57,7 +57,7 @@ from annotate.api.bodies import ApiError
 from annotate.api.tokens import DEFAULT_TTL_S, issue_token, token_accepts, verify_token
 from annotate.db.engine import READ_ONLY, session_scope
 from annotate.db.models import User
-from annotate.services.accounts import users
+from annotate.services.accounts import login_limits, users
 from annotate.services.annotate import assignments, judgments
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied, ServiceError
 
@@ -215,7 +215,7 @@ class Api:
                 user = users.authenticate(session=session, username=username, password=password,
                                           client_address=address)
                 if user is None:
-                    wait = users.seconds_until_allowed(session=session, username=username,
+                    wait = login_limits.seconds_until_allowed(session=session, username=username,
                                                        client_address=address)
                     if wait > 0:
                         return _error(429, f"too many failed logins; try again in {math.ceil(wait)} seconds",

@@ -50,7 +50,7 @@ from annotate.api.session_cookie import (
 )
 from annotate.auth.origin import request_from_own_page
 from annotate.db.engine import session_scope
-from annotate.services.accounts import users
+from annotate.services.accounts import login_limits, users
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class WebLogin:
                 user = users.authenticate(session=session, username=username, password=password,
                                           client_address=address)
                 if user is None:
-                    return None, users.seconds_until_allowed(session=session, username=username,
+                    return None, login_limits.seconds_until_allowed(session=session, username=username,
                                                              client_address=address)
                 return issue_session(self.api.secret, user, now=self.now()), 0.0
 
