@@ -7,11 +7,11 @@ by :mod:`annotate.api.direct_route`) and the login form's routes
 (``/session/...``, see :mod:`annotate.api.web_login`). It can also be run by any
 ASGI server: ``uvicorn annotate.asgi:app --port 8501 --no-proxy-headers`` (from the repository
 root; without ``--no-proxy-headers`` uvicorn would let a loopback client's ``X-Forwarded-For``
-choose its address, see :mod:`annotate.api.client_address`).
+choose its address, see :mod:`annotate.auth.client_address`).
 
 The API uses its own engine on ``ANNOTATE_DB_URL`` and (like the session cookie) the signing secret from
 ``ANNOTATE_SECRET_KEY``, else ``annotate_secret_key`` in Streamlit secrets, else a key file
-generated once per deployment (:func:`annotate.api.tokens.resolve_secret`).
+generated once per deployment (:func:`annotate.auth.tokens.resolve_secret`).
 
 In front of everything, :class:`annotate.auth.origin.OriginCheck` refuses a websocket
 upgrade, and any POST/PUT/PATCH/DELETE, sent by a page of another origin than the app's

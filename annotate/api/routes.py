@@ -17,9 +17,9 @@
 Every route but login and health needs ``Authorization: Bearer <token>``; the account is
 reloaded on each request, so a deactivated account, a changed password or a logout of the
 account in the app stops its tokens at once (and a re-activated account's old tokens stay
-refused: :func:`annotate.api.tokens.token_accepts`). Login failures are recorded and slowed exactly as in the app
+refused: :func:`annotate.auth.tokens.token_accepts`). Login failures are recorded and slowed exactly as in the app
 (:func:`annotate.services.accounts.users.authenticate`, per client address and per
-(address, username), the address from :mod:`annotate.api.client_address`): a slowed
+(address, username), the address from :mod:`annotate.auth.client_address`): a slowed
 attempt gets 429 with ``Retry-After``. Errors are ``{"error": message}`` with 400 (bad input), 401, 403, 404,
 409 (conflict), 413 (a body over
 256 KiB) or 429; no input gives 500 (:mod:`annotate.api.bodies`). The bearer token is checked
@@ -52,9 +52,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from annotate.api import bodies, client_address
+from annotate.api import bodies
 from annotate.api.bodies import ApiError
-from annotate.api.tokens import DEFAULT_TTL_S, issue_token, token_accepts, verify_token
+from annotate.auth import client_address
+from annotate.auth.tokens import DEFAULT_TTL_S, issue_token, token_accepts, verify_token
 from annotate.db.engine import READ_ONLY, session_scope
 from annotate.db.models import User
 from annotate.services.accounts import login_limits, users

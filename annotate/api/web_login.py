@@ -13,9 +13,9 @@
 The form is a plain HTML ``<form>`` (see :func:`annotate.streamlit_app.login_page`), so a
 password manager fills and saves it like any other login form. The cookie is HttpOnly (no
 script can read it), SameSite=Lax and, when the page was served over HTTPS, Secure; its
-value is explained in :mod:`annotate.api.session_cookie`. Failed logins are limited like
+value is explained in :mod:`annotate.auth.session_cookie`. Failed logins are limited like
 the API's (:func:`annotate.services.accounts.users.authenticate`), per client address
-(:mod:`annotate.api.client_address`).
+(:mod:`annotate.auth.client_address`).
 
 A login or logout form posted from another site (its ``Origin`` is not one of the app's,
 :mod:`annotate.auth.origin`) is refused, so a page elsewhere can neither log a visitor into
@@ -37,9 +37,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from annotate.api import client_address
 from annotate.api.bodies import ApiError, read_body
-from annotate.api.session_cookie import (
+from annotate.auth import client_address
+from annotate.auth.origin import request_from_own_page
+from annotate.auth.session_cookie import (
     COOKIE_NAME,
     cookie_lifetime_s,
     idle_limit_s,
@@ -48,7 +49,6 @@ from annotate.api.session_cookie import (
     safe_next,
     session_accepts,
 )
-from annotate.auth.origin import request_from_own_page
 from annotate.db.engine import session_scope
 from annotate.services.accounts import login_limits, users
 

@@ -115,7 +115,7 @@ def server_environment(url: str, environ: dict[str, str] | None = None) -> dict[
     uvicorn believes ``X-Forwarded-For`` and ``X-Forwarded-Proto`` from the peers in
     ``FORWARDED_ALLOW_IPS`` (loopback by default), so any local client could choose the
     address the login limits count. An empty list trusts no peer; the app reads the one header
-    its settings name, from the proxies they name (:mod:`annotate.api.client_address`).
+    its settings name, from the proxies they name (:mod:`annotate.auth.client_address`).
 
     Example:
         >>> server_environment("sqlite:///x.db", {"FORWARDED_ALLOW_IPS": "*"})["FORWARDED_ALLOW_IPS"]

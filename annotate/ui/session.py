@@ -6,7 +6,7 @@
   ``ANNOTATE_DB_URL`` (see :func:`annotate.db.engine.resolve_url`). Sessions are never
   cached: use :func:`db_session` per rerun.
 * Logging in happens on the server's own login route (:mod:`annotate.api.web_login`),
-  which sets a signed session cookie (:mod:`annotate.api.session_cookie`). On every script
+  which sets a signed session cookie (:mod:`annotate.auth.session_cookie`). On every script
   run :func:`logged_in_user` takes the user from ``st.session_state["user_id"]`` or, in a
   new browser session (a reload, a reopened tab, a bookmark), from that cookie as read by
   ``st.context.cookies``. Either way it re-checks the account with one small indexed query
@@ -36,14 +36,14 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from annotate.api.session_cookie import (
+from annotate.auth.session_cookie import (
     COOKIE_NAME,
     idle_limit_s,
     login_max_age_s,
     read_session,
     session_accepts,
 )
-from annotate.api.tokens import resolve_secret
+from annotate.auth.tokens import resolve_secret
 from annotate.db.engine import make_engine, resolve_url, session_scope
 from annotate.db.models import User
 from annotate.services.accounts import users as users_service
@@ -65,7 +65,7 @@ _secret: list[bytes] = []  # the signing secret, resolved once per process
 
 def app_secret() -> bytes:
     """The deployment's signing secret (the API's and the session cookie's): see
-    :func:`annotate.api.tokens.resolve_secret`; ``annotate_secret_key`` in Streamlit secrets
+    :func:`annotate.auth.tokens.resolve_secret`; ``annotate_secret_key`` in Streamlit secrets
     is used when ``$ANNOTATE_SECRET_KEY`` is not set."""
     if not _secret:
         try:

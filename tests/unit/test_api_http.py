@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from annotate.api.routes import Api
-from annotate.api.tokens import issue_token, resolve_secret, verify_token
+from annotate.auth.tokens import issue_token, resolve_secret, verify_token
 from annotate.db.engine import session_scope
 from annotate.db.models import Judgment, JudgmentRevision
 from annotate.services.accounts import login_limits

@@ -12,8 +12,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from annotate.api import client_address
 from annotate.api.routes import Api
+from annotate.auth import client_address
 from annotate.db.engine import session_scope
 from annotate.services.accounts import login_limits, users
 

@@ -10,15 +10,15 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from annotate.api.routes import Api
-from annotate.api.session_cookie import (
+from annotate.api.web_login import WebLogin
+from annotate.auth.session_cookie import (
     COOKIE_NAME,
     idle_limit_s,
     login_max_age_s,
     read_session,
     session_accepts,
 )
-from annotate.api.tokens import issue_token
-from annotate.api.web_login import WebLogin
+from annotate.auth.tokens import issue_token
 from annotate.db.engine import session_scope
 from annotate.services.accounts import users
 

@@ -19,7 +19,7 @@ Unknown usernames are recorded and slowed exactly like existing ones. The passwo
 itself is :func:`annotate.services.accounts.users.authenticate`, which asks here first and
 records its outcome here (:func:`record_attempt`). The client address comes from the caller
 (the login routes take it from the socket or a configured trusted proxy header,
-:mod:`annotate.api.client_address`); ``""`` stands for a caller without one (the command
+:mod:`annotate.auth.client_address`); ``""`` stands for a caller without one (the command
 line, tests).
 
 Example:

@@ -16,7 +16,7 @@ A cookie is refused when:
   ``$ANNOTATE_SESSION_MAX_AGE_HOURS``): a renewal keeps the login time, so however active
   the person is, a login ends that long after the password was typed;
 * the account was deactivated or its password changed (the API tokens' rule,
-  :func:`annotate.api.tokens.accepts`);
+  :func:`annotate.auth.tokens.accepts`);
 * the account logged out since: "Log out" raises ``user.session_epoch``, which ends every
   cookie issued before, on every device.
 
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from annotate.api.tokens import accepts, load_signed, password_fingerprint, serializer
+from annotate.auth.tokens import accepts, load_signed, password_fingerprint, serializer
 
 COOKIE_NAME = "annotate_session"
 SESSION_SALT = "annotate-session-cookie"
