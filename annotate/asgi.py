@@ -5,11 +5,18 @@ below and serves it with uvicorn, so the same port carries the UI (``/``), its w
 the API (``/api/v1/...``, see :mod:`annotate.api.routes`; routed past Streamlit's middleware
 by :mod:`annotate.api.direct_route`) and the login form's routes
 (``/session/...``, see :mod:`annotate.api.web_login`). It can also be run by any
-ASGI server: ``uvicorn annotate.asgi:app --port 8501`` (from the repository root).
+ASGI server: ``uvicorn annotate.asgi:app --port 8501 --no-proxy-headers`` (from the repository
+root; without ``--no-proxy-headers`` uvicorn would let a loopback client's ``X-Forwarded-For``
+choose its address, see :mod:`annotate.auth.client_address`).
 
 The API uses its own engine on ``ANNOTATE_DB_URL`` and (like the session cookie) the signing secret from
 ``ANNOTATE_SECRET_KEY``, else ``annotate_secret_key`` in Streamlit secrets, else a key file
-generated once per deployment (:func:`annotate.api.tokens.resolve_secret`).
+generated once per deployment (:func:`annotate.auth.tokens.resolve_secret`).
+
+In front of everything, :class:`annotate.auth.origin.OriginCheck` refuses a websocket
+upgrade, and any POST/PUT/PATCH/DELETE, sent by a page of another origin than the app's
+(``ANNOTATE_PUBLIC_URL``, default the address the server listens on), before Streamlit or a
+route sees it.
 
 At startup (the ASGI lifespan, after Streamlit has bound the port and before the first
 connection is accepted) Nagle's algorithm is turned off on the listening socket
@@ -30,6 +37,7 @@ from annotate.api.direct_route import DirectApiRoute
 from annotate.api.listeners import set_nodelay_on_listeners
 from annotate.api.routes import API_CONNECTIONS, Api
 from annotate.api.web_login import WebLogin
+from annotate.auth.origin import OriginCheck
 from annotate.db.engine import make_engine, resolve_url
 from annotate.ui.session import app_secret
 
@@ -45,4 +53,4 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 api = Api(lambda: make_engine(resolve_url(None), pool_size=API_CONNECTIONS, max_overflow=0, pre_ping=False),
           app_secret)
 app = st.App(APP_SCRIPT, routes=WebLogin(api).routes(), lifespan=_lifespan,
-             middleware=[Middleware(DirectApiRoute, routes=api.routes())])
+             middleware=[Middleware(OriginCheck), Middleware(DirectApiRoute, routes=api.routes())])

@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from annotate.api.session_cookie import idle_limit_s, refresh_every_s, safe_next
 from annotate.api.web_login import LOGIN_PATH, REFRESH_PATH
+from annotate.auth.session_cookie import idle_limit_s, refresh_every_s, safe_next
 from annotate.navigation import pages_for
 from annotate.services.core.roles import ROLES
 from annotate.ui import session as ui_session

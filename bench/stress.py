@@ -213,7 +213,7 @@ def backend_pids(db_url: str) -> list[int]:
 
 def sign_tokens(db_url: str, secret: str, names: list[str]) -> list[str]:
     """API tokens for ``names``, as the servers' login would issue them."""
-    from annotate.api.tokens import issue_token
+    from annotate.auth.tokens import issue_token
 
     engine = create_engine(db_url)
     with engine.connect() as conn:

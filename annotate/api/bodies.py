@@ -45,22 +45,34 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, refused as soon as it is known to be longer than ``limit`` bytes:
+    by its ``Content-Length`` before anything is read, else while it streams in (the rest
+    is never read).
+
+    Raises:
+        ApiError: 413 naming the limit.
+    """
+    too_long = ApiError(413, f"the request body is over {limit // 1024} KiB")
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        raise too_long
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_long
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
     """The request's body as a JSON object (``{}`` for an empty body when ``empty_ok``).
 
     Raises:
         ApiError: 413 (too long), 400 (not UTF-8, not strict JSON, not an object).
     """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await read_body(request, MAX_BODY_BYTES)
     if not raw.strip():
         if empty_ok:
             return {}

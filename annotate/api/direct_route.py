@@ -8,6 +8,11 @@ is installed as user middleware of the ``st.App`` (which runs before Streamlit's
 websocket, the login form) passes through unchanged. Starlette's outermost error handler
 still answers an unexpected exception with a 500.
 
+A known path asked with a method it does not take (``GET /api/v1/judgments``, ``OPTIONS``,
+``DELETE /api/v1/me``) is answered 405 with ``Allow`` and a JSON error, and logs nothing (a
+bare router would raise its 405 up to Streamlit's error handler: a 500 and a traceback in the
+log for every such request).
+
 Example:
     >>> from starlette.routing import Route
     >>> from starlette.responses import PlainTextResponse
@@ -23,8 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from starlette.exceptions import HTTPException
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -36,12 +43,24 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A routing error (405 and the like) as ``{"error": ...}`` with its headers (``Allow``)."""
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+    if exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}; use {exc.headers.get('Allow', '')}" \
+            if exc.headers else f"{request.method} is not allowed here"
+    else:
+        message = str(exc.detail)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+
+
 class DirectApiRoute:
     """ASGI middleware: HTTP requests under :data:`PREFIX` go to ``routes``, the rest to ``app``."""
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
-        self.router = Router(routes=list(routes), default=_not_found)
+        self.router = ExceptionMiddleware(Router(routes=list(routes), default=_not_found),
+                                          handlers={HTTPException: _http_error})
 
     def handles(self, scope: Scope) -> bool:
         """Is ``scope`` a request for the JSON API?"""

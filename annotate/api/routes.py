@@ -15,10 +15,11 @@
     GET  /api/v1/health         -> {"ok": true}
 
 Every route but login and health needs ``Authorization: Bearer <token>``; the account is
-reloaded on each request, so a deactivated account or a changed password stops its tokens
-at once. Login failures are recorded and slowed exactly as in the app
+reloaded on each request, so a deactivated account, a changed password or a logout of the
+account in the app stops its tokens at once (and a re-activated account's old tokens stay
+refused: :func:`annotate.auth.tokens.token_accepts`). Login failures are recorded and slowed exactly as in the app
 (:func:`annotate.services.accounts.users.authenticate`, per client address and per
-(address, username), the address from :mod:`annotate.api.client_address`): a slowed
+(address, username), the address from :mod:`annotate.auth.client_address`): a slowed
 attempt gets 429 with ``Retry-After``. Errors are ``{"error": message}`` with 400 (bad input), 401, 403, 404,
 409 (conflict), 413 (a body over
 256 KiB) or 429; no input gives 500 (:mod:`annotate.api.bodies`). The bearer token is checked
@@ -51,12 +52,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from annotate.api import bodies, client_address
+from annotate.api import bodies
 from annotate.api.bodies import ApiError
-from annotate.api.tokens import DEFAULT_TTL_S, accepts, issue_token, verify_token
+from annotate.auth import client_address
+from annotate.auth.tokens import DEFAULT_TTL_S, issue_token, token_accepts, verify_token
 from annotate.db.engine import READ_ONLY, session_scope
 from annotate.db.models import User
-from annotate.services.accounts import users
+from annotate.services.accounts import login_limits, users
 from annotate.services.annotate import judgments
 from annotate.services.annotate import tasks as assignments
 from annotate.services.core.errors import (
@@ -153,7 +155,7 @@ class Api:
                            {"WWW-Authenticate": "Bearer"})
         claims = verify_token(self.secret, token.strip())
         user = None if claims is None else users.account_snapshot(session=session, user_id=claims.user_id)
-        if claims is None or user is None or not accepts(user, claims.password_fingerprint):
+        if claims is None or user is None or not token_accepts(claims, user):
             raise ApiError(401, "the token is invalid or expired; log in again",
                            {"WWW-Authenticate": "Bearer"})
         return user
@@ -211,14 +213,14 @@ class Api:
                 user = users.authenticate(session=session, username=username, password=password,
                                           client_address=address)
                 if user is None:
-                    wait = users.seconds_until_allowed(session=session, username=username,
+                    wait = login_limits.seconds_until_allowed(session=session, username=username,
                                                        client_address=address)
                     if wait > 0:
                         return _error(429, f"too many failed logins; try again in {math.ceil(wait)} seconds",
                                       {"Retry-After": str(math.ceil(wait))})
                     return _error(401, "wrong username or password")
                 token = issue_token(self.secret, user_id=int(user.id or 0), password_hash=user.password_hash,
-                                    ttl_s=self.token_ttl_s)
+                                    epoch=int(user.session_epoch or 0), ttl_s=self.token_ttl_s)
                 return JSONResponse({"token": token, "token_type": "bearer", "expires_in": self.token_ttl_s,
                                      "user": user.username, "role": user.role})
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from annotate.auth.origin import public_origins
 from annotate.commands import CliError, command_session
 from annotate.db.engine import ENV_VAR, init_db, resolve_url
 from annotate.db.models import User
@@ -107,13 +108,29 @@ def check_port_free(port: int, address: str | None = None) -> None:
             raise CliError(f"{where} {reason}; stop that server or choose another --port") from None
 
 
+def server_environment(url: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the server process: ours, with the database URL, and uvicorn's
+    proxy-header rewriting turned off.
+
+    uvicorn believes ``X-Forwarded-For`` and ``X-Forwarded-Proto`` from the peers in
+    ``FORWARDED_ALLOW_IPS`` (loopback by default), so any local client could choose the
+    address the login limits count. An empty list trusts no peer; the app reads the one header
+    its settings name, from the proxies they name (:mod:`annotate.auth.client_address`).
+
+    Example:
+        >>> server_environment("sqlite:///x.db", {"FORWARDED_ALLOW_IPS": "*"})["FORWARDED_ALLOW_IPS"]
+        ''
+    """
+    return dict(os.environ if environ is None else environ, ANNOTATE_DB_URL=url, FORWARDED_ALLOW_IPS="")
+
+
 def run_app(url: str, port: int, address: str | None = None) -> int:
     """Replace this process with the Streamlit server for ``url`` (never returns on success).
 
     The server takes this process's id, so a SIGTERM or Ctrl-C sent to ``annotate serve`` reaches
     it directly and it frees the port; no wrapper is left to die alone with its child running.
     """
-    env = dict(os.environ, ANNOTATE_DB_URL=url)
+    env = server_environment(url)
     # Run from the repository when it has the committed .streamlit/config.toml (theme etc.).
     cwd = REPO_ROOT if (REPO_ROOT / ".streamlit").is_dir() else Path.cwd()
     command = streamlit_command(port, address)
@@ -124,8 +141,17 @@ def run_app(url: str, port: int, address: str | None = None) -> int:
     return 0  # pragma: no cover - execve does not return
 
 
+def check_public_url() -> None:
+    """Raise :class:`CliError` when ``$ANNOTATE_PUBLIC_URL`` is malformed (before serving)."""
+    try:
+        public_origins()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     url = absolute_sqlite_url(resolve_url(args.db))
+    check_public_url()
     check_port_free(args.port, args.address)
     init_db(url).dispose()
     print(f"annotate: serving {make_url(url).render_as_string(hide_password=True)} "
@@ -196,6 +222,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"  {username:<12} {role}")
     if args.no_serve:
         return 0
+    check_public_url()
     check_port_free(args.port, args.address)
     print(f"Open http://localhost:{args.port} (Ctrl+C stops the app)", flush=True)
     return run_app(url, args.port, args.address)

@@ -6,13 +6,14 @@
   ``ANNOTATE_DB_URL`` (see :func:`annotate.db.engine.resolve_url`). Sessions are never
   cached: use :func:`db_session` per rerun.
 * Logging in happens on the server's own login route (:mod:`annotate.api.web_login`),
-  which sets a signed session cookie (:mod:`annotate.api.session_cookie`). On every script
+  which sets a signed session cookie (:mod:`annotate.auth.session_cookie`). On every script
   run :func:`logged_in_user` takes the user from ``st.session_state["user_id"]`` or, in a
   new browser session (a reload, a reopened tab, a bookmark), from that cookie as read by
   ``st.context.cookies``. Either way it re-checks the account with one small indexed query
   (its id, role, active flag, name, password hash and session epoch), so a deactivation,
   a role change or a logout elsewhere takes effect at the next rerun; a login idle for
-  longer than the inactivity limit ends too. The full ``User`` row is kept in the session state and reloaded only
+  longer than the inactivity limit, or older than the absolute limit, ends too. The full
+  ``User`` row is kept in the session state and reloaded only
   when that check shows it changed. Within one rerun the app entry checks once and hands
   the result to the page (:func:`checked_user`), so a page does not query again; a page
   script run on its own (or a fragment rerun) checks for itself.
@@ -35,8 +36,14 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from annotate.api.session_cookie import COOKIE_NAME, idle_limit_s, read_session, session_accepts
-from annotate.api.tokens import resolve_secret
+from annotate.auth.session_cookie import (
+    COOKIE_NAME,
+    idle_limit_s,
+    login_max_age_s,
+    read_session,
+    session_accepts,
+)
+from annotate.auth.tokens import resolve_secret
 from annotate.db.engine import make_engine, resolve_url, session_scope
 from annotate.db.models import User
 from annotate.navigation import page_of_file
@@ -44,7 +51,7 @@ from annotate.services.accounts import users as users_service
 
 USER_KEY = "user_id"
 _ACCOUNT_KEY = "_account_cache"  # (user id, fingerprint, detached User) of the last check
-_LOGIN_KEY = "_login"  # {"epoch": session epoch at login, "seen": last run, "cookie": from a cookie}
+_LOGIN_KEY = "_login"  # {"epoch": session epoch at login, "seen": last run, "since": login time, "cookie": from a cookie}
 _REFUSED_KEY = "_refused_cookie"  # a cookie value already refused in this browser session
 _USERS = User.__table__  # type: ignore[attr-defined]
 _FINGERPRINT = select(_USERS.c.id, _USERS.c.username, _USERS.c.role, _USERS.c.display_name,
@@ -59,7 +66,7 @@ _secret: list[bytes] = []  # the signing secret, resolved once per process
 
 def app_secret() -> bytes:
     """The deployment's signing secret (the API's and the session cookie's): see
-    :func:`annotate.api.tokens.resolve_secret`; ``annotate_secret_key`` in Streamlit secrets
+    :func:`annotate.auth.tokens.resolve_secret`; ``annotate_secret_key`` in Streamlit secrets
     is used when ``$ANNOTATE_SECRET_KEY`` is not set."""
     if not _secret:
         try:
@@ -132,7 +139,8 @@ def _cookie_user_id(now: float) -> int | None:
             _, _, _, _, active, password_hash, epoch = current
             account = SimpleNamespace(active=active, password_hash=password_hash, session_epoch=epoch)
             if session_accepts(claims, account):
-                st.session_state[_LOGIN_KEY] = {"epoch": epoch, "seen": now, "cookie": True}
+                st.session_state[_LOGIN_KEY] = {"epoch": epoch, "seen": now, "since": claims.logged_in_at,
+                                                "cookie": True}
                 return claims.user_id
     st.session_state[_REFUSED_KEY] = value
     return None
@@ -169,9 +177,10 @@ def logged_in_user() -> User | None:
         return None
     login_state: dict[str, Any] | None = st.session_state.get(_LOGIN_KEY)
     if login_state is None:  # logged in by a caller that set the id itself
-        login_state = st.session_state[_LOGIN_KEY] = {"epoch": user.session_epoch, "seen": now, "cookie": False}
+        login_state = st.session_state[_LOGIN_KEY] = {"epoch": user.session_epoch, "seen": now, "since": now,
+                                                      "cookie": False}
     if (not user.active or login_state["epoch"] != user.session_epoch
-            or now - login_state["seen"] > idle_limit_s()):
+            or now - login_state["seen"] > idle_limit_s() or now - login_state["since"] > login_max_age_s()):
         logout()
         return None
     login_state["seen"] = now

@@ -166,8 +166,12 @@ def test_deactivated_account_is_logged_out(accounts, engine):
 def test_logout_clears_the_session(accounts):
     at = log_in(fresh_app(), "researcher", PW)
     at.session_state["scratch"] = "left over"
-    at.switch_page("app_pages/logout.py").run()  # "Log out" in the navigation
+    at.switch_page("app_pages/logout.py").run()  # "Log out" in the navigation: opening it logs nobody out
     assert not at.exception
+    assert at.session_state["user_id"] == accounts["researcher"]
+    assert any('method="post" action="/session/logout"' in h.value for h in at.get("html"))
+    assert BROWSER[0].logout().status_code == 303  # its button posts the logout form
+    at.run()  # the tab's next rerun
     assert "user_id" not in at.session_state
     assert "scratch" not in at.session_state
     assert "/session/login" in at.get("html")[0].value

@@ -52,5 +52,19 @@ def test_a_logout_in_another_tab_ends_this_one(browser):
     first, second = app(), app()
     assert first.session_state["user_id"] == second.session_state["user_id"]
     first.switch_page("app_pages/logout.py").run()
+    assert browser.logout().status_code == 303  # the logout page's button, pressed in the first tab
     second.run()
     assert "user_id" not in second.session_state
+
+
+def test_an_active_tab_past_the_absolute_limit_asks_for_a_login(browser, monkeypatch):
+    monkeypatch.setenv("ANNOTATE_SESSION_MAX_AGE_HOURS", "1")
+    at = app()
+    for minutes in (20, 40, 59):  # a rerun every 20 minutes: never idle, still within the hour
+        monkeypatch.setattr(ui_session, "time", SimpleNamespace(time=lambda m=minutes: time.time() + m * 60))
+        at.run()
+        assert "user_id" in at.session_state, minutes
+    monkeypatch.setattr(ui_session, "time", SimpleNamespace(time=lambda: time.time() + 61 * 60))
+    at.run()  # an hour and a minute after the login
+    assert "user_id" not in at.session_state
+    assert "/session/login" in at.get("html")[0].value

@@ -81,13 +81,18 @@ def test_logout_ends_the_session_and_its_cookie(accounts, engine, monkeypatch):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert at.session_state["user_id"] == accounts["annotator"]  # logged in by the cookie
     at.session_state["left_over"] = "something the page kept"
-    at.switch_page("app_pages/logout.py").run()  # "Log out" in the navigation
+    at.switch_page("app_pages/logout.py").run()  # "Log out" in the navigation: a button
+    assert at.session_state["user_id"] == accounts["annotator"]  # opening the page logs nobody out
+    old_cookie = browser.value
+    assert browser.logout().status_code == 303  # the button posts the logout form
+    at.run()
     assert "user_id" not in at.session_state and "left_over" not in at.session_state
     assert "/session/login" in at.get("html")[0].value  # back on the login form
     # the pages of the former session refuse to draw
     at.run()
     assert "user_id" not in at.session_state
     # and the old cookie no longer logs anyone in (a reload, a copy of it elsewhere)
+    browser.value = old_cookie
     again = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert "user_id" not in again.session_state
 

@@ -4,7 +4,8 @@ Through ``annotate serve`` and Chromium, for one account of every role: a bookma
 opened while logged out shows the login form at that address and lands on it after login;
 then every page of the role, opened by its address (a new browser session each time, as a
 reload or a reopened tab is), keeps the person logged in on that page; a reload too. The
-page renews its cookie through the refresh route. After "Log out" the old cookie, put back
+page renews its cookie through the refresh route. After "Log out" (the logout page's button)
+the old cookie, put back
 into a fresh browser profile, is refused; so is the cookie of a deactivated account.
 """
 
@@ -49,6 +50,12 @@ def expect_logged_in_on(page, base_url: str, url_path: str, label: str) -> None:
     assert page.get_by_text("Page not found").count() == 0
 
 
+def log_out(page) -> None:  # type: ignore[no-untyped-def]
+    """"Log out" in the navigation opens the logout page; its button posts the logout form."""
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Log out").click()
+    page.locator("form.annotate-logout").get_by_role("button", name="Log out").click()
+
+
 def expect_login_form(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("form.annotate-login").wait_for()
     wait_for_app(page)
@@ -74,7 +81,7 @@ def test_every_role_keeps_its_login_and_page_across_reloads(live_server, browser
             expect_logged_in_on(page, base, url_path, label)
         page.reload()
         expect_logged_in_on(page, base, paths[-1], label)
-        page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Log out").click()
+        log_out(page)
         expect_login_form(page)
         page.close()
         browser_context.clear_cookies()
@@ -93,7 +100,7 @@ def test_old_cookie_is_refused_after_logout_and_after_deactivation(live_server, 
         assert len(old) == 1 and old[0]["httpOnly"] and old[0]["sameSite"] == "Lax"
         assert page.evaluate("document.cookie").find("annotate_session") == -1  # no script can read it
         if how == "logout":
-            page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Log out").click()
+            log_out(page)
             expect_login_form(page)
         else:
             with session_scope(live_server.engine) as session:

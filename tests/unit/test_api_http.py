@@ -12,9 +12,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from annotate.api.routes import Api
-from annotate.api.tokens import issue_token, resolve_secret, verify_token
+from annotate.auth.tokens import issue_token, resolve_secret, verify_token
 from annotate.db.engine import session_scope
 from annotate.db.models import Judgment, JudgmentRevision
+from annotate.services.accounts import login_limits
 from annotate.services.accounts import users as users_service
 from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import grid_spec, make_benchmark
@@ -111,7 +112,7 @@ def test_deactivation_and_password_change_end_tokens(client, engine):
 
 
 def test_repeated_failed_logins_slowed_as_in_the_app(client):
-    free = users_service.FREE_FAILURES
+    free = login_limits.FREE_FAILURES
     codes = [client.post("/api/v1/login", json={"username": "u2", "password": "wrong-password"}).status_code
              for _ in range(free)]
     # the first FREE_FAILURES - 1 failures are plain 401s; the one that reaches the limit
@@ -121,7 +122,7 @@ def test_repeated_failed_logins_slowed_as_in_the_app(client):
     # BASE_DELAY (30 s) after the latest failure
     blocked = client.post("/api/v1/login", json={"username": "u2", "password": PW})
     assert blocked.status_code == 429
-    assert 0 < int(blocked.headers["Retry-After"]) <= users_service.BASE_DELAY.total_seconds()
+    assert 0 < int(blocked.headers["Retry-After"]) <= login_limits.BASE_DELAY.total_seconds()
     assert client.post("/api/v1/login", json={"username": "u1", "password": PW}).status_code == 200
 
 

@@ -12,10 +12,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from annotate.api import client_address
 from annotate.api.routes import Api
+from annotate.auth import client_address
 from annotate.db.engine import session_scope
-from annotate.services.accounts import users
+from annotate.services.accounts import login_limits, users
 
 DB_BACKENDS = ("sqlite", "postgres")
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -39,7 +39,7 @@ def test_a_guess_every_two_minutes_never_locks_out_the_victim(session):
     users.create_user(session=session, username="victim", role="annotator", password=PW)
     victim_in = attacker_checked = 0
     for minute in range(0, 120, 2):  # 2 simulated hours: a guess at even minutes, the victim at odd ones
-        if users.seconds_until_allowed(session=session, username="victim", client_address=ATTACKER,
+        if login_limits.seconds_until_allowed(session=session, username="victim", client_address=ATTACKER,
                                        now=at(minute * 60)) == 0:
             attacker_checked += 1
         users.authenticate(session=session, username="victim", password="guess", client_address=ATTACKER,
@@ -59,7 +59,7 @@ def test_the_attacker_cannot_use_the_victims_address_rule_from_its_own(session):
         users.authenticate(session=session, username="victim", password="guess", client_address=ATTACKER,
                            now=at(i))
     # by hand: 5 failures of (attacker, victim) -> 30 s after t=4, so 29 s at t=5
-    assert users.seconds_until_allowed(session=session, username="victim", client_address=ATTACKER,
+    assert login_limits.seconds_until_allowed(session=session, username="victim", client_address=ATTACKER,
                                        now=at(5)) == pytest.approx(29)
     # even the right password is refused from there, while the victim's own address is free
     assert users.authenticate(session=session, username="victim", password=PW, client_address=ATTACKER,
@@ -76,7 +76,7 @@ def test_a_username_under_attack_gives_a_new_address_one_free_failure(session):
     users.authenticate(session=session, username="victim", password="typo", client_address=VICTIM_HOME,
                        now=at(20))
     # by hand: one free failure, then BASE_DELAY (30 s) after t=20 -> 30 s at t=20
-    assert users.seconds_until_allowed(session=session, username="victim", client_address=VICTIM_HOME,
+    assert login_limits.seconds_until_allowed(session=session, username="victim", client_address=VICTIM_HOME,
                                        now=at(20)) == pytest.approx(30)
     assert users.authenticate(session=session, username="victim", password=PW, client_address=VICTIM_HOME,
                               now=at(50)) is not None
@@ -91,7 +91,7 @@ def test_a_spray_over_40_usernames_from_one_address_is_slowed(session):
     checked = []
     for second in range(60):  # one guess a second, each for the next username not yet tried
         name = f"person{len(checked)}"
-        if users.seconds_until_allowed(session=session, username=name, client_address=ATTACKER,
+        if login_limits.seconds_until_allowed(session=session, username=name, client_address=ATTACKER,
                                        now=at(second)) == 0:
             users.authenticate(session=session, username=name, password="Spring2025!",
                                client_address=ATTACKER, now=at(second))
@@ -99,12 +99,12 @@ def test_a_spray_over_40_usernames_from_one_address_is_slowed(session):
     # by hand: 20 free (t=0..19), then 5 s after t=19 -> t=24, 10 s -> t=34, 20 s -> t=54
     assert checked == list(range(20)) + [24, 34, 54]
     # the next one waits 40 s after t=54; someone else from another address is not affected
-    assert users.seconds_until_allowed(session=session, username="person23", client_address=ATTACKER,
+    assert login_limits.seconds_until_allowed(session=session, username="person23", client_address=ATTACKER,
                                        now=at(60)) == pytest.approx(34)
     assert users.authenticate(session=session, username="person39", password=PW, client_address=VICTIM_HOME,
                               now=at(60)) is not None
     # the same spray an hour later starts from a clean slate (ADDRESS_WINDOW)
-    assert users.seconds_until_allowed(session=session, username="person23", client_address=ATTACKER,
+    assert login_limits.seconds_until_allowed(session=session, username="person23", client_address=ATTACKER,
                                        now=at(54 + 3601)) == 0
 
 
@@ -134,8 +134,15 @@ def test_api_login_limits_follow_the_socket_address(engine, monkeypatch):
     assert victim.post("/api/v1/login", json={"username": "victim", "password": PW}).status_code == 200
     # behind a configured proxy, the header names the client
     monkeypatch.setenv("ANNOTATE_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+    monkeypatch.setenv("ANNOTATE_TRUSTED_PROXIES", "127.0.0.1")  # the proxy is named too (no default)
     proxy = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 4002))
     assert proxy.post("/api/v1/login", json={"username": "victim", "password": PW},
                       headers={"X-Forwarded-For": ATTACKER}).status_code == 429
     assert proxy.post("/api/v1/login", json={"username": "victim", "password": PW},
                       headers={"X-Forwarded-For": VICTIM_HOME}).status_code == 200
+
+
+def test_attempts_are_counted_under_the_stored_username():
+    # the limits key attempts by the name the account is stored under, whatever the case typed
+    for typed in ("  Ada ", "ADA@Example.org", "X" * 150):
+        assert login_limits.attempt_username(typed) == users.normalize_username(typed)[:100]

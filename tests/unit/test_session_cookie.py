@@ -10,9 +10,15 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from annotate.api.routes import Api
-from annotate.api.session_cookie import COOKIE_NAME, idle_limit_s, read_session, session_accepts
-from annotate.api.tokens import issue_token
 from annotate.api.web_login import WebLogin
+from annotate.auth.session_cookie import (
+    COOKIE_NAME,
+    idle_limit_s,
+    login_max_age_s,
+    read_session,
+    session_accepts,
+)
+from annotate.auth.tokens import issue_token
 from annotate.db.engine import session_scope
 from annotate.services.accounts import users
 
@@ -69,6 +75,7 @@ def test_login_sets_an_httponly_lax_cookie_and_goes_to_the_deep_link(site):
 
 def test_secure_behind_a_trusted_https_proxy_and_idle_limit_from_the_environment(site, monkeypatch):
     monkeypatch.setenv("ANNOTATE_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+    monkeypatch.setenv("ANNOTATE_TRUSTED_PROXIES", "127.0.0.1")  # the proxy is named too (no default)
     monkeypatch.setenv("ANNOTATE_SESSION_IDLE_HOURS", "0.5")
     r = post_login(site.client, **{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.4"})
     header = set_cookie_header(r).lower()
@@ -137,3 +144,64 @@ def test_a_cookie_is_not_an_api_token_and_the_other_way_round(site):
     user = account(site.engine)
     token = issue_token(SECRET, user_id=user.id, password_hash=user.password_hash, now=T0)
     assert read_session(SECRET, token, now=T0, idle_s=3600) is None
+
+
+def test_logout_is_a_post_from_our_own_page_and_ends_the_cookie_everywhere(site):
+    cookie = post_login(site.client).cookies[COOKIE_NAME]
+    claims = read_session(SECRET, cookie, now=T0, idle_s=3600)
+    # opening the address, or a form posted by a page on another port, logs nobody out
+    assert site.client.get("/session/logout", cookies={COOKIE_NAME: cookie}).status_code == 405
+    for origin in ("http://127.0.0.1:8502", "null"):
+        r = site.client.post("/session/logout", cookies={COOKIE_NAME: cookie}, headers={"Origin": origin})
+        assert r.status_code == 403 and COOKIE_NAME not in r.headers.get("set-cookie", "")
+    assert session_accepts(claims, account(site.engine))
+    r = site.client.post("/session/logout", cookies={COOKIE_NAME: cookie}, headers={"Origin": "http://127.0.0.1"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "max-age=0" in set_cookie_header(r).lower()  # this browser's cookie is deleted
+    assert not session_accepts(claims, account(site.engine))  # and a copy of it elsewhere is refused
+
+
+def api_token(client) -> str:
+    r = client.post("/api/v1/login", json={"username": "ann", "password": PW})
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+def me(client, token: str) -> int:
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_reactivation_revokes_earlier_api_tokens_and_cookies(site):
+    token, cookie = api_token(site.client), post_login(site.client).cookies[COOKIE_NAME]
+    assert me(site.client, token) == 200
+    with session_scope(site.engine) as s:
+        users.deactivate(session=s, username="ann")
+        users.activate(session=s, username="ann")
+    assert me(site.client, token) == 401  # the token from before stays refused
+    r = site.client.get("/session/refresh", headers={"Cookie": f"{COOKIE_NAME}={cookie}"})
+    assert "max-age=0" in set_cookie_header(r).lower()  # and so does the cookie
+    assert me(site.client, api_token(site.client)) == 200  # a new login works
+
+
+def test_a_web_logout_ends_the_persons_api_tokens(site):
+    token, cookie = api_token(site.client), post_login(site.client).cookies[COOKIE_NAME]
+    r = site.client.post("/session/logout", headers={"Cookie": f"{COOKIE_NAME}={cookie}", "Origin": "http://127.0.0.1"})
+    assert r.status_code == 303
+    assert me(site.client, token) == 401
+
+
+def test_refresh_cannot_extend_a_login_past_its_absolute_lifetime(site, monkeypatch):
+    monkeypatch.setenv("ANNOTATE_SESSION_MAX_AGE_HOURS", "20")
+    cookie = post_login(site.client).cookies[COOKIE_NAME]  # logged in at T0
+    for hours, max_age in ((7, 8 * 3600), (14, 6 * 3600)):  # renewed; at 14 h only 20 - 14 = 6 h are left
+        site.clock.now = T0 + hours * 3600
+        r = site.client.get("/session/refresh", headers={"Cookie": f"{COOKIE_NAME}={cookie}"})
+        assert f"max-age={max_age}" in set_cookie_header(r).lower()
+        cookie = r.cookies[COOKIE_NAME]
+    site.clock.now = T0 + 20 * 3600 + 1  # 6 h after the last renewal (not idle), 20 h after the login
+    assert read_session(SECRET, cookie, now=site.clock.now, idle_s=8 * 3600) is None
+    r = site.client.get("/session/refresh", headers={"Cookie": f"{COOKIE_NAME}={cookie}"})
+    assert "max-age=0" in set_cookie_header(r).lower()
+    monkeypatch.setenv("ANNOTATE_SESSION_MAX_AGE_HOURS", "forever")
+    with pytest.raises(ValueError, match="ANNOTATE_SESSION_MAX_AGE_HOURS must be a positive number of hours"):
+        login_max_age_s()

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from annotate.db.engine import session_scope
 from annotate.db.models import LoginAttempt, User
-from annotate.services.accounts import users
+from annotate.services.accounts import login_limits, users
 from annotate.services.core.authz import has_role, require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 
@@ -127,13 +127,13 @@ def test_five_failures_then_refused_for_30_seconds(session):
     for i in range(5):  # failures at t = 0, 1, 2, 3, 4 s
         assert users.authenticate(session=session, username="erin", password="bad", now=at(i)) is None
     # by hand: delay after 5 failures = 30 s * 2**0 from the last failure (t=4) -> allowed at t=34
-    assert users.seconds_until_allowed(session=session, username="erin", now=at(5)) == pytest.approx(29)
+    assert login_limits.seconds_until_allowed(session=session, username="erin", now=at(5)) == pytest.approx(29)
     # the right password is refused while slowed, and the refusal is not recorded
     assert users.authenticate(session=session, username="erin", password=PW, now=at(5)) is None
     assert len(attempts(session, "erin")) == 5
     assert users.authenticate(session=session, username="erin", password=PW, now=at(34)).username == "erin"
     # a success resets the count
-    assert users.seconds_until_allowed(session=session, username="erin", now=at(35)) == 0
+    assert login_limits.seconds_until_allowed(session=session, username="erin", now=at(35)) == 0
 
 
 def test_delay_doubles_with_each_further_failure(session):
@@ -142,10 +142,10 @@ def test_delay_doubles_with_each_further_failure(session):
         users.authenticate(session=session, username="fay", password="bad", now=at(i))
     users.authenticate(session=session, username="fay", password="bad", now=at(40))  # 6th failure
     # by hand: 6 failures -> 30 * 2**1 = 60 s after t=40 -> allowed at t=100
-    assert users.seconds_until_allowed(session=session, username="fay", now=at(41)) == pytest.approx(59)
+    assert login_limits.seconds_until_allowed(session=session, username="fay", now=at(41)) == pytest.approx(59)
     users.authenticate(session=session, username="fay", password="bad", now=at(100))  # 7th
     # 7 failures -> 120 s after t=100
-    assert users.seconds_until_allowed(session=session, username="fay", now=at(100)) == pytest.approx(120)
+    assert login_limits.seconds_until_allowed(session=session, username="fay", now=at(100)) == pytest.approx(120)
 
 
 def test_unknown_and_known_usernames_are_slowed_alike(session):
@@ -153,7 +153,7 @@ def test_unknown_and_known_usernames_are_slowed_alike(session):
     for name in ("gus", "ghost"):
         for i in range(6):
             users.authenticate(session=session, username=name, password="bad", now=at(i * 40))
-    waits = {name: users.seconds_until_allowed(session=session, username=name, now=at(201))
+    waits = {name: login_limits.seconds_until_allowed(session=session, username=name, now=at(201))
              for name in ("gus", "ghost")}
     assert waits["gus"] == waits["ghost"] == pytest.approx(59)  # 6th failure at t=200, 60 s delay
 
@@ -162,13 +162,13 @@ def test_failures_older_than_the_window_do_not_count(session):
     add(session, "hal", "annotator")
     for i in range(5):
         users.authenticate(session=session, username="hal", password="bad", now=at(i))
-    later = at(4 + users.FAILURE_WINDOW.total_seconds() + 1)  # all five are outside the window
-    assert users.seconds_until_allowed(session=session, username="hal", now=later) == 0
+    later = at(4 + login_limits.FAILURE_WINDOW.total_seconds() + 1)  # all five are outside the window
+    assert login_limits.seconds_until_allowed(session=session, username="hal", now=later) == 0
     assert users.authenticate(session=session, username="hal", password=PW, now=later) is not None
 
 
 def test_login_delay_schedule():
-    assert [users.login_delay(n).total_seconds() for n in range(4, 12)] == \
+    assert [login_limits.login_delay(n).total_seconds() for n in range(4, 12)] == \
         [0, 30, 60, 120, 240, 480, 900, 900]
 
 
@@ -195,9 +195,9 @@ def test_admin_reset_lifts_a_login_block(session):
     now = datetime.now(UTC)
     for _ in range(5):
         users.authenticate(session=session, username="kim", password="bad", now=now)
-    assert users.seconds_until_allowed(session=session, username="kim", now=now) > 0
+    assert login_limits.seconds_until_allowed(session=session, username="kim", now=now) > 0
     users.set_password(session=session, username="kim", password="fresh-password", actor=admin)
-    assert users.seconds_until_allowed(session=session, username="kim", now=now) == 0
+    assert login_limits.seconds_until_allowed(session=session, username="kim", now=now) == 0
 
 
 def test_list_users_is_admin_only_and_sorted(session):

@@ -1,28 +1,12 @@
-"""Accounts: creation, password login with slowing of repeated failures, administration.
+"""Accounts: creation, password login, administration.
 
 Passwords are hashed with argon2id (``argon2-cffi``); only the hash is stored and the
 password itself is never logged. Usernames are case-insensitive (stored lower-case).
 
-Repeated failures are slowed, using :class:`~annotate.db.models.LoginAttempt` rows so that
-the limits hold across app processes, by three rules (:func:`seconds_until_allowed`):
-
-* per (client address, username): after :data:`FREE_FAILURES` failures within
-  :data:`FAILURE_WINDOW` since that pair's last success, attempts of the pair are refused
-  without checking the password for ``BASE_DELAY * 2**(failures - FREE_FAILURES)`` after
-  the latest failure, capped at :data:`MAX_DELAY`. While a username is under attack
-  (:data:`HOT_USERNAME_FAILURES` failures from other addresses within the window) a pair
-  gets one free failure instead of five;
-* per client address, across usernames (a password spray): after
-  :data:`ADDRESS_FREE_FAILURES` failures within :data:`ADDRESS_WINDOW`, the address waits
-  ``ADDRESS_BASE_DELAY * 2**(failures - ADDRESS_FREE_FAILURES)``, capped at :data:`MAX_DELAY`;
-* nothing else: a correct password from an address without recent failures always gets
-  in, however many wrong guesses others make for the same username elsewhere.
-
-Unknown usernames are recorded and slowed exactly like existing ones, and they cost the
-same hashing work, so neither the answers nor their timing tell whether an account exists.
-The client address comes from the caller (the login routes take it from the socket or a
-configured trusted proxy header, :mod:`annotate.api.client_address`); ``""`` stands for a
-caller without one (the command line, tests).
+A login (:func:`authenticate`) asks the login limits first
+(:mod:`annotate.services.accounts.login_limits`: repeated failures are slowed) and records
+its outcome there. Unknown usernames cost the same hashing work as existing ones, so neither
+the answers nor their timing tell whether an account exists.
 
 Admin-only functions take ``actor``: the logged-in user on whose behalf the call is made
 (its role is checked here, on the server). ``actor=None`` means a trusted local caller such
@@ -41,41 +25,22 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from annotate.db.models import LoginAttempt, User, utcnow
+from annotate.db.models import User, utcnow
+from annotate.services.accounts import login_limits
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
 from annotate.services.core.roles import ROLES
 
 log = logging.getLogger(__name__)
-
-FREE_FAILURES = 5
-"""Failed attempts of one (address, username) within :data:`FAILURE_WINDOW` before it is slowed."""
-FAILURE_WINDOW = timedelta(hours=24)
-"""Only failures this recent (and after the pair's last success) count: long enough that a
-slow, steady guesser stays at the longest wait instead of starting afresh."""
-BASE_DELAY = timedelta(seconds=30)
-"""Wait after the first failure beyond the free ones; doubles with each further failure."""
-MAX_DELAY = timedelta(minutes=15)
-"""Longest wait imposed after a failure."""
-HOT_USERNAME_FAILURES = 10
-"""Failures for a username from other addresses (within the window) that mark it as under attack."""
-ADDRESS_FREE_FAILURES = 20
-"""Failures from one address, over all usernames, within :data:`ADDRESS_WINDOW` before it is slowed."""
-ADDRESS_WINDOW = timedelta(hours=1)
-"""Failures this recent count towards an address's ceiling (successes do not reset it)."""
-ADDRESS_BASE_DELAY = timedelta(seconds=5)
-"""Wait after the first failure beyond an address's free ones; doubles with each further failure."""
-ATTEMPT_RETENTION = timedelta(days=30)
-"""Login attempts older than this are deleted on the next successful login."""
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -88,13 +53,6 @@ _hasher = PasswordHasher()
 def _dummy_hash() -> str:
     # Verified against when the username is unknown, so both cases cost one argon2 check.
     return _hasher.hash("no-such-account-placeholder")
-
-
-def _utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC time (a naive value is taken to be UTC already)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def normalize_username(username: str) -> str:
@@ -136,7 +94,7 @@ def validate_password(password: str) -> str:
 
 
 def validate_role(role: str) -> str:
-    """Return ``role`` if it is one of :data:`annotate.navigation.ROLES`."""
+    """Return ``role`` if it is one of :data:`annotate.services.core.roles.ROLES`."""
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", field="role")
     return role
@@ -220,82 +178,16 @@ def create_user(*, session: Session, username: str, role: str, password: str,
     return user
 
 
-def _clean_address(client_address: str) -> str:
-    return str(client_address or "")[:64]
-
-
-def _recent_attempts(session: Session, username: str, address: str,
-                     now: datetime) -> list[tuple[datetime, bool, str, str]]:
-    """``(time, success, username, address)`` of attempts for ``username`` or from ``address``
-    within the longer of the two windows, oldest first."""
-    since = _utc(now - max(FAILURE_WINDOW, ADDRESS_WINDOW))
-    rows = session.exec(
-        select(LoginAttempt.created_at, LoginAttempt.success, LoginAttempt.username,
-               LoginAttempt.client_address)
-        .where((LoginAttempt.username == username) | (LoginAttempt.client_address == address),
-               col(LoginAttempt.created_at) >= since)
-        .order_by(col(LoginAttempt.created_at), col(LoginAttempt.id))
-    ).all()
-    return [(_utc(at), bool(ok), name, addr) for at, ok, name, addr in rows]
-
-
-def login_delay(failures: int, *, free: int = FREE_FAILURES, base: timedelta = BASE_DELAY) -> timedelta:
-    """How long logins are refused after the latest of ``failures`` recent failures.
-
-    Example:
-        >>> [int(login_delay(n).total_seconds()) for n in (4, 5, 6, 7, 12)]
-        [0, 30, 60, 120, 900]
-        >>> [int(login_delay(n, free=20, base=timedelta(seconds=5)).total_seconds()) for n in (19, 20, 23)]
-        [0, 5, 40]
-    """
-    if failures < free:
-        return timedelta(0)
-    return min(base * 2 ** min(failures - free, 30), MAX_DELAY)
-
-
-def _remaining(failures: list[datetime], delay: timedelta, now: datetime) -> float:
-    if not failures or delay <= timedelta(0):
-        return 0.0
-    return max(0.0, (failures[-1] + delay - now).total_seconds())
-
-
-def seconds_until_allowed(*, session: Session, username: str, client_address: str = "",
-                          now: datetime | None = None) -> float:
-    """Seconds until the next login attempt for ``username`` from ``client_address`` is
-    checked (0 = now); see the module docstring for the rules.
-
-    The answer is the same whether or not the account exists.
-    """
-    now = _utc(now or utcnow())
-    name = normalize_username(username)[:100]
-    address = _clean_address(client_address)
-    pair: list[datetime] = []
-    others = 0
-    from_address: list[datetime] = []
-    for at, ok, who, addr in _recent_attempts(session, name, address, now):
-        if addr == address and at >= now - ADDRESS_WINDOW and not ok:
-            from_address.append(at)
-        if who != name or at < now - FAILURE_WINDOW:
-            continue
-        if addr == address:
-            pair = [] if ok else pair + [at]
-        elif not ok:
-            others += 1
-    free = 1 if others >= HOT_USERNAME_FAILURES else FREE_FAILURES
-    return max(_remaining(pair, login_delay(len(pair), free=free), now),
-               _remaining(from_address, login_delay(len(from_address), free=ADDRESS_FREE_FAILURES,
-                                                    base=ADDRESS_BASE_DELAY), now))
-
-
 def authenticate(*, session: Session, username: str, password: str, client_address: str = "",
                  now: datetime | None = None) -> User | None:
     """The active account matching ``username`` and ``password``, or ``None``.
 
     Every checked attempt is recorded as a :class:`LoginAttempt`. While the attempt is
-    slowed (see the module docstring) the attempt is refused without checking the
-    password. Unknown usernames, wrong passwords, deactivated accounts and slowed
-    attempts all give ``None``; use :func:`seconds_until_allowed` to tell a person how
-    long to wait.
+    slowed (:mod:`annotate.services.accounts.login_limits`) the attempt is refused without
+    checking the password. Unknown usernames, wrong passwords, deactivated accounts and slowed
+    attempts all give ``None``; use
+    :func:`annotate.services.accounts.login_limits.seconds_until_allowed` to tell a person
+    how long to wait.
 
     Args:
         session: database session (committed here).
@@ -304,10 +196,10 @@ def authenticate(*, session: Session, username: str, password: str, client_addre
         client_address: where the attempt comes from (``""`` when unknown).
         now: the current time (for tests); defaults to the clock.
     """
-    now = _utc(now or utcnow())
-    name = normalize_username(username)[:100]
-    address = _clean_address(client_address)
-    if seconds_until_allowed(session=session, username=name, client_address=address, now=now) > 0:
+    now = login_limits.as_utc(now or utcnow())
+    name = login_limits.attempt_username(username)
+    address = login_limits.clean_address(client_address)
+    if login_limits.seconds_until_allowed(session=session, username=name, client_address=address, now=now) > 0:
         log.warning("login refused: too many recent failures from this address or for this username")
         return None
     user = session.exec(select(User).where(User.username == name)).first()
@@ -318,13 +210,10 @@ def authenticate(*, session: Session, username: str, password: str, client_addre
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and bool(user.active)
-    session.add(LoginAttempt(username=name, success=ok, client_address=address, created_at=now))
-    if ok and user is not None:
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-            session.add(user)
-        session.execute(delete(LoginAttempt).where(
-            col(LoginAttempt.created_at) < _utc(now - ATTEMPT_RETENTION)))
+    login_limits.record_attempt(session=session, username=name, client_address=address, success=ok, now=now)
+    if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
     session.commit()
     if not ok:
         log.info("failed login attempt")
@@ -355,8 +244,7 @@ def set_password(*, session: Session, username: str, password: str,
     user.password_hash = hash_password(password)
     session.add(user)
     if actor is None or actor.role == "admin":
-        session.execute(delete(LoginAttempt).where(
-            col(LoginAttempt.username) == name, col(LoginAttempt.success) == False))  # noqa: E712
+        login_limits.clear_failures(session=session, username=name)
     session.commit()
     session.refresh(user)
     log.info("password of %s changed", name)
@@ -380,7 +268,8 @@ def _active_admins(session: Session) -> list[User]:
 
 def set_active(*, session: Session, username: str, active: bool, actor: User | None = None) -> User:
     """Activate or deactivate an account (admin only); deactivated accounts cannot log in,
-    and deactivating ends the account's app sessions (a later reactivation does not revive them).
+    and deactivating ends the account's app sessions and API tokens (a later reactivation
+    does not revive them: the session epoch is raised).
 
     Raises:
         PermissionDenied: ``actor`` is not an admin.
@@ -444,8 +333,7 @@ def set_role(*, session: Session, username: str, role: str, actor: User | None =
 
 def end_sessions(*, session: Session, user_id: int) -> None:
     """Log an account out everywhere: raise its ``session_epoch``, so the app refuses every
-    session cookie issued before (API tokens are not affected: they end with the password
-    or the account)."""
+    session cookie and API token issued before."""
     user = session.get(User, user_id)
     if user is None:
         return

@@ -3,9 +3,12 @@
 Tokens are made and checked by itsdangerous (a maintained signer, installed with
 Streamlit): a :class:`itsdangerous.URLSafeSerializer` with its own salt and HMAC-SHA256
 signs a small JSON object ``{"uid": user id, "exp": unix expiry, "pwf": password
-fingerprint}``. The password fingerprint (a hash of the stored password hash) makes every
-token of an account invalid once its password changes; a deactivated account is refused
-when the token is used (:func:`accepts`). Nothing about a token is stored in the database.
+fingerprint, "ep": session epoch}``. The password fingerprint (a hash of the stored password
+hash) makes every token of an account invalid once its password changes; a deactivated
+account is refused when the token is used (:func:`accepts`); the account's session epoch,
+raised by a logout and by a deactivation, ends every token issued before, so a web logout
+ends the person's tokens too and a re-activated account starts with no valid credential
+(:func:`token_accepts`). Nothing about a token is stored in the database.
 
 The secret comes from ``$ANNOTATE_SECRET_KEY``, else from a secret the caller passes (the
 app passes ``annotate_secret_key`` from Streamlit secrets), else from a key file
@@ -14,7 +17,7 @@ app passes ``annotate_secret_key`` from Streamlit secrets), else from a key file
 
 Example:
     >>> secret = b"k" * 32
-    >>> tok = issue_token(secret, user_id=7, password_hash="h", ttl_s=60, now=1000.0)
+    >>> tok = issue_token(secret, user_id=7, password_hash="h", epoch=0, ttl_s=60, now=1000.0)
     >>> verify_token(secret, tok, now=1030.0).user_id
     7
     >>> verify_token(secret, tok, now=2000.0) is None      # expired
@@ -54,6 +57,7 @@ class TokenClaims:
     user_id: int
     expires_at: float
     password_fingerprint: str
+    epoch: int
 
 
 def password_fingerprint(password_hash: str) -> str:
@@ -83,11 +87,13 @@ def load_signed(secret: bytes, salt: str, value: object) -> dict[str, Any] | Non
     return body if isinstance(body, dict) else None
 
 
-def issue_token(secret: bytes, *, user_id: int, password_hash: str, ttl_s: float = DEFAULT_TTL_S,
+def issue_token(secret: bytes, *, user_id: int, password_hash: str, epoch: int = 0, ttl_s: float = DEFAULT_TTL_S,
                 now: float | None = None) -> str:
-    """A token for ``user_id`` valid for ``ttl_s`` seconds."""
+    """A token for ``user_id`` (whose password hash and session epoch are these) valid for
+    ``ttl_s`` seconds."""
     expires = (time.time() if now is None else now) + ttl_s
-    body = {"uid": int(user_id), "exp": round(expires, 3), "pwf": password_fingerprint(password_hash)}
+    body = {"uid": int(user_id), "exp": round(expires, 3), "pwf": password_fingerprint(password_hash),
+            "ep": int(epoch)}
     return str(serializer(secret, API_TOKEN_SALT).dumps(body))
 
 
@@ -97,7 +103,7 @@ def verify_token(secret: bytes, token: str, *, now: float | None = None) -> Toke
     if body is None:
         return None
     try:
-        claims = TokenClaims(int(body["uid"]), float(body["exp"]), str(body["pwf"]))
+        claims = TokenClaims(int(body["uid"]), float(body["exp"]), str(body["pwf"]), int(body["ep"]))
     except (ValueError, KeyError, TypeError, OverflowError):
         return None
     if claims.expires_at <= (time.time() if now is None else now):
@@ -119,6 +125,23 @@ def accepts(user: Any, fingerprint: str) -> bool:
     """
     return (user is not None and bool(user.active)
             and password_fingerprint(user.password_hash) == fingerprint)
+
+
+def token_accepts(claims: TokenClaims, user: Any) -> bool:
+    """Whether the account still honours an API token: :func:`accepts`, and no logout or
+    deactivation since it was issued (the same session epoch).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> ada = SimpleNamespace(active=True, password_hash="h", session_epoch=2)
+        >>> claims = TokenClaims(7, 2000.0, password_fingerprint("h"), 2)
+        >>> token_accepts(claims, ada)
+        True
+        >>> ada.session_epoch = 3          # logged out, or deactivated and re-activated, since
+        >>> token_accepts(claims, ada)
+        False
+    """
+    return accepts(user, claims.password_fingerprint) and int(user.session_epoch or 0) == claims.epoch
 
 
 def resolve_secret(configured: str | None = None, *, key_file: Path | None = None) -> bytes:
