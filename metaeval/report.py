@@ -13,12 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
 from pathlib import Path
 
+from metaeval import csv_safe
 from metaeval.stats.study import AgreementResult
 
 __all__ = ["FORMATS", "PLOTLYJS", "render", "table4_rows", "write_figures", "write_figure", "render_correlation"]
@@ -154,7 +154,7 @@ def render(result: AgreementResult, *, fmt: str = "markdown") -> str:
         return "\n".join(parts + ["</body></html>"]) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["row_type", "judge", "method", "judge_model", "n_votes", "agreement", "ci_lo", "ci_hi",
                     "n_votes_no_ties", "agreement_no_ties", "ci_no_ties_lo", "ci_no_ties_hi", "kappa",
                     "position_consistency", "agreement_both_orders", "n_vote_pairs"])
@@ -196,7 +196,7 @@ def render_correlation(rows: list[dict], *, fmt: str = "markdown") -> str:
         return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + _html_table(header, body) + "\n</body></html>\n"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["judge", "criterion", "level", "n", "n_constant", "pearson", "spearman", "kendall"])
         for r in rows:
             w.writerow([r["judge"], r["criterion"], r["level"], r["n"], r["n_constant"],

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import html
 import io
 import json
 import sys
 
+from metaeval import csv_safe
 from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report import _csvnum, _html_table, _md_table, _num
 from metaeval.stats.latent_class import MODELS
@@ -52,7 +52,7 @@ def render_annotators(result, *, fmt: str = "markdown") -> str:
                           "</body></html>"]) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["annotator", "n", "competence", "ci_lo", "ci_hi", "chance", "excess_ci_lo", "flagged",
                     "gold_accuracy", "gold_n"])
         for name, a in data["annotators"].items():

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -27,6 +26,7 @@ from sqlmodel import Session, col, select
 from annotate.db.models import AuditCause, AuditTag, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from metaeval import csv_safe
 
 MANAGERS = ("researcher", "admin")
 DEFAULT_CAUSES: tuple[str, ...] = ("judge error", "human error", "ambiguous query", "criteria missed a requirement",
@@ -158,7 +158,7 @@ def export_tags(*, session: Session, actor: User | None, study_name: str | None 
     rows = list_tags(session=session, actor=actor, study_name=study_name)
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=TAG_FIELDS, lineterminator="\n")
+        writer = csv_safe.DictWriter(buf, fieldnames=TAG_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         text = buf.getvalue()
