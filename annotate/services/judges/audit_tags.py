@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from annotate.db.models import AuditCause, AuditTag, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from annotate.services.core.names import MAX_CAUSE, check_not_confusable, clean_name
 from metaeval import csv_safe
 
 MANAGERS = ("researcher", "admin")
@@ -58,13 +59,13 @@ def list_causes(*, session: Session, include_inactive: bool = False) -> list[Aud
 def add_cause(*, session: Session, actor: User | None, name: str) -> AuditCause:
     """Add a cause (or re-activate a retired one of that name)."""
     require_role(actor, *MANAGERS)
-    name = " ".join((name or "").split())
-    if not name or len(name) > 100:
-        raise InputError("a cause needs a name of 1 to 100 characters", field="cause")
+    name = clean_name(name, what="cause", max_len=MAX_CAUSE, field="cause")
     ensure_default_causes(session=session)
     cause = session.exec(select(AuditCause).where(AuditCause.name == name)).first()
     if cause is not None and cause.active:
         raise Conflict(f"the cause {name!r} is already in the list")
+    if cause is None:
+        check_not_confusable(name, session.exec(select(AuditCause.name)).all(), what="cause")
     cause = cause or AuditCause(name=name)
     cause.active = True
     session.add(cause)
