@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metaeval import resources
 from metaeval.fastchat import is_json_array, read_any_votes, read_fastchat_votes
 from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, write_text_atomic
 from metaeval.report import FORMATS, PLOTLYJS, render, write_figures
@@ -127,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 1:
         raise CliError("--bootstrap must be at least 1")
     try:
+        resources.check_input_files([args.votes, *(s.partition("=")[2] for s in args.judge)], command="agreement")
         votes = read_any_votes(args.votes, turn=args.turn)
         if not votes:
             raise InputFileError("no votes", path=args.votes)
@@ -157,6 +159,9 @@ def run(args: argparse.Namespace) -> int:
         if "subset" in args.breakdown and not subset:
             raise CliError("--breakdown subset needs at least one --subset NAME=FILE")
         lengths = _lengths(args.responses) if args.responses else None
+        n_j = len(judges)  # rows, no-tie rows, paired differences, per breakdown group (at most ~100)
+        resources.check_bootstrap(command="agreement", n_resamples=args.bootstrap, n_clusters=hf["qid"].nunique(),
+                                  n_statistics=(8 + 6 * n_j + n_j * n_j) * (1 + 100 * len(args.breakdown)))
         result = agreement_study(votes, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
                                  test=args.test, lengths=lengths, breakdown_keys=keys or None,
                                  breakdown_by=args.breakdown, human_label=args.human_label)

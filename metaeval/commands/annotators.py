@@ -8,7 +8,7 @@ import io
 import json
 import sys
 
-from metaeval import csv_safe
+from metaeval import csv_safe, resources
 from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report import _csvnum, _html_table, _md_table, _num
 from metaeval.stats.latent_class import MODELS
@@ -71,9 +71,13 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 0:
         raise CliError("--bootstrap must be at least 0")
     try:
+        resources.check_input_files([args.votes, *([args.gold] if args.gold else [])], command="annotators")
         votes = read_votes(args.votes)
         if not votes:
             raise InputFileError("no votes", path=args.votes)
+        people = {v.judge for v in votes}  # competence, intervals, chance and excess per annotator
+        resources.check_bootstrap(command="annotators", n_resamples=args.bootstrap,
+                                  n_clusters=len({v.question_id for v in votes}), n_statistics=10 * len(people))
         gold = None
         if args.gold:
             g = votes_frame(read_votes(args.gold))
