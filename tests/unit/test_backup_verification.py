@@ -196,3 +196,17 @@ def test_postgres_restore_refused_while_another_session_is_open(pg_url: str, tmp
         restore_database(pg_url, backup)
     engine.dispose()
     restore_database(pg_url, backup)
+
+
+def test_refused_under_a_real_annotate_serve(live, tmp_path, capsys):
+    """`annotate serve` registers before it becomes the Streamlit process; restore refuses."""
+    from tests.fixtures.app_server import start_server, stop
+
+    url, db, backup = live
+    server = start_server(url, tmp_path / "serve.log", secret="s" * 40)
+    try:
+        assert "an app server has this database open" in _refused(url, db, backup, capsys)
+    finally:
+        stop(server)
+    assert annotate_main(["--db", url, "restore", str(backup), "--yes"]) == 0
+    assert _names(url) == ["in-the-backup"]
