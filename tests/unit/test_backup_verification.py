@@ -119,6 +119,19 @@ def test_other_schema_changes_are_refused(live, capsys, change, expected):
     assert expected in _refused(url, db, backup, capsys)
 
 
+def test_trigger_with_a_reserved_name_written_into_the_schema(live, capsys):
+    # CREATE refuses names starting with sqlite_, but a hand-edited schema loads them all the same
+    url, db, backup = live
+    with sqlite3.connect(backup) as conn:
+        conn.execute("PRAGMA writable_schema=ON")
+        conn.execute("INSERT INTO sqlite_master VALUES ('trigger', 'sqlite_promote', 'llmmodel', 0, "
+                     "'CREATE TRIGGER sqlite_promote AFTER INSERT ON llmmodel BEGIN "
+                     "UPDATE \"user\" SET role = ''admin''; END')")
+    conn.close()
+    _reseal(backup)
+    assert "unexpected trigger 'sqlite_promote'" in _refused(url, db, backup, capsys)
+
+
 def test_truncated_file_is_a_clear_message(live, capsys):
     url, db, backup = live
     data = backup.read_bytes()

@@ -165,17 +165,23 @@ def known_revisions() -> set[str]:
 
 
 Schema = dict[tuple[str, str], tuple]
+SQLITE_INTERNAL_TABLES = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"})
 
 
 def sqlite_schema(conn: sqlite3.Connection) -> Schema:
     """Tables (columns, indexes, foreign keys), indexes, views and triggers of a SQLite file.
 
-    SQLite's own tables (``sqlite_sequence``, ``sqlite_stat1``) are left out.
+    SQLite's own tables (``sqlite_sequence``, ``sqlite_stat1`` ...) and the automatic indexes of
+    UNIQUE/PRIMARY KEY constraints (part of their table's entry) are left out; any other object
+    whose name starts with ``sqlite_`` (only a hand-edited schema can hold one) is kept, and so
+    reported as unexpected.
     """
     schema: Schema = {}
-    objects = conn.execute("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' "
-                           "ESCAPE '\\' ORDER BY type, name").fetchall()
-    for kind, name, table in objects:
+    objects = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+    for kind, name, table, sql in objects:
+        if (kind == "table" and name in SQLITE_INTERNAL_TABLES) or (
+                kind == "index" and name.startswith("sqlite_autoindex_") and sql is None):
+            continue
         if kind == "table":
             columns = tuple((c[1], str(c[2]).upper(), c[3], c[4], c[5], c[6])
                             for c in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (name,)))
