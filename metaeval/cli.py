@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"metaeval: error: {redact(str(exc))}", file=sys.stderr)
         return 2
+    except MemoryError:  # past metaeval.resources' estimate: still one line, not a traceback
+        print("metaeval: error: out of memory; lower --bootstrap or use a smaller input", file=sys.stderr)
+        return 2
     finally:
         os.umask(previous)
 

@@ -73,6 +73,8 @@ def read_fastchat_votes(path: str | os.PathLike, *, turn: int | None = None) -> 
         raise InputFileError("not valid UTF-8", path=p) from None
     except json.JSONDecodeError as exc:
         raise InputFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=p, line=exc.lineno) from None
+    except RecursionError:
+        raise InputFileError("invalid JSON: nested too deeply", path=p) from None
     except OSError as exc:
         raise InputFileError(f"cannot read: {exc.strerror or exc}", path=p) from exc
     if not isinstance(data, list):

@@ -35,6 +35,7 @@ from annotate.db.models import User
 from annotate.services.accounts import users as users_service
 from annotate.services.content.imports import import_queries, import_responses
 from annotate.services.core.errors import Conflict, ServiceError
+from annotate.services.core.server_registry import register_server
 from annotate.services.core.taxonomy import seed_taxonomy
 from annotate.services.judges.demo_judging import seed_demo_judging
 from annotate.services.refine.demo_materials import seed_demo_materials
@@ -134,6 +135,7 @@ def run_app(url: str, port: int, address: str | None = None) -> int:
     # Run from the repository when it has the committed .streamlit/config.toml (theme etc.).
     cwd = REPO_ROOT if (REPO_ROOT / ".streamlit").is_dir() else Path.cwd()
     command = streamlit_command(port, address)
+    register_server(url)  # held by the server until it exits: `annotate restore` refuses meanwhile
     sys.stdout.flush()
     sys.stderr.flush()
     os.chdir(cwd)

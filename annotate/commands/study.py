@@ -95,11 +95,12 @@ def _extend(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from annotate.services.core.names import printable
     from annotate.services.studies.lifecycle import list_studies
 
     with command_session(init_db(args.db), errors=()) as session:
         for study in list_studies(session=session, actor=User(username="command-line", role="admin")):
-            print(f"{study.id}\t{study.name}\t{study.kind}\t{study.status}")
+            print(f"{study.id}\t{printable(study.name)}\t{study.kind}\t{study.status}")  # one line per study
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metaeval import resources
 from metaeval.fastchat import is_json_array, read_fastchat_votes
 from metaeval.io import (
     InputFileError,
@@ -134,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 1:
         raise CliError("--bootstrap must be at least 1")
     try:
+        resources.check_input_files([args.votes, *(s.partition("=")[2] for s in args.judge)], command="agreement")
         hf = read_votes_frame(args.votes, turn=args.turn)  # streamed into columns, no object per vote
         if hf.empty:
             raise InputFileError("no votes", path=args.votes)
@@ -163,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
         if "subset" in args.breakdown and not subset:
             raise CliError("--breakdown subset needs at least one --subset NAME=FILE")
         lengths = _lengths(args.responses) if args.responses else None
+        n_j = len(judges)  # rows, no-tie rows, paired differences, per breakdown group (at most ~100)
+        resources.check_bootstrap(command="agreement", n_resamples=args.bootstrap, n_clusters=hf["qid"].nunique(),
+                                  n_statistics=(8 + 6 * n_j + n_j * n_j) * (1 + 100 * len(args.breakdown)))
         result = agreement_study(hf, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
                                  test=args.test, lengths=lengths, breakdown_keys=keys or None,
                                  breakdown_by=args.breakdown, human_label=args.human_label)

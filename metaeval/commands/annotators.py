@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from metaeval import resources
 from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report.annotators import FORMATS, render_annotators
 from metaeval.stats.latent_class import MODELS
@@ -35,9 +36,13 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 0:
         raise CliError("--bootstrap must be at least 0")
     try:
+        resources.check_input_files([args.votes, *([args.gold] if args.gold else [])], command="annotators")
         votes = read_votes(args.votes)
         if not votes:
             raise InputFileError("no votes", path=args.votes)
+        people = {v.judge for v in votes}  # competence, intervals, chance and excess per annotator
+        resources.check_bootstrap(command="annotators", n_resamples=args.bootstrap,
+                                  n_clusters=len({v.question_id for v in votes}), n_statistics=10 * len(people))
         gold = None
         if args.gold:
             g = votes_frame(read_votes(args.gold))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metaeval import resources
 from metaeval.io import (
     InputFileError,
     detect_layout,
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from metaeval.cli import CliError
 
     try:
+        resources.check_input_files([args.ratings, *(s.partition("=")[2] for s in args.judge)], command="correlation")
         human = _frame_ratings(args.ratings)
         if human.empty:
             raise InputFileError("no ratings", path=args.ratings)
@@ -70,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
             if not sep or not name or not path:
                 raise CliError(f"--judge expects NAME=FILE, got {spec!r}")
             judges[name] = load_judge_scores(path)
+        resources.check_bootstrap(command="correlation", n_resamples=args.bootstrap,
+                                  n_clusters=human["item_id"].nunique(), n_statistics=9 * len(judges),
+                                  chunked=False)
         rows = correlation_table(human, judges, levels=args.level or LEVELS, n_resamples=args.bootstrap,
                                  seed=args.seed)
     except (InputFileError, ValueError) as exc:

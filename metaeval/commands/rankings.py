@@ -7,6 +7,7 @@ import logging
 import sys
 import warnings
 
+from metaeval import resources
 from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report.figures import PLOTLYJS
 from metaeval.report.rankings import FORMATS, render_rankings, write_ranking_figures
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.prior < 0:
         raise CliError("--prior must be at least 0")
     try:
+        resources.check_input_files([args.votes, *(s.partition("=")[2] for s in args.judge)], command="rankings")
         votes = read_votes(args.votes)
         if not votes:
             raise InputFileError("no votes", path=args.votes)
@@ -65,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
             if name in judges or name == "human":
                 raise CliError(f"--judge name {name!r} given twice or reserved")
             judges[name] = load_judge(path, human_pairs, epsilon=args.tie_epsilon)
+        resources.check_rankings(n_resamples=args.bootstrap, n_queries=hf["qid"].nunique(),
+                                 n_models=len(set(hf["lo"]) | set(hf["hi"])), n_sources=1 + len(judges))
         by_keys = None
         by = BY_FIELDS[args.by] if args.by else None
         if by is not None:

@@ -13,12 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
 from pathlib import Path
 
+from metaeval import csv_safe
 from metaeval.report.figures import write_figure
 from metaeval.report.tables import FORMATS, csv_num, html_table, latex_table, md_table, num, p_text, pct
 from metaeval.stats.agreement_study import AgreementResult
@@ -106,7 +106,7 @@ def render(result: AgreementResult, *, fmt: str = "markdown") -> str:
         return "\n".join(parts + ["</body></html>"]) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["row_type", "judge", "method", "judge_model", "n_votes", "agreement", "ci_lo", "ci_hi",
                     "n_votes_no_ties", "agreement_no_ties", "ci_no_ties_lo", "ci_no_ties_hi", "kappa",
                     "position_consistency", "agreement_both_orders", "n_vote_pairs"])

@@ -10,11 +10,11 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
 
+from metaeval import csv_safe
 from metaeval.report.tables import csv_num, html_table, md_table, num
 
 __all__ = ["FORMATS", "HEADER", "render_annotators"]
@@ -41,7 +41,7 @@ def render_annotators(result, *, fmt: str = "markdown") -> str:
                           "</body></html>"]) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["annotator", "n", "competence", "ci_lo", "ci_hi", "chance", "excess_ci_lo", "flagged",
                     "gold_accuracy", "gold_n"])
         for name, a in data["annotators"].items():

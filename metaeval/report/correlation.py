@@ -10,10 +10,10 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
+from metaeval import csv_safe
 from metaeval.report.tables import FORMATS, csv_num, html_table, latex_table, md_table, num
 from metaeval.stats.jsonable import json_ready
 
@@ -36,7 +36,7 @@ def render_correlation(rows: list[dict], *, fmt: str = "markdown") -> str:
         return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + html_table(header, body) + "\n</body></html>\n"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["judge", "criterion", "level", "n", "n_constant", "pearson", "spearman", "kendall"])
         for r in rows:
             w.writerow([r["judge"], r["criterion"], r["level"], r["n"], r["n_constant"],

@@ -14,12 +14,12 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
 from pathlib import Path
 
+from metaeval import csv_safe
 from metaeval.report.figures import write_figure
 from metaeval.report.tables import FORMATS, csv_num, html_table, latex_table, md_table, num
 from metaeval.stats.rankings import RankingResult
@@ -127,7 +127,7 @@ def render_rankings(result: RankingResult, *, fmt: str = "markdown") -> str:
 
 def _csv(data: dict) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_safe.writer(buf, lineterminator="\n")
     w.writerow(["group", "source", "model", "statistic", "value", "ci_lo", "ci_hi"])
     for title, rk, vs in _blocks(data):
         group = "" if title == "All queries" else title.split(" = ", 1)[1]

@@ -24,6 +24,7 @@ from annotate.ui import audit_view
 from annotate.ui.panes import show_text_view
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
+from metaeval import csv_safe
 
 actor = require_page(__file__)
 st.title("Disagreement audit")
@@ -74,7 +75,7 @@ with tab_list:
                 "Every judge verdict agrees with the people's majority on this study.")
     else:
         # a callable: the CSV is written when the button is clicked, not on every run
-        st.download_button("Download this table (CSV)", partial(rows.to_csv, index=False),
+        st.download_button("Download this table (CSV)", partial(csv_safe.frame_to_csv, rows),
                            file_name=f"audit_{study_name}.csv", mime="text/csv", key="audit_dl_table")
         row = rows.iloc[min(picked, len(rows) - 1)]
         with db_session() as session:

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -27,7 +26,9 @@ from sqlmodel import Session, col, select
 from annotate.db.models import AuditCause, AuditTag, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from annotate.services.core.names import MAX_CAUSE, check_not_confusable, clean_name
 from annotate.services.core.roles import MANAGERS
+from metaeval import csv_safe
 
 DEFAULT_CAUSES: tuple[str, ...] = ("judge error", "human error", "ambiguous query", "criteria missed a requirement",
                                    "length bias", "position bias", "material use", "other")
@@ -58,13 +59,13 @@ def list_causes(*, session: Session, include_inactive: bool = False) -> list[Aud
 def add_cause(*, session: Session, actor: User | None, name: str) -> AuditCause:
     """Add a cause (or re-activate a retired one of that name)."""
     require_role(actor, *MANAGERS)
-    name = " ".join((name or "").split())
-    if not name or len(name) > 100:
-        raise InputError("a cause needs a name of 1 to 100 characters", field="cause")
+    name = clean_name(name, what="cause", max_len=MAX_CAUSE, field="cause")
     ensure_default_causes(session=session)
     cause = session.exec(select(AuditCause).where(AuditCause.name == name)).first()
     if cause is not None and cause.active:
         raise Conflict(f"the cause {name!r} is already in the list")
+    if cause is None:
+        check_not_confusable(name, session.exec(select(AuditCause.name)).all(), what="cause")
     cause = cause or AuditCause(name=name)
     cause.active = True
     session.add(cause)
@@ -158,7 +159,7 @@ def export_tags(*, session: Session, actor: User | None, study_name: str | None 
     rows = list_tags(session=session, actor=actor, study_name=study_name)
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=TAG_FIELDS, lineterminator="\n")
+        writer = csv_safe.DictWriter(buf, fieldnames=TAG_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         text = buf.getvalue()

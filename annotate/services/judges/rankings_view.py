@@ -26,6 +26,7 @@ from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.agreement_view import agreement_inputs
 from annotate.services.studies.competence import study_competence
+from metaeval import csv_safe
 from metaeval.report.rankings import render_rankings
 from metaeval.stats.rankings import RankingResult, rankings_study
 
@@ -44,7 +45,7 @@ class Download:
 
 def _downloads(stem: str, frame: pd.DataFrame) -> dict[str, Download]:
     records = json.loads(frame.to_json(orient="records", force_ascii=False))
-    return {f"{stem}_csv": Download(f"{stem}.csv", "text/csv", frame.to_csv(index=False)),
+    return {f"{stem}_csv": Download(f"{stem}.csv", "text/csv", csv_safe.frame_to_csv(frame)),
             f"{stem}_json": Download(f"{stem}.json", "application/json",
                                      json.dumps(records, indent=2, ensure_ascii=False) + "\n")}
 

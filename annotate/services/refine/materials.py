@@ -47,6 +47,7 @@ from annotate.db.models import (
 from annotate.services.content.content import render_query_text
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
+from annotate.services.core.names import MAX_TITLE, check_not_confusable, clean_name
 from annotate.services.core.roles import COLLECTORS, EDITORS, EXPERTS_AND_MANAGERS
 from annotate.services.refine.splitter import segment_paragraphs, split_at
 from annotate.services.refine.staleness import mark_content_changed
@@ -261,6 +262,9 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
                         ("license_note", license_note)):
         if not value or not value.strip():
             raise InputError(f"{name.replace('_', ' ')} is required", field=name)
+    title = clean_name(title, what="material title", max_len=MAX_TITLE, field="title")
+    check_not_confusable(title, session.exec(select(MaterialDocument.title).where(
+        MaterialDocument.query_id == query_id)).all(), what="material title")
     if len(text) > MAX_MATERIAL_CHARS:
         raise InputError(f"the material is too long ({len(text):,} characters; at most {MAX_MATERIAL_CHARS:,})",
                          field="text")
@@ -272,7 +276,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
     if set(chosen) - set(positions):
         raise InputError(f"unknown segment positions {sorted(set(chosen) - set(positions))}", field="kept")
     with transaction(session):
-        document = MaterialDocument(query_id=query_id, title=title.strip()[:500], source_url=source_url.strip()[:2000],
+        document = MaterialDocument(query_id=query_id, title=title, source_url=source_url.strip()[:2000],
                                     license_note=license_note.strip()[:1000], origin="collected",
                                     collector_id=actor.id, status="pending")
         session.add(document)

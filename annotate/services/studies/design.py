@@ -61,6 +61,7 @@ from annotate.db.models import (
 )
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
+from annotate.services.core.names import MAX_STUDY_NAME, check_not_confusable, clean_name
 from annotate.services.core.roles import MANAGERS
 
 log = logging.getLogger(__name__)
@@ -190,8 +191,7 @@ class StudyPlan:
 
 def validate_design(design: StudyDesign) -> None:
     """Raise :class:`InputError` (naming the field) when a setting is out of range."""
-    if not design.name or not design.name.strip():
-        raise InputError("the study needs a name", field="name")
+    clean_name(design.name, what="study name", max_len=MAX_STUDY_NAME)
     if design.kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {design.kind!r}", field="kind")
     if design.per_subdomain < 1:
@@ -476,9 +476,10 @@ def create_study(*, session: Session, actor: User | None, design: StudyDesign) -
         InputError: see :func:`plan_study`.
     """
     require_role(actor, *MANAGERS)
-    name = design.name.strip()
+    name = clean_name(design.name, what="study name", max_len=MAX_STUDY_NAME)
     if session.exec(select(Study.id).where(Study.name == name)).first() is not None:
         raise Conflict(f"a study named {name!r} exists already")
+    check_not_confusable(name, session.exec(select(Study.name)).all(), what="study")
     users = _annotator_users(session, list(design.annotators))
     plan = _build_plan(session, design)
     try:

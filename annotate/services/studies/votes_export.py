@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.bridge import RATING_FIELDS, VOTE_FIELDS, ratings_for_study, votes_for_study
 from annotate.services.studies.lifecycle import get_study
+from metaeval import csv_safe
 from metaeval.fastchat import fastchat_rows
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _write_rows(rows: list[dict], columns: list[str], tmp: Path, fmt: str) -> No
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif fmt == "csv":
         with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer = csv_safe.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
             for row in rows:
                 writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})

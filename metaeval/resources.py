@@ -1,0 +1,166 @@
+"""Memory estimates for the statistics commands, checked before the work starts.
+
+``metaeval agreement|rankings|annotators|correlation`` hold the inputs as Python objects and the
+bootstrap as dense arrays: replicates x clusters weights, replicates x statistics results, and
+for rankings a queries x models x models win tensor per source. Each command calls one
+``check_*`` function here with the sizes it knows (input files before reading them, counts once
+they are read); when the estimate is over the limit the command stops with one line that names
+the estimate, the limit and what to lower (exit 2), instead of a ``MemoryError`` traceback
+minutes later.
+
+The limit is ``$METAEVAL_MEMORY_LIMIT`` (bytes, or with a K/M/G/T suffix: ``8G``), else 75% of
+the machine's memory (or of the container's cgroup limit when lower). The estimates are upper
+bounds with a safety factor, not predictions: a run they pass may use much less.
+
+Example:
+    >>> check_bootstrap(command="agreement", n_resamples=1000, n_clusters=300, n_statistics=20,
+    ...                 limit=2**30)        # 1,000 x 20 x 8 bytes x 3 + 300,000 weights x 24: fine
+    >>> try:
+    ...     check_bootstrap(command="correlation", n_resamples=10**9, n_clusters=300, n_statistics=20,
+    ...                     chunked=False, limit=2**30)
+    ... except ResourceError as exc:
+    ...     print(exc)
+    correlation needs about 7.0 TiB of memory for bootstrap replicates (--bootstrap 1,000,000,000 x 320 values), over the limit of 1.0 GiB ($METAEVAL_MEMORY_LIMIT); lower --bootstrap to at most 139,810
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["ENV_VAR", "ResourceError", "memory_limit", "parse_size", "human_bytes", "check_input_files",
+           "check_bootstrap", "check_rankings"]
+
+ENV_VAR = "METAEVAL_MEMORY_LIMIT"
+#: Bytes of Python objects (dicts, votes, data frames) per byte of JSON Lines read, and per byte
+#: of a JSON array (read whole: its text and every element's dict are alive at once).
+LOAD_FACTOR = 12
+ARRAY_LOAD_FACTOR = 20
+#: Copies of the bootstrap arrays alive at once (draws, sums, sorted copies for intervals).
+ARRAY_COPIES = 3
+_FLOAT = 8
+#: Resampling weights held at once by the chunked bootstraps (metaeval.stats.bootstrap).
+CHUNK_CELLS = 20_000_000
+
+
+class ResourceError(ValueError):
+    """The run would need more memory than the limit; the message says what to lower."""
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``"123"``, ``"512M"``, ``"8G"``, ``"1.5T"`` (powers of 1024).
+
+    Example:
+        >>> parse_size("8G"), parse_size("512m"), parse_size("1000")
+        (8589934592, 536870912, 1000)
+    """
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text, re.IGNORECASE)
+    if not m:
+        raise ResourceError(f"${ENV_VAR}={text!r} is not a size (use bytes or a K/M/G/T suffix, e.g. 8G)")
+    power = " kmgt".index(m[2].lower() or " ")
+    return int(float(m[1]) * 1024 ** power)
+
+
+def _machine_memory() -> int:
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        cgroup = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if cgroup.isdigit():
+            total = min(total, int(cgroup))
+    except OSError:
+        pass
+    return total
+
+
+def memory_limit() -> int:
+    """The memory a run may plan to use (see the module docstring)."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return parse_size(configured)
+    return int(_machine_memory() * 0.75)
+
+
+def human_bytes(n: float) -> str:
+    """``1.5 GiB`` style.
+
+    Example:
+        >>> human_bytes(3 * 2**30), human_bytes(512)
+        ('3.0 GiB', '512 B')
+    """
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def _over(command: str, need: float, what: str, advice: str, limit: int) -> ResourceError:
+    return ResourceError(f"{command} needs about {human_bytes(need)} of memory for {what}, over the limit of "
+                         f"{human_bytes(limit)} (${ENV_VAR}); {advice}")
+
+
+def check_input_files(paths: Iterable[str | os.PathLike], *, command: str, limit: int | None = None) -> None:
+    """Refuse input files too large to read into memory (before opening any of them).
+
+    Example:
+        >>> check_input_files([], command="agreement")
+    """
+    limit = memory_limit() if limit is None else limit
+    sizes = []
+    need = 0
+    for p in paths:
+        try:
+            size = Path(p).stat().st_size
+            with open(p, "rb") as fh:
+                array = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+        except OSError:
+            continue  # the reader names a missing file itself
+        sizes.append((Path(p), size))
+        need += size * (ARRAY_LOAD_FACTOR if array else LOAD_FACTOR)
+    if need > limit:
+        biggest, size = max(sizes, key=lambda x: x[1])
+        raise _over(command, need, f"reading {len(sizes)} input file(s) ({biggest.name}: {human_bytes(size)})",
+                    f"split the input or use a smaller sample (at most about {human_bytes(limit / LOAD_FACTOR)} "
+                    "of JSON Lines in all)", limit)
+
+
+def check_bootstrap(*, command: str, n_resamples: int, n_clusters: int, n_statistics: int,
+                    chunked: bool = True, fixed_bytes: float = 0, limit: int | None = None) -> None:
+    """Refuse a bootstrap whose arrays would not fit: resamples x statistics results, plus the
+    resampling weights (resamples x clusters; when ``chunked``, at most :data:`CHUNK_CELLS` of
+    them at a time). ``fixed_bytes`` is what the run holds whatever ``--bootstrap`` is.
+    """
+    limit = memory_limit() if limit is None else limit
+    values = max(n_statistics, 1) + (0 if chunked else max(n_clusters, 1))
+    per_resample = values * _FLOAT * ARRAY_COPIES
+    fixed = fixed_bytes + (min(n_resamples * max(n_clusters, 1), CHUNK_CELLS) * _FLOAT * ARRAY_COPIES
+                           if chunked else 0)
+    need = fixed + n_resamples * per_resample
+    if need > limit:
+        most = max(0, int((limit - fixed) // per_resample))
+        raise _over(command, need, f"bootstrap replicates (--bootstrap {n_resamples:,} x {values:,} values)",
+                    f"lower --bootstrap to at most {most:,}" if most else "use a smaller input", limit)
+
+
+def check_rankings(*, n_resamples: int, n_queries: int, n_models: int, n_sources: int,
+                   limit: int | None = None) -> None:
+    """Refuse a rankings run whose win tensors (queries x models x models per source) or
+    bootstrap arrays would not fit.
+
+    Example:
+        >>> try:
+        ...     check_rankings(n_resamples=0, n_queries=10, n_models=10**6, n_sources=1, limit=2**30)
+        ... except ResourceError as exc:
+        ...     print(str(exc)[:78])
+        rankings needs about 218.3 TiB of memory for the win counts (10 queries x 1,00
+    """
+    limit = memory_limit() if limit is None else limit
+    tensor = float(n_queries) * n_models * n_models * _FLOAT * ARRAY_COPIES * max(n_sources, 1)
+    if tensor > limit:
+        raise _over("rankings", tensor, f"the win counts ({n_queries:,} queries x {n_models:,} models x "
+                    f"{n_models:,} models x {max(n_sources, 1)} source(s))",
+                    "rank fewer models (filter the votes) or fewer judges at once", limit)
+    check_bootstrap(command="rankings", n_resamples=n_resamples, n_clusters=n_queries, chunked=False,
+                    n_statistics=3 * n_models * max(n_sources, 1), fixed_bytes=tensor, limit=limit)
