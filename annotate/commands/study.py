@@ -1,4 +1,8 @@
-"""``annotate study create|extend|list|gold``: design studies from the command line.
+"""``annotate study create|extend|judge|list|gold``: design studies from the command line.
+
+``study judge`` scores a study's pairs with a judge under criteria methods (``metaeval grid`` on
+the study's pairs, queries and responses, written to ``--output``) and stores the scores in the
+database as the judge runs (JUDGE, METHOD), so ``study extend`` and the researcher pages see them.
 
 ``study create`` prints the plan's counts first and then creates the study (unless
 ``--dry-run``). The command line is a trusted local caller (it has the database in hand);
@@ -94,6 +98,60 @@ def _extend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge(args: argparse.Namespace) -> int:
+    """Write the study's files, run ``metaeval grid`` on them and import every score file it wrote."""
+    import json
+    from pathlib import Path
+
+    from annotate.services.content.exports import export_queries
+    from annotate.services.judges.judge_runs import import_scores
+    from annotate.services.studies.study_files import export_pairs, export_responses
+    from metaeval.cli import build_parser
+    from metaeval.commands import CliError as MetaevalCliError
+    from metaeval.commands.grid import run as run_grid
+
+    out = Path(args.output)
+    engine = init_db(args.db)
+    with command_session(engine) as session:
+        actor = _actor(session, args.as_user)
+        n_pairs = export_pairs(session=session, actor=actor, study_name=args.name, path=out / "pairs.jsonl")
+        if n_pairs == 0:
+            raise CliError(f"study {args.name!r} has no pairs to judge")
+        export_queries(session=session, path=out / "queries.jsonl", current=True)
+        export_responses(session=session, path=out / "responses.jsonl")
+    argv = ["grid", "--pairs", str(out / "pairs.jsonl"), "--queries", str(out / "queries.jsonl"),
+            "--responses", str(out / "responses.jsonl"), "--methods", args.methods, "--output", str(out)]
+    for spec in args.judge:
+        argv += ["--judge", spec]
+    grid_args = build_parser().parse_args(argv)
+    for key in _engine_keys():
+        setattr(grid_args, key, getattr(args, key))
+    try:
+        status = run_grid(grid_args)
+    except MetaevalCliError as exc:
+        raise CliError(str(exc)) from exc
+    if status:
+        return status
+    manifest = json.loads((out / "grid.json").read_text(encoding="utf-8"))
+    with command_session(init_db(args.db)) as session:
+        for run in manifest["runs"]:
+            if "long" not in run:
+                continue  # a direct pairwise comparison has verdicts, not scores
+            report = import_scores(session=session, path=run["long"], judge=run["judge"], method=run["method"],
+                                   replace=args.replace)
+            print(f"{args.name}: {run['method']}/{run['judge']}: {report.summary()}")
+    return 0
+
+
+def _engine_keys() -> tuple[str, ...]:
+    from metaeval.judges.cli_options import add_engine_args
+
+    probe = argparse.ArgumentParser()
+    add_engine_args(probe)
+    return tuple(a.dest for a in probe._actions if a.dest != "help")
+
+
+
 def _list(args: argparse.Namespace) -> int:
     from annotate.services.core.names import printable
     from annotate.services.studies.lifecycle import list_studies
@@ -149,6 +207,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ext.add_argument("--as", dest="as_user", metavar="USERNAME", help="researcher/admin doing it")
     ext.add_argument("--dry-run", action="store_true", help="print the plan, add nothing")
     ext.set_defaults(func=_extend)
+
+    from metaeval.judges.cli_options import add_engine_args
+    from metaeval.judges.pipeline import METHODS
+
+    judge = sub.add_parser("judge", help="score the study's pairs with a judge and store the scores in the study",
+                           description="Runs metaeval grid on the study's pairs (written with its queries and "
+                                       "responses to --output) and imports every score file as the judge run "
+                                       "(JUDGE, METHOD). Rerun to resume: finished calls are cached.")
+    judge.add_argument("name", help="the study (pairwise)")
+    judge.add_argument("--judge", required=True, action="append", metavar="[NAME=]SPEC",
+                       help="openai:MODEL | openai-compatible:URL@MODEL | anthropic:MODEL | local:[PATH] | "
+                            "replay:FILE; repeat for each judge")
+    judge.add_argument("--methods", default=",".join(METHODS), metavar="M1,M2",
+                       help=f"criteria methods (default {','.join(METHODS)})")
+    judge.add_argument("--output", default="study-judge", metavar="DIR",
+                       help="folder for the study's files, the scores, verdicts and cache (default ./study-judge)")
+    judge.add_argument("--replace", action="store_true", help="overwrite stored scores that differ")
+    judge.add_argument("--as", dest="as_user", metavar="USERNAME", help="researcher/admin doing it")
+    add_engine_args(judge)
+    judge.set_defaults(func=_judge)
 
     listing = sub.add_parser("list", help="list studies")
     listing.set_defaults(func=_list)

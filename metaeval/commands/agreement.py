@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from metaeval import resources
+from metaeval.commands.responses_option import add_responses_args, read_named_responses
 from metaeval.fastchat import is_json_array, read_fastchat_votes
 from metaeval.io import (
     InputFileError,
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--turn", type=int, metavar="N",
                    help="FastChat files: use the votes of turn N (required when a file holds several turns)")
     p.add_argument("--queries", help="WritingBench queries (domain1, domain2, language for breakdowns)")
-    p.add_argument("--responses", help="responses JSONL with index, model, response (for length bias)")
+    add_responses_args(p, required=False, help_suffix=" (for length bias)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--tie-epsilon", type=float, default=0.0, metavar="E",
@@ -84,10 +85,10 @@ def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float, turn: in
     if p.is_dir():
         frames = []
         for f in sorted(p.glob("*.jsonl")):
-            recs = read_scores(f, model=f.stem)
+            recs = read_scores(f, model=_folder_model(f, next((o for _n, o in iter_jsonl(f)), None)))
             frames.append(pd.DataFrame([(r.index, r.model, r.score) for r in recs], columns=["index", "model", "score"]))
         if not frames:
-            raise InputFileError("folder holds no *.jsonl score files", path=p)
+            raise InputFileError(f"the folder holds no *.jsonl score files; expected {SCORE_FOLDER_FILES}", path=p)
         return JudgeVerdicts(pairs=verdicts_from_scores(pd.concat(frames), human_pairs, epsilon=epsilon))
     first = next(iter_jsonl(p), None)
     if first is None:
@@ -117,16 +118,38 @@ def _query_keys(path: str) -> dict[str, dict[str, str]]:
     return keys
 
 
-def _lengths(path: str) -> dict[tuple[str, str], int]:
-    out = {}
-    for n, obj in iter_jsonl(path):
-        for key in ("index", "model", "response"):
-            if key not in obj:
-                raise InputFileError("missing", path=path, line=n, field=key)
-        if not isinstance(obj["response"], str):
-            raise InputFileError("expected str", path=path, line=n, field="response")
-        out[(str(obj["index"]), str(obj["model"]))] = len(obj["response"])
-    return out
+def _lengths(values: list[str], model: str | None) -> dict[tuple[str, str], int]:
+    """Response length in characters per (index as text, model), models named as in ``--responses``."""
+    return {key: len(text) for key, text in read_named_responses(values, model=model).items()}
+
+
+SCORE_FOLDER_FILES = ("MODEL.jsonl files in WritingBench's score layout ({index, scores}), one per model and "
+                      "named after the model as the votes name it, or long-layout files "
+                      "({index, model, judge, method, criterion, score})")
+
+
+def _folder_model(path: Path, first: dict | None) -> str | None:
+    """The model of a WritingBench score file in a folder: its lines' ``model`` field, else the file stem."""
+    if first is not None and isinstance(first.get("model"), str):
+        return None  # the lines name their models
+    return path.stem
+
+
+def check_judge_matches(name: str, path: str, verdicts: JudgeVerdicts) -> None:
+    """A judge row with no verdict on any voted pair is an error naming the file (or folder) and what it needs.
+
+    Raises:
+        InputFileError: no verdict of ``path`` falls on a pair the people voted on.
+    """
+    if len(verdicts.pairs):
+        return
+    p = Path(path)
+    if p.is_dir():
+        found = ", ".join(sorted(f.name for f in p.iterdir())[:8]) or "nothing"
+        raise InputFileError(f"--judge {name}: the folder gives no score for any voted pair; expected "
+                             f"{SCORE_FOLDER_FILES}; found: {found}", path=p)
+    raise InputFileError(f"--judge {name}: no verdict or score in this file falls on a pair the people voted on "
+                         "(check question ids and model names against the votes)", path=p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
             if name in judges:
                 raise CliError(f"--judge name {name!r} given twice")
             judges[name] = load_judge(path, human_pairs, epsilon=args.tie_epsilon, turn=args.turn)
+            check_judge_matches(name, path, judges[name])
         keys: dict[str, dict[str, str]] = {}
         if args.queries:
             q = _query_keys(args.queries)
@@ -164,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
             keys["subset"] = subset
         if "subset" in args.breakdown and not subset:
             raise CliError("--breakdown subset needs at least one --subset NAME=FILE")
-        lengths = _lengths(args.responses) if args.responses else None
+        lengths = _lengths(args.responses, args.model) if args.responses else None
         n_j = len(judges)  # rows, no-tie rows, paired differences, per breakdown group (at most ~100)
         resources.check_bootstrap(command="agreement", n_resamples=args.bootstrap, n_clusters=hf["qid"].nunique(),
                                   n_statistics=(8 + 6 * n_j + n_j * n_j) * (1 + 100 * len(args.breakdown)))

@@ -1,6 +1,7 @@
 """``metaeval grid``: the Table 4 grid -- every criteria method x every judge -- for a study's pairs.
 
-For each pair in the votes file both responses are scored under each method; the response with
+For each pair in the votes file (or, before anyone votes, in the study's pairs file written by
+``annotate export pairs --study NAME FILE``) both responses are scored under each method; the response with
 the higher mean criterion score wins (equal means tie). One verdict file per (judge, method) is
 written in FastChat's layout, named ``METHOD/JUDGE``, ready for
 ``metaeval agreement --votes VOTES --judge NAME=FILE ...`` (the command line is printed and saved in
@@ -20,7 +21,8 @@ import shlex
 from pathlib import Path
 
 from metaeval.cli import CliError
-from metaeval.io import read_votes, write_text_atomic
+from metaeval.commands.responses_option import add_responses_args, read_named_responses
+from metaeval.io import InputFileError, iter_jsonl, read_votes, write_text_atomic
 from metaeval.judges.cli_options import (
     add_engine_args,
     default_judge_name,
@@ -42,7 +44,7 @@ from metaeval.judges.output import (
     write_score_outputs,
     write_verdicts,
 )
-from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries, read_responses
+from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,13 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("grid", help="run 3 criteria methods x judges on a study's pairs",
                               description=__doc__.split("\n\n")[1] if __doc__ else None)
-    p.add_argument("--votes", required=True, metavar="FILE", help="the study's votes (FastChat layout)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--votes", metavar="FILE", help="the study's votes (FastChat layout)")
+    source.add_argument("--pairs", metavar="FILE",
+                        help="the study's pairs before any vote: {question_id, model_a, model_b} lines "
+                             "(annotate export pairs --study NAME FILE)")
     p.add_argument("--queries", required=True, metavar="FILE")
-    p.add_argument("--responses", required=True, nargs="+", metavar="FILE")
+    add_responses_args(p)
     p.add_argument("--judge", required=True, action="append", metavar="[NAME=]SPEC", help="repeat for each judge")
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma list (default {','.join(METHODS)})")
     p.add_argument("--pairwise", action="store_true", help="also ask each judge to compare the pair directly")
@@ -72,6 +78,32 @@ def study_pairs(votes_path: str) -> list[tuple[object, str, str]]:
     return list(seen.values())
 
 
+def read_pairs(path: str) -> list[tuple[object, str, str]]:
+    """Distinct pairs of a pairs file (``{question_id, model_a, model_b}`` lines; a ``winner`` is ignored),
+    models sorted by name, in first-seen order.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "pairs.jsonl"
+        >>> _ = f.write_text('{"question_id": 7, "model_a": "b", "model_b": "a"}\\n')
+        >>> read_pairs(str(f))
+        [(7, 'a', 'b')]
+    """
+    seen: dict[tuple[str, str, str], tuple[object, str, str]] = {}
+    for line, obj in iter_jsonl(path):
+        for field in ("question_id", "model_a", "model_b"):
+            if field not in obj:
+                raise InputFileError("missing", path=path, line=line, field=field)
+        for field in ("model_a", "model_b"):
+            if not isinstance(obj[field], str) or not obj[field]:
+                raise InputFileError("expected a non-empty string", path=path, line=line, field=field)
+        if obj["model_a"] == obj["model_b"]:
+            raise InputFileError("a pair needs two different models", path=path, line=line, field="model_b")
+        lo, hi = sorted((obj["model_a"], obj["model_b"]))
+        seen.setdefault((str(obj["question_id"]), lo, hi), (obj["question_id"], lo, hi))
+    return list(seen.values())
+
+
 @resumable
 def run(args: argparse.Namespace) -> int:
     with user_errors(CliError):
@@ -79,16 +111,20 @@ def run(args: argparse.Namespace) -> int:
         unknown = [m for m in methods if m not in METHODS]
         if unknown:
             raise CliError(f"--methods: unknown {unknown}; expected some of {list(METHODS)}")
-        pairs = study_pairs(args.votes)
+        source = args.votes or args.pairs
+        pairs = study_pairs(args.votes) if args.votes else read_pairs(args.pairs)
+        if not pairs:
+            raise CliError(f"{source}: no pairs to judge (the file holds no "
+                           f"{'votes' if args.votes else 'pairs'})")
         queries = read_queries(args.queries)
-        responses = read_responses(args.responses)
+        responses = read_named_responses(args.responses, model=args.model)
         wanted = sorted({(str(q), m) for q, a, b in pairs for m in (a, b)})
         outdir = Path(args.output)
         cache = open_cache(args, outdir)
         task_sets = {m: build_score_tasks(queries, responses, m, wanted=wanted, global_path=args.static_global,
                                           domain_path=args.static_domain, source=args.queries) for m in methods}
         judges: dict[str, str] = {}
-        manifest: dict = {"votes": args.votes, "pairs": len(pairs), "runs": []}
+        manifest: dict = {"votes": args.votes, "pairs_file": args.pairs, "pairs": len(pairs), "runs": []}
         for value in args.judge:
             name, spec = split_judge(value)
             backend = make_backend(spec, args)
@@ -124,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
                 manifest["runs"].append({"judge": name, "method": "pairwise", "verdicts": vpath,
                                          "n_verdicts": len(votes), "n_failures": len(fails)})
         cache.close()
-        command = ["metaeval", "agreement", "--votes", args.votes]
+        # before people vote, the command names the votes file the study's export will write
+        command = ["metaeval", "agreement", "--votes", args.votes or "votes.jsonl"]
         for jname, path in judges.items():
             command += ["--judge", f"{jname}={path}"]
         manifest["agreement_command"] = shlex.join(command)

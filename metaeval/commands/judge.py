@@ -2,7 +2,7 @@
 
 Example:
     metaeval judge --method dynamic --judge openai:gpt-4o \\
-        --queries benchmark_all.jsonl --responses model1.jsonl model2.jsonl --output runs/gpt4o
+        --queries benchmark_all.jsonl --responses model1=model1.jsonl model2=model2.jsonl --output runs/gpt4o
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import random
 from pathlib import Path
 
 from metaeval.cli import CliError
+from metaeval.commands.responses_option import add_responses_args, read_named_responses
 from metaeval.io import write_text_atomic
 from metaeval.judges.cli_options import (
     add_engine_args,
@@ -26,7 +27,7 @@ from metaeval.judges.cli_options import (
     user_errors,
 )
 from metaeval.judges.output import mean_scores, safe_name, score_records, write_score_outputs
-from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries, read_responses
+from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries
 from metaeval.judges.robustness import KINDS, perturb, score_change
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--judge", required=True, metavar="[NAME=]SPEC",
                    help="openai:MODEL | openai-compatible:URL@MODEL | anthropic:MODEL | local:[PATH] | replay:FILE")
     p.add_argument("--queries", required=True, metavar="FILE", help="queries in WritingBench's layout")
-    p.add_argument("--responses", required=True, nargs="+", metavar="FILE",
-                   help="response files {index, response[, model]} (model defaults to the file stem)")
+    add_responses_args(p)
     p.add_argument("--output", default="judgments", metavar="DIR", help="output folder (default ./judgments)")
     p.add_argument("--static-global", metavar="FILE", help="static global criteria file (default metaeval/data/criteria)")
     p.add_argument("--static-domain", metavar="FILE", help="static domain criteria file (default metaeval/data/criteria)")
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     with user_errors(CliError):
         name, spec = split_judge(args.judge)
         queries = read_queries(args.queries)
-        responses = read_responses(args.responses)
+        responses = read_named_responses(args.responses, model=args.model)
         tasks = build_score_tasks(queries, responses, args.method, global_path=args.static_global,
                                   domain_path=args.static_domain, source=args.queries)
         backend = make_backend(spec, args)

@@ -41,7 +41,7 @@ def test_generate_then_judge_with_generated_criteria(server, tmp_path, capsys):
     responses.write_text(json.dumps({"index": 1, "response": "EXPECT_SCORE=6 A plan."}) + "\n")
     capsys.readouterr()
     assert main(["judge", "--method", "dynamic", "--judge", f"openai-compatible:{server.base_url}@fake",
-                 "--queries", str(out), "--responses", str(responses), "--output", str(tmp_path / "j"),
+                 "--queries", str(out), "--responses", f"m1={responses}", "--output", str(tmp_path / "j"),
                  "--no-progress"]) == 0
     long = [json.loads(x) for x in (tmp_path / "j" / "fake__dynamic.long.jsonl").read_text().splitlines()]
     assert [(r["criterion"], r["score"]) for r in long] == [(f"Generated {i}", 6) for i in range(1, 6)]

@@ -43,7 +43,7 @@ def test_faulty_server_run_completes_without_defaults(fault_server, tmp_path, mo
     out = tmp_path / "out"
     rc = main(["-v", "judge", "--method", "dynamic", "--judge", f"openai-compatible:{fault_server.base_url}@fake",
                "--queries", str(FIX / "judge_queries.jsonl"),
-               "--responses", str(FIX / "judge_responses.jsonl"), str(broken),
+               "--responses", str(FIX / "judge_responses.jsonl"), f"demo-broken={broken}",
                "--output", str(out), "--api-key-env", "PLANTED_JUDGE_KEY", "--timeout", "2",
                "--backoff-base", "0.05", "--max-attempts", "10", "--max-invalid", "5", "--concurrency", "8"])
     assert rc == 0

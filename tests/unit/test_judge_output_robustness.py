@@ -108,7 +108,7 @@ def test_judge_cli_robustness_report(tmp_path, capsys):
     scores.write_text(json.dumps({"index": 1, "scores": {f"C{i}": [{"score": 6, "reason": "ok"}] for i in range(5)}})
                       + "\n")
     rc = main(["judge", "--method", "dynamic", "--judge", f"replay:{scores}", "--queries", str(q),
-               "--responses", str(r), "--output", str(tmp_path / "out"), "--perturb", "drop", "--no-progress"])
+               "--responses", f"m1={r}", "--output", str(tmp_path / "out"), "--perturb", "drop", "--no-progress"])
     assert rc == 0
     report = json.loads((tmp_path / "out" / "s__dynamic.robustness.json").read_text())
     assert report["rows"][0]["kind"] == "drop"
