@@ -14,6 +14,7 @@ import random
 from pathlib import Path
 
 from metaeval.cli import CliError
+from metaeval.criteria.methods import MethodOptions, get_method, method_names
 from metaeval.io import write_text_atomic
 from metaeval.judges.cli_options import (
     add_engine_args,
@@ -26,8 +27,9 @@ from metaeval.judges.cli_options import (
     user_errors,
 )
 from metaeval.judges.output import mean_scores, safe_name, score_records, write_score_outputs
-from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries, read_responses
+from metaeval.judges.pipeline import build_score_tasks, read_queries, read_responses
 from metaeval.judges.robustness import KINDS, perturb, score_change
+from metaeval.judges.tree_run import run_tree_method, write_tree_outputs
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="One call per (response, criterion); each criterion gets an integer "
                                           "1-10 and a reason. Rerun the same command to resume: finished calls "
                                           "come from the cache.")
-    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument("--method", required=True, choices=method_names(),
+                   help="a registered criteria method: " + ", ".join(method_names()))
+    p.add_argument("--tow-trials", type=int, default=1, metavar="N",
+                   help="negotiate a tree method's weights N times and report weight stability (delta, sigma)")
     p.add_argument("--judge", required=True, metavar="[NAME=]SPEC",
                    help="openai:MODEL | openai-compatible:URL@MODEL | anthropic:MODEL | local:[PATH] | replay:FILE")
     p.add_argument("--queries", required=True, metavar="FILE", help="queries in WritingBench's layout")
@@ -59,30 +64,57 @@ def run(args: argparse.Namespace) -> int:
         name, spec = split_judge(args.judge)
         queries = read_queries(args.queries)
         responses = read_responses(args.responses)
+        method = get_method(args.method)
+        if args.tow_trials < 1:
+            raise ValueError("--tow-trials: expected a whole number of at least 1")
         tasks = build_score_tasks(queries, responses, args.method, global_path=args.static_global,
-                                  domain_path=args.static_domain, source=args.queries)
+                                  domain_path=args.static_domain, source=args.queries) if method.flat else []
         backend = make_backend(spec, args)
         name = name or default_judge_name(backend)
         outdir = Path(args.output)
         cache = open_cache(args, outdir)
         engine = make_engine(backend, args, cache, label=f"{name}/{args.method}")
-        outcomes = engine.run(tasks)
-        summary = write_score_outputs(outdir, outcomes, judge=name, method=args.method)
+        if method.flat:
+            outcomes = engine.run(tasks)
+            summary = write_score_outputs(outdir, outcomes, judge=name, method=args.method)
+            original = mean_scores(score_records(outcomes, judge=name, method=args.method))
+            n_tasks = len(outcomes)
+        else:
+            result = run_tree_method(engine, method, queries, responses, judge=name, options=_options(args),
+                                     trials=args.tow_trials, source=args.queries)
+            summary = write_tree_outputs(outdir, result, judge=name, method=args.method, trials=args.tow_trials)
+            original = result.roots
+            n_tasks = summary["n_scores"] + summary["n_failures"]
         if args.perturb:
-            summary["robustness"] = _robustness(args, engine, queries, responses, outcomes, name, outdir)
+            summary["robustness"] = _robustness(args, engine, queries, responses, original, name, outdir)
         cache.close()
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if summary["n_failures"]:
-        log.warning("%d of %d tasks failed; see %s", summary["n_failures"], len(outcomes), summary["failures"])
+        log.warning("%d of %d tasks failed; see %s", summary["n_failures"], n_tasks, summary["failures"])
     return 0
 
 
-def _robustness(args, engine, queries, responses, outcomes, name, outdir) -> str:
+def _options(args: argparse.Namespace) -> MethodOptions:
+    return MethodOptions(global_path=args.static_global, domain_path=args.static_domain)
+
+
+def response_scores(engine, method_name: str, queries, responses, *, judge: str, args: argparse.Namespace,
+                    source: str) -> dict[tuple[str, str], float]:
+    """Response scores under any registered method (flat: mean criterion score; tree: root)."""
+    method = get_method(method_name)
+    if method.flat:
+        tasks = build_score_tasks(queries, responses, method_name, global_path=args.static_global,
+                                  domain_path=args.static_domain, source=source)
+        return mean_scores(score_records(engine.run(tasks), judge=judge, method=method_name))
+    return run_tree_method(engine, method, queries, responses, judge=judge, options=_options(args),
+                           source=source).roots
+
+
+def _robustness(args, engine, queries, responses, original, name, outdir) -> str:
     kinds = [k.strip() for k in args.perturb.split(",") if k.strip()]
     bad = [k for k in kinds if k not in KINDS]
     if bad:
         raise ValueError(f"--perturb: unknown kinds {bad}; expected {list(KINDS)}")
-    original = mean_scores(score_records(outcomes, judge=name, method=args.method))
     rows = []
     for kind in kinds:
         rng = random.Random(f"{args.seed or 0}:{kind}")
@@ -92,10 +124,8 @@ def _robustness(args, engine, queries, responses, outcomes, name, outdir) -> str
                 damaged[key] = perturb(text, kind, rng)
             except ValueError:
                 continue  # fewer than two paragraphs: nothing to perturb
-        tasks = build_score_tasks(queries, damaged, args.method, global_path=args.static_global,
-                                  domain_path=args.static_domain, source=args.queries)
         engine.label = f"{name}/{args.method}/{kind}"
-        changed = mean_scores(score_records(engine.run(tasks), judge=name, method=args.method))
+        changed = response_scores(engine, args.method, queries, damaged, judge=name, args=args, source=args.queries)
         rows.append(score_change(original, changed, kind=kind, n_resamples=args.bootstrap,
                                  seed=args.seed or 0).to_dict())
     for row in rows:
