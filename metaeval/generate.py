@@ -81,7 +81,7 @@ def generation_tasks(queries: Mapping[str, Mapping[str, Any]], model: str, *, wi
         q = queries[key]
         mats: list[str] = []
         if with_materials:
-            mats = list(materials[key]) if materials is not None and key in materials else query_materials(q, source)
+            mats = list(materials.get(key, ())) if materials is not None else query_materials(q, source)
         text = prompts[key] if prompts is not None else str(q["query"])
         tasks.append(AskTask(index=q["index"], model=model, label="generation", version=GENERATE_VERSION,
                              messages=tuple(generation_messages(text, mats)), parse=parse_text, schema=None))
