@@ -15,6 +15,7 @@ from pathlib import Path
 
 from metaeval.cli import CliError
 from metaeval.criteria.methods import MethodOptions, get_method, method_names
+from metaeval.generate import parse_text
 from metaeval.io import write_text_atomic
 from metaeval.judges.cli_options import (
     add_engine_args,
@@ -26,9 +27,19 @@ from metaeval.judges.cli_options import (
     split_judge,
     user_errors,
 )
+from metaeval.judges.engine import AskTask
 from metaeval.judges.output import mean_scores, safe_name, score_records, write_score_outputs
 from metaeval.judges.pipeline import build_score_tasks, read_queries, read_responses
-from metaeval.judges.robustness import KINDS, perturb, score_change
+from metaeval.judges.robustness import (
+    ALL_KINDS,
+    GENRES,
+    TRANSFER,
+    TRANSFER_VERSION,
+    assign_genres,
+    perturb,
+    score_change,
+    transfer_messages,
+)
 from metaeval.judges.tree_run import run_tree_method, write_tree_outputs
 
 log = logging.getLogger(__name__)
@@ -52,7 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--static-global", metavar="FILE", help="static global criteria file (default metaeval/data/criteria)")
     p.add_argument("--static-domain", metavar="FILE", help="static domain criteria file (default metaeval/data/criteria)")
     p.add_argument("--perturb", metavar="KINDS",
-                   help=f"also score damaged responses and report score changes; comma list of {','.join(KINDS)}")
+                   help=f"also score damaged responses and report score changes; comma list of {','.join(ALL_KINDS)}")
+    p.add_argument("--genres", default=",".join(GENRES), metavar="LIST",
+                   help=f"genres for --perturb transfer, cycled over responses (default {','.join(GENRES)})")
+    p.add_argument("--rewriter", metavar="SPEC", help="model that rewrites responses for --perturb transfer "
+                                                      "(default: the judge)")
     p.add_argument("--bootstrap", type=int, default=2000, metavar="N", help="resamples for --perturb intervals")
     add_engine_args(p)
     p.set_defaults(func=run)
@@ -94,6 +109,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _transfer(args, engine, queries, responses, outdir) -> dict[tuple[str, str], str]:
+    """Each response rewritten into a genre (cycled); failed rewrites are left out (logged)."""
+    genres = [g.strip() for g in args.genres.split(",") if g.strip()]
+    chosen = assign_genres(list(responses), genres)
+    rewriter = engine
+    if args.rewriter:
+        rewriter = make_engine(make_backend(args.rewriter, args), args, engine.cache, label="transfer/rewrite")
+    tasks = [AskTask(index=queries[key[0]]["index"] if key[0] in queries else key[0], model=key[1],
+                     label=f"transfer:{chosen[key]}", messages=tuple(transfer_messages(text, chosen[key])),
+                     parse=parse_text, version=TRANSFER_VERSION, schema=None)
+             for key, text in sorted(responses.items())]
+    label, rewriter.label = rewriter.label, "transfer/rewrite"
+    outcomes = rewriter.run(tasks)
+    rewriter.label = label
+    out = {(str(o.task.index), o.task.model): str(o.value) for o in outcomes if o.ok and isinstance(o.task, AskTask)}
+    if len(out) < len(tasks):
+        log.warning("--perturb transfer: %d of %d rewrites failed; those responses are left out",
+                    len(tasks) - len(out), len(tasks))
+    return out
+
+
 def _options(args: argparse.Namespace) -> MethodOptions:
     return MethodOptions(global_path=args.static_global, domain_path=args.static_domain)
 
@@ -112,14 +148,16 @@ def response_scores(engine, method_name: str, queries, responses, *, judge: str,
 
 def _robustness(args, engine, queries, responses, original, name, outdir) -> str:
     kinds = [k.strip() for k in args.perturb.split(",") if k.strip()]
-    bad = [k for k in kinds if k not in KINDS]
+    bad = [k for k in kinds if k not in ALL_KINDS]
     if bad:
-        raise ValueError(f"--perturb: unknown kinds {bad}; expected {list(KINDS)}")
+        raise ValueError(f"--perturb: unknown kinds {bad}; expected {list(ALL_KINDS)}")
     rows = []
     for kind in kinds:
         rng = random.Random(f"{args.seed or 0}:{kind}")
         damaged = {}
-        for key, text in sorted(responses.items()):
+        if kind == TRANSFER:
+            damaged = _transfer(args, engine, queries, responses, outdir)
+        for key, text in sorted(responses.items()) if kind != TRANSFER else ():
             try:
                 damaged[key] = perturb(text, kind, rng)
             except ValueError:
