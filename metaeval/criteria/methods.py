@@ -51,6 +51,12 @@ class Leaf:
     criterion: Criterion | None
     scorer: str
     rule: Callable[[Mapping[str, Any], str], int] | None = None
+    note: str = ""
+
+    @property
+    def description(self) -> str:
+        """What the leaf checks: the criterion's description, else the note (step and rule leaves)."""
+        return self.criterion.description if self.criterion is not None else self.note
 
 
 @dataclass(frozen=True)

@@ -256,8 +256,10 @@ class TreeOfWriting(CriteriaMethod):
         leaves = [Leaf(f"content/{x}", RUBRICS[f"content/{x}"], "llm") for x in CONTENT]
         groups: list[tuple[str, tuple[str, ...]]] = [("content", tuple(f"content/{x}" for x in CONTENT))]
         if has_format(query):
-            leaves += [Leaf(f"format/{x}", None, "llm-step") for x in FORMAT_LLM]
-            leaves.append(Leaf("format/formatting", None, "rule", formatting_rule))
+            leaves += [Leaf(f"format/{x}", None, "llm-step", note=STEP_RUBRICS[f"format/{x}"]) for x in FORMAT_LLM]
+            leaves.append(Leaf("format/formatting", None, "rule", formatting_rule,
+                               note="Headings where the instruction asks for them; heading levels nest without "
+                                    "skipping a level."))
             groups.append(("format", tuple(f"format/{x}" for x in FORMAT)))
         leaves.append(Leaf("impression", RUBRICS["impression"], "llm"))
         groups.append(("impression", ("impression",)))

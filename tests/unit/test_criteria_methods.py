@@ -105,3 +105,20 @@ def test_unknown_method_in_grid_is_refused(server, tmp_path, capsys):
     assert rc == 2
     assert "bogus" in capsys.readouterr().err
     assert not (tmp_path / "g").exists()
+
+
+def test_criteria_comparison_lists_tree_methods(tmp_path):
+    from annotate.db.engine import init_db, session_scope
+    from annotate.services.judges.criteria_view import criteria_comparison
+    from tests.fixtures.study_factory import make_benchmark, make_users
+
+    eng = init_db(f"sqlite:///{tmp_path / 'c.db'}")
+    with session_scope(eng) as session:
+        make_benchmark(session, {("Education", "Lesson Plans"): {5: ["m"]}}, criteria=["A", "B", "C", "D", "E"])
+        res = make_users(session, ["res"], role="researcher")["res"]
+        comp = criteria_comparison(session=session, actor=res, query_index=5)
+    eng.dispose()
+    assert [name for name, _ in comp.sets["tow"]] == [
+        "content/coherence", "content/logic", "content/richness", "content/opening-ending",
+        "format/structure", "format/paragraphing", "format/formatting", "impression"]
+    assert all(desc for _, desc in comp.sets["tow"])
