@@ -171,3 +171,33 @@ def test_formatting_rule_cases():
     assert formatting_rule(asks, "## A\n# B") == 5  # first heading deeper than the top level used
     assert formatting_rule({"query": "Write a poem."}, "no headings") == 10
     assert formatting_rule(asks, "no headings") == 0
+
+
+def test_grid_runs_tow_beside_a_flat_method(tmp_path, capsys):
+    fix = Path(__file__).resolve().parent.parent / "fixtures"
+
+    def planted(messages):
+        system = next((m["content"] for m in messages if m["role"] == "system"), "")
+        user = next(m["content"] for m in messages if m["role"] == "user")
+        if "plan how a writing task" in system:
+            return json.dumps(W1)
+        if "Aspect:" in user:
+            return json.dumps({"score": 5, "reason": "fine"})
+        return json.dumps({"score": int(re.search(r"EXPECT_SCORE=(\d+)", user).group(1)), "reason": "planted"})
+
+    srv = ScriptedServer(planted).start()
+    try:
+        rc = main(["grid", "--votes", str(fix / "judge_votes.jsonl"), "--queries", str(fix / "judge_queries.jsonl"),
+                   "--responses", str(fix / "judge_responses.jsonl"), "--methods", "static-global,tow",
+                   "--static-global", str(fix / "judge_static_global.json"),
+                   "--judge", f"a=openai-compatible:{srv.base_url}@a", "--output", str(tmp_path / "g"), "--no-progress"])
+    finally:
+        srv.stop()
+    assert rc == 0
+    manifest = json.loads((tmp_path / "g" / "grid.json").read_text())
+    assert [(r["method"], r["n_verdicts"]) for r in manifest["runs"]] == [("static-global", 12), ("tow", 12)]
+    # Planted scores alpha 9 > beta 6 > gamma 4 on every LLM 1-10 leaf; the step leaves are 5 for all and
+    # the heading rule gives all responses of a query the same score (none has headings), so the root
+    # order is alpha > beta > gamma and every canonical pair goes to model_a.
+    votes = [json.loads(x) for x in Path(manifest["runs"][1]["verdicts"]).read_text().splitlines()]
+    assert {v["winner"] for v in votes} == {"model_a"}
