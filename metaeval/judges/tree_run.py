@@ -5,7 +5,8 @@ response: one call per ``llm`` leaf (the usual 1-10 score prompt, so ``replay:``
 one per ``llm-step`` leaf (0/5/10) and none for ``rule`` leaves. A response with any failed leaf,
 or whose query's negotiation failed, gets no root score (it is listed in the failures file, never
 defaulted). Every refused negotiator answer (weights outside (-1, 1) or a group not summing to 1)
-counts in ``n_refused_weights``.
+counts in ``n_refused_weights``; a negotiation that succeeded after refusals also gets a failures
+row with ``"recovered": true`` and the refused answers.
 
 Files (in the output folder; ``{stem}`` = ``{judge}__{method}``):
 
@@ -137,6 +138,11 @@ def assemble(outcomes: Sequence[Outcome], trees: Mapping[str, CriteriaTree],
             res.refused_weights += len(o.raw) - (1 if o.ok else 0)
             if o.ok:
                 weights_by_trial[str(t.index)][int(t.meta["trial"])] = o.value
+                if len(o.raw) > 1:  # refused answers before the accepted one count as failures too
+                    res.failures.append({"index": t.index, "judge": judge, "method": method, "model": "",
+                                         "criterion": "negotiation", "trial": t.meta["trial"],
+                                         "error": f"{len(o.raw) - 1} refused weight answer(s) before a valid one",
+                                         "raw": o.raw[:-1], "recovered": True})
             continue
         if not o.ok or not isinstance(t, ScoreTask | AskTask):
             continue

@@ -74,7 +74,10 @@ def test_tow_root_leaves_weights_and_layouts(files, tmp_path, capsys):
     finally:
         srv.stop()
     summary = json.loads(capsys.readouterr().out)
-    assert summary["n_refused_weights"] == 1 and summary["n_failures"] == 0
+    assert summary["n_refused_weights"] == 1 and summary["n_failures"] == 1 and summary["n_roots"] == 4
+    fail = json.loads(Path(summary["failures"]).read_text())
+    assert (fail["index"], fail["criterion"], fail["recovered"]) == (1, "negotiation", True)
+    assert json.loads(fail["raw"][0])["content"]["coherence"] == 1.2
     # By hand (docs/formats.md): content = sum w*leaf, format likewise, root = sum_j n_j/n * node.
     # Q1 m1: content .4*8+.3*6+.2*7+.1*9 = 7.3; format .5*10+.3*5+.2*10 (rule: h1>h2>h2 nests) = 8.5;
     #        root = 4/8*7.3 + 3/8*8.5 + 1/8*7 = 7.7125
