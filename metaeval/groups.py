@@ -39,7 +39,7 @@ import numpy as np
 from metaeval.io import InputFileError, iter_jsonl
 
 METRICS = ("kendall_tau", "kendall_tau_b", "position_consistency", "exact_match")
-_SIZE_IN_NAME = re.compile(r"(?<![0-9])([2-9])c(?![a-z])", re.IGNORECASE)
+_SIZE_IN_NAME = re.compile(r"(\d+)c")  # WEval's scripts: the first digits followed by "c" in the file name
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ def group_size_from_name(path: str | Path) -> int | None:
     >>> group_size_from_name("weval_qwen_5c.jsonl"), group_size_from_name("scores.jsonl")
     (5, None)
     """
-    found = _SIZE_IN_NAME.findall(Path(path).name)
-    return int(found[-1]) if found else None
+    found = _SIZE_IN_NAME.search(Path(path).name)
+    return int(found.group(1)) if found else None
 
 
 def read_groups(path: str | Path, *, group_size: int | None = None, need_score: bool = True) -> list[Group]:

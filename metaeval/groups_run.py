@@ -8,8 +8,8 @@ requirement texts), ``instruction_id_list`` (ids ``r1`` .. ``rC`` of the require
 being ``constraint[K-1]``), ``group`` (the query index) and ``index`` (the query index), plus ``model``
 and ``dropped``. A group with any failed call is left out whole (listed in the failures file).
 
-``score``: WEval's way -- the judge scores each response against each requirement of its group
-(1-10) and ``score`` is the mean -- or, with a registered criteria method, the method's response
+``score``: WEval's way -- the judge scores each response against each requirement in its
+``constraint`` list (1-10) and ``score`` is the mean -- or, with a registered criteria method, the method's response
 score of the response against the group's full instruction (the line that kept every requirement).
 
 Example:
@@ -146,7 +146,7 @@ def read_group_lines(path: str | Path, group_size: int | None) -> tuple[list[Gro
     objs: dict[int, dict[str, Any]] = {}
     for line, obj in iter_jsonl(path):
         for fld, typ in (("prompt", str), ("chosen", str), ("constraint", list)):
-            if not isinstance(obj.get(fld), typ):
+            if (fld != "prompt" or fld in obj) and not isinstance(obj.get(fld), typ):
                 raise InputFileError("missing or of the wrong type", path=path, line=line, field=fld)
         objs[line] = obj
     return groups, objs
@@ -158,19 +158,20 @@ def response_key(group: Group, line: int) -> tuple[str, str]:
 
 
 def full_instruction(group: Group, objs: Mapping[int, dict[str, Any]]) -> str:
-    """The prompt of the group's line that kept the most requirements (the original instruction)."""
-    return str(max((objs[ln.line] for ln in group.lines), key=lambda o: len(o["instruction_id_list"]))["prompt"])
+    """The prompt of the group's line that kept the most requirements (the original instruction);
+    empty when the file has no ``prompt`` (WEval's own judge shows only response and requirement)."""
+    best = max((objs[ln.line] for ln in group.lines), key=lambda o: len(o["instruction_id_list"]))
+    return str(best.get("prompt", ""))
 
 
 def requirement_tasks(groups: Sequence[Group], objs: Mapping[int, dict[str, Any]]) -> list[ScoreTask]:
     """WEval's scoring: one 1-10 call per (response, requirement of its group)."""
     tasks = []
     for g in groups:
-        constraint = objs[g.lines[0].line]["constraint"]
         full = full_instruction(g, objs)
         for ln in g.lines:
             index, model = response_key(g, ln.line)
-            for k, req in enumerate(constraint):
+            for k, req in enumerate(objs[ln.line]["constraint"]):
                 crit = Criterion(f"requirement {k + 1}", f"The response meets this requirement: {req}", _BANDS)
                 tasks.append(ScoreTask(index=int(index), model=model, criterion=crit, query=full,
                                        response=str(objs[ln.line]["chosen"])))

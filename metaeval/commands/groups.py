@@ -115,6 +115,10 @@ def run_score(args: argparse.Namespace) -> int:
             outcomes = engine.run(requirement_tasks(groups, objs))
             scores = mean_scores(score_records(outcomes, judge=name, method="requirements"))
         else:
+            for line, obj in objs.items():
+                if not isinstance(obj.get("prompt"), str):
+                    raise InputFileError(f"needed by --method {args.method}", path=args.groups, line=line,
+                                         field="prompt")
             queries = {str(g.number): {"index": g.number, "query": full_instruction(g, objs),
                                        "_line": g.lines[0].line} for g in groups}
             responses = {response_key(g, ln.line): str(objs[ln.line]["chosen"]) for g in groups for ln in g.lines}
