@@ -188,3 +188,23 @@ def test_score_under_a_registered_method(tmp_path, capsys):
     # The fake judge returns the planted EXPECT_SCORE for every criterion: the mean is that score.
     assert [(s["score"], s["method"]) for s in scored] == [(9.0, "static-global"), (6.0, "static-global"),
                                                            (2.0, "static-global")]
+
+
+def test_score_reads_a_weval_file_as_released(tmp_path, capsys):
+    # WEval's released layout: chosen, constraint, instruction_id_list (no prompt, no group field).
+    rows = [{"chosen": f"RESPONSE kept {k}", "constraint": ["a", "b", "c"],
+             "instruction_id_list": [f"id{i}" for i in range(k)]} for k in (1, 3, 2)]
+    src = _write(tmp_path / "eval_3c.jsonl", rows)
+    srv = ScriptedServer(_script).start()
+    try:
+        assert main(["groups", "score", "--groups", str(src), "--judge", f"j=openai-compatible:{srv.base_url}@j",
+                     "--output", str(tmp_path / "out_3c.jsonl"), "--no-progress"]) == 0
+        assert len(srv.log) == 9  # 3 responses x 3 requirements
+        assert main(["groups", "score", "--groups", str(src), "--judge", f"j=openai-compatible:{srv.base_url}@j",
+                     "--method", "static-global", "--output", str(tmp_path / "m_3c.jsonl"), "--no-progress"]) == 2
+    finally:
+        srv.stop()
+    assert "eval_3c.jsonl, line 1" in capsys.readouterr().err.replace("file ", "")
+    assert not (tmp_path / "m_3c.jsonl").exists()
+    scored = [json.loads(x) for x in (tmp_path / "out_3c.jsonl").read_text().splitlines()]
+    assert [s["score"] for s in scored] == [4.0, 10.0, 7.0]
