@@ -22,6 +22,7 @@ from pathlib import Path
 
 from metaeval.cli import CliError
 from metaeval.commands.responses_option import add_responses_args, read_named_responses
+from metaeval.criteria.methods import MethodOptions, get_method, method_names
 from metaeval.io import InputFileError, iter_jsonl, read_votes, write_text_atomic
 from metaeval.judges.cli_options import (
     add_engine_args,
@@ -45,6 +46,7 @@ from metaeval.judges.output import (
     write_verdicts,
 )
 from metaeval.judges.pipeline import METHODS, build_score_tasks, read_queries
+from metaeval.judges.tree_run import run_tree_method, write_tree_outputs
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--queries", required=True, metavar="FILE")
     add_responses_args(p)
     p.add_argument("--judge", required=True, action="append", metavar="[NAME=]SPEC", help="repeat for each judge")
-    p.add_argument("--methods", default=",".join(METHODS), help=f"comma list (default {','.join(METHODS)})")
+    p.add_argument("--methods", default=",".join(METHODS),
+                   help=f"comma list of registered methods ({', '.join(method_names())}; default {','.join(METHODS)})")
     p.add_argument("--pairwise", action="store_true", help="also ask each judge to compare the pair directly")
     p.add_argument("--output", default="grid", metavar="DIR")
     p.add_argument("--static-global", metavar="FILE")
@@ -108,9 +111,11 @@ def read_pairs(path: str) -> list[tuple[object, str, str]]:
 def run(args: argparse.Namespace) -> int:
     with user_errors(CliError):
         methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-        unknown = [m for m in methods if m not in METHODS]
+        unknown = [m for m in methods if m not in method_names()]
         if unknown:
-            raise CliError(f"--methods: unknown {unknown}; expected some of {list(METHODS)}")
+            raise CliError(f"--methods: unknown {unknown}; expected some of {list(method_names())}")
+        tree_methods = [m for m in methods if not get_method(m).flat]
+        methods = [m for m in methods if m not in tree_methods]
         source = args.votes or args.pairs
         pairs = study_pairs(args.votes) if args.votes else read_pairs(args.pairs)
         if not pairs:
@@ -140,6 +145,17 @@ def run(args: argparse.Namespace) -> int:
                 files = write_score_outputs(outdir / "scores", part, judge=name, method=m)
                 verdicts, missing = verdicts_from_scores(
                     pairs, mean_scores(score_records(part, judge=name, method=m)), judge=f"{m}/{name}")
+                vpath = write_verdicts(outdir / "verdicts" / f"{safe_name(name)}__{m}.jsonl", verdicts)
+                judges[f"{m}/{name}"] = vpath
+                manifest["runs"].append({"judge": name, "method": m, "verdicts": vpath, "n_verdicts": len(verdicts),
+                                         "pairs_without_verdict": len(missing), **files})
+            for m in tree_methods:
+                engine.label = f"{name}/{m}"
+                result = run_tree_method(engine, get_method(m), queries, responses, judge=name, wanted=wanted,
+                                         options=MethodOptions(args.static_global, args.static_domain),
+                                         source=args.queries)
+                files = write_tree_outputs(outdir / "scores", result, judge=name, method=m)
+                verdicts, missing = verdicts_from_scores(pairs, result.roots, judge=f"{m}/{name}")
                 vpath = write_verdicts(outdir / "verdicts" / f"{safe_name(name)}__{m}.jsonl", verdicts)
                 judges[f"{m}/{name}"] = vpath
                 manifest["runs"].append({"judge": name, "method": m, "verdicts": vpath, "n_verdicts": len(verdicts),

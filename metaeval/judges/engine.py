@@ -70,12 +70,32 @@ class PairTask:
     criteria: tuple[Criterion, ...] = ()
 
 
+@dataclass(frozen=True)
+class AskTask:
+    """Any other call through the engine (negotiated weights, step scores, rewrites, responses).
+
+    ``parse(text) -> (value, reason)`` validates an answer (raise :class:`ParseError` to ask again);
+    ``schema`` is the JSON schema sent to the backend (None: free text). ``label`` names the task in
+    the failures file (a leaf name, ``negotiation`` ...).
+    """
+
+    index: int | str
+    model: str
+    label: str
+    messages: tuple[Mapping[str, str], ...]
+    parse: Callable[[str], tuple[Any, str]]
+    version: str
+    schema: dict | None = None
+    schema_name: str = "output"
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Outcome:
     """The result of one task: a value (score 1-10, or "model_a"/"model_b"/"tie") or a failure."""
 
-    task: ScoreTask | PairTask | Mapping[str, Any]  # a query for criteria generation
-    value: int | str | list[Criterion] | None = None
+    task: ScoreTask | PairTask | AskTask | Mapping[str, Any]  # a query for criteria generation
+    value: Any = None
     reason: str | None = None
     error: str | None = None
     raw: list[str] = field(default_factory=list)
@@ -152,7 +172,7 @@ class JudgeEngine:
         self._headers: dict[tuple, str] = {}
 
     # ------------------------------------------------------------------ one call
-    def _request(self, messages: Sequence[dict[str, str]], schema: dict, name: str,
+    def _request(self, messages: Sequence[Mapping[str, str]], schema: dict | None, name: str,
                  meta: dict[str, Any]) -> Request:
         s = self.settings
         return Request(messages=tuple(messages), max_tokens=s.max_tokens, temperature=s.temperature,
@@ -211,7 +231,7 @@ class JudgeEngine:
         raise CallFailed(f"call failed after {tries} attempt{'s' if tries > 1 else ''}: {_describe(last)}")
 
     # ------------------------------------------------------------------ tasks
-    async def ask(self, task: Any, base: list[dict[str, str]], schema: dict, name: str, version: str,
+    async def ask(self, task: Any, base: list[dict[str, str]], schema: dict | None, name: str, version: str,
                   parse: Callable[[str], tuple[Any, str]], meta: dict[str, Any],
                   first: tuple[Completion, bool] | None = None, first_key: str | None = None) -> Outcome:
         """Ask until ``parse`` accepts an answer or ``max_invalid`` answers were unusable.
@@ -284,7 +304,7 @@ class JudgeEngine:
         return outcome
 
     # ------------------------------------------------------------------ batches
-    async def _run(self, tasks: Sequence[ScoreTask | PairTask]) -> list[Outcome]:
+    async def _run(self, tasks: Sequence[ScoreTask | PairTask | AskTask]) -> list[Outcome]:
         progress = self._progress = Progress(len(tasks), label=self.label, model=self.backend.model,
                                              price=self.price, enabled=self.show_progress)
         results: list[Outcome | None] = [None] * len(tasks)
@@ -319,6 +339,10 @@ class JudgeEngine:
             task = tasks[i]
             if isinstance(task, ScoreTask):
                 out = await self.score(task, firsts.get(i), prepared.get(i))
+            elif isinstance(task, AskTask):
+                meta = {"kind": task.label, "index": task.index, "model": task.model, **task.meta}
+                out = await self.ask(task, [dict(m) for m in task.messages], task.schema, task.schema_name,
+                                     task.version, task.parse, meta)
             else:
                 out = await self.pair(task)
             results[i] = out
@@ -332,7 +356,7 @@ class JudgeEngine:
             self._progress = None
         return [r for r in results if r is not None]
 
-    def run(self, tasks: Sequence[ScoreTask | PairTask]) -> list[Outcome]:
+    def run(self, tasks: Sequence[ScoreTask | PairTask | AskTask]) -> list[Outcome]:
         """Run all tasks (scoring and/or pairwise) and return outcomes in task order."""
         return asyncio.run(self._run(list(tasks)))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from metaeval.io import write_scores_long, write_scores_writingbench, write_text_atomic, write_votes
-from metaeval.judges.engine import Outcome, PairTask, ScoreTask
+from metaeval.judges.engine import AskTask, Outcome, PairTask, ScoreTask
 from metaeval.types import ScoreRecord, Vote
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -60,6 +60,8 @@ def failure_rows(outcomes: Iterable[Outcome], *, judge: str, method: str) -> lis
             row.update(model=t.model, criterion=t.criterion.name)
         elif isinstance(t, PairTask):
             row.update(model_a=t.model_a, model_b=t.model_b, order=t.order)
+        elif isinstance(t, AskTask):
+            row.update(model=t.model, criterion=t.label)
         row.update(error=o.error, raw=o.raw)
         rows.append(row)
     return rows

@@ -23,6 +23,20 @@ from typing import Any
 import numpy as np
 
 KINDS = ("drop", "repeat", "shuffle")
+#: Genre transfer (HoWToBench §6.2): an LLM rewrites the response into another genre.
+TRANSFER = "transfer"
+ALL_KINDS = (*KINDS, TRANSFER)
+GENRES = ("comment", "letter", "official document", "poem")
+TRANSFER_VERSION = "transfer-v1"
+_TRANSFER_USER = """\
+Rewrite the text below as a {genre}. Keep its content, but give it the form, tone and conventions \
+of a {genre}; do not explain what you did.
+
+<text>
+{text}
+</text>
+
+Answer with the rewritten text only."""
 MAX_CHANGED = 3
 _PARA_SPLIT = re.compile(r"\n\s*\n")
 
@@ -63,6 +77,26 @@ def perturb(text: str, kind: str, rng: random.Random) -> str:
         while out == paras:
             rng.shuffle(out)
     return "\n\n".join(out)
+
+
+def transfer_messages(text: str, genre: str) -> list[dict[str, str]]:
+    """Messages asking an LLM to rewrite ``text`` into ``genre`` (our wording).
+
+    >>> "official document" in transfer_messages("Hi.", "official document")[0]["content"]
+    True
+    """
+    return [{"role": "user", "content": _TRANSFER_USER.format(genre=genre, text=text.strip())}]
+
+
+def assign_genres(keys: list[Any], genres: tuple[str, ...] | list[str]) -> dict[Any, str]:
+    """Genres cycled over responses in sorted key order.
+
+    >>> assign_genres([("2", "m"), ("1", "m")], ["poem", "letter"])
+    {('1', 'm'): 'poem', ('2', 'm'): 'letter'}
+    """
+    if not genres:
+        raise ValueError("no genres given")
+    return {k: genres[i % len(genres)] for i, k in enumerate(sorted(keys, key=str))}
 
 
 @dataclass(frozen=True)

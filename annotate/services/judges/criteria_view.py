@@ -36,6 +36,7 @@ from annotate.services.core.roles import MANAGERS
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.judges.judge_runs import list_runs, load_scores
 from metaeval.criteria import load_static_domain, load_static_global
+from metaeval.criteria.methods import MethodOptions, get_method, method_names
 from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
 
@@ -157,10 +158,24 @@ def criteria_comparison(*, session: Session, actor: User | None, query_index: in
         sets["static-domain"] = [(c.name, c.description) for c in load_static_domain(dom.name, lang)]  # type: ignore[union-attr]
     except (KeyError, ValueError):
         sets["static-domain"] = []
+    sets.update(_tree_method_sets(text, dom.name, sub.name, query.index))  # type: ignore[union-attr]
     reqs = requirements(text)
     return CriteriaComparison(query_index=query.index, domain1=dom.name, domain2=sub.name, lang=query.lang,  # type: ignore[union-attr]
                               instruction=text, requirements=reqs, sets=sets,
                               coverage={label: coverage(reqs, crits) for label, crits in sets.items()})
+
+
+def _tree_method_sets(text: str, domain1: str, domain2: str, index: int) -> dict[str, list[tuple[str, str]]]:
+    """The leaves of every registered criteria method that is not WritingBench's flat case (``tow`` ...)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in method_names():
+        method = get_method(name)
+        if method.flat:
+            continue
+        tree = method.tree({"index": index, "query": text, "domain1": domain1, "domain2": domain2},
+                           options=MethodOptions(), where=f"query {index}")
+        out[name] = [(leaf.name, leaf.description) for leaf in tree.leaves]
+    return out
 
 
 def query_choices(*, session: Session) -> list[tuple[int, str]]:

@@ -35,12 +35,13 @@ from annotate.db.engine import transaction
 from annotate.db.models import JudgeRun, JudgeScore, LLMModel, Query, Response, id_of
 from annotate.services.content.imports import bulk_insert
 from annotate.services.core.errors import InputError
+from metaeval.criteria.methods import method_names
 from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_score_file, read_scores
 
 log = logging.getLogger(__name__)
 
-METHODS: tuple[str, ...] = ("static-global", "static-domain", "dynamic")
-"""The criteria methods of the study; other names (e.g. ``critic``) are allowed too."""
+METHODS: tuple[str, ...] = method_names()
+"""The registered criteria methods (metaeval.criteria.methods); other names (e.g. ``critic``) are allowed too."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+@/-]*$")
 
 
