@@ -20,7 +20,7 @@ from annotate.commands.cli import main as annotate_main
 from annotate.db.engine import session_scope
 from annotate.db.models import Assignment
 from annotate.services.annotate.judgments import submit_judgment
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from metaeval import csv_safe
 from metaeval.cli import main as metaeval_main
 from tests.fixtures.study_factory import make_benchmark, make_users

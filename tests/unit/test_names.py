@@ -17,7 +17,7 @@ from annotate.services.core.errors import Conflict, InputError
 from annotate.services.core.names import clean_name, skeleton
 from annotate.services.judges import audit_tags
 from annotate.services.refine import materials
-from annotate.services.studies.studies import StudyDesign, create_study
+from annotate.services.studies.design import StudyDesign, create_study
 from tests.fixtures.study_factory import make_benchmark, make_users
 
 SPEC = {("D", "S1"): {1: ["m1", "m2"], 2: ["m1", "m2"]}}

@@ -29,7 +29,7 @@ from annotate.db.models import Domain, LLMModel, Query, Response, StudyItem, Sub
 from annotate.services.content.exports import write_jsonl
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
-from annotate.services.studies.studies import get_study
+from annotate.services.studies.lifecycle import get_study
 
 log = logging.getLogger(__name__)
 

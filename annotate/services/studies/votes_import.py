@@ -46,7 +46,7 @@ from annotate.db.models import (
 from annotate.services.accounts.users import normalize_username
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
-from annotate.services.studies.studies import get_study
+from annotate.services.studies.lifecycle import get_study
 from metaeval.io import InputFileError, votes_from_dicts
 from metaeval.types import Vote
 
