@@ -129,3 +129,12 @@ def test_behind_a_proxy_only_the_public_url_counts():
 def test_a_malformed_public_url_stops_the_server_from_starting():
     with pytest.raises(ValueError, match="ANNOTATE_PUBLIC_URL"):
         OriginCheck(Inner().app, environ={"ANNOTATE_PUBLIC_URL": "localhost:8501"})
+
+
+def test_serve_refuses_a_malformed_public_url_before_starting(monkeypatch):
+    from annotate.commands import CliError
+    from annotate.commands.serve import check_public_url
+
+    monkeypatch.setenv("ANNOTATE_PUBLIC_URL", "localhost:8501")  # no scheme: a one-line error (exit 2)
+    with pytest.raises(CliError, match="ANNOTATE_PUBLIC_URL: 'localhost:8501' is not an http"):
+        check_public_url()
