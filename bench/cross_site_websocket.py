@@ -8,8 +8,8 @@ same run, how many health answers came back and their median and worst latency, 
 the hostile upgrades were answered. Run it against an older checkout with ``--repo`` to see
 the figures before a change.
 
-    python bench/cross_site_websocket.py                      # this checkout
-    python bench/cross_site_websocket.py --repo /path/to/old  # another checkout, same machine
+    python bench/cross_site_websocket.py                        # this checkout
+    python bench/cross_site_websocket.py --before /path/to/old  # and an older checkout, same run
 """
 
 from __future__ import annotations
@@ -109,25 +109,30 @@ def describe(name: str, times: list[float], seconds: float) -> str:
             f"   worst {max(times) * 1000:8.1f} ms")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repo", type=Path, default=HERE.parent, help="checkout whose app is served")
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--hostile", type=int, default=4)
-    args = parser.parse_args()
-    repo = args.repo.resolve()
+def measure(repo: Path, seconds: float, hostile: int) -> list[str]:
+    """Both phases against the app of checkout ``repo``; lines to print."""
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
         server = serve(repo, db_url, Path(tmp) / "server.log")
         try:
-            idle, _ = asyncio.run(phase(server.port, args.seconds, 0))
-            loaded, answers = asyncio.run(phase(server.port, args.seconds, args.hostile))
+            idle, _ = asyncio.run(phase(server.port, seconds, 0))
+            loaded, answers = asyncio.run(phase(server.port, seconds, hostile))
         finally:
             stop(server)
-    print(f"app from {repo}")
-    print(describe("idle (baseline)", idle, args.seconds))
-    print(describe(f"with {args.hostile} hostile websockets", loaded, args.seconds))
-    print(f"hostile upgrades answered: {dict(answers)}")
+    return [f"app from {repo}", describe("idle (baseline)", idle, seconds),
+            describe(f"with {hostile} hostile websockets", loaded, seconds),
+            f"hostile upgrades answered: {dict(answers)}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repo", type=Path, default=HERE.parent, help="checkout whose app is measured")
+    parser.add_argument("--before", type=Path, default=None, help="an older checkout to measure in the same run")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--hostile", type=int, default=4)
+    args = parser.parse_args()
+    for repo in [r for r in (args.before, args.repo) if r is not None]:
+        print("\n".join(measure(repo.resolve(), args.seconds, args.hostile)), flush=True)
     return 0
 
 

@@ -214,7 +214,7 @@ class Api:
                                           client_address=address)
                 if user is None:
                     wait = login_limits.seconds_until_allowed(session=session, username=username,
-                                                       client_address=address)
+                                                              client_address=address)
                     if wait > 0:
                         return _error(429, f"too many failed logins; try again in {math.ceil(wait)} seconds",
                                       {"Retry-After": str(math.ceil(wait))})

@@ -45,6 +45,7 @@ from annotate.auth.session_cookie import (
     cookie_lifetime_s,
     idle_limit_s,
     issue_session,
+    login_max_age_s,
     read_session,
     safe_next,
     session_accepts,
@@ -80,9 +81,8 @@ class WebLogin:
     def __init__(self, api: Any, *, now: Callable[[], float] = time.time) -> None:
         self.api, self.now = api, now
 
-    def _set_cookie(self, response: Response, request: Request, value: str, max_age: int | None = None) -> None:
-        response.set_cookie(COOKIE_NAME, value, max_age=int(idle_limit_s()) if max_age is None else max_age,
-                            path="/", httponly=True,
+    def _set_cookie(self, response: Response, request: Request, value: str, max_age: int) -> None:
+        response.set_cookie(COOKIE_NAME, value, max_age=max_age, path="/", httponly=True,
                             samesite="lax", secure=request.url.scheme == "https" or client_address.forwarded_https(
                                 request.client.host if request.client else None, request.headers))
 
@@ -105,7 +105,7 @@ class WebLogin:
                                           client_address=address)
                 if user is None:
                     return None, login_limits.seconds_until_allowed(session=session, username=username,
-                                                             client_address=address)
+                                                                    client_address=address)
                 return issue_session(self.api.secret, user, now=self.now()), 0.0
 
         cookie, wait = await run_in_threadpool(check)
@@ -113,7 +113,7 @@ class WebLogin:
             params = {"login_error": "slowed", "wait": math.ceil(wait)} if wait > 0 else {"login_error": "wrong"}
             return RedirectResponse(_back_to_form(next_path, **params), status_code=303)
         response = RedirectResponse(next_path, status_code=303)
-        self._set_cookie(response, request, cookie)
+        self._set_cookie(response, request, cookie, int(min(idle_limit_s(), login_max_age_s())))
         return response
 
     async def refresh(self, request: Request) -> Response:

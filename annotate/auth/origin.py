@@ -23,9 +23,10 @@ origins:
 Origins compare exactly on scheme, host and port: ``http://localhost:8502`` is not
 ``http://localhost:8501``, and ``http://localhost:8501`` is ``http://localhost:8501/``.
 A refusal is answered at once, before any Streamlit code runs (Streamlit's own check looks
-up the machine's external address over the network for an origin it does not know; once
-this check passed, the ``Origin`` header is taken off the websocket request so Streamlit's
-check has nothing left to look up).
+up the machine's external address over the network for an origin it does not know). Once
+this check passed, the websocket request goes on with its ``Host`` set to the origin's, so
+Streamlit's check accepts it at once, without a look-up, even behind a proxy that rewrites
+``Host``.
 
 Example:
     >>> allowed = public_origins({"ANNOTATE_PUBLIC_URL": "https://annotate.example.org/annotate"})
@@ -190,7 +191,7 @@ class OriginCheck:
                 self._note_refusal("websocket", origin)
                 await send({"type": "websocket.close", "code": 1008})  # before accepting: HTTP 403
                 return
-            scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k != b"origin"])
+            scope = _same_host(scope, origin)
         elif kind == "http" and scope["method"] not in SAFE_METHODS:
             origin = header(scope, b"origin")
             if origin is not None and not origin_allowed(origin, scope_origins(scope, self.configured)):
@@ -200,3 +201,18 @@ class OriginCheck:
                 await response(scope, receive, send)  # the body is never read
                 return
         await self.app(scope, receive, send)
+
+
+def _same_host(scope: Scope, origin: str) -> Scope:
+    """``scope`` with its ``Host`` header set to the (checked) origin's host and port.
+
+    Streamlit checks the websocket's ``Origin`` again and accepts it at once when it names the
+    ``Host``; a proxy that rewrites ``Host`` would otherwise send it down the path that looks
+    up the machine's external address over the network. ``Origin`` itself is kept (Streamlit's
+    ``st.login`` reads it).
+    """
+    netloc = urlsplit(origin.strip()).netloc
+    if header(scope, b"host") == netloc:
+        return scope
+    headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+    return dict(scope, headers=[*headers, (b"host", netloc.encode("latin-1"))])

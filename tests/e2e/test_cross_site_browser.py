@@ -5,7 +5,8 @@ The admin logs in through the app in Chromium; then, in the same browser, a host
 served from another loopback port tries what it can with the admin's cookie (same host, so
 the SameSite=Lax cookie rides along): open the app's websocket (the channel that runs pages
 such as *Accounts*), post the logout form, and open the logout page by its address. Every
-attempt fails: the websocket handshake is refused before it opens, the logout post gets 403,
+attempt fails: the websocket handshake is refused before it opens (with no network look-up
+on the server), the logout post gets 403,
 the logout page only shows a button; the admin is still logged in and no account changed.
 """
 
@@ -38,8 +39,9 @@ document.getElementById("out").submit();
 
 
 @pytest.fixture()
-def hostile_site(live_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """A page on another loopback port that attacks ``live_server``; yields its URL."""
+def hostile_site(live_server) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """A page that attacks ``live_server``, served on another port of 127.0.0.1 and of
+    127.0.0.2 (a loopback address Streamlit's own origin check does not know); yields both URLs."""
     page = HOSTILE_PAGE.replace("WSAPP", live_server.base_url.replace("http://", "ws://")) \
         .replace("APP", live_server.base_url).encode()
 
@@ -53,14 +55,15 @@ def hostile_site(live_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    servers = [ThreadingHTTPServer((host, free_port()), Handler) for host in ("127.0.0.1", "127.0.0.2")]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield [f"http://{server.server_address[0]}:{server.server_address[1]}/" for server in servers]
     finally:
-        server.shutdown()
-        server.server_close()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 def accounts_now(engine) -> dict[str, tuple[str, bool, int]]:  # type: ignore[no-untyped-def]
@@ -75,16 +78,20 @@ def test_a_page_on_another_port_cannot_use_the_admins_session(live_server, brows
     app = browser_context.new_page()
     log_in(app, live_server.base_url, "adm", PASSWORD)
 
-    hostile = browser_context.new_page()
     responses: list[tuple[str, int]] = []
-    hostile.on("response", lambda r: responses.append((r.request.method, r.status))
-               if "/session/logout" in r.url else None)
-    hostile.goto(hostile_site)
-    hostile.wait_for_function("window.attack.ws !== 'pending' && window.attack.post !== 'pending'")
-    hostile.wait_for_timeout(1000)  # the form post into the frame
-    result = hostile.evaluate("window.attack")
-    assert result["ws"].startswith("refused"), result  # the handshake never opened
+    for url in hostile_site:
+        hostile = browser_context.new_page()
+        hostile.on("response", lambda r: responses.append((r.request.method, r.status))
+                   if "/session/logout" in r.url else None)
+        hostile.goto(url)
+        hostile.wait_for_function("window.attack.ws !== 'pending' && window.attack.post !== 'pending'")
+        hostile.wait_for_timeout(1000)  # the form post into the frame
+        result = hostile.evaluate("window.attack")
+        assert result["ws"].startswith("refused"), (url, result)  # the handshake never opened
     assert responses and {status for _, status in responses} == {403}, responses
+    # refused without a network look-up (Streamlit's check would have looked up the
+    # machine's external address for the unknown 127.0.0.2, and logged that it failed)
+    assert "external IP" not in live_server.log_tail(200_000)
 
     # a link to the logout page (a GET) logs nobody out either: it shows a button
     link = browser_context.new_page()

@@ -70,7 +70,7 @@ class Inner:
         self.seen: list[tuple[str, str | None]] = []
 
         async def stream(websocket: WebSocket) -> None:
-            self.seen.append(("websocket", websocket.headers.get("origin")))
+            self.seen.append(("websocket", f'{websocket.headers.get("origin")} {websocket.headers.get("host")}'))
             await websocket.accept()
             await websocket.send_text("hello")
             await websocket.close()
@@ -97,7 +97,9 @@ def test_a_websocket_from_another_origin_or_without_one_never_reaches_the_app():
     assert inner.seen == []
     with tc.websocket_connect(WS, headers={"origin": "http://localhost:8501"}) as ws:
         assert ws.receive_text() == "hello"
-    assert inner.seen == [("websocket", None)]  # checked here; Streamlit is not asked again
+    # Streamlit gets the Origin (st.login reads it) and a Host that matches it, so its own
+    # check passes at once instead of looking the machine's addresses up
+    assert inner.seen == [("websocket", "http://localhost:8501 localhost:8501")]
 
 
 def test_state_changing_requests_from_another_origin_are_refused():
@@ -114,15 +116,25 @@ def test_state_changing_requests_from_another_origin_are_refused():
 
 def test_behind_a_proxy_only_the_public_url_counts():
     tc, inner = client({"ANNOTATE_PUBLIC_URL": "https://annotate.example.org"})  # a proxy in front
-    with tc.websocket_connect(WS, headers={"origin": "https://annotate.example.org"}) as ws:
+    # the proxy rewrote Host to the replica's address
+    with tc.websocket_connect(WS, headers={"origin": "https://annotate.example.org", "host": "10.0.0.11:8501"}) as ws:
         assert ws.receive_text() == "hello"
     for origin in ("http://127.0.0.1:8501", "http://annotate.example.org", "https://annotate.example.org:8443"):
         with pytest.raises(WebSocketDisconnect), tc.websocket_connect(WS, headers={"origin": origin}):
             pass
         assert tc.post("/api/v1/change", headers={"origin": origin}).status_code == 403
-    assert inner.seen == [("websocket", None)]
+    assert inner.seen == [("websocket", "https://annotate.example.org annotate.example.org")]
 
 
 def test_a_malformed_public_url_stops_the_server_from_starting():
     with pytest.raises(ValueError, match="ANNOTATE_PUBLIC_URL"):
         OriginCheck(Inner().app, environ={"ANNOTATE_PUBLIC_URL": "localhost:8501"})
+
+
+def test_serve_refuses_a_malformed_public_url_before_starting(monkeypatch):
+    from annotate.commands import CliError
+    from annotate.commands.serve import check_public_url
+
+    monkeypatch.setenv("ANNOTATE_PUBLIC_URL", "localhost:8501")  # no scheme: a one-line error (exit 2)
+    with pytest.raises(CliError, match="ANNOTATE_PUBLIC_URL: 'localhost:8501' is not an http"):
+        check_public_url()

@@ -205,3 +205,9 @@ def test_refresh_cannot_extend_a_login_past_its_absolute_lifetime(site, monkeypa
     monkeypatch.setenv("ANNOTATE_SESSION_MAX_AGE_HOURS", "forever")
     with pytest.raises(ValueError, match="ANNOTATE_SESSION_MAX_AGE_HOURS must be a positive number of hours"):
         login_max_age_s()
+
+
+def test_a_new_cookie_never_outlives_the_absolute_limit(site, monkeypatch):
+    monkeypatch.setenv("ANNOTATE_SESSION_IDLE_HOURS", "48")
+    monkeypatch.setenv("ANNOTATE_SESSION_MAX_AGE_HOURS", "24")
+    assert "max-age=86400" in set_cookie_header(post_login(site.client)).lower()  # 24 h, not 48 h
