@@ -136,3 +136,14 @@ def test_material_titles(world):
             materials.add_material(title="\u202etroper", **kwargs)
         with pytest.raises(InputError, match="the limit is 200"):
             materials.add_material(title="t" * 201, **kwargs)
+
+
+def test_split_material_title(world):
+    engine, _people = world
+    with session_scope(engine) as s:
+        expert = make_users(s, ["exp"], role="expert")["exp"]
+        qid = s.exec(select(MaterialDocument.query_id)).first() or 1
+        with pytest.raises(InputError, match="U\\+200B"):
+            materials.confirm_split(session=s, actor=expert, query_id=qid, boundary=5, base_version_no=1,
+                                    title="\u200b")
+        assert s.exec(select(MaterialDocument)).all() == []

@@ -366,6 +366,8 @@ def verify_pg_archive(path: Path, *, shown_as: Path | None = None) -> str:
         rest = m["rest"]
         kind = next((t for t in _PG_TYPES if rest.startswith(t + " ")), rest.split(" ")[0])
         fields = rest[len(kind):].split()
+        if kind == "SCHEMA" and fields[1:2] == ["public"]:
+            continue  # some pg_dump versions list the public schema itself
         if kind not in PG_ALLOWED:
             raise InputError(f"the archive holds a {kind} ({' '.join(fields[:-1])}); an annotate backup holds "
                              "only tables, sequences, constraints and indexes", path=where)
@@ -459,7 +461,7 @@ def _restore_pg(parsed: URL, source: Path, *, require_checksum: bool) -> None:
         env, args = _pg_env_and_args(parsed)
         _run_pg_tool(
             "pg_restore",
-            [*args, "--clean", "--if-exists", "--no-owner", "--single-transaction",
+            [*args, "--clean", "--if-exists", "--no-owner", "--no-acl", "--single-transaction",
              "-d", parsed.database or "", str(copy)],
             env,
         )

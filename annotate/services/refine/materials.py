@@ -92,6 +92,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
         Conflict: the query was already split, or the instruction changed meanwhile.
     """
     actor = require_role(actor, *EDITORS)
+    title = clean_name(title, what="material title", max_len=MAX_TITLE, field="title") if title.strip() else SPLIT_TITLE
     query = session.get(Query, query_id)
     if query is None:
         raise NotFound(f"no query with id {query_id}")
@@ -113,7 +114,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
             raise InputError(str(exc), field="boundary") from exc
         before = render_query_text(session=session, query_id=query_id)
         document = MaterialDocument(
-            query_id=query_id, title=(title.strip() or SPLIT_TITLE)[:500], origin="imported",
+            query_id=query_id, title=title, origin="imported",
             collector_id=actor.id, verified_by_id=actor.id, verified_at=utcnow(), status="active",
             placement="before" if material_first else "after", joiner=parts.joiner,
             license_note="as distributed with the benchmark query")
