@@ -11,10 +11,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.services.accounts import users as users_service
 from annotate.services.content.project_overview import query_counts
 from annotate.services.core.errors import ServiceError, for_person
-from annotate.services.studies.design import DEFAULT_ERROR_TYPES, KINDS, StudyDesign, create_study, plan_study
+from annotate.services.studies.design import (
+    DEFAULT_ERROR_TYPES,
+    KINDS,
+    StudyDesign,
+    annotator_choices,
+    create_study,
+    plan_study,
+)
 from annotate.ui.extend_study import extend_section
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
@@ -31,10 +37,7 @@ if flash:
     st.success(plain_label(flash))
 
 with db_session() as session:
-    # The page is limited to researchers and admins above; the account list itself is
-    # admin-only as a service, so it is read here without an actor to offer annotators.
-    annotator_names = [u.username for u in users_service.list_users(session=session, include_inactive=False)
-                       if u.role == "annotator"]
+    annotator_names = annotator_choices(session=session, actor=actor)
     subdomain_counts = query_counts(session=session)
 subdomain_names = [c.subdomain for c in subdomain_counts]
 
