@@ -27,7 +27,7 @@ from annotate.api.web_login import LOGIN_PATH, REFRESH_PATH
 from annotate.navigation import pages_for
 from annotate.services.core.roles import ROLES
 from annotate.ui import session as ui_session
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
 
 if TYPE_CHECKING:
     from annotate.db.models import User

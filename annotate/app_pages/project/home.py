@@ -10,8 +10,8 @@ import streamlit as st
 
 from annotate.navigation import pages_for
 from annotate.services.content.project_overview import query_counts, totals
-from annotate.ui.my_work import show_my_work
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
+from annotate.ui.project.my_work import show_my_work
 from annotate.ui.session import db_session, require_page
 
 NEXT_STEPS = {

@@ -14,8 +14,8 @@ from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import materials
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
-from annotate.ui.panes import scroll_pane
-from annotate.ui.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.kit.panes import scroll_pane
+from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
 from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)

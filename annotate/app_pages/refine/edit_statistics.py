@@ -14,7 +14,7 @@ import streamlit as st
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import edit_statistics, staleness
 from annotate.services.refine.refined_export import export_refined
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)

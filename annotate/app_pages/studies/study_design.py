@@ -3,7 +3,7 @@
 "Preview counts" runs :func:`annotate.services.studies.design.plan_study` (no writes) and keeps
 the previewed design; "Create study" creates exactly that design
 (:func:`annotate.services.studies.design.create_study`, one transaction). "Add votes where they
-matter most" extends an existing study (:mod:`annotate.ui.extend_study`).
+matter most" extends an existing study (:mod:`annotate.ui.studies.extend_study`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from annotate.services.studies.design import (
     create_study,
     plan_study,
 )
-from annotate.ui.extend_study import extend_section
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
+from annotate.ui.studies.extend_study import extend_section
 
 PREVIEW_KEY = "design_preview"  # (StudyDesign, StudyPlan) last previewed
 
