@@ -27,7 +27,7 @@ def add(session, name, role):
 def test_list_users_cannot_be_called_without_saying_who_asks(session):
     add(session, "root", "admin")
     with pytest.raises(TypeError):
-        users.list_users(session=session)  # type: ignore[call-arg]
+        users.list_users(session=session)
     # the command line says so explicitly
     assert [u.username for u in users.list_users(session=session, actor=None)] == ["root"]
 
