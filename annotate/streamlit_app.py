@@ -66,7 +66,7 @@ def page_config() -> bool:
     return True
 
 
-ROLE_LABELS = {"annotator": "Annotator", "expert": "Expert", "researcher": "Researcher", "admin": "Admin"}
+ROLE_LABELS = {role: role.capitalize() for role in ROLES}
 
 
 LOGIN_ERRORS = {
