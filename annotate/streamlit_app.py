@@ -66,7 +66,7 @@ def page_config() -> bool:
     return True
 
 
-ROLE_LABELS = {role: role.capitalize() for role in ROLES}
+ROLE_LABELS: dict[str, str] = {role: role.capitalize() for role in ROLES}
 
 
 LOGIN_ERRORS = {

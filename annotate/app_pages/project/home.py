@@ -15,7 +15,7 @@ from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.project.my_work import show_my_work
 from annotate.ui.session import db_session, require_page
 
-NEXT_STEPS = {
+NEXT_STEPS: dict[str, str] = {
     Role.ANNOTATOR: "Open your assigned pairs from the menu on the left. For each pair, read the query "
                  "and its materials, then say which response is better (or that they are equivalent). "
                  "Read the guidelines before your first judgment.",
