@@ -27,7 +27,7 @@ from annotate.auth.session_cookie import idle_limit_s, refresh_every_s, safe_nex
 from annotate.navigation import pages_for
 from annotate.services.core.roles import ROLES
 from annotate.ui import session as ui_session
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
 
 if TYPE_CHECKING:
     from annotate.db.models import User
@@ -66,7 +66,7 @@ def page_config() -> bool:
     return True
 
 
-ROLE_LABELS = {"annotator": "Annotator", "expert": "Expert", "researcher": "Researcher", "admin": "Admin"}
+ROLE_LABELS: dict[str, str] = {role: role.capitalize() for role in ROLES}
 
 
 LOGIN_ERRORS = {

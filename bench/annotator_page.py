@@ -9,7 +9,7 @@ next to a bare Streamlit script that renders the same three strings with ``st.ma
 reported. Target: page <= 1.5 x baseline.
 
 The page shows the three texts as one HTML element rendered from markdown on the server
-(``annotate.ui.panes.show_text_view``), cached: a rerun sends the cached HTML again. What
+(``annotate.ui.kit.panes.show_text_view``), cached: a rerun sends the cached HTML again. What
 the first showing of a pair pays once for that rendering is printed beside the figures.
 
 Three figures are printed for each script:
@@ -302,8 +302,8 @@ def serve(script: Path, port: int, timings: Path) -> int:
 def first_render_ms(texts: list[str]) -> float:
     """Milliseconds to build the annotator page's text view of ``texts`` with empty caches
     (what the first showing of a pair pays once; reruns reuse the cached HTML)."""
-    from annotate.ui.panes import text_view_html
-    from annotate.ui.safe_html import markdown_to_safe_html
+    from annotate.ui.kit.panes import text_view_html
+    from annotate.ui.kit.safe_html import markdown_to_safe_html
 
     timings = []
     for _ in range(3):

@@ -13,7 +13,7 @@ from metaeval.data_location import writingbench_data_dir
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Scripted clicks come a few milliseconds after a pair appears, which the judging page's
-# minimum-dwell guard (annotate/ui/task_state.py) would refuse as a slow double click. The
+# minimum-dwell guard (annotate/ui/annotate/task_state.py) would refuse as a slow double click. The
 # guard is off for the suite (app servers started by tests inherit this) and switched on
 # by the tests that check it.
 os.environ.setdefault("ANNOTATE_MIN_DWELL_S", "0")

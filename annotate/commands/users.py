@@ -50,7 +50,7 @@ def _add(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     with command_session(init_db(args.db), errors=()) as session:
-        accounts = users_service.list_users(session=session)
+        accounts = users_service.list_users(session=session, actor=None)
     for user in accounts:
         state = "active" if user.active else "deactivated"
         print(f"{user.username}\t{user.role}\t{state}")

@@ -334,7 +334,8 @@ class StudyItem(SQLModel, table=True):
 
 
 class Assignment(SQLModel, table=True):
-    """One annotator's task on one study item.
+    """One annotator's task on one study item (the app, the API and ``services/annotate/tasks.py``
+    call it a *task*; the table keeps its first name, as renaming it needs a migration).
 
     ``shown_left`` is ``a`` or ``b``: which canonical response was on the left.
     ``position`` orders an annotator's queue. A re-queued task points at the one it replaces.

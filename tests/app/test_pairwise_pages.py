@@ -418,7 +418,7 @@ def test_annotator_home_says_what_is_left_and_continues_there(seeded, engine):
 
 
 def test_guidelines_state_the_both_poor_rule_and_every_key(seeded):
-    from annotate.ui.task_state import KEY_HELP
+    from annotate.ui.annotate.task_state import KEY_HELP
 
     at = page(seeded["ann1"], "annotate/guidelines.py")
     text = " ".join(all_text(at).split())

@@ -1,5 +1,5 @@
 """Real browser: the annotator's text view (query, materials, two responses in one HTML
-element, ``annotate.ui.panes.show_text_view``) behaves like panes should.
+element, ``annotate.ui.kit.panes.show_text_view``) behaves like panes should.
 
 Long responses and a verified material are put in the database; Chromium opens the pair
 through ``annotate serve``. Each response pane scrolls on its own; a rerun of the page (the

@@ -11,14 +11,14 @@ import re
 import pytest
 
 from annotate.services.annotate.tasks import StudySummary, TaskRow, opening_words
-from annotate.ui.judge_keys import KEYS_SCRIPT, keys_html
-from annotate.ui.my_work import left_line
-from annotate.ui.pair_lists import row_label
-from annotate.ui.task_state import KEY_HELP, NAV_SHORTCUTS, SHORTCUTS
+from annotate.ui.annotate.judge_keys import KEYS_SCRIPT, keys_html
+from annotate.ui.annotate.pair_lists import row_label
+from annotate.ui.annotate.task_state import KEY_HELP, NAV_SHORTCUTS, SHORTCUTS
+from annotate.ui.project.my_work import left_line
 
-MODULES = ["annotate.ui.judge_keys", "annotate.ui.pair_task", "annotate.ui.pair_flow", "annotate.ui.pair_lists",
-           "annotate.ui.my_work", "annotate.services.core.errors", "annotate.ui.task_state", "annotate.ui.panes",
-           "annotate.ui.safe_html"]
+MODULES = ["annotate.ui.annotate.judge_keys", "annotate.ui.annotate.pair_task", "annotate.ui.annotate.pair_flow", "annotate.ui.annotate.pair_lists",
+           "annotate.ui.project.my_work", "annotate.services.core.errors", "annotate.ui.annotate.task_state", "annotate.ui.kit.panes",
+           "annotate.ui.kit.safe_html"]
 
 
 @pytest.mark.parametrize("name", MODULES)

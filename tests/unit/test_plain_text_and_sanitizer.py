@@ -1,5 +1,5 @@
-"""Plain text in Streamlit's markdown (annotate.ui.safe_markdown.plain_label) and the nh3
-sanitizer (annotate.ui.sanitize.sanitize_html).
+"""Plain text in Streamlit's markdown (annotate.ui.kit.safe_markdown.plain_label) and the nh3
+sanitizer (annotate.ui.kit.sanitize.sanitize_html).
 
 ``plain_label`` is checked against an independent CommonMark parser (markdown-it-py, GFM
 tables and strikethrough on, as Streamlit's remark-gfm): the escaped text must render as one
@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from annotate.ui.safe_markdown import plain_label
-from annotate.ui.sanitize import sanitize_html
+from annotate.ui.kit.safe_markdown import plain_label
+from annotate.ui.kit.sanitize import sanitize_html
 from tests.fixtures.html_inventory import inventory
 
 _COMMONMARK = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])

@@ -1,5 +1,5 @@
-"""Untrusted markdown rendered to HTML on the server (annotate.ui.safe_html) and the
-annotator's text view built from it (annotate.ui.panes.text_view_html).
+"""Untrusted markdown rendered to HTML on the server (annotate.ui.kit.safe_html) and the
+annotator's text view built from it (annotate.ui.kit.panes.text_view_html).
 
 Expected HTML strings are written by hand from the CommonMark rules (comments say why);
 the hostile corpus is checked with the standard library's HTML parser, independently of
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.ui.panes import text_view_html
-from annotate.ui.safe_html import markdown_to_safe_html
+from annotate.ui.kit.panes import text_view_html
+from annotate.ui.kit.safe_html import markdown_to_safe_html
 from tests.fixtures.html_inventory import inventory
 
 ALLOWED_TAGS = {"p", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "s", "code", "pre", "a", "blockquote",
@@ -146,7 +146,7 @@ def test_rendering_from_many_threads_gives_the_same_html():
     """App sessions render on their own threads with one shared parser."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from annotate.ui import safe_html
+    from annotate.ui.kit import safe_html
 
     texts = [f"# Part {i}\n\n" + "Some *text* with a [link](https://e.example/x) and `a<b`.\n\n" * 80
              + "```\ncode <x>\n```\n![i](http://a.example/b) [bad](javascript:x)" for i in range(8)]

@@ -1,4 +1,4 @@
-"""Tests of annotate.ui.safe_markdown.
+"""Tests of annotate.ui.kit.safe_markdown.
 
 The output is checked by rendering it with an independent CommonMark renderer
 (markdown-it-py) configured to pass raw HTML through (``html=True``, the most permissive
@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
-from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.kit.safe_markdown import to_safe_markdown
 
 _RENDERER = MarkdownIt("commonmark", {"html": True}).enable("table")
 

@@ -5,11 +5,11 @@ titles and headers, expander/popover/tab labels, every widget label, every ``hel
 tooltip, metric values, progress and spinner texts, and the options of radio buttons and
 pills. A markdown image there
 is fetched by the reader's browser; so anything that came from an import, an upload or a
-user must reach these places escaped (:func:`annotate.ui.safe_markdown.plain_label`),
-rendered safely (:func:`annotate.ui.safe_markdown.to_safe_markdown`,
-:func:`annotate.ui.panes.pane_markdown`) or as sanitized HTML (``st.html`` of
-:func:`annotate.ui.safe_html.markdown_to_safe_html`, :func:`annotate.ui.sanitize.sanitize_html`,
-:func:`annotate.ui.panes.text_view_html`).
+user must reach these places escaped (:func:`annotate.ui.kit.safe_markdown.plain_label`),
+rendered safely (:func:`annotate.ui.kit.safe_markdown.to_safe_markdown`,
+:func:`annotate.ui.kit.panes.pane_markdown`) or as sanitized HTML (``st.html`` of
+:func:`annotate.ui.kit.safe_html.markdown_to_safe_html`, :func:`annotate.ui.kit.sanitize.sanitize_html`,
+:func:`annotate.ui.kit.panes.text_view_html`).
 
 This test parses every module of ``annotate/app_pages`` and ``annotate/ui`` and the app's
 entry ``annotate/streamlit_app.py`` with :mod:`ast`
@@ -46,13 +46,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = sorted([*(ROOT / "annotate" / "app_pages").rglob("*.py"), *(ROOT / "annotate" / "ui").glob("*.py"),
+SCANNED = sorted([*(ROOT / "annotate" / "app_pages").rglob("*.py"), *(ROOT / "annotate" / "ui").rglob("*.py"),
                   ROOT / "annotate" / "streamlit_app.py"])
 
 SAFE_HELPERS = frozenset({
     "plain_label", "to_safe_markdown", "pane_markdown", "markdown_to_safe_html", "sanitize_html",
     "text_view_html", "char_count_label",
-    "css_height",  # annotate.ui.panes: a CSS length of letters, digits and ().%+-*/ , only, else it raises
+    "css_height",  # annotate.ui.kit.panes: a CSS length of letters, digits and ().%+-*/ , only, else it raises
 })
 """Functions whose result is safe whatever their argument (the safe path itself)."""
 
@@ -87,7 +87,7 @@ NOT_STREAMLIT = frozenset({"logger", "logging", "log", "LOGGER", "_log", "parser
 # The allowlist: (file, line text fragment) of arguments the analysis cannot prove safe but
 # that are. Keep it small; say why.
 ALLOWLIST: dict[tuple[str, str], str] = {
-    ("annotate/ui/refine_widgets.py", "st.html(diff_table_html("):
+    ("annotate/ui/refine/refine_widgets.py", "st.html(diff_table_html("):
         "difflib.HtmlDiff escapes both texts (&, <, >) and diff_table_html escapes the two labels",
 }
 

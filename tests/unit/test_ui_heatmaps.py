@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotate.ui.heatmaps import agreement_heatmap, heatmap_cells
+from annotate.ui.kit.heatmaps import agreement_heatmap, heatmap_cells
 from metaeval.stats.breakdown import breakdown
 
 

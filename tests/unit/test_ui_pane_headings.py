@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.ui.panes import demote_headings
+from annotate.ui.kit.panes import demote_headings
 
 
 @pytest.mark.parametrize("source,expected", [

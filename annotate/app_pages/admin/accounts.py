@@ -11,7 +11,7 @@ from annotate.services.accounts import users as users_service
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.roles import ROLES
 from annotate.services.studies import lifecycle
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
 
 admin = require_page(__file__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annotate.ui.annotate.task_state import KEY_HELP
 from annotate.ui.session import require_page
-from annotate.ui.task_state import KEY_HELP
 
 require_page(__file__)
 st.title("Guidelines")

@@ -3,9 +3,9 @@
 The texts scroll in their panes; the choice bar (choices, skip, per-criterion rows, flags,
 rationale, previous/next, time on the pair, keys) stays at the bottom of the window, and
 every message about a choice shows at its top. What to load, skip and submit is in
-:mod:`annotate.ui.pair_flow`; drawing in :mod:`annotate.ui.pair_task` and
-:mod:`annotate.ui.pair_lists`. A submit carries the token of this showing
-(:mod:`annotate.ui.task_state`): a double click stores once. ``?assignment=ID`` opens one of
+:mod:`annotate.ui.annotate.pair_flow`; drawing in :mod:`annotate.ui.annotate.pair_task` and
+:mod:`annotate.ui.annotate.pair_lists`. A submit carries the token of this showing
+(:mod:`annotate.ui.annotate.task_state`): a double click stores once. ``?assignment=ID`` opens one of
 the annotator's own tasks; anyone else's is refused.
 """
 
@@ -16,11 +16,11 @@ import functools
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
-from annotate.ui import pair_flow as flow
-from annotate.ui import task_state
-from annotate.ui.pair_lists import task_lists
-from annotate.ui.pair_task import BarContext, choice_bar, show_task
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.annotate import pair_flow as flow
+from annotate.ui.annotate import task_state
+from annotate.ui.annotate.pair_lists import task_lists
+from annotate.ui.annotate.pair_task import BarContext, choice_bar, show_task
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import require_page
 
 TITLE = "Judge pairs"

@@ -2,7 +2,7 @@
 
 A score at or below :data:`annotate.services.annotate.judgments.LOW_SCORE` needs an error type from
 the study's list. Submits through :func:`annotate.services.annotate.judgments.submit_rating` with a
-submit token kept per showing (see :mod:`annotate.ui.task_state`). Model names never appear.
+submit token kept per showing (see :mod:`annotate.ui.annotate.task_state`). Model names never appear.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import streamlit as st
 
 from annotate.services.annotate import judgments, tasks
 from annotate.services.core.errors import ServiceError, for_person
-from annotate.ui import task_state
-from annotate.ui.panes import show_text_view
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.annotate import task_state
+from annotate.ui.kit.panes import show_text_view
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
 
 OPEN_KEY = "rate_open"

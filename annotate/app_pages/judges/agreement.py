@@ -3,7 +3,7 @@ system rankings and annotator competence.
 
 Every number comes from :func:`annotate.services.judges.agreement_view.agreement_view` and
 :mod:`annotate.services.judges.rankings_view` (metaeval); this page only picks the inputs and draws
-the results (tabs in :mod:`annotate.ui.agreement_tabs`).
+the results (tabs in :mod:`annotate.ui.judges.agreement_tabs`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from annotate.services.judges.agreement_view import (
 )
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import lifecycle
-from annotate.ui import agreement_tabs
-from annotate.ui.heatmaps import agreement_heatmap
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.judges import agreement_tabs
+from annotate.ui.kit.heatmaps import agreement_heatmap
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
 
 DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}

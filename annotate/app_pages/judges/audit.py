@@ -20,9 +20,9 @@ from annotate.services.judges.agreement_view import data_version
 from annotate.services.judges.audit import audit_detail, disagreement_table, filter_disagreements
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import lifecycle
-from annotate.ui import audit_view
-from annotate.ui.panes import show_text_view
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.judges import audit_view
+from annotate.ui.kit.panes import show_text_view
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
 from metaeval import csv_safe
 

@@ -8,8 +8,8 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges.criteria_view import criteria_comparison, query_choices
-from annotate.ui.panes import scroll_pane
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.panes import scroll_pane
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
 
 METHOD_NOTES = {

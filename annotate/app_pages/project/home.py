@@ -10,19 +10,20 @@ import streamlit as st
 
 from annotate.navigation import pages_for
 from annotate.services.content.project_overview import query_counts, totals
-from annotate.ui.my_work import show_my_work
-from annotate.ui.safe_markdown import plain_label
+from annotate.services.core.roles import Role
+from annotate.ui.kit.safe_markdown import plain_label
+from annotate.ui.project.my_work import show_my_work
 from annotate.ui.session import db_session, require_page
 
-NEXT_STEPS = {
-    "annotator": "Open your assigned pairs from the menu on the left. For each pair, read the query "
+NEXT_STEPS: dict[str, str] = {
+    Role.ANNOTATOR: "Open your assigned pairs from the menu on the left. For each pair, read the query "
                  "and its materials, then say which response is better (or that they are equivalent). "
                  "Read the guidelines before your first judgment.",
-    "expert": "Review queries and their materials: adapt instructions that are unclear and prune "
+    Role.EXPERT: "Review queries and their materials: adapt instructions that are unclear and prune "
               "materials that are redundant or irrelevant. A second expert approves each change.",
-    "researcher": "Design a study (choose queries per subdomain, model pairs and annotators), follow "
+    Role.RESEARCHER: "Design a study (choose queries per subdomain, model pairs and annotators), follow "
                   "its progress, then compare the judges' verdicts with the human votes.",
-    "admin": "Create accounts for the people in the study on the Accounts page (or with "
+    Role.ADMIN: "Create accounts for the people in the study on the Accounts page (or with "
              "`annotate users add`), and deactivate accounts that are no longer needed.",
 }
 
@@ -32,7 +33,7 @@ st.write(f"Welcome, **{plain_label(user.display_name or user.username)}**.")
 
 st.subheader("What to do next")
 st.info(NEXT_STEPS.get(user.role, ""))
-if user.role == "annotator":
+if user.role == Role.ANNOTATOR:
     show_my_work(user)  # "N pairs left in study X" and a button to continue
 here = Path(__file__).resolve().parents[1]  # annotate/app_pages
 others = [spec for spec in pages_for(user.role) if spec.file != "project/home.py" and (here / spec.file).is_file()]

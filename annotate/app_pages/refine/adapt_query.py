@@ -15,11 +15,11 @@ from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import instructions, materials
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.versions import EditConflict, instruction_head, instruction_versions
-from annotate.ui.panes import char_count_label, scroll_pane
-from annotate.ui.refine_widgets import query_picker, show_conflict, side_by_side_diff
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.panes import char_count_label, scroll_pane
+from annotate.ui.kit.safe_markdown import plain_label
+from annotate.ui.refine.refine_widgets import query_picker, show_conflict, side_by_side_diff
+from annotate.ui.refine.split_form import split_form
 from annotate.ui.session import db_session, require_page
-from annotate.ui.split_form import split_form
 
 user = require_page(__file__)
 state = st.session_state

@@ -11,11 +11,12 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.roles import Role
 from annotate.services.refine import materials
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
-from annotate.ui.panes import scroll_pane
-from annotate.ui.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.kit.panes import scroll_pane
+from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
 from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)
@@ -32,7 +33,7 @@ tab_collect, tab_verify = st.tabs(["Add a material", f"Verify others' materials 
 with tab_collect:
     if not needs:
         st.info("No query is flagged as needing materials right now. "
-                + ("Flag one below when a query needs reference material." if user.role == "expert"
+                + ("Flag one below when a query needs reference material." if user.role == Role.EXPERT
                    else "Experts flag the queries that need reference material; they will be listed here."))
     else:
         st.dataframe([{"query": n.index, "material needed": n.requirement, "verified": n.active,
@@ -85,7 +86,7 @@ with tab_collect:
                         state.pop(key, None)
                     state["collect_flash"] = "Saved. Another person verifies it before annotators see it."
                     st.rerun()
-    if user.role == "expert":
+    if user.role == Role.EXPERT:
         with st.expander("Flag a query as needing materials"):
             with db_session() as session:
                 labels = {c.index: c.label for c in query_choices(session=session)}

@@ -12,9 +12,10 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.roles import MANAGERS
 from annotate.services.refine import edit_statistics, staleness
 from annotate.services.refine.refined_export import export_refined
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)
@@ -54,7 +55,7 @@ st.subheader("Stale judgments")
 st.write(f"{counts['judgments']:,} pairwise judgments, {counts['ratings']:,} ratings and {counts['judge_scores']:,} "
          "judge scores were made on content that has since changed. Statistics include or exclude them "
          "by an explicit choice.")
-if user.role in ("researcher", "admin"):
+if user.role in MANAGERS:
     for name, n in by_study:
         c1, c2 = st.columns([3, 1])
         c1.write(f"Study **{plain_label(name)}**: {n:d} stale judgment(s) not yet re-queued")

@@ -20,9 +20,9 @@ from annotate.services.refine.versions import (
     material_versions,
     segments_of,
 )
-from annotate.ui.panes import scroll_pane
-from annotate.ui.refine_widgets import query_picker, show_conflict, show_unified_diff
-from annotate.ui.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.kit.panes import scroll_pane
+from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.refine.refine_widgets import query_picker, show_conflict, show_unified_diff
 from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)

@@ -10,8 +10,8 @@ from annotate.db.models import id_of
 from annotate.services.refine import materials
 from annotate.services.refine.history import query_history
 from annotate.services.refine.query_list import query_choices
-from annotate.ui.refine_widgets import query_picker, show_unified_diff
-from annotate.ui.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.refine.refine_widgets import query_picker, show_unified_diff
 from annotate.ui.session import db_session, require_page
 
 require_page(__file__)

@@ -8,8 +8,8 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import review
-from annotate.ui.refine_widgets import side_by_side_diff
-from annotate.ui.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.refine.refine_widgets import side_by_side_diff
 from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)

@@ -3,7 +3,7 @@ accuracy, competence and flags per annotator, adjudication of split pairs, and t
 
 All figures come from :func:`annotate.services.studies.dashboard.study_dashboard`; downloads from
 :func:`annotate.services.studies.votes_export.export_votes` (generated when the button is clicked).
-The sections are drawn by :mod:`annotate.ui.dashboard_parts`.
+The sections are drawn by :mod:`annotate.ui.studies.dashboard_parts`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,16 @@ from annotate.services.refine import staleness
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies import lifecycle
 from annotate.services.studies.votes_export import export_votes
-from annotate.ui.dashboard_parts import annotators_section, completion_section, num, pct, split_pairs_section
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.annotate.task_state import format_duration
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, get_engine, require_page
-from annotate.ui.task_state import format_duration
+from annotate.ui.studies.dashboard_parts import (
+    annotators_section,
+    completion_section,
+    num,
+    pct,
+    split_pairs_section,
+)
 
 MIME = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
 

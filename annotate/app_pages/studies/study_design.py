@@ -3,7 +3,7 @@
 "Preview counts" runs :func:`annotate.services.studies.design.plan_study` (no writes) and keeps
 the previewed design; "Create study" creates exactly that design
 (:func:`annotate.services.studies.design.create_study`, one transaction). "Add votes where they
-matter most" extends an existing study (:mod:`annotate.ui.extend_study`).
+matter most" extends an existing study (:mod:`annotate.ui.studies.extend_study`).
 """
 
 from __future__ import annotations
@@ -11,13 +11,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.services.accounts import users as users_service
 from annotate.services.content.project_overview import query_counts
 from annotate.services.core.errors import ServiceError, for_person
-from annotate.services.studies.design import DEFAULT_ERROR_TYPES, KINDS, StudyDesign, create_study, plan_study
-from annotate.ui.extend_study import extend_section
-from annotate.ui.safe_markdown import plain_label
+from annotate.services.studies.design import (
+    DEFAULT_ERROR_TYPES,
+    KINDS,
+    StudyDesign,
+    annotator_choices,
+    create_study,
+    plan_study,
+)
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
+from annotate.ui.studies.extend_study import extend_section
 
 PREVIEW_KEY = "design_preview"  # (StudyDesign, StudyPlan) last previewed
 
@@ -31,10 +37,7 @@ if flash:
     st.success(plain_label(flash))
 
 with db_session() as session:
-    # The page is limited to researchers and admins above; the account list itself is
-    # admin-only as a service, so it is read here without an actor to offer annotators.
-    annotator_names = [u.username for u in users_service.list_users(session=session, include_inactive=False)
-                       if u.role == "annotator"]
+    annotator_names = annotator_choices(session=session, actor=actor)
     subdomain_counts = query_counts(session=session)
 subdomain_names = [c.subdomain for c in subdomain_counts]
 

@@ -251,9 +251,9 @@ def set_password(*, session: Session, username: str, password: str,
     return user
 
 
-def list_users(*, session: Session, actor: User | None = None,
-               include_inactive: bool = True) -> list[User]:
-    """Every account ordered by username (admin only)."""
+def list_users(*, session: Session, actor: User | None, include_inactive: bool = True) -> list[User]:
+    """Every account ordered by username (admin only; ``actor=None`` is the command line and
+    must be passed as such, so a page cannot skip the check by leaving the actor out)."""
     if actor is not None:
         require_role(actor, "admin")
     stmt = select(User).order_by(col(User.username))

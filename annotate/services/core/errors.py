@@ -57,8 +57,8 @@ class InputError(ServiceError):
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
-def for_person(exc: ServiceError) -> str:
-    """What a person reads when a service refuses something: the error in plain words, an
+def for_person(exc: Exception) -> str:
+    """What a person reads when something is refused: the error in plain words, an
     input error without the internal name of its field (a JSON key the reader never saw).
 
     Used by every page and by the API; the CLI keeps ``str(exc)``.

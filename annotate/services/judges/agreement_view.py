@@ -151,16 +151,37 @@ def agreement_view(*, session: Session, actor: User | None, study_name: str, run
                  "position bias (share first shown)": result.human.get("position_bias"),
                  "length bias (share longer chosen)": result.human.get("length_bias")})
     downloads = {fmt: render(result, fmt=fmt) for fmt in FORMATS}
-    md = downloads["markdown"].split("## Paired")[0]
-    human_lines = [line for line in md.splitlines() if line.startswith("- ")]
     return AgreementView(result=result, table_header=list(HEADER), table_rows=rows,
-                         human_lines=[line.removeprefix("- ") for line in human_lines],
+                         human_lines=human_lines(result.human, result.settings),
                          comparisons=result.comparisons, best=best["judge"] if best else None,
                          breakdowns=result.breakdowns, bias=bias, downloads=downloads, notes=notes)
 
 
-def heatmap_frame(breakdown: pd.DataFrame) -> pd.DataFrame:
-    """A breakdown reshaped for a heatmap: judge rows x group columns of agreement (no maths)."""
-    if breakdown.empty:
-        return pd.DataFrame()
-    return breakdown.pivot(index="column", columns="group", values="agreement")
+def human_lines(human: dict, settings: dict) -> list[str]:
+    """Sentences about the human votes and the settings, from the result's own fields
+    (``AgreementResult.human`` and ``.settings``), for the page's summary.
+
+    Example:
+        >>> human_lines({"n_votes": 45, "n_pairs": 15, "n_queries": 15, "n_annotators": 3,
+        ...              "vs_majority_of_others": 0.8, "alpha": {"nominal": 0.5, "ordinal": None},
+        ...              "fleiss_kappa": 0.41}, {"n_resamples": 200, "seed": 0, "split": "half", "test": "bootstrap"})
+        ... # doctest: +NORMALIZE_WHITESPACE
+        ['Human votes: 45 on 15 pairs (15 queries, 3 annotators).',
+         "Each annotator vs majority of the others: 80.0%; Krippendorff's alpha nominal 0.500, ordinal –;
+          Fleiss' kappa 0.410.",
+         'Bootstrap: 200 resamples of queries, seed 0; split votes -> half; p-values from bootstrap.']
+    """
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{100 * x:.1f}"
+
+    def num(x: float | None) -> str:
+        return "–" if x is None else f"{x:.3f}"
+
+    h, alpha = human, human.get("alpha") or {}
+    return [f"Human votes: {h['n_votes']} on {h['n_pairs']} pairs ({h['n_queries']} queries, "
+            f"{h['n_annotators']} annotators).",
+            f"Each annotator vs majority of the others: {pct(h.get('vs_majority_of_others'))}%; "
+            f"Krippendorff's alpha nominal {num(alpha.get('nominal'))}, ordinal {num(alpha.get('ordinal'))}; "
+            f"Fleiss' kappa {num(h.get('fleiss_kappa'))}.",
+            f"Bootstrap: {settings['n_resamples']} resamples of queries, seed {settings['seed']}; "
+            f"split votes -> {settings['split']}; p-values from {settings['test']}."]

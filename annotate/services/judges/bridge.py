@@ -1,6 +1,6 @@
 """The one module that turns database rows into metaeval inputs.
 
-Pairwise judgments become votes in FastChat's judgment layout (DESIGN section 3):
+Pairwise judgments become votes in FastChat's judgment layout (docs/formats.md, "Pairwise votes"):
 ``question_id`` is the query index, the two models are in canonical order
 (``model_a`` sorts before ``model_b``), ``winner`` is ``model_a``, ``model_b``, ``tie`` or
 ``tie (bothbad)``, ``judge`` is the annotator's username. Per-criterion choices become

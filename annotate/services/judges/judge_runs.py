@@ -1,6 +1,6 @@
 """Import judge score files into :class:`JudgeRun` / :class:`JudgeScore` rows.
 
-Two layouts are accepted (DESIGN section 3), detected from the first line:
+Two layouts are accepted (docs/formats.md, "Judge scores"), detected from the first line:
 
 * WritingBench's evaluation output, one file per (model, judge, criteria method):
   ``{"index": int, "scores": {"<criterion>": [{"score": 1..10, "reason": str}]}}``; the model

@@ -389,11 +389,6 @@ def query_by_index(*, session: Session, index: int) -> Query:
     return query
 
 
-def all_query_indexes(*, session: Session) -> list[int]:
-    """Every query's WritingBench index, ascending."""
-    return list(session.exec(select(Query.index).order_by(col(Query.index))))
-
-
 def imported_document(*, session: Session, query_id: int) -> MaterialDocument | None:
     """The material split out of the query's own text, if the query was split."""
     return session.exec(select(MaterialDocument).where(

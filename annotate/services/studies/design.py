@@ -62,7 +62,7 @@ from annotate.db.models import (
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
 from annotate.services.core.names import MAX_STUDY_NAME, check_not_confusable, clean_name
-from annotate.services.core.roles import MANAGERS
+from annotate.services.core.roles import MANAGERS, Role
 
 log = logging.getLogger(__name__)
 
@@ -501,6 +501,17 @@ def create_study(*, session: Session, actor: User | None, design: StudyDesign) -
         raise Conflict(f"a study named {name!r} exists already") from exc
     log.info("created study %s: %d items, %d assignments", name, plan.n_items, plan.n_assignments)
     return study
+
+
+def annotator_choices(*, session: Session, actor: User | None) -> list[str]:
+    """Usernames of the active annotators, the people a new study can be given (researcher or admin).
+
+    Raises:
+        PermissionDenied: the actor is not a researcher or admin.
+    """
+    require_role(actor, *MANAGERS)
+    return list(session.exec(select(User.username).where(User.role == Role.ANNOTATOR, User.active == True)  # noqa: E712
+                             .order_by(col(User.username))).all())
 
 
 def error_types_of(settings: dict[str, Any]) -> list[str]:

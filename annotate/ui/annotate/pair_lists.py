@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from annotate.services.annotate.tasks import TaskRow
-from annotate.ui.safe_markdown import plain_label
-from annotate.ui.task_state import choice_summary
+from annotate.ui.annotate.task_state import choice_summary
+from annotate.ui.kit.safe_markdown import plain_label
 
 
 def row_label(row: TaskRow) -> str:

@@ -23,8 +23,8 @@ import streamlit as st
 from annotate.services.annotate import judgments, tasks
 from annotate.services.annotate.tasks import StudySummary, TaskRow, TaskView
 from annotate.services.core.errors import ServiceError, for_person
-from annotate.ui import task_state
-from annotate.ui.pair_task import JudgmentInput
+from annotate.ui.annotate import task_state
+from annotate.ui.annotate.pair_task import JudgmentInput
 from annotate.ui.session import db_session
 
 OPEN_KEY = "pairs_open"

@@ -14,8 +14,8 @@ import streamlit as st
 from annotate.services.core.errors import for_person
 from annotate.services.refine.query_list import STATUSES, QueryChoice
 from annotate.services.refine.versions import EditConflict
-from annotate.ui.panes import scroll_pane
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.panes import scroll_pane
+from annotate.ui.kit.safe_markdown import plain_label
 
 DIFF_CSS = """
 <style>

@@ -9,7 +9,7 @@ text on every rerun), and it lets the page control exactly what reaches the brow
   or ``<img onerror=...>`` show literally, as text;
 * images are never loaded: ``![alt](url)`` becomes a link labelled ``image: alt``;
 * links keep only ``http``, ``https``, ``mailto`` or relative targets
-  (:data:`annotate.ui.safe_markdown.SAFE_SCHEMES`); others stay plain text. Links open
+  (:data:`annotate.ui.kit.safe_markdown.SAFE_SCHEMES`); others stay plain text. Links open
   in a new tab with ``rel="noopener noreferrer nofollow"``;
 * line breaks show as written (markdown-it's ``breaks``: one newline is a ``<br>``, as in
   chat interfaces), and a numbered list may start at any number even right after a line
@@ -17,12 +17,12 @@ text on every rerun), and it lets the page control exactly what reaches the brow
   would run on as prose while its rival's "1. x" shows as a list: a formatting bias);
 * headings are lowered by three levels (a response's "# Title" is an ``<h4>``), so a
   response does not shout over the page's own headings;
-* ``$`` means nothing (no LaTeX), as in :func:`annotate.ui.safe_markdown.to_safe_markdown`;
+* ``$`` means nothing (no LaTeX), as in :func:`annotate.ui.kit.safe_markdown.to_safe_markdown`;
 * the result has no line-feed characters (newlines inside code blocks are written as
   ``&#10;``): Streamlit scans an HTML body line by line on every rerun, one line is cheap.
 
 The rendered HTML then goes through the maintained sanitizer nh3
-(:func:`annotate.ui.sanitize.sanitize_html`: an allowlist of tags and attributes, no ``img``),
+(:func:`annotate.ui.kit.sanitize.sanitize_html`: an allowlist of tags and attributes, no ``img``),
 so even a bug in the renderer cannot let markup through. Streamlit's ``st.html`` passes the
 result through DOMPurify in the browser as well.
 
@@ -44,8 +44,8 @@ from markdown_it.rules_block.list import list_block, skipOrderedListMarker
 from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.token import Token
 
-from annotate.ui.safe_markdown import is_safe_url
-from annotate.ui.sanitize import sanitize_html
+from annotate.ui.kit.safe_markdown import is_safe_url
+from annotate.ui.kit.sanitize import sanitize_html
 
 __all__ = ["markdown_to_safe_html", "HEADING_SHIFT"]
 
@@ -134,7 +134,7 @@ _PARSER = _parser()
 def markdown_to_safe_html(text: str | None) -> str:
     r"""``text`` (untrusted markdown) as HTML that runs nothing and loads nothing.
 
-    One line (no ``\n``), passed through :func:`annotate.ui.sanitize.sanitize_html`; kept
+    One line (no ``\n``), passed through :func:`annotate.ui.kit.sanitize.sanitize_html`; kept
     for the last 64 texts, as every rerun of a page shows the same task again.
 
     Example:

@@ -14,11 +14,11 @@ from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges import audit_tags
 from annotate.services.judges.audit import AuditDetail, AuditFilters
-from annotate.ui.panes import PreparedHtml
-from annotate.ui.safe_markdown import plain_label
-from annotate.ui.sanitize import sanitize_html
+from annotate.ui.annotate.task_state import format_duration
+from annotate.ui.kit.panes import PreparedHtml
+from annotate.ui.kit.safe_markdown import plain_label
+from annotate.ui.kit.sanitize import sanitize_html
 from annotate.ui.session import db_session
-from annotate.ui.task_state import format_duration
 
 AUDIT_QUERY_CSS = ("<style>.wj-audit mark{background:#ffe8a3;color:inherit}.wj-audit sup{color:#8a6d00}"
                    ".wj-audit{overflow-wrap:anywhere}</style>")

@@ -5,7 +5,7 @@ inline: every text lives in a pane of bounded height that scrolls. No DB access.
 
 * :func:`show_text_view` - what an annotator or auditor reads: a query, its materials
   and one or two responses, as one HTML element rendered on the server by
-  :func:`annotate.ui.safe_html.markdown_to_safe_html` (one element per rerun however
+  :func:`annotate.ui.kit.safe_html.markdown_to_safe_html` (one element per rerun however
   many texts; the pages that show 100k characters on every rerun use it);
 * :func:`scroll_pane` - a single text the same way (:func:`pane_html`), for the
   experts' editing pages.
@@ -25,8 +25,8 @@ from typing import Any
 
 import streamlit as st
 
-from annotate.ui.safe_html import markdown_to_safe_html
-from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.kit.safe_html import markdown_to_safe_html
+from annotate.ui.kit.safe_markdown import to_safe_markdown
 
 PANE_HEIGHT = 560
 """Default height in pixels of a response pane (about one screen on a laptop)."""
@@ -305,9 +305,9 @@ def text_view_html(
     one-line summary (the fold's line, the length and the first words; ``<details
     data-fold="query">`` and ``data-fold="materials"``) side by side, which the person opens
     on a click, and the headers are compact. The judging page's script remembers each
-    fold's state per person (:mod:`annotate.ui.judge_keys`).
+    fold's state per person (:mod:`annotate.ui.annotate.judge_keys`).
 
-    Every text is rendered by :func:`annotate.ui.safe_html.markdown_to_safe_html`; titles
+    Every text is rendered by :func:`annotate.ui.kit.safe_html.markdown_to_safe_html`; titles
     are escaped. The styles (:data:`VIEW_CSS`) travel with it, and the result has no
     line feeds. Cached: a rerun showing the same task sends the same string again.
 

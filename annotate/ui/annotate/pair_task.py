@@ -4,7 +4,7 @@
 responses side by side ("Response A" left, "Response B" right; never model names), in
 panes sized to the window above the bar (:func:`pane_height`).
 :func:`choice_bar` draws the bar that stays at the bottom of the window
-(:data:`annotate.ui.judge_keys.BAR_KEY`): a slot for messages, the progress, the
+(:data:`annotate.ui.annotate.judge_keys.BAR_KEY`): a slot for messages, the progress, the
 per-criterion rows as a compact grid, the four choices and "Skip for now", the flags and
 the rationale, previous/next, the time on the pair and the keys. It returns what was
 submitted, or ``None``. The page (``annotate/app_pages/annotate/judge_pairs.py``) loads the task
@@ -19,10 +19,17 @@ from typing import Any
 
 import streamlit as st
 
-from annotate.ui.judge_keys import BAR_KEY, GRID_KEY, show_keys
-from annotate.ui.panes import show_text_view
-from annotate.ui.safe_markdown import plain_label
-from annotate.ui.task_state import CHOICE_LABELS, CHOICES, FLAGS, NAV_SHORTCUTS, OVERALL_CHOICES, SHORTCUTS
+from annotate.ui.annotate.judge_keys import BAR_KEY, GRID_KEY, show_keys
+from annotate.ui.annotate.task_state import (
+    CHOICE_LABELS,
+    CHOICES,
+    FLAGS,
+    NAV_SHORTCUTS,
+    OVERALL_CHOICES,
+    SHORTCUTS,
+)
+from annotate.ui.kit.panes import show_text_view
+from annotate.ui.kit.safe_markdown import plain_label
 
 BOTH_POOR = "both_poor"
 JUDGING_HINT = ("Judge against the query's requirements and the use of its materials (see Guidelines). "
@@ -90,7 +97,7 @@ def show_task(task: Any, *, title: str | None = None) -> None:
     if task.is_qualification:
         heading += " · qualification round"
     # One compact line: the page title and the pair; how to judge is in the keys overlay
-    # and the Guidelines. The texts are one HTML element (:func:`annotate.ui.panes.show_text_view`).
+    # and the Guidelines. The texts are one HTML element (:func:`annotate.ui.kit.panes.show_text_view`).
     head = f"#### {plain_label(title) + ' · ' if title else ''}{heading}"
     existing = task.existing
     with st.container(horizontal=True, vertical_alignment="center", key="wj_head"):

@@ -12,7 +12,7 @@ import streamlit as st
 
 from annotate.services.annotate import tasks
 from annotate.services.annotate.tasks import StudySummary
-from annotate.ui.safe_markdown import to_safe_markdown
+from annotate.ui.kit.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session
 
 PAGES = {"pairwise": ("app_pages/annotate/judge_pairs.py", "pairs_study", "pairs_open", "pairs_view"),

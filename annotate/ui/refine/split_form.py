@@ -12,8 +12,8 @@ from annotate.db.models import InstructionVersion, Query, User, id_of
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import materials
 from annotate.services.refine.splitter import propose_split, split_at
-from annotate.ui.panes import char_count_label, scroll_pane
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.panes import char_count_label, scroll_pane
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session
 
 

@@ -3,7 +3,7 @@
 Every HTML string built from untrusted text (queries, materials, responses, criteria...)
 passes through :func:`sanitize_html` before it reaches ``st.html``. Only the tags of
 :data:`ALLOWED_TAGS` and the attributes of :data:`ALLOWED_ATTRIBUTES` survive; link
-targets keep only the schemes of :data:`annotate.ui.safe_markdown.SAFE_SCHEMES`;
+targets keep only the schemes of :data:`annotate.ui.kit.safe_markdown.SAFE_SCHEMES`;
 ``style`` keeps only ``text-align`` (table column alignment); there is no ``img``,
 ``iframe``, ``svg`` or ``style`` element, and every link gets
 ``rel="noopener noreferrer nofollow"``. No Streamlit import.
@@ -19,7 +19,7 @@ import re
 
 import nh3
 
-from annotate.ui.safe_markdown import SAFE_SCHEMES
+from annotate.ui.kit.safe_markdown import SAFE_SCHEMES
 
 __all__ = ["sanitize_html", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES", "LINK_REL"]
 
@@ -29,7 +29,7 @@ LINK_REL = "noopener noreferrer nofollow"
 ALLOWED_TAGS: frozenset[str] = frozenset({
     "p", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "s", "code", "pre", "a", "blockquote",
     "table", "thead", "tbody", "tr", "th", "td", "br", "hr", "mark", "sup"})
-"""Tags kept (what :mod:`annotate.ui.safe_html` emits for markdown; ``mark``/``sup``: the
+"""Tags kept (what :mod:`annotate.ui.kit.safe_html` emits for markdown; ``mark``/``sup``: the
 audit page's highlighted query)."""
 
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title", "target"}, "ol": {"start"},

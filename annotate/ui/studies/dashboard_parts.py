@@ -15,9 +15,9 @@ from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies.dashboard import AnnotatorStats, Dashboard
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.annotate.task_state import format_duration
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session
-from annotate.ui.task_state import format_duration
 
 WINNER_LABELS = {"a": "Response a wins", "b": "Response b wins", "tie": "Tie"}
 

@@ -16,7 +16,7 @@ from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import extend, lifecycle
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session
 
 DEFAULT_TARGET = "The best judge row against the next"

@@ -25,8 +25,8 @@ from annotate.services.judges.rankings_view import (
     rankings_view,
 )
 from annotate.services.studies.extension_estimate import extension_estimate
-from annotate.ui.heatmaps import agreement_heatmap
-from annotate.ui.safe_markdown import plain_label
+from annotate.ui.kit.heatmaps import agreement_heatmap
+from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session
 
 STAT_LABELS = {"kendall_tau_b": "Kendall tau-b", "spearman": "Spearman", "pair_order_agreement": "Pair-order agreement"}

@@ -5,8 +5,8 @@ One ``st.html`` element (:func:`show_keys`) carries them all:
 * the styles that keep the choice bar (``st.container(key=BAR_KEY)``) at the bottom of the
   window while the page scrolls, and lay the per-criterion rows out as a compact grid;
 * the time on the current pair, counted on in the browser from the seconds the server
-  measured when the pair was first drawn (:func:`annotate.ui.task_state.shown_elapsed`);
-* a ``<dialog>`` listing every key (:data:`annotate.ui.task_state.KEY_HELP`), opened by
+  measured when the pair was first drawn (:func:`annotate.ui.annotate.task_state.shown_elapsed`);
+* a ``<dialog>`` listing every key (:data:`annotate.ui.annotate.task_state.KEY_HELP`), opened by
   "?" or by its button;
 * a small script for the keys Streamlit's own button shortcuts cannot do: "E" focuses the
   rationale, "G" the first per-criterion row, and inside the rows 1/2/3 choose and move
@@ -25,8 +25,8 @@ from html import escape
 
 import streamlit as st
 
-from annotate.ui.panes import PreparedHtml
-from annotate.ui.task_state import KEY_HELP
+from annotate.ui.annotate.task_state import KEY_HELP
+from annotate.ui.kit.panes import PreparedHtml
 
 BAR_KEY = "wj_bar"
 """Key of the choice bar's container (its CSS class is ``st-key-wj_bar``)."""
