@@ -14,6 +14,7 @@ from metaeval.commands.responses_option import add_responses_args, read_named_re
 from metaeval.fastchat import is_json_array, read_any_votes, read_fastchat_votes
 from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_scores, write_text_atomic
 from metaeval.report import FORMATS, PLOTLYJS, render, write_figures
+from metaeval.report_tables import add_sections, render_pivot
 from metaeval.stats.agreement import votes_frame
 from metaeval.stats.study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
@@ -52,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--subset", action="append", default=[], metavar="NAME=FILE",
                    help="requirement subset: queries file whose indexes form subset NAME (for --breakdown subset)")
     p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--layout", choices=["long", "pivot"], default="long",
+                   help="long: one row per judge with every statistic, bias and breakdowns (default); pivot: "
+                        "Table 4's layout, criteria methods x judges, agreement [CI], best per judge marked")
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--figures", metavar="DIR", help="also write plotly figures (HTML) here")
     p.add_argument("--plotlyjs", choices=PLOTLYJS, default="directory",
@@ -188,7 +192,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    text = render(result, fmt=args.format)
+    if args.layout == "pivot":
+        text = render_pivot(result, fmt=args.format)
+    else:
+        text = render(result, fmt=args.format)
+        if args.format != "json":  # JSON carries bias and breakdowns already
+            text = add_sections(text, result, fmt=args.format)
     if args.output:
         write_text_atomic(args.output, text)
     else:

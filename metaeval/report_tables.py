@@ -1,0 +1,198 @@
+"""Paper tables beside the long agreement report: Table 4's pivot, breakdowns and bias in every format.
+
+- :func:`render_pivot`: WritingBench's Table 4 layout -- rows = criteria methods, columns = judges,
+  each cell the agreement with its interval (%), the best method of each judge column marked (bold
+  in markdown/LaTeX/HTML, ``best`` = 1 in CSV). A row named without ``METHOD/`` goes under method "–".
+- :func:`add_sections`: the ``--breakdown`` groups and the position/length bias of every row added to
+  a long report in markdown, LaTeX, HTML or CSV (CSV: ``position_bias``/``length_bias`` columns and
+  one ``breakdown`` row per (field, group, row)); JSON already carries both.
+
+Example:
+    >>> from types import SimpleNamespace
+    >>> res = SimpleNamespace(rows=[
+    ...     {"judge": "dynamic/g", "method": "dynamic", "judge_model": "g", "agreement": 0.8, "ci": [0.7, 0.9],
+    ...      "n_votes": 10},
+    ...     {"judge": "static-global/g", "method": "static-global", "judge_model": "g", "agreement": 0.6,
+    ...      "ci": [0.5, 0.7], "n_votes": 10}], breakdowns={}, human={})
+    >>> print(render_pivot(res, fmt="markdown").splitlines()[4:6])
+    ['| dynamic | **80.0 [70.0, 90.0]** |', '| static-global | 60.0 [50.0, 70.0] |']
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from typing import Any
+
+PIVOT_TITLE = "Agreement with human preferences by criteria method and judge (%)"
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
+
+
+def _latex(s: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        s = s.replace(a, b) if a != "\\" else s.replace(a, "\0")
+    return s.replace("\0", r"\textbackslash{}")
+
+
+def pivot(result: Any) -> tuple[list[str], list[str], dict[tuple[str, str], dict]]:
+    """(methods, judges, cells) of Table 4's layout; a cell holds agreement, ci, n_votes and best."""
+    methods: list[str] = []
+    judges: list[str] = []
+    cells: dict[tuple[str, str], dict] = {}
+    for r in result.rows:
+        method = r.get("method") or "–"
+        judge = r.get("judge_model") or r["judge"]
+        if method not in methods:
+            methods.append(method)
+        if judge not in judges:
+            judges.append(judge)
+        cells[(method, judge)] = {"agreement": r["agreement"], "ci": r["ci"], "n_votes": r["n_votes"], "best": False}
+    for judge in judges:
+        values = [c["agreement"] for (m, j), c in cells.items() if j == judge and c["agreement"] is not None]
+        top = max(values, default=None)
+        for (_m, j), c in cells.items():
+            if j == judge and top is not None and c["agreement"] == top:
+                c["best"] = True
+    return methods, judges, cells
+
+
+def _cell(c: dict | None) -> str:
+    if c is None:
+        return "–"
+    lo, hi = c["ci"] if c["ci"] else (None, None)
+    return f"{_pct(c['agreement'])} [{_pct(lo)}, {_pct(hi)}]"
+
+
+def render_pivot(result: Any, *, fmt: str = "markdown") -> str:
+    """Table 4's pivot in ``markdown``, ``latex``, ``html``, ``csv`` or ``json``."""
+    methods, judges, cells = pivot(result)
+    if fmt == "json":
+        return json.dumps({"methods": methods, "judges": judges,
+                           "cells": [{"method": m, "judge": j, **c} for (m, j), c in cells.items()]},
+                          indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["method", "judge", "n_votes", "agreement", "ci_lo", "ci_hi", "best"])
+        for (m, j), c in cells.items():
+            lo, hi = c["ci"] or (None, None)
+            w.writerow([m, j, c["n_votes"], *("" if x is None else repr(float(x)) for x in (c["agreement"], lo, hi)),
+                        int(c["best"])])
+        return buf.getvalue()
+    rows = [[m, *(_cell(cells.get((m, j))) for j in judges)] for m in methods]
+    best = [[bool(cells.get((m, j), {}).get("best")) for j in judges] for m in methods]
+    note = "Cells: agreement [95% CI]; the best method of each judge is in bold."
+    if fmt == "markdown":
+        lines = [f"## {PIVOT_TITLE}", "", "| Method | " + " | ".join(judges) + " |",
+                 "|---|" + "---|" * len(judges)]
+        for row, marks in zip(rows, best, strict=True):
+            lines.append("| " + " | ".join([row[0], *(f"**{c}**" if b else c for c, b in zip(row[1:], marks,
+                                                                                           strict=True))]) + " |")
+        return "\n".join([*lines, "", note]) + "\n"
+    if fmt == "latex":
+        out = [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{l" + "c" * len(judges) + "}", r"\toprule",
+               " & ".join(["Method", *(_latex(j) for j in judges)]) + r" \\", r"\midrule"]
+        for row, marks in zip(rows, best, strict=True):
+            out.append(" & ".join([_latex(row[0]), *(rf"\textbf{{{_latex(c)}}}" if b else _latex(c)
+                                                     for c, b in zip(row[1:], marks, strict=True))]) + r" \\")
+        out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex(PIVOT_TITLE + '. ' + note)}}}", r"\end{table}"]
+        return "\n".join(out) + "\n"
+    if fmt == "html":
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in ["Method", *judges])
+        body = "".join("<tr>" + f"<td>{html.escape(row[0])}</td>" + "".join(
+            f"<td><b>{html.escape(c)}</b></td>" if b else f"<td>{html.escape(c)}</td>"
+            for c, b in zip(row[1:], marks, strict=True)) + "</tr>" for row, marks in zip(rows, best, strict=True))
+        return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Table 4</title>"
+                "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}</style>"
+                f"</head><body>\n<h2>{html.escape(PIVOT_TITLE)}</h2>\n<table><thead><tr>{head}</tr></thead>"
+                f"<tbody>{body}</tbody></table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _bias_rows(result: Any) -> list[list[str]]:
+    out = [[r["judge"], _pct(r.get("position_bias")), _pct(r.get("length_bias")),
+            _pct(r.get("position_consistency"))] for r in result.rows]
+    hm = result.human or {}
+    out.append(["human", _pct(hm.get("position_bias")), _pct(hm.get("length_bias")), "–"])
+    return out
+
+
+BIAS_HEADER = ["Row", "Position bias (% first shown)", "Length bias (% longer)", "Position consistency"]
+BREAKDOWN_HEADER = ["Field", "Group", "Row", "n", "Agreement", "95% CI"]
+
+
+def _breakdown_rows(result: Any) -> list[list[str]]:
+    out = []
+    for fld, frame in (result.breakdowns or {}).items():
+        records = frame.to_dict(orient="records") if hasattr(frame, "to_dict") else list(frame)
+        for rec in records:
+            out.append([fld, str(rec["group"]), str(rec["column"]), str(rec["n"]), _pct(rec["agreement"]),
+                        f"[{_pct(rec.get('lo'))}, {_pct(rec.get('hi'))}]"])
+    return out
+
+
+def add_sections(text: str, result: Any, *, fmt: str) -> str:
+    """``text`` (a long agreement report) with the bias table and the breakdowns added."""
+    bias, bds = _bias_rows(result), _breakdown_rows(result)
+    if fmt == "markdown":
+        def table(header: list[str], rows: list[list[str]]) -> str:
+            return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+                              *("| " + " | ".join(r) + " |" for r in rows)])
+        parts = [text.rstrip("\n"), "", "## Bias", "", table(BIAS_HEADER, bias)]
+        if bds:
+            parts += ["", "## Breakdowns (agreement, %)", "", table(BREAKDOWN_HEADER, bds)]
+        return "\n".join(parts) + "\n"
+    if fmt == "latex":
+        def ltable(header: list[str], rows: list[list[str]], caption: str) -> str:
+            return "\n".join([r"\begin{table}[t]", r"\centering", r"\begin{tabular}{" + "l" * len(header) + "}",
+                              r"\toprule", " & ".join(_latex(h) for h in header) + r" \\", r"\midrule",
+                              *(" & ".join(_latex(c) for c in r) + r" \\" for r in rows), r"\bottomrule",
+                              r"\end{tabular}", rf"\caption{{{_latex(caption)}}}", r"\end{table}"])
+        out = text.rstrip("\n") + "\n\n" + ltable(BIAS_HEADER, bias, "Bias: position and length (%).")
+        if bds:
+            out += "\n\n" + ltable(BREAKDOWN_HEADER, bds, "Breakdowns: agreement by group (%).")
+        return out + "\n"
+    if fmt == "html":
+        def htable(header: list[str], rows: list[list[str]]) -> str:
+            return ("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
+                    + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+                    + "</tbody></table>")
+        extra = "<h2>Bias</h2>" + htable(BIAS_HEADER, bias)
+        if bds:
+            extra += "<h2>Breakdowns (agreement, %)</h2>" + htable(BREAKDOWN_HEADER, bds)
+        return text.replace("</body></html>", extra + "\n</body></html>", 1)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        header, body = rows[0], rows[1:]
+        by_judge = {r["judge"]: r for r in result.rows}
+        hm = result.human or {}
+        w_buf = io.StringIO()
+        w = csv.writer(w_buf, lineterminator="\n")
+        w.writerow([*header, "position_bias", "length_bias", "breakdown_field", "breakdown_group"])
+
+        def num(x: Any) -> str:
+            return "" if x is None or (isinstance(x, float) and math.isnan(x)) else repr(float(x))
+
+        for r in body:
+            src = by_judge.get(r[1]) if r[0] == "judge" else hm
+            w.writerow([*r, num((src or {}).get("position_bias")), num((src or {}).get("length_bias")), "", ""])
+        col = {name: i for i, name in enumerate(header)}
+        for fld, frame in (result.breakdowns or {}).items():
+            records = frame.to_dict(orient="records") if hasattr(frame, "to_dict") else list(frame)
+            for rec in records:
+                row = [""] * len(header)
+                row[col["row_type"]] = "breakdown"
+                row[col["judge"]] = str(rec["column"])
+                row[col["n_votes"]] = str(rec["n"])
+                row[col["agreement"]], row[col["ci_lo"]], row[col["ci_hi"]] = (num(rec["agreement"]), num(rec.get("lo")),
+                                                                              num(rec.get("hi")))
+                w.writerow([*row, "", "", fld, str(rec["group"])])
+        return w_buf.getvalue()
+    return text

@@ -1,0 +1,95 @@
+"""Paper tables (issue 24 §3): Table 4's pivot in four formats; breakdowns and bias in every format.
+
+Hand-made study: query 1 (English) and query 2 (Chinese), models a and b, people p1 and p2.
+Votes: q1 p1 a, q1 p2 a; q2 p1 b, q2 p2 tie.
+Verdicts: dynamic/g: q1 a, q2 b -> matches 2 + 1 = 3 of 4 = 75.0%;
+          static-global/g: q1 b, q2 b -> 0 + 1 = 1 of 4 = 25.0%;
+          dynamic/h: q1 tie, q2 tie -> 0 + 1 (p2's tie) = 1 of 4 = 25.0%.
+Pivot: methods (dynamic, static-global) x judges (g, h); best of column g = dynamic (75.0), of column
+h = dynamic (its only cell). Breakdown by language for dynamic/g: en 2 of 2 = 100.0%, zh 1 of 2 = 50.0%.
+Lengths: a 30 / b 10 characters on q1, a 10 / b 30 on q2: dynamic/g picks the longer one both times
+(length bias 100.0%).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from metaeval.cli import main
+
+
+@pytest.fixture()
+def study(tmp_path):
+    def write(name, rows):
+        (tmp_path / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                     encoding="utf-8")
+        return str(tmp_path / name)
+
+    votes = write("votes.jsonl", [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": j}
+                                  for q, w, j in ((1, "model_a", "p1"), (1, "model_a", "p2"),
+                                                  (2, "model_b", "p1"), (2, "tie", "p2"))])
+
+    def verdicts(name, w1, w2):
+        return write(name, [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": "x"}
+                            for q, w in ((1, w1), (2, w2))])
+
+    judges = [f"dynamic/g={verdicts('dg.jsonl', 'model_a', 'model_b')}",
+              f"static-global/g={verdicts('sg.jsonl', 'model_b', 'model_b')}",
+              f"dynamic/h={verdicts('dh.jsonl', 'tie', 'tie')}"]
+    queries = write("q.jsonl", [{"index": 1, "domain1": "D", "domain2": "S", "query": "Write a letter."},
+                                {"index": 2, "domain1": "D", "domain2": "S", "query": "写一封信。"}])
+    responses = write("r.jsonl", [{"index": 1, "model": "a", "response": "x" * 30},
+                                  {"index": 1, "model": "b", "response": "x" * 10},
+                                  {"index": 2, "model": "a", "response": "x" * 10},
+                                  {"index": 2, "model": "b", "response": "x" * 30}])
+    base = ["agreement", "--votes", votes, "--bootstrap", "50", "--queries", queries, "--responses", responses]
+    for j in judges:
+        base += ["--judge", j]
+    return base
+
+
+def run(capsys, argv):
+    assert main(argv) == 0
+    return capsys.readouterr().out
+
+
+def test_pivot_markdown_marks_the_best_method_per_judge(study, capsys):
+    out = run(capsys, [*study, "--layout", "pivot", "--format", "markdown"])
+    lines = [x for x in out.splitlines() if x.startswith("| ")]
+    assert lines[0] == "| Method | g | h |"
+    assert lines[1].startswith("| dynamic | **75.0 [") and "| **25.0 [" in lines[1]
+    assert lines[2].startswith("| static-global | 25.0 [") and lines[2].endswith("| – |")
+
+
+def test_pivot_in_latex_html_and_csv(study, capsys):
+    latex = run(capsys, [*study, "--layout", "pivot", "--format", "latex"])
+    assert r"dynamic & \textbf{75.0 [" in latex and r"static-global & 25.0 [" in latex
+    page = run(capsys, [*study, "--layout", "pivot", "--format", "html"])
+    assert "<td>dynamic</td><td><b>75.0 [" in page
+    rows = list(csv.DictReader(io.StringIO(run(capsys, [*study, "--layout", "pivot", "--format", "csv"]))))
+    got = {(r["method"], r["judge"]): (float(r["agreement"]), r["best"]) for r in rows}
+    assert got == {("dynamic", "g"): (0.75, "1"), ("static-global", "g"): (0.25, "0"), ("dynamic", "h"): (0.25, "1")}
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "html"])
+def test_breakdown_and_bias_in_every_text_format(study, capsys, fmt):
+    out = run(capsys, [*study, "--breakdown", "lang", "--format", fmt])
+    assert "Bias" in out and "Breakdown" in out
+    for cell in ("100.0", "50.0"):
+        assert cell in out
+    # the length-bias cell of dynamic/g: 100.0 (both picks are the longer response)
+    bias_part = out[out.index("Bias"):]
+    assert "100.0" in bias_part.split("Breakdown")[0]
+
+
+def test_breakdown_and_bias_in_csv(study, capsys):
+    rows = list(csv.DictReader(io.StringIO(run(capsys, [*study, "--breakdown", "lang", "--format", "csv"]))))
+    dg = next(r for r in rows if r["row_type"] == "judge" and r["judge"] == "dynamic/g")
+    assert float(dg["length_bias"]) == 1.0
+    bd = {(r["breakdown_group"], r["judge"]): (int(r["n_votes"]), float(r["agreement"]))
+          for r in rows if r["row_type"] == "breakdown"}
+    assert bd[("en", "dynamic/g")] == (2, 1.0) and bd[("zh", "dynamic/g")] == (2, 0.5)
