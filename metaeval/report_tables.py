@@ -196,3 +196,72 @@ def add_sections(text: str, result: Any, *, fmt: str) -> str:
                 w.writerow([*row, "", "", fld, str(rec["group"])])
         return w_buf.getvalue()
     return text
+
+
+CORRELATION_TITLE = "Correlation between judge and human scores"
+_METRICS = ("pearson", "spearman", "kendall")
+
+
+def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "markdown") -> str:
+    """The correlation report laid out like the agreement report: a title, the table with intervals,
+    the settings (a caption line; ``settings`` in JSON) and, in CSV, each interval's bounds.
+
+    Example:
+        >>> row = {"judge": "j", "criterion": "overall", "level": "item", "n": 4, "n_constant": 0,
+        ...        "pearson": 0.5, "spearman": 0.4, "kendall": 0.3,
+        ...        "ci": {"pearson": [0.1, 0.9], "spearman": [0.0, 0.8], "kendall": [0.0, 0.6]}}
+        >>> print(render_correlation_report([row], {"n_resamples": 10, "seed": 0, "level": 0.95},
+        ...                                 fmt="csv").splitlines()[1])
+        j,overall,item,4,0,0.5,0.1,0.9,0.4,0.0,0.8,0.3,0.0,0.6
+    """
+    def num(x: Any) -> str:
+        return "" if x is None or (isinstance(x, float) and math.isnan(x)) else repr(float(x))
+
+    def txt(x: Any) -> str:
+        return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+    note = (f"Bootstrap: {settings.get('n_resamples')} resamples of items, seed {settings.get('seed')}; "
+            f"{100 * float(settings.get('level', 0.95)):.0f}% intervals; Kendall = tau-b.")
+    if fmt == "json":
+        def clean(x: Any) -> Any:
+            if isinstance(x, float) and math.isnan(x):
+                return None
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items()}
+            if isinstance(x, (list, tuple)):
+                return [clean(v) for v in x]
+            return x
+
+        return json.dumps({"title": CORRELATION_TITLE, "rows": clean(rows), "settings": settings}, indent=2,
+                          ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["judge", "criterion", "level", "n", "n_constant",
+                    *(c for m in _METRICS for c in (m, f"{m}_ci_lo", f"{m}_ci_hi"))])
+        for r in rows:
+            ci = r.get("ci") or {}
+            w.writerow([r["judge"], r["criterion"], r["level"], r["n"], r.get("n_constant", ""),
+                        *(v for m in _METRICS for v in (num(r[m]), *(num(b) for b in (ci.get(m) or (None, None)))))])
+        return buf.getvalue()
+    header = ["Judge", "Criterion", "Level", "n", "Constant groups", "Pearson", "Spearman", "Kendall tau-b"]
+    body = [[str(r["judge"]), str(r["criterion"]), str(r["level"]), str(r["n"]), str(r.get("n_constant", "")),
+             *(f"{txt(r[m])} [{txt((r.get('ci') or {}).get(m, (None, None))[0])}, "
+               f"{txt((r.get('ci') or {}).get(m, (None, None))[1])}]" for m in _METRICS)] for r in rows]
+    if fmt == "markdown":
+        return "\n".join([f"## {CORRELATION_TITLE}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+                          *("| " + " | ".join(r) + " |" for r in body), "", f"- {note}"]) + "\n"
+    if fmt == "latex":
+        return "\n".join([r"\begin{table}[t]", r"\centering", r"\begin{tabular}{lllrr" + "c" * 3 + "}", r"\toprule",
+                          " & ".join(_latex(h) for h in header) + r" \\", r"\midrule",
+                          *(" & ".join(_latex(c) for c in r) + r" \\" for r in body), r"\bottomrule",
+                          r"\end{tabular}", rf"\caption{{{_latex(CORRELATION_TITLE + '. ' + note)}}}",
+                          r"\end{table}"]) + "\n"
+    if fmt == "html":
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        rows_html = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body)
+        return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Correlation</title>"
+                "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}</style>"
+                f"</head><body>\n<h2>{html.escape(CORRELATION_TITLE)}</h2>\n<table><thead><tr>{head}</tr></thead>"
+                f"<tbody>{rows_html}</tbody></table>\n<ul><li>{html.escape(note)}</li></ul>\n</body></html>\n")
+    raise ValueError(f"unknown format {fmt!r}")

@@ -16,7 +16,8 @@ from metaeval.io import (
     read_scores,
     write_text_atomic,
 )
-from metaeval.report import FORMATS, render_correlation
+from metaeval.report import FORMATS
+from metaeval.report_tables import render_correlation_report
 from metaeval.stats.correlation import LEVELS, correlation_table
 
 
@@ -74,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
                                  seed=args.seed)
     except (InputFileError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    text = render_correlation(rows, fmt=args.format)
+    settings = {"n_resamples": args.bootstrap, "seed": args.seed, "level": 0.95,
+                "levels": list(args.level or LEVELS)}
+    text = render_correlation_report(rows, settings, fmt=args.format)
     if args.output:
         write_text_atomic(args.output, text)
     else:

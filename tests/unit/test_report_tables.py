@@ -93,3 +93,22 @@ def test_breakdown_and_bias_in_csv(study, capsys):
     bd = {(r["breakdown_group"], r["judge"]): (int(r["n_votes"]), float(r["agreement"]))
           for r in rows if r["row_type"] == "breakdown"}
     assert bd[("en", "dynamic/g")] == (2, 1.0) and bd[("zh", "dynamic/g")] == (2, 0.5)
+
+
+def test_correlation_report_matches_the_agreement_report(tmp_path, capsys):
+    # two items x three systems; the judge gives the people's own scores, so every correlation
+    # (and every bootstrap resample of it) is exactly 1
+    ratings = tmp_path / "h.jsonl"
+    rows = [{"item_id": i, "system": s, "rater": "r1", "criterion": "overall", "score": v}
+            for i, scores in ((1, (1, 2, 3)), (2, (2, 3, 5))) for s, v in zip("abc", scores, strict=True)]
+    ratings.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    base = ["correlation", "--ratings", str(ratings), "--judge", f"j={ratings}", "--level", "item",
+            "--bootstrap", "20", "--seed", "3"]
+    md = run(capsys, [*base, "--format", "markdown"])
+    assert md.startswith("## Correlation between judge and human scores")
+    assert "Bootstrap: 20 resamples of items, seed 3; 95% intervals" in md
+    out = json.loads(run(capsys, [*base, "--format", "json"]))
+    assert out["settings"] == {"n_resamples": 20, "seed": 3, "level": 0.95, "levels": ["item"]}
+    csv_rows = list(csv.DictReader(io.StringIO(run(capsys, [*base, "--format", "csv"]))))
+    assert len(csv_rows) == 1
+    assert [float(csv_rows[0][c]) for c in ("pearson", "pearson_ci_lo", "pearson_ci_hi")] == pytest.approx([1, 1, 1])
