@@ -265,3 +265,78 @@ def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "m
                 f"</head><body>\n<h2>{html.escape(CORRELATION_TITLE)}</h2>\n<table><thead><tr>{head}</tr></thead>"
                 f"<tbody>{rows_html}</tbody></table>\n<ul><li>{html.escape(note)}</li></ul>\n</body></html>\n")
     raise ValueError(f"unknown format {fmt!r}")
+
+
+MAX_COLUMNS = 10
+RANKINGS_NOTE = "Elo and n per source: --table full, or --format csv|json."
+
+
+def _ranking_blocks(data: dict) -> list[tuple[str, dict, dict]]:
+    out = [("All queries", data["rankings"], data["vs_human"])]
+    if data.get("by"):
+        out += [(f"{data['by']['field']} = {g}", part["rankings"], part["vs_human"])
+                for g, part in data["by"]["groups"].items()]
+    return out
+
+
+def compact_ranking_tables(rankings: dict, vs_human: dict) -> list[tuple[list[str], list[list[str]]]]:
+    """The model tables of one set of rankings, at most :data:`MAX_COLUMNS` columns each: the model,
+    then one column per source holding ``strength [CI]; rank [CI]`` (more sources: more tables)."""
+    from metaeval.report_rankings import ranking_tables
+
+    header, rows, _vs = ranking_tables(rankings, vs_human)
+    sources = list(rankings)
+    tables = []
+    per = MAX_COLUMNS - 1
+    for start in range(0, len(sources), per):
+        chunk = range(start, min(start + per, len(sources)))
+        head = ["Model", *(f"{sources[k]}: strength [95% CI]; rank" for k in chunk)]
+        body = [[row[0], *(f"{row[1 + 4 * k]}; {row[2 + 4 * k]}" for k in chunk)] for row in rows]
+        tables.append((head, body))
+    return tables
+
+
+def render_rankings_compact(result: Any, *, fmt: str = "markdown") -> str:
+    """The rankings report with tables of at most :data:`MAX_COLUMNS` columns (markdown, LaTeX, HTML)."""
+    from metaeval.report_rankings import VS_HEADER, ranking_tables
+
+    data = result.to_json_dict()
+    st = result.settings
+    settings = (f"Bradley–Terry log-strengths (mean 0). Bootstrap: {st['n_resamples']} resamples of queries, "
+                f"seed {st['seed']}. {RANKINGS_NOTE}")
+    parts: list[str] = []
+    for title, rk, vs in _ranking_blocks(data):
+        vs_rows = ranking_tables(rk, vs)[2]
+        tables = compact_ranking_tables(rk, vs)
+        if fmt == "markdown":
+            parts.append(f"## Rankings: {title}")
+            for head, body in tables:
+                parts += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head),
+                          *("| " + " | ".join(r) + " |" for r in body)]
+            if vs_rows:
+                parts += ["", "### Judge ranking vs the people's", "", "| " + " | ".join(VS_HEADER) + " |",
+                          "|" + "---|" * len(VS_HEADER), *("| " + " | ".join(r) + " |" for r in vs_rows)]
+            parts.append("")
+        elif fmt == "latex":
+            for head, body in [*tables, *([(VS_HEADER, vs_rows)] if vs_rows else [])]:
+                parts.append("\n".join([r"\begin{table}[t]", r"\centering", r"\small",
+                                        r"\begin{tabular}{l" + "c" * (len(head) - 1) + "}", r"\toprule",
+                                        " & ".join(_latex(h) for h in head) + r" \\", r"\midrule",
+                                        *(" & ".join(_latex(c) for c in r) + r" \\" for r in body), r"\bottomrule",
+                                        r"\end{tabular}", rf"\caption{{{_latex(f'Rankings ({title}). {settings}')}}}",
+                                        r"\end{table}"]))
+        elif fmt == "html":
+            parts.append(f"<h2>Rankings: {html.escape(title)}</h2>")
+            for head, body in [*tables, *([(VS_HEADER, vs_rows)] if vs_rows else [])]:
+                parts.append("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+                             + "</tr></thead><tbody>" + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r)
+                                                              + "</tr>" for r in body) + "</tbody></table>")
+        else:
+            raise ValueError(f"unknown format {fmt!r}")
+    if fmt == "markdown":
+        return "\n".join([*parts, f"- {settings}"]) + "\n"
+    if fmt == "latex":
+        return "\n\n".join(parts) + "\n"
+    return "\n".join(["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Rankings</title>',
+                      "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}</style>",
+                      "</head><body>", *parts, f"<p>{html.escape(settings)}</p>", "</body></html>"]) + "\n"

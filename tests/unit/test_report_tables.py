@@ -112,3 +112,20 @@ def test_correlation_report_matches_the_agreement_report(tmp_path, capsys):
     csv_rows = list(csv.DictReader(io.StringIO(run(capsys, [*base, "--format", "csv"]))))
     assert len(csv_rows) == 1
     assert [float(csv_rows[0][c]) for c in ("pearson", "pearson_ci_lo", "pearson_ci_hi")] == pytest.approx([1, 1, 1])
+
+
+def test_rankings_tables_fit_a_page_by_default(tmp_path, capsys):
+    votes = tmp_path / "v.jsonl"
+    rows = [{"question_id": q, "model_a": a, "model_b": b, "winner": w, "judge": p}
+            for q in range(1, 7) for (a, b), w in ((("a", "b"), "model_a"), (("b", "c"), "model_a"),
+                                                   (("a", "c"), "tie")) for p in ("p1", "p2")]
+    votes.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    argv = ["rankings", "--votes", str(votes), "--bootstrap", "20"]
+    for k in range(10):  # people + 10 judge rows = 11 sources: 44 + 1 columns in the wide layout
+        argv += ["--judge", f"m/j{k}={votes}"]
+    out = run(capsys, [*argv, "--format", "markdown"])
+    headers = [x for x in out.splitlines() if x.startswith("| Model")]
+    # 11 sources at 9 per table: two tables, of 1 + 9 and 1 + 2 columns
+    assert [h.count(" | ") + 1 for h in headers] == [10, 3]
+    wide = run(capsys, [*argv, "--format", "markdown", "--table", "full"])
+    assert max(x.count(" | ") + 1 for x in wide.splitlines() if x.startswith("| Model")) == 45
