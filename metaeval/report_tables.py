@@ -25,6 +25,7 @@ import html
 import io
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 PIVOT_TITLE = "Agreement with human preferences by criteria method and judge (%)"
@@ -202,7 +203,8 @@ CORRELATION_TITLE = "Correlation between judge and human scores"
 _METRICS = ("pearson", "spearman", "kendall")
 
 
-def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "markdown") -> str:
+def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "markdown",
+                              warnings: Sequence[str] = ()) -> str:
     """The correlation report laid out like the agreement report: a title, the table with intervals,
     the settings (a caption line; ``settings`` in JSON) and, in CSV, each interval's bounds.
 
@@ -232,8 +234,8 @@ def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "m
                 return [clean(v) for v in x]
             return x
 
-        return json.dumps({"title": CORRELATION_TITLE, "rows": clean(rows), "settings": settings}, indent=2,
-                          ensure_ascii=False) + "\n"
+        return json.dumps({"title": CORRELATION_TITLE, "rows": clean(rows), "settings": settings,
+                           "warnings": list(warnings)}, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -250,12 +252,14 @@ def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "m
                f"{txt((r.get('ci') or {}).get(m, (None, None))[1])}]" for m in _METRICS)] for r in rows]
     if fmt == "markdown":
         return "\n".join([f"## {CORRELATION_TITLE}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-                          *("| " + " | ".join(r) + " |" for r in body), "", f"- {note}"]) + "\n"
+                          *("| " + " | ".join(r) + " |" for r in body), "", f"- {note}",
+                          *(f"- Warning: {w}" for w in warnings)]) + "\n"
     if fmt == "latex":
         return "\n".join([r"\begin{table}[t]", r"\centering", r"\begin{tabular}{lllrr" + "c" * 3 + "}", r"\toprule",
                           " & ".join(_latex(h) for h in header) + r" \\", r"\midrule",
                           *(" & ".join(_latex(c) for c in r) + r" \\" for r in body), r"\bottomrule",
-                          r"\end{tabular}", rf"\caption{{{_latex(CORRELATION_TITLE + '. ' + note)}}}",
+                          r"\end{tabular}",
+                          rf"\caption{{{_latex(' '.join([CORRELATION_TITLE + '. ' + note, *warnings]))}}}",
                           r"\end{table}"]) + "\n"
     if fmt == "html":
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
@@ -263,7 +267,9 @@ def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "m
         return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Correlation</title>"
                 "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}</style>"
                 f"</head><body>\n<h2>{html.escape(CORRELATION_TITLE)}</h2>\n<table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{rows_html}</tbody></table>\n<ul><li>{html.escape(note)}</li></ul>\n</body></html>\n")
+                f"<tbody>{rows_html}</tbody></table>\n<ul>"
+                + "".join(f"<li>{html.escape(x)}</li>" for x in [note, *(f"Warning: {w}" for w in warnings)])
+                + "</ul>\n</body></html>\n")
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -340,3 +346,27 @@ def render_rankings_compact(result: Any, *, fmt: str = "markdown") -> str:
     return "\n".join(["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Rankings</title>',
                       "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}</style>",
                       "</head><body>", *parts, f"<p>{html.escape(settings)}</p>", "</body></html>"]) + "\n"
+
+
+def degenerate_correlation_warnings(human: Any, levels: Sequence[str]) -> list[str]:
+    """Plain warnings where a correlation level cannot say much on these ratings.
+
+    Item level with at most two systems per item gives +1 or -1 for every item; system level with
+    three or fewer systems has too few points for a useful interval.
+
+    Example:
+        >>> import pandas as pd
+        >>> h = pd.DataFrame({"item_id": [1, 1, 2, 2], "system": ["a", "b", "a", "b"]})
+        >>> degenerate_correlation_warnings(h, ["item", "system"])[0].startswith("item level: at most 2 systems")
+        True
+    """
+    out = []
+    per_item = human.groupby("item_id")["system"].nunique()
+    n_systems = human["system"].nunique()
+    if "item" in levels and len(per_item) and int(per_item.max()) <= 2:
+        out.append(f"item level: at most {int(per_item.max())} systems per item, so each item's correlation is "
+                   "+1, -1 or undefined; read the system or global level instead")
+    if "system" in levels and n_systems <= 3:
+        out.append(f"system level: only {n_systems} systems; a correlation over so few points (and its "
+                   "interval) says little")
+    return out

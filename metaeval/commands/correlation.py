@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from metaeval.io import (
     write_text_atomic,
 )
 from metaeval.report import FORMATS
-from metaeval.report_tables import render_correlation_report
+from metaeval.report_tables import degenerate_correlation_warnings, render_correlation_report
 from metaeval.stats.correlation import LEVELS, correlation_table
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     settings = {"n_resamples": args.bootstrap, "seed": args.seed, "level": 0.95,
                 "levels": list(args.level or LEVELS)}
-    text = render_correlation_report(rows, settings, fmt=args.format)
+    notes = degenerate_correlation_warnings(human, settings["levels"])
+    for note in notes:
+        log.warning("%s", note)
+    text = render_correlation_report(rows, settings, fmt=args.format, warnings=notes)
     if args.output:
         write_text_atomic(args.output, text)
     else:

@@ -109,6 +109,7 @@ def test_correlation_report_matches_the_agreement_report(tmp_path, capsys):
     assert "Bootstrap: 20 resamples of items, seed 3; 95% intervals" in md
     out = json.loads(run(capsys, [*base, "--format", "json"]))
     assert out["settings"] == {"n_resamples": 20, "seed": 3, "level": 0.95, "levels": ["item"]}
+    assert out["warnings"] == []  # three systems per item
     csv_rows = list(csv.DictReader(io.StringIO(run(capsys, [*base, "--format", "csv"]))))
     assert len(csv_rows) == 1
     assert [float(csv_rows[0][c]) for c in ("pearson", "pearson_ci_lo", "pearson_ci_hi")] == pytest.approx([1, 1, 1])
@@ -129,3 +130,17 @@ def test_rankings_tables_fit_a_page_by_default(tmp_path, capsys):
     assert [h.count(" | ") + 1 for h in headers] == [10, 3]
     wide = run(capsys, [*argv, "--format", "markdown", "--table", "full"])
     assert max(x.count(" | ") + 1 for x in wide.splitlines() if x.startswith("| Model")) == 45
+
+
+def test_correlation_warns_when_a_level_is_degenerate(tmp_path, capsys):
+    # every item rated for two systems only: an item's correlation can only be +1 or -1; three systems
+    # in all: the system level has three points
+    ratings = tmp_path / "h.jsonl"
+    rows = [{"item_id": i, "system": s, "rater": "r1", "criterion": "overall", "score": v}
+            for i, pair in ((1, (("a", 1), ("b", 3))), (2, (("b", 2), ("c", 5))), (3, (("a", 4), ("c", 1))))
+            for s, v in pair]
+    ratings.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = json.loads(run(capsys, ["correlation", "--ratings", str(ratings), "--judge", f"j={ratings}",
+                                  "--bootstrap", "20", "--format", "json"]))
+    assert [w.split(":")[0] for w in out["warnings"]] == ["item level", "system level"]
+    assert "at most 2 systems per item" in out["warnings"][0] and "only 3 systems" in out["warnings"][1]
