@@ -204,7 +204,7 @@ _METRICS = ("pearson", "spearman", "kendall")
 
 
 def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "markdown",
-                              warnings: Sequence[str] = ()) -> str:
+                              warnings: Sequence[str] = (), human: dict | None = None) -> str:
     """The correlation report laid out like the agreement report: a title, the table with intervals,
     the settings (a caption line; ``settings`` in JSON) and, in CSV, each interval's bounds.
 
@@ -224,6 +224,9 @@ def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "m
 
     note = (f"Bootstrap: {settings.get('n_resamples')} resamples of items, seed {settings.get('seed')}; "
             f"{100 * float(settings.get('level', 0.95)):.0f}% intervals; Kendall = tau-b.")
+    if human and human.get("n_rater_pairs"):
+        note += (f" People with each other (the ceiling): Cohen's kappa {txt(human['cohen_kappa'])}, Pearson "
+                 f"{txt(human['pearson'])} (mean over {human['n_rater_pairs']} pairs of {human['n_raters']} raters).")
     if fmt == "json":
         def clean(x: Any) -> Any:
             if isinstance(x, float) and math.isnan(x):
@@ -235,7 +238,8 @@ def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "m
             return x
 
         return json.dumps({"title": CORRELATION_TITLE, "rows": clean(rows), "settings": settings,
-                           "warnings": list(warnings)}, indent=2, ensure_ascii=False) + "\n"
+                           "human": clean(human or {}), "warnings": list(warnings)}, indent=2,
+                          ensure_ascii=False) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

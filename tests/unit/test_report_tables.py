@@ -144,3 +144,20 @@ def test_correlation_warns_when_a_level_is_degenerate(tmp_path, capsys):
                                   "--bootstrap", "20", "--format", "json"]))
     assert [w.split(":")[0] for w in out["warnings"]] == ["item level", "system level"]
     assert "at most 2 systems per item" in out["warnings"][0] and "only 3 systems" in out["warnings"][1]
+
+
+def test_correlation_reports_the_human_ceiling(tmp_path, capsys):
+    # r1 rates 1 2 3 4 and r2 rates 1 2 4 4 on the same four (item, system) cells:
+    # Cohen's kappa: p_o = 3/4; p_e = 1/4*1/4 + 1/4*1/4 + 1/4*0 + 1/4*2/4 = 1/4 -> (3/4 - 1/4) / (3/4) = 2/3;
+    # Pearson: sum dx*dy = 5.5, sum dx^2 = 5, sum dy^2 = 6.75 -> 5.5 / sqrt(33.75) = 0.94672
+    ratings = tmp_path / "h.jsonl"
+    cells = [(1, "a"), (1, "b"), (2, "a"), (2, "b")]
+    rows = [{"item_id": i, "system": s, "rater": r, "criterion": "overall", "score": v}
+            for r, scores in (("r1", (1, 2, 3, 4)), ("r2", (1, 2, 4, 4))) for (i, s), v in zip(cells, scores, strict=True)]
+    ratings.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    argv = ["correlation", "--ratings", str(ratings), "--judge", f"j={ratings}", "--bootstrap", "20"]
+    out = json.loads(run(capsys, [*argv, "--format", "json"]))
+    assert out["human"]["n_rater_pairs"] == 1 and out["human"]["n_shared"] == 4
+    assert out["human"]["cohen_kappa"] == pytest.approx(2 / 3)
+    assert out["human"]["pearson"] == pytest.approx(5.5 / 33.75 ** 0.5)
+    assert "Cohen's kappa 0.667, Pearson 0.947" in run(capsys, [*argv, "--format", "markdown"])
