@@ -23,6 +23,7 @@ from metaeval.io import (
 )
 from metaeval.report.agreement import FORMATS, render, write_figures
 from metaeval.report.figures import PLOTLYJS
+from metaeval.report.paper_tables import add_sections, render_pivot
 from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 from metaeval.stats.verdicts import verdicts_from_scores
 
@@ -60,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--subset", action="append", default=[], metavar="NAME=FILE",
                    help="requirement subset: queries file whose indexes form subset NAME (for --breakdown subset)")
     p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--layout", choices=["long", "pivot"], default="long",
+                   help="long: one row per judge with every statistic, bias and breakdowns (default); pivot: "
+                        "Table 4's layout, criteria methods x judges, agreement [CI], best per judge marked")
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--figures", metavar="DIR", help="also write plotly figures (HTML) here")
     p.add_argument("--plotlyjs", choices=PLOTLYJS, default="directory",
@@ -199,7 +203,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    text = render(result, fmt=args.format)
+    if args.layout == "pivot":
+        text = render_pivot(result, fmt=args.format)
+    else:
+        text = render(result, fmt=args.format)
+        if args.format != "json":  # JSON carries bias and breakdowns already
+            text = add_sections(text, result, fmt=args.format)
     if args.output:
         write_text_atomic(args.output, text)
     else:

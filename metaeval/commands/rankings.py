@@ -10,6 +10,7 @@ import warnings
 from metaeval import resources
 from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report.figures import PLOTLYJS
+from metaeval.report.paper_tables import MAX_COLUMNS, render_rankings_compact
 from metaeval.report.rankings import FORMATS, render_rankings, write_ranking_figures
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tie-epsilon", type=float, default=0.0, metavar="E",
                    help="score files: a mean-score difference <= E is a tie (default 0)")
     p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--table", choices=["auto", "compact", "full"], default="auto",
+                   help="markdown/LaTeX/HTML: full = one table with strength, rank, Elo and n per source; compact = "
+                        "tables of at most 10 columns (strength and rank per source); auto (default) = full when it "
+                        "fits in 10 columns, else compact. CSV and JSON always hold everything")
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--figures", metavar="DIR", help="also write the forest plot (rankings.html) here")
     p.add_argument("--plotlyjs", choices=PLOTLYJS, default="directory",
@@ -82,7 +87,11 @@ def run(args: argparse.Namespace) -> int:
             log.warning("%s", w.message)
     except (InputFileError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    text = render_rankings(result, fmt=args.format)
+    wide = 1 + 4 * (1 + len(args.judge)) > MAX_COLUMNS  # the full table: the model, 4 columns per source
+    if args.format in ("markdown", "latex", "html") and (args.table == "compact" or (args.table == "auto" and wide)):
+        text = render_rankings_compact(result, fmt=args.format)
+    else:
+        text = render_rankings(result, fmt=args.format)
     if args.output:
         write_text_atomic(args.output, text)
     else:

@@ -146,9 +146,8 @@ def _bin(tmp: Path) -> Path:
     bindir.mkdir()
     py = sys.executable
     (bindir / "metaeval").write_text(f'#!/bin/sh\nexec "{py}" -P -m metaeval.cli "$@"\n')
-    (bindir / "annotate").write_text(
-        '#!/bin/sh\nfor a in "$@"; do [ "$a" = serve ] && exec "%s" -P -m tests.fixtures.docs_serve_stub "$@"; done\n'
-        'exec "%s" -P -m annotate.commands.cli "$@"\n' % (py, py))
+    serve = f'for a in "$@"; do [ "$a" = serve ] && exec "{py}" -P -m tests.fixtures.docs_serve_stub "$@"; done'
+    (bindir / "annotate").write_text(f'#!/bin/sh\n{serve}\nexec "{py}" -P -m annotate.commands.cli "$@"\n')
     (bindir / "python").symlink_to(py)
     for f in bindir.iterdir():
         f.chmod(0o755)

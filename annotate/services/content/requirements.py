@@ -3,7 +3,10 @@
 A *requirement* is a sentence of the instruction that states a constraint (``must``,
 ``no more than``, a number, ``请``/``要求``/``不超过`` ...). A criterion *covers* a
 requirement when they share at least two keywords, or one number (``250`` in "no longer
-than 250 words" and in "stays within the 250-word limit"). Keywords are lower-cased Latin
+than 250 words" and in "stays within the 250-word limit"), or a topic: a length, format,
+perspective, audience or style requirement is covered by a criterion that says it checks length,
+format, perspective, audience or style ("respect every constraint on length and format").
+Reference material pasted after the instruction ("Reference material:" ...) is not read. Keywords are lower-cased Latin
 words of four or more letters without common stop words (crudely stemmed), numbers, and
 Chinese character pairs. This is a reading aid for auditors, not a statistic.
 
@@ -40,6 +43,29 @@ _STOP = {"this", "that", "with", "from", "have", "will", "your", "their", "there
          "includes", "including", "using", "used", "user", "users", "need", "needs", "required", "requirement",
          "requirements", "ensure", "criteria", "criterion", "fully", "completely", "whole", "within"}
 MAX_REQUIREMENTS = 15
+# Reference material pasted into a query starts at a line like "Reference material:" / "参考资料："; its
+# sentences (fund numbers, a bio, keywords) are not requirements of the instruction.
+_MATERIAL_START = re.compile(
+    r"^[ \t]*(?:#+[ \t]*)?(?:\*\*)?(?:reference|background|source|supporting|attached|provided)?[ \t]*"
+    r"(?:materials?|documents?|information|notes|data)(?:\*\*)?[ \t]*[:：]"
+    r"|^[ \t]*(?:参考资料|参考材料|背景资料|背景材料|相关资料|附件|材料)[ \t]*[:：]",
+    re.IGNORECASE | re.MULTILINE)
+# What a requirement is about, and the words by which a criterion says it checks that (either language).
+_TOPICS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "length": (re.compile(r"\b(?:\d+[ -]?(?:words?|characters?|pages?|sentences?)|no (?:longer|more) than|"
+                          r"at (?:most|least) \d+|word (?:count|limit)|length)\b|\d+\s*字|字数|篇幅|不超过|不少于",
+                          re.IGNORECASE),
+               re.compile(r"\blength\b|word (?:count|limit)|篇幅|字数|长度", re.IGNORECASE)),
+    "format": (re.compile(r"\b(?:format|bullet(?: points?)?|single paragraph|paragraphs?|headings?|table|"
+                          r"numbered|sections?)\b|格式|段落|分段|标题|表格|分点", re.IGNORECASE),
+               re.compile(r"\bformat(?:ting)?\b|\blayout\b|格式", re.IGNORECASE)),
+    "perspective": (re.compile(r"\b(?:first|second|third)[ -]person\b|第[一二三]人称", re.IGNORECASE),
+                    re.compile(r"\bperspective\b|point of view|视角|人称", re.IGNORECASE)),
+    "audience": (re.compile(r"\baudience\b|\breaders?\b|受众|读者", re.IGNORECASE),
+                 re.compile(r"\baudience\b|受众|读者", re.IGNORECASE)),
+    "style": (re.compile(r"\b(?:tone|style|formal|informal)\b|语气|风格|正式", re.IGNORECASE),
+              re.compile(r"\b(?:tone|style)\b|语气|风格", re.IGNORECASE)),
+}
 
 
 @dataclass(frozen=True)
@@ -83,10 +109,31 @@ def keywords(text: str) -> set[str]:
     return out
 
 
+def topics(requirement: str, criterion: str) -> set[str]:
+    """The topics (length, format, perspective, audience, style) the requirement states and the criterion checks.
+
+    Example:
+        >>> sorted(topics("No longer than 250 words, no bullet points.", "Respect every constraint on length and format"))
+        ['format', 'length']
+    """
+    return {t for t, (req, crit) in _TOPICS.items() if req.search(requirement) and crit.search(criterion)}
+
+
 def covers(name: str, description: str, requirement: str) -> bool:
     """Whether a criterion (name, description) mentions the requirement (see module docstring)."""
     shared = keywords(f"{name} {description}") & keywords(requirement)
-    return len(shared) >= 2 or any(s[0].isdigit() for s in shared)
+    return len(shared) >= 2 or any(s[0].isdigit() for s in shared) or bool(topics(requirement, f"{name} {description}"))
+
+
+def instruction_part(text: str) -> str:
+    """``text`` up to the reference material pasted into it (a line like "Reference material:"), if any.
+
+    Example:
+        >>> instruction_part("Write a summary.\\n\\nReference material:\\nFund no. 12-345.")
+        'Write a summary.\\n\\n'
+    """
+    m = _MATERIAL_START.search(text)
+    return text if m is None else text[:m.start()]
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -94,8 +141,10 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 
 def requirements(text: str) -> list[Requirement]:
-    """The requirement sentences of an instruction, in order (at most 15)."""
+    """The requirement sentences of an instruction, in order (at most 15); reference material pasted
+    after the instruction (see :func:`instruction_part`) is not read."""
     out: list[Requirement] = []
+    text = instruction_part(text)
     for start, end in _sentences(text):
         sentence = text[start:end]
         stripped = sentence.strip()
@@ -115,8 +164,9 @@ def coverage(reqs: Sequence[Requirement], criteria: Sequence[tuple[str, str]]) -
     out = []
     for req in reqs:
         rk = keywords(req.text)
-        out.append(tuple(name for name, ck in crit_kw
-                         if len(ck & rk) >= 2 or any(s[0].isdigit() for s in ck & rk)))
+        out.append(tuple(name for (name, ck), (_n, desc) in zip(crit_kw, criteria, strict=True)
+                         if len(ck & rk) >= 2 or any(s[0].isdigit() for s in ck & rk)
+                         or topics(req.text, f"{name} {desc}")))
     return out
 
 

@@ -24,6 +24,16 @@ STRATEGY_LABELS = {"adaptive": "Where they matter most (adaptive)", "uniform": "
 PLAN_KEY = "extend_plan"  # (inputs, ExtensionPlan) last previewed
 
 
+def target_name(target: tuple[str, str] | None) -> str:
+    """A target difference as the pick list shows it (plain text).
+
+    Example:
+        >>> target_name(("dynamic/demo-critic", "dynamic/demo-judge"))
+        'dynamic/demo-critic minus dynamic/demo-judge'
+    """
+    return DEFAULT_TARGET if target is None else f"{target[0]} minus {target[1]}"
+
+
 def _inputs(actor: User, annotator_names: list[str]) -> dict | None:
     with db_session() as session:
         pairwise = [s.name for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
@@ -36,9 +46,11 @@ def _inputs(actor: User, annotator_names: list[str]) -> dict | None:
     votes = c2.number_input("Votes to add", min_value=1, value=50, step=10, key="ext_votes")
     strategy = c3.radio("Strategy", list(STRATEGY_LABELS), format_func=STRATEGY_LABELS.get, key="ext_strategy")
     seed = c4.number_input("Seed", min_value=0, value=0, step=1, key="ext_seed")
-    targets = [DEFAULT_TARGET] + [f"{a}-{b}" for a, b in itertools.permutations(labels, 2)]
-    target = st.selectbox("Target difference (method/judge minus method/judge)", targets, key="ext_target",
-                          format_func=plain_label)
+    # select-box options are shown as plain text (no markdown), so the names are shown as they are
+    targets: list[tuple[str, str] | None] = [None, *itertools.permutations(labels, 2)]
+    picked = st.selectbox("Target difference (method/judge minus method/judge)", targets, key="ext_target",
+                          format_func=target_name)
+    target = DEFAULT_TARGET if picked is None else f"{picked[0]}-{picked[1]}"
     extra = st.multiselect("More annotators who may take the new votes", annotator_names, key="ext_people")
     return {"study_name": study, "n": int(votes), "strategy": strategy, "seed": int(seed),
             "target": None if target == DEFAULT_TARGET else target, "annotators": list(extra)}
