@@ -62,6 +62,7 @@ class TreeResult:
     weights: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     refused_weights: int = 0
+    n_tasks: int = 0  # engine calls asked for (negotiations and LLM leaves)
 
 
 def _sort_key(k: tuple[str, str]) -> tuple[int, str, str]:
@@ -112,8 +113,10 @@ def run_tree_method(engine: JudgeEngine, method: CriteriaMethod, queries: Mappin
             elif leaf.scorer == "rule" and leaf.rule is not None:
                 rule_scores[(index, model, leaf.name)] = int(leaf.rule(q, text))
     outcomes = engine.run(tasks)
-    return assemble(outcomes, trees, rule_scores, keys, judge=judge, method=method.name,
-                    negotiated=method.negotiated, trials=trials)
+    result = assemble(outcomes, trees, rule_scores, keys, judge=judge, method=method.name,
+                      negotiated=method.negotiated, trials=trials)
+    result.n_tasks = len(tasks)
+    return result
 
 
 def _leaf_name(o: Outcome) -> str:
@@ -220,7 +223,8 @@ def write_tree_outputs(outdir: str | Path, result: TreeResult, *, judge: str, me
     write_text_atomic(fail_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.failures))
     summary: dict[str, Any] = {"long": str(long_path), "writingbench": wb_paths, "weights": str(weights_path),
                                "failures": str(fail_path), "n_scores": len(result.rows),
-                               "n_roots": len(result.roots), "n_failures": len(result.failures),
+                               "n_roots": len(result.roots), "n_tasks": result.n_tasks,
+                               "n_failures": len(result.failures),
                                "n_refused_weights": result.refused_weights}
     if trials > 1:
         delta, sigma = weight_stability(result.weights)
