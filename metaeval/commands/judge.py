@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                                      trials=args.tow_trials, source=args.queries)
             summary = write_tree_outputs(outdir, result, judge=name, method=args.method, trials=args.tow_trials)
             original = result.roots
-            n_tasks = summary["n_scores"] + summary["n_failures"]
+            n_tasks = summary["n_tasks"]
         if args.perturb:
             summary["robustness"] = _robustness(args, engine, queries, responses, original, name, outdir)
         cache.close()

@@ -75,6 +75,19 @@ class CriteriaTree:
 
 
 @dataclass(frozen=True)
+class LLMAsk:
+    """One LLM call a method needs besides the 1-10 criterion scores: the messages, the answer's
+    validator (``parse(text) -> (value, reason)``, raising ``ParseError`` to ask again), the prompt
+    version (part of the cache key) and the JSON schema sent to the backend."""
+
+    messages: tuple[Mapping[str, str], ...]
+    parse: Callable[[str], tuple[Any, str]]
+    version: str
+    schema: dict | None = None
+    schema_name: str = "output"
+
+
+@dataclass(frozen=True)
 class MethodOptions:
     """File overrides a method may read (the static criteria files)."""
 
@@ -120,6 +133,14 @@ class CriteriaMethod(ABC):
     @abstractmethod
     def tree(self, query: Mapping[str, Any], *, options: MethodOptions, where: str) -> CriteriaTree:
         """The criteria tree for one query (``where`` locates the query in errors)."""
+
+    def negotiation(self, query: Mapping[str, Any], tree: CriteriaTree, trial: int) -> LLMAsk | None:
+        """The call that sets the query's edge weights ({leaf name: weight}); None when not negotiated."""
+        return None
+
+    def step_request(self, query: Mapping[str, Any], response: str, leaf: Leaf) -> LLMAsk:
+        """The call for an ``llm-step`` leaf (value: the step score)."""
+        raise NotImplementedError(f"method {self.name!r} has no step-scored leaves")
 
 
 class FlatMethod(CriteriaMethod):

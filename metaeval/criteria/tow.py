@@ -30,7 +30,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from metaeval.criteria.methods import CriteriaMethod, CriteriaTree, Leaf, MethodOptions, register_method
+from metaeval.criteria.methods import (
+    CriteriaMethod,
+    CriteriaTree,
+    Leaf,
+    LLMAsk,
+    MethodOptions,
+    register_method,
+)
 from metaeval.judges.parsing import ParseError, extract_json_object
 from metaeval.types import Criterion
 
@@ -264,6 +271,17 @@ class TreeOfWriting(CriteriaMethod):
         leaves.append(Leaf("impression", RUBRICS["impression"], "llm"))
         groups.append(("impression", ("impression",)))
         return CriteriaTree(leaves=tuple(leaves), groups=tuple(groups))
+
+    def negotiation(self, query: Mapping[str, Any], tree: CriteriaTree, trial: int) -> LLMAsk:
+        with_format = any(node == "format" for node, _ in tree.groups)
+        return LLMAsk(messages=tuple(negotiation_messages(str(query["query"]), with_format, trial)),
+                      parse=lambda text: parse_weights(text, with_format), version=NEGOTIATION_VERSION,
+                      schema=NEGOTIATION_SCHEMA if with_format else NEGOTIATION_SCHEMA_NO_FORMAT,
+                      schema_name="tow_weights")
+
+    def step_request(self, query: Mapping[str, Any], response: str, leaf: Leaf) -> LLMAsk:
+        return LLMAsk(messages=tuple(step_messages(str(query["query"]), response, leaf.name)), parse=parse_step,
+                      version=STEP_VERSION, schema=STEP_SCHEMA, schema_name="step_score")
 
 
 register_method(TreeOfWriting())

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metaeval.criteria.methods import CriteriaMethod, CriteriaTree, MethodOptions, aggregate
+from metaeval.criteria.methods import CriteriaMethod, CriteriaTree, LLMAsk, MethodOptions, aggregate
 from metaeval.criteria.schema import CriteriaError
 from metaeval.io import InputFileError, iter_jsonl, write_text_atomic
 from metaeval.judges.engine import AskTask, JudgeEngine, Outcome, ScoreTask
@@ -62,6 +62,7 @@ class TreeResult:
     weights: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     refused_weights: int = 0
+    n_tasks: int = 0  # engine calls asked for (negotiations and LLM leaves)
 
 
 def _sort_key(k: tuple[str, str]) -> tuple[int, str, str]:
@@ -73,8 +74,6 @@ def run_tree_method(engine: JudgeEngine, method: CriteriaMethod, queries: Mappin
                     wanted: Iterable[tuple[str, str]] | None = None, options: MethodOptions | None = None,
                     trials: int = 1, source: str = "queries") -> TreeResult:
     """Score every wanted response under a tree method; one engine run for all calls."""
-    from metaeval.criteria import tow  # the only negotiated method so far
-
     options = options or MethodOptions()
     keys = sorted(wanted if wanted is not None else responses, key=_sort_key)
     trees: dict[str, CriteriaTree] = {}
@@ -87,17 +86,12 @@ def run_tree_method(engine: JudgeEngine, method: CriteriaMethod, queries: Mappin
             q = queries[index]
             trees[index] = method.tree(q, options=options, where=f"{source}: line {q.get('_line', '?')}")
     tasks: list[ScoreTask | AskTask] = []
-    if method.negotiated:
-        for index in sorted(trees, key=lambda i: _sort_key((i, ""))):
-            q = queries[index]
-            with_format = any(node == "format" for node, _ in trees[index].groups)
-            for t in range(1, trials + 1):
-                tasks.append(AskTask(
-                    index=q["index"], model="", label="negotiation", version=tow.NEGOTIATION_VERSION,
-                    messages=tuple(tow.negotiation_messages(str(q["query"]), with_format, t)),
-                    parse=lambda text, wf=with_format: tow.parse_weights(text, wf),  # type: ignore[misc]
-                    schema=tow.NEGOTIATION_SCHEMA if with_format else tow.NEGOTIATION_SCHEMA_NO_FORMAT,
-                    schema_name="tow_weights", meta={"trial": t}))
+    for index in sorted(trees, key=lambda i: _sort_key((i, ""))) if method.negotiated else ():
+        q = queries[index]
+        for t in range(1, trials + 1):
+            ask = method.negotiation(q, trees[index], t)
+            if ask is not None:
+                tasks.append(_ask_task(ask, q["index"], "", "negotiation", {"trial": t}))
     rule_scores: dict[tuple[str, str, str], int] = {}
     for index, model in keys:
         q, text = queries[index], responses[(index, model)]
@@ -106,14 +100,19 @@ def run_tree_method(engine: JudgeEngine, method: CriteriaMethod, queries: Mappin
                 tasks.append(ScoreTask(index=q["index"], model=model, criterion=leaf.criterion,
                                        query=str(q["query"]), response=text))
             elif leaf.scorer == "llm-step":
-                tasks.append(AskTask(index=q["index"], model=model, label=leaf.name, version=tow.STEP_VERSION,
-                                     messages=tuple(tow.step_messages(str(q["query"]), text, leaf.name)),
-                                     parse=tow.parse_step, schema=tow.STEP_SCHEMA, schema_name="step_score"))
+                tasks.append(_ask_task(method.step_request(q, text, leaf), q["index"], model, leaf.name, {}))
             elif leaf.scorer == "rule" and leaf.rule is not None:
                 rule_scores[(index, model, leaf.name)] = int(leaf.rule(q, text))
     outcomes = engine.run(tasks)
-    return assemble(outcomes, trees, rule_scores, keys, judge=judge, method=method.name,
-                    negotiated=method.negotiated, trials=trials)
+    result = assemble(outcomes, trees, rule_scores, keys, judge=judge, method=method.name,
+                      negotiated=method.negotiated, trials=trials)
+    result.n_tasks = len(tasks)
+    return result
+
+
+def _ask_task(ask: LLMAsk, index: Any, model: str, label: str, meta: dict[str, Any]) -> AskTask:
+    return AskTask(index=index, model=model, label=label, messages=ask.messages, parse=ask.parse,
+                   version=ask.version, schema=ask.schema, schema_name=ask.schema_name, meta=meta)
 
 
 def _leaf_name(o: Outcome) -> str:
@@ -220,7 +219,8 @@ def write_tree_outputs(outdir: str | Path, result: TreeResult, *, judge: str, me
     write_text_atomic(fail_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.failures))
     summary: dict[str, Any] = {"long": str(long_path), "writingbench": wb_paths, "weights": str(weights_path),
                                "failures": str(fail_path), "n_scores": len(result.rows),
-                               "n_roots": len(result.roots), "n_failures": len(result.failures),
+                               "n_roots": len(result.roots), "n_tasks": result.n_tasks,
+                               "n_failures": len(result.failures),
                                "n_refused_weights": result.refused_weights}
     if trials > 1:
         delta, sigma = weight_stability(result.weights)
