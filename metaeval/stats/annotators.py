@@ -13,6 +13,9 @@ non-stale votes; an item is a pair (question_id, the two models).
   independently of the item (a coin-flipper, or someone who always answers "A"). People with
   few votes have wide intervals and are flagged too until they have enough votes; ``n`` says
   how many. ``bench/annotator_flagging.py`` measures the false-flag and detection rates.
+* **Collapsed fit**: when no one's competence exceeds chance by more than the margin, the model
+  found no signal in the votes (e.g. MACE when every pair is near 50/50): ``fit_collapsed`` is
+  true and ``flagged`` is ``None`` for everyone (neither flagged nor cleared); reports say so.
 * ``gold_accuracy``: share of the person's votes on gold pairs (``gold``: pair -> known
   outcome) that equal the known answer; ``None`` without gold votes.
 
@@ -61,12 +64,13 @@ class AnnotatorResult:
     class_prior: dict
     labels: pd.DataFrame
     settings: dict
+    fit_collapsed: bool = False
 
     def to_json_dict(self) -> dict:
         """The ``metaeval annotators --format json`` object."""
         return json_ready({"annotators": self.annotators, "model": self.model, "class_prior": self.class_prior,
-                       "flag_rule": f"lower 95% bound of competence - chance <= {FLAG_MARGIN}",
-                       "settings": self.settings})
+                           "flag_rule": f"lower 95% bound of competence - chance <= {FLAG_MARGIN}",
+                           "fit_collapsed": self.fit_collapsed, "settings": self.settings})
 
     def frame(self) -> pd.DataFrame:
         """One row per annotator (for tables and app pages): annotator, n, competence, ci_lo,
@@ -139,10 +143,11 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
         gold_hit = np.where(np.isnan(known), np.nan, (known == h["outcome"].to_numpy()).astype(float))
     out = {}
     n = np.bincount(worker, minlength=len(workers))
+    collapsed = bool(np.all(comp - chance <= FLAG_MARGIN))
     for j, name in sorted(enumerate(workers), key=lambda t: str(t[1])):
         mine = gold_hit[worker == j]
         mine = mine[~np.isnan(mine)]
-        flagged = bool(not np.isfinite(excess_ci[j, 0]) or excess_ci[j, 0] <= FLAG_MARGIN)
+        flagged = None if collapsed else bool(not np.isfinite(excess_ci[j, 0]) or excess_ci[j, 0] <= FLAG_MARGIN)
         out[str(name)] = {
             "competence": float(comp[j]), "ci": [float(ci[j, 0]), float(ci[j, 1])], "flagged": flagged,
             "n": int(n[j]), "gold_accuracy": float(mine.mean()) if mine.size else None, "gold_n": int(mine.size),
@@ -160,7 +165,8 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
     settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "include_stale": include_stale,
                 "classes": "confusion rows/columns: second model wins, tie, first model wins (canonical pair)",
                 "iterations": point.iterations}
-    return AnnotatorResult(annotators=out, model=model, class_prior=prior, labels=labels, settings=settings)
+    return AnnotatorResult(annotators=out, model=model, class_prior=prior, labels=labels, settings=settings,
+                           fit_collapsed=collapsed)
 
 
 def aggregate_labels(votes, *, model: str = "dawid-skene", leave_one_out: bool = False,

@@ -204,3 +204,28 @@ def test_agreement_against_majority_and_dawid_skene_labels():
     labels = aggregate_labels(votes)["label"].to_numpy()
     expected = np.mean(labels == np.array([1.0, 1.0, 0.0]))
     assert ds.rows[0]["agreement"] == pytest.approx(expected) and ds.settings["human_label"] == "dawid-skene"
+
+
+def test_a_fit_without_signal_says_so_instead_of_flagging():
+    """Each person gives one fixed answer whatever the pair (h1 always A, h2 always B, h3 always a
+    tie): every label is independent of the item, so for each person P(label | true class) =
+    P(label) and competence = sum_k pi_k q_k = chance, whatever the fitted prior. The model found
+    no signal: the result says the fit collapsed, and no one is flagged or cleared."""
+    from metaeval.report.annotators import render_annotators
+
+    v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": h}
+         for q in range(30) for h, w in (("h1", "model_a"), ("h2", "model_b"), ("h3", "tie"))]
+    res = annotator_competence(v, n_resamples=20)
+    data = res.to_json_dict()
+    assert data["fit_collapsed"] is True
+    assert all(a["flagged"] is None for a in data["annotators"].values())
+    assert all(abs(a["competence"] - a["chance"]) < 1e-6 for a in data["annotators"].values())
+    assert "fit collapsed" in render_annotators(res, fmt="markdown")
+    assert [r.split(",")[7] for r in render_annotators(res, fmt="csv").splitlines()[1:]] == ["", "", ""]
+
+
+def test_a_fit_with_signal_is_not_collapsed():
+    v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": "model_a" if q % 2 else "model_b", "judge": h}
+         for q in range(20) for h in ("h1", "h2", "h3")]
+    data = annotator_competence(v, n_resamples=20).to_json_dict()
+    assert data["fit_collapsed"] is False and all(a["flagged"] is False for a in data["annotators"].values())

@@ -32,7 +32,7 @@ def test_competence_has_one_setting_in_the_cli_the_agreement_tab_and_the_dashboa
     assert _cli_defaults("annotators") == {"bootstrap": want["n_resamples"], "seed": want["seed"]}
     assert _defaults(study_competence) == want
     assert _defaults(annotators_view) == want
-    assert dashboard.COMPETENCE_RESAMPLES == COMPETENCE.n_resamples
+    assert COMPETENCE.n_resamples == dashboard.COMPETENCE_RESAMPLES
 
 
 def test_agreement_and_rankings_cli_defaults_come_from_their_settings():
