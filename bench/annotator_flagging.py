@@ -13,7 +13,8 @@ Davidson's ties model on that pair (P(first) : P(tie) : P(second) = s_1 : nu sqr
 nu = 0.5), so many pairs are close to 50/50. The random voter is as in world (a).
 
 Prints, per world, the false-flag rate (honest people flagged), the detection rate (random voters
-flagged) and how many fits collapsed (every competence at chance), of ``metaeval.stats.annotators`` (Dawid–Skene, and MACE with --model mace), next to a
+flagged) of the flag rule of ``metaeval.stats.annotators`` (the signal: a person's vote times the
+others' mean vote) and how many latent-class fits collapsed (every competence at chance), of ``metaeval.stats.annotators`` (Dawid–Skene, and MACE with --model mace), next to a
 baseline rule from the same simulated studies: flag when a person's agreement with the majority
 of the other votes on a pair is below 0.5.
 
@@ -109,11 +110,11 @@ def run_world(world: str, args: argparse.Namespace) -> None:
     log.info("world %s: %d studies x %d pairs x 5 votes, 6 annotators (5 honest, 1 random; about %d votes each), "
              "%s, %d resamples, %.1f s", label, args.studies, args.items, args.items * 5 // 6, args.model,
              args.resamples, dt)
-    log.info("  false-flag rate (honest flagged):   %s %.3f (%d/%d)   baseline (vs majority < .5): %.3f",
-             args.model, counts["ff"] / counts["honest"], counts["ff"], counts["honest"],
+    log.info("  false-flag rate (honest flagged):   flag rule %.3f (%d/%d)   baseline (vs majority < .5): %.3f",
+             counts["ff"] / counts["honest"], counts["ff"], counts["honest"],
              counts["b_ff"] / counts["honest"])
-    log.info("  detection rate (random flagged):    %s %.3f (%d/%d)   baseline (vs majority < .5): %.3f",
-             args.model, counts["det"] / counts["random"], counts["det"], counts["random"],
+    log.info("  detection rate (random flagged):    flag rule %.3f (%d/%d)   baseline (vs majority < .5): %.3f",
+             counts["det"] / counts["random"], counts["det"], counts["random"],
              counts["b_det"] / counts["random"])
     log.info("  fits that collapsed (every competence at chance): %d of %d", counts["collapsed"], args.studies)
 
