@@ -125,7 +125,8 @@ def human_frame(human_votes, *, include_stale: bool = False, split: str = "tie")
         keep &= ~h["stale"].to_numpy()
     if (~keep).any():
         log.info("left out %d human votes (per-criterion or stale)", int((~keep).sum()))
-    h = h[keep].reset_index(drop=True)
+    if not keep.all() or not isinstance(h.index, pd.RangeIndex) or h.index.start != 0 or h.index.step != 1:
+        h = h[keep].reset_index(drop=True)  # (all kept and numbered 0..n-1: no copy of a large frame)
     if h.empty:
         raise ValueError("no human votes to compare with")
     cluster, qids = pd.factorize(h["qid"])
