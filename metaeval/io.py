@@ -20,19 +20,22 @@ import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from metaeval.private_files import private_dir
 from metaeval.redact import redact
 from metaeval.strict_json import StrictJSONError, loads_line
 from metaeval.types import Rating, ScoreRecord, Vote, normalise_winner
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
 __all__ = [
     "InputFileError",
     "iter_jsonl",
+    "json_lines",
+    "JsonLinesError",
     "read_votes",
     "read_votes_frame",
     "votes_from_dicts",
@@ -69,8 +72,52 @@ class InputFileError(ValueError):
         super().__init__((", ".join(where) + ": " if where else "") + message)
 
 
+class JsonLinesError(ValueError):
+    """A line of a JSON Lines file that cannot be read: ``kind`` is ``"utf8"`` (``error`` is the
+    :class:`UnicodeDecodeError`), ``"json"`` (``error`` is the
+    :class:`~metaeval.strict_json.StrictJSONError`) or ``"not_object"``; ``line`` is 1-based and
+    ``raw`` holds the line's bytes. Each package turns it into its own input error."""
+
+    def __init__(self, kind: str, line: int, raw: bytes, error: Exception | None = None,
+                 found: str | None = None) -> None:
+        self.kind, self.line, self.raw, self.error, self.found = kind, line, raw, error, found
+        super().__init__(f"line {line}: {kind}")
+
+
+def json_lines(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
+    """The one JSON Lines reader: yield ``(line_number, object)`` for each non-blank line, parsed
+    as strict JSON (:func:`metaeval.strict_json.loads_line`); a UTF-8 byte-order mark is skipped
+    and lines split at "\\n" only (never inside a string at U+2028). Raises :class:`OSError`
+    when the file cannot be opened and :class:`JsonLinesError` at the first bad line.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+    >>> _ = p.write_bytes(b'\\xef\\xbb\\xbf{"a": 1}\\n\\n{"a": 2}\\n')
+    >>> [(n, o["a"]) for n, o in json_lines(p)]
+    [(1, 1), (3, 2)]
+    """
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw.isspace() or not raw:
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise JsonLinesError("utf8", number, raw, exc) from None
+            try:
+                obj = loads_line(line, escapes=b"\\u" in raw)
+            except StrictJSONError as exc:
+                raise JsonLinesError("json", number, raw, exc) from None
+            if not isinstance(obj, dict):
+                raise JsonLinesError("not_object", number, raw, found=type(obj).__name__)
+            yield number, obj
+
+
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line_number, object)`` for each non-blank line of a JSON Lines file.
+    """Yield ``(line_number, object)`` for each non-blank line of a JSON Lines file
+    (:func:`json_lines`), with errors as :class:`InputFileError`.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
@@ -80,29 +127,19 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """
     p = Path(path)
     try:
-        handle = open(p, "rb")  # noqa: SIM115 - closed below; lines split at "\n" only, never at U+2028
+        yield from json_lines(p)
     except OSError as exc:
         raise InputFileError(f"cannot read: {exc.strerror or exc}", path=p) from exc
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if raw.isspace() or not raw:
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise InputFileError("not valid UTF-8", path=p, line=number) from None
-            try:
-                obj = loads_line(line, escapes=b"\\u" in raw)
-            except StrictJSONError as exc:
-                where = f" (column {exc.column})" if exc.column is not None else ""
-                field = None if exc.field == "(record)" else exc.field
-                raise InputFileError(f"invalid JSON: {exc.message}{where}", path=p, line=number,
-                                     field=field) from None
-            if not isinstance(obj, dict):
-                raise InputFileError("expected a JSON object", path=p, line=number)
-            yield number, obj
+    except JsonLinesError as exc:
+        if exc.kind == "utf8":
+            raise InputFileError("not valid UTF-8", path=p, line=exc.line) from None
+        if exc.kind == "json":
+            err = exc.error
+            assert isinstance(err, StrictJSONError)
+            where = f" (column {err.column})" if err.column is not None else ""
+            field = None if err.field == "(record)" else err.field
+            raise InputFileError(f"invalid JSON: {err.message}{where}", path=p, line=exc.line, field=field) from None
+        raise InputFileError("expected a JSON object", path=p, line=exc.line) from None
 
 
 def _require(obj: Mapping, key: str, types: type | tuple[type, ...], *, path: Any, line: int | None) -> Any:
@@ -190,6 +227,8 @@ _OPTIONAL = ("order", "shown_left", "criterion", "domain1", "domain2", "lang")
 
 def _numbered(index: dict[Any, int], codes: array) -> np.ndarray:
     """Object array of the values behind ``codes`` (``index``: value -> code)."""
+    import numpy as np
+
     uniques = np.empty(len(index), dtype=object)
     for value, code in index.items():
         uniques[code] = value
@@ -211,6 +250,9 @@ def read_votes_frame(path: str | os.PathLike, *, turn: int | None = None) -> pd.
     >>> f.loc[0, "qid"], f.loc[0, "lo"], int(f.loc[0, "outcome"])
     ('1', 'a', -1)
     """
+    import numpy as np
+    import pandas as pd
+
     from metaeval.fastchat import is_json_array, read_fastchat_votes
     from metaeval.stats.agreement import votes_frame
 

@@ -25,6 +25,7 @@ from metaeval.report.agreement import FORMATS, render, write_figures
 from metaeval.report.figures import PLOTLYJS
 from metaeval.report.paper_tables import add_sections, render_pivot
 from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
+from metaeval.stats.settings import AGREEMENT
 from metaeval.stats.verdicts import verdicts_from_scores
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="FastChat files: use the votes of turn N (required when a file holds several turns)")
     p.add_argument("--queries", help="WritingBench queries (domain1, domain2, language for breakdowns)")
     add_responses_args(p, required=False, help_suffix=" (for length bias)")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--bootstrap", type=int, default=AGREEMENT.n_resamples, metavar="N",
+                   help=f"bootstrap resamples (default {AGREEMENT.n_resamples})")
+    p.add_argument("--seed", type=int, default=AGREEMENT.seed, metavar="S")
     p.add_argument("--tie-epsilon", type=float, default=0.0, metavar="E",
                    help="score files: a mean-score difference <= E is a tie (default 0)")
     p.add_argument("--split", choices=["tie", "drop"], default="tie", help="majority split-vote policy")

@@ -9,6 +9,7 @@ from metaeval import resources
 from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report.annotators import FORMATS, render_annotators
 from metaeval.stats.latent_class import MODELS
+from metaeval.stats.settings import COMPETENCE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", choices=MODELS, default="dawid-skene")
     p.add_argument("--gold", metavar="FILE", help="gold pairs with their known winner (FastChat layout), "
                                                  "for gold_accuracy")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--bootstrap", type=int, default=COMPETENCE.n_resamples, metavar="N",
+                   help=f"bootstrap resamples (default {COMPETENCE.n_resamples})")
+    p.add_argument("--seed", type=int, default=COMPETENCE.seed, metavar="S")
     p.add_argument("--format", choices=FORMATS, default="markdown")
     p.add_argument("--output", help="write here instead of standard output")
     p.set_defaults(func=run)
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         if args.gold:
             g = votes_frame(read_votes(args.gold))
             gold = {(q, lo, hi): int(o) for q, lo, hi, o in zip(g["qid"], g["lo"], g["hi"], g["outcome"], strict=True)}
-        result = annotator_competence(votes, model=args.model, gold=gold, n_resamples=args.bootstrap, seed=args.seed)
+        result = annotator_competence(votes, model=args.model, gold=gold, n_resamples=args.bootstrap, seed=args.seed,
+                                      level=COMPETENCE.level)
     except (InputFileError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     text = render_annotators(result, fmt=args.format)

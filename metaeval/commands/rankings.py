@@ -12,6 +12,7 @@ from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report.figures import PLOTLYJS
 from metaeval.report.paper_tables import MAX_COLUMNS, render_rankings_compact
 from metaeval.report.rankings import FORMATS, render_rankings, write_ranking_figures
+from metaeval.stats.settings import RANKINGS
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--judge", action="append", default=[], metavar="NAME=FILE",
                    help="judge verdicts or scores, as for 'metaeval agreement'. Repeatable.")
     p.add_argument("--queries", help="WritingBench queries (domain1, domain2, language for --by)")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--bootstrap", type=int, default=RANKINGS.n_resamples, metavar="N",
+                   help=f"bootstrap resamples (default {RANKINGS.n_resamples})")
+    p.add_argument("--seed", type=int, default=RANKINGS.seed, metavar="S")
     p.add_argument("--by", choices=sorted(BY_FIELDS), help="also rank within each domain, subdomain or language")
     p.add_argument("--prior", type=float, default=1.0, metavar="K",
                    help="where the MLE is not finite (a model only won or only lost), fit with K virtual ties of "

@@ -25,7 +25,7 @@ from metaeval.stats.agreement_study import AgreementResult
 
 __all__ = ["FORMATS", "HEADER", "COMP_HEADER", "render", "table4_rows", "write_figures"]
 HEADER = ["Method", "Judge", "n", "Agreement", "95% CI", "No-tie agreement", "No-tie 95% CI", "n (no ties)",
-          "Kappa", "Position consistency", "p (Holm) vs best"]
+          "Kappa", "Position consistency", "p (Holm) vs best", "n counts"]
 
 
 def table4_rows(result: AgreementResult) -> list[list[str]]:
@@ -42,12 +42,13 @@ def table4_rows(result: AgreementResult) -> list[list[str]]:
         out.append([r["method"] or "–", r["judge_model"], str(r["n_votes"]), pct(r["agreement"]),
                     f"[{pct(lo)}, {pct(hi)}]", pct(r["agreement_no_ties"]), _ci(r.get("ci_no_ties")),
                     str(r["n_votes_no_ties"]), num(r["kappa"]), pct(r["position_consistency"]),
-                    "best" if best is not None and r["judge"] == best["judge"] else p_text(p_vs_best.get(r["judge"]))])
+                    "best" if best is not None and r["judge"] == best["judge"] else p_text(p_vs_best.get(r["judge"])),
+                    r.get("n_unit", "votes")])
     hm = result.human
     lo, hi = hm["ci"]
     out.append(["human", _human_label(result), str(hm["n_vote_pairs"]), pct(hm["agreement"]),
                 f"[{pct(lo)}, {pct(hi)}]", pct(hm["agreement_no_ties"]), _ci(hm.get("ci_no_ties")),
-                "–", "–", "–", "–"])
+                "–", "–", "–", "–", hm.get("n_unit", "vote pairs")])
     return out
 
 
@@ -69,12 +70,21 @@ def _comparison_rows(result: AgreementResult) -> list[list[str]]:
 COMP_HEADER = ["A", "B", "Difference", "95% CI", "Test", "p", "p (Holm)", "p (McNemar)"]
 
 
+def _unit_note(result: AgreementResult) -> str:
+    judge_unit = result.rows[0].get("n_unit", "votes") if result.rows else "votes"
+    human_unit = result.human.get("n_unit", "vote pairs")
+    what = {"vote pairs": "vote pairs (two people's votes on the same pair)",
+            "votes": "votes (each vote against the label from the others)"}.get(human_unit, human_unit)
+    return f"{judge_unit} in judge rows and {what} in the human row"
+
+
 def _human_lines(result: AgreementResult) -> list[str]:
     h = result.human
     return [f"Human votes: {h['n_votes']} on {h['n_pairs']} pairs ({h['n_queries']} queries, {h['n_annotators']} annotators).",
             f"Each annotator vs majority of the others: {pct(h['vs_majority_of_others'])}%; "
             f"Krippendorff's alpha nominal {num(h['alpha']['nominal'])}, ordinal {num(h['alpha']['ordinal'])}; "
             f"Fleiss' kappa {num(h['fleiss_kappa'])}.",
+            f"n counts {_unit_note(result)}.",
             f"Bootstrap: {result.settings['n_resamples']} resamples of queries, seed {result.settings['seed']}; "
             f"split votes -> {result.settings['split']}; p-values from {result.settings['test']}."]
 
@@ -109,19 +119,20 @@ def render(result: AgreementResult, *, fmt: str = "markdown") -> str:
         w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["row_type", "judge", "method", "judge_model", "n_votes", "agreement", "ci_lo", "ci_hi",
                     "n_votes_no_ties", "agreement_no_ties", "ci_no_ties_lo", "ci_no_ties_hi", "kappa",
-                    "position_consistency", "agreement_both_orders", "n_vote_pairs"])
+                    "position_consistency", "agreement_both_orders", "n_vote_pairs", "n_unit"])
         for r in result.rows:
             nt = r.get("ci_no_ties") or [None, None]
             w.writerow(["judge", r["judge"], r["method"], r["judge_model"], r["n_votes"], csv_num(r["agreement"]),
                         csv_num(r["ci"][0]), csv_num(r["ci"][1]), r["n_votes_no_ties"], csv_num(r["agreement_no_ties"]),
                         csv_num(nt[0]), csv_num(nt[1]), csv_num(r["kappa"]), csv_num(r["position_consistency"]),
-                        csv_num(r["agreement_both_orders"]), ""])
+                        csv_num(r["agreement_both_orders"]), "", r.get("n_unit", "votes")])
         hm = result.human
         nt = hm.get("ci_no_ties") or [None, None]
         # the human ceiling: n_votes = the people's votes, n_vote_pairs = the comparisons behind "agreement"
         w.writerow(["human_ceiling", _human_label(result), "human", _human_label(result), hm["n_votes"],
                     csv_num(hm["agreement"]), csv_num(hm["ci"][0]), csv_num(hm["ci"][1]), "",
-                    csv_num(hm["agreement_no_ties"]), csv_num(nt[0]), csv_num(nt[1]), "", "", "", hm["n_vote_pairs"]])
+                    csv_num(hm["agreement_no_ties"]), csv_num(nt[0]), csv_num(nt[1]), "", "", "", hm["n_vote_pairs"],
+                    hm.get("n_unit", "vote pairs")])
         return buf.getvalue()
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 

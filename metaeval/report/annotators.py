@@ -29,10 +29,13 @@ def render_annotators(result, *, fmt: str = "markdown") -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     rows = [[name, str(a["n"]), num(a["competence"]), f"[{num(a['ci'][0])}, {num(a['ci'][1])}]",
-             num(a["chance"]), "yes" if a["flagged"] else "no", num(a["gold_accuracy"]), str(a["gold_n"])]
+             num(a["chance"]), {True: "yes", False: "no", None: "–"}[a["flagged"]], num(a["gold_accuracy"]), str(a["gold_n"])]
             for name, a in data["annotators"].items()]
     note = (f"Model: {data['model']}; competence = P(label = true label); flagged: {data['flag_rule']}; "
             f"{data['settings']['n_resamples']} bootstrap resamples of queries, seed {data['settings']['seed']}.")
+    if data.get("fit_collapsed"):
+        note = (f"The {data['model']} fit collapsed: no one's competence is above chance, so the model found no "
+                "signal in these votes; no one is flagged or cleared. " + note)
     if fmt == "markdown":
         return "\n".join(["## Annotator competence", "", md_table(HEADER, rows), "", f"- {note}"]) + "\n"
     if fmt == "html":
@@ -46,7 +49,8 @@ def render_annotators(result, *, fmt: str = "markdown") -> str:
                     "gold_accuracy", "gold_n"])
         for name, a in data["annotators"].items():
             w.writerow([name, a["n"], csv_num(a["competence"]), csv_num(a["ci"][0]), csv_num(a["ci"][1]),
-                        csv_num(a["chance"]), csv_num(a["excess_ci"][0]), int(a["flagged"]),
+                        csv_num(a["chance"]), csv_num(a["excess_ci"][0]),
+                        "" if a["flagged"] is None else int(a["flagged"]),
                         csv_num(a["gold_accuracy"]), a["gold_n"]])
         return buf.getvalue()
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")

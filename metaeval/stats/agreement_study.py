@@ -125,7 +125,8 @@ def human_frame(human_votes, *, include_stale: bool = False, split: str = "tie")
         keep &= ~h["stale"].to_numpy()
     if (~keep).any():
         log.info("left out %d human votes (per-criterion or stale)", int((~keep).sum()))
-    h = h[keep].reset_index(drop=True)
+    if not keep.all() or not isinstance(h.index, pd.RangeIndex) or h.index.start != 0 or h.index.step != 1:
+        h = h[keep].reset_index(drop=True)  # (all kept and numbered 0..n-1: no copy of a large frame)
     if h.empty:
         raise ValueError("no human votes to compare with")
     cluster, qids = pd.factorize(h["qid"])
@@ -375,10 +376,11 @@ def bootstrap_all(hf: HumanFrame, labels: HumanLabels, jm: JudgeMatrix, ceiling:
 
 # ------------------------------------------------------------------------------- rows
 def judge_rows(hf: HumanFrame, labels: HumanLabels, jm: JudgeMatrix, est: RatioEstimates, *,
-               lengths: Mapping[tuple[str, str], int] | None,
-               min_length_difference: float) -> tuple[list[dict], dict[str, list[list[int]]]]:
+               lengths: Mapping[tuple[str, str], int] | None, min_length_difference: float,
+               n_unit: str = "votes") -> tuple[list[dict], dict[str, list[list[int]]]]:
     """One Table 4 row per judge, and each judge's confusion matrix (rows human a/tie/b, columns
-    judge a/tie/b)."""
+    judge a/tie/b). ``n_unit`` names what ``n_votes`` counts ("votes", or "pairs" when judges
+    meet one aggregated label per pair)."""
     rows, confusion = [], {}
     agree, agree_ci = est.point("agreement"), est.ci("agreement")
     agree_nt, agree_nt_ci = est.point("agreement_no_ties"), est.ci("agreement_no_ties")
@@ -405,7 +407,7 @@ def judge_rows(hf: HumanFrame, labels: HumanLabels, jm: JudgeMatrix, est: RatioE
         method, _, judge_name = name.rpartition("/") if "/" in name else ("", "", name)
         rows.append({
             "judge": name, "method": method, "judge_model": judge_name,
-            "n_votes": int(vk.sum()), "agreement": _f(agree[k]),
+            "n_votes": int(vk.sum()), "n_unit": n_unit, "agreement": _f(agree[k]),
             "ci": [_f(agree_ci[k, 0]), _f(agree_ci[k, 1])],
             "n_votes_no_ties": int(jm.no_tie[:, k].sum()), "agreement_no_ties": _f(agree_nt[k]),
             "ci_no_ties": [_f(agree_nt_ci[k, 0]), _f(agree_nt_ci[k, 1])],
@@ -465,7 +467,7 @@ def people(hf: HumanFrame, ceiling: HumanCeiling, est: RatioEstimates, *, human_
     others, others_ci = est.one("others")
     human: dict[str, Any] = {
         "n_votes": len(h), "n_pairs": hf.n_pairs, "n_queries": hf.n_queries, "n_annotators": len(raters),
-        "n_vote_pairs": n_cmp,
+        "n_vote_pairs": n_cmp, "n_unit": "vote pairs" if human_label == "per-vote" else "votes",
         "agreement": agreement, "ci": ci,
         "agreement_no_ties": agreement_nt, "ci_no_ties": ci_nt,
         "vs_majority_of_others": others, "vs_majority_of_others_ci": others_ci,
@@ -527,6 +529,10 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
             and the human ceiling compares each vote with the label of its pair computed from the
             OTHER votes (majority of the others / Dawid–Skene posterior without that vote, model
             fitted on all votes); the pooled vote-pair agreement stays in ``agreement_vote_pairs``.
+
+    Every row and the human row say what their count is in ``n_unit``: a judge row counts votes
+    (pairs with an aggregated label); the human row's ``n_vote_pairs`` counts pairs of votes by
+    two people on the same pair (votes compared with the others' label, with an aggregated label).
     """
     if human_label not in HUMAN_LABELS:
         raise ValueError(f"human_label must be one of {', '.join(HUMAN_LABELS)}")
@@ -539,7 +545,8 @@ def agreement_study(human_votes, judges: Mapping[str, object], *, n_resamples: i
     ceiling = human_ceiling(hf, human_label=human_label, split=split)
     common, diff = paired_differences(jm)
     est = bootstrap_all(hf, labels, jm, ceiling, common, diff, n_resamples=n_resamples, rng=rng, level=level)
-    rows, confusion = judge_rows(hf, labels, jm, est, lengths=lengths, min_length_difference=min_length_difference)
+    rows, confusion = judge_rows(hf, labels, jm, est, lengths=lengths, min_length_difference=min_length_difference,
+                                 n_unit="votes" if human_label == "per-vote" else "pairs")
     comparisons = paired_comparisons(hf, labels, jm, common, diff, est, test=test, n_resamples=n_resamples, rng=rng)
     human = people(hf, ceiling, est, human_label=human_label, lengths=lengths,
                    min_length_difference=min_length_difference)

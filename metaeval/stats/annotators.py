@@ -8,11 +8,24 @@ non-stale votes; an item is a pair (question_id, the two models).
   = sum_k pi_k * confusion[k, k].
 * ``chance`` = the competence of someone with the same label shares who ignores the item
   (sum_k pi_k * q_k, q = the person's label distribution under the model).
-* **Flag rule**: ``flagged`` when the lower end of the 95% bootstrap interval of
-  ``competence - chance`` is <= 0.01, i.e. the votes cannot be told apart from labels drawn
-  independently of the item (a coin-flipper, or someone who always answers "A"). People with
-  few votes have wide intervals and are flagged too until they have enough votes; ``n`` says
-  how many. ``bench/annotator_flagging.py`` measures the false-flag and detection rates.
+* ``signal`` (model-free): the mean, over a person's votes, of the vote x (-1 second model wins,
+  0 tie, +1 first wins, on the pair sorted by name) times the mean vote m of the OTHER people on
+  the same pair. Votes drawn independently of the pair and its models have mean 0, so their
+  signal is 0 whatever the others do: a coin-flipper, someone who always says "tie", or someone
+  who always picks the response shown first (the app shows the two sides in random order). An
+  honest person's vote follows the pair's preference as the others' do, so E[x m] = E[mu^2] > 0
+  (mu = the pair's mean vote), whether each pair has one true label or only a Bradley–Terry
+  preference with ties (many pairs near 50/50).
+* **Flag rule**: ``flagged`` when the lower one-sided 95% bootstrap bound of ``signal`` (its 5th
+  percentile) is <= 0: the votes cannot be told apart from votes drawn independently of the
+  pair. People with few votes have wide intervals and are flagged too until they have enough
+  votes; ``n`` says how many. The latent-class competence does not enter the rule: when people
+  disagree with a single true label only because the pairs are close calls, Dawid–Skene rates
+  honest people near chance. ``bench/annotator_flagging.py`` measures the false-flag and
+  detection rates in both worlds.
+* **Collapsed fit**: when no one's competence exceeds chance by more than the margin, the model
+  found no signal in the votes (e.g. MACE when every pair is near 50/50): ``fit_collapsed`` is
+  true and ``flagged`` is ``None`` for everyone (neither flagged nor cleared); reports say so.
 * ``gold_accuracy``: share of the person's votes on gold pairs (``gold``: pair -> known
   outcome) that equal the known answer; ``None`` without gold votes.
 
@@ -45,8 +58,11 @@ from metaeval.stats.latent_class import MODELS, chance_competence, competence, f
 
 __all__ = ["AnnotatorResult", "annotator_competence", "aggregate_labels", "FLAG_MARGIN"]
 
-#: ``flagged`` when the lower 95% bound of competence - chance is at most this.
+#: A fit "collapses" when no one's competence exceeds chance by more than this.
 FLAG_MARGIN = 0.01
+#: ``flagged`` when this quantile of the bootstrap distribution of ``signal`` is at most 0.
+FLAG_QUANTILE = 0.05
+FLAG_RULE = "5th percentile of the bootstrap signal (mean of vote x others' mean vote) <= 0"
 CLASSES = (-1, 0, 1)
 PAIR = ["qid", "lo", "hi"]
 
@@ -61,12 +77,13 @@ class AnnotatorResult:
     class_prior: dict
     labels: pd.DataFrame
     settings: dict
+    fit_collapsed: bool = False
 
     def to_json_dict(self) -> dict:
         """The ``metaeval annotators --format json`` object."""
         return json_ready({"annotators": self.annotators, "model": self.model, "class_prior": self.class_prior,
-                       "flag_rule": f"lower 95% bound of competence - chance <= {FLAG_MARGIN}",
-                       "settings": self.settings})
+                           "flag_rule": FLAG_RULE,
+                           "fit_collapsed": self.fit_collapsed, "settings": self.settings})
 
     def frame(self) -> pd.DataFrame:
         """One row per annotator (for tables and app pages): annotator, n, competence, ci_lo,
@@ -113,6 +130,30 @@ def _fit_frame(h: pd.DataFrame, model: str, n_resamples: int, seed: int):
     return item, pairs, worker, list(workers), point, reps
 
 
+def _signal_sums(h: pd.DataFrame, item: np.ndarray, worker: np.ndarray, cluster: np.ndarray, n_workers: int,
+                 n_queries: int) -> tuple[np.ndarray, ...]:
+    """Per (query, person) sums over the person's votes that share their pair with someone else:
+    x * m, x, m and the count (x = the vote, m = the mean of the others' votes on the pair)."""
+    x = h["outcome"].to_numpy(dtype=float)
+    total = np.bincount(item, weights=x)
+    count = np.bincount(item)
+    others = count[item] - 1
+    ok = others > 0
+    m = np.where(ok, (total[item] - x) / np.maximum(others, 1), 0.0)
+    cell = cluster * n_workers + worker
+    size = n_queries * n_workers
+
+    def sums(v: np.ndarray) -> np.ndarray:
+        return np.bincount(cell[ok], weights=v[ok], minlength=size).reshape(n_queries, n_workers)
+
+    return sums(x * m), sums(x), sums(m), sums(np.ones_like(x))
+
+
+def _signal(xm: np.ndarray, x: np.ndarray, m: np.ndarray, n: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return xm / n
+
+
 def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tuple[str, str, str], int] | None = None,
                          n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
                          include_stale: bool = False) -> AnnotatorResult:
@@ -125,6 +166,22 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
         raise ValueError(f"model must be one of {', '.join(MODELS)}")
     h = _prepare(votes, include_stale)
     item, pairs, worker, workers, point, reps = _fit_frame(h, model, n_resamples, seed)
+    cluster, qids = pd.factorize(h["qid"])
+    sig_q = _signal_sums(h, item, worker, cluster, len(workers), len(qids))
+    signal = _signal(*(a.sum(axis=0) for a in sig_q))
+    signal_lo = np.full(len(workers), np.nan)
+    signal_ci = np.full((len(workers), 2), np.nan)
+    if n_resamples > 0:
+        # the resamples of _fit_frame's stream come first; the signal uses its own stream of the seed
+        rng = np.random.default_rng([seed, 1])
+        chunk = max(1, _CHUNK_CELLS // max(len(qids), 1))
+        boot = []
+        for start in range(0, n_resamples, chunk):
+            wq = cluster_weights(len(qids), min(n_resamples, start + chunk) - start, rng=rng).astype(float)
+            boot.append(_signal(*(wq @ a for a in sig_q)))
+        sig_reps = np.concatenate(boot)
+        signal_lo = percentile_interval(sig_reps, level=1 - 2 * FLAG_QUANTILE)[:, 0]
+        signal_ci = percentile_interval(sig_reps, level=level)
     comp = competence(point.prior, point.confusion)[0]
     chance = chance_competence(point.prior, point.confusion)[0]
     if reps is not None:
@@ -139,15 +196,17 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
         gold_hit = np.where(np.isnan(known), np.nan, (known == h["outcome"].to_numpy()).astype(float))
     out = {}
     n = np.bincount(worker, minlength=len(workers))
+    collapsed = bool(np.all(comp - chance <= FLAG_MARGIN))
     for j, name in sorted(enumerate(workers), key=lambda t: str(t[1])):
         mine = gold_hit[worker == j]
         mine = mine[~np.isnan(mine)]
-        flagged = bool(not np.isfinite(excess_ci[j, 0]) or excess_ci[j, 0] <= FLAG_MARGIN)
+        flagged = None if collapsed else bool(not np.isfinite(signal_lo[j]) or signal_lo[j] <= 0.0)
         out[str(name)] = {
             "competence": float(comp[j]), "ci": [float(ci[j, 0]), float(ci[j, 1])], "flagged": flagged,
             "n": int(n[j]), "gold_accuracy": float(mine.mean()) if mine.size else None, "gold_n": int(mine.size),
             "chance": float(chance[j]), "excess": float(comp[j] - chance[j]),
             "excess_ci": [float(excess_ci[j, 0]), float(excess_ci[j, 1])],
+            "signal": float(signal[j]), "signal_ci": [float(signal_ci[j, 0]), float(signal_ci[j, 1])],
             "confusion": point.confusion[0, j].tolist(),
         }
         if point.theta is not None:
@@ -160,7 +219,8 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
     settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "include_stale": include_stale,
                 "classes": "confusion rows/columns: second model wins, tie, first model wins (canonical pair)",
                 "iterations": point.iterations}
-    return AnnotatorResult(annotators=out, model=model, class_prior=prior, labels=labels, settings=settings)
+    return AnnotatorResult(annotators=out, model=model, class_prior=prior, labels=labels, settings=settings,
+                           fit_collapsed=collapsed)
 
 
 def aggregate_labels(votes, *, model: str = "dawid-skene", leave_one_out: bool = False,

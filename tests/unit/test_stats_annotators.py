@@ -204,3 +204,68 @@ def test_agreement_against_majority_and_dawid_skene_labels():
     labels = aggregate_labels(votes)["label"].to_numpy()
     expected = np.mean(labels == np.array([1.0, 1.0, 0.0]))
     assert ds.rows[0]["agreement"] == pytest.approx(expected) and ds.settings["human_label"] == "dawid-skene"
+
+
+def test_a_fit_without_signal_says_so_instead_of_flagging():
+    """Each person gives one fixed answer whatever the pair (h1 always A, h2 always B, h3 always a
+    tie): every label is independent of the item, so for each person P(label | true class) =
+    P(label) and competence = sum_k pi_k q_k = chance, whatever the fitted prior. The model found
+    no signal: the result says the fit collapsed, and no one is flagged or cleared."""
+    from metaeval.report.annotators import render_annotators
+
+    v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w, "judge": h}
+         for q in range(30) for h, w in (("h1", "model_a"), ("h2", "model_b"), ("h3", "tie"))]
+    res = annotator_competence(v, n_resamples=20)
+    data = res.to_json_dict()
+    assert data["fit_collapsed"] is True
+    assert all(a["flagged"] is None for a in data["annotators"].values())
+    assert all(abs(a["competence"] - a["chance"]) < 1e-6 for a in data["annotators"].values())
+    assert "fit collapsed" in render_annotators(res, fmt="markdown")
+    assert [r.split(",")[7] for r in render_annotators(res, fmt="csv").splitlines()[1:]] == ["", "", ""]
+
+
+def test_a_fit_with_signal_is_not_collapsed():
+    v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": "model_a" if q % 2 else "model_b", "judge": h}
+         for q in range(20) for h in ("h1", "h2", "h3")]
+    data = annotator_competence(v, n_resamples=20).to_json_dict()
+    assert data["fit_collapsed"] is False and all(a["flagged"] is False for a in data["annotators"].values())
+
+
+def _bradley_terry_study(seed: int, n_pairs: int = 300) -> list[dict]:
+    """No single true label: eight models with Bradley–Terry log-strengths, Davidson ties
+    (P(first) : P(tie) : P(second) = e^(d/2) : 0.5 : e^(-d/2)), five honest people and a coin
+    flipper, five votes per pair (about 250 votes per person)."""
+    rng = np.random.default_rng(seed)
+    strengths = np.array([1.6, 1.1, 0.8, 0.4, 0.1, -0.3, -0.8, -1.4])
+    people = ["h1", "h2", "h3", "h4", "h5", "coin"]
+    votes = []
+    for q in range(n_pairs):
+        a, b = rng.choice(8, size=2, replace=False)
+        d = strengths[a] - strengths[b]
+        p = np.array([np.exp(d / 2), 0.5, np.exp(-d / 2)])
+        for person in rng.choice(people, size=5, replace=False):
+            o = int(rng.choice([1, -1])) if person == "coin" else int(rng.choice([1, 0, -1], p=p / p.sum()))
+            votes.append({"question_id": q, "model_a": f"m{a}", "model_b": f"m{b}",
+                          "winner": {1: "model_a", 0: "tie", -1: "model_b"}[o], "judge": person})
+    return votes
+
+
+def test_flags_hold_when_pairs_have_preferences_not_true_labels():
+    """With Bradley–Terry preferences many pairs are close calls, and a latent-class model that
+    assumes one true label rates honest people near chance. The flag must still pick out only
+    the coin flipper."""
+    for seed in (1, 2):
+        a = annotator_competence(_bradley_terry_study(seed), n_resamples=200, seed=0).annotators
+        assert a["coin"]["flagged"] is True
+        assert [h for h in ("h1", "h2", "h3", "h4", "h5") if a[h]["flagged"]] == []
+
+
+def test_signal_by_hand():
+    """Pair 1: votes h1 +1, h2 +1, h3 -1; pair 2: h1 -1, h2 -1, h3 0. For h1 the others' means
+    are (1 - 1) / 2 = 0 on pair 1 and (-1 + 0) / 2 = -0.5 on pair 2: signal = (1*0 + (-1)(-0.5)) / 2
+    = 0.25. For h3: others' means 1 and -1: (-1*1 + 0*(-1)) / 2 = -0.5."""
+    w = {1: "model_a", -1: "model_b", 0: "tie"}
+    v = [{"question_id": q, "model_a": "a", "model_b": "b", "winner": w[o], "judge": h}
+         for q, row in ((1, (1, 1, -1)), (2, (-1, -1, 0))) for h, o in zip(("h1", "h2", "h3"), row, strict=True)]
+    a = annotator_competence(v, n_resamples=0).annotators
+    assert a["h1"]["signal"] == pytest.approx(0.25) and a["h3"]["signal"] == pytest.approx(-0.5)

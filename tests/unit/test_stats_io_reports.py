@@ -135,3 +135,29 @@ def test_no_tie_interval_in_every_format_and_csv_human_ceiling_row(tmp_path):
     assert float(human["ci_no_ties_lo"]) == data["human"]["ci_no_ties"][0]
     assert int(human["n_vote_pairs"]) == data["human"]["n_vote_pairs"]
     assert float(rows[0]["ci_no_ties_hi"]) == data["rows"][0]["ci_no_ties"][1]
+
+
+@pytest.mark.parametrize(("human_label", "judge_unit", "human_unit"),
+                         [("per-vote", "votes", "vote pairs"), ("majority", "pairs", "votes")])
+def test_every_format_says_what_n_counts(human_label, judge_unit, human_unit):
+    """Two people vote on one pair (2 votes, 1 vote pair); a judge gives one verdict on it. Per vote
+    the judge row counts 2 votes and the human row 1 vote pair; against the majority the judge row
+    counts 1 pair and the human row counts the 2 votes, each against the other's vote."""
+    from metaeval.report.agreement import render
+    from metaeval.stats.agreement_study import agreement_study
+
+    votes = [{"question_id": 1, "model_a": "a", "model_b": "b", "winner": "model_a", "judge": h} for h in ("h1", "h2")]
+    judge = [{"question_id": 1, "model_a": "a", "model_b": "b", "winner": "model_a", "judge": "j"}]
+    res = agreement_study(votes, {"m/j": judge}, n_resamples=10, human_label=human_label)
+    data = json.loads(render(res, fmt="json"))
+    assert (data["rows"][0]["n_votes"], data["rows"][0]["n_unit"]) == ((2 if human_label == "per-vote" else 1),
+                                                                       judge_unit)
+    assert (data["human"]["n_vote_pairs"], data["human"]["n_unit"]) == ((1 if human_label == "per-vote" else 2),
+                                                                        human_unit)
+    md = render(res, fmt="markdown")
+    assert "| n counts |" in md and f"| {judge_unit} |\n" in md and f"| {human_unit} |\n" in md
+    for fmt in ("latex", "html"):
+        text = render(res, fmt=fmt)
+        assert "n counts" in text and human_unit in text and judge_unit in text
+    rows = list(csv.DictReader(io.StringIO(render(res, fmt="csv"))))
+    assert [r["n_unit"] for r in rows] == [judge_unit, human_unit]

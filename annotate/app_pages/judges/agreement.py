@@ -102,7 +102,8 @@ tab_cmp, tab_bd, tab_bias, tab_crit, tab_rank, tab_ann = st.tabs(
 with tab_cmp:
     agreement_tabs.comparisons_tab(view.comparisons, study_name)
 with tab_bd:
-    st.caption("Each cell: the share of decisive votes the judge agrees with, and n, the number of votes behind it.")
+    st.caption("Each cell: the share of votes (ties included) on which the judge gives the person's answer, and n, "
+               "the number of votes behind it.")
     for key, title in BREAKDOWNS.items():
         fig = agreement_heatmap(view.breakdowns.get(key, pd.DataFrame()), title=f"Agreement by {title.lower()}",
                                 x_label=title)

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from annotate.services.core.errors import InputError
-from metaeval.strict_json import StrictJSONError, loads_line
-
-BOM = b"\xef\xbb\xbf"
+from metaeval.io import JsonLinesError, json_lines
+from metaeval.strict_json import StrictJSONError
 
 
 def _field_with_bad_bytes(raw_line: bytes) -> str | None:
@@ -57,7 +56,8 @@ def _json_error(exc: StrictJSONError, path: str, line: int) -> InputError:
 
 
 def read_jsonl(path: str | Path, *, what: str = "records") -> list[tuple[int, dict[str, Any]]]:
-    """Return ``(line_number, object)`` for every non-blank line of ``path``.
+    """Return ``(line_number, object)`` for every non-blank line of ``path`` (read by
+    :func:`metaeval.io.json_lines`, the one JSON Lines reader).
 
     Raises:
         InputError: the file is missing or empty, is not UTF-8, or a line is not a JSON object.
@@ -65,28 +65,17 @@ def read_jsonl(path: str | Path, *, what: str = "records") -> list[tuple[int, di
     name = str(path)
     if not Path(path).is_file():
         raise InputError("no such file", path=name)
-    records: list[tuple[int, dict[str, Any]]] = []
-    loads = loads_line
-    # Binary lines: split at "\n" only (never inside a string at U+2028), and the search for a
-    # "\u" escape runs on bytes, several times faster than on text.
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(BOM):
-                raw = raw[len(BOM):]
-            if raw.isspace() or not raw:
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise _utf8_error(raw, exc, name, number) from None
-            try:
-                obj = loads(line, escapes=b"\\u" in raw)
-            except StrictJSONError as exc:
-                raise _json_error(exc, name, number) from None
-            if not isinstance(obj, dict):
-                raise InputError(f"expected a JSON object, found {type(obj).__name__}",
-                                 path=name, line=number, field="(record)")
-            records.append((number, obj))
+    try:
+        records = list(json_lines(path))
+    except JsonLinesError as exc:
+        if exc.kind == "utf8":
+            assert isinstance(exc.error, UnicodeDecodeError)
+            raise _utf8_error(exc.raw, exc.error, name, exc.line) from None
+        if exc.kind == "json":
+            assert isinstance(exc.error, StrictJSONError)
+            raise _json_error(exc.error, name, exc.line) from None
+        raise InputError(f"expected a JSON object, found {exc.found}", path=name, line=exc.line,
+                         field="(record)") from None
     if not records:
         raise InputError(f"the file is empty: no {what}", path=name, line=1, field="(none)")
     return records

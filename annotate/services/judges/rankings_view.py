@@ -29,6 +29,7 @@ from annotate.services.studies.competence import study_competence
 from metaeval import csv_safe
 from metaeval.report.rankings import render_rankings
 from metaeval.stats.rankings import RankingResult, rankings_study
+from metaeval.stats.settings import COMPETENCE
 
 TABLE_COLUMNS = ["source", "model", "strength", "ci_lo", "ci_hi", "rank", "rank_lo", "rank_hi", "elo", "n"]
 VS_COLUMNS = ["judge", "statistic", "value", "ci_lo", "ci_hi"]
@@ -141,7 +142,8 @@ class AnnotatorsView:
 
 
 def annotators_view(*, session: Session, actor: User | None, study_name: str, model: str = "dawid-skene",
-                    n_resamples: int = 500, seed: int = 0, include_stale: bool = False) -> AnnotatorsView:
+                    n_resamples: int = COMPETENCE.n_resamples, seed: int = COMPETENCE.seed,
+                    include_stale: bool = False) -> AnnotatorsView:
     """Competence of each annotator of a pairwise study (researcher/admin)."""
     require_role(actor, *MANAGERS)
     res = study_competence(session=session, study_name=study_name, model=model, n_resamples=n_resamples,

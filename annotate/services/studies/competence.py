@@ -20,6 +20,7 @@ from annotate.services.core.errors import InputError
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.studies.lifecycle import get_study
 from metaeval.stats.annotators import AnnotatorResult, annotator_competence
+from metaeval.stats.settings import COMPETENCE
 
 OUTCOME = {"a": 1, "tie": 0, "b": -1}  # canonical: a = the model whose name sorts first
 
@@ -45,8 +46,9 @@ def gold_outcomes(*, session: Session, study_name: str) -> dict[tuple[str, str, 
     return out
 
 
-def study_competence(*, session: Session, study_name: str, model: str = "dawid-skene", n_resamples: int = 200,
-                     seed: int = 0, include_stale: bool = False) -> AnnotatorResult:
+def study_competence(*, session: Session, study_name: str, model: str = "dawid-skene",
+                     n_resamples: int = COMPETENCE.n_resamples, seed: int = COMPETENCE.seed,
+                     include_stale: bool = False) -> AnnotatorResult:
     """The latent-class competence of every annotator of a pairwise study.
 
     Raises:
@@ -61,4 +63,5 @@ def study_competence(*, session: Session, study_name: str, model: str = "dawid-s
     if not votes:
         raise InputError(f"study {study_name!r} has no votes yet")
     return annotator_competence(votes, model=model, gold=gold_outcomes(session=session, study_name=study_name),
-                                n_resamples=n_resamples, seed=seed, include_stale=include_stale)
+                                n_resamples=n_resamples, seed=seed, level=COMPETENCE.level,
+                                include_stale=include_stale)

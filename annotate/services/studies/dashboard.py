@@ -58,9 +58,11 @@ from annotate.services.core.statuses import TaskStatus
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
 from annotate.services.studies.competence import study_competence
 from annotate.services.studies.lifecycle import get_study
+from metaeval.stats.settings import COMPETENCE
 
+#: bootstrap resamples of the competence intervals: the same settings as ``metaeval annotators``
+COMPETENCE_RESAMPLES = COMPETENCE.n_resamples
 VALUE = {"b": -1, "tie": 0, "a": 1}
-COMPETENCE_RESAMPLES = 200  # bootstrap resamples of the competence intervals on the dashboard
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 UnitT = TypeVar("UnitT", bound=Hashable)
 
@@ -307,7 +309,8 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
 def _competence(session: Session, study_name: str) -> dict[str, dict]:
     """username -> competence fields of :class:`AnnotatorStats` (empty before any vote)."""
     try:
-        res = study_competence(session=session, study_name=study_name, n_resamples=COMPETENCE_RESAMPLES)
+        res = study_competence(session=session, study_name=study_name, n_resamples=COMPETENCE_RESAMPLES,
+                               seed=COMPETENCE.seed)
     except (InputError, ValueError):
         return {}
     return {name: {"competence": a["competence"], "competence_ci": tuple(a["ci"]), "flagged": a["flagged"]}

@@ -28,6 +28,7 @@ from annotate.services.studies.extension_estimate import extension_estimate
 from annotate.ui.kit.heatmaps import agreement_heatmap
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session
+from metaeval.stats.settings import COMPETENCE
 
 STAT_LABELS = {"kendall_tau_b": "Kendall tau-b", "spearman": "Spearman", "pair_order_agreement": "Pair-order agreement"}
 
@@ -222,7 +223,7 @@ def annotators_tab(view: AnnotatorsView) -> None:
                           for g, n in zip(t["gold_accuracy"], t["gold_n"], strict=True)]}),
         hide_index=True, width="stretch", key="an_table")
     st.caption(f"Model: {plain_label(view.model)} (latent-class fit of the votes). Flag: {plain_label(view.flag_rule)}; people with few votes "
-               "stay flagged until they have enough.")
+               f"stay flagged until they have enough. Intervals: {COMPETENCE.describe()}.")
     st.plotly_chart(competence_figure(t), width="stretch", key="an_fig")
     download_buttons(view.downloads, ["annotators_csv", "annotators_json"], "an_dl")
 
@@ -258,6 +259,8 @@ def rankings_and_annotators(actor: User, study: str, run_ids: tuple[int, ...], n
         model = st.radio("Model", ["dawid-skene", "mace"], horizontal=True, key="an_model",
                          format_func={"dawid-skene": "Dawid–Skene", "mace": "MACE"}.get)
         try:
-            annotators_tab(cached_annotators(actor, study, model, min(n, 500), seed, stale, version))
+            # competence has its own settings (the CLI's and the dashboard's), not the Agreement page's
+            annotators_tab(cached_annotators(actor, study, model, COMPETENCE.n_resamples, COMPETENCE.seed, stale,
+                                             version))
         except ServiceError as exc:
             st.warning(plain_label(for_person(exc)))
