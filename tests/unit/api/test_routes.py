@@ -155,7 +155,7 @@ def test_tokens_are_itsdangerous_signatures_and_old_tokens_are_refused():
     body = URLSafeSerializer(SECRET, salt="annotate-api-token",
                              signer_kwargs={"digest_method": hashlib.sha256}).loads(token)
     assert body["uid"] == 5 and body["exp"] == 160.0
-    # a token of the earlier home-made format (payload.HMAC) is no longer accepted
+    # a token in a bare payload.HMAC format (no itsdangerous envelope) is refused
     payload = base64.urlsafe_b64encode(json.dumps({"uid": 5, "exp": 160.0, "pwf": "x"}).encode()).rstrip(b"=")
     sig = base64.urlsafe_b64encode(hmac.new(SECRET, payload, hashlib.sha256).digest()).rstrip(b"=")
     assert verify_token(SECRET, (payload + b"." + sig).decode(), now=101.0) is None

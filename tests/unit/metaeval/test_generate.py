@@ -1,4 +1,4 @@
-"""`metaeval generate` (issue 25 §5) against a scripted loopback server, read back by `annotate import responses`."""
+"""`metaeval generate` against a scripted loopback server, read back by `annotate import responses`."""
 
 from __future__ import annotations
 

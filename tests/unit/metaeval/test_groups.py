@@ -1,4 +1,4 @@
-"""WEval requirement-drop groups (issue 25 §3): figures by hand and against an independent
+"""WEval requirement-drop groups: figures by hand and against an independent
 re-implementation of the rule published in WEval's cal_corr.py (written here from its description:
 rank by (score, len(instruction_id_list)) descending; gold label = C - len(list), sorted descending,
 gold position = C + 1 - label rank; scipy's kendalltau on the two rank lists)."""

@@ -1,4 +1,4 @@
-"""Every ```bash block of README.md and docs/*.md runs as written (issue 24 §6).
+"""Every ```bash block of README.md and docs/*.md runs as written.
 
 Each document's blocks run in order in one ``bash -e`` process, in a temporary folder laid out like
 a checkout (``annotate/data/demo`` is there) with the files the examples name (the demo's queries

@@ -1,4 +1,4 @@
-"""The HTTP API under hostile and broken input (issue #17 §3): the token is checked before
+"""The HTTP API under hostile and broken input: the token is checked before
 the body, and no input gives 500: huge ids, deep or broken bodies, wrong types, unknown
 keys all get a 4xx with a message. A hypothesis fuzz test covers every route."""
 

@@ -1,4 +1,4 @@
-"""What made the API collapse under load (issue #17 section 7), each pinned by a test:
+"""What makes an API collapse under load, each kept away by a test:
 
 * answers waited ~40 ms for a delayed ACK: the listening socket Streamlit binds has Nagle on;
 * next-task selection took a row lock (PostgreSQL: a transaction id and a WAL flush per

@@ -1,4 +1,4 @@
-"""The demo's judged study shows something real (issue 24 §7): both sides win, the judges differ, one
+"""The demo's judged study shows something real: both sides win, the judges differ, one
 annotator is noisy, and the criteria methods disagree on some pairs. Everything here is recomputed in
 plain Python from the exported votes and the demo score files."""
 

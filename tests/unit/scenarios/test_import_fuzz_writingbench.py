@@ -100,7 +100,7 @@ def test_mutated_real_lines_exit_0_or_2_and_refusals_write_nothing(
     engine = init_db(db)
     path = tmp_path / "mutated.jsonl"
 
-    # Beside the random examples, the three that used to end in a traceback (line 1 of the real file):
+    # Beside the random examples, three that break a naive reader (line 1 of the real file):
     # an index of 10**30, a lone surrogate in the query, and 100000 nested arrays.
     first = real_lines[0]
     known = [_swap(first, 0, str(10**30), top=True), _swap(first, 3, '"\\ud800"', top=True),

@@ -1,4 +1,4 @@
-"""From responses to verdicts on the command line (issue 24 §2): model names, a study's pairs before any
+"""From responses to verdicts on the command line: model names, a study's pairs before any
 vote, judging a study into the database, votes collected elsewhere, and an empty judge folder."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_a_response_file_without_model_names_needs_a_name(tmp_path, capsys):
     rc = metaeval_main(["judge", "--method", "static-global", "--judge", "replay:none.jsonl", "--queries", str(q),
                         "--responses", str(r), "--output", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    # the file stem ("gpt") is no longer taken as the model's name
+    # the file stem ("gpt") is not taken as the model's name
     assert rc == 2 and f"file {r}, line 1, field 'model'" in err and "NAME=FILE" in err
 
 

@@ -1,7 +1,7 @@
-"""Criteria methods as registered plug-ins (issue 25 §1).
+"""Criteria methods as registered plug-ins.
 
-The three WritingBench methods must write byte-identical files after the move to registered
-method objects. The digests below were produced by the code before the change (main at commit
+The three WritingBench methods write byte-identical files to those of the hard-wired
+implementation they replace. The digests below are of that implementation's output (commit
 1530317, ``metaeval judge`` with the loopback FakeJudgeServer, whose scores are a hash of the
 prompt) on the judge_* fixtures, perturbations drop+shuffle, bootstrap 200, seed 3.
 """

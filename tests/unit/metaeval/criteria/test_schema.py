@@ -110,7 +110,7 @@ def test_every_writingbench_checklist_validates(shared_data_dir):
 
 @pytest.mark.shared
 def test_language_split_matches_the_published_counts(shared_data_dir):
-    # DESIGN section 3 (from the WritingBench paper): 443 Chinese and 557 English queries.
+    # WritingBench paper, section 3: 443 Chinese and 557 English queries.
     lines = (shared_data_dir / "benchmark_all.jsonl").read_text(encoding="utf-8").splitlines()
     langs = [detect_language(json.loads(line)["query"]) for line in lines]
     assert (langs.count("zh"), langs.count("en")) == (443, 557)

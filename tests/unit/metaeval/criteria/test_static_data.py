@@ -1,6 +1,6 @@
 """Checks on the static criteria sets in metaeval/data/criteria (static global and static domain-specific).
 
-Expected counts come from the brief and WritingBench's design, not from the files: every set has
+Expected counts come from WritingBench's design, not from the files: every set has
 five criteria per language, there are six domain1 values, so 5 + 6 x 5 = 35 criteria per language.
 """
 

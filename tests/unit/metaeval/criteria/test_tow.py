@@ -1,4 +1,4 @@
-"""Tree-of-Writing (issue 25 §2) against a scripted loopback server; every aggregate by hand."""
+"""Tree-of-Writing against a scripted loopback server; every aggregate by hand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`metaeval judge --perturb transfer` (issue 25 §4): genre rewrites scored like drop/repeat/shuffle."""
+"""`metaeval judge --perturb transfer`: genre rewrites scored like drop/repeat/shuffle."""
 
 from __future__ import annotations
 

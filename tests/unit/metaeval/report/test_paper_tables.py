@@ -1,4 +1,4 @@
-"""Paper tables (issue 24 §3): Table 4's pivot in four formats; breakdowns and bias in every format.
+"""Paper tables: Table 4's pivot in four formats; breakdowns and bias in every format.
 
 Hand-made study: query 1 (English) and query 2 (Chinese), models a and b, people p1 and p2.
 Votes: q1 p1 a, q1 p2 a; q2 p1 b, q2 p2 tie.

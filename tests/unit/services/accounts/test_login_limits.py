@@ -1,4 +1,4 @@
-"""Login limits that slow guessing without locking the real person out (issue #17 §4):
+"""Login limits that slow guessing without locking the real person out:
 per (address, username), per address across usernames, and the client address itself.
 
 Time is simulated: every attempt passes ``now`` (an injectable clock), nothing sleeps.

@@ -1,7 +1,7 @@
 """A task opens, is skipped and is judged only under the study it belongs to.
 
-The bug this guards against: a page kept a task id from study A after the annotator
-switched to study B, opened it under B's title and revised A's judgment. Every service
+What this guards against: a page that keeps a task id from study A after the annotator
+switches to study B would open it under B's title and revise A's judgment. Every service
 that opens a task takes the study the page has open and refuses a task of another study
 with a clear message, writing nothing.
 """

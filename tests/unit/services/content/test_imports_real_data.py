@@ -51,7 +51,7 @@ def test_real_file_creates_queries_versions_and_checklists(imported, data_dir: P
         assert count(InstructionVersion) == 1000
         assert count(CriteriaSet) == 1000
         assert count(Criterion) == 5000
-        # DESIGN.md section 3 (from the paper): 443 Chinese and 557 English queries.
+        # WritingBench paper, section 3: 443 Chinese and 557 English queries.
         langs = Counter(session.exec(select(Query.lang)).all())
         assert langs == {"zh": 443, "en": 557}
         used = session.exec(select(func.count(func.distinct(Query.subdomain_id)))).one()

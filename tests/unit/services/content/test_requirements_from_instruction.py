@@ -1,5 +1,5 @@
 """Criteria comparison reads requirements from the instruction only, and a criterion that says it
-checks length and format covers those requirements (issue 24 §3)."""
+checks length and format covers those requirements."""
 
 from __future__ import annotations
 

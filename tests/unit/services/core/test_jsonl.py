@@ -112,7 +112,7 @@ def test_valid_unicode_is_kept(db: str, tmp_path: Path) -> None:
 
 
 def test_real_process_prints_no_traceback(db: str, tmp_path: Path) -> None:
-    """The cases that used to end in a traceback (deep nesting, 10**30, a lone surrogate), as a real process."""
+    """Inputs that break a naive reader (deep nesting, 10**30, a lone surrogate), as a real process."""
     for case in ("deep-nesting", "huge-index", "lone-surrogate", "nan"):
         line = next(c[1] for c in CASES if c[0] == case)
         path = tmp_path / f"{case}.jsonl"

@@ -1,6 +1,6 @@
 """Names that spoof: study names, material titles and audit causes.
 
-Each hostile name below was accepted before; now it is refused with a message naming the
+Each hostile name below is refused with a message naming the
 character or the look-alike, and ``annotate study list`` prints one line per study even for a
 name stored before these rules.
 """
