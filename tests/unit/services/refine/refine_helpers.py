@@ -11,6 +11,9 @@ from annotate.db.engine import init_db, make_engine
 from annotate.db.models import User
 from annotate.services.content.imports import import_queries
 
+#: The demo's 15 queries (English, five domains): the refinement tests' everyday data.
+DEMO_QUERIES = Path(__file__).resolve().parents[4] / "annotate" / "data" / "demo" / "queries.jsonl"
+
 
 def build_template(directory: Path, queries: Path) -> Path:
     """A migrated SQLite file holding ``queries`` and four users; returns its path."""

@@ -1,5 +1,8 @@
-"""Expert refinement on the real 1,000 WritingBench queries: split, adapt, approve, prune,
-revert, history, export and re-import, conflicts."""
+"""Expert refinement on the real 1,000 WritingBench queries: the splitter on every query, split,
+adapt, approve, prune, revert, history, export and re-import.
+
+The editing rules themselves (conflicts, pending chains, version numbers) run on the demo queries
+in ``test_instructions.py`` and ``test_pruning.py``."""
 
 from __future__ import annotations
 
@@ -11,20 +14,15 @@ from sqlmodel import Session, select
 
 from annotate.commands.cli import main as cli_main
 from annotate.db.engine import init_db
-from annotate.db.models import InstructionVersion, MaterialDocument, MaterialVersion, Query
+from annotate.db.models import InstructionVersion, Query
 from annotate.services.content.content import current_instruction, render_query_text
 from annotate.services.content.imports import import_queries
-from annotate.services.core.errors import Conflict, InputError, PermissionDenied
+from annotate.services.core.errors import InputError, PermissionDenied
 from annotate.services.refine import edit_statistics, instructions, materials, pruning, review
 from annotate.services.refine.history import query_history
 from annotate.services.refine.refined_export import export_refined, sha256_hex
 from annotate.services.refine.splitter import propose_split, segment_paragraphs, split_at
-from annotate.services.refine.versions import (
-    EditConflict,
-    instruction_head,
-    instruction_versions,
-    segments_of,
-)
+from annotate.services.refine.versions import segments_of
 from tests.unit.services.refine.refine_helpers import build_template, copy_database, users
 
 pytestmark = pytest.mark.shared
@@ -134,17 +132,6 @@ def test_split_keeps_the_original_and_renders_it_byte_for_byte(session: Session,
     # a second split of the same query is refused
     with pytest.raises(Exception, match="already split|version"):
         _split(session, split_indexes[0], people["exp2"])
-
-
-def test_split_rejects_a_boundary_that_leaves_a_side_blank(session: Session) -> None:
-    people = users(session)
-    qid = _qid(session, 1)
-    with pytest.raises(InputError, match="boundary"):
-        materials.confirm_split(session=session, actor=people["exp1"], query_id=qid, boundary=0, base_version_no=1)
-    with pytest.raises(PermissionDenied):
-        materials.confirm_split(session=session, actor=people["ann1"], query_id=qid, boundary=50,
-                                base_version_no=1)
-    assert session.exec(select(MaterialDocument)).all() == []
 
 
 # --------------------------------------------------------------------------- adapt, approve, prune, export
@@ -276,109 +263,3 @@ def test_cli_export_refined(session: Session, tmp_path: Path, bench_file: Path, 
     assert out.read_bytes() == bench_file.read_bytes()
     assert len(prov.read_text("utf-8").splitlines()) == 1000
     assert cli_main(["--db", url, "export", "refined", str(out), "--provenance", str(out)]) == 2
-
-
-# --------------------------------------------------------------------------- conflicts
-
-
-def test_second_save_on_an_outdated_version_is_refused_and_nothing_is_lost(session: Session) -> None:
-    people = users(session)
-    qid = _qid(session, 195)
-    base = current_instruction(session=session, query_id=qid)
-    first = base.text + "\nKeep it under 2,000 words."
-    second = base.text.replace("three-act play", "two-act play")
-    instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid, text=first,
-                              reason="length", base_version_no=base.version_no)
-    with pytest.raises(EditConflict) as info:
-        instructions.propose_instruction(session=session, actor=people["exp2"], query_id=qid, text=second,
-                                  reason="shorter play", base_version_no=base.version_no)
-    err = info.value
-    assert err.newer_version_no == 2 and err.newer_content == first and err.yours == second
-    assert err.newer_author == "exp1" and "version 2" in str(err)
-    assert len(instruction_versions(session=session, query_id=qid)) == 2
-    # saving again on top of the newer version works
-    v3 = instructions.propose_instruction(session=session, actor=people["exp2"], query_id=qid, text=second,
-                                   reason="shorter play", base_version_no=2)
-    assert v3.version_no == 3 and v3.base_version_no == 2
-    # reviewing twice is refused
-    review.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=False,
-                      note="not what the materials support")
-    with pytest.raises(Exception, match="already rejected"):
-        review.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id,
-                          approve=True)
-
-
-def test_material_conflict(session: Session) -> None:
-    people = users(session)
-    doc = _split(session, 1, people["exp1"]).document
-    positions = [s.position for s in segments_of(session=session, document_id=doc.id)]
-    assert len(positions) >= 3
-    pruning.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
-                          removals={positions[0]: "redundant"}, base_version_no=1)
-    with pytest.raises(EditConflict) as info:
-        pruning.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=positions[:-1],
-                              removals={positions[-1]: "too long"}, base_version_no=1)
-    assert info.value.newer_version_no == 2 and info.value.newer_content == positions[1:]
-    assert info.value.yours == positions[:-1]
-
-
-def test_split_after_a_rejected_edit_takes_a_new_version_number(session: Session) -> None:
-    # Query 98 starts at version 1. exp1 proposes version 2 and exp2 rejects it, so the head
-    # is version 1 again; a split on top of it must become version 3 (2 is taken by the
-    # rejected proposal), never a second "version 2".
-    people = users(session)
-    qid = _qid(session, 98)
-    base = current_instruction(session=session, query_id=qid)
-    v2 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
-                                   text=base.text + "\nAdd a summary.", reason="clarity", base_version_no=1)
-    review.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
-                      note="not what the materials support")
-    result = _split(session, 98, people["exp1"])
-    numbers = [v.version_no for v in instruction_versions(session=session, query_id=qid)]
-    assert numbers == [1, 2, 3]
-    assert result is not None
-
-
-def test_versions_built_on_a_pending_one_wait_for_it_and_fall_with_it(session: Session) -> None:
-    # exp1 proposes version 2; exp2 builds version 3 on it and exp1 version 4 on that, all pending.
-    people = users(session)
-    qid = _qid(session, 195)
-    original = current_instruction(session=session, query_id=qid).text
-    v2 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
-                                   text=original + "\nUse British spelling.", reason="spelling", base_version_no=1)
-    v3 = instructions.propose_instruction(session=session, actor=people["exp2"], query_id=qid,
-                                   text=v2.text + "\nAt most 2,000 words.", reason="length", base_version_no=2)
-    v4 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
-                                   text=v3.text + "\nName the acts.", reason="structure", base_version_no=3)
-    # Version 3 carries version 2's change: approving it before version 2 would slip that in.
-    with pytest.raises(Conflict, match="built on version 2, which is pending"):
-        review.review_edit(session=session, actor=people["exp1"], kind="instruction", version_id=v3.id, approve=True)
-    assert session.get(InstructionVersion, v3.id).status == "pending"
-
-    review.review_edit(session=session, actor=people["exp2"], kind="instruction", version_id=v2.id, approve=False,
-                      note="not what the materials support")
-    statuses = {v.version_no: (v.status, v.review_note) for v in instruction_versions(session=session,
-                                                                                           query_id=qid)}
-    assert statuses[2][0] == "rejected"
-    assert statuses[3] == ("rejected", "Rejected with version 2, which it builds on.")
-    assert statuses[4] == ("rejected", "Rejected with version 3, which it builds on.")
-    assert v4.id is not None
-    # Nothing of the rejected chain is current, and the next edit builds on version 1 again.
-    assert current_instruction(session=session, query_id=qid).text == original
-    assert instruction_head(session=session, query_id=qid).version_no == 1
-
-
-def test_material_versions_built_on_a_rejected_one_are_rejected_too(session: Session) -> None:
-    people = users(session)
-    doc = _split(session, 1, people["exp1"]).document
-    positions = [s.position for s in segments_of(session=session, document_id=doc.id)]
-    m2 = pruning.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
-                               removals={positions[0]: "redundant"}, base_version_no=1)
-    m3 = pruning.propose_pruning(session=session, actor=people["exp2"], document_id=doc.id, kept=positions[2:],
-                               removals={positions[0]: "redundant", positions[1]: "duplicate"},
-                               base_version_no=2)
-    with pytest.raises(Conflict, match="review version 2 first"):
-        review.review_edit(session=session, actor=people["exp1"], kind="material", version_id=m3.id, approve=True)
-    review.review_edit(session=session, actor=people["exp2"], kind="material", version_id=m2.id, approve=False,
-                      note="not what the materials support")
-    assert session.get(MaterialVersion, m3.id).status == "rejected"

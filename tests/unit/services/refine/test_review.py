@@ -1,6 +1,7 @@
-"""Expert review rules on the real WritingBench queries: a rejection needs a reason, segments
-left out at collection are not pruning, material history names the verifier, and the query
-list the pickers use covers every query with its taxonomy and status."""
+"""Expert review rules on the demo queries: a rejection needs a reason, segments left out at
+collection are not pruning, material history names the verifier, and the query list the pickers
+use covers every query with its taxonomy and status (on the demo, and on the real WritingBench
+file when it is there)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,17 @@ from annotate.services.refine import instructions, materials, pruning, review
 from annotate.services.refine.history import query_history
 from annotate.services.refine.query_list import first_words, query_choices
 from annotate.services.refine.versions import COLLECTION_EXCLUDED, collection_excluded
-from tests.unit.services.refine.refine_helpers import build_template, copy_database, users
-
-pytestmark = pytest.mark.shared
+from tests.unit.services.refine.refine_helpers import DEMO_QUERIES, build_template, copy_database, users
 
 MATERIAL = "Rivers carry silt.\n\nBuy our filters today!\n\nCities clean their rivers.\n\nA fourth note."
 
 
-@pytest.fixture(scope="module")
-def bench_file(shared_data_dir: Path) -> Path:
-    return shared_data_dir / "benchmark_all.jsonl"
+@pytest.fixture(scope="module", params=["demo", pytest.param("real", marks=pytest.mark.shared)])
+def bench_file(request: pytest.FixtureRequest) -> Path:
+    """The query file: the demo's, and WritingBench's real one (skipped when it is not there)."""
+    if request.param == "demo":
+        return DEMO_QUERIES
+    return request.getfixturevalue("shared_data_dir") / "benchmark_all.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +43,25 @@ def session(template: Path, tmp_path: Path):
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("review_rules_demo_tpl"), DEMO_QUERIES)
+
+
+@pytest.fixture()
+def demo_session(demo_template: Path, tmp_path: Path):
+    engine = copy_database(demo_template, tmp_path)
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+    engine.dispose()
+
+
 def _first_query(session: Session) -> Query:
     return session.exec(select(Query).order_by(Query.index)).first()
 
 
-def test_a_rejection_without_a_reason_is_refused_and_nothing_is_written(session: Session) -> None:
+def test_a_rejection_without_a_reason_is_refused_and_nothing_is_written(demo_session: Session) -> None:
+    session = demo_session
     people = users(session)
     query = _first_query(session)
     v2 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=query.id,
@@ -63,7 +79,8 @@ def test_a_rejection_without_a_reason_is_refused_and_nothing_is_written(session:
         (2, "rejected", "the materials give no length")]
 
 
-def test_segments_left_out_at_collection_are_not_pruning(session: Session) -> None:
+def test_segments_left_out_at_collection_are_not_pruning(demo_session: Session) -> None:
+    session = demo_session
     people = users(session)
     query = _first_query(session)
     # the collector keeps segments 0, 2, 3 and leaves out 1 (the advert)
@@ -94,7 +111,8 @@ def test_segments_left_out_at_collection_are_not_pruning(session: Session) -> No
     assert history[0].document_status == "active"
 
 
-def test_material_rejection_keeps_its_reason(session: Session) -> None:
+def test_material_rejection_keeps_its_reason(demo_session: Session) -> None:
+    session = demo_session
     people = users(session)
     query = _first_query(session)
     doc = materials.add_material(session=session, actor=people["ann1"], query_id=query.id, title="Rivers",
@@ -109,7 +127,7 @@ def test_material_rejection_keeps_its_reason(session: Session) -> None:
     assert (row.status, row.review_note) == ("rejected", "the advert names the product the query is about")
 
 
-def test_query_list_covers_every_real_query_with_taxonomy_and_status(session: Session, bench_file: Path) -> None:
+def test_query_list_covers_every_query_with_taxonomy_and_status(session: Session, bench_file: Path) -> None:
     records = [json.loads(line) for line in bench_file.read_text("utf-8").splitlines() if line.strip()]
     people = users(session)
     choices = query_choices(session=session)
