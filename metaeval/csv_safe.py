@@ -9,7 +9,7 @@ which the spreadsheet shows as text. Numbers stay numbers: ``int``/``float`` val
 changed, and neither is text that is a plain numeric literal (``-0.25``, ``+3``, ``1e-5``,
 ``-inf``), so a column of negative numbers still opens as numbers.
 
-Every CSV this project writes goes through this module (``tests/unit/test_csv_safe_static.py``
+Every CSV this project writes goes through this module (``tests/unit/rules/test_csv_safe_static.py``
 fails on ``csv.writer``, ``csv.DictWriter`` or ``DataFrame.to_csv`` anywhere else in
 ``annotate/`` or ``metaeval/``). JSON Lines and Parquet stay lossless: only CSV is changed.
 

@@ -157,8 +157,8 @@ def test_submit_stores_canonical_winner_flags_and_time(seeded, engine):
 
 
 def test_second_study_stays_selected_after_a_judgment(seeded, engine):
-    # Regression: the study picker's labels carry "done" counts; judging a pair used to
-    # change them and send the annotator back to the first study.
+    # The study picker's labels carry "done" counts; judging a pair changes them, and the
+    # picker must still hold the second study rather than fall back to the first.
     second = seed_study(engine, name="second", seed=2)
     with session_scope(engine) as session:
         first_of_second = session.exec(select(Assignment).where(

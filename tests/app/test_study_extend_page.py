@@ -40,7 +40,7 @@ def test_preview_shows_widths_then_adds_the_votes(seeded, monkeypatch):
     at.selectbox(key="ext_study").select(STUDY)
     at.number_input(key="ext_votes").set_value(12)
     picker = at.selectbox(key="ext_target")
-    # the pick list shows the names as they are (issue 24 §3: no markdown escapes in plain-text options)
+    # the pick list shows the names as they are (plain-text options carry no markdown escapes)
     assert "static-domain/demo-judge minus static-global/demo-judge" in picker.options
     assert not any("\\" in o for o in picker.options), picker.options
     picker.select(("static-domain/demo-judge", "static-global/demo-judge"))

@@ -21,7 +21,7 @@ import pytest
 from annotate.db.engine import init_db
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
-N_QUERIES = 1000  # benchmark_all.jsonl (DESIGN section 3)
+N_QUERIES = 1000  # benchmark_all.jsonl (WritingBench paper, section 3)
 
 
 def _counts(db_path) -> tuple[int, int]:

@@ -1,5 +1,5 @@
 """Real browser, real WritingBench query: both responses are readable while the choice bar
-is in view (issue 23 §1).
+is in view.
 
 The longest WritingBench query (31,135 characters) and another query of its subdomain are
 judged with long responses and a verified material. At 1366x768 and 1400x900, on each new
@@ -33,7 +33,7 @@ from tests.fixtures.pairwise_seed import PASSWORD, seed_accounts, seed_study
 pytestmark = pytest.mark.shared
 
 MIN_LINES = 15
-"""What the issue asks: 15 lines of each response visible on a new pair at 1366x768."""
+"""The layout's aim: 15 lines of each response visible on a new pair at 1366x768."""
 
 PARAGRAPH = ("Paragraph {n} of the {who} report: the intern describes the week's tasks, what was "
              "learned from the mentor, and one concrete result with numbers, in a few full sentences.")

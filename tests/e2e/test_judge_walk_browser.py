@@ -226,7 +226,7 @@ def test_per_criterion_rows_by_keys_and_pane_toggles(live_server, browser_contex
     region.locator("pre").wait_for(state="detached")
     wait_for_app(page)
     # Full height: the query's box grows to its whole text (the query is folded to one line
-    # until opened, issue 23 §1).
+    # until opened).
     page.locator('details[data-fold="query"] > summary').click()
     query = page.get_by_role("region", name="Query", exact=True)
     before = query.bounding_box()["height"]

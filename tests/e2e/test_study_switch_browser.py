@@ -1,8 +1,8 @@
 """Real browser: an annotator moves between two studies, revises, reloads and comes back.
 
-The data-integrity bug this walks through: the revisit picker ("My judgments") kept the
-task id chosen in study alpha after the annotator switched to study beta; "Open this pair"
-then opened alpha's pair under beta's title, and choosing revised alpha's judgment. Here the
+What this walks through: a revisit picker ("My judgments") that kept the task id chosen in
+study alpha after the annotator switched to study beta would open alpha's pair under beta's
+title in "Open this pair", and choosing would revise alpha's judgment. Here the
 annotator picks alpha's pair 2 in the revisit box, switches to beta, judges, opens beta's
 first pair from beta's list, revises it, reloads the page, logs in again and switches back:
 alpha's judgments must be exactly as first stored, beta's pair 1 revised once.

@@ -61,7 +61,7 @@ def test_panes_scroll_apart_and_keep_their_place_across_a_rerun(live_server, bro
     left.evaluate("e => e.scrollTop = 1200")
     assert scroll_top(left) == 1200 and scroll_top(right) == 0
 
-    # The materials fold to one line (issue 23 §1); opened, each material is collapsed until opened.
+    # The materials fold to one line; opened, each material is collapsed until opened.
     page.locator('details[data-fold="materials"] > summary').click()
     summary = page.get_by_text("Material 1: Field notes", exact=False)
     material = page.get_by_role("region", name="Material 1: Field notes", exact=False)

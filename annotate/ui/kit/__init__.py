@@ -1,2 +1,2 @@
 """The rendering kit: safe HTML and markdown, panes, heatmaps. Never touches the database
-(tests/unit/test_ui_kit_static.py)."""
+(tests/unit/rules/test_ui_kit_static.py)."""
