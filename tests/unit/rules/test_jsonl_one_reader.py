@@ -12,7 +12,7 @@ from annotate.services.core.errors import InputError
 from annotate.services.core.jsonl import read_jsonl
 from metaeval.io import InputFileError, iter_jsonl
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 #: strict line parsing outside the reader: the parser itself and the API's request bodies (not files)
 ALLOWED = {"metaeval/io.py", "metaeval/strict_json.py", "annotate/api/bodies.py"}
 
