@@ -1,4 +1,4 @@
-"""Readers and writers for the file formats of DESIGN section 3.
+"""Readers and writers for the file formats of docs/formats.md.
 
 Every reader accepts a UTF-8 byte-order mark and raises :class:`InputFileError`, whose message
 names the file, the line and the field, on bad input. Writers write to a temporary file beside the

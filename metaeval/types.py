@@ -65,7 +65,7 @@ class Criterion:
 
 @dataclass(frozen=True, slots=True)
 class ScoreRecord:
-    """One judge score of one response under one criterion (the long layout of DESIGN section 3)."""
+    """One judge score of one response under one criterion (the long layout of docs/formats.md)."""
 
     index: int | str
     model: str

@@ -12,11 +12,11 @@ from typing import Any
 
 import anthropic
 
-from metaeval.judges.base import Backend, Completion, Request, parse_retry_after, read_key
+from metaeval.judges.base import Completion, Request, SdkBackend, read_key
 from metaeval.judges.registry import SpecError
 
 
-class AnthropicBackend(Backend):
+class AnthropicBackend(SdkBackend):
     """Messages API via ``anthropic.AsyncAnthropic`` with the SDK's retries off."""
 
     provider = "anthropic"
@@ -73,15 +73,6 @@ class AnthropicBackend(Backend):
         if isinstance(exc, anthropic.APIStatusError):
             return exc.status_code in (408, 409, 429) or exc.status_code >= 500
         return super().should_retry(exc)
-
-    def retry_after(self, exc: BaseException) -> float | None:
-        response = getattr(exc, "response", None)
-        return parse_retry_after(getattr(response, "headers", None))
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
 
 
 def _create_parameters(client: anthropic.AsyncAnthropic) -> frozenset[str]:

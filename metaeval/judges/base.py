@@ -114,6 +114,25 @@ class Backend(ABC):
         return None
 
 
+class SdkBackend(Backend):
+    """A backend whose calls go through a provider SDK client (OpenAI's, Anthropic's).
+
+    The client is made on first use and kept in ``self._client``; the SDK's errors carry the
+    HTTP response, whose Retry-After headers give the wait.
+    """
+
+    _client: Any = None
+
+    def retry_after(self, exc: BaseException) -> float | None:
+        response = getattr(exc, "response", None)
+        return parse_retry_after(getattr(response, "headers", None))
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
 def read_key(env_name: str, *, required: bool) -> str | None:
     """Read an API key from the environment variable ``env_name``.
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import openai
 
-from metaeval.judges.base import Backend, Completion, Request, parse_retry_after, read_key
+from metaeval.judges.base import Completion, Request, SdkBackend, read_key
 from metaeval.judges.registry import SpecError
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 STRUCTURED_MODES = ("auto", "json_schema", "json_object", "none")
 
 
-class OpenAICompatibleBackend(Backend):
+class OpenAICompatibleBackend(SdkBackend):
     """Chat completions through ``openai.AsyncOpenAI`` with the SDK's own retries turned off."""
 
     provider = "openai-compatible"
@@ -116,15 +116,6 @@ class OpenAICompatibleBackend(Backend):
         if isinstance(exc, openai.APIStatusError):
             return exc.status_code in (408, 409, 425, 429) or exc.status_code >= 500
         return super().should_retry(exc)
-
-    def retry_after(self, exc: BaseException) -> float | None:
-        response = getattr(exc, "response", None)
-        return parse_retry_after(getattr(response, "headers", None))
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
 
 
 def from_openai_spec(target: str, *, api_key_env: str | None = None, **options: Any) -> OpenAICompatibleBackend:

@@ -3,7 +3,7 @@
 File names (inside the output folder), with unsafe characters replaced by ``_``:
 
 - ``{judge}__{method}.long.jsonl`` -- the long layout ``{"index", "model", "judge", "method",
-  "criterion", "score", "reason"}`` (DESIGN section 3);
+  "criterion", "score", "reason"}`` (docs/formats.md);
 - ``wb/{model}__{judge}__{method}.jsonl`` -- WritingBench's layout, one file per response model;
 - ``{judge}__{method}.failures.jsonl`` -- every task without a valid score, with the error and all
   raw answers (always written, empty when nothing failed);

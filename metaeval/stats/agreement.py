@@ -1,4 +1,4 @@
-"""Agreement between pairwise judgments (FastChat's definitions, DESIGN section 4).
+"""Agreement between pairwise judgments (FastChat's definitions, docs/formats.md).
 
 Outcomes are coded on the canonical pair (models sorted by name): +1 = first model wins,
 -1 = second model wins, 0 = tie (including "tie (bothbad)" etc.).
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from metaeval.stats._util import safe_ratio, undefined
+from metaeval.stats._util import undefined
 from metaeval.types import Vote
 
 __all__ = [
@@ -216,14 +216,3 @@ def one_vs_others_majority(outcomes: ArrayLike, groups: ArrayLike, *, ties: bool
     match = comparable & (o == np.nan_to_num(maj, nan=9))
     return match.astype(float), comparable.astype(float)
 
-
-def agreement_from_sums(match: np.ndarray, total: np.ndarray) -> float:
-    """``sum(match) / sum(total)`` or ``nan`` with a warning when the total is 0.
-
-    >>> agreement_from_sums(np.array([1.0, 2.0]), np.array([2.0, 2.0]))
-    0.75
-    """
-    t = float(np.sum(total))
-    if t == 0:
-        return undefined("agreement is undefined: no comparable votes")
-    return float(safe_ratio(np.sum(match), t))

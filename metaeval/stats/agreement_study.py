@@ -68,7 +68,7 @@ class JudgeVerdicts:
 
 @dataclass
 class AgreementResult:
-    """Everything the reports need. ``rows``, ``human`` and ``comparisons`` follow DESIGN section 4."""
+    """Everything the reports need. ``rows``, ``human`` and ``comparisons`` follow docs/formats.md."""
 
     rows: list[dict]
     human: dict

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -55,11 +53,3 @@ def length_bias(outcomes: ArrayLike, len_lo: ArrayLike, len_hi: ArrayLike, *,
         return undefined("length bias is undefined: no decisive judgment on pairs of clearly different length")
     return float(np.mean((o[keep] > 0) == (a[keep] > b[keep])))
 
-
-def lengths_for(qids: Sequence[str], models: Sequence[str], lengths: Mapping[tuple[str, str], int]) -> np.ndarray:
-    """Look up response lengths by (question id as text, model); nan when unknown.
-
-    >>> lengths_for(["1"], ["m"], {("1", "m"): 42}).tolist()
-    [42.0]
-    """
-    return np.array([lengths.get((str(q), m), np.nan) for q, m in zip(qids, models, strict=True)], dtype=float)

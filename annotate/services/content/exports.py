@@ -29,13 +29,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from annotate.db.models import CriteriaSet, Criterion, Domain, Query, Subdomain
+from annotate.services.core.bulk import chunked
 
 log = logging.getLogger(__name__)
 
 QUERY_FIELDS = ("index", "domain1", "domain2", "query", "checklist")
 CRITERION_FIELDS = ("name", "criteria_description", "1-2", "3-4", "5-6", "7-8", "9-10")
 CHECKLIST_SOURCE = "checklist"
-_CHUNK = 500
 
 
 def requirement_source(requirement: str | None) -> str:
@@ -57,11 +57,6 @@ def criterion_record(name: str, description: str, band_1_2: str, band_3_4: str, 
     return record
 
 
-def _chunks(values: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
-
-
 def query_records(*, session: Session, indexes: Iterable[int] | None = None,
                   requirement: str | None = None) -> dict[int, dict[str, Any]]:
     """Rebuild the source records of the queries with ``indexes`` (all if ``None``).
@@ -80,12 +75,12 @@ def query_records(*, session: Session, indexes: Iterable[int] | None = None,
     if indexes is None:
         rows = list(session.execute(sa_select(*columns).order_by(col(Query.id))))
     else:
-        for chunk in _chunks(sorted(set(indexes))):
+        for chunk in chunked(sorted(set(indexes))):
             rows.extend(session.execute(sa_select(*columns).where(col(Query.index).in_(chunk))))
         rows.sort(key=lambda q: q.id)
     source = requirement_source(requirement)
     set_of: dict[int, int] = {}
-    for chunk in _chunks([q.id for q in rows]):
+    for chunk in chunked([q.id for q in rows]):
         for set_id, query_id in session.exec(
                 select(CriteriaSet.id, CriteriaSet.query_id).where(
                     col(CriteriaSet.query_id).in_(chunk),
@@ -97,7 +92,7 @@ def query_records(*, session: Session, indexes: Iterable[int] | None = None,
     crit_columns = (col(Criterion.criteria_set_id), col(Criterion.name), col(Criterion.description),
                     col(Criterion.band_1_2), col(Criterion.band_3_4), col(Criterion.band_5_6),
                     col(Criterion.band_7_8), col(Criterion.band_9_10), col(Criterion.extra))
-    for chunk in _chunks(list(set_of.values())):
+    for chunk in chunked(list(set_of.values())):
         for row in session.execute(sa_select(*crit_columns).where(col(Criterion.criteria_set_id).in_(chunk))
                                 .order_by(col(Criterion.criteria_set_id), col(Criterion.position))):
             criteria.setdefault(row[0], []).append(criterion_record(*row[1:]))

@@ -58,6 +58,7 @@ from annotate.services.core.bulk import (
     EMPTY_JSON,
     bind_value,
     bulk_insert,
+    chunked,
     dump_json,
     gc_paused,
     ids_by,
@@ -484,8 +485,7 @@ def _import_responses(*, session: Session, path: str | Path, model: str | None =
 
         indexes = sorted({index for index, _m in seen})
         query_ids: dict[int, int] = {}
-        for start in range(0, len(indexes), 500):
-            chunk = indexes[start:start + 500]
+        for chunk in chunked(indexes):
             # a stored query's key is never NULL (SQLModel types it int | None for unsaved rows)
             query_ids.update(cast(Sequence[tuple[int, int]], session.exec(select(Query.index, Query.id).where(
                 col(Query.index).in_(chunk))).all()))
@@ -504,9 +504,9 @@ def _import_responses(*, session: Session, path: str | Path, model: str | None =
             report.models_created = missing
         existing: dict[tuple[int, int], tuple[str, dict]] = {}
         qids = list(query_ids.values())
-        for start in range(0, len(qids), 500):
+        for chunk in chunked(qids):
             for row in session.exec(select(Response).where(
-                    col(Response.query_id).in_(qids[start:start + 500]))):
+                    col(Response.query_id).in_(chunk))):
                 existing[(row.query_id, row.model_id)] = (row.text, row.extra or {})
         rows = []
         now = utcnow()

@@ -33,6 +33,20 @@ from sqlalchemy.engine import Connection
 EMPTY_JSON = "{}"
 
 
+#: keys per ``IN (...)`` list: far below every backend's limit on bound parameters
+IN_CHUNK = 500
+
+
+def chunked(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``, for ``IN (...)`` lists that stay within limits.
+
+    >>> [list(c) for c in chunked([1, 2, 3, 4, 5], 2)]
+    [[1, 2], [3, 4], [5]]
+    """
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 def _placeholders(paramstyle: str, count: int) -> str:
     if paramstyle == "qmark":
         return ", ".join("?" * count)
@@ -150,8 +164,7 @@ def ids_by(conn: Connection, model: type, key: str, keys: list[Any], **equal: An
     mark = _placeholders(conn.dialect.paramstyle, 1)
     found: dict[Any, int] = {}
     conditions = "".join(f" AND {quote(c)} = {mark}" for c in equal)
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
+    for chunk in chunked(keys):
         sql = (f"SELECT {quote(key)}, id FROM {quote(table.name)} "
                f"WHERE {quote(key)} IN ({_placeholders(conn.dialect.paramstyle, len(chunk))}){conditions}")
         found.update(conn.exec_driver_sql(sql, (*chunk, *equal.values())).all())

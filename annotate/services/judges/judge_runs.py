@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from annotate.db.engine import transaction
 from annotate.db.models import JudgeRun, JudgeScore, LLMModel, Query, Response, id_of
 from annotate.services.content.imports import bulk_insert
+from annotate.services.core.bulk import chunked
 from annotate.services.core.errors import InputError
 from metaeval.criteria.methods import method_names
 from metaeval.io import InputFileError, detect_layout, iter_jsonl, read_score_file, read_scores
@@ -165,16 +166,15 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
         models = {mname: cast(int, mid) for mname, mid in session.exec(select(LLMModel.name, LLMModel.id)).all()}
         indexes = sorted({r["index"] for _n, r in records})
         queries: dict[int, tuple[int, int]] = {}
-        for start in range(0, len(indexes), 500):
-            chunk = indexes[start:start + 500]
+        for chunk in chunked(indexes):
             for idx, qid, rev in session.exec(select(Query.index, Query.id, Query.content_revision).where(
                     col(Query.index).in_(chunk))).all():
                 queries[idx] = (cast(int, qid), rev)
         responses: dict[tuple[int, int], int] = {}
         qids = [q for q, _r in queries.values()]
-        for start in range(0, len(qids), 500):
+        for chunk in chunked(qids):
             for rid, qid, mid in session.exec(select(Response.id, Response.query_id, Response.model_id).where(
-                    col(Response.query_id).in_(qids[start:start + 500]))).all():
+                    col(Response.query_id).in_(chunk))).all():
                 responses[(qid, mid)] = cast(int, rid)
         seen: dict[tuple[int, str], tuple[int, dict]] = {}
         position: dict[int, int] = {}
@@ -210,10 +210,10 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
         run, report.run_created = get_or_create_run(session=session, judge=judge, method=method, settings=settings)
         existing: dict[tuple[int, str], JudgeScore] = {}
         rids = sorted({r["response_id"] for r in rows})
-        for start in range(0, len(rids), 500):
+        for chunk in chunked(rids):
             for js in session.exec(select(JudgeScore).where(
                     JudgeScore.run_id == run.id,
-                    col(JudgeScore.response_id).in_(rids[start:start + 500]))):
+                    col(JudgeScore.response_id).in_(chunk))):
                 existing[(js.response_id, js.criterion)] = js
         new_rows = []
         for row in rows:
