@@ -9,7 +9,8 @@ Every pairwise vote carries its design (:data:`DESIGN_FIELDS`, in every format):
 round (0: the study's own fixed design; ``k``: the ``k``-th ``annotate study extend``), the
 round's strategy and, for an extension, ``design_expected`` = ``e_i``, the expected number of the
 round's votes on that pair (the Horvitz–Thompson weight of one such vote is ``1 / e_i``), and the
-round's planned number of votes. :mod:`metaeval.stats.design` estimates from these fields.
+round's planned number of votes; ``design_last_expected`` is the pair's ``e_i`` in the study's last
+extension round on every vote of the pair (a pair that round drew no vote for still has one). :mod:`metaeval.stats.design` estimates from these fields.
 
 Example:
     >>> export_votes(session=s, actor=researcher, study_name="pilot",
@@ -41,7 +42,7 @@ from metaeval.fastchat import fastchat_rows
 log = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv", "parquet", "fastchat")
-DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes")
+DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes", "design_last_expected")
 """The design of each exported pairwise vote (see the module docstring)."""
 
 
@@ -64,15 +65,19 @@ def _vote_designs(session: Session, study: Study) -> dict[tuple[str, str, str, s
             .join(model_b, col(model_b.id) == resp_b.model_id)
             .where(col(Assignment.study_id) == id_of(study)))
     out: dict[tuple[str, str, str, str], dict] = {}
+    final = extensions[-1] if extensions else None
     for aid, item_id, username, index, name_a, name_b in session.execute(stmt).all():
+        # the pair's expected count in the last round, on every vote of the pair: a pair the last
+        # round drew no vote for still needs its e_i (the estimator's planned variance uses it)
+        last_e = float(final.get("expected", {}).get(str(item_id), 0.0)) if final else None
         design: dict = {"design_round": 0, "design_strategy": "fixed", "design_expected": None,
-                        "design_round_votes": None}
+                        "design_round_votes": None, "design_last_expected": last_e}
         for k, rec in enumerate(extensions, start=1):
             first, last = rec.get("assignment_ids") or (0, -1)
             if first <= aid <= last:
                 design = {"design_round": k, "design_strategy": rec.get("strategy"),
                           "design_expected": float(rec.get("expected", {}).get(str(item_id), 0.0)),
-                          "design_round_votes": int(rec.get("n", 0))}
+                          "design_round_votes": int(rec.get("n", 0)), "design_last_expected": last_e}
                 break
         lo, hi = sorted((str(name_a), str(name_b)))
         out[(str(index), lo, hi, str(username))] = design
@@ -81,7 +86,8 @@ def _vote_designs(session: Session, study: Study) -> dict[tuple[str, str, str, s
 
 def _with_design(rows: list[dict], designs: dict[tuple[str, str, str, str], dict]) -> list[dict]:
     """Each vote row with its design fields appended (a vote of no known assignment: round 0)."""
-    fixed = {"design_round": 0, "design_strategy": "fixed", "design_expected": None, "design_round_votes": None}
+    fixed = {"design_round": 0, "design_strategy": "fixed", "design_expected": None, "design_round_votes": None,
+             "design_last_expected": None}
     return [{**r, **designs.get((str(r["question_id"]), r["model_a"], r["model_b"], str(r.get("judge"))), fixed)}
             for r in rows]
 

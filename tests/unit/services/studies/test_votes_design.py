@@ -81,3 +81,33 @@ def test_every_format_carries_round_and_expected_count(extended, tmp_path, fmt):
     assert base and {int(r["design_round"]) for r in base} == {0}
     assert {str(r["design_strategy"]) for r in base} == {"fixed"}
     assert all(r["design_expected"] in (None, "") or pd.isna(r["design_expected"]) for r in base)
+
+
+def test_exported_design_gives_the_agreement_pages_estimate(extended, tmp_path):
+    """export votes -> metaeval's design-based estimator = the page's design-based estimate of the
+    extension's target difference (value and interval)."""
+    from annotate.services.judges.agreement_view import agreement_inputs
+    from annotate.services.studies.extension_estimate import extension_estimate
+    from metaeval.stats.design import design_estimates, read_vote_design
+
+    engine, _ = extended
+    path = tmp_path / "votes.jsonl"
+    with session_scope(engine) as session:
+        res = users.get_user_by_username(session=session, username="res")
+        export_votes(session=session, actor=res, study_name=STUDY, path=path)
+        page = extension_estimate(session=session, study_name=STUDY)
+        _, judges, _ = agreement_inputs(session=session, study_name=STUDY)
+    assert page is not None and page["method"] == "design-based (HT difference)"
+    a, b = page["target"]
+    votes = read_vote_design(path)
+    assert votes is not None
+    est = design_estimates(votes, {name: j.pairs for name, j in judges.items()})
+    assert est["method"] == "design-based (HT difference)"
+    if (a, b) in est["differences"]:
+        got = est["differences"][(a, b)]
+        value, ci = got.value, list(got.ci)
+    else:
+        got = est["differences"][(b, a)]
+        value, ci = -got.value, sorted([-got.ci[0], -got.ci[1]])
+    assert value == pytest.approx(page["value"])
+    assert ci == pytest.approx(page["ci"])
