@@ -25,6 +25,7 @@ from metaeval.report.agreement import FORMATS, render, write_figures
 from metaeval.report.figures import PLOTLYJS
 from metaeval.report.paper_tables import add_sections, render_pivot
 from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
+from metaeval.stats.design import ESTIMATOR_POOLED, apply_design, read_vote_design
 from metaeval.stats.settings import AGREEMENT
 from metaeval.stats.verdicts import verdicts_from_scores
 
@@ -201,6 +202,11 @@ def run(args: argparse.Namespace) -> int:
         result = agreement_study(hf, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
                                  test=args.test, lengths=lengths, breakdown_keys=keys or None,
                                  breakdown_by=args.breakdown, human_label=args.human_label)
+        design = read_vote_design(args.votes) if args.human_label == "per-vote" else None
+        if design is not None:  # votes from an adaptive/uniform extension: weight by the design
+            apply_design(result, design, {name: j.pairs for name, j in judges.items()})
+        else:
+            result.settings["estimator"] = ESTIMATOR_POOLED
     except InputFileError as exc:
         raise CliError(str(exc)) from exc
     except ValueError as exc:

@@ -86,7 +86,18 @@ def _human_lines(result: AgreementResult) -> list[str]:
             f"Fleiss' kappa {num(h['fleiss_kappa'])}.",
             f"n counts {_unit_note(result)}.",
             f"Bootstrap: {result.settings['n_resamples']} resamples of queries, seed {result.settings['seed']}; "
-            f"split votes -> {result.settings['split']}; p-values from {result.settings['test']}."]
+            f"split votes -> {result.settings['split']}; p-values from {result.settings['test']}.",
+            *_estimator_line(result)]
+
+
+def _estimator_line(result: AgreementResult) -> list[str]:
+    """The caption line naming the estimator (design-based when the votes carry their design)."""
+    estimator = result.settings.get("estimator")
+    if estimator == "design-based":
+        return [f"Estimator: design-based ({result.settings.get('design_method')}; each pair weighted by its "
+                "inclusion in the adaptive design); rows and differences have normal intervals."
+                + "".join(f" {n}." for n in result.settings.get("design_notes", []))]
+    return [f"Estimator: {estimator} (every vote counts once)."] if estimator else []
 
 
 def render(result: AgreementResult, *, fmt: str = "markdown") -> str:

@@ -5,6 +5,13 @@ Formats: JSON Lines (overall rows have no ``criterion`` key), CSV and Parquet (a
 the layout FastChat's ``compute_agreement.py`` reads (:func:`metaeval.fastchat.fastchat_rows`). The file is written to a temporary file beside the
 target and moved into place, so a failed export leaves nothing half-written.
 
+Every pairwise vote carries its design (:data:`DESIGN_FIELDS`, in every format): the allocation
+round (0: the study's own fixed design; ``k``: the ``k``-th ``annotate study extend``), the
+round's strategy and, for an extension, ``design_expected`` = ``e_i``, the expected number of the
+round's votes on that pair (the Horvitz–Thompson weight of one such vote is ``1 / e_i``), and the
+round's planned number of votes; ``design_last_expected`` is the pair's ``e_i`` in the study's last
+extension round on every vote of the pair (a pair that round drew no vote for still has one). :mod:`metaeval.stats.design` estimates from these fields.
+
 Example:
     >>> export_votes(session=s, actor=researcher, study_name="pilot",
     ...              path="votes.jsonl")                      # doctest: +SKIP
@@ -19,9 +26,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
 
-from annotate.db.models import User
+from annotate.db.models import Assignment, LLMModel, Query, Response, Study, StudyItem, User, id_of
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
@@ -33,6 +42,54 @@ from metaeval.fastchat import fastchat_rows
 log = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv", "parquet", "fastchat")
+DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes", "design_last_expected")
+"""The design of each exported pairwise vote (see the module docstring)."""
+
+
+def _vote_designs(session: Session, study: Study) -> dict[tuple[str, str, str, str], dict]:
+    """``(question id, model_a, model_b, username)`` (canonical model order) -> the vote's design fields.
+
+    No one judges a pair twice, so the key names one assignment.
+    """
+    extensions = list((study.settings or {}).get("extensions", []))
+    resp_a, resp_b = aliased(Response), aliased(Response)
+    model_a, model_b = aliased(LLMModel), aliased(LLMModel)
+    stmt = (sa_select(col(Assignment.id), col(Assignment.item_id), col(User.username), col(Query.index),
+                      col(model_a.name), col(model_b.name))
+            .join(User, col(User.id) == Assignment.annotator_id)
+            .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
+            .join(Query, col(Query.id) == StudyItem.query_id)
+            .join(resp_a, col(resp_a.id) == StudyItem.response_a_id)
+            .join(resp_b, col(resp_b.id) == StudyItem.response_b_id)
+            .join(model_a, col(model_a.id) == resp_a.model_id)
+            .join(model_b, col(model_b.id) == resp_b.model_id)
+            .where(col(Assignment.study_id) == id_of(study)))
+    out: dict[tuple[str, str, str, str], dict] = {}
+    final = extensions[-1] if extensions else None
+    for aid, item_id, username, index, name_a, name_b in session.execute(stmt).all():
+        # the pair's expected count in the last round, on every vote of the pair: a pair the last
+        # round drew no vote for still needs its e_i (the estimator's planned variance uses it)
+        last_e = float(final.get("expected", {}).get(str(item_id), 0.0)) if final else None
+        design: dict = {"design_round": 0, "design_strategy": "fixed", "design_expected": None,
+                        "design_round_votes": None, "design_last_expected": last_e}
+        for k, rec in enumerate(extensions, start=1):
+            first, last = rec.get("assignment_ids") or (0, -1)
+            if first <= aid <= last:
+                design = {"design_round": k, "design_strategy": rec.get("strategy"),
+                          "design_expected": float(rec.get("expected", {}).get(str(item_id), 0.0)),
+                          "design_round_votes": int(rec.get("n", 0)), "design_last_expected": last_e}
+                break
+        lo, hi = sorted((str(name_a), str(name_b)))
+        out[(str(index), lo, hi, str(username))] = design
+    return out
+
+
+def _with_design(rows: list[dict], designs: dict[tuple[str, str, str, str], dict]) -> list[dict]:
+    """Each vote row with its design fields appended (a vote of no known assignment: round 0)."""
+    fixed = {"design_round": 0, "design_strategy": "fixed", "design_expected": None, "design_round_votes": None,
+             "design_last_expected": None}
+    return [{**r, **designs.get((str(r["question_id"]), r["model_a"], r["model_b"], str(r.get("judge"))), fixed)}
+            for r in rows]
 
 
 def _write_rows(rows: list[dict], columns: list[str], tmp: Path, fmt: str) -> None:
@@ -75,10 +132,13 @@ def export_votes(*, session: Session, actor: User | None, study_name: str, path:
         rows = ratings_for_study(session=session, study_name=study_name, include_stale=include_stale)
         columns = list(RATING_FIELDS)
     else:
-        rows = votes_for_study(session=session, study_name=study_name, include_stale=include_stale)
-        columns = [*VOTE_FIELDS, "criterion"]
+        rows = _with_design(votes_for_study(session=session, study_name=study_name, include_stale=include_stale),
+                            _vote_designs(session, study))
+        columns = [*VOTE_FIELDS, "criterion", *DESIGN_FIELDS]
         if fmt == "fastchat":
-            rows = fastchat_rows(rows)
+            overall = [r for r in rows if not r.get("criterion")]
+            rows = [{**f, **{k: r[k] for k in DESIGN_FIELDS}} for f, r in zip(fastchat_rows(overall), overall,
+                                                                               strict=True)]
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

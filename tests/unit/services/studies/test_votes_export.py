@@ -29,13 +29,16 @@ SPEC = {("Domain 0", "Sub 00"): {7: ["zeta", "alpha"]}}
 # "equivalent, both poor" -> "tie (bothbad)". Canonical order: alpha < zeta.
 BASE = {"question_id": 7, "model_a": "alpha", "model_b": "zeta", "domain1": "Domain 0", "domain2": "Sub 00",
         "lang": "en", "query_version": 1, "stale": False}
+# The study's own design (no extension): round 0, fixed, no expected count.
+DESIGN = {"design_round": 0, "design_strategy": "fixed", "design_expected": None, "design_round_votes": None,
+          "design_last_expected": None}
 EXPECTED = [
     {**BASE, "winner": "model_b", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0},
+     "elapsed_s": 30.0, **DESIGN},
     {**BASE, "winner": "model_a", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0, "criterion": "Clarity"},
+     "elapsed_s": 30.0, "criterion": "Clarity", **DESIGN},
     {**BASE, "winner": "tie (bothbad)", "judge": "u2", "shown_left": "model_a", "rationale": "",
-     "elapsed_s": 10.0},
+     "elapsed_s": 10.0, **DESIGN},
 ]
 
 
@@ -68,7 +71,8 @@ def test_jsonl_matches_hand_built_rows(voted, tmp_path):
     assert n == 3 and [json.loads(line) for line in lines] == EXPECTED
     assert list(json.loads(lines[0])) == ["question_id", "model_a", "model_b", "winner", "judge", "shown_left",
                                           "rationale", "elapsed_s", "domain1", "domain2", "lang",
-                                          "query_version", "stale"]
+                                          "query_version", "stale", "design_round", "design_strategy",
+                                          "design_expected", "design_round_votes", "design_last_expected"]
 
 
 def test_csv_and_parquet(voted, tmp_path):

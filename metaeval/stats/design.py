@@ -1,0 +1,213 @@
+"""Design-based agreement for votes that carry their design (after ``annotate study extend``).
+
+``annotate export votes`` writes each vote's allocation round, the round's strategy and, for an
+extension, ``design_expected`` = ``e_i`` (the expected number of the round's votes on the pair).
+After an *adaptive* round the votes per pair depend on the votes already in, so pooling them
+biases every agreement figure. This module applies the estimator of
+:mod:`metaeval.stats.allocation` (the one the app's Agreement page uses for an extension's
+target) to every judge row and every paired difference:
+
+* phase 1 = the votes of the rounds before the last one, phase 2 = the last round's votes;
+* a row's per-vote outcome is ``[h == v_J]``, a difference's is ``[h == v_A] - [h == v_B]``
+  (:func:`~metaeval.stats.allocation.vote_differences`; pairs where ``v_A == v_B`` are structural
+  zeros);
+* the last round adaptive: :func:`~metaeval.stats.allocation.adaptive_estimate` with the
+  recorded ``e_i`` (``design_last_expected``, on every vote of a pair, so that a pair the round
+  drew no vote for keeps its ``e_i``) scaled by the share of the round's planned votes present (votes still
+  missing are taken as missing at random, as on the page); otherwise the mean over pairs of
+  each pair's mean (:func:`~metaeval.stats.allocation.uniform_estimate`).
+
+The estimand is the mean over the study's pairs of each pair's expected agreement (with the
+same number of votes on every pair, the pooled per-vote figure). Intervals are normal; paired
+p-values are two-sided normal, Holm-adjusted.
+
+Example (by hand): one pair, judge verdict +1, phase-1 votes [+1, -1], adaptive round with
+``e = 2`` and votes [+1, +1]: d1 = [1, 0], d2 = [1, 1]; ybar1 = 0.5, R = (0.5 + 0.5) / 2 = 0.5;
+phase-1 s^2 = (0.5 + 2 * 0.5) / 3 = 0.5, V1 = 0.25, W = 0.5 * 1.5 / 2 = 0.375, c = 0.4;
+estimate 0.5 + 0.4 * 0.5 = 0.7.
+
+    >>> import pandas as pd
+    >>> votes = pd.DataFrame({"qid": ["1"] * 4, "lo": ["a"] * 4, "hi": ["b"] * 4,
+    ...                       "outcome": [1, -1, 1, 1], "design_round": [0, 0, 1, 1],
+    ...                       "design_strategy": ["fixed", "fixed", "adaptive", "adaptive"],
+    ...                       "design_expected": [None, None, 2.0, 2.0], "design_round_votes": [None, None, 2, 2],
+    ...                       "design_last_expected": [2.0] * 4})
+    >>> verdicts = pd.DataFrame({"qid": ["1"], "lo": ["a"], "hi": ["b"], "verdict": [1.0]})
+    >>> round(design_estimates(votes, {"J": verdicts})["rows"]["J"].value, 3)
+    0.7
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from metaeval.stats import allocation
+from metaeval.stats.paired import holm
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DESIGN_FIELDS", "ESTIMATOR_DESIGN", "ESTIMATOR_POOLED", "read_vote_design", "design_estimates",
+           "apply_design"]
+
+DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes", "design_last_expected")
+ESTIMATOR_DESIGN = "design-based"
+ESTIMATOR_POOLED = "pooled"
+_SIGN = {"model_a": 1, "model_b": -1}
+
+
+def _rows(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def read_vote_design(path: str | os.PathLike) -> pd.DataFrame | None:
+    """The overall, current votes of a JSON Lines (or FastChat JSON array) file with their design,
+    or ``None`` when no vote belongs to an extension round (a fixed design: pool as before).
+
+    Columns: ``qid``, ``lo``, ``hi`` (models sorted by name), ``outcome`` (+1 lo wins, -1 hi
+    wins, 0 tie) and :data:`DESIGN_FIELDS`.
+    """
+    out = list(enumerate(_rows(Path(path)), start=1))
+    if not any(int(o.get("design_round") or 0) > 0 for _, o in out):
+        return None
+    recs = []
+    for n, obj in out:
+        if obj.get("criterion") or obj.get("stale"):
+            continue
+        a, b = str(obj["model_a"]), str(obj["model_b"])
+        winner = str(obj.get("winner", ""))
+        o = _SIGN.get(winner, 0 if winner.startswith("tie") else None)
+        if o is None:
+            raise ValueError(f"{path}: line {n}: field 'winner': unknown value {winner!r}")
+        swap = a > b
+        expected = obj.get("design_expected")
+        recs.append({"qid": str(obj["question_id"]), "lo": b if swap else a, "hi": a if swap else b,
+                     "outcome": -o if swap else o, "design_round": int(obj.get("design_round") or 0),
+                     "design_strategy": str(obj.get("design_strategy") or "fixed"),
+                     "design_expected": float(expected) if expected not in (None, "") else None,
+                     "design_round_votes": obj.get("design_round_votes"),
+                     "design_last_expected": _float(obj.get("design_last_expected"))})
+    return pd.DataFrame(recs)
+
+
+def _float(value: object) -> float | None:
+    return None if value in (None, "") else float(value)  # type: ignore[arg-type]
+
+
+def _verdict_map(verdicts: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    return {(str(q), str(lo), str(hi)): float(v)
+            for q, lo, hi, v in zip(verdicts["qid"], verdicts["lo"], verdicts["hi"], verdicts["verdict"], strict=True)}
+
+
+def design_estimates(votes: pd.DataFrame, verdicts: Mapping[str, pd.DataFrame], *,
+                     level: float = 0.95) -> dict:
+    """Design-based estimates for every judge row and every two judges.
+
+    Args:
+        votes: :func:`read_vote_design`'s frame.
+        verdicts: judge name -> per-pair verdicts (columns ``qid``, ``lo``, ``hi``, ``verdict``).
+
+    Returns ``{"rows": {name: Estimate}, "differences": {(a, b): Estimate}, "notes": [...]}``.
+    """
+    last = int(votes["design_round"].max())
+    last_votes = votes[votes["design_round"] == last]
+    adaptive = last > 0 and (last_votes["design_strategy"] == "adaptive").all()
+    notes: list[str] = []
+    earlier = votes[(votes["design_round"] > 0) & (votes["design_round"] < last)]
+    if (earlier["design_strategy"] == "adaptive").any():
+        notes.append("earlier adaptive rounds are counted as phase 1")
+    items = sorted({(str(q), str(lo), str(hi)) for q, lo, hi in zip(votes["qid"], votes["lo"], votes["hi"],
+                                                                    strict=True)})
+    by_item: dict[tuple[str, str, str], tuple[list[float], list[float], float]] = {k: ([], [], 0.0) for k in items}
+    last_e = votes["design_last_expected"] if "design_last_expected" in votes else pd.Series([None] * len(votes))
+    for q, lo, hi, o, r, e, le in zip(votes["qid"], votes["lo"], votes["hi"], votes["outcome"], votes["design_round"],
+                                      votes["design_expected"], last_e, strict=True):
+        key = (str(q), str(lo), str(hi))
+        p1, p2, e_i = by_item[key]
+        if le is not None and not pd.isna(le):
+            e_i = float(le)  # the pair's expected count in the last round, on every vote of the pair
+        if adaptive and r == last:
+            p2.append(float(o))
+            if e is not None and not pd.isna(e):
+                e_i = float(e)
+        else:
+            p1.append(float(o))
+        by_item[key] = (p1, p2, e_i)
+    planned = pd.to_numeric(last_votes["design_round_votes"], errors="coerce").max() if adaptive else float("nan")
+    scale = len(last_votes) / float(planned) if adaptive and planned and not pd.isna(planned) else 1.0
+    if adaptive and scale < 1:
+        notes.append(f"{len(last_votes)} of the {int(planned)} votes of the last round are in; "
+                     "the rest are taken as missing at random")
+    vmap = {name: _verdict_map(v) for name, v in verdicts.items()}
+
+    def estimate(keys: list[tuple[str, str, str]], outcome, zero: np.ndarray) -> allocation.Estimate:
+        d1 = [outcome(k, np.array(by_item[k][0])) for k in keys]
+        if adaptive:
+            d2 = [outcome(k, np.array(by_item[k][1])) for k in keys]
+            e = np.array([by_item[k][2] for k in keys]) * scale
+            return allocation.adaptive_estimate(d1, d2, e, zero, level=level)
+        return allocation.uniform_estimate(d1, zero, level=level)
+
+    rows = {}
+    for name, vm in vmap.items():
+        keys = [k for k in items if k in vm and not math.isnan(vm[k])]
+        if keys:
+            rows[name] = estimate(keys, lambda k, h, vm=vm: (h == vm[k]).astype(float), np.zeros(len(keys), bool))
+    differences = {}
+    names = list(vmap)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            va, vb = vmap[a], vmap[b]
+            keys = [k for k in items if k in va and k in vb and not (math.isnan(va[k]) or math.isnan(vb[k]))]
+            if keys:
+                zero = np.array([va[k] == vb[k] for k in keys])
+                differences[(a, b)] = estimate(
+                    keys, lambda k, h, va=va, vb=vb: allocation.vote_differences(h, va[k], vb[k]), zero)
+    return {"rows": rows, "differences": differences, "notes": notes,
+            "method": "design-based (HT difference)" if adaptive else "item means"}
+
+
+def apply_design(result, votes: pd.DataFrame, verdicts: Mapping[str, pd.DataFrame], *,  # noqa: ANN001
+                 level: float = 0.95) -> None:
+    """Replace ``result``'s judge-row agreements and paired differences (values, intervals,
+    p-values) by :func:`design_estimates` and record ``settings["estimator"] = "design-based"``.
+
+    ``result`` is a :class:`metaeval.stats.agreement_study.AgreementResult`.
+    """
+    est = design_estimates(votes, verdicts, level=level)
+    for row in result.rows:
+        e = est["rows"].get(row["judge"])
+        if e is not None:
+            row["agreement"], row["ci"] = e.value, [e.ci[0], e.ci[1]]
+    p = []
+    for comp in result.comparisons:
+        e = est["differences"].get((comp["a"], comp["b"]))
+        sign = 1.0
+        if e is None and (comp["b"], comp["a"]) in est["differences"]:
+            e, sign = est["differences"][(comp["b"], comp["a"])], -1.0
+        if e is None:
+            p.append(float("nan"))
+            continue
+        lo, hi = sorted((sign * e.ci[0], sign * e.ci[1]))
+        comp["difference"], comp["ci"] = sign * e.value, [lo, hi]
+        pv = float(2 * norm.sf(abs(e.value) / e.se)) if e.se > 0 else (1.0 if e.value == 0 else 0.0)
+        comp["test"], comp["p_value"] = "normal (design-based)", pv
+        p.append(pv)
+    for comp, adj in zip(result.comparisons, holm(np.array(p)) if p else [], strict=True):
+        comp["p_holm"] = None if math.isnan(adj) else float(adj)
+    result.settings["estimator"] = ESTIMATOR_DESIGN
+    result.settings["design_method"] = est["method"]
+    if est["notes"]:
+        result.settings["design_notes"] = est["notes"]
+    log.info("design-based estimates for %d rows and %d differences", len(est["rows"]), len(est["differences"]))
