@@ -11,7 +11,7 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError
-from annotate.services.refine import materials
+from annotate.services.refine import materials, uploads
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
 from annotate.ui.panes import scroll_pane
@@ -59,7 +59,7 @@ with tab_collect:
                                       type=["txt", "md", "pdf", "docx"], key="collect_file")
             if upload is not None:
                 try:
-                    text = materials.extract_upload(upload.name, upload.getvalue())
+                    text = uploads.extract_upload(upload.name, upload.getvalue())
                 except ServiceError as exc:
                     st.error(plain_label(exc))
         segments = segment_paragraphs(text.strip()) if text.strip() else []
