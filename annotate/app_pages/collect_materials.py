@@ -58,10 +58,27 @@ with tab_collect:
             upload = st.file_uploader("File (.txt, .md, .pdf, .docx; at most 5 MiB)",
                                       type=["txt", "md", "pdf", "docx"], key="collect_file")
             if upload is not None:
+                chosen = state.get("collect_encoding", "detected")
+                progress = st.empty()
                 try:
-                    text = uploads.extract_upload(upload.name, upload.getvalue())
+                    # each tick updates the page, so leaving or rerunning it stops the worker
+                    found = uploads.read_upload(
+                        upload.name, upload.getvalue(), encoding=None if chosen == "detected" else chosen,
+                        tick=lambda seconds: progress.caption(f"Reading the file… {seconds:.0f} s"))
                 except ServiceError as exc:
+                    progress.empty()
                     st.error(plain_label(exc))
+                else:
+                    progress.empty()
+                    text = found.text
+                if upload.name.lower().endswith((".txt", ".md")):
+                    st.selectbox(
+                        "Encoding", ["detected", *uploads.ENCODING_CHOICES], key="collect_encoding",
+                        format_func=lambda e: e if e != "detected" else "as detected",
+                        help="Choose another encoding if the text shows wrong characters.")
+                    if text:
+                        st.caption(plain_label(f"Read as {found.encoding}"
+                                               + (f" (detected: {found.detected})" if found.detected else "")))
         segments = segment_paragraphs(text.strip()) if text.strip() else []
         kept: list[int] = []
         # keep-boxes belong to this query and this text: a choice never carries over to another

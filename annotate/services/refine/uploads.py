@@ -437,7 +437,7 @@ def _worker_main() -> int:
 
 
 def _run_worker(kind: str, data: bytes, limits: UploadLimits, encoding: str | None,
-                tick: Callable[[float], None] | None) -> dict[str, Any]:
+                tick: Callable[[float], object] | None) -> dict[str, Any]:
     header = json.dumps({"kind": kind, "limits": asdict(limits), "encoding": encoding}).encode() + b"\n"
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "annotate.services.refine.uploads"],
@@ -474,7 +474,7 @@ def _run_worker(kind: str, data: bytes, limits: UploadLimits, encoding: str | No
 
 def read_upload(filename: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
                 limits: UploadLimits = DEFAULT_LIMITS, encoding: str | None = None,
-                tick: Callable[[float], None] | None = None) -> Extraction:
+                tick: Callable[[float], object] | None = None) -> Extraction:
     """The text of an uploaded ``.txt``, ``.md``, ``.pdf`` or ``.docx`` file, read in a worker process.
 
     Args:
