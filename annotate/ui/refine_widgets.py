@@ -15,6 +15,7 @@ from annotate.services.refine.edits import EditConflict
 from annotate.services.refine.query_list import STATUSES, QueryChoice
 from annotate.ui.panes import scroll_pane
 from annotate.ui.safe_markdown import plain_label
+from annotate.ui.url_params import url_int
 
 DIFF_CSS = """
 <style>
@@ -80,9 +81,15 @@ def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") 
         st.info(f"No query has the status “{plain_label(status)}”.")
         return None
     widget_key = f"{key}_{STATUSES.index(status) if status in STATUSES else 'all'}"  # options follow the filter
-    wanted = st.query_params.get("q")
-    if wanted and wanted.isdigit() and int(wanted) in shown and widget_key not in st.session_state:
-        st.session_state[widget_key] = int(wanted)
+    raw = st.query_params.get("q")
+    wanted = url_int(raw)
+    if raw is not None and wanted is None:
+        # a crafted address: say so once, and drop it so the message does not repeat
+        st.warning(f"The address names no query (“q={plain_label(raw[:20])}{'…' if len(raw) > 20 else ''}”); "
+                   "pick one below.")
+        del st.query_params["q"]
+    elif wanted is not None and wanted in shown and widget_key not in st.session_state:
+        st.session_state[widget_key] = wanted
     index = c2.selectbox(f"{plain_label(label)} ({len(shown):,} shown; type to search)", list(shown), key=widget_key,
                          format_func=lambda i: shown[i].label,
                          help="Type any part of the index, domain, subdomain, first words or status.")
