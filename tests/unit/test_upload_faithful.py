@@ -7,6 +7,9 @@ standard library); every expected text is written out by hand.
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
 
 import docx
 import pytest
@@ -75,3 +78,20 @@ def test_the_expert_can_override_the_encoding() -> None:
     assert read_upload("menu.txt", data, encoding="latin-1").text == "Café crème"
     with pytest.raises(InputError, match="not valid utf-8 text; choose another encoding"):
         read_upload("menu.txt", data, encoding="utf-8")
+
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium to print a PDF")
+def test_a_pdf_printed_by_chromium_reads_as_its_two_paragraphs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = ("Rivers carry sediment from the mountains to the sea, where it settles and slowly builds wide "
+             "deltas over the centuries.")
+    second = "Deltas are flat and fertile, and many people live on them because the benefit is large."
+    page = tmp_path / "two.html"
+    page.write_text(f'<html><body style="width:300px;font:14px serif"><p>{first}</p><p>{second}</p></body></html>')
+    out = tmp_path / "two.pdf"
+    subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={out}", page.as_uri()], check=True, capture_output=True, timeout=120)
+    # Chromium prints "fl" and "fi" as ligatures and wraps each paragraph over several lines
+    assert read_upload("two.pdf", out.read_bytes()).text == f"{first}\n\n{second}"
