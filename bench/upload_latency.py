@@ -17,6 +17,7 @@ database in a temporary folder).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import statistics
 import sys
@@ -81,10 +82,8 @@ def in_thread_pdf() -> None:
 
 def through_worker() -> None:
     for name, data in FILES:
-        try:
+        with contextlib.suppress(InputError):
             read_upload(name, data)
-        except InputError:
-            pass
 
 
 FILES = [("dense.pdf", DENSE_PDF),
