@@ -28,6 +28,7 @@ from annotate.services.content.imports import detect_language as import_language
 from annotate.services.content.requirements import highlight, keywords, requirements
 from annotate.services.refine.edits import estimate_tokens
 from annotate.services.refine.splitter import propose_split, segment_paragraphs
+from annotate.services.refine.uploads import detect_encoding, normalise_text, reflow_lines
 from annotate.ui.panes import demote_headings, pane_markdown
 from annotate.ui.safe_html import markdown_to_safe_html
 from annotate.ui.safe_markdown import plain_label, to_safe_markdown
@@ -125,6 +126,9 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "criteria.detect_language": criteria_language,
     "output.safe_name": safe_name,
     "strict_json.loads_line": _quiet(loads_line, StrictJSONError, ValueError),
+    "uploads.normalise_text": normalise_text,
+    "uploads.reflow_lines": lambda t: reflow_lines(t.split("\n")),
+    "uploads.detect_encoding": lambda t: detect_encoding(t.encode("utf-16")),
 }
 
 
