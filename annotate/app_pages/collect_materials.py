@@ -5,6 +5,7 @@ source and licence; verify materials that someone else collected.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 
 import streamlit as st
@@ -59,24 +60,32 @@ with tab_collect:
                                       type=["txt", "md", "pdf", "docx"], key="collect_file")
             if upload is not None:
                 chosen = state.get("collect_encoding", "detected")
-                progress = st.empty()
-                try:
-                    # each tick updates the page, so leaving or rerunning it stops the worker
-                    found = uploads.read_upload(
-                        upload.name, upload.getvalue(), encoding=None if chosen == "detected" else chosen,
-                        tick=lambda seconds: progress.caption(f"Reading the file… {seconds:.0f} s"))
-                except ServiceError as exc:
+                data = upload.getvalue()
+                # every click on the page reruns it: a file is read once per content and encoding
+                read_key = (upload.name, hashlib.sha256(data).hexdigest(), chosen)
+                cached = state.get("collect_read")
+                if cached is None or cached[0] != read_key:
+                    progress = st.empty()
+                    try:
+                        # each tick updates the page, so leaving or rerunning it stops the worker
+                        outcome: uploads.Extraction | str = uploads.read_upload(
+                            upload.name, data, encoding=None if chosen == "detected" else chosen,
+                            tick=lambda seconds: progress.caption(f"Reading the file… {seconds:.0f} s"))
+                    except ServiceError as exc:
+                        outcome = str(exc)
                     progress.empty()
-                    st.error(plain_label(exc))
+                    state["collect_read"] = cached = (read_key, outcome)
+                found = cached[1]
+                if isinstance(found, str):
+                    st.error(plain_label(found))
                 else:
-                    progress.empty()
                     text = found.text
                 if upload.name.lower().endswith((".txt", ".md")):
                     st.selectbox(
                         "Encoding", ["detected", *uploads.ENCODING_CHOICES], key="collect_encoding",
                         format_func=lambda e: e if e != "detected" else "as detected",
                         help="Choose another encoding if the text shows wrong characters.")
-                    if text:
+                    if not isinstance(found, str):
                         st.caption(plain_label(f"Read as {found.encoding}"
                                                + (f" (detected: {found.detected})" if found.detected else "")))
         segments = segment_paragraphs(text.strip()) if text.strip() else []
