@@ -16,11 +16,9 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 THINK_CLOSE = "</think>"
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
 
 
 class ParseError(ValueError):
@@ -41,6 +39,25 @@ def strip_reasoning(text: str) -> str:
     return text.strip()
 
 
+def _fenced(body: str) -> str | None:
+    """The inside of a ```` ```json ... ``` ```` block that is the whole (stripped) ``body``.
+
+    String operations rather than a regex: ``^```(?:json)?\\s*(.*?)\\s*```$`` backtracks
+    cubically on a fence followed by a long run of spaces.
+
+    >>> _fenced("```json\\n{}\\n```")
+    '{}'
+    >>> _fenced("{}") is None
+    True
+    """
+    if len(body) < 6 or not body.startswith("```") or not body.endswith("```"):
+        return None
+    inner = body[3:-3]
+    if inner.startswith("json"):
+        inner = inner[4:]
+    return inner.strip()
+
+
 def extract_json_object(text: str) -> dict[str, Any]:
     """The JSON object in ``text``: the whole text, a fenced block, or the first ``{...}`` span.
 
@@ -55,9 +72,9 @@ def extract_json_object(text: str) -> dict[str, Any]:
             obj = None
         if isinstance(obj, dict):
             return obj
-    fenced = _FENCE.match(body)
-    if fenced:
-        body = fenced.group(1)
+    fenced = _fenced(body)
+    if fenced is not None:
+        body = fenced
     candidates = [body]
     start, end = body.find("{"), body.rfind("}")
     if 0 <= start < end:

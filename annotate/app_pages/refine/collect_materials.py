@@ -5,6 +5,7 @@ source and licence; verify materials that someone else collected.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.roles import Role
-from annotate.services.refine import materials
+from annotate.services.refine import materials, uploads
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
 from annotate.ui.kit.panes import scroll_pane
@@ -59,10 +60,35 @@ with tab_collect:
             upload = st.file_uploader("File (.txt, .md, .pdf, .docx; at most 5 MiB)",
                                       type=["txt", "md", "pdf", "docx"], key="collect_file")
             if upload is not None:
-                try:
-                    text = materials.extract_upload(upload.name, upload.getvalue())
-                except ServiceError as exc:
-                    st.error(plain_label(for_person(exc)))
+                chosen = state.get("collect_encoding", "detected")
+                data = upload.getvalue()
+                # every click on the page reruns it: a file is read once per content and encoding
+                read_key = (upload.name, hashlib.sha256(data).hexdigest(), chosen)
+                cached = state.get("collect_read")
+                if cached is None or cached[0] != read_key:
+                    progress = st.empty()
+                    try:
+                        # each tick updates the page, so leaving or rerunning it stops the worker
+                        outcome: uploads.Extraction | str = uploads.read_upload(
+                            upload.name, data, encoding=None if chosen == "detected" else chosen,
+                            tick=lambda seconds: progress.caption(f"Reading the file… {seconds:.0f} s"))
+                    except ServiceError as exc:
+                        outcome = for_person(exc)
+                    progress.empty()
+                    state["collect_read"] = cached = (read_key, outcome)
+                found = cached[1]
+                if isinstance(found, str):
+                    st.error(plain_label(found))
+                else:
+                    text = found.text
+                if upload.name.lower().endswith((".txt", ".md")):
+                    st.selectbox(
+                        "Encoding", ["detected", *uploads.ENCODING_CHOICES], key="collect_encoding",
+                        format_func=lambda e: e if e != "detected" else "as detected",
+                        help="Choose another encoding if the text shows wrong characters.")
+                    if not isinstance(found, str):
+                        st.caption(plain_label(f"Read as {found.encoding}"
+                                               + (f" (detected: {found.detected})" if found.detected else "")))
         segments = segment_paragraphs(text.strip()) if text.strip() else []
         kept: list[int] = []
         # keep-boxes belong to this query and this text: a choice never carries over to another

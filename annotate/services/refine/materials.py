@@ -7,28 +7,18 @@
   ``Query.original_text`` and instruction version 1, and the split query renders back to
   the text it had before, byte for byte.
 * :func:`add_material` stores a material collected by an annotator or expert (pasted or
-  extracted from an upload by :func:`extract_upload`), with source and licence, keeping
+  extracted from an upload by
+  :func:`annotate.services.refine.uploads.extract_upload`), with source and licence, keeping
   only the chosen segments. It stays ``pending`` until a *second* person verifies it
   (:func:`verify_material`); only then do annotators see it.
 
-Uploads: ``.txt``, ``.md``, ``.pdf`` (text via ``pypdf``) and ``.docx`` (``python-docx``), at
-most :data:`MAX_UPLOAD_BYTES`. The type is decided from the content (PDF and ZIP magic
-bytes, UTF-8 text without NUL bytes) and must agree with the file name's extension.
-
-Example:
-    >>> detect_upload_type(b"%PDF-1.7 ...")
-    'pdf'
-    >>> detect_upload_type("纯文本".encode())
-    'text'
+Reading uploaded files is :mod:`annotate.services.refine.uploads`.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -55,11 +45,8 @@ from annotate.services.refine.versions import COLLECTION_EXCLUDED, instruction_h
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-"""Largest accepted upload (5 MiB)."""
 MAX_MATERIAL_CHARS = 300_000
 """Longest accepted material text (WritingBench's longest query is about 31k characters)."""
-ALLOWED_EXTENSIONS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx"}
 SPLIT_TITLE = "Material pasted in the query"
 
 
@@ -145,94 +132,6 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
     return SplitResult(document, version, len(pieces), changed)
 
 
-# --------------------------------------------------------------------------- uploads
-
-
-def detect_upload_type(data: bytes) -> str:
-    """``pdf``, ``docx``, ``text`` or ``unknown``, from the bytes alone."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                return "docx" if "word/document.xml" in archive.namelist() else "unknown"
-        except zipfile.BadZipFile:
-            return "unknown"
-    if b"\x00" in data:
-        return "unknown"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "unknown"
-    return "text"
-
-
-def _pdf_text(data: bytes, name: str) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise InputError("the PDF is encrypted; upload an unprotected copy", path=name, field="file")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except InputError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise InputError(f"could not read the PDF ({type(exc).__name__}: {exc})", path=name, field="file") from exc
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text:
-        raise InputError("the PDF has no extractable text (a scan?); paste the text instead",
-                         path=name, field="file")
-    return text
-
-
-def _docx_text(data: bytes, name: str) -> str:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise InputError(f"could not read the Word document ({type(exc).__name__})", path=name,
-                         field="file") from exc
-    text = "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
-    if not text:
-        raise InputError("the Word document has no text", path=name, field="file")
-    return text
-
-
-def extract_upload(filename: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
-    """The text of an uploaded ``.txt``, ``.md``, ``.pdf`` or ``.docx`` file.
-
-    Raises:
-        InputError: (naming the file, field ``file``) unsupported extension, too large,
-            content that is not what the extension says, unreadable or empty file.
-    """
-    suffix = PurePath(filename).suffix.lower()
-    expected = ALLOWED_EXTENSIONS.get(suffix)
-    if expected is None:
-        raise InputError(f"unsupported file type {suffix or '(none)'!r}; upload .txt, .md, .pdf or .docx",
-                         path=filename, field="file")
-    if len(data) > max_bytes:
-        raise InputError(f"the file is too large ({len(data):,} bytes; at most {max_bytes:,})",
-                         path=filename, field="file")
-    if not data:
-        raise InputError("the file is empty", path=filename, field="file")
-    found = detect_upload_type(data)
-    if found != expected:
-        label = {"pdf": "a PDF", "docx": "a Word document", "text": "plain text",
-                 "unknown": "binary data of an unsupported kind"}[found]
-        raise InputError(f"the content is {label}, not what the extension {suffix} says", path=filename,
-                         field="file")
-    if expected == "pdf":
-        return _pdf_text(data, filename)
-    if expected == "docx":
-        return _docx_text(data, filename)
-    text = data.decode("utf-8")
-    return text[1:] if text.startswith("\ufeff") else text
-
-
 # --------------------------------------------------------------------------- collection
 
 
@@ -247,7 +146,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
 
     Args:
         title: short title shown to annotators.
-        text: the material's text (pasted, or from :func:`extract_upload`).
+        text: the material's text (pasted, or from an upload).
         source_url: where it comes from (a URL or a bibliographic reference).
         license_note: the licence or permission under which it may be used.
         kept: positions of the segments to keep (see :func:`material_segments`); all if ``None``.

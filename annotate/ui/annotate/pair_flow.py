@@ -26,6 +26,7 @@ from annotate.services.core.errors import ServiceError, for_person
 from annotate.ui.annotate import task_state
 from annotate.ui.annotate.pair_task import JudgmentInput
 from annotate.ui.session import db_session
+from annotate.ui.url_params import url_int
 
 OPEN_KEY = "pairs_open"
 VIEW_KEY = "pairs_view"
@@ -60,7 +61,8 @@ def take_link() -> None:
     if "assignment" in st.query_params:
         raw = st.query_params["assignment"]
         del st.query_params["assignment"]
-        reload((None, int(raw) if raw.isdigit() else -1))
+        wanted = url_int(raw)
+        reload((None, -1 if wanted is None else wanted))
 
 
 def studies_view(user: Any) -> PairView:

@@ -49,7 +49,9 @@ _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # Every ASCII punctuation character may be backslash-escaped in CommonMark (and so in
 # Streamlit's markdown, its widget labels and help tooltips); escaped, none has a meaning.
 _PUNCTUATION_RE = re.compile(r"([!-/:-@\[-`{-~])")
-_LINE_BREAKS_RE = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t\r\n]*")
+# The look-behind makes a match start only at the first blank of a run: without it, every
+# blank of a long run followed by no line break is retried to the end of the run (quadratic).
+_LINE_BREAKS_RE = re.compile(r"(?<![ \t])[ \t]*(?:\r\n|\r|\n)[ \t\r\n]*")
 
 
 def plain_label(text: object) -> str:
@@ -136,24 +138,71 @@ def _neutralise_links(text: str) -> str:
     return "".join(out)
 
 
-# One pass over a prose block finds, left to right, either an inline code span on one line
-# (an opening run of N backticks, not preceded by a backslash or another backtick, up to
-# the next run of exactly N backticks on the same line) or a character to escape with the
-# run of backslashes before it.
-_PROSE_RE = re.compile(
-    r"(?P<code>(?<![\\`])(?P<ticks>`+)(?!`)[^\n]*?(?<!`)(?P=ticks)(?!`))"
-    r"|(?P<slashes>\\*)(?P<char><|\$|!\[)"
-)
+# One left-to-right pass over a prose block finds either an inline code span on one line
+# (an opening run of N backticks, not preceded by a backslash, up to the next run of
+# exactly N backticks on the same line) or a character to escape with the run of
+# backslashes before it. It is a hand-written scan rather than one regular expression so
+# that it stays linear in the length of the block whatever the text (a regex with a lazy
+# code-span body and a ``\\*`` prefix backtracks quadratically on long backslash runs
+# and many unmatched backtick runs).
+_TOKEN_RE = re.compile(r"`+|<|\$|!\[")
 _REPLACEMENT = {"<": "\\<", "$": "\\$", "![": "[image: "}
 
 
-def _escape_match(match: re.Match[str]) -> str:
-    if match.group("code") is not None:
-        return match.group(0)  # code is shown literally by markdown
-    slashes = match.group("slashes")
-    if len(slashes) % 2 == 1:  # already escaped by the author: literal
-        return match.group(0)
-    return slashes + _REPLACEMENT[match.group("char")]
+def _closing_runs(block: str) -> dict[int, int]:
+    """For each backtick run that has one, the end of the next run of the same length on its line.
+
+    Keys are run starts; runs are maximal (never preceded or followed by a backtick).
+    """
+    runs: list[tuple[int, int]] = []
+    pos = block.find("`")
+    while pos >= 0:
+        end = pos
+        while end < len(block) and block[end] == "`":
+            end += 1
+        runs.append((pos, end))
+        pos = block.find("`", end)
+    closing: dict[int, int] = {}
+    later: dict[int, int] = {}  # run length -> end of the nearest later run on the same line
+    line_end = len(block)
+    for start, end in reversed(runs):
+        if block.rfind("\n", end, line_end) >= 0:  # a line break between this run and the ones seen
+            later.clear()
+        line_end = start
+        found = later.get(end - start)
+        if found is not None:
+            closing[start] = found
+        later[end - start] = end
+    return closing
+
+
+def _escape_prose(block: str) -> str:
+    """Escape ``<``, ``$`` and ``![`` outside code spans (see the comment above)."""
+    closing = _closing_runs(block) if "`" in block else {}
+    out: list[str] = []
+    done = 0  # everything before this index is copied or replaced
+    for token in _TOKEN_RE.finditer(block):
+        start, end = token.span()
+        if start < done:
+            continue  # inside a code span already copied
+        if token.group(0)[0] == "`":
+            if start > 0 and block[start - 1] == "\\":
+                continue  # an escaped backtick opens nothing
+            close = closing.get(start)
+            if close is not None:
+                out.append(block[done:close])  # code is shown literally by markdown
+                done = close
+            continue
+        slashes = start
+        while slashes > done and block[slashes - 1] == "\\":
+            slashes -= 1
+        if (start - slashes) % 2 == 1:  # already escaped by the author: literal
+            out.append(block[done:end])
+        else:
+            out.append(block[done:start] + _REPLACEMENT[token.group(0)])
+        done = end
+    out.append(block[done:])
+    return "".join(out)
 
 
 def _escape_block(block: str) -> str:
@@ -165,7 +214,7 @@ def _escape_block(block: str) -> str:
     """
     if "](" in block:
         block = _neutralise_links(block)
-    return _PROSE_RE.sub(_escape_match, block)
+    return _escape_prose(block)
 
 
 def _escape_ref_definitions(block: str) -> str:

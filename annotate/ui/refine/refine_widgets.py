@@ -17,6 +17,7 @@ from annotate.services.refine.query_list import STATUSES, QueryChoice
 from annotate.services.refine.versions import EditConflict
 from annotate.ui.kit.panes import scroll_pane
 from annotate.ui.kit.safe_markdown import plain_label
+from annotate.ui.url_params import url_int
 
 DIFF_CSS = """
 <style>
@@ -92,9 +93,15 @@ def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") 
     labels = zlib.crc32("\n".join(c.label for c in shown.values()).encode("utf-8"))
     widget_key = f"{key}_{STATUSES.index(status) if status in STATUSES else 'all'}_{labels:08x}"
     state = st.session_state
+    raw = st.query_params.get("q")
+    wanted = url_int(raw)
+    if raw is not None and wanted is None:
+        # a crafted address: say so once, and drop it so the message does not repeat
+        st.warning(f"The address names no query (“q={plain_label(raw[:20])}{'…' if len(raw) > 20 else ''}”); "
+                   "pick one below.")
+        del st.query_params["q"]
     if widget_key not in state:
-        wanted = st.query_params.get("q", "")
-        for candidate in (state.get(PICKED_KEY), int(wanted) if wanted.isdigit() else None):
+        for candidate in (state.get(PICKED_KEY), wanted):
             if candidate in shown:
                 state[widget_key] = candidate
                 break

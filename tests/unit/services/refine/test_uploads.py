@@ -1,4 +1,4 @@
-"""Uploads are size-limited and type-checked (annotate.services.refine.materials.extract_upload),
+"""Uploads are size-limited and type-checked (annotate.services.refine.uploads.extract_upload),
 and the server refuses larger uploads before they reach the page (.streamlit/config.toml)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from annotate.services.core.errors import InputError
-from annotate.services.refine.materials import MAX_UPLOAD_BYTES, extract_upload
+from annotate.services.refine.uploads import MAX_UPLOAD_BYTES, extract_upload
 
 ROOT = Path(__file__).resolve().parents[4]
 
