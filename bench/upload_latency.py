@@ -38,7 +38,7 @@ from annotate.db.engine import init_db  # noqa: E402
 from annotate.services.core.errors import InputError  # noqa: E402
 from annotate.services.refine.uploads import read_upload  # noqa: E402
 from tests.fixtures.app_server import free_port  # noqa: E402
-from tests.unit.test_upload_limits import body, docx, one_page_pdf  # noqa: E402
+from tests.unit.services.refine.test_uploads_limits import body, docx, one_page_pdf  # noqa: E402
 
 DENSE_PDF = one_page_pdf(b"BT /F1 12 Tf " + b"(a) Tj " * 550_000 + b"ET", compress=True)
 

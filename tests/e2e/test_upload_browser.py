@@ -12,7 +12,7 @@ from annotate.services.accounts import users
 from annotate.services.core.taxonomy import seed_taxonomy, subdomain_index
 from tests.e2e.conftest import wait_for_app
 from tests.e2e.test_refine_browser import PASSWORD, log_in, open_page
-from tests.unit.test_upload_limits import docx, pdf
+from tests.unit.services.refine.test_uploads_limits import docx, pdf
 
 CHINESE = "第一段：春天来了，万物复苏。\n\n第二段：夏天很热，我们去海边游泳。"
 

@@ -23,16 +23,16 @@ import time
 from collections.abc import Callable
 
 import pytest
-from annotate.services.refine.edits import estimate_tokens
-from annotate.ui.panes import demote_headings, pane_markdown
-from annotate.ui.safe_html import markdown_to_safe_html
-from annotate.ui.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.sanitize import sanitize_html
 
 from annotate.services.content.imports import detect_language as import_language
 from annotate.services.content.requirements import highlight, keywords, requirements
 from annotate.services.refine.splitter import propose_split, segment_paragraphs
 from annotate.services.refine.uploads import detect_encoding, normalise_text, reflow_lines
+from annotate.services.refine.versions import estimate_tokens
+from annotate.ui.kit.panes import demote_headings, pane_markdown
+from annotate.ui.kit.safe_html import markdown_to_safe_html
+from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
+from annotate.ui.kit.sanitize import sanitize_html
 from metaeval.criteria.language import detect_language as criteria_language
 from metaeval.judges.output import safe_name
 from metaeval.judges.parsing import ParseError, extract_json_object

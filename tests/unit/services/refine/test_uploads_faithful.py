@@ -16,7 +16,7 @@ import pytest
 
 from annotate.services.core.errors import InputError
 from annotate.services.refine.uploads import read_upload
-from tests.unit.test_upload_limits import one_page_pdf
+from tests.unit.services.refine.test_uploads_limits import one_page_pdf
 
 
 def docx_bytes(build) -> bytes:  # type: ignore[no-untyped-def]
