@@ -37,7 +37,7 @@ def show_title() -> None:
         st.title(title_pending.pop())
 
 
-flash = state.pop(flow.FLASH_KEY, None)
+flash = state.get(flow.FLASH_KEY)  # shown until the next action (flow.navigate)
 flow.take_link()
 view = flow.studies_view(user)
 if not view.studies:
@@ -51,7 +51,7 @@ opened = flow.resolve_link(user, set(by_id))
 if len(view.studies) > 1:
     show_title()
 study = view.studies[0] if len(view.studies) == 1 else by_id[st.selectbox(
-    "Study", list(by_id), format_func=lambda i: by_id[i].name, key=flow.STUDY_KEY, on_change=flow.reload)]
+    "Study", list(by_id), format_func=lambda i: by_id[i].name, key=flow.STUDY_KEY, on_change=flow.navigate)]
 try:
     view = flow.load(user, view, study.study_id, opened)
 except ServiceError as exc:
@@ -64,7 +64,7 @@ done = sum(1 for row in rows if row.status == "done")
 
 def open_pair(assignment_id: int) -> None:
     """Open one of this study's pairs (from a list or previous/next)."""
-    flow.reload((study.study_id, assignment_id))
+    flow.navigate((study.study_id, assignment_id))
 
 
 task_lists(rows, study_id=study.study_id, open_pair=open_pair, current=task.assignment_id if task else None)
@@ -83,7 +83,7 @@ task_state.start_time(state, aid)
 task_state.submit_token(state, aid)  # one per showing: a double click re-sends it
 if state.get(flow.OPEN_KEY) is not None:
     show_title()
-    st.button("Back to my next pair", key="pairs_back", on_click=flow.reload, icon=":material/arrow_forward:")
+    st.button("Back to my next pair", key="pairs_back", on_click=flow.navigate, icon=":material/arrow_forward:")
 show_task(task, title=title_pending.pop() if title_pending else None)
 before, after = flow.neighbours(rows, aid)
 context = BarContext(done=done, total=len(rows), study_name=study.name,

@@ -8,7 +8,9 @@ State (``st.session_state``):
   study and is resolved to the task's own (:func:`resolve_link`).
 * :data:`VIEW_KEY` - the loaded studies, task and task list, kept until the next action, so
   reruns (typing, ticking a flag) do not read the database again.
-* :data:`FLASH_KEY` - the line telling the annotator what the last action stored.
+* :data:`FLASH_KEY` - the line telling the annotator what the last action stored; kept
+  until the next action (:func:`navigate`, or a submit or skip that stores its own), so a
+  rerun started by a second key press cannot lose it.
 
 Every function takes the acting user; nothing here draws anything but messages.
 """
@@ -55,6 +57,14 @@ def reload(open_task: tuple[int | None, int] | None = None) -> None:
     state.pop(OPEN_KEY, None)
     if open_task is not None:
         state[OPEN_KEY] = open_task
+
+
+def navigate(open_task: tuple[int | None, int] | None = None) -> None:
+    """Go to another pair or study (a new action): the last confirmation is dropped, then
+    :func:`reload`. A submit or skip replaces it with its own instead; otherwise it stays
+    shown until the next action, whatever reruns come between."""
+    st.session_state.pop(FLASH_KEY, None)
+    reload(open_task)
 
 
 def take_link() -> None:
