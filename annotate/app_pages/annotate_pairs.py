@@ -47,17 +47,21 @@ if not view.studies:
 # Select by id and label by name only: a label that changes (a "done" count) makes Streamlit
 # reset the picker to the first study; the counts are in the progress bar instead.
 by_id = {s.study_id: s for s in view.studies}
+flow.restore_study(set(by_id))
 opened = flow.resolve_link(user, set(by_id))
 if len(view.studies) > 1:
     show_title()
 study = view.studies[0] if len(view.studies) == 1 else by_id[st.selectbox(
     "Study", list(by_id), format_func=lambda i: by_id[i].name, key=flow.STUDY_KEY, on_change=flow.navigate)]
+flow.remember_study(study.study_id)
 try:
     view = flow.load(user, view, study.study_id, opened)
 except ServiceError as exc:
+    # No dead end: the pair asked for cannot be opened here, so the study's next one is shown.
     show_title()
-    st.error(f"This task cannot be opened: {plain_label(user_message(exc))}")
-    st.stop()
+    st.warning(f"That pair could not be opened: {plain_label(user_message(exc))} Here is your next pair in "
+               f"study {plain_label(study.name)} instead.", icon=":material/info:")
+    view = flow.load(user, view, study.study_id, None)
 task, rows = view.task, view.rows
 done = sum(1 for row in rows if row.status == "done")
 

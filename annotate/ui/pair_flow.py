@@ -35,6 +35,11 @@ OPEN_KEY = "pairs_open"
 VIEW_KEY = "pairs_view"
 FLASH_KEY = "pairs_flash"
 STUDY_KEY = "pairs_study"
+STUDY_COPY = "pairs_study_chosen"
+"""The open study, kept apart from the picker's own state (Streamlit drops a widget's state
+on a page that does not draw it: Guidelines and back used to reset the picker)."""
+URL_STUDY = "study"
+"""The address names the open study (``?study=ID``): a reload stays in it."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,26 @@ def studies_view(user: Any) -> PairView:
     return view
 
 
+def restore_study(study_ids: set[int]) -> None:
+    """Set the study picker, before it is drawn, to the study the address names, else to the
+    one this session had open (``None`` of them one of ``study_ids``: the picker's default)."""
+    state = st.session_state
+    if STUDY_KEY in state and state[STUDY_KEY] in study_ids:
+        return
+    raw = st.query_params.get(URL_STUDY, "")
+    for wanted in (int(raw) if raw.isdigit() else None, state.get(STUDY_COPY)):
+        if wanted in study_ids:
+            state[STUDY_KEY] = wanted
+            return
+
+
+def remember_study(study_id: int) -> None:
+    """Keep the open study in the session and in the address."""
+    st.session_state[STUDY_COPY] = study_id
+    if st.query_params.get(URL_STUDY) != str(study_id):
+        st.query_params[URL_STUDY] = str(study_id)
+
+
 def resolve_link(user: Any, study_ids: set[int]) -> tuple[int | None, int] | None:
     """The open request; one from a link gets the task's own study (and the picker is set
     to it before the picker exists in this run)."""
@@ -105,6 +130,9 @@ def load(user: Any, view: PairView, study_id: int, opened: tuple[int | None, int
     """The view for ``study_id`` and the open request, read from the database only when
     they changed. Raises :class:`ServiceError` (and forgets the request) if the task cannot
     be opened in this study."""
+    if opened is not None and opened[0] is not None and opened[0] != study_id:
+        opened = None  # a pair of another study (the picker has changed since): this study's next
+        st.session_state.pop(OPEN_KEY, None)
     wanted = (study_id, opened)
     if view.wanted == wanted:
         return view
