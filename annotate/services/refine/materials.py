@@ -327,7 +327,7 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
         session.add(document)
         if (note or "").strip():
             first = session.exec(select(MaterialVersion).where(MaterialVersion.document_id == document_id)
-                                 .order_by(MaterialVersion.version_no)).first()
+                                 .order_by(col(MaterialVersion.version_no))).first()
             if first is not None:
                 first.review_note = note.strip()
                 session.add(first)
