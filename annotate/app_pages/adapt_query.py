@@ -92,7 +92,12 @@ st.caption("The changes follow your edit when you press Ctrl+Enter (⌘+Enter on
 side_by_side_diff(base_text, edited, f"version {base_no}", "your edit")
 reason = st.text_input("Reason for the change (required)", key=reason_key,
                        placeholder="e.g. the query asks for data that the materials do not contain")
-if st.button("Save as a new version", type="primary", key=f"save_edit_{query_id}", disabled=not reason.strip()):
+# Never greyed out for a missing reason: a reason typed and not yet sent (the box sends it when
+# it loses the focus) made the first click land on a disabled button. The click checks it.
+save_clicked = st.button("Save as a new version", type="primary", key=f"save_edit_{query_id}")
+if save_clicked and not reason.strip():
+    st.error("Write a reason for the change first; nothing was saved.")
+elif save_clicked:
     with db_session() as session:
         try:
             version = edits.propose_instruction(session=session, actor=user, query_id=query_id, text=edited,
@@ -106,7 +111,7 @@ if st.button("Save as a new version", type="primary", key=f"save_edit_{query_id}
             saved(f"Saved version {version.version_no}. It becomes current when another expert approves it "
                   "on Review edits.", keep_text=True)
 if not reason.strip():
-    st.caption("Write a reason to enable saving.")
+    st.caption("A reason is required to save.")
 
 earlier = [v for v in versions if v.version_no != head.version_no and v.status != "rejected"]
 if earlier:
@@ -115,7 +120,10 @@ if earlier:
                               format_func=lambda v: f"version {v.version_no} ({v.status}): {v.reason[:60]}")
         side_by_side_diff(head.text, target.text, f"version {head.version_no}", f"version {target.version_no}")
         why = st.text_input("Reason for reverting (required)", key=revert_key)
-        if st.button("Propose the revert", key=f"revert_{query_id}", disabled=not why.strip()):
+        revert_clicked = st.button("Propose the revert", key=f"revert_{query_id}")
+        if revert_clicked and not why.strip():
+            st.error("Write a reason for reverting first; nothing was saved.")
+        elif revert_clicked:
             with db_session() as session:
                 try:
                     version = edits.revert_instruction(session=session, actor=user, query_id=query_id,

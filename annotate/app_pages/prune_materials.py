@@ -133,7 +133,10 @@ if earlier:
                               format_func=lambda v: f"version {v.version_no} ({v.status}, keeps {len(v.kept)} "
                                                     f"of {len(segments)}): {v.reason[:60]}")
         why = st.text_input("Reason for reverting (required)", key=f"prune_revert_reason_{document_id}")
-        if st.button("Propose the revert", key=f"prune_revert_btn_{document_id}", disabled=not why.strip()):
+        revert_clicked = st.button("Propose the revert", key=f"prune_revert_btn_{document_id}")
+        if revert_clicked and not why.strip():
+            st.error("Write a reason for reverting first; nothing was saved.")
+        elif revert_clicked:
             with db_session() as session:
                 try:
                     version = edits.revert_material(session=session, actor=user, document_id=document_id,

@@ -47,10 +47,15 @@ for edit in pending:
                              placeholder="e.g. the new wording drops the word limit the materials need")
         c1, c2, c3 = st.columns([1, 1, 4], vertical_alignment="center")
         if not note.strip():
-            c3.caption("Write a reason to enable Reject.")
+            c3.caption("A reason is required to reject.")
+        # Reject is never greyed out for a missing reason: a reason typed and not yet sent made
+        # the first click land on a disabled button. The click checks it.
         for column, label, approve in ((c1, "Approve", True), (c2, "Reject", False)):  # literals
             if column.button(label, key=f"{label.lower()}_{key}", type="primary" if approve else "secondary",
-                             disabled=edit.waits_for is not None if approve else not note.strip()):
+                             disabled=edit.waits_for is not None if approve else False):
+                if not approve and not note.strip():
+                    c3.error("Write a reason first; nothing was rejected.")
+                    continue
                 with db_session() as session:
                     try:
                         edits.review_edit(session=session, actor=user, kind=edit.kind,

@@ -6,6 +6,7 @@ No database access: pages pass in what the services returned.
 from __future__ import annotations
 
 import difflib
+import zlib
 from html import escape
 from typing import cast
 
@@ -63,6 +64,10 @@ def side_by_side_diff(old: str, new: str, old_label: str, new_label: str) -> Non
         st.html(diff_table_html(old, new, old_label, new_label))
 
 
+PICKED_KEY = "refine_query_picked"
+"""The query last picked on any expert page: the next page opens on it (``?q=`` is per page)."""
+
+
 def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") -> int | None:
     """Pick a query by index, domain › subdomain, first words or status; returns its index.
 
@@ -79,15 +84,26 @@ def query_picker(choices: list[QueryChoice], *, key: str, label: str = "Query") 
     if not shown:
         st.info(f"No query has the status “{plain_label(status)}”.")
         return None
-    widget_key = f"{key}_{STATUSES.index(status) if status in STATUSES else 'all'}"  # options follow the filter
-    wanted = st.query_params.get("q")
-    if wanted and wanted.isdigit() and int(wanted) in shown and widget_key not in st.session_state:
-        st.session_state[widget_key] = int(wanted)
+    # The options follow the filter, and the browser holds a choice by its label: a save that
+    # changes the chosen query's label (its status) reset the box to the first query. So the
+    # key names the labels too, and the choice (this session's, else the URL's) is carried
+    # over to a new key.
+    labels = zlib.crc32("\n".join(c.label for c in shown.values()).encode("utf-8"))
+    widget_key = f"{key}_{STATUSES.index(status) if status in STATUSES else 'all'}_{labels:08x}"
+    state = st.session_state
+    if widget_key not in state:
+        wanted = st.query_params.get("q", "")
+        for candidate in (state.get(PICKED_KEY), int(wanted) if wanted.isdigit() else None):
+            if candidate in shown:
+                state[widget_key] = candidate
+                break
     index = c2.selectbox(f"{plain_label(label)} ({len(shown):,} shown; type to search)", list(shown), key=widget_key,
                          format_func=lambda i: shown[i].label,
                          help="Type any part of the index, domain, subdomain, first words or status.")
-    if index is not None and st.query_params.get("q") != str(index):
-        st.query_params["q"] = str(index)
+    if index is not None:
+        state[PICKED_KEY] = index
+        if st.query_params.get("q") != str(index):
+            st.query_params["q"] = str(index)
     return index
 
 
