@@ -60,6 +60,12 @@ def test_first_clicks_and_kept_selection(live_server, browser_context) -> None:
 
     open_page(two, "Query history")  # carries the query picked on the page before
     assert picked(two).startswith("900002")
+    # the history's diff marks the words added, not the whole line (as Adapt and Review do)
+    two.get_by_text("Instruction v2", exact=False).first.click()
+    added = two.locator("table.refine-diff .diff_add").first
+    added.wait_for()
+    assert "Keep it under 200 words." in added.inner_text()
+    assert "press release" not in added.inner_text()  # the unchanged start of the line is not marked
 
     with Session(live_server.engine) as s:
         q = s.exec(select(Query).where(Query.index == 900002)).one()
