@@ -21,6 +21,7 @@ from annotate.ui import task_state
 from annotate.ui.messages import user_message
 from annotate.ui.pair_lists import task_lists
 from annotate.ui.pair_task import BarContext, choice_bar, show_task
+from annotate.ui.refine_widgets import side_by_side_diff
 from annotate.ui.safe_markdown import plain_label
 from annotate.ui.session import require_page_role
 
@@ -89,6 +90,10 @@ if state.get(flow.OPEN_KEY) is not None:
     show_title()
     st.button("Back to my next pair", key="pairs_back", on_click=flow.navigate, icon=":material/arrow_forward:")
 show_task(task, title=title_pending.pop() if title_pending else None)
+if task.existing is not None and task.existing.stale and (change := flow.query_change(user, task)) is not None:
+    with st.expander("What changed in the query since you judged it"):
+        side_by_side_diff(change[1], task.instruction, f"version {change[0]} (you judged)",
+                          f"version {task.instruction_version_no} (now)")
 before, after = flow.neighbours(rows, aid)
 context = BarContext(done=done, total=len(rows), study_name=study.name,
                      elapsed=task_state.shown_elapsed(state, aid), showing=task_state.start_time(state, aid),

@@ -26,6 +26,7 @@ from annotate.services.annotate import assignments as tasks
 from annotate.services.annotate import judgments
 from annotate.services.annotate.assignments import StudySummary, TaskRow, TaskView
 from annotate.services.core.errors import ServiceError
+from annotate.services.refine import edits, materials
 from annotate.ui import task_state
 from annotate.ui.messages import user_message
 from annotate.ui.pair_task import JudgmentInput
@@ -191,6 +192,19 @@ def submit(user: Any, task: TaskView, study_id: int, submitted: JudgmentInput) -
     task_state.finish(state, aid)
     reload()
     return None
+
+
+def query_change(user: Any, task: TaskView) -> tuple[int, str] | None:
+    """``(version number, text)`` of the query's instruction as the annotator's latest judgment
+    of ``task`` saw it, when that is not the version shown now; else ``None``."""
+    with db_session() as session:
+        seen = judgments.judgment_history(session=session, actor=user, assignment_id=task.assignment_id)
+        if not seen or seen[-1].instruction_version_no == task.instruction_version_no:
+            return None
+        version_no = seen[-1].instruction_version_no
+        query = materials.query_by_index(session=session, index=task.query_index)
+        texts = {v.version_no: v.text for v in edits.instruction_versions(session=session, query_id=int(query.id or 0))}
+    return version_no, texts.get(version_no, "")
 
 
 def neighbours(rows: tuple[TaskRow, ...], current: int) -> tuple[int | None, int | None]:
