@@ -67,10 +67,11 @@ def test_split_adapt_and_review_roles(seeded, engine) -> None:
         assert render_query_text(session=s, query_id=seeded["query"]) == QUERY
         v2 = s.exec(select(InstructionVersion).where(InstructionVersion.version_no == 2)).one()
         assert v2.text == "请根据以下材料写一篇关于河流的散文。材料如下："
-    # edit: the save button is disabled until a reason is written
+    # edit: a save without a reason is refused (the button stays clickable: issue 23 §4)
     area = at.text_area[0]
     area.set_value("请根据以下材料写一篇800字的关于河流的散文。材料如下：").run()
-    assert button(at, "Save as a new version").disabled
+    button(at, "Save as a new version").click().run()
+    assert "Write a reason for the change first" in text_of(at)
     at.text_input[0].set_value("a length makes the task realistic").run()
     button(at, "Save as a new version").click().run()
     assert "Saved version 3" in text_of(at)
@@ -207,7 +208,9 @@ def test_review_page_holds_back_a_version_built_on_a_pending_one(seeded, engine)
     approve = [b for b in review.button if b.label == "Approve"]
     assert [b.disabled for b in approve] == [False, True]  # oldest first: version 2, then version 3
     reject = [b for b in review.button if b.label == "Reject"][0]
-    assert reject.disabled  # a rejection needs a reason
+    reject.click().run()  # a rejection needs a reason: refused, nothing rejected
+    assert "Write a reason first" in text_of(review)
+    reject = [b for b in review.button if b.label == "Reject"][0]
     review.text_input(key=f"note_{reject.key.removeprefix('reject_')}").set_value("drops the word limit").run()
     [b for b in review.button if b.label == "Reject"][0].click().run()  # reject version 2
     assert ("Rejected query 900001 instruction version 2. Rejected with it, as they build on it: version 3."

@@ -21,6 +21,7 @@ from annotate.ui.annotate import task_state
 from annotate.ui.annotate.pair_lists import task_lists
 from annotate.ui.annotate.pair_task import BarContext, choice_bar, show_task
 from annotate.ui.kit.safe_markdown import plain_label
+from annotate.ui.refine.refine_widgets import side_by_side_diff
 from annotate.ui.session import require_page
 
 TITLE = "Judge pairs"
@@ -36,7 +37,7 @@ def show_title() -> None:
         st.title(title_pending.pop())
 
 
-flash = state.pop(flow.FLASH_KEY, None)
+flash = state.get(flow.FLASH_KEY)  # shown until the next action (flow.navigate)
 flow.take_link()
 view = flow.studies_view(user)
 if not view.studies:
@@ -46,24 +47,28 @@ if not view.studies:
 # Select by id and label by name only: a label that changes (a "done" count) makes Streamlit
 # reset the picker to the first study; the counts are in the progress bar instead.
 by_id = {s.study_id: s for s in view.studies}
+flow.restore_study(set(by_id))
 opened = flow.resolve_link(user, set(by_id))
 if len(view.studies) > 1:
     show_title()
 study = view.studies[0] if len(view.studies) == 1 else by_id[st.selectbox(
-    "Study", list(by_id), format_func=lambda i: by_id[i].name, key=flow.STUDY_KEY, on_change=flow.reload)]
+    "Study", list(by_id), format_func=lambda i: by_id[i].name, key=flow.STUDY_KEY, on_change=flow.navigate)]
+flow.remember_study(study.study_id)
 try:
     view = flow.load(user, view, study.study_id, opened)
 except ServiceError as exc:
+    # No dead end: the pair asked for cannot be opened here, so the study's next one is shown.
     show_title()
-    st.error(f"This task cannot be opened: {plain_label(for_person(exc))}")
-    st.stop()
+    st.warning(f"That pair could not be opened: {plain_label(for_person(exc))} Here is your next pair in "
+               f"study {plain_label(study.name)} instead.", icon=":material/info:")
+    view = flow.load(user, view, study.study_id, None)
 task, rows = view.task, view.rows
 done = sum(1 for row in rows if row.status == "done")
 
 
 def open_pair(assignment_id: int) -> None:
     """Open one of this study's pairs (from a list or previous/next)."""
-    flow.reload((study.study_id, assignment_id))
+    flow.navigate((study.study_id, assignment_id))
 
 
 task_lists(rows, study_id=study.study_id, open_pair=open_pair, current=task.assignment_id if task else None)
@@ -82,8 +87,12 @@ task_state.start_time(state, aid)
 task_state.submit_token(state, aid)  # one per showing: a double click re-sends it
 if state.get(flow.OPEN_KEY) is not None:
     show_title()
-    st.button("Back to my next pair", key="pairs_back", on_click=flow.reload, icon=":material/arrow_forward:")
+    st.button("Back to my next pair", key="pairs_back", on_click=flow.navigate, icon=":material/arrow_forward:")
 show_task(task, title=title_pending.pop() if title_pending else None)
+if task.existing is not None and task.existing.stale and (change := flow.query_change(user, task)) is not None:
+    with st.expander("What changed in the query since you judged it"):
+        side_by_side_diff(change[1], task.instruction, f"version {change[0]} (you judged)",
+                          f"version {task.instruction_version_no} (now)")
 before, after = flow.neighbours(rows, aid)
 context = BarContext(done=done, total=len(rows), study_name=study.name,
                      elapsed=task_state.shown_elapsed(state, aid), showing=task_state.start_time(state, aid),

@@ -9,7 +9,9 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.navigation import pages_for
+from annotate.services.accounts import users
 from annotate.services.content.project_overview import query_counts, totals
+from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.roles import Role
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.project.my_work import show_my_work
@@ -42,6 +44,26 @@ if others:
     for start in range(0, len(others), 4):
         for column, spec in zip(st.columns(4), others[start:start + 4], strict=False):
             column.page_link(f"app_pages/{spec.file}", label=spec.title, icon=spec.icon)
+
+# Everyone changes their own (an admin resets others' on Accounts); the current one is
+# asked first, so an unattended logged-in browser cannot be used to take the account.
+with st.expander("Change my password"), st.form("own_password", clear_on_submit=True, border=False):
+    current = st.text_input("Current password", type="password", key="own_pw_current")
+    new = st.text_input("New password", type="password", key="own_pw_new")
+    again = st.text_input("New password again", type="password", key="own_pw_again")
+    if st.form_submit_button("Change my password"):
+        with db_session() as session:
+            if new != again:
+                st.error("The two new passwords differ; nothing was changed.")
+            elif users.authenticate(session=session, username=user.username, password=current) is None:
+                st.error("The current password is not right; nothing was changed.")
+            else:
+                try:
+                    users.set_password(session=session, username=user.username, password=new, actor=user)
+                except ServiceError as exc:
+                    st.error(f"Not changed: {plain_label(for_person(exc))}")
+                else:
+                    st.success("Your password is changed. Use the new one next time you log in.")
 
 with db_session() as session:
     counts = query_counts(session=session)

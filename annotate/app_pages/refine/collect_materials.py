@@ -22,6 +22,13 @@ from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)
 state = st.session_state
+FIELDS = ("collect_title", "collect_source", "collect_license", "collect_text")
+if state.pop("collect_clear", False):
+    # A saved material's fields are emptied before they are drawn: popping their state is not
+    # enough, the browser sends the values it shows back with the next run (the next material
+    # stored the previous one's source and licence).
+    for field in FIELDS:
+        state[field] = ""
 st.title("Collect materials")
 if flash := state.pop("collect_flash", None):
     st.success(plain_label(flash), icon=":material/check_circle:")
@@ -30,7 +37,10 @@ with db_session() as session:
     needs = materials.queries_needing_materials(session=session)
     to_verify = materials.pending_verifications(session=session, actor=user)
 
-tab_collect, tab_verify = st.tabs(["Add a material", f"Verify others' materials ({len(to_verify)})"])
+# The tabs keep the person's choice across reruns (a Verify used to jump back to "Add a material");
+# their labels stay the same, so the count goes inside.
+tab_collect, tab_verify = st.tabs(["Add a material", "Verify others' materials"], key="collect_tab",
+                                  on_change="rerun")
 with tab_collect:
     if not needs:
         st.info("No query is flagged as needing materials right now. "
@@ -108,8 +118,7 @@ with tab_collect:
                 except ServiceError as exc:
                     st.error(plain_label(for_person(exc)))
                 else:
-                    for key in ("collect_title", "collect_source", "collect_license", "collect_text"):
-                        state.pop(key, None)
+                    state["collect_clear"] = True
                     state["collect_flash"] = "Saved. Another person verifies it before annotators see it."
                     st.rerun()
     if user.role == Role.EXPERT:
@@ -134,6 +143,8 @@ with tab_collect:
 with tab_verify:
     if not to_verify:
         st.info("Nothing to verify: materials you collected are verified by someone else.")
+    else:
+        st.caption(f"{len(to_verify)} material{'' if len(to_verify) == 1 else 's'} to verify.")
     for doc in to_verify:
         doc_id = id_of(doc)
         with db_session() as session:
@@ -143,12 +154,15 @@ with tab_verify:
             st.markdown(f"**{to_safe_markdown(doc.title)}** for query {index:d}")
             st.caption(f"Source: {plain_label(doc.source_url)} · Licence: {plain_label(doc.license_note)}")
             scroll_pane(kept_text, height=200)
+            note = st.text_input("Why reject it (needed to reject)", key=f"reject_note_{doc_id}",
+                                 placeholder="e.g. off topic, no licence, a copy of another material")
             c1, c2, _ = st.columns([1, 1, 4])
             for column, label, ok in ((c1, "Verify", True), (c2, "Reject", False)):  # literals
                 if column.button(label, key=f"{label.lower()}_{doc_id}"):
                     with db_session() as session:
                         try:
-                            materials.verify_material(session=session, actor=user, document_id=doc_id, approve=ok)
+                            materials.verify_material(session=session, actor=user, document_id=doc_id, approve=ok,
+                                                      note=note)
                         except ServiceError as exc:
                             st.error(plain_label(for_person(exc)))
                         else:

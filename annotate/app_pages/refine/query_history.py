@@ -7,11 +7,12 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.db.models import id_of
-from annotate.services.refine import materials
+from annotate.services.content.content import join_segments
+from annotate.services.refine import materials, versions
 from annotate.services.refine.history import query_history
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.refine.refine_widgets import query_picker, show_unified_diff
+from annotate.ui.refine.refine_widgets import query_picker, show_unified_diff, side_by_side_diff
 from annotate.ui.session import db_session, require_page
 
 require_page(__file__)
@@ -24,6 +25,14 @@ if index is None:
 with db_session() as session:
     query = materials.query_by_index(session=session, index=index)
     history = query_history(session=session, query_id=id_of(query))
+    # The texts of every version, for the word/character diff Adapt and Review show.
+    instruction_texts = {v.version_no: v.text for v in versions.instruction_versions(session=session,
+                                                                                   query_id=id_of(query))}
+    material_texts: dict[tuple[int, int], str] = {}
+    for document_id in {e.document_id for e in history if e.kind == "material" and e.document_id is not None}:
+        segments = versions.segments_of(session=session, document_id=document_id)
+        for m in versions.material_versions(session=session, document_id=document_id):
+            material_texts[(document_id, m.version_no)] = join_segments(segments, m.kept)
 st.markdown(f"**Query {query.index:d}** · content revision {query.content_revision:d} · {len(history)} versions")
 for entry in reversed(history):
     what = "Instruction" if entry.kind == "instruction" else f"Material “{entry.document_title}”"
@@ -42,4 +51,10 @@ for entry in reversed(history):
                    + (f" · based on version {entry.base_version_no:d}" if entry.base_version_no else ""))
         if entry.removals:
             st.caption("Removed: " + ", ".join(f"segment {int(p) + 1} ({plain_label(w)})" for p, w in entry.removals.items()))
-        show_unified_diff(entry.diff)
+        ref = entry.base_version_no if entry.base_version_no is not None else entry.version_no - 1
+        texts = (instruction_texts if entry.kind == "instruction"
+                 else {n: t for (d, n), t in material_texts.items() if d == entry.document_id})
+        if entry.diff and ref in texts and entry.version_no in texts:
+            side_by_side_diff(texts[ref], texts[entry.version_no], f"version {ref}", f"version {entry.version_no}")
+        else:
+            show_unified_diff(entry.diff)

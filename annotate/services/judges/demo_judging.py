@@ -119,14 +119,18 @@ def write_demo_scores(directory: Path = SCORES_DIR) -> list[Path]:
 
 
 def import_demo_scores(*, session: Session, directory: Path = SCORES_DIR) -> int:
-    """Import the demo score files (idempotent); returns the number of scores inserted."""
+    """Import the demo score files (idempotent); returns the number of scores inserted.
+
+    Scores already stored are kept as they are, stale or not: the demo restarts on a
+    database people have worked in (an approved edit makes its query's scores stale)."""
     from annotate.services.judges.judge_runs import import_scores
 
     inserted = 0
     for judge, method in DEMO_RUNS:
         path = directory / f"{method}__{judge}.jsonl"
         if path.is_file():
-            inserted += import_scores(session=session, path=path, judge=judge, method=method).inserted
+            inserted += import_scores(session=session, path=path, judge=judge, method=method,
+                                      keep_existing=True).inserted
     return inserted
 
 

@@ -138,7 +138,8 @@ def get_or_create_run(*, session: Session, judge: str, method: str, settings: di
 
 
 def import_scores(*, session: Session, path: str | Path, judge: str, method: str, model: str | None = None,
-                  replace: bool = False, settings: dict | None = None) -> ScoreImportReport:
+                  replace: bool = False, settings: dict | None = None,
+                  keep_existing: bool = False) -> ScoreImportReport:
     """Import one judge score file in one transaction (see the module docstring).
 
     Args:
@@ -148,6 +149,8 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
         method: criteria method (``static-global``, ``static-domain``, ``dynamic`` or another name).
         model: the model whose responses were scored (WritingBench layout without ``"model"``).
         replace: overwrite stored scores that differ instead of refusing.
+        keep_existing: leave every stored score as it is (counted unchanged) and add only the
+            missing ones; the demo uses it, so a restart keeps stale scores of edited queries.
         settings: stored on a newly created run (e.g. temperature, prompt version).
 
     Raises:
@@ -221,7 +224,7 @@ def import_scores(*, session: Session, path: str | Path, judge: str, method: str
             old = existing.get((row["response_id"], row["criterion"]))
             if old is None:
                 new_rows.append({"run_id": run.id, **row})
-            elif (old.score, old.reason, old.content_revision, old.stale) == (row["score"], row["reason"],
+            elif keep_existing or (old.score, old.reason, old.content_revision, old.stale) == (row["score"], row["reason"],
                                                                               row["content_revision"], False):
                 report.unchanged += 1
             elif not replace:

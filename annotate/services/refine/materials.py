@@ -195,13 +195,20 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
     return document
 
 
-def verify_material(*, session: Session, actor: User | None, document_id: int, approve: bool = True) -> MaterialDocument:
+def verify_material(*, session: Session, actor: User | None, document_id: int, approve: bool = True,
+                    note: str = "") -> MaterialDocument:
     """A second person accepts (``active``) or rejects a collected material.
 
+    A rejection needs ``note`` (the reason), kept as the review note of the material's
+    first version, where the history shows it.
+
     Raises:
+        InputError: a rejection without a reason.
         PermissionDenied: not an annotator or expert, or the actor collected it.
         Conflict: the material is not pending.
     """
+    if not approve and not (note or "").strip():
+        raise InputError("say why the material is rejected", field="note")
     actor = require_role(actor, *COLLECTORS)
     document = session.get(MaterialDocument, document_id)
     if document is None:
@@ -215,6 +222,12 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
         document.verified_by_id = actor.id
         document.verified_at = utcnow()
         session.add(document)
+        if (note or "").strip():
+            first = session.exec(select(MaterialVersion).where(MaterialVersion.document_id == document_id)
+                                 .order_by(col(MaterialVersion.version_no))).first()
+            if first is not None:
+                first.review_note = note.strip()
+                session.add(first)
         if approve:
             mark_content_changed(session=session, query_id=document.query_id)
     session.refresh(document)

@@ -11,7 +11,14 @@ One ``st.html`` element (:func:`show_keys`) carries them all:
 * a small script for the keys Streamlit's own button shortcuts cannot do: "E" focuses the
   rationale, "G" the first per-criterion row, and inside the rows 1/2/3 choose and move
   on, J/K move, Esc leaves. Choices, skip and previous/next are Streamlit shortcuts on
-  their buttons (``shortcut=``), so they work without this script too.
+  their buttons (``shortcut=``), so they work without this script too; Streamlit ignores
+  them while a checkbox, button or pill has the focus, so there the script presses the
+  button itself. Keys work wherever the focus is except inside a text box (Esc leaves it),
+  and after a widget change (a ticked box, a study picked) the focus returns to the page;
+* the fit of the response panes: ``--wj-pane-h`` is set to the height from the panes' top
+  to the choice bar, so both texts fill the window above the bar;
+* the fold state of the query and the materials (``<details data-fold>``), remembered per
+  person in the browser's local storage.
 
 The element's body depends only on the pair and the study's criteria count, so a rerun
 of the same pair sends the same body and the browser keeps its listener and timer.
@@ -103,24 +110,24 @@ function fit(){var row=q('.wj-view .wj-row'),bar=q('.st-key-wj_bar');if(!row||!b
  var s=scroller(row.parentElement),top=row.getBoundingClientRect().top+(s?s.scrollTop:0)+window.scrollY;
  var h=Math.max(240,Math.floor(window.innerHeight-top-bar.getBoundingClientRect().height-12))+'px';
  var st=document.documentElement.style;if(st.getPropertyValue('--wj-pane-h')!==h){st.setProperty('--wj-pane-h',h);}}
-function later(){if(K.raf){return;}K.raf=setTimeout(function(){K.raf=0;folds();fit();},30);}
+function later(){if(K.raf){return;}K.raf=setTimeout(function(){K.raf=0;folds();fit();picked();},30);}
 new MutationObserver(later).observe(document.body,{childList:true,subtree:true});
 window.addEventListener('resize',later);
 document.addEventListener('toggle',function(e){var d=e.target;if(!d||!d.hasAttribute||!d.hasAttribute('data-wj-fold')){return;}
  try{localStorage.setItem('wj-fold:'+person()+':'+d.getAttribute('data-fold'),d.open?'1':'0');}catch(x){}later();},true);
 document.addEventListener('change',function(e){var t=e.target;if(K.keyed||typing(t)||!q('.st-key-wj_bar')){return;}
  setTimeout(function(){if(document.activeElement===t){t.blur();}},0);},true);
-document.addEventListener('click',function(e){var t=e.target;
- if(t&&t.closest&&t.closest('[role="option"]')&&q('.st-key-wj_bar')){setTimeout(function(){var a=document.activeElement;
-  if(a&&a.getAttribute&&a.getAttribute('role')==='combobox'){a.blur();}},80);}},true);
+function combo(a){return a&&a.getAttribute&&a.getAttribute('role')==='combobox';}
+document.addEventListener('focusin',function(e){if(combo(e.target)){K.comboValue=e.target.value;}},true);
+function picked(){var a=document.activeElement;if(combo(a)&&q('.st-key-wj_bar')&&
+ a.getAttribute('aria-expanded')!=='true'&&a.value!==K.comboValue){K.comboValue=a.value;a.blur();}}
 document.addEventListener('click',function(e){if(e.target&&e.target.closest&&e.target.closest('.wj-help-open')){help();}});
 window.addEventListener('keydown',function(e){
  if(e.ctrlKey||e.metaKey||e.altKey||!q('.st-key-wj_bar')){return;}
  var t=e.target,d=q('#wj-help'),k=e.key;
  if(d&&d.open){if(k==='?'||k==='Escape'){d.close();stop(e);}return;}
  if(typing(t)){if(k==='Escape'){t.blur();stop(e);}
-  else if(k==='Enter'&&t.getAttribute('role')==='combobox'&&t.getAttribute('aria-expanded')==='true'){
-   setTimeout(function(){if(document.activeElement===t){t.blur();}},80);}return;}
+  return;}
  var rs=rows(),row=t&&t.closest?t.closest('[role="radiogroup"]'):null,i=rs.indexOf(row);
  if(i>=0){
   if(/^[123]$/.test(k)){var l=row.querySelectorAll('label')[Number(k)-1];K.keyed=true;if(l){l.click();}

@@ -8,7 +8,9 @@ State (``st.session_state``):
   study and is resolved to the task's own (:func:`resolve_link`).
 * :data:`VIEW_KEY` - the loaded studies, task and task list, kept until the next action, so
   reruns (typing, ticking a flag) do not read the database again.
-* :data:`FLASH_KEY` - the line telling the annotator what the last action stored.
+* :data:`FLASH_KEY` - the line telling the annotator what the last action stored; kept
+  until the next action (:func:`navigate`, or a submit or skip that stores its own), so a
+  rerun started by a second key press cannot lose it.
 
 Every function takes the acting user; nothing here draws anything but messages.
 """
@@ -23,6 +25,7 @@ import streamlit as st
 from annotate.services.annotate import judgments, tasks
 from annotate.services.annotate.tasks import StudySummary, TaskRow, TaskView
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.refine import materials, versions
 from annotate.ui.annotate import task_state
 from annotate.ui.annotate.pair_task import JudgmentInput
 from annotate.ui.session import db_session
@@ -32,6 +35,11 @@ OPEN_KEY = "pairs_open"
 VIEW_KEY = "pairs_view"
 FLASH_KEY = "pairs_flash"
 STUDY_KEY = "pairs_study"
+STUDY_COPY = "pairs_study_chosen"
+"""The open study, kept apart from the picker's own state (Streamlit drops a widget's state
+on a page that does not draw it: Guidelines and back used to reset the picker)."""
+URL_STUDY = "study"
+"""The address names the open study (``?study=ID``): a reload stays in it."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,14 @@ def reload(open_task: tuple[int | None, int] | None = None) -> None:
         state[OPEN_KEY] = open_task
 
 
+def navigate(open_task: tuple[int | None, int] | None = None) -> None:
+    """Go to another pair or study (a new action): the last confirmation is dropped, then
+    :func:`reload`. A submit or skip replaces it with its own instead; otherwise it stays
+    shown until the next action, whatever reruns come between."""
+    st.session_state.pop(FLASH_KEY, None)
+    reload(open_task)
+
+
 def take_link() -> None:
     """``?assignment=ID`` opens one of the annotator's own tasks (the link names no study)."""
     if "assignment" in st.query_params:
@@ -72,6 +88,26 @@ def studies_view(user: Any) -> PairView:
         with db_session() as session:
             view = PairView([s for s in tasks.my_studies(session=session, actor=user) if s.kind == "pairwise"])
     return view
+
+
+def restore_study(study_ids: set[int]) -> None:
+    """Set the study picker, before it is drawn, to the study the address names, else to the
+    one this session had open (``None`` of them one of ``study_ids``: the picker's default)."""
+    state = st.session_state
+    if STUDY_KEY in state and state[STUDY_KEY] in study_ids:
+        return
+    raw = st.query_params.get(URL_STUDY, "")
+    for wanted in (int(raw) if raw.isdigit() else None, state.get(STUDY_COPY)):
+        if wanted in study_ids:
+            state[STUDY_KEY] = wanted
+            return
+
+
+def remember_study(study_id: int) -> None:
+    """Keep the open study in the session and in the address."""
+    st.session_state[STUDY_COPY] = study_id
+    if st.query_params.get(URL_STUDY) != str(study_id):
+        st.query_params[URL_STUDY] = str(study_id)
 
 
 def resolve_link(user: Any, study_ids: set[int]) -> tuple[int | None, int] | None:
@@ -95,6 +131,9 @@ def load(user: Any, view: PairView, study_id: int, opened: tuple[int | None, int
     """The view for ``study_id`` and the open request, read from the database only when
     they changed. Raises :class:`ServiceError` (and forgets the request) if the task cannot
     be opened in this study."""
+    if opened is not None and opened[0] is not None and opened[0] != study_id:
+        opened = None  # a pair of another study (the picker has changed since): this study's next
+        st.session_state.pop(OPEN_KEY, None)
     wanted = (study_id, opened)
     if view.wanted == wanted:
         return view
@@ -153,6 +192,19 @@ def submit(user: Any, task: TaskView, study_id: int, submitted: JudgmentInput) -
     task_state.finish(state, aid)
     reload()
     return None
+
+
+def query_change(user: Any, task: TaskView) -> tuple[int, str] | None:
+    """``(version number, text)`` of the query's instruction as the annotator's latest judgment
+    of ``task`` saw it, when that is not the version shown now; else ``None``."""
+    with db_session() as session:
+        seen = judgments.judgment_history(session=session, actor=user, assignment_id=task.assignment_id)
+        if not seen or seen[-1].instruction_version_no == task.instruction_version_no:
+            return None
+        version_no = seen[-1].instruction_version_no
+        query = materials.query_by_index(session=session, index=task.query_index)
+        texts = {v.version_no: v.text for v in versions.instruction_versions(session=session, query_id=int(query.id or 0))}
+    return version_no, texts.get(version_no, "")
 
 
 def neighbours(rows: tuple[TaskRow, ...], current: int) -> tuple[int | None, int | None]:

@@ -9,6 +9,7 @@ must never pick the task to open).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 
 import streamlit as st
@@ -38,8 +39,17 @@ def row_label(row: TaskRow) -> str:
 def _pick_list(rows: Sequence[TaskRow], *, title: str, label: str, button: str, key: str,
                open_pair: Callable[[int], None], expanded: bool = False) -> None:
     by_id = {row.assignment_id: row for row in rows}
+    # The browser keeps a select box's option labels while its key stays the same: a revised
+    # answer showed the old one until a reload. The key names the labels (crc32 of them), and
+    # the person's selection is carried over to the new key.
+    state = st.session_state
+    labels = "\n".join(row_label(row) for row in rows)
+    widget = f"{key}_choice_{zlib.crc32(labels.encode('utf-8')):08x}"
+    if widget not in state and state.get(f"{key}_picked") in by_id:
+        state[widget] = state[f"{key}_picked"]
     with st.sidebar.expander(plain_label(title), expanded=expanded):
-        pick = st.selectbox(plain_label(label), list(by_id), format_func=lambda aid: row_label(by_id[aid]), key=f"{key}_choice")
+        pick = st.selectbox(plain_label(label), list(by_id), format_func=lambda aid: row_label(by_id[aid]), key=widget)
+        state[f"{key}_picked"] = pick
         st.button(plain_label(button), key=f"{key}_open", on_click=open_pair, args=(pick,), width="stretch")
 
 

@@ -155,6 +155,9 @@ VIEW_CSS = """
 .wj-view details.wj-fold[open]>summary{border-bottom:1px solid color-mix(in srgb,currentColor 12%,transparent)}
 .wj-view details.wj-fold .wj-first{opacity:.65}
 .wj-view details.wj-fold>.wj-inner{display:flex;flex-direction:column;gap:.4rem;padding:.4rem}
+.wj-view details.wj-think{margin:0 0 .6rem;padding:.2rem .6rem;border-radius:.4rem;font-size:.9rem;
+ background:color-mix(in srgb,currentColor 5%,transparent)}
+.wj-view details.wj-think>summary{cursor:pointer;opacity:.75}
 .wj-view.wj-compact{gap:.4rem}
 .wj-view.wj-compact .wj-box>.wj-label{padding:.15rem .8rem}
 .wj-view.wj-compact .wj-label h4{font-size:1rem;line-height:1.5}
@@ -210,6 +213,34 @@ def raw_html(text: str) -> str:
     return "<pre>" + escape(text or "", quote=False).replace("\n", "&#10;") + "</pre>"
 
 
+_THINK = re.compile(r"\A\s*<think>(.*?)</think>[ \t]*\n?", re.DOTALL | re.IGNORECASE)
+
+
+def split_reasoning(text: str) -> tuple[str, str]:
+    r"""The rule for a model's reasoning block in a response: a ``<think>…</think>`` block at
+    the very start is the model's reasoning, not its answer. It is split off (returned
+    first) so a pane shows it folded, closed, above the answer; the stored text is left as
+    imported, and the raw-text view shows it as written. A block anywhere else is text.
+
+    Example:
+        >>> split_reasoning("<think>\nplan\n</think>\nThe answer.")
+        ('plan', 'The answer.')
+        >>> split_reasoning("The answer. <think>x</think>")
+        ('', 'The answer. <think>x</think>')
+    """
+    found = _THINK.match(text or "")
+    if not found:
+        return "", text or ""
+    return found.group(1).strip(), text[found.end():]
+
+
+def _reasoning_html(reasoning: str) -> str:
+    """A closed fold holding the model's reasoning (see :func:`split_reasoning`)."""
+    return (f'<details class="wj-think"><summary>Model\'s reasoning before its answer '
+            f"({char_count_label(reasoning)}; not part of the answer)</summary>"
+            f"{markdown_to_safe_html(reasoning)}</details>")
+
+
 def _scroll(text: str, label: str, max_height: int | str | None = None, *, raw_copy: bool = True,
             raw_only: bool = False) -> str:
     """``text`` rendered in a scrolling region, focusable (a keyboard user can scroll it)
@@ -219,7 +250,9 @@ def _scroll(text: str, label: str, max_height: int | str | None = None, *, raw_c
     if raw_only:
         return f'<div class="wj-scroll wj-raw-only"{style} tabindex="0" role="region" aria-label="{escape(label)}">' \
                f"{raw_html(text)}</div>"
-    body = markdown_to_safe_html(text) or '<p class="wj-empty">(empty)</p>'
+    reasoning, answer = split_reasoning(text)
+    body = ((_reasoning_html(reasoning) if reasoning else "") + markdown_to_safe_html(answer)
+            or '<p class="wj-empty">(empty)</p>')
     region = f'<div class="wj-scroll"{style} tabindex="0" role="region" aria-label="{escape(label)}">{body}</div>'
     if not raw_copy:
         return region

@@ -6,6 +6,7 @@ No database access: pages pass in what the services returned.
 from __future__ import annotations
 
 import difflib
+import re
 import zlib
 from html import escape
 from typing import cast
@@ -32,8 +33,12 @@ table.refine-diff th {background: #f0f2f6; text-align: left; padding: 4px;}
 table.refine-diff .diff_add {background: #c8f0c8;}
 table.refine-diff .diff_chg {background: #fde59a;}
 table.refine-diff .diff_sub {background: #f8c4c4; text-decoration: line-through;}
+table.refine-diff td.diff_skip {text-align: center; color: #888; font-style: italic; width: auto;}
 </style>
 """
+
+
+_HUNK_GAP = re.compile(r"</tbody>\s*<tbody>")
 
 
 def diff_table_html(old: str, new: str, old_label: str, new_label: str, *, context: bool = True) -> str:
@@ -48,6 +53,9 @@ def diff_table_html(old: str, new: str, old_label: str, new_label: str, *, conte
     table = difflib.HtmlDiff().make_table(
         old.splitlines(), new.splitlines(), escape(old_label), escape(new_label), context=context, numlines=2)
     table = table.replace('class="diff"', 'class="refine-diff"', 1)
+    if context:  # each run of unchanged lines left out is marked where it was
+        table = _HUNK_GAP.sub('</tbody><tbody><tr><td class="diff_skip" colspan="6">… unchanged lines not shown …'
+                              "</td></tr></tbody><tbody>", table)
     # difflib writes every space as &nbsp; (no line break possible); plain spaces under
     # white-space: pre-wrap keep the spacing and wrap between words. The texts are escaped
     # first, so a literal "&nbsp;" typed by a user reads "&amp;nbsp;" and stays.

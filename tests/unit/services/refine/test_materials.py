@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from annotate.db.engine import init_db
-from annotate.db.models import MaterialDocument, Query, User
+from annotate.db.models import MaterialDocument, MaterialVersion, Query, User
 from annotate.services.content.content import current_materials, render_query_text
 from annotate.services.core.errors import Conflict, InputError, PermissionDenied
 from annotate.services.refine import materials, pruning, uploads
@@ -173,7 +173,13 @@ def test_rejected_material_never_shows(db: Session) -> None:
     qid = db.exec(select(Query.id)).one()
     doc = materials.add_material(session=db, actor=people["exp1"], query_id=qid, title="Blog", text="Off topic.",
                                  source_url="a blog", license_note="unknown")
-    materials.verify_material(session=db, actor=people["ann1"], document_id=doc.id, approve=False)
+    with pytest.raises(InputError, match="why"):  # a rejection says why (issue 23 §4)
+        materials.verify_material(session=db, actor=people["ann1"], document_id=doc.id, approve=False, note=" ")
+    assert db.get(MaterialDocument, doc.id).status == "pending"
+    materials.verify_material(session=db, actor=people["ann1"], document_id=doc.id, approve=False,
+                              note="a blog post, not a source")
     assert db.get(MaterialDocument, doc.id).status == "rejected"
+    first = db.exec(select(MaterialVersion).where(MaterialVersion.document_id == doc.id)).one()
+    assert first.review_note == "a blog post, not a source"
     assert render_query_text(session=db, query_id=qid) == DEMO_QUERY
     assert db.get(Query, qid).content_revision == 1
