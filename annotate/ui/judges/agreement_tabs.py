@@ -223,7 +223,7 @@ def annotators_tab(view: AnnotatorsView) -> None:
                           for g, n in zip(t["gold_accuracy"], t["gold_n"], strict=True)]}),
         hide_index=True, width="stretch", key="an_table")
     st.caption(f"Model: {plain_label(view.model)} (latent-class fit of the votes). Flag: {plain_label(view.flag_rule)}; people with few votes "
-               f"stay flagged until they have enough. Intervals: {COMPETENCE.describe()}.")
+               f"stay flagged until they have enough. Intervals: {plain_label(COMPETENCE.describe())}.")
     st.plotly_chart(competence_figure(t), width="stretch", key="an_fig")
     download_buttons(view.downloads, ["annotators_csv", "annotators_json"], "an_dl")
 
