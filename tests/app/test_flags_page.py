@@ -72,3 +72,16 @@ def test_dashboard_shows_flag_counts(flagged) -> None:
     assert flag_frames[0].to_dict("records") == [
         {"query": 7, "Problem with the query": 0, "A response is cut off": 1, "Needs an expert": 0, "all flags": 1}]
     assert {m.label: m.value for m in at.metric}["A response is cut off"] == "1"
+
+
+def test_annotator_flags_a_query_as_needing_materials(flagged, engine) -> None:
+    from annotate.db.models import Query
+
+    at = page(flagged["u1"], "refine/collect_materials.py")
+    assert any(e.label == "Flag a query as needing materials" for e in at.expander)
+    at.text_input(key="flag_requirement").set_value("the 2023 annual report").run()
+    button(at, "Flag").click().run()
+    assert not at.exception and not at.error
+    with session_scope(engine) as s:
+        query = s.exec(select(Query).where(Query.index == 7)).one()
+        assert query.needs_materials and query.material_requirement == "the 2023 annual report"
