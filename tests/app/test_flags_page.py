@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from annotate.db.engine import session_scope
@@ -56,6 +56,15 @@ def test_expert_resolves_a_flag_with_a_required_note(flagged, engine) -> None:
             ("resolved", "Checked: the response ends mid-sentence; regenerated.", flagged["exp"])]
     at.checkbox(key="flags_show_resolved").check().run()
     assert "Resolved by exp" in text_of(at) and button(at, "Reopen")
+    history = [d.value for d in at.dataframe]
+    assert [r["status"] for r in history[0].to_dict("records")] == ["resolved"]
+    # reopening also needs a note, and appends a row
+    note = at.text_input[0].set_value("The regenerated response is cut off again.").run()
+    button(note, "Reopen").click().run()
+    assert "1 open flag" in text_of(at)
+    with session_scope(engine) as s:
+        assert [r.status for r in s.exec(select(FlagResolution).order_by(col(FlagResolution.id))).all()] == [
+            "resolved", "open"]
 
 
 def test_flags_page_refuses_other_roles(flagged) -> None:

@@ -42,6 +42,13 @@ for item in queue:
             st.caption(("Resolved" if resolved else "Reopened") + f" by {plain_label(item.expert)}"
                        + (f" on {item.decided_at:%Y-%m-%d %H:%M}" if item.decided_at else "")
                        + f": {plain_label(item.note)}")
+        if item.expert:
+            with st.expander("History"):
+                with db_session() as session:
+                    history = flags.flag_history(session=session, actor=user, judgment_id=item.judgment_id,
+                                                 flag=item.flag)
+                st.dataframe([{"when": f"{d.created_at:%Y-%m-%d %H:%M}", "expert": d.expert, "status": d.status,
+                               "note": d.note} for d in history], hide_index=True)
         note = st.text_input("Note (required)" if not resolved else "Why reopen it (required)",
                              key=f"flag_note_{key}",
                              placeholder="e.g. the query now states the word limit; the response is complete")

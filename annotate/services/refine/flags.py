@@ -100,12 +100,24 @@ def flag_queue(*, session: Session, actor: User | None, include_resolved: bool =
     return out
 
 
-def flag_history(*, session: Session, actor: User | None, judgment_id: int, flag: str) -> list[FlagResolution]:
+@dataclass(frozen=True)
+class FlagDecision:
+    """One version of a flag's state: who decided what, when, and why."""
+
+    status: str
+    note: str
+    expert: str
+    created_at: datetime
+
+
+def flag_history(*, session: Session, actor: User | None, judgment_id: int, flag: str) -> list[FlagDecision]:
     """Every decision on one flag of a judgment, oldest first (experts)."""
     require_role(actor, *EDITORS)
-    return list(session.exec(select(FlagResolution)
-                             .where(FlagResolution.judgment_id == judgment_id, FlagResolution.flag == flag)
-                             .order_by(col(FlagResolution.id))).all())
+    rows = session.exec(select(FlagResolution, User.username)
+                        .join(User, col(User.id) == FlagResolution.expert_id)
+                        .where(FlagResolution.judgment_id == judgment_id, FlagResolution.flag == flag)
+                        .order_by(col(FlagResolution.id))).all()
+    return [FlagDecision(row.status, row.note, str(name), row.created_at) for row, name in rows]
 
 
 def _decide(session: Session, actor: User | None, judgment_id: int, flag: str, note: str,

@@ -82,6 +82,7 @@ def test_resolve_needs_a_note_and_reopen_appends_versions(flagged):
         flags.resolve_flag(session=s, actor=users["exp"], judgment_id=jid, flag="query_problem",
                            note="Fixed in version 3.")
         history = flags.flag_history(session=s, actor=users["exp"], judgment_id=jid, flag="query_problem")
+        assert {h.expert for h in history} == {"exp"}
         assert [(h.status, h.note) for h in history] == [
             ("resolved", "The query now names the year."), ("open", "The year is still ambiguous."),
             ("resolved", "Fixed in version 3.")]
