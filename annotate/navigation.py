@@ -79,6 +79,7 @@ PAGES: list[PageSpec] = [
              "prune-materials"),
     PageSpec("refine/review_edits.py", "Review edits", ":material/fact_check:", _roles(*EDITORS), "Refine",
              "review-edits"),
+    PageSpec("refine/flags.py", "Flags", ":material/flag:", _roles(*EDITORS), "Refine", "flags"),
     PageSpec("refine/query_history.py", "Query history", ":material/history:", _roles(*EXPERTS_AND_MANAGERS),
              "Refine", "query-history"),
     PageSpec("refine/edit_statistics.py", "Edit statistics", ":material/bar_chart:", _roles(*EXPERTS_AND_MANAGERS),

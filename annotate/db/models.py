@@ -445,6 +445,23 @@ class Adjudication(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class FlagResolution(SQLModel, table=True):
+    """An expert's decision on one flag of a judgment ("Problem with the query", ...), append-only.
+
+    Each row is a version: ``status`` ``resolved`` (with the expert's required ``note``) or
+    ``open`` (reopened, with why). The newest row of a ``(judgment_id, flag)`` is its state; a
+    flag with no row is open.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    judgment_id: int = Field(foreign_key="judgment.id", index=True)
+    flag: str = Field(max_length=32)
+    status: str = Field(max_length=16)  # resolved|open
+    note: str = _text()
+    expert_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 # --------------------------------------------------------------------------- judging and audit
 
 

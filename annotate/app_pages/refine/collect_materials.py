@@ -12,7 +12,7 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError, for_person
-from annotate.services.core.roles import Role
+from annotate.services.core.roles import MATERIAL_FLAGGERS
 from annotate.services.refine import materials, uploads
 from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.splitter import segment_paragraphs
@@ -44,8 +44,7 @@ tab_collect, tab_verify = st.tabs(["Add a material", "Verify others' materials"]
 with tab_collect:
     if not needs:
         st.info("No query is flagged as needing materials right now. "
-                + ("Flag one below when a query needs reference material." if user.role == Role.EXPERT
-                   else "Experts flag the queries that need reference material; they will be listed here."))
+                "Flag one below when a query needs reference material.")
     else:
         st.dataframe([{"query": n.index, "material needed": n.requirement, "verified": n.active,
                        "awaiting verification": n.pending} for n in needs], hide_index=True)
@@ -121,7 +120,7 @@ with tab_collect:
                     state["collect_clear"] = True
                     state["collect_flash"] = "Saved. Another person verifies it before annotators see it."
                     st.rerun()
-    if user.role == Role.EXPERT:
+    if user.role in MATERIAL_FLAGGERS:
         with st.expander("Flag a query as needing materials"):
             with db_session() as session:
                 labels = {c.index: c.label for c in query_choices(session=session)}

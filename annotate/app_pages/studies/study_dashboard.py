@@ -1,5 +1,5 @@
 """Study dashboard (researcher, admin): progress, timing, position bias, agreement, gold
-accuracy, competence and flags per annotator, adjudication of split pairs, and the votes for download.
+accuracy, competence and flags per annotator, annotators' flags per query and per flag, adjudication of split pairs, and the votes for download.
 
 All figures come from :func:`annotate.services.studies.dashboard.study_dashboard`; downloads from
 :func:`annotate.services.studies.votes_export.export_votes` (generated when the button is clicked).
@@ -21,6 +21,7 @@ from annotate.services.refine import staleness
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies import lifecycle
 from annotate.services.studies.votes_export import export_votes
+from annotate.ui.annotate.task_state import FLAGS as FLAG_LABELS
 from annotate.ui.annotate.task_state import format_duration
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, get_engine, require_page
@@ -91,6 +92,20 @@ completion_section(dash)
 annotators_section(dash)
 split_pairs_section(dash, actor)
 
+# --------------------------------------------------------------------------- flags
+if dash.kind == "pairwise":
+    st.subheader("Flags")
+    with db_session() as session:
+        counts = dash_service.flag_counts(session=session, actor=actor, study_name=study.name)
+    flag_cols = st.columns(len(counts.per_flag))
+    for flag_col, (flag, n) in zip(flag_cols, counts.per_flag.items(), strict=True):
+        flag_col.metric(FLAG_LABELS.get(flag, "Other flag"), f"{n:,}")
+    if counts.per_query:
+        st.dataframe([{("query" if k == "query" else "all flags" if k == "total" else FLAG_LABELS.get(k, k)): v
+                       for k, v in row.items()} for row in counts.per_query], hide_index=True)
+    st.caption("Judgments flagged by their annotator, per flag and per query (current tasks). Experts resolve "
+               "each flag with a note on the **Flags** page; the flags are in every download below.")
+
 # --------------------------------------------------------------------------- downloads
 st.subheader("Download the votes" if dash.kind == "pairwise" else "Download the ratings")
 include_stale = st.checkbox("Include stale judgments (made on an older version of the query)",
@@ -120,4 +135,4 @@ for col, fmt in zip(download_cols, ("csv", "jsonl", "parquet"), strict=True):
                         on_click="ignore")
 st.caption("FastChat's judgment layout: question_id, model_a, model_b (sorted by name), winner, judge "
            "(annotator), shown_left, rationale, elapsed_s, domain1, domain2, lang; per-criterion choices "
-           "as extra rows with a 'criterion' field.")
+           "as extra rows with a 'criterion' field; 'flags' lists the annotator's flags.")

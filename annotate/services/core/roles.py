@@ -38,7 +38,10 @@ COLLECTORS: tuple[Role, ...] = (Role.ANNOTATOR, Role.EXPERT)
 """Collect reference materials for queries."""
 
 EXPERTS_AND_MANAGERS: tuple[Role, ...] = (Role.EXPERT, Role.RESEARCHER, Role.ADMIN)
-"""Read the query history and edit statistics; flag a query as needing materials."""
+"""Read the query history and edit statistics."""
+
+MATERIAL_FLAGGERS: tuple[Role, ...] = (Role.ANNOTATOR, Role.EXPERT, Role.RESEARCHER, Role.ADMIN)
+"""Flag a query as needing materials (annotators too: they meet the queries first)."""
 
 ANNOTATORS_AND_MANAGERS: tuple[Role, ...] = (Role.ANNOTATOR, Role.RESEARCHER, Role.ADMIN)
 """Read the annotation guidelines."""

@@ -54,3 +54,10 @@ class DocumentStatus(StrEnum):
     ACTIVE = "active"
     PENDING = "pending"
     REJECTED = "rejected"
+
+
+class FlagStatus(StrEnum):
+    """``FlagResolution.status``: an expert ``resolved`` a judgment's flag, or ``open``\\ ed it again."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"

@@ -38,7 +38,7 @@ from annotate.services.content.content import render_query_text
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.core.names import MAX_TITLE, check_not_confusable, clean_name
-from annotate.services.core.roles import COLLECTORS, EDITORS, EXPERTS_AND_MANAGERS
+from annotate.services.core.roles import COLLECTORS, EDITORS, MATERIAL_FLAGGERS
 from annotate.services.refine.splitter import segment_paragraphs, split_at
 from annotate.services.refine.staleness import mark_content_changed
 from annotate.services.refine.versions import COLLECTION_EXCLUDED, instruction_head, next_instruction_no
@@ -236,8 +236,8 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
 
 def set_needs_materials(*, session: Session, actor: User | None, query_id: int, needs: bool,
                         requirement: str = "") -> Query:
-    """Flag a query as needing materials, with what kind of material is wanted (experts, researchers)."""
-    require_role(actor, *EXPERTS_AND_MANAGERS)
+    """Flag a query as needing materials, with what kind of material is wanted (any role)."""
+    require_role(actor, *MATERIAL_FLAGGERS)
     query = session.get(Query, query_id)
     if query is None:
         raise NotFound(f"no query with id {query_id}")

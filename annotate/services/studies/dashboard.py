@@ -51,6 +51,7 @@ from annotate.db.models import (
     id_of,
     utcnow,
 )
+from annotate.services.annotate.judgments import FLAGS
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.roles import MANAGERS
@@ -366,3 +367,42 @@ def record_adjudication(*, session: Session, actor: User | None, item_id: int, w
     session.add(adj)
     session.commit()
     return adj
+
+
+@dataclass(frozen=True)
+class FlagCounts:
+    """How often annotators flagged a study's judgments.
+
+    ``per_flag`` maps every flag name to its number of judgments (zeros included);
+    ``per_query`` has one row per flagged query, ``{"query": index, <flag>: count, ...,
+    "total": flags on the query}``, by query index. Current tasks only (no superseded task,
+    no qualification item).
+    """
+
+    per_flag: dict[str, int]
+    per_query: list[dict]
+
+
+def flag_counts(*, session: Session, actor: User | None, study_name: str) -> FlagCounts:
+    """Counts of annotators' flags per flag and per query of a pairwise study (a pointwise
+    study has no flags: all zero).
+
+    Example:
+        >>> flag_counts(session=s, actor=researcher, study_name="pilot").per_flag   # doctest: +SKIP
+        {'query_problem': 2, 'response_cut_off': 0, 'needs_expert': 1}
+    """
+    require_role(actor, *MANAGERS)
+    study = get_study(session=session, name=study_name)
+    rows = session.execute(_current_answers(
+        sa_select(col(Judgment.flags), col(Query.index))
+        .join(Assignment, col(Assignment.id) == Judgment.assignment_id), id_of(study))
+        .join(Query, col(Query.id) == StudyItem.query_id)).all()
+    per_flag = dict.fromkeys(FLAGS, 0)
+    by_query: dict[int, Counter[str]] = defaultdict(Counter)
+    for flags, index in rows:
+        for flag in flags or []:
+            per_flag[flag] = per_flag.get(flag, 0) + 1
+            by_query[int(index)][flag] += 1
+    per_query = [{"query": index, **{f: counts.get(f, 0) for f in per_flag}, "total": sum(counts.values())}
+                 for index, counts in sorted(by_query.items())]
+    return FlagCounts(per_flag, per_query)

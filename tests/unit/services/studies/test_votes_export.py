@@ -27,6 +27,7 @@ SPEC = {("Domain 0", "Sub 00"): {7: ["zeta", "alpha"]}}
 # Written by hand: u1 saw zeta (response b) on the left and chose left -> zeta wins -> model_b;
 # on Clarity u1 chose right -> alpha -> model_a. u2 saw alpha on the left and said
 # "equivalent, both poor" -> "tie (bothbad)". Canonical order: alpha < zeta.
+# u2 also flagged "Needs an expert": the flag rides on u2's row; u1 set none -> [] on both u1 rows.
 BASE = {"question_id": 7, "model_a": "alpha", "model_b": "zeta", "domain1": "Domain 0", "domain2": "Sub 00",
         "lang": "en", "query_version": 1, "stale": False}
 # The study's own design (no extension): round 0, fixed, no expected count.
@@ -34,11 +35,11 @@ DESIGN = {"design_round": 0, "design_strategy": "fixed", "design_expected": None
           "design_last_expected": None}
 EXPECTED = [
     {**BASE, "winner": "model_b", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0, **DESIGN},
+     "elapsed_s": 30.0, "flags": [], **DESIGN},
     {**BASE, "winner": "model_a", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0, "criterion": "Clarity", **DESIGN},
+     "elapsed_s": 30.0, "criterion": "Clarity", "flags": [], **DESIGN},
     {**BASE, "winner": "tie (bothbad)", "judge": "u2", "shown_left": "model_a", "rationale": "",
-     "elapsed_s": 10.0, **DESIGN},
+     "elapsed_s": 10.0, "flags": ["needs_expert"], **DESIGN},
 ]
 
 
@@ -58,7 +59,7 @@ def voted(engine):
                         per_criterion={"Clarity": "right"}, rationale="zeta is better", elapsed_s=30.0,
                         submit_token="t1", **PINS)
         submit_judgment(session=s, actor=users["u2"], assignment_id=rows[users["u2"].id].id, choice="tie",
-                        both_poor=True, elapsed_s=10.0, submit_token="t2", **PINS)
+                        both_poor=True, elapsed_s=10.0, flags=["needs_expert"], submit_token="t2", **PINS)
     return engine, users
 
 
@@ -71,7 +72,7 @@ def test_jsonl_matches_hand_built_rows(voted, tmp_path):
     assert n == 3 and [json.loads(line) for line in lines] == EXPECTED
     assert list(json.loads(lines[0])) == ["question_id", "model_a", "model_b", "winner", "judge", "shown_left",
                                           "rationale", "elapsed_s", "domain1", "domain2", "lang",
-                                          "query_version", "stale", "design_round", "design_strategy",
+                                          "query_version", "stale", "flags", "design_round", "design_strategy",
                                           "design_expected", "design_round_votes", "design_last_expected"]
 
 
@@ -85,10 +86,23 @@ def test_csv_and_parquet(voted, tmp_path):
     assert [(r["judge"], r["winner"], r["criterion"]) for r in rows] == [
         ("u1", "model_b", ""), ("u1", "model_a", "Clarity"), ("u2", "tie (bothbad)", "")]
     assert rows[0]["model_a"] == "alpha" and rows[0]["question_id"] == "7"
+    # flags in CSV: the names joined by ";" (empty when none), in the column after criterion
+    assert [r["flags"] for r in rows] == ["", "", "needs_expert"]
+    assert list(rows[0])[13:16] == ["criterion", "flags", "design_round"]
     frame = pd.read_parquet(tmp_path / "v.parquet")
     assert list(frame["winner"]) == ["model_b", "model_a", "tie (bothbad)"]
+    assert [list(f) for f in frame["flags"]] == [[], [], ["needs_expert"]]
     assert list(frame["elapsed_s"]) == [30.0, 30.0, 10.0]
     assert frame["criterion"].isna().tolist() == [True, False, True]
+
+
+def test_fastchat_rows_carry_flags(voted, tmp_path):
+    engine, users = voted
+    with session_scope(engine) as s:
+        export_votes(session=s, actor=users["res"], study_name="pilot", path=tmp_path / "v.json", fmt="fastchat")
+    rows = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))
+    # overall votes only: u1 (no flag), then u2 ("Needs an expert"); FastChat names judges expert_<name>
+    assert [(r["judge"], r["flags"]) for r in rows] == [("expert_u1", []), ("expert_u2", ["needs_expert"])]
 
 
 def test_stale_votes_left_out_unless_asked(voted, tmp_path):
