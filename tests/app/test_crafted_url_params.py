@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("cheap_hashing")
 
 @pytest.mark.parametrize("raw", ["²", "9" * 5000, "-1", "1e3"])
 def test_adapt_query_with_a_crafted_q_warns_once_and_drops_it(seeded, raw: str) -> None:  # noqa: F811
-    at = page(seeded["exp1"], "adapt_query.py", {"q": raw})  # fails on an exception
+    at = page(seeded["exp1"], "refine/adapt_query.py", {"q": raw})  # fails on an exception
     assert "The address names no query" in text_of(at)
     assert at.query_params.get("q") != raw  # replaced by the query shown (the picker writes it back)
     at.run()
@@ -36,6 +36,6 @@ def pairs(engine, db_url, monkeypatch):
 
 @pytest.mark.parametrize("raw", ["99999999999999999999", "²", "9" * 5000])
 def test_judge_pairs_with_a_crafted_assignment_is_a_plain_message(pairs, raw: str) -> None:
-    at = page(pairs["ann1"], "annotate_pairs.py", {"assignment": raw})  # fails on an exception
+    at = page(pairs["ann1"], "annotate/judge_pairs.py", {"assignment": raw})  # fails on an exception
     assert not at.exception
     assert "assignment" not in at.query_params
