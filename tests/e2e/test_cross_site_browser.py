@@ -69,7 +69,7 @@ def hostile_site(live_server) -> Iterator[list[str]]:  # type: ignore[no-untyped
 def accounts_now(engine) -> dict[str, tuple[str, bool, int]]:  # type: ignore[no-untyped-def]
     with session_scope(engine) as session:
         return {u.username: (u.role, bool(u.active), int(u.session_epoch or 0))
-                for u in users.list_users(session=session)}
+                for u in users.list_users(session=session, actor=None)}
 
 
 def test_a_page_on_another_port_cannot_use_the_admins_session(live_server, browser_context, hostile_site):

@@ -45,17 +45,19 @@ _STOP = {"this", "that", "with", "from", "have", "will", "your", "their", "there
          "includes", "including", "using", "used", "user", "users", "need", "needs", "required", "requirement",
          "requirements", "ensure", "criteria", "criterion", "fully", "completely", "whole", "within"}
 MAX_REQUIREMENTS = 15
+# Possessive runs (``*+``) and a digit run that starts only at its first digit keep these linear on
+# long runs of blanks or digits (the same matches as without them).
 # Reference material pasted into a query starts at a line like "Reference material:" / "参考资料："; its
 # sentences (fund numbers, a bio, keywords) are not requirements of the instruction.
 _MATERIAL_START = re.compile(
-    r"^[ \t]*(?:#+[ \t]*)?(?:\*\*)?(?:reference|background|source|supporting|attached|provided)?[ \t]*"
+    r"^[ \t]*+(?:#++[ \t]*+)?(?:\*\*)?(?:reference|background|source|supporting|attached|provided)?[ \t]*+"
     r"(?:materials?|documents?|information|notes|data)(?:\*\*)?[ \t]*[:：]"
     r"|^[ \t]*(?:参考资料|参考材料|背景资料|背景材料|相关资料|附件|材料)[ \t]*[:：]",
     re.IGNORECASE | re.MULTILINE)
 # What a requirement is about, and the words by which a criterion says it checks that (either language).
 _TOPICS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "length": (re.compile(r"\b(?:\d+[ -]?(?:words?|characters?|pages?|sentences?)|no (?:longer|more) than|"
-                          r"at (?:most|least) \d+|word (?:count|limit)|length)\b|\d+\s*字|字数|篇幅|不超过|不少于",
+                          r"at (?:most|least) \d+|word (?:count|limit)|length)\b|(?<!\d)\d++\s*+字|字数|篇幅|不超过|不少于",
                           re.IGNORECASE),
                re.compile(r"\blength\b|word (?:count|limit)|篇幅|字数|长度", re.IGNORECASE)),
     "format": (re.compile(r"\b(?:format|bullet(?: points?)?|single paragraph|paragraphs?|headings?|table|"

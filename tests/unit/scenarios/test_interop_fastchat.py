@@ -66,7 +66,10 @@ def _fastchat(judges: list[str], files: list[Path], ban: list[str]) -> tuple[int
 def test_export_is_what_fastchat_reads(export):
     rows = json.loads(export.read_text(encoding="utf-8"))
     assert isinstance(rows, list) and rows
-    assert all(set(r) == {"question_id", "model_a", "model_b", "winner", "judge", "turn"} for r in rows)
+    # FastChat's fields, plus each vote's flags and design (FastChat's reader ignores other keys)
+    extra = {"flags", "design_round", "design_strategy", "design_expected", "design_round_votes",
+             "design_last_expected"}
+    assert all(set(r) == {"question_id", "model_a", "model_b", "winner", "judge", "turn"} | extra for r in rows)
     assert all(r["turn"] == 1 and compute_agreement.get_judge_name(r["judge"]) == "human" for r in rows)
     # every overall vote counts: FastChat keeps all of them (no person is dropped)
     data = compute_agreement.get_mt_bench_votes_data([rows])
