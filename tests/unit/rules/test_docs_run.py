@@ -39,6 +39,7 @@ SKIPPED = {
     ("README.md", "make demo"),                    # builds a virtual environment and starts the app
     ("README.md", "metaeval judge --method static-global --judge smoke=local:"),  # SmolLM2: minutes on a CPU
     ("docs/judging.md", "metaeval judge --method dynamic --judge local:"),         # the same
+    ("README.md", "metaeval generate --queries annotate/data/demo/queries.jsonl --model smol=local:"),  # the same
     ("docs/deployment.md", "annotate --db sqlite:////srv"),  # writes under /srv and serves
     ("docs/deployment.md", "pip install -e '.[postgres]'"),  # installs packages, needs a PostgreSQL server
     ("docs/deployment.md", "pip install vllm"),    # installs vLLM and serves a model on a GPU
