@@ -46,12 +46,17 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """A routing error (405 and the like) as ``{"error": ...}`` with its headers (``Allow``)."""
     assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        message = f"{request.method} is not allowed on {request.url.path}; use {exc.headers.get('Allow', '')}" \
-            if exc.headers else f"{request.method} is not allowed here"
+        # Starlette joins a route's methods from a set: sort them, so the answer is the same every run
+        allow = ", ".join(sorted(m.strip() for m in headers.get("Allow", "").split(",") if m.strip()))
+        if allow:
+            headers["Allow"] = allow
+        message = f"{request.method} is not allowed on {request.url.path}; use {allow}" \
+            if allow else f"{request.method} is not allowed here"
     else:
         message = str(exc.detail)
-    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers or None)
 
 
 class DirectApiRoute:
