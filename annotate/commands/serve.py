@@ -35,6 +35,7 @@ from annotate.db.models import User
 from annotate.services.accounts import users as users_service
 from annotate.services.content.imports import import_queries, import_responses
 from annotate.services.core.errors import Conflict, ServiceError
+from annotate.services.core.roles import Role
 from annotate.services.core.server_registry import register_server
 from annotate.services.core.taxonomy import seed_taxonomy
 from annotate.services.judges.demo_judging import seed_demo_judging
@@ -53,10 +54,10 @@ DEMO_DIR = PACKAGE_DIR / "data" / "demo"
 DEMO_DB = Path("var") / "demo.db"
 DEMO_PASSWORD_ENV = "ANNOTATE_DEMO_PASSWORD"
 DEFAULT_DEMO_PASSWORD = "demo-password"
-DEMO_ACCOUNTS: list[tuple[str, str]] = [
-    ("annotator1", "annotator"), ("annotator2", "annotator"),
-    ("expert1", "expert"), ("expert2", "expert"),
-    ("researcher1", "researcher"), ("admin1", "admin"),
+DEMO_ACCOUNTS: list[tuple[str, Role]] = [
+    ("annotator1", Role.ANNOTATOR), ("annotator2", Role.ANNOTATOR),
+    ("expert1", Role.EXPERT), ("expert2", Role.EXPERT),
+    ("researcher1", Role.RESEARCHER), ("admin1", Role.ADMIN),
 ]
 DEMO_STUDY = "demo-study"
 
@@ -200,7 +201,7 @@ def build_demo(url: str, password: str) -> list[str]:
             else:  # keep the printed password true on a re-run
                 users_service.set_password(session=session, username=username, password=password)
             accounts[username] = user
-            if role == "researcher":
+            if role == Role.RESEARCHER:
                 researcher = user
         if (DEMO_DIR / "materials.jsonl").is_file():  # before the study: its judgments see the materials
             notes.append(seed_demo_materials(session=session, path=DEMO_DIR / "materials.jsonl",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from annotate.commands import CliError, command_session
 from annotate.db.engine import init_db
 from annotate.db.models import User
+from annotate.services.core.roles import Role
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -50,7 +51,7 @@ def _actor(session: Session, username: str | None) -> User:
     from sqlmodel import col, select
 
     if username is None:
-        return User(username="command-line", role="admin")
+        return User(username="command-line", role=Role.ADMIN)
     user = session.exec(select(User).where(col(User.username) == username.strip().lower())).first()
     if user is None:
         raise CliError(f"--as: no user {username!r}")
@@ -157,7 +158,7 @@ def _list(args: argparse.Namespace) -> int:
     from annotate.services.studies.lifecycle import list_studies
 
     with command_session(init_db(args.db), errors=()) as session:
-        for study in list_studies(session=session, actor=User(username="command-line", role="admin")):
+        for study in list_studies(session=session, actor=User(username="command-line", role=Role.ADMIN)):
             print(f"{study.id}\t{printable(study.name)}\t{study.kind}\t{study.status}")  # one line per study
     return 0
 

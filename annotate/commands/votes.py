@@ -16,6 +16,7 @@ import argparse
 from annotate.commands import command_session
 from annotate.db.engine import init_db
 from annotate.db.models import User
+from annotate.services.core.roles import Role
 
 
 def _export_votes(args: argparse.Namespace) -> int:
@@ -23,7 +24,7 @@ def _export_votes(args: argparse.Namespace) -> int:
 
     fmt = args.format or _format_from_suffix(args.file)
     with command_session(init_db(args.db)) as session:
-        n = export_votes(session=session, actor=User(username="command-line", role="admin"),
+        n = export_votes(session=session, actor=User(username="command-line", role=Role.ADMIN),
                          study_name=args.study, path=args.file, fmt=fmt, include_stale=args.include_stale)
     print(f"wrote {n} rows to {args.file}")
     return 0
@@ -33,7 +34,7 @@ def _export_pairs(args: argparse.Namespace) -> int:
     from annotate.services.studies.study_files import export_pairs
 
     with command_session(init_db(args.db), prefix=args.file) as session:
-        n = export_pairs(session=session, actor=User(username="command-line", role="admin"),
+        n = export_pairs(session=session, actor=User(username="command-line", role=Role.ADMIN),
                          study_name=args.study, path=args.file)
     print(f"wrote {n} pairs to {args.file}")
     return 0
@@ -53,7 +54,7 @@ def _import_votes(args: argparse.Namespace) -> int:
     from annotate.services.studies.votes_import import import_votes
 
     with command_session(init_db(args.db)) as session:
-        report = import_votes(session=session, actor=User(username="command-line", role="admin"),
+        report = import_votes(session=session, actor=User(username="command-line", role=Role.ADMIN),
                               study_name=args.study, path=args.file, turn=args.turn)
     print(f"{args.file}: {report.summary()}")
     return 0

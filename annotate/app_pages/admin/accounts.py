@@ -10,6 +10,7 @@ import streamlit as st
 from annotate.services.accounts import users as users_service
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.roles import ROLES
+from annotate.services.core.statuses import StudyStatus
 from annotate.services.studies import lifecycle
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
@@ -119,9 +120,10 @@ with password_tab, st.form("reset_password", clear_on_submit=True):
                 _done(f"Password of {changed.username} reset.")
 
 # what each status offers: (button label, new status)
-MOVES = {"active": (("Close", "closed"), ("Archive", "archived")),
-         "closed": (("Reopen", "active"), ("Archive", "archived")),
-         "archived": (("Restore (closed)", "closed"),)}
+MOVES: dict[str, tuple[tuple[str, StudyStatus], ...]] = {
+    StudyStatus.ACTIVE: (("Close", StudyStatus.CLOSED), ("Archive", StudyStatus.ARCHIVED)),
+    StudyStatus.CLOSED: (("Reopen", StudyStatus.ACTIVE), ("Archive", StudyStatus.ARCHIVED)),
+    StudyStatus.ARCHIVED: (("Restore (closed)", StudyStatus.CLOSED),)}
 with study_tab:
     if not all_studies:
         st.write("No studies yet. A researcher creates one on *Design a study*.")

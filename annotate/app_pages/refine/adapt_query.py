@@ -12,31 +12,23 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.statuses import VersionStatus
 from annotate.services.refine import instructions, materials
-from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.versions import EditConflict, instruction_head, instruction_versions
 from annotate.ui.kit.panes import char_count_label, scroll_pane
 from annotate.ui.kit.safe_markdown import plain_label
-from annotate.ui.refine.refine_widgets import query_picker, show_conflict, side_by_side_diff
+from annotate.ui.refine.edit_page import edit_page_head, revert_box
+from annotate.ui.refine.refine_widgets import show_conflict, side_by_side_diff
 from annotate.ui.refine.split_form import split_form
-from annotate.ui.session import db_session, require_page
+from annotate.ui.session import db_session
 
-user = require_page(__file__)
+user, query = edit_page_head(
+    __file__, title="Adapt queries", flash_key="adapt_flash", picker_key="adapt_query",
+    caption="Rewrite an unclear or unrealistic instruction so that it fits its materials and real practice. "
+            "A second expert approves every change before annotators see it.")
 state = st.session_state
-st.title("Adapt queries")
-st.caption("Rewrite an unclear or unrealistic instruction so that it fits its materials and real practice. "
-           "A second expert approves every change before annotators see it.")
-if flash := state.pop("adapt_flash", None):
-    st.success(plain_label(flash), icon=":material/check_circle:")
-
+query_id = id_of(query)
 with db_session() as session:
-    choices = query_choices(session=session)
-index = query_picker(choices, key="adapt_query")
-if index is None:
-    st.stop()
-with db_session() as session:
-    query = materials.query_by_index(session=session, index=index)
-    query_id = id_of(query)
     head = instruction_head(session=session, query_id=query_id)
     versions = instruction_versions(session=session, query_id=query_id)
     split_doc = materials.imported_document(session=session, query_id=query_id)
@@ -63,13 +55,14 @@ def saved(message: str, *, keep_text: bool = False) -> None:
     st.rerun()
 
 
-status = {"approved": "current", "pending": "awaiting review", "rejected": "rejected"}[head.status]
+status = {VersionStatus.APPROVED: "current", VersionStatus.PENDING: "awaiting review",
+          VersionStatus.REJECTED: "rejected"}[VersionStatus(head.status)]
 st.markdown(f"**Query {query.index:d}** · {plain_label(query.lang)} · latest version **{head.version_no:d}** ({status}) · "
             f"{char_count_label(head.text)}")
-if head.status == "pending":
+if head.status == VersionStatus.PENDING:
     st.info(f"Version {head.version_no:d} awaits review by a second expert. You can still build on it.")
 
-if split_doc is None and head.status == "approved":
+if split_doc is None and head.status == VersionStatus.APPROVED:
     split_form(user=user, query=query, head=head, on_saved=saved)
 
 st.subheader("Edit the instruction")
@@ -113,23 +106,13 @@ elif save_clicked:
 if not reason.strip():
     st.caption("A reason is required to save.")
 
-earlier = [v for v in versions if v.version_no != head.version_no and v.status != "rejected"]
-if earlier:
-    with st.expander("Revert to an earlier version"):
-        target = st.selectbox("Version", earlier, key=f"revert_target_{query_id}",
-                              format_func=lambda v: f"version {v.version_no} ({v.status}): {v.reason[:60]}")
-        side_by_side_diff(head.text, target.text, f"version {head.version_no}", f"version {target.version_no}")
-        why = st.text_input("Reason for reverting (required)", key=revert_key)
-        revert_clicked = st.button("Propose the revert", key=f"revert_{query_id}")
-        if revert_clicked and not why.strip():
-            st.error("Write a reason for reverting first; nothing was saved.")
-        elif revert_clicked:
-            with db_session() as session:
-                try:
-                    version = instructions.revert_instruction(session=session, actor=user, query_id=query_id,
-                                                       to_version_no=target.version_no, reason=why,
-                                                       base_version_no=head.version_no)
-                except ServiceError as exc:
-                    st.error(plain_label(for_person(exc)))
-                else:
-                    saved(f"Revert saved as version {version.version_no} (awaiting review).")
+revert_box(
+    versions, head_no=head.version_no,
+    keys=(f"revert_target_{query_id}", revert_key, f"revert_{query_id}"),
+    describe=lambda v: f"version {v.version_no} ({v.status}): {v.reason[:60]}",
+    compare=lambda target: side_by_side_diff(head.text, target.text, f"version {head.version_no}",
+                                             f"version {target.version_no}"),
+    propose=lambda session, target, why: instructions.revert_instruction(
+        session=session, actor=user, query_id=query_id, to_version_no=target.version_no, reason=why,
+        base_version_no=head.version_no),
+    on_saved=lambda version: saved(f"Revert saved as version {version.version_no} (awaiting review)."))

@@ -13,6 +13,7 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.roles import MANAGERS
+from annotate.services.core.statuses import VersionStatus
 from annotate.services.refine import edit_statistics, staleness
 from annotate.services.refine.refined_export import export_refined
 from annotate.ui.kit.safe_markdown import plain_label
@@ -37,7 +38,7 @@ cols[1].metric("Queries edited", int(table["edited_queries"].sum()))
 cols[2].metric("Queries split", int(table["split_queries"].sum()))
 cols[3].metric("Edits awaiting review", int(table["instruction_pending"].sum() + table["material_pending"].sum()))
 long = table.melt(id_vars="domain", value_vars=[f"{k}_{s}" for k in ("instruction", "material")
-                                                 for s in ("approved", "pending", "rejected")],
+                                                 for s in (VersionStatus.APPROVED, VersionStatus.PENDING, VersionStatus.REJECTED)],
                   var_name="edit", value_name="versions")
 long["edit"] = long["edit"].str.replace("_", " ")
 if long["versions"].sum() == 0:

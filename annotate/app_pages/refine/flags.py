@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.statuses import FlagStatus
 from annotate.services.refine import flags
 from annotate.ui.annotate.task_state import FLAGS as FLAG_LABELS
 from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
@@ -24,14 +25,14 @@ if flash := st.session_state.pop("flags_flash", None):
 show_resolved = st.checkbox("Show resolved flags too", key="flags_show_resolved")
 with db_session() as session:
     queue = flags.flag_queue(session=session, actor=user, include_resolved=show_resolved)
-n_open = sum(1 for item in queue if item.status == "open")
+n_open = sum(1 for item in queue if item.status == FlagStatus.OPEN)
 if not queue:
     st.info("No open flag.")
     st.stop()
 st.write(f"{n_open:d} open flag(s).")
 for item in queue:
     key = f"{item.judgment_id:d}_{item.flag}"
-    resolved = item.status == "resolved"
+    resolved = item.status == FlagStatus.RESOLVED
     with st.container(border=True):
         st.markdown(f"**Query {item.query_index:d}** · study {plain_label(item.study)} · "
                     f"**{plain_label(FLAG_LABELS.get(item.flag, item.flag))}** · by {plain_label(item.annotator)} · "

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.db.models import id_of
+from annotate.db.models import MaterialVersion, id_of
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.statuses import DocumentStatus
 from annotate.services.refine import materials, pruning
 from annotate.services.refine.pruning import REMOVAL_REASONS
-from annotate.services.refine.query_list import query_choices
 from annotate.services.refine.versions import (
     COLLECTION_EXCLUDED,
     EditConflict,
@@ -22,25 +22,17 @@ from annotate.services.refine.versions import (
 )
 from annotate.ui.kit.panes import scroll_pane
 from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.refine.refine_widgets import query_picker, show_conflict, show_unified_diff
-from annotate.ui.session import db_session, require_page
+from annotate.ui.refine.edit_page import edit_page_head, revert_box
+from annotate.ui.refine.refine_widgets import show_conflict, show_unified_diff
+from annotate.ui.session import db_session
 
-user = require_page(__file__)
+user, query = edit_page_head(
+    __file__, title="Prune materials", flash_key="prune_flash", picker_key="prune_query",
+    caption="Remove redundant or irrelevant parts of a material so the writing context stays focused. "
+            "Token counts are estimates: one per Chinese character plus one per word.")
 state = st.session_state
-st.title("Prune materials")
-st.caption("Remove redundant or irrelevant parts of a material so the writing context stays focused. "
-           "Token counts are estimates: one per Chinese character plus one per word.")
-if flash := state.pop("prune_flash", None):
-    st.success(plain_label(flash), icon=":material/check_circle:")
-
 with db_session() as session:
-    choices = query_choices(session=session)
-index = query_picker(choices, key="prune_query")
-if index is None:
-    st.stop()
-with db_session() as session:
-    query = materials.query_by_index(session=session, index=index)
-    documents = materials.documents_of(session=session, query_id=id_of(query), statuses=("active",))
+    documents = materials.documents_of(session=session, query_id=id_of(query), statuses=(DocumentStatus.ACTIVE,))
 if not documents:
     st.info("This query has no material yet. Split its pasted material on *Adapt queries*, or collect one on "
             "*Collect materials*.")
@@ -134,25 +126,17 @@ if st.button("Save pruning as a new version", type="primary", key=f"save_pruning
                                     "when another expert approves it on Review edits.")
             st.rerun()
 
-earlier = [v for v in versions if v.version_no != head.version_no and v.status != "rejected"]
-if earlier:
-    with st.expander("Revert to an earlier version"):
-        target = st.selectbox("Version", earlier, key=f"prune_revert_{document_id}",
-                              format_func=lambda v: f"version {v.version_no} ({v.status}, keeps {len(v.kept)} "
-                                                    f"of {len(segments)}): {v.reason[:60]}")
-        why = st.text_input("Reason for reverting (required)", key=f"prune_revert_reason_{document_id}")
-        revert_clicked = st.button("Propose the revert", key=f"prune_revert_btn_{document_id}")
-        if revert_clicked and not why.strip():
-            st.error("Write a reason for reverting first; nothing was saved.")
-        elif revert_clicked:
-            with db_session() as session:
-                try:
-                    version = pruning.revert_material(session=session, actor=user, document_id=document_id,
-                                                    to_version_no=target.version_no, reason=why,
-                                                    base_version_no=head.version_no)
-                except ServiceError as exc:
-                    st.error(plain_label(for_person(exc)))
-                else:
-                    state.pop(base_key, None)
-                    state["prune_flash"] = f"Revert saved as version {version.version_no} (awaiting review)."
-                    st.rerun()
+def _reverted(version: MaterialVersion) -> None:
+    state.pop(base_key, None)
+    state["prune_flash"] = f"Revert saved as version {version.version_no} (awaiting review)."
+    st.rerun()
+
+
+revert_box(
+    versions, head_no=head.version_no,
+    keys=(f"prune_revert_{document_id}", f"prune_revert_reason_{document_id}", f"prune_revert_btn_{document_id}"),
+    describe=lambda v: f"version {v.version_no} ({v.status}, keeps {len(v.kept)} of {len(segments)}): {v.reason[:60]}",
+    propose=lambda session, target, why: pruning.revert_material(
+        session=session, actor=user, document_id=document_id, to_version_no=target.version_no, reason=why,
+        base_version_no=head.version_no),
+    on_saved=_reverted)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.content.content import join_segments
+from annotate.services.core.statuses import DocumentStatus
 from annotate.services.refine import materials, versions
 from annotate.services.refine.history import query_history
 from annotate.services.refine.query_list import query_choices
@@ -38,7 +39,8 @@ for entry in reversed(history):
     what = "Instruction" if entry.kind == "instruction" else f"Material “{entry.document_title}”"
     review = f", reviewed by {entry.reviewer}" if entry.reviewer and entry.reviewer != entry.author else ""
     if entry.kind == "material" and entry.version_no == 1 and entry.collector:
-        checked = {"active": "verified", "rejected": "rejected"}.get(entry.document_status)
+        checked_as: dict[str, str] = {DocumentStatus.ACTIVE: "verified", DocumentStatus.REJECTED: "rejected"}
+        checked = checked_as.get(entry.document_status)
         review = f", collected by {entry.collector}, " + (
             f"{checked} by {entry.verifier}" if checked and entry.verifier else "awaiting verification")
     label = (f"{what} v{entry.version_no} · {entry.status} · {entry.author}{review} · "

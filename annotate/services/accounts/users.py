@@ -38,7 +38,7 @@ from annotate.db.models import User, utcnow
 from annotate.services.accounts import login_limits
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
-from annotate.services.core.roles import ROLES
+from annotate.services.core.roles import ROLES, Role
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def create_user(*, session: Session, username: str, role: str, password: str,
         Conflict: the username is taken.
     """
     if actor is not None:
-        require_role(actor, "admin")
+        require_role(actor, Role.ADMIN)
     name = validate_username(username)
     validate_role(role)
     validate_password(password)
@@ -236,14 +236,14 @@ def set_password(*, session: Session, username: str, password: str,
     """
     name = normalize_username(username)
     if actor is not None and actor.username != name:
-        require_role(actor, "admin")
+        require_role(actor, Role.ADMIN)
     elif actor is not None:
         require_role(actor, *ROLES)
     user = _require_user(session, name)
     validate_password(password)
     user.password_hash = hash_password(password)
     session.add(user)
-    if actor is None or actor.role == "admin":
+    if actor is None or actor.role == Role.ADMIN:
         login_limits.clear_failures(session=session, username=name)
     session.commit()
     session.refresh(user)
@@ -255,7 +255,7 @@ def list_users(*, session: Session, actor: User | None, include_inactive: bool =
     """Every account ordered by username (admin only; ``actor=None`` is the command line and
     must be passed as such, so a page cannot skip the check by leaving the actor out)."""
     if actor is not None:
-        require_role(actor, "admin")
+        require_role(actor, Role.ADMIN)
     stmt = select(User).order_by(col(User.username))
     if not include_inactive:
         stmt = stmt.where(User.active == True)  # noqa: E712
@@ -263,7 +263,7 @@ def list_users(*, session: Session, actor: User | None, include_inactive: bool =
 
 
 def _active_admins(session: Session) -> list[User]:
-    return list(session.exec(select(User).where(User.role == "admin", User.active == True)).all())  # noqa: E712
+    return list(session.exec(select(User).where(User.role == Role.ADMIN, User.active == True)).all())  # noqa: E712
 
 
 def set_active(*, session: Session, username: str, active: bool, actor: User | None = None) -> User:
@@ -277,12 +277,12 @@ def set_active(*, session: Session, username: str, active: bool, actor: User | N
         Conflict: an admin deactivating their own account, or the last active admin.
     """
     if actor is not None:
-        require_role(actor, "admin")
+        require_role(actor, Role.ADMIN)
     user = _require_user(session, username)
     if not active:
         if actor is not None and actor.id == user.id:
             raise Conflict("you cannot deactivate your own account")
-        if user.role == "admin" and user.active and len(_active_admins(session)) <= 1:
+        if user.role == Role.ADMIN and user.active and len(_active_admins(session)) <= 1:
             raise Conflict("this is the last active admin account")
     if user.active and not active:  # its open sessions end for good, even if it is reactivated
         user.session_epoch = int(user.session_epoch or 0) + 1
@@ -314,14 +314,14 @@ def set_role(*, session: Session, username: str, role: str, actor: User | None =
         Conflict: an admin changing their own role, or demoting the last active admin.
     """
     if actor is not None:
-        require_role(actor, "admin")
+        require_role(actor, Role.ADMIN)
     validate_role(role)
     user = _require_user(session, username)
     if user.role == role:
         return user
     if actor is not None and actor.id == user.id:
         raise Conflict("you cannot change your own role; another admin can")
-    if user.role == "admin" and user.active and len(_active_admins(session)) <= 1:
+    if user.role == Role.ADMIN and user.active and len(_active_admins(session)) <= 1:
         raise Conflict("this is the last active admin account: make another account admin first")
     old, user.role = user.role, role
     session.add(user)

@@ -101,7 +101,7 @@ class TaskView:
     kind: str = "pairwise"
     study_id: int = 0
     error_types: tuple[str, ...] = ()
-    status: str = "pending"
+    status: str = TaskStatus.PENDING
 
 
 @dataclass(frozen=True)

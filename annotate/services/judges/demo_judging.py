@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from annotate.db.models import Assignment, CriteriaSet, Criterion, Query, Study, StudyItem, User, id_of
 from annotate.services.core.errors import Conflict
+from annotate.services.core.roles import Role
 from annotate.services.core.statuses import OPEN_TASK_STATUSES
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,6 @@ def seed_demo_judging(*, session: Session, researcher: User, annotators: Sequenc
 def _simulated_rater(session: Session, username: str) -> str:
     """An annotator account without a password that holds simulated demo votes (deactivated once they are in)."""
     if session.exec(select(User).where(User.username == username)).first() is None:
-        session.add(User(username=username, role="annotator", display_name="simulated rater"))
+        session.add(User(username=username, role=Role.ANNOTATOR, display_name="simulated rater"))
         session.flush()
     return username

@@ -39,6 +39,7 @@ from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
 from annotate.services.core.names import MAX_TITLE, check_not_confusable, clean_name
 from annotate.services.core.roles import COLLECTORS, EDITORS, MATERIAL_FLAGGERS
+from annotate.services.core.statuses import DocumentStatus, VersionStatus
 from annotate.services.refine.splitter import segment_paragraphs, split_at
 from annotate.services.refine.staleness import mark_content_changed
 from annotate.services.refine.versions import COLLECTION_EXCLUDED, instruction_head, next_instruction_no
@@ -88,7 +89,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
         if head.version_no != base_version_no:
             raise Conflict(f"the instruction is now at version {head.version_no} (you looked at "
                            f"{base_version_no}); reload and split again")
-        if head.status != "approved":
+        if head.status != VersionStatus.APPROVED:
             raise Conflict(f"version {head.version_no} of the instruction awaits review; split after it is "
                            "approved or rejected")
         already = session.exec(select(MaterialDocument.id).where(
@@ -102,7 +103,7 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
         before = render_query_text(session=session, query_id=query_id)
         document = MaterialDocument(
             query_id=query_id, title=title, origin="imported",
-            collector_id=actor.id, verified_by_id=actor.id, verified_at=utcnow(), status="active",
+            collector_id=actor.id, verified_by_id=actor.id, verified_at=utcnow(), status=DocumentStatus.ACTIVE,
             placement="before" if material_first else "after", joiner=parts.joiner,
             license_note="as distributed with the benchmark query")
         session.add(document)
@@ -112,12 +113,12 @@ def confirm_split(*, session: Session, actor: User | None, query_id: int, bounda
         for position, (text, sep) in enumerate(pieces):
             session.add(MaterialSegment(document_id=document_id, position=position, text=text, separator=sep))
         session.add(MaterialVersion(document_id=document_id, version_no=1, kept=list(range(len(pieces))),
-                                    removals={}, status="approved", reason="split from the imported query",
+                                    removals={}, status=VersionStatus.APPROVED, reason="split from the imported query",
                                     author_id=actor.id, reviewer_id=actor.id, reviewed_at=utcnow()))
         where = "before" if material_first else "after"
         version = InstructionVersion(
             query_id=query_id, version_no=next_instruction_no(session, query_id), base_version_no=head.version_no,
-            text=parts.instruction, status="approved",
+            text=parts.instruction, status=VersionStatus.APPROVED,
             reason=f"split: material ({len(parts.material):,} characters, {where} the instruction) moved to "
                    "its own document",
             author_id=actor.id, reviewer_id=actor.id, reviewed_at=utcnow())
@@ -178,7 +179,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
     with transaction(session):
         document = MaterialDocument(query_id=query_id, title=title, source_url=source_url.strip()[:2000],
                                     license_note=license_note.strip()[:1000], origin="collected",
-                                    collector_id=actor.id, status="pending")
+                                    collector_id=actor.id, status=DocumentStatus.PENDING)
         session.add(document)
         session.flush()
         document_id = id_of(document)
@@ -186,7 +187,7 @@ def add_material(*, session: Session, actor: User | None, query_id: int, title: 
             session.add(MaterialSegment(document_id=document_id, position=position, text=seg, separator=sep))
         session.add(MaterialVersion(
             document_id=document_id, version_no=1, kept=chosen,
-            removals={str(p): COLLECTION_EXCLUDED for p in positions if p not in chosen}, status="approved",
+            removals={str(p): COLLECTION_EXCLUDED for p in positions if p not in chosen}, status=VersionStatus.APPROVED,
             reason="collected" + ("" if len(chosen) == len(positions)
                                   else f"; kept {len(chosen)} of {len(positions)} segments"),
             author_id=actor.id, reviewer_id=None))
@@ -215,10 +216,10 @@ def verify_material(*, session: Session, actor: User | None, document_id: int, a
         raise NotFound(f"no material with id {document_id}")
     if document.collector_id == actor.id:
         raise PermissionDenied("a second person must verify a material, not the one who collected it")
-    if document.status != "pending":
+    if document.status != DocumentStatus.PENDING:
         raise Conflict(f"this material is already {document.status}")
     with transaction(session):
-        document.status = "active" if approve else "rejected"
+        document.status = DocumentStatus.ACTIVE if approve else DocumentStatus.REJECTED
         document.verified_by_id = actor.id
         document.verified_at = utcnow()
         session.add(document)
@@ -273,11 +274,11 @@ def queries_needing_materials(*, session: Session) -> list[MaterialNeed]:
                 .where(col(MaterialDocument.query_id).in_([q.id for q in queries]))
                 .group_by(col(MaterialDocument.query_id), col(MaterialDocument.status))):
             counts[(qid, status)] = n
-    return [MaterialNeed(id_of(q), q.index, q.material_requirement, counts.get((id_of(q), "active"), 0),
-                         counts.get((id_of(q), "pending"), 0)) for q in queries]
+    return [MaterialNeed(id_of(q), q.index, q.material_requirement, counts.get((id_of(q), DocumentStatus.ACTIVE), 0),
+                         counts.get((id_of(q), DocumentStatus.PENDING), 0)) for q in queries]
 
 
-def documents_of(*, session: Session, query_id: int, statuses: tuple[str, ...] = ("active", "pending")
+def documents_of(*, session: Session, query_id: int, statuses: tuple[str, ...] = (DocumentStatus.ACTIVE, DocumentStatus.PENDING)
                  ) -> list[MaterialDocument]:
     """The query's material documents with one of ``statuses``, oldest first."""
     return list(session.exec(select(MaterialDocument).where(
@@ -289,7 +290,7 @@ def pending_verifications(*, session: Session, actor: User | None) -> list[Mater
     """Collected materials awaiting verification that the actor did not collect."""
     actor = require_role(actor, *COLLECTORS)
     return list(session.exec(select(MaterialDocument).where(
-        MaterialDocument.status == "pending", MaterialDocument.collector_id != actor.id)
+        MaterialDocument.status == DocumentStatus.PENDING, MaterialDocument.collector_id != actor.id)
         .order_by(col(MaterialDocument.id))))
 
 

@@ -29,6 +29,7 @@ from annotate.db.models import Domain, LLMModel, Query, Response, StudyItem, Sub
 from annotate.services.content.exports import write_jsonl
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
+from annotate.services.core.roles import MANAGERS
 from annotate.services.studies.lifecycle import get_study
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def export_pairs(*, session: Session, actor: User | None, study_name: str, path:
         PermissionDenied: the actor is not a researcher or admin.
         NotFound: no such study.  InputError: a pointwise study.
     """
-    require_role(actor, "researcher", "admin")
+    require_role(actor, *MANAGERS)
     n = write_jsonl(path, pair_records(session=session, study_name=study_name))
     log.info("exported %d pairs of study %s to %s", n, study_name, path)
     return n

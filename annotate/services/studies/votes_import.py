@@ -46,6 +46,8 @@ from annotate.db.models import (
 from annotate.services.accounts.users import normalize_username
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
+from annotate.services.core.roles import MANAGERS, Role
+from annotate.services.core.statuses import TaskStatus
 from annotate.services.studies.lifecycle import get_study
 from metaeval.io import InputFileError, votes_from_dicts
 from metaeval.types import Vote
@@ -147,7 +149,7 @@ def import_votes(*, session: Session, actor: User | None, study_name: str, path:
         InputError: a bad line (file, line and field named), a pair the study does not hold, a
             pointwise study, or the same person voting twice on a pair with different winners.
     """
-    require_role(actor, "researcher", "admin")
+    require_role(actor, *MANAGERS)
     name = str(path)
     study = get_study(session=session, name=study_name)
     if study.kind != "pairwise":
@@ -200,7 +202,7 @@ def import_votes(*, session: Session, actor: User | None, study_name: str, path:
     users = {u.username: u for u in session.exec(select(User).where(col(User.username).in_(
         sorted({u for u, _ in plan}))))}
     for username in sorted({u for u, _ in plan} - set(users)):
-        account = User(username=username, role="annotator", active=False, display_name=username)
+        account = User(username=username, role=Role.ANNOTATOR, active=False, display_name=username)
         session.add(account)
         users[username] = account
         report.new_accounts.append(username)
@@ -214,7 +216,7 @@ def import_votes(*, session: Session, actor: User | None, study_name: str, path:
         existing = session.exec(select(Assignment, Judgment).join(Judgment, col(Judgment.assignment_id) == Assignment.id,
                                                                   isouter=True)
                                 .where(Assignment.item_id == item_id, Assignment.annotator_id == id_of(voter),
-                                       col(Assignment.status) != "superseded")).first()
+                                       col(Assignment.status) != TaskStatus.SUPERSEDED)).first()
         if existing is not None and existing[1] is not None:
             if existing[1].winner != entry["overall"]:
                 raise InputError(f"{username} already has a different vote on this pair in the study",
@@ -231,10 +233,10 @@ def import_votes(*, session: Session, actor: User | None, study_name: str, path:
             shown_left = "a"
         if existing is not None:
             assignment = existing[0]
-            assignment.status = "done"
+            assignment.status = TaskStatus.DONE
         else:
             assignment = Assignment(study_id=id_of(study), item_id=item_id, annotator_id=id_of(voter),
-                                    shown_left=shown_left, status="done")
+                                    shown_left=shown_left, status=TaskStatus.DONE)
         session.add(assignment)
         session.flush()
         query = queries[items[item_id].query_id]

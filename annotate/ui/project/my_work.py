@@ -12,6 +12,7 @@ import streamlit as st
 
 from annotate.services.annotate import tasks
 from annotate.services.annotate.tasks import StudySummary
+from annotate.services.core.statuses import StudyStatus
 from annotate.ui.kit.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session
 
@@ -39,7 +40,7 @@ def left_line(study: StudySummary) -> str:
 def show_my_work(user: Any) -> None:
     """One line and a "Continue" button per active study with tasks left; a thank-you when none."""
     with db_session() as session:
-        studies = [s for s in tasks.my_studies(session=session, actor=user) if s.status == "active"]
+        studies = [s for s in tasks.my_studies(session=session, actor=user) if s.status == StudyStatus.ACTIVE]
     open_ones = [s for s in studies if s.done < s.total and s.kind in PAGES]
     if not studies:
         return
