@@ -5,8 +5,8 @@ serve`` does beside the Streamlit script threads. The bench measures ``/api/v1/h
 latency (median and 95th percentile of sequential requests):
 
 * idle;
-* **before**: two threads extract a hostile PDF in this process, as the page did until
-  issue 21 §2 (``pypdf`` ``extract_text`` on one 3.9 MB content stream);
+* **before**: two threads extract a hostile PDF in this process, as the page did before
+  the worker process (``pypdf`` ``extract_text`` on one 3.9 MB content stream);
 * **after**: two threads upload the worst files (that PDF, a .docx with a million
   paragraphs, a .docx zip bomb) through :func:`annotate.services.refine.uploads.read_upload`,
   which reads them in a limited worker process.

@@ -12,17 +12,9 @@ import logging
 from pathlib import Path
 
 from metaeval.cli import CliError
+from metaeval.commands.engine_options import cached_engine, named_backend
 from metaeval.generate import generate, generation_tasks, read_materials
-from metaeval.judges.cli_options import (
-    add_engine_args,
-    default_judge_name,
-    make_backend,
-    make_engine,
-    open_cache,
-    resumable,
-    split_judge,
-    user_errors,
-)
+from metaeval.judges.cli_options import add_engine_args, resumable, user_errors
 from metaeval.judges.pipeline import read_queries
 
 log = logging.getLogger(__name__)
@@ -47,18 +39,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 @resumable
 def run(args: argparse.Namespace) -> int:
     with user_errors(CliError):
-        name, spec = split_judge(args.model)
         queries = read_queries(args.queries)
         materials = read_materials(args.with_materials) if args.with_materials else None
-        backend = make_backend(spec, args)
-        name = name or default_judge_name(backend)
+        name, backend = named_backend(args.model, args)
         tasks = generation_tasks(queries, name, with_materials=args.with_materials is not None,
                                  materials=materials, source=args.queries)
         output = Path(args.output)
-        cache = open_cache(args, output.parent)
-        engine = make_engine(backend, args, cache, label=f"generate/{name}")
-        summary = generate(engine, tasks, output)
-        cache.close()
+        with cached_engine(backend, args, output.parent, label=f"generate/{name}") as engine:
+            summary = generate(engine, tasks, output)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if summary["n_failures"]:
         log.warning("%d of %d queries got no response; see %s", summary["n_failures"], len(tasks),

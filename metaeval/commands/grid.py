@@ -21,19 +21,11 @@ import shlex
 from pathlib import Path
 
 from metaeval.cli import CliError
+from metaeval.commands.engine_options import named_backend
 from metaeval.commands.responses_option import add_responses_args, read_named_responses
 from metaeval.criteria.methods import MethodOptions, get_method, method_names
 from metaeval.io import InputFileError, iter_jsonl, read_votes, write_text_atomic
-from metaeval.judges.cli_options import (
-    add_engine_args,
-    default_judge_name,
-    make_backend,
-    make_engine,
-    open_cache,
-    resumable,
-    split_judge,
-    user_errors,
-)
+from metaeval.judges.cli_options import add_engine_args, make_engine, open_cache, resumable, user_errors
 from metaeval.judges.engine import PairTask
 from metaeval.judges.output import (
     failure_rows,
@@ -131,9 +123,7 @@ def run(args: argparse.Namespace) -> int:
         judges: dict[str, str] = {}
         manifest: dict = {"votes": args.votes, "pairs_file": args.pairs, "pairs": len(pairs), "runs": []}
         for value in args.judge:
-            name, spec = split_judge(value)
-            backend = make_backend(spec, args)
-            name = name or default_judge_name(backend)
+            name, backend = named_backend(value, args)
             engine = make_engine(backend, args, cache, label=name)
             # One engine run per judge over all methods keeps the backend busy across methods.
             all_tasks = [t for m in methods for t in task_sets[m]]

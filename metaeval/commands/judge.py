@@ -14,20 +14,12 @@ import random
 from pathlib import Path
 
 from metaeval.cli import CliError
+from metaeval.commands.engine_options import cached_engine, named_backend
 from metaeval.commands.responses_option import add_responses_args, read_named_responses
 from metaeval.criteria.methods import MethodOptions, get_method, method_names
 from metaeval.generate import parse_text
 from metaeval.io import write_text_atomic
-from metaeval.judges.cli_options import (
-    add_engine_args,
-    default_judge_name,
-    make_backend,
-    make_engine,
-    open_cache,
-    resumable,
-    split_judge,
-    user_errors,
-)
+from metaeval.judges.cli_options import add_engine_args, make_backend, make_engine, resumable, user_errors
 from metaeval.judges.engine import AskTask
 from metaeval.judges.output import mean_scores, safe_name, score_records, write_score_outputs
 from metaeval.judges.pipeline import build_score_tasks, read_queries
@@ -76,7 +68,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 @resumable
 def run(args: argparse.Namespace) -> int:
     with user_errors(CliError):
-        name, spec = split_judge(args.judge)
         queries = read_queries(args.queries)
         responses = read_named_responses(args.responses, model=args.model)
         method = get_method(args.method)
@@ -84,25 +75,23 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--tow-trials: expected a whole number of at least 1")
         tasks = build_score_tasks(queries, responses, args.method, global_path=args.static_global,
                                   domain_path=args.static_domain, source=args.queries) if method.flat else []
-        backend = make_backend(spec, args)
-        name = name or default_judge_name(backend)
+        name, backend = named_backend(args.judge, args)
         outdir = Path(args.output)
-        cache = open_cache(args, outdir)
-        engine = make_engine(backend, args, cache, label=f"{name}/{args.method}")
-        if method.flat:
-            outcomes = engine.run(tasks)
-            summary = write_score_outputs(outdir, outcomes, judge=name, method=args.method)
-            original = mean_scores(score_records(outcomes, judge=name, method=args.method))
-            n_tasks = len(outcomes)
-        else:
-            result = run_tree_method(engine, method, queries, responses, judge=name, options=_options(args),
-                                     trials=args.tow_trials, source=args.queries)
-            summary = write_tree_outputs(outdir, result, judge=name, method=args.method, trials=args.tow_trials)
-            original = result.roots
-            n_tasks = summary["n_tasks"]
-        if args.perturb:
-            summary["robustness"] = _robustness(args, engine, queries, responses, original, name, outdir)
-        cache.close()
+        with cached_engine(backend, args, outdir, label=f"{name}/{args.method}") as engine:
+            if method.flat:
+                outcomes = engine.run(tasks)
+                summary = write_score_outputs(outdir, outcomes, judge=name, method=args.method)
+                original = mean_scores(score_records(outcomes, judge=name, method=args.method))
+                n_tasks = len(outcomes)
+            else:
+                result = run_tree_method(engine, method, queries, responses, judge=name, options=_options(args),
+                                         trials=args.tow_trials, source=args.queries)
+                summary = write_tree_outputs(outdir, result, judge=name, method=args.method,
+                                             trials=args.tow_trials)
+                original = result.roots
+                n_tasks = summary["n_tasks"]
+            if args.perturb:
+                summary["robustness"] = _robustness(args, engine, queries, responses, original, name, outdir)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if summary["n_failures"]:
         log.warning("%d of %d tasks failed; see %s", summary["n_failures"], n_tasks, summary["failures"])

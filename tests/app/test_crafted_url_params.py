@@ -1,8 +1,9 @@
-"""Crafted address parameters end in a plain message, never a traceback (issue 21 §2).
+"""Crafted address parameters end in a plain message, never a traceback.
 
 ``?q=²`` (a digit to ``str.isdigit`` that ``int`` refuses), ``?q=`` with 5,000 digits (over
 Python's conversion limit) and ``?assignment=99999999999999999999`` (beyond the database's
-integers) each raised on the page; the ``?q=`` error repeated until the address was edited.
+integers) must not raise on the page, and a bad ``?q=`` is dropped from the address so its
+warning is shown once.
 """
 
 from __future__ import annotations

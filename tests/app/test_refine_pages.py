@@ -67,7 +67,7 @@ def test_split_adapt_and_review_roles(seeded, engine) -> None:
         assert render_query_text(session=s, query_id=seeded["query"]) == QUERY
         v2 = s.exec(select(InstructionVersion).where(InstructionVersion.version_no == 2)).one()
         assert v2.text == "请根据以下材料写一篇关于河流的散文。材料如下："
-    # edit: a save without a reason is refused (the button stays clickable: issue 23 §4)
+    # edit: a save without a reason is refused (the button stays clickable; the click checks the reason)
     area = at.text_area[0]
     area.set_value("请根据以下材料写一篇800字的关于河流的散文。材料如下：").run()
     button(at, "Save as a new version").click().run()

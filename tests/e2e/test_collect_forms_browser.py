@@ -1,8 +1,8 @@
-"""Real browser: *Collect materials* saves what it shows, on the first click (issue 23 §4).
+"""Real browser: *Collect materials* saves what it shows, on the first click.
 
 Two materials are collected one after the other for two queries: after each Save the title,
 source, licence and text boxes are empty, and each stored material has its own source and
-licence (the second one used to store the first one's: the boxes kept them, Save greyed).
+licence (the boxes do not carry the first one's over, and Save is not greyed).
 A second annotator verifies one and rejects the other: the page stays on the "Verify" tab,
 and a rejection without a reason is refused; with one, the reason is stored.
 """

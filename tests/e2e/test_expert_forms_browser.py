@@ -1,5 +1,4 @@
-"""Real browser: the expert forms act on the first click and keep the person's selection
-(issue 23 §4, §11).
+"""Real browser: the expert forms act on the first click and keep the person's selection.
 
 *Adapt queries*' "Save as a new version" and *Review edits*' "Reject" lost the first click
 when the reason had just been typed (the box sends its value when it loses the focus, and the

@@ -93,7 +93,7 @@ def test_two_experts_adapt_review_and_prune(live_server, browser_context, tmp_pa
     shoot(one, shots, "adapt_query")
     click_until(one, one.get_by_role("button", name="Save as a new version"), "Saved version 2")
     # the reason box is empty again and saving waits for a new reason (the button stays
-    # clickable, a click without one is refused: issue 23 §4)
+    # clickable, a click without one is refused)
     assert one.get_by_label("Reason for the change (required)").input_value() == ""
     one.get_by_text("A reason is required to save.").wait_for()
 

@@ -1,10 +1,10 @@
 """Real browser: every acknowledged choice shows its confirmation until the next action,
-and the sidebar's list shows the current answers (issue 23 §5).
+and the sidebar's list shows the current answers.
 
-A fast double key press (60 ms apart) stores one judgment and used to show neither "saved"
-nor "Not saved": the rerun the second press started lost the message. At 300 ms the "saved"
-message disappeared behind the "Not saved" notice. After a revision the sidebar's "Judged
-pair" line kept the old answer until a reload. Stored rows are read back from the database.
+A fast double key press (60 ms apart) stores one judgment and must show "saved": the rerun the
+second press starts must not lose the message. At 300 ms the "saved" message must not give way
+to a "Not saved" notice. After a revision the sidebar's "Judged pair" line shows the new answer
+without a reload. Stored rows are read back from the database.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Real browser: the judging keys work wherever the focus is, except inside a text box
-(issue 23 §2).
+"""Real browser: the judging keys work wherever the focus is, except inside a text box.
 
 Streamlit's own button shortcuts ignore a key pressed while a checkbox, a button or a pill
 has the focus, and a study picked from the picker kept the focus, so "1" typed into it. Here

@@ -1,5 +1,5 @@
 """Real browser: a judged pair whose query was edited since says so, and shows the change on
-request (issue 23 §8): the annotator judges pair 1, two experts adapt and approve its query,
+request: the annotator judges pair 1, two experts adapt and approve its query,
 the annotator opens pair 1 again: the notice says the query changed, and "What changed in the
 query since you judged it" shows the words added beside the version judged."""
 

@@ -1,9 +1,9 @@
-"""Real browser: the open study is in the address, and no path ends at a refusal (issue 23 §3).
+"""Real browser: the open study is in the address, and no path ends at a refusal.
 
 An annotator with two studies picks the second: the address names it (``?study=ID``) and a
-reload stays in it (it used to return to the first study). A judged pair of that study
-opened from "My judgments", then Guidelines, then Judge pairs again used to show the first
-study and only "This task cannot be opened"; now the same study and pair are shown. A link
+reload stays in it (not the first study). A judged pair of that study opened from "My
+judgments", then Guidelines, then Judge pairs again shows the same study and pair (not the
+first study with "This task cannot be opened"). A link
 to a pair that cannot be opened (someone else's) shows the study's next pair with a notice.
 """
 

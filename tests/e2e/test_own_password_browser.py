@@ -1,4 +1,4 @@
-"""Real browser: an annotator changes their own password on Home (issue 23 §11): a wrong
+"""Real browser: an annotator changes their own password on Home: a wrong
 current password changes nothing; the right one does, and the next login takes the new one."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""An annotator uploads hostile and foreign files on *Collect materials* in a real browser
-(issue 21 §2, issue 23 §6): a 99,000-page PDF and a .docx zip bomb end in one plain sentence
+"""An annotator uploads hostile and foreign files on *Collect materials* in a real browser:
+a 99,000-page PDF and a .docx zip bomb end in one plain sentence
 naming the limit (no traceback, no checkboxes); a GBK .txt reads as Chinese and names its
 encoding."""
 

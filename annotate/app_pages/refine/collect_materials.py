@@ -37,7 +37,7 @@ with db_session() as session:
     needs = materials.queries_needing_materials(session=session)
     to_verify = materials.pending_verifications(session=session, actor=user)
 
-# The tabs keep the person's choice across reruns (a Verify used to jump back to "Add a material");
+# The tabs keep the person's choice across reruns (a Verify must not jump back to "Add a material");
 # their labels stay the same, so the count goes inside.
 tab_collect, tab_verify = st.tabs(["Add a material", "Verify others' materials"], key="collect_tab",
                                   on_change="rerun")

@@ -14,7 +14,7 @@ Streamlit page's tick raises when the person leaves or reruns the page). Every r
 :class:`~annotate.services.core.errors.InputError` with a plain sentence naming the limit,
 such as "this PDF has 99,000 pages; the limit is 500".
 
-What the text becomes (issue 23 §6):
+What the text becomes:
 
 * ``.docx``: paragraphs and tables in document order; a table becomes a markdown table
   (one line per row), so "Hours saved per week | 22" is kept.

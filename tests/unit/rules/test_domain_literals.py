@@ -86,9 +86,9 @@ def domain_literals(source: str) -> list[tuple[int, str]]:
             if _called_name(node) in FILTER_CALLS:
                 hits = [c for arg in [*node.args, *(k.value for k in node.keywords)] for c in _literals(arg)]
             hits += [c for k in node.keywords if k.arg in VALUE_NAMES for c in _direct_literals(k.value)]
-        elif isinstance(node, ast.Assign):
-            if any(isinstance(t, ast.Attribute) and t.attr in VALUE_NAMES for t in node.targets):
-                hits = _direct_literals(node.value)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr in VALUE_NAMES
+                                                  for t in node.targets):
+            hits = _direct_literals(node.value)
         found |= {(c.lineno, c.value) for c in hits}
     return sorted(found)
 

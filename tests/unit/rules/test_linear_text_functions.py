@@ -1,7 +1,7 @@
 """Every function that runs a regular expression (or a scan) over user text is linear.
 
-Issue 21 §2: the paragraph splitter's ``_PARA_SEP`` and ``plain_label``'s line-break regex
-were quadratic on ``"a" + spaces + "b"`` (a 300 KB upload froze every user for 73 s). For
+Why: the paragraph splitter's ``_PARA_SEP`` and ``plain_label``'s line-break regex
+were once quadratic on ``"a" + spaces + "b"`` (a 300 KB upload froze every user for 73 s). For
 each function below, each adversarial family of inputs (long whitespace runs, unmatched
 fences and backtick runs, backslash runs, nested repeats, ...) is run at 100 KB and 1 MB
 and the ratio of the CPU times must stay at most 20 (a linear function gives about 10, a quadratic

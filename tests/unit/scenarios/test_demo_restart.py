@@ -1,6 +1,6 @@
-"""``annotate demo`` starts on an existing demo database whatever people did in it (issue 23
-§10): after an approved query edit (the query's judge scores turn stale), a second run used to
-exit 2 ("a different score for criterion … is already stored")."""
+"""``annotate demo`` starts on an existing demo database whatever people did in it:
+after an approved query edit (the query's judge scores turn stale), a second run must not stop
+at the stored scores ("a different score for criterion … is already stored", exit 2)."""
 
 from __future__ import annotations
 

@@ -18,12 +18,12 @@ from annotate.db.models import InstructionVersion, Query
 from annotate.services.content.content import current_instruction, render_query_text
 from annotate.services.content.imports import import_queries
 from annotate.services.core.errors import InputError, PermissionDenied
-from annotate.services.refine import edit_statistics, instructions, materials, pruning, review
+from annotate.services.refine import edit_statistics, instructions, pruning, review
 from annotate.services.refine.history import query_history
 from annotate.services.refine.refined_export import export_refined, sha256_hex
 from annotate.services.refine.splitter import propose_split, segment_paragraphs, split_at
 from annotate.services.refine.versions import segments_of
-from tests.unit.services.refine.refine_helpers import build_template, copy_database, users
+from tests.unit.services.refine.refine_helpers import query_id, split_query, users
 
 pytestmark = pytest.mark.shared
 
@@ -36,31 +36,6 @@ def bench_file(shared_data_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def originals(bench_file: Path) -> dict[int, dict]:
     return {r["index"]: r for r in (json.loads(line) for line in bench_file.read_text("utf-8").splitlines())}
-
-
-@pytest.fixture(scope="module")
-def template(bench_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("refine_tpl"), bench_file)
-
-
-@pytest.fixture()
-def session(template: Path, tmp_path: Path):
-    engine = copy_database(template, tmp_path)
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-    engine.dispose()
-
-
-def _qid(session: Session, index: int) -> int:
-    return session.exec(select(Query.id).where(Query.index == index)).one()
-
-
-def _split(session: Session, index: int, who) -> materials.SplitResult:  # type: ignore[no-untyped-def]
-    qid = _qid(session, index)
-    text = current_instruction(session=session, query_id=qid).text
-    p = propose_split(text)
-    return materials.confirm_split(session=session, actor=who, query_id=qid, boundary=p.boundary,
-                                   material_first=p.material_first, base_version_no=1)
 
 
 # --------------------------------------------------------------------------- splitter
@@ -114,7 +89,7 @@ def test_split_keeps_the_original_and_renders_it_byte_for_byte(session: Session,
     split_indexes = split_indexes[::6]  # about a hundred, Chinese and English, both orientations
     assert len(split_indexes) > 80
     for index in split_indexes:
-        result = _split(session, index, people["exp1"])
+        result = split_query(session, index, people["exp1"])
         assert not result.content_changed
     q1 = session.exec(select(Query).where(Query.index == split_indexes[0])).one()
     versions = session.exec(select(InstructionVersion).where(InstructionVersion.query_id == q1.id)
@@ -123,7 +98,7 @@ def test_split_keeps_the_original_and_renders_it_byte_for_byte(session: Session,
     assert versions[0].text == originals[q1.index]["query"] == q1.original_text
     assert len(versions[1].text) < len(versions[0].text)
     for index in split_indexes:
-        assert render_query_text(session=session, query_id=_qid(session, index)) == originals[index]["query"]
+        assert render_query_text(session=session, query_id=query_id(session, index)) == originals[index]["query"]
     # the refined export of split-but-unedited queries is the original file, byte for byte
     out, prov = tmp_path / "refined.jsonl", tmp_path / "prov.jsonl"
     report = export_refined(session=session, path=out, provenance_path=prov)
@@ -131,7 +106,7 @@ def test_split_keeps_the_original_and_renders_it_byte_for_byte(session: Session,
     assert out.read_bytes() == bench_file.read_bytes()
     # a second split of the same query is refused
     with pytest.raises(Exception, match="already split|version"):
-        _split(session, split_indexes[0], people["exp2"])
+        split_query(session, split_indexes[0], people["exp2"])
 
 
 # --------------------------------------------------------------------------- adapt, approve, prune, export
@@ -142,8 +117,8 @@ def test_adapt_approve_prune_export_and_reimport(session: Session, originals, tm
     people = users(session)
     index = 98
     original = originals[index]["query"]
-    qid = _qid(session, index)
-    split = _split(session, index, people["exp1"])
+    qid = query_id(session, index)
+    split = split_query(session, index, people["exp1"])
     v2 = split.instruction
     # adapt: the bank's risk officer asks for a shorter plan (an expert's rewrite, with a reason)
     new_text = v2.text.replace("撰写一份", "撰写一份不超过3000字的")

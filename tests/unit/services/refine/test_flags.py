@@ -1,5 +1,5 @@
 """The expert queue of annotators' flags, the dashboard's flag counts, and "needs materials"
-set by annotators (issue 23 §7)."""
+set by annotators."""
 
 from __future__ import annotations
 

@@ -6,18 +6,16 @@ The real WritingBench file's walk through adapt, review, prune, export and rever
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from annotate.db.models import InstructionVersion, Query
+from annotate.db.models import InstructionVersion
 from annotate.services.content.content import current_instruction
 from annotate.services.core.errors import Conflict
 from annotate.services.refine import instructions, materials, review
 from annotate.services.refine.splitter import propose_split
 from annotate.services.refine.versions import EditConflict, instruction_head, instruction_versions
-from tests.unit.services.refine.refine_helpers import DEMO_QUERIES, build_template, copy_database, users
+from tests.unit.services.refine.refine_helpers import query_id, users
 
 #: A demo query with pasted reference material (the splitter proposes a boundary).
 WITH_MATERIAL = 900001
@@ -25,26 +23,9 @@ WITH_MATERIAL = 900001
 REQUEST_ONLY = 900002
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("instructions_tpl"), DEMO_QUERIES)
-
-
-@pytest.fixture()
-def session(template: Path, tmp_path: Path):
-    engine = copy_database(template, tmp_path)
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-    engine.dispose()
-
-
-def _qid(session: Session, index: int) -> int:
-    return session.exec(select(Query.id).where(Query.index == index)).one()
-
-
 def test_second_save_on_an_outdated_version_is_refused_and_nothing_is_lost(session: Session) -> None:
     people = users(session)
-    qid = _qid(session, REQUEST_ONLY)
+    qid = query_id(session, REQUEST_ONLY)
     base = current_instruction(session=session, query_id=qid)
     first = base.text + "\nKeep it under 400 characters."
     second = base.text + "\nAdd an example of a dry run."
@@ -74,7 +55,7 @@ def test_split_after_a_rejected_edit_takes_a_new_version_number(session: Session
     # is version 1 again; a split on top of it must become version 3 (2 is taken by the
     # rejected proposal), never a second "version 2".
     people = users(session)
-    qid = _qid(session, WITH_MATERIAL)
+    qid = query_id(session, WITH_MATERIAL)
     base = current_instruction(session=session, query_id=qid)
     v2 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
                                           text=base.text + "\nAdd a summary.", reason="clarity", base_version_no=1)
@@ -93,7 +74,7 @@ def test_split_after_a_rejected_edit_takes_a_new_version_number(session: Session
 def test_versions_built_on_a_pending_one_wait_for_it_and_fall_with_it(session: Session) -> None:
     # exp1 proposes version 2; exp2 builds version 3 on it and exp1 version 4 on that, all pending.
     people = users(session)
-    qid = _qid(session, REQUEST_ONLY)
+    qid = query_id(session, REQUEST_ONLY)
     original = current_instruction(session=session, query_id=qid).text
     v2 = instructions.propose_instruction(session=session, actor=people["exp1"], query_id=qid,
                                           text=original + "\nName the log folder.", reason="clarity",

@@ -173,7 +173,7 @@ def test_rejected_material_never_shows(db: Session) -> None:
     qid = db.exec(select(Query.id)).one()
     doc = materials.add_material(session=db, actor=people["exp1"], query_id=qid, title="Blog", text="Off topic.",
                                  source_url="a blog", license_note="unknown")
-    with pytest.raises(InputError, match="why"):  # a rejection says why (issue 23 §4)
+    with pytest.raises(InputError, match="why"):  # a rejection says why
         materials.verify_material(session=db, actor=people["ann1"], document_id=doc.id, approve=False, note=" ")
     assert db.get(MaterialDocument, doc.id).status == "pending"
     materials.verify_material(session=db, actor=people["ann1"], document_id=doc.id, approve=False,

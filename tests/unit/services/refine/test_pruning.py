@@ -6,61 +6,33 @@ is in ``test_edits_real_data.py``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session, select
 
-from annotate.db.models import MaterialDocument, MaterialVersion, Query
-from annotate.services.content.content import current_instruction
+from annotate.db.models import MaterialDocument, MaterialVersion
 from annotate.services.core.errors import Conflict, InputError, PermissionDenied
 from annotate.services.refine import materials, pruning, review
-from annotate.services.refine.splitter import propose_split
 from annotate.services.refine.versions import EditConflict, segments_of
-from tests.unit.services.refine.refine_helpers import DEMO_QUERIES, build_template, copy_database, users
+from tests.unit.services.refine.refine_helpers import query_id, split_query, users
 
 #: The demo's quarterly-results query: a request, then seven paragraphs of figures.
 WITH_MATERIAL = 900003
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("pruning_tpl"), DEMO_QUERIES)
-
-
-@pytest.fixture()
-def session(template: Path, tmp_path: Path):
-    engine = copy_database(template, tmp_path)
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-    engine.dispose()
-
-
-def _qid(session: Session, index: int) -> int:
-    return session.exec(select(Query.id).where(Query.index == index)).one()
-
-
-def _split(session: Session, index: int, who) -> materials.SplitResult:  # type: ignore[no-untyped-def]
-    qid = _qid(session, index)
-    p = propose_split(current_instruction(session=session, query_id=qid).text)
-    return materials.confirm_split(session=session, actor=who, query_id=qid, boundary=p.boundary,
-                                   material_first=p.material_first, base_version_no=1)
-
-
 def test_split_rejects_a_boundary_that_leaves_a_side_blank(session: Session) -> None:
     people = users(session)
-    qid = _qid(session, WITH_MATERIAL)
+    qid = query_id(session, WITH_MATERIAL)
     with pytest.raises(InputError, match="boundary"):
-        materials.confirm_split(session=session, actor=people["exp1"], query_id=qid, boundary=0, base_version_no=1)
+        materials.confirmsplit_query(session=session, actor=people["exp1"], query_id=qid, boundary=0, base_version_no=1)
     with pytest.raises(PermissionDenied):
-        materials.confirm_split(session=session, actor=people["ann1"], query_id=qid, boundary=50,
+        materials.confirmsplit_query(session=session, actor=people["ann1"], query_id=qid, boundary=50,
                                 base_version_no=1)
     assert session.exec(select(MaterialDocument)).all() == []
 
 
 def test_material_conflict(session: Session) -> None:
     people = users(session)
-    doc = _split(session, WITH_MATERIAL, people["exp1"]).document
+    doc = split_query(session, WITH_MATERIAL, people["exp1"]).document
     positions = [s.position for s in segments_of(session=session, document_id=doc.id)]
     assert len(positions) >= 3
     pruning.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
@@ -74,7 +46,7 @@ def test_material_conflict(session: Session) -> None:
 
 def test_material_versions_built_on_a_rejected_one_are_rejected_too(session: Session) -> None:
     people = users(session)
-    doc = _split(session, WITH_MATERIAL, people["exp1"]).document
+    doc = split_query(session, WITH_MATERIAL, people["exp1"]).document
     positions = [s.position for s in segments_of(session=session, document_id=doc.id)]
     m2 = pruning.propose_pruning(session=session, actor=people["exp1"], document_id=doc.id, kept=positions[1:],
                                  removals={positions[0]: "redundant"}, base_version_no=1)

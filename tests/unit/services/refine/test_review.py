@@ -31,19 +31,6 @@ def bench_file(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="module")
-def template(bench_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("review_rules_tpl"), bench_file)
-
-
-@pytest.fixture()
-def session(template: Path, tmp_path: Path):
-    engine = copy_database(template, tmp_path)
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_template(tmp_path_factory.mktemp("review_rules_demo_tpl"), DEMO_QUERIES)
 

@@ -1,4 +1,4 @@
-"""Uploads a real study brings (issue 23 §6): .docx tables, PDF paragraphs, ligatures, encodings.
+"""Uploads a real study brings: .docx tables, PDF paragraphs, ligatures, encodings.
 
 Files are made here (python-docx, a hand-written PDF, text encoded with the codecs of the
 standard library); every expected text is written out by hand.

@@ -1,4 +1,4 @@
-"""Hostile uploads end in a plain message naming the limit (issue 21 §2), read in a worker.
+"""Hostile uploads end in a plain message naming the limit, read in a worker.
 
 Every file is made here: PDFs written by hand (object offsets computed), .docx archives
 written with :mod:`zipfile`. Each refusal is an ``InputError`` whose text names the file

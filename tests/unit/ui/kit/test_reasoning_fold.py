@@ -1,5 +1,5 @@
 """A model's ``<think>`` block at the start of a response is shown folded, closed, above the
-answer; the raw-text view shows the response as imported (issue 23 §10)."""
+answer; the raw-text view shows the response as imported."""
 
 from __future__ import annotations
 

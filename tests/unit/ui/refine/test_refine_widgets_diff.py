@@ -1,4 +1,4 @@
-"""The side-by-side diff marks where unchanged lines were left out (issue 23 §11)."""
+"""The side-by-side diff marks where unchanged lines were left out."""
 
 from __future__ import annotations
 
