@@ -17,16 +17,17 @@ from annotate.services.refine import instructions, materials
 from annotate.services.refine.versions import EditConflict, instruction_head, instruction_versions
 from annotate.ui.kit.panes import char_count_label, scroll_pane
 from annotate.ui.kit.safe_markdown import plain_label
-from annotate.ui.refine.edit_page import edit_page_head, revert_box
+from annotate.ui.refine.edit_page import picked_query, revert_box
 from annotate.ui.refine.refine_widgets import show_conflict, side_by_side_diff
 from annotate.ui.refine.split_form import split_form
-from annotate.ui.session import db_session
+from annotate.ui.session import db_session, require_page
 
-user, query = edit_page_head(
-    __file__, title="Adapt queries", flash_key="adapt_flash", picker_key="adapt_query",
-    caption="Rewrite an unclear or unrealistic instruction so that it fits its materials and real practice. "
-            "A second expert approves every change before annotators see it.")
+user = require_page(__file__)
 state = st.session_state
+st.title("Adapt queries")
+st.caption("Rewrite an unclear or unrealistic instruction so that it fits its materials and real practice. "
+           "A second expert approves every change before annotators see it.")
+query = picked_query(flash_key="adapt_flash", picker_key="adapt_query")
 query_id = id_of(query)
 with db_session() as session:
     head = instruction_head(session=session, query_id=query_id)

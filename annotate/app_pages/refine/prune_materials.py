@@ -22,15 +22,16 @@ from annotate.services.refine.versions import (
 )
 from annotate.ui.kit.panes import scroll_pane
 from annotate.ui.kit.safe_markdown import plain_label, to_safe_markdown
-from annotate.ui.refine.edit_page import edit_page_head, revert_box
+from annotate.ui.refine.edit_page import picked_query, revert_box
 from annotate.ui.refine.refine_widgets import show_conflict, show_unified_diff
-from annotate.ui.session import db_session
+from annotate.ui.session import db_session, require_page
 
-user, query = edit_page_head(
-    __file__, title="Prune materials", flash_key="prune_flash", picker_key="prune_query",
-    caption="Remove redundant or irrelevant parts of a material so the writing context stays focused. "
-            "Token counts are estimates: one per Chinese character plus one per word.")
+user = require_page(__file__)
 state = st.session_state
+st.title("Prune materials")
+st.caption("Remove redundant or irrelevant parts of a material so the writing context stays focused. "
+           "Token counts are estimates: one per Chinese character plus one per word.")
+query = picked_query(flash_key="prune_flash", picker_key="prune_query")
 with db_session() as session:
     documents = materials.documents_of(session=session, query_id=id_of(query), statuses=(DocumentStatus.ACTIVE,))
 if not documents:

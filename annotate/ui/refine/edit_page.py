@@ -1,5 +1,5 @@
-"""The parts that *Adapt queries* and *Prune materials* share: the page head with its query
-picker, and the "Revert to an earlier version" box.
+"""The parts that *Adapt queries* and *Prune materials* share: the query picker under the
+title (with the last save's message), and the "Revert to an earlier version" box.
 
 Both pages edit one query's content in reviewed versions; they differ in what a version is
 (an instruction text, a set of kept material segments), which the callers pass in.
@@ -13,14 +13,14 @@ from typing import Protocol, TypeVar
 import streamlit as st
 from sqlmodel import Session
 
-from annotate.db.models import Query, User
+from annotate.db.models import Query
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.statuses import VersionStatus
 from annotate.services.refine import materials
 from annotate.services.refine.query_list import query_choices
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.refine.refine_widgets import query_picker
-from annotate.ui.session import db_session, require_page
+from annotate.ui.session import db_session
 
 
 class _Version(Protocol):
@@ -36,15 +36,10 @@ class _Version(Protocol):
 V = TypeVar("V", bound=_Version)
 
 
-def edit_page_head(script: str, *, title: str, caption: str, flash_key: str, picker_key: str) -> tuple[User, Query]:
-    """Open an editing page: the access check for ``script`` (the page's ``__file__``), title and
-    caption, the message the last save left under ``flash_key``, and the query picker.
-
-    Returns the person and the chosen query; stops the page while no query is chosen.
+def picked_query(*, flash_key: str, picker_key: str) -> Query:
+    """Below an editing page's title: the message the last save left under ``flash_key``, then
+    the query picker. Returns the chosen query; stops the page while no query is chosen.
     """
-    user = require_page(script)
-    st.title(title)
-    st.caption(caption)
     if flash := st.session_state.pop(flash_key, None):
         st.success(plain_label(flash), icon=":material/check_circle:")
     with db_session() as session:
@@ -53,8 +48,7 @@ def edit_page_head(script: str, *, title: str, caption: str, flash_key: str, pic
     if index is None:
         st.stop()
     with db_session() as session:
-        query = materials.query_by_index(session=session, index=index)
-    return user, query
+        return materials.query_by_index(session=session, index=index)
 
 
 def revert_box(versions: Sequence[V], *, head_no: int, keys: tuple[str, str, str],

@@ -23,9 +23,9 @@ def test_split_rejects_a_boundary_that_leaves_a_side_blank(session: Session) -> 
     people = users(session)
     qid = query_id(session, WITH_MATERIAL)
     with pytest.raises(InputError, match="boundary"):
-        materials.confirmsplit_query(session=session, actor=people["exp1"], query_id=qid, boundary=0, base_version_no=1)
+        materials.confirm_split(session=session, actor=people["exp1"], query_id=qid, boundary=0, base_version_no=1)
     with pytest.raises(PermissionDenied):
-        materials.confirmsplit_query(session=session, actor=people["ann1"], query_id=qid, boundary=50,
+        materials.confirm_split(session=session, actor=people["ann1"], query_id=qid, boundary=50,
                                 base_version_no=1)
     assert session.exec(select(MaterialDocument)).all() == []
 
