@@ -220,3 +220,44 @@ def test_review_page_holds_back_a_version_built_on_a_pending_one(seeded, engine)
         rows = s.exec(select(InstructionVersion.version_no, InstructionVersion.status)
                       .order_by(InstructionVersion.version_no)).all()
     assert rows == [(1, "approved"), (2, "rejected"), (3, "rejected")]
+
+
+def test_adapt_revert_needs_a_reason_and_saves_a_pending_version(seeded, engine) -> None:
+    with Session(engine, expire_on_commit=False) as s:  # exp2's version 2 adds a line to the original
+        instructions.propose_instruction(session=s, actor=s.get(User, seeded["exp2"]), query_id=seeded["query"],
+                                         text=QUERY + "\n补充。", reason="more", base_version_no=1)
+    at = page(seeded["exp1"], "refine/adapt_query.py")
+    assert "Revert to an earlier version" in [e.label for e in at.expander]
+    button(at, "Propose the revert").click().run()
+    assert "Write a reason for reverting first; nothing was saved." in text_of(at)
+    at.text_input(key=f"revert_reason_{seeded['query']}_0").set_value("the addition is not needed").run()
+    button(at, "Propose the revert").click().run()
+    assert not at.exception
+    assert "Revert saved as version 3 (awaiting review)." in text_of(at)
+    with Session(engine) as s:
+        v3 = s.exec(select(InstructionVersion).where(InstructionVersion.version_no == 3)).one()
+        # version 3 has version 1's text (the original query), pending, with the reason kept
+        assert (v3.text, v3.status) == (QUERY, "pending")
+        assert v3.reason == "revert to version 1: the addition is not needed"
+
+
+def test_prune_revert_saves_a_pending_version_keeping_all_segments_again(seeded, engine) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        exp1 = s.get(User, seeded["exp1"])
+        doc = materials.confirm_split(session=s, actor=exp1, query_id=seeded["query"],
+                                      boundary=QUERY.index("\n\n"), base_version_no=1).document
+        pruning.propose_pruning(session=s, actor=exp1, document_id=doc.id, kept=[0, 2],
+                                removals={1: "irrelevant"}, reason="advert", base_version_no=1)
+    at = page(seeded["exp2"], "refine/prune_materials.py")
+    # the only earlier version is the split's version 1, which kept all three paragraphs
+    assert at.selectbox(key=f"prune_revert_{doc.id}").options == [
+        "version 1 (approved, keeps 3 of 3): split from the imported query"]
+    at.text_input(key=f"prune_revert_reason_{doc.id}").set_value("the advert matters here").run()
+    button(at, "Propose the revert").click().run()
+    assert not at.exception
+    assert "Revert saved as version 3 (awaiting review)." in text_of(at)
+    with Session(engine) as s:
+        v3 = s.exec(select(MaterialVersion).where(MaterialVersion.document_id == doc.id,
+                                                  MaterialVersion.version_no == 3)).one()
+        # version 1 kept the three paragraphs (positions 0, 1, 2)
+        assert (v3.kept, v3.status) == ([0, 1, 2], "pending")
