@@ -130,10 +130,13 @@ with study_tab:
         st.caption("Closed studies serve no tasks and accept no judgments; their results stay readable. "
                    "Archived studies are closed and put away; only an admin archives or restores one.")
         shown = shown_names({s.id: s.name for s in all_studies})  # escaped, capped, look-alikes with their id
+        ids = {s.name: s.id for s in all_studies}
         st.dataframe(pd.DataFrame([{"Study": shown[s.id], "Kind": s.kind, "Status": s.status, "Created": s.created_at}
                                    for s in all_studies]), hide_index=True, key="admin_studies",
                      column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-        study = st.selectbox("Study", all_studies, key="admin_study", format_func=lambda s: shown[s.id])
+        name = st.selectbox("Study", [s.name for s in all_studies], key="admin_study",
+                            format_func=lambda n: shown[ids[n]])
+        study = next(s for s in all_studies if s.name == name)
         st.write(f"**{plain_label(shown_name(study.name))}** is {plain_label(study.status)}.")
         columns = st.columns(4)
         for column, (label, status) in zip(columns, MOVES.get(study.status, ()), strict=False):
