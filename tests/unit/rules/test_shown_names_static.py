@@ -7,10 +7,10 @@ U+200B, 10,000 characters or a Cyrillic look-alike. Shown, they must go through
 parses ``annotate/app_pages`` and ``annotate/ui`` with :mod:`ast` and checks three simple rules:
 
 1. a picker (selectbox, radio, multiselect, pills, segmented control, select slider) labelled
-   "Study" or "Cause" passes ``format_func=`` and that function calls ``shown_name`` or indexes
-   a mapping built by ``shown_names(...)``;
-2. inside ``plain_label(...)`` (the markdown path), any ``X.name`` or ``study_name`` is wrapped
-   in ``shown_name(...)``;
+   "Study", "Cause" or "Material" passes ``format_func=`` and that function calls ``shown_name``
+   or indexes a mapping built by ``shown_names(...)``;
+2. inside ``plain_label(...)`` or ``to_safe_markdown(...)`` (the markdown paths), any ``X.name``,
+   ``X.title`` or ``study_name`` is wrapped in ``shown_name(...)``;
 3. a download's ``file_name=`` holding ``X.name`` or ``study_name`` wraps it in ``file_name_part(...)``.
 """
 
@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 SCANNED = sorted([*(ROOT / "annotate" / "app_pages").rglob("*.py"), *(ROOT / "annotate" / "ui").rglob("*.py")])
 PICKERS = frozenset({"selectbox", "radio", "multiselect", "pills", "segmented_control", "select_slider"})
-NAME_LABELS = frozenset({"Study", "Cause"})
+NAME_LABELS = frozenset({"Study", "Cause", "Material"})
 
 
 def _call_name(node: ast.AST) -> str | None:
@@ -48,7 +48,7 @@ def _names_outside(node: ast.AST, wrapper: str) -> list[ast.AST]:
     if _call_name(node) == wrapper:
         return []
     found: list[ast.AST] = []
-    if (isinstance(node, ast.Attribute) and node.attr == "name") or (isinstance(node, ast.Name)
+    if (isinstance(node, ast.Attribute) and node.attr in ("name", "title")) or (isinstance(node, ast.Name)
                                                                        and node.id == "study_name"):
         found.append(node)
     for child in ast.iter_child_nodes(node):
@@ -67,7 +67,9 @@ def problems(source: str) -> list[str]:
             continue
         if name in PICKERS:
             label = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "label"), None)
-            if isinstance(label, ast.Constant) and label.value in NAME_LABELS:
+            options = node.args[1] if len(node.args) > 1 else None
+            fixed = isinstance(options, ast.List | ast.Tuple) and all(isinstance(e, ast.Constant) for e in options.elts)
+            if isinstance(label, ast.Constant) and label.value in NAME_LABELS and not fixed:
                 func = next((k.value for k in node.keywords if k.arg == "format_func"), None)
                 ok = func is not None and any(
                     (isinstance(n, ast.Name) and n.id == "shown_name")
@@ -75,7 +77,7 @@ def problems(source: str) -> list[str]:
                     for n in ast.walk(func))
                 if not ok:
                     out.append(f"{node.lineno}: {label.value!r} picker without format_func through shown_name(s)")
-        elif name == "plain_label":
+        elif name in ("plain_label", "to_safe_markdown"):
             for arg in node.args:
                 out += [f"{n.lineno}: {ast.unparse(n)} shown without shown_name" for n in _names_outside(arg, "shown_name")]
         for kw in node.keywords:
