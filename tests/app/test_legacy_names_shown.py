@@ -40,6 +40,7 @@ def seeded(tmp_path_factory):
     with engine.begin() as conn:  # the names an older version stored: no rule checked them
         for legacy, sid in studies.items():
             conn.execute(text("UPDATE study SET name = :n WHERE id = :i"), {"n": legacy, "i": sid})
+        conn.execute(text("INSERT INTO auditcause (name, active) VALUES (:n, :a)"), {"n": SPOOF, "a": True})
     yield url, ids, studies
     engine.dispose()
 
@@ -79,3 +80,15 @@ def test_researcher_pickers_show_legacy_names_escaped(seeded, monkeypatch, file,
     at = page_direct(ids["res"], file, timeout=60)
     assert not at.exception, at.exception
     _check_options(list(at.selectbox(key=key).options), studies)
+
+
+def test_audit_cause_picker_and_list_show_legacy_causes_escaped(seeded, monkeypatch) -> None:
+    url, ids, _studies = seeded
+    monkeypatch.setenv("ANNOTATE_DB_URL", url)
+    at = page_direct(ids["res"], "judges/audit.py", timeout=60)
+    at.selectbox(key="audit_study").set_value("demo-audit").run()  # the study with judge scores
+    assert not at.exception, at.exception
+    causes = list(at.selectbox(key="audit_tag_cause").options)
+    assert "pay\\u202eroll\\u200b\\u000anext" in causes and not any(HIDDEN & set(c) for c in causes), causes
+    listed = " ".join(shown(m.value) for m in at.markdown)  # the Cause list tab
+    assert "pay\\u202eroll\\u200b\\u000anext" in listed and not HIDDEN & set(listed)

@@ -120,7 +120,9 @@ with tab_list:
                     st.session_state["audit_flash"] = f"Tagged item {detail.item_id} ({current}) as '{shown_name(cause)}'."
                     st.rerun()
         if detail.tags:
-            st.dataframe(pd.DataFrame(detail.tags)[["method", "judge", "cause", "note", "author", "created_at"]],
+            tags = pd.DataFrame(detail.tags)
+            tags["cause"] = tags["cause"].map(shown_name)  # older causes may hide characters
+            st.dataframe(tags[["method", "judge", "cause", "note", "author", "created_at"]],
                          hide_index=True, width="stretch", key="audit_item_tags")
 
 with tab_summary:

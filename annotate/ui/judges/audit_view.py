@@ -122,6 +122,7 @@ def cause_summary(summary: list[dict], csv_text: str, jsonl_text: str, study_nam
 
         frame = pd.DataFrame(summary)
         frame["run"] = frame["method"] + "/" + frame["judge"]
+        frame["cause"] = frame["cause"].map(shown_name)  # older causes may hide characters
         fig = px.bar(frame, x="run", y="n", color="cause", title="Causes of disagreement per method and judge",
                      labels={"n": "tagged disagreements", "run": "method/judge"})
         fig.update_yaxes(dtick=1, rangemode="tozero")  # counts: whole numbers only
