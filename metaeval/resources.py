@@ -8,6 +8,10 @@ they are read); when the estimate is over the limit the command stops with one l
 the estimate, the limit and what to lower (exit 2), instead of a ``MemoryError`` traceback
 minutes later.
 
+Every other command is sized too: :func:`check_command_inputs` runs in :func:`metaeval.cli.main`
+over all the input files a command line names (``--votes``, ``--queries``, ``--responses``,
+``NAME=FILE``, ``replay:FILE`` ...) before any of them is read.
+
 The limit is ``$METAEVAL_MEMORY_LIMIT`` (bytes, or with a K/M/G/T suffix: ``8G``), else 75% of
 the machine's memory (or of the container's cgroup limit when lower). The estimates are upper
 bounds with a safety factor, not predictions: a run they pass may use much less.
