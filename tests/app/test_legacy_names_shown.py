@@ -92,3 +92,24 @@ def test_audit_cause_picker_and_list_show_legacy_causes_escaped(seeded, monkeypa
     assert "pay\\u202eroll\\u200b\\u000anext" in causes and not any(HIDDEN & set(c) for c in causes), causes
     listed = " ".join(shown(m.value) for m in at.markdown)  # the Cause list tab
     assert "pay\\u202eroll\\u200b\\u000anext" in listed and not HIDDEN & set(listed)
+
+
+def test_rating_picker_shows_legacy_names_escaped(tmp_path, monkeypatch) -> None:
+    from tests.fixtures.pairwise_seed import seed_accounts, seed_content
+
+    url = f"sqlite:///{tmp_path / 'rate.db'}"
+    engine = init_db(url)
+    seed_content(engine)
+    ids = seed_accounts(engine)
+    first = seed_study(engine, name="p1", kind="pointwise", annotators=("ann1",), overlap=1)
+    second = seed_study(engine, name="p2", kind="pointwise", annotators=("ann1",), overlap=1)
+    with engine.begin() as conn:  # stored before the rules: a look-alike that also hides a U+202E
+        conn.execute(text("UPDATE study SET name = :n WHERE id = :i"), {"n": LATIN, "i": first})
+        conn.execute(text("UPDATE study SET name = :n WHERE id = :i"), {"n": "d\u0435mo\u202e-study", "i": second})
+    engine.dispose()
+    monkeypatch.setenv("ANNOTATE_DB_URL", url)
+    at = page_direct(ids["ann1"], "annotate/rate_responses.py", timeout=60)
+    assert not at.exception, at.exception
+    # by hand: the Cyrillic one shows its U+202E as text; both carry their ids (they look alike)
+    assert list(at.selectbox(key="rate_study").options) == [f"demo-study (study #{first})",
+                                                            f"d\u0435mo\\u202e-study (study #{second})"]

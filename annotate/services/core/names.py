@@ -182,9 +182,10 @@ def shown_names(names: Mapping[K, str], *, ids: Mapping[K, object] | None = None
                 max_len: int = SHOWN_MAX) -> dict[K, str]:
     """:func:`shown_name` of each of ``names`` (key -> name), telling look-alikes apart.
 
-    Two names whose shown forms are equal, or whose confusable skeletons are equal
-    (:func:`folded_skeleton`: "demo-study" and "dеmo-study" with a Cyrillic е), would look the
-    same in a picker; each of them gets its id appended (``ids[key]``, else the key itself).
+    Two names whose shown forms are equal, or whose confusable skeletons are equal once hidden
+    characters are left out (:func:`folded_skeleton`: "demo-study" and "dеmo-study" with a
+    Cyrillic е), would look the same in a picker; each of them gets its id appended (``ids[key]``,
+    else the key itself).
 
     Example:
         >>> shown_names({3: "demo-study", 7: "d\u0435mo-study", 9: "pilot"})
@@ -193,7 +194,8 @@ def shown_names(names: Mapping[K, str], *, ids: Mapping[K, object] | None = None
     shown = {key: shown_name(name, max_len=max_len) for key, name in names.items()}
     groups: dict[str, list[K]] = {}
     for key, name in names.items():
-        groups.setdefault(folded_skeleton(str(name)), []).append(key)
+        visible = "".join(ch for ch in str(name) if not _bad_character(ch))  # hidden ones do not tell apart
+        groups.setdefault(folded_skeleton(visible), []).append(key)
     seen: dict[str, list[K]] = {}
     for key, text in shown.items():
         seen.setdefault(text, []).append(key)

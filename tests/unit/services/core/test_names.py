@@ -164,7 +164,8 @@ def test_study_list_caps_a_10000_character_old_name(world, db_url, capsys):
 def test_shown_names_tell_look_alikes_apart():
     from annotate.services.core.names import shown_names
 
-    shown = shown_names({1: "demo-study", 2: "d\u0435mo-study", 3: "DEMO-STUDY", 4: "pilot", 5: "a\u200b"})
+    shown = shown_names({1: "demo-study", 2: "d\u0435mo-study", 3: "DEMO-STUDY", 4: "pilot", 5: "a\u200b",
+                         6: "demo\u202e-study"})
     assert shown[4] == "pilot" and shown[5] == "a\\u200b"
-    assert [shown[i] for i in (1, 2, 3)] == ["demo-study (study #1)", "d\u0435mo-study (study #2)",
-                                             "DEMO-STUDY (study #3)"]
+    assert [shown[i] for i in (1, 2, 3, 6)] == ["demo-study (study #1)", "d\u0435mo-study (study #2)",
+                                                "DEMO-STUDY (study #3)", "demo\\u202e-study (study #6)"]
