@@ -16,6 +16,7 @@ import sys
 from types import ModuleType
 
 import metaeval.commands as commands_pkg
+from metaeval import resources
 from metaeval.about import DOCS_EPILOG, package_version
 from metaeval.commands import CliError
 from metaeval.private_files import PRIVATE_UMASK
@@ -60,16 +61,30 @@ def main(argv: list[str] | None = None) -> int:
     install_log_redaction()
     install_excepthook()
     previous = os.umask(PRIVATE_UMASK)  # outputs, caches and logs it writes are the owner's only
+    command = " ".join(filter(None, (args.command, getattr(args, f"{args.command}_command", None))))
     try:
+        # every input file is sized before any is read: one line naming what to lower, exit 2
+        resources.check_command_inputs(args, command=command)
         return int(args.func(args) or 0)
     except CliError as exc:
-        print(f"metaeval: error: {redact(str(exc))}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     except MemoryError:  # past metaeval.resources' estimate: still one line, not a traceback
-        print("metaeval: error: out of memory; lower --bootstrap or use a smaller input", file=sys.stderr)
-        return 2
+        return _error("out of memory; lower --bootstrap or use a smaller input")
+    except RecursionError:
+        return _error("an input is nested too deeply to read")
+    except (ValueError, OSError, UnicodeError, OverflowError, KeyError, TypeError) as exc:
+        # bad input no reader caught by name: still one line (the traceback with --verbose)
+        log.debug("%s failed", command, exc_info=args.verbose)
+        return _error(f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc))
     finally:
         os.umask(previous)
+
+
+def _error(message: str) -> int:
+    """Print ``metaeval: error: MESSAGE`` on one line (secrets redacted); the exit status 2."""
+    text = " ".join(redact(message).split())
+    print(f"metaeval: error: {text[:2000]}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -16,13 +16,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from metaeval.io import InputFileError, read_votes, votes_from_dicts
+from metaeval.json_stream import iter_json_array
 from metaeval.types import Vote
 
 #: FastChat's ``compute_agreement.py`` counts a judge whose name starts with this as a person.
@@ -67,21 +67,10 @@ def read_fastchat_votes(path: str | os.PathLike, *, turn: int | None = None) -> 
     array element (``[i]``) and the field.
     """
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputFileError("not valid UTF-8", path=p) from None
-    except json.JSONDecodeError as exc:
-        raise InputFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=p, line=exc.lineno) from None
-    except RecursionError:
-        raise InputFileError("invalid JSON: nested too deeply", path=p) from None
-    except OSError as exc:
-        raise InputFileError(f"cannot read: {exc.strerror or exc}", path=p) from exc
-    if not isinstance(data, list):
-        raise InputFileError("expected a JSON array of votes", path=p)
     rows: list[tuple[int, dict[str, Any]]] = []
     turns: set[int] = set()
-    for i, obj in enumerate(data):
+    # streamed: one element decoded at a time (metaeval.json_stream), never the whole text at once
+    for i, obj in iter_json_array(p):
         if not isinstance(obj, dict):
             raise InputFileError("expected a JSON object", path=p, field=f"[{i}]")
         t = obj.get("turn", 1)

@@ -8,6 +8,10 @@ they are read); when the estimate is over the limit the command stops with one l
 the estimate, the limit and what to lower (exit 2), instead of a ``MemoryError`` traceback
 minutes later.
 
+Every other command is sized too: :func:`check_command_inputs` runs in :func:`metaeval.cli.main`
+over all the input files a command line names (``--votes``, ``--queries``, ``--responses``,
+``NAME=FILE``, ``replay:FILE`` ...) before any of them is read.
+
 The limit is ``$METAEVAL_MEMORY_LIMIT`` (bytes, or with a K/M/G/T suffix: ``8G``), else 75% of
 the machine's memory (or of the container's cgroup limit when lower). The estimates are upper
 bounds with a safety factor, not predictions: a run they pass may use much less.
@@ -31,7 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = ["ENV_VAR", "ResourceError", "memory_limit", "parse_size", "human_bytes", "check_input_files",
-           "check_bootstrap", "check_rankings"]
+           "check_bootstrap", "check_rankings", "INPUT_OPTIONS", "command_input_files", "check_command_inputs"]
 
 ENV_VAR = "METAEVAL_MEMORY_LIMIT"
 #: Bytes of Python objects (dicts, votes, data frames) per byte of JSON Lines read, and per byte
@@ -164,3 +168,44 @@ def check_rankings(*, n_resamples: int, n_queries: int, n_models: int, n_sources
                     "rank fewer models (filter the votes) or fewer judges at once", limit)
     check_bootstrap(command="rankings", n_resamples=n_resamples, n_clusters=n_queries, chunked=False,
                     n_statistics=3 * n_models * max(n_sources, 1), fixed_bytes=tensor, limit=limit)
+
+
+#: The options of the metaeval commands that name input files (``NAME=FILE``, ``[NAME=]FILE`` and
+#: ``replay:FILE`` judge specs included).
+INPUT_OPTIONS = ("votes", "judge", "model", "generator", "rewriter", "queries", "ratings", "gold", "responses",
+                 "scores", "groups", "scored", "file", "static_global", "static_domain", "with_materials", "pairs",
+                 "subset")
+
+
+def command_input_files(args: object) -> list[Path]:
+    """The existing regular files named by a parsed command line's input options (in order, once).
+
+    Example:
+        >>> import argparse, tempfile
+        >>> f = tempfile.NamedTemporaryFile(suffix=".jsonl")
+        >>> ns = argparse.Namespace(votes=f.name, judge=[f"j={f.name}", "replay:/nope"], output="x")
+        >>> [p.name for p in command_input_files(ns)] == [Path(f.name).name]
+        True
+    """
+    out: list[Path] = []
+    for option in INPUT_OPTIONS:
+        value = getattr(args, option, None)
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if not isinstance(item, str) or not item:
+                continue
+            for candidate in (item, item.partition("=")[2], item.partition(":")[2]):
+                path = Path(candidate) if candidate else None
+                try:
+                    if path is not None and path.is_file() and path not in out:
+                        out.append(path)
+                        break
+                except OSError:  # a name too long or otherwise unusable: the reader names it
+                    continue
+    return out
+
+
+def check_command_inputs(args: object, *, command: str, limit: int | None = None) -> None:
+    """:func:`check_input_files` over every input file of a parsed command line, before any is read
+    (the CLI calls it for every subcommand)."""
+    check_input_files(command_input_files(args), command=command, limit=limit)

@@ -154,12 +154,12 @@ def _engine_keys() -> tuple[str, ...]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from annotate.services.core.names import printable
+    from annotate.services.core.names import shown_name
     from annotate.services.studies.lifecycle import list_studies
 
     with command_session(init_db(args.db), errors=()) as session:
         for study in list_studies(session=session, actor=User(username="command-line", role=Role.ADMIN)):
-            print(f"{study.id}\t{printable(study.name)}\t{study.kind}\t{study.status}")  # one line per study
+            print(f"{study.id}\t{shown_name(study.name)}\t{study.kind}\t{study.status}")  # one line per study
     return 0
 
 

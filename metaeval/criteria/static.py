@@ -24,10 +24,18 @@ def _read_json(path: Path) -> object:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
         raise CriteriaError(f"{path}: criteria file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise CriteriaError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise CriteriaError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CriteriaError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+    except RecursionError:
+        raise CriteriaError(f"{path}: invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise CriteriaError(f"{path}: invalid JSON: {exc}") from None
 
 
 @lru_cache(maxsize=8)

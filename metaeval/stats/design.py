@@ -39,7 +39,6 @@ estimate 0.5 + 0.4 * 0.5 = 0.7.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -65,10 +64,13 @@ _SIGN = {"model_a": 1, "model_b": -1}
 
 
 def _rows(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        return list(json.loads(text))
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    from metaeval.fastchat import is_json_array
+    from metaeval.io import iter_jsonl
+    from metaeval.json_stream import iter_json_array
+
+    # streamed (#21 §9): a JSON array element by element, JSON Lines line by line
+    rows = iter_json_array(path) if is_json_array(path) else iter_jsonl(path)
+    return [obj for _, obj in rows if isinstance(obj, dict)]
 
 
 def read_vote_design(path: str | os.PathLike) -> pd.DataFrame | None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from annotate.services.accounts import users as users_service
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import shown_name, shown_names
 from annotate.services.core.roles import ROLES
 from annotate.services.core.statuses import StudyStatus
 from annotate.services.studies import lifecycle
@@ -130,12 +131,15 @@ with study_tab:
     else:
         st.caption("Closed studies serve no tasks and accept no judgments; their results stay readable. "
                    "Archived studies are closed and put away; only an admin archives or restores one.")
-        st.dataframe(pd.DataFrame([{"Study": s.name, "Kind": s.kind, "Status": s.status, "Created": s.created_at}
+        shown = shown_names({s.id: s.name for s in all_studies})  # escaped, capped, look-alikes with their id
+        ids = {s.name: s.id for s in all_studies}
+        st.dataframe(pd.DataFrame([{"Study": shown[s.id], "Kind": s.kind, "Status": s.status, "Created": s.created_at}
                                    for s in all_studies]), hide_index=True, key="admin_studies",
                      column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-        name = st.selectbox("Study", [s.name for s in all_studies], key="admin_study")
+        name = st.selectbox("Study", [s.name for s in all_studies], key="admin_study",
+                            format_func=lambda n: shown[ids[n]])
         study = next(s for s in all_studies if s.name == name)
-        st.write(f"**{plain_label(study.name)}** is {plain_label(study.status)}.")
+        st.write(f"**{plain_label(shown_name(study.name))}** is {plain_label(study.status)}.")
         columns = st.columns(4)
         for column, (label, status) in zip(columns, MOVES.get(study.status, ()), strict=False):
             if column.button(label, key=f"study_{status}_{study.id}"):
@@ -146,4 +150,4 @@ with study_tab:
                 except ServiceError as exc:
                     st.error(plain_label(for_person(exc)))
                 else:
-                    _done(f"Study {moved.name} is now {moved.status}.")
+                    _done(f"Study {shown_name(moved.name)} is now {moved.status}.")

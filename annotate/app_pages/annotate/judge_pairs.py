@@ -16,6 +16,7 @@ import functools
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import shown_name, shown_names
 from annotate.ui.annotate import pair_flow as flow
 from annotate.ui.annotate import task_state
 from annotate.ui.annotate.pair_lists import task_lists
@@ -47,12 +48,13 @@ if not view.studies:
 # Select by id and label by name only: a label that changes (a "done" count) makes Streamlit
 # reset the picker to the first study; the counts are in the progress bar instead.
 by_id = {s.study_id: s for s in view.studies}
+shown = shown_names({i: s.name for i, s in by_id.items()})  # escaped, capped, look-alikes with their id
 flow.restore_study(set(by_id))
 opened = flow.resolve_link(user, set(by_id))
 if len(view.studies) > 1:
     show_title()
 study = view.studies[0] if len(view.studies) == 1 else by_id[st.selectbox(
-    "Study", list(by_id), format_func=lambda i: by_id[i].name, key=flow.STUDY_KEY, on_change=flow.navigate)]
+    "Study", list(by_id), format_func=lambda i: shown[i], key=flow.STUDY_KEY, on_change=flow.navigate)]
 flow.remember_study(study.study_id)
 try:
     view = flow.load(user, view, study.study_id, opened)
@@ -60,7 +62,7 @@ except ServiceError as exc:
     # No dead end: the pair asked for cannot be opened here, so the study's next one is shown.
     show_title()
     st.warning(f"That pair could not be opened: {plain_label(for_person(exc))} Here is your next pair in "
-               f"study {plain_label(study.name)} instead.", icon=":material/info:")
+               f"study {plain_label(shown_name(study.name))} instead.", icon=":material/info:")
     view = flow.load(user, view, study.study_id, None)
 task, rows = view.task, view.rows
 done = sum(1 for row in rows if row.status == "done")
@@ -76,7 +78,7 @@ if task is None:
     show_title()
     if flash:
         st.success(plain_label(flash), icon=":material/check_circle:")
-    st.progress(1.0 if rows else 0.0, text=f"{done} of {len(rows)} pairs judged in study {plain_label(study.name)}")
+    st.progress(1.0 if rows else 0.0, text=f"{done} of {len(rows)} pairs judged in study {plain_label(shown_name(study.name))}")
     skipped = sum(1 for row in rows if row.status == "skipped")
     st.success("You have judged every pair assigned to you in this study. Thank you!" if not skipped else
                f"Only your {skipped} skipped pairs are left: open them from Skipped pairs in the sidebar.")
@@ -94,7 +96,7 @@ if task.existing is not None and task.existing.stale and (change := flow.query_c
         side_by_side_diff(change[1], task.instruction, f"version {change[0]} (you judged)",
                           f"version {task.instruction_version_no} (now)")
 before, after = flow.neighbours(rows, aid)
-context = BarContext(done=done, total=len(rows), study_name=study.name,
+context = BarContext(done=done, total=len(rows), study_name=shown_name(study.name),
                      elapsed=task_state.shown_elapsed(state, aid), showing=task_state.start_time(state, aid),
                      person=int(user.id or 0),
                      previous=None if before is None else functools.partial(open_pair, before),

@@ -11,6 +11,7 @@ import streamlit as st
 
 from annotate.services.annotate import judgments, tasks
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import shown_name, shown_names
 from annotate.ui.annotate import task_state
 from annotate.ui.kit.panes import show_text_view
 from annotate.ui.kit.safe_markdown import plain_label
@@ -36,8 +37,9 @@ if not studies:
 # Select by id and label by name only: a label that changes (a "done" count) makes Streamlit
 # reset the picker to the first study; the counts are in the progress line instead.
 by_id = {s.study_id: s for s in studies}
+shown = shown_names({i: s.name for i, s in by_id.items()})  # escaped, capped, look-alikes with their id
 study = (by_id[st.selectbox("Study", list(by_id), key="rate_study",
-                            format_func=lambda i: by_id[i].name)]
+                            format_func=lambda i: shown[i])]
          if len(studies) > 1 else studies[0])
 
 opened = state.get(OPEN_KEY)  # (study id, assignment id): a task opens only in its own study
@@ -65,7 +67,7 @@ def open_task(assignment_id: int | None) -> None:
 
 
 done, total = sum(1 for r in my_tasks if r.status == "done"), len(my_tasks)
-st.progress(done / total if total else 0.0, text=f"{done} of {total} responses rated in study {plain_label(study.name)}")
+st.progress(done / total if total else 0.0, text=f"{done} of {total} responses rated in study {plain_label(shown_name(study.name))}")
 finished = {r.assignment_id: r for r in my_tasks if r.status == "done"}
 if finished:
     with st.expander(f"My ratings ({len(finished)}): open one to revise it"):

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import file_name_part, shown_names
 from annotate.services.judges.agreement_view import (
     BREAKDOWNS,
     DOWNLOAD_TYPES,
@@ -34,7 +35,9 @@ st.caption("Judge verdict = the response with the higher mean criterion score. A
            "intervals over queries.")
 
 with db_session() as session:
-    pairwise = [s.name for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    listed = [s for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    pairwise = [s.name for s in listed]
+    shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
     runs = list_runs(session=session)
     version = data_version(session=session)
 if not pairwise:
@@ -45,7 +48,7 @@ if not runs:
     st.stop()
 
 c1, c2 = st.columns([1, 2])
-study_name = c1.selectbox("Study", pairwise, key="agr_study")
+study_name = c1.selectbox("Study", pairwise, key="agr_study", format_func=lambda n: shown[n])
 labels = {r.label: r.run_id for r in runs}
 chosen = c2.multiselect("Judge runs (method/judge)", list(labels), default=list(labels), key="agr_runs")
 with st.expander("Settings"):
@@ -94,7 +97,7 @@ for line in view.human_lines:
 d_cols = st.columns(len(DOWNLOAD_TYPES))
 for col, (fmt, (ext, mime)) in zip(d_cols, DOWNLOAD_TYPES.items(), strict=True):
     col.download_button(f"Download {DOWNLOAD_LABELS.get(fmt, fmt.upper())}", view.downloads[fmt],
-                        file_name=f"agreement_{study_name}.{ext}", mime=mime, key=f"agr_dl_{fmt}")
+                        file_name=f"agreement_{file_name_part(study_name)}.{ext}", mime=mime, key=f"agr_dl_{fmt}")
 
 tab_cmp, tab_bd, tab_bias, tab_crit, tab_rank, tab_ann = st.tabs(
     ["Paired comparisons", "Breakdowns", "Position and length bias", "Criterion-level alignment", "Rankings",

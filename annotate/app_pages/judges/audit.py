@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import file_name_part, shown_name, shown_names
 from annotate.services.judges import audit_tags
 from annotate.services.judges.agreement_view import data_version
 from annotate.services.judges.audit import audit_detail, disagreement_table, filter_disagreements
@@ -33,13 +34,15 @@ if flash:
     st.success(plain_label(flash))
 
 with db_session() as session:
-    pairwise = [s.name for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    listed = [s for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+    pairwise = [s.name for s in listed]
+    shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
     runs = list_runs(session=session, with_counts=False)  # judge and method names only
 if not pairwise or not runs:
     st.info("The audit needs a pairwise study with votes and imported judge scores.")
     st.stop()
 
-study_name = st.selectbox("Study", pairwise, key="audit_study")
+study_name = st.selectbox("Study", pairwise, key="audit_study", format_func=lambda n: shown[n])
 study_key = zlib.crc32(study_name.encode())  # widgets whose options come from this study carry it
 
 
@@ -76,7 +79,7 @@ with tab_list:
     else:
         # a callable: the CSV is written when the button is clicked, not on every run
         st.download_button("Download this table (CSV)", partial(csv_safe.frame_to_csv, rows),
-                           file_name=f"audit_{study_name}.csv", mime="text/csv", key="audit_dl_table")
+                           file_name=f"audit_{file_name_part(study_name)}.csv", mime="text/csv", key="audit_dl_table")
         row = rows.iloc[min(picked, len(rows) - 1)]
         with db_session() as session:
             try:
@@ -103,7 +106,7 @@ with tab_list:
         with db_session() as session:
             causes = [c.name for c in audit_tags.list_causes(session=session)]
         with st.form("audit_tag_form", clear_on_submit=True):
-            cause = st.selectbox("Cause", causes, key="audit_tag_cause")
+            cause = st.selectbox("Cause", causes, key="audit_tag_cause", format_func=shown_name)
             note = st.text_area("Note", key="audit_tag_note", height=80)
             tagged = st.form_submit_button("Save tag", type="primary")
         if tagged:
@@ -114,10 +117,12 @@ with tab_list:
                 except ServiceError as exc:
                     st.error(plain_label(for_person(exc)))
                 else:
-                    st.session_state["audit_flash"] = f"Tagged item {detail.item_id} ({current}) as '{cause}'."
+                    st.session_state["audit_flash"] = f"Tagged item {detail.item_id} ({current}) as '{shown_name(cause)}'."
                     st.rerun()
         if detail.tags:
-            st.dataframe(pd.DataFrame(detail.tags)[["method", "judge", "cause", "note", "author", "created_at"]],
+            tags = pd.DataFrame(detail.tags)
+            tags["cause"] = tags["cause"].map(shown_name)  # older causes may hide characters
+            st.dataframe(tags[["method", "judge", "cause", "note", "author", "created_at"]],
                          hide_index=True, width="stretch", key="audit_item_tags")
 
 with tab_summary:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from annotate.db.models import id_of
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import MAX_TITLE, shown_name
 from annotate.services.core.roles import MATERIAL_FLAGGERS
 from annotate.services.refine import materials, uploads
 from annotate.services.refine.query_list import query_choices
@@ -150,7 +151,7 @@ with tab_verify:
             kept_text = materials.pending_text(session=session, document_id=doc_id)
             index = materials.query_index_of(session=session, query_id=doc.query_id)
         with st.container(border=True):
-            st.markdown(f"**{to_safe_markdown(doc.title)}** for query {index:d}")
+            st.markdown(f"**{plain_label(shown_name(doc.title, max_len=MAX_TITLE))}** for query {index:d}")
             st.caption(f"Source: {plain_label(doc.source_url)} · Licence: {plain_label(doc.license_note)}")
             scroll_pane(kept_text, height=200)
             note = st.text_input("Why reject it (needed to reject)", key=f"reject_note_{doc_id}",
@@ -165,5 +166,5 @@ with tab_verify:
                         except ServiceError as exc:
                             st.error(plain_label(for_person(exc)))
                         else:
-                            state["collect_flash"] = f"Material “{doc.title}” {'verified' if ok else 'rejected'}."
+                            state["collect_flash"] = f"Material “{shown_name(doc.title, max_len=MAX_TITLE)}” {'verified' if ok else 'rejected'}."
                             st.rerun()

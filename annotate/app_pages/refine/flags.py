@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import shown_name
 from annotate.services.core.statuses import FlagStatus
 from annotate.services.refine import flags
 from annotate.ui.annotate.task_state import FLAGS as FLAG_LABELS
@@ -34,7 +35,7 @@ for item in queue:
     key = f"{item.judgment_id:d}_{item.flag}"
     resolved = item.status == FlagStatus.RESOLVED
     with st.container(border=True):
-        st.markdown(f"**Query {item.query_index:d}** · study {plain_label(item.study)} · "
+        st.markdown(f"**Query {item.query_index:d}** · study {plain_label(shown_name(item.study))} · "
                     f"**{plain_label(FLAG_LABELS.get(item.flag, item.flag))}** · by {plain_label(item.annotator)} · "
                     + ("resolved" if resolved else "open"))
         if item.rationale.strip():

@@ -9,6 +9,7 @@ import streamlit as st
 
 from annotate.db.models import MaterialVersion, id_of
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import MAX_TITLE, shown_name
 from annotate.services.core.statuses import DocumentStatus
 from annotate.services.refine import materials, pruning
 from annotate.services.refine.pruning import REMOVAL_REASONS
@@ -39,7 +40,7 @@ if not documents:
             "*Collect materials*.")
     st.stop()
 document = documents[0] if len(documents) == 1 else st.selectbox(
-    "Material", documents, key=f"prune_doc_{id_of(query)}", format_func=lambda d: f"{d.title} ({d.origin})")
+    "Material", documents, key=f"prune_doc_{id_of(query)}", format_func=lambda d: f"{shown_name(d.title, max_len=MAX_TITLE)} ({d.origin})")
 document_id = id_of(document)
 with db_session() as session:
     head = material_head(session=session, document_id=document_id)
@@ -51,7 +52,7 @@ base_key = f"prune_base_{document_id}"
 if base_key not in state or state[base_key][0] not in {v.version_no for v in versions}:
     state[base_key] = (head.version_no, list(head.kept))
 base_no, base_kept = state[base_key]
-st.markdown(f"**{to_safe_markdown(document.title)}** · {len(segments)} segments · latest version "
+st.markdown(f"**{plain_label(shown_name(document.title, max_len=MAX_TITLE))}** · {len(segments)} segments · latest version "
             f"**{head.version_no:d}** ({plain_label(head.status)})")
 if base_no != head.version_no:
     st.warning(f"Version {head.version_no:d} was saved after version {base_no:d} that you started from.")

@@ -17,6 +17,7 @@ import streamlit as st
 
 from annotate.db.engine import session_scope
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import file_name_part, shown_names
 from annotate.services.refine import staleness
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies import lifecycle
@@ -48,7 +49,8 @@ if not all_studies:
     st.info("No study yet. Create one on the **Design a study** page or with `annotate study create`.")
     st.stop()
 
-study = st.selectbox("Study", all_studies, format_func=lambda s: f"{s.name} ({s.kind}, {s.status})",
+shown = shown_names({s.id: s.name for s in all_studies})  # escaped, capped, look-alikes with their id
+study = st.selectbox("Study", all_studies, format_func=lambda s: f"{shown[s.id]} ({s.kind}, {s.status})",
                      key="dashboard_study")
 try:
     with db_session() as session:
@@ -130,7 +132,7 @@ def exporter(fmt: str) -> Callable[[], bytes]:
 
 download_cols = st.columns(3)
 for col, fmt in zip(download_cols, ("csv", "jsonl", "parquet"), strict=True):
-    col.download_button(f"{fmt.upper()}", data=exporter(fmt), file_name=f"{study.name}-votes.{fmt}",
+    col.download_button(f"{fmt.upper()}", data=exporter(fmt), file_name=f"{file_name_part(study.name)}-votes.{fmt}",
                         mime=MIME[fmt], key=f"dash_download_{fmt}", icon=":material/download:",
                         on_click="ignore")
 st.caption("FastChat's judgment layout: question_id, model_a, model_b (sorted by name), winner, judge "

@@ -13,6 +13,7 @@ import streamlit as st
 
 from annotate.services.content.project_overview import query_counts
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import shown_name
 from annotate.services.studies.design import (
     DEFAULT_ERROR_TYPES,
     KINDS,
@@ -108,7 +109,7 @@ if preview is None:
     st.stop()
 
 design, plan = preview
-st.subheader(f"Preview of study {plain_label(design.name) or '(no name yet)'}")
+st.subheader(f"Preview of study {plain_label(shown_name(design.name)) or '(no name yet)'}")
 cols = st.columns(5)
 cols[0].metric("Queries", f"{plan.n_queries:,}")
 cols[1].metric("Items", f"{plan.n_items:,}")

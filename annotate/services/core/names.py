@@ -27,12 +27,15 @@ Example:
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from annotate.services.core.errors import Conflict, InputError
 
 __all__ = ["MAX_STUDY_NAME", "MAX_TITLE", "MAX_CAUSE", "clean_name", "skeleton", "folded_skeleton", "check_not_confusable",
-           "printable"]
+           "printable", "shown_name", "shown_names", "file_name_part"]
+
+K = TypeVar("K")
 
 MAX_STUDY_NAME = 80
 MAX_TITLE = 200
@@ -148,3 +151,76 @@ def printable(name: str) -> str:
         'a\\\\u000ab\\\\u202e'
     """
     return "".join(f"\\u{ord(ch):04x}" if _bad_character(ch) else ch for ch in name)
+
+
+#: Characters a name shows at most on a page or in a list (longer names end in an ellipsis).
+SHOWN_MAX = 80
+
+
+def shown_name(name: object, *, max_len: int = SHOWN_MAX) -> str:
+    """A stored name as pages, exports and the command line show it: the one display function.
+
+    Names stored before the rules of this module may hold anything; shown, every control,
+    bidi and invisible character becomes a visible ``\\uXXXX`` escape (:func:`printable`), runs of
+    spaces become one, and a name longer than ``max_len`` characters is cut with an ellipsis
+    ("…"). ``None`` is the empty string.
+
+    Example:
+        >>> shown_name("pay\u202eroll")
+        'pay\\\\u202eroll'
+        >>> shown_name("x" * 10_000, max_len=8)
+        'xxxxxxx…'
+    """
+    if name is None:
+        return ""
+    text = " ".join(printable(str(name)).split(" "))
+    text = " ".join(text.split())
+    return text if len(text) <= max_len else text[: max(max_len - 1, 0)] + "…"
+
+
+def shown_names(names: Mapping[K, str], *, ids: Mapping[K, object] | None = None, what: str = "study",
+                max_len: int = SHOWN_MAX) -> dict[K, str]:
+    """:func:`shown_name` of each of ``names`` (key -> name), telling look-alikes apart.
+
+    Two names whose shown forms are equal, or whose confusable skeletons are equal once hidden
+    characters are left out (:func:`folded_skeleton`: "demo-study" and "dеmo-study" with a
+    Cyrillic е), would look the same in a picker; each of them gets its id appended (``ids[key]``,
+    else the key itself).
+
+    Example:
+        >>> shown_names({3: "demo-study", 7: "d\u0435mo-study", 9: "pilot"})
+        {3: 'demo-study (study #3)', 7: 'dеmo-study (study #7)', 9: 'pilot'}
+    """
+    shown = {key: shown_name(name, max_len=max_len) for key, name in names.items()}
+    groups: dict[str, list[K]] = {}
+    for key, name in names.items():
+        visible = "".join(ch for ch in str(name) if not _bad_character(ch))  # hidden ones do not tell apart
+        groups.setdefault(folded_skeleton(visible), []).append(key)
+    seen: dict[str, list[K]] = {}
+    for key, text in shown.items():
+        seen.setdefault(text, []).append(key)
+    clash = {k for group in (*groups.values(), *seen.values()) if len(group) > 1 for k in group}
+    for key in clash:
+        ident = key if ids is None else ids.get(key, key)
+        suffix = f" ({what} #{ident})"
+        shown[key] = shown_name(names[key], max_len=max(max_len - len(suffix), 8)) + suffix
+    return shown
+
+
+def file_name_part(name: object, *, max_len: int = 60) -> str:
+    """A stored name as part of a download's file name: letters, digits, ``.``, ``_`` and ``-``
+    kept (any script), everything else (spaces, slashes, escapes, controls) one ``_``, capped.
+
+    Example:
+        >>> file_name_part("pilot/../x\\u202e y")
+        'pilot_.._x_y'
+    """
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFC", "" if name is None else str(name)):
+        keep = ch in "._-" or (unicodedata.category(ch)[0] in "LN" and not _bad_character(ch))
+        if keep:
+            out.append(ch)
+        elif not out or out[-1] != "_":
+            out.append("_")
+    text = "".join(out).strip("_.")[:max_len]
+    return text or "study"

@@ -289,5 +289,5 @@ def extend_study(*, session: Session, actor: User | None, study_name: str, n: in
         settings["extensions"] = [*settings.get("extensions", []), record]
         study.settings = settings
         session.add(study)
-    log.info("extended study %s: %d assignments (%s)", study_name, len(plan.new), plan.strategy)
+    log.info("extended study %r: %d assignments (%s)", study_name, len(plan.new), plan.strategy)
     return plan

@@ -86,7 +86,7 @@ def export_pairs(*, session: Session, actor: User | None, study_name: str, path:
     """
     require_role(actor, *MANAGERS)
     n = write_jsonl(path, pair_records(session=session, study_name=study_name))
-    log.info("exported %d pairs of study %s to %s", n, study_name, path)
+    log.info("exported %d pairs of study %r to %s", n, study_name, path)
     return n
 
 

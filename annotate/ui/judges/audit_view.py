@@ -12,6 +12,7 @@ import streamlit as st
 
 from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import file_name_part, shown_name
 from annotate.services.judges import audit_tags
 from annotate.services.judges.audit import AuditDetail, AuditFilters
 from annotate.ui.annotate.task_state import format_duration
@@ -121,6 +122,7 @@ def cause_summary(summary: list[dict], csv_text: str, jsonl_text: str, study_nam
 
         frame = pd.DataFrame(summary)
         frame["run"] = frame["method"] + "/" + frame["judge"]
+        frame["cause"] = frame["cause"].map(shown_name)  # older causes may hide characters
         fig = px.bar(frame, x="run", y="n", color="cause", title="Causes of disagreement per method and judge",
                      labels={"n": "tagged disagreements", "run": "method/judge"})
         fig.update_yaxes(dtick=1, rangemode="tozero")  # counts: whole numbers only
@@ -128,9 +130,9 @@ def cause_summary(summary: list[dict], csv_text: str, jsonl_text: str, study_nam
         st.dataframe(frame[["method", "judge", "cause", "n"]], hide_index=True, width="stretch",
                      key="audit_summary_table")
     e1, e2 = st.columns(2)
-    e1.download_button("Download tags (CSV)", csv_text, file_name=f"audit_tags_{study_name}.csv", mime="text/csv",
+    e1.download_button("Download tags (CSV)", csv_text, file_name=f"audit_tags_{file_name_part(study_name)}.csv", mime="text/csv",
                        key="audit_dl_csv")
-    e2.download_button("Download tags (JSONL)", jsonl_text, file_name=f"audit_tags_{study_name}.jsonl",
+    e2.download_button("Download tags (JSONL)", jsonl_text, file_name=f"audit_tags_{file_name_part(study_name)}.jsonl",
                        mime="application/jsonl", key="audit_dl_jsonl")
 
 
@@ -139,7 +141,7 @@ def cause_list(actor: User, all_causes: list) -> None:
     st.caption("Causes offered when tagging. Retiring one keeps the tags that use it.")
     for c in all_causes:
         col1, col2 = st.columns([4, 1])
-        col1.markdown(plain_label(c.name) if c.active else f"~~{plain_label(c.name)}~~ (retired)")
+        col1.markdown(plain_label(shown_name(c.name)) if c.active else f"~~{plain_label(shown_name(c.name))}~~ (retired)")
         if col2.button("Retire" if c.active else "Restore", key=f"audit_cause_{c.id}"):
             with db_session() as session:
                 audit_tags.set_cause_active(session=session, actor=actor, name=c.name, active=not c.active)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from annotate.services.annotate import tasks
 from annotate.services.annotate.tasks import StudySummary
+from annotate.services.core.names import shown_name
 from annotate.services.core.statuses import StudyStatus
 from annotate.ui.kit.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session
@@ -33,8 +34,8 @@ def left_line(study: StudySummary) -> str:
     left = study.total - study.done
     if study.kind == "pointwise":
         what = f"{left} response{'' if left == 1 else 's'} left to rate"
-        return f"{what} in study {study.name} ({study.done} of {study.total} rated)"
-    return f"{left} pair{'' if left == 1 else 's'} left in study {study.name} ({study.done} of {study.total} judged)"
+        return f"{what} in study {shown_name(study.name)} ({study.done} of {study.total} rated)"
+    return f"{left} pair{'' if left == 1 else 's'} left in study {shown_name(study.name)} ({study.done} of {study.total} judged)"
 
 
 def show_my_work(user: Any) -> None:

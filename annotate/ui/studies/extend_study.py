@@ -14,6 +14,7 @@ import streamlit as st
 
 from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import shown_name, shown_names
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import extend, lifecycle
 from annotate.ui.kit.safe_markdown import plain_label
@@ -36,13 +37,15 @@ def target_name(target: tuple[str, str] | None) -> str:
 
 def _inputs(actor: User, annotator_names: list[str]) -> dict | None:
     with db_session() as session:
-        pairwise = [s.name for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+        listed = [s for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+        pairwise = [s.name for s in listed]
+        shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
         labels = [r.label for r in list_runs(session=session, with_counts=False)]
     if not pairwise:
         st.caption("No pairwise study yet.")
         return None
     c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
-    study = c1.selectbox("Study", pairwise, key="ext_study")
+    study = c1.selectbox("Study", pairwise, key="ext_study", format_func=lambda n: shown[n])
     votes = c2.number_input("Votes to add", min_value=1, value=50, step=10, key="ext_votes")
     strategy = c3.radio("Strategy", list(STRATEGY_LABELS), format_func=STRATEGY_LABELS.get, key="ext_strategy")
     seed = c4.number_input("Seed", min_value=0, value=0, step=1, key="ext_seed")
@@ -101,5 +104,5 @@ def extend_section(actor: User, annotator_names: list[str]) -> None:
             st.error(plain_label(for_person(exc)))
         else:
             st.session_state.pop(PLAN_KEY, None)
-            st.session_state["design_flash"] = f"Added {len(plan.new)} assignments to study {inputs['study_name']}."
+            st.session_state["design_flash"] = f"Added {len(plan.new)} assignments to study {shown_name(inputs['study_name'])}."
             st.rerun()

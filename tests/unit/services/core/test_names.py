@@ -147,3 +147,25 @@ def test_split_material_title(world):
             materials.confirm_split(session=s, actor=expert, query_id=qid, boundary=5, base_version_no=1,
                                     title="\u200b")
         assert s.exec(select(MaterialDocument)).all() == []
+
+
+def test_study_list_caps_a_10000_character_old_name(world, db_url, capsys):
+    """#21 §8: a 10,000-character name stored before the cap is listed on one short line, cut with "…"."""
+    engine, _people = world
+    with session_scope(engine) as s:
+        s.add(Study(name="L" * 10_000, kind="pairwise", settings={}))
+        s.commit()
+    assert annotate_main(["--db", db_url, "study", "list"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "\tLLL" in ln)
+    name = line.split("\t")[1]
+    assert name == "L" * 79 + "…"  # 80 characters shown (names.SHOWN_MAX), the last one the ellipsis
+
+
+def test_shown_names_tell_look_alikes_apart():
+    from annotate.services.core.names import shown_names
+
+    shown = shown_names({1: "demo-study", 2: "d\u0435mo-study", 3: "DEMO-STUDY", 4: "pilot", 5: "a\u200b",
+                         6: "demo\u202e-study"})
+    assert shown[4] == "pilot" and shown[5] == "a\\u200b"
+    assert [shown[i] for i in (1, 2, 3, 6)] == ["demo-study (study #1)", "d\u0435mo-study (study #2)",
+                                                "DEMO-STUDY (study #3)", "demo\\u202e-study (study #6)"]
