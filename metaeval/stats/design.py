@@ -68,7 +68,7 @@ def _rows(path: Path) -> list[dict]:
     from metaeval.io import iter_jsonl
     from metaeval.json_stream import iter_json_array
 
-    # streamed (#21 §9): a JSON array element by element, JSON Lines line by line
+    # streamed: a JSON array element by element, JSON Lines line by line
     rows = iter_json_array(path) if is_json_array(path) else iter_jsonl(path)
     return [obj for _, obj in rows if isinstance(obj, dict)]
 

@@ -1,4 +1,4 @@
-"""Names stored before the naming rules (#21 §8) are shown escaped, capped and told apart.
+"""Names stored before the naming rules are shown escaped, capped and told apart.
 
 The hostile names go straight into the database (as an older version, or a hand-edited
 database, would have left them): a right-to-left override with a zero-width space and a

@@ -1,4 +1,4 @@
-"""Every metaeval subcommand meets hostile input with one line and exit 2, never a traceback (#21 §9).
+"""Every metaeval subcommand meets hostile input with one line and exit 2, never a traceback.
 
 Each command line below is run in-process through :func:`metaeval.cli.main` with one of its
 input files (or options) replaced by a bad one: an empty file, binary junk, a single 50 MB line,

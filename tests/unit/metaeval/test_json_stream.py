@@ -1,4 +1,4 @@
-"""The JSON array reader decodes element by element (FastChat judgment files, #21 §9)."""
+"""The JSON array reader decodes element by element (FastChat judgment files)."""
 
 from __future__ import annotations
 

@@ -150,7 +150,7 @@ def test_split_material_title(world):
 
 
 def test_study_list_caps_a_10000_character_old_name(world, db_url, capsys):
-    """#21 §8: a 10,000-character name stored before the cap is listed on one short line, cut with "…"."""
+    """A 10,000-character name stored before the cap is listed on one short line, cut with "…"."""
     engine, _people = world
     with session_scope(engine) as s:
         s.add(Study(name="L" * 10_000, kind="pairwise", settings={}))
