@@ -115,6 +115,8 @@ def show_task(task: Any, *, title: str | None = None) -> None:
                        icon=":material/history:")
         else:
             st.caption(":material/history: " + note)
+    elif getattr(task, "came_back", ""):  # re-queued after an approved edit: say why it is back
+        st.warning(plain_label(task.came_back), icon=":material/history:")
     place = f"query {task.query_index} · {task.domain1} › {task.domain2}"
     show_text_view(query=task.instruction, materials=task.materials, query_height="min(420px, 50vh)",
                    responses=(("Response A", task.left_text), ("Response B", task.right_text)),
