@@ -51,6 +51,8 @@ majority of the criteria.
   there; a cut-off response usually fails requirements such as length or completeness.
 - **Needs an expert**: judging requires domain knowledge you do not have (law, medicine,
   finance, ...). Still give your best judgment; an expert may look at it.
+- **Needs materials**: the query leans on documents, data or context it does not give (a
+  report to summarise, figures to cite). Judge what is there; an expert looks for materials.
 
 ### Rationale, skipping and revising
 - The **rationale** is optional; one sentence on the deciding requirement helps the

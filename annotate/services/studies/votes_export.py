@@ -57,7 +57,7 @@ FLAG_RESOLUTIONS_FIELD = "flag_resolutions"
 in CSV and Parquet the list as JSON text."""
 FLAGS_FIELD = "flags"
 """The annotator's flags on each pairwise vote: a list of flag names (``query_problem``,
-``response_cut_off``, ``needs_expert``), empty when none; in CSV the names joined by ``;``."""
+``response_cut_off``, ``needs_expert``, ``needs_materials``), empty when none; in CSV the names joined by ``;``."""
 
 
 def _flag_states(session: Session, judgment_flags: dict[int, list[str]]) -> dict[int, list[dict]]:
