@@ -39,8 +39,9 @@ CRITERION_LABELS: dict[str, str] = {"left": "A", "right": "B", "tie": "Equivalen
 """The short labels of a per-criterion row (the rows sit in a compact grid)."""
 RAW_PANES = ("Query", "Response A", "Response B")
 """Panes whose raw text (as written, no formatting) the annotator can switch to."""
-MARKS: dict[str, str] = dict(FLAGS)
-"""Options of the "Flags" widget (value -> label)."""
+MARKS: dict[str, str] = {**FLAGS, "query_problem": "Query problem", "response_cut_off": "Cut off"}
+"""Options of the "Flags" widget (value -> label): short labels, so that four flags, the rationale
+and previous/next share one row of the bar at 1366 px (the Guidelines give both names)."""
 
 
 @dataclass(frozen=True)
