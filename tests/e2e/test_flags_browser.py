@@ -120,7 +120,9 @@ def test_a_needs_materials_flag_is_resolved_on_the_flags_page(live_server, brows
     expect_text(expert, WHY)  # the history table: both decisions
     _shot(expert, tmp_path, f"flags-{size}-4-history")
     # with the flash message and the history open, the next decision is still in view
-    _in_view(expert, expert.get_by_role("textbox", name="Note (required)"))
+    fresh = expert.get_by_role("textbox", name="Note (required)")
+    _in_view(expert, fresh)
+    assert fresh.input_value() == ""  # the reason just given does not linger in the next note box
     _in_view(expert, expert.get_by_role("button", name="Resolve"))
     with session_scope(engine) as s:
         rows = s.exec(select(FlagResolution).where(FlagResolution.judgment_id == judgment_id)

@@ -31,6 +31,8 @@ if not queue:
 st.write(f"{n_open:d} open flag(s).")
 for item in queue:
     key = f"{item.judgment_id:d}_{item.flag}"
+    # a fresh note box after each decision (a widget keeps its text across a rerun otherwise)
+    note_key = f"flag_note_{key}_{int(item.decided_at.timestamp() * 1e6) if item.decided_at else 0:d}"
     resolved = item.status == "resolved"
     with st.container(border=True):
         st.markdown(f"**Query {item.query_index:d}** · study {plain_label(item.study)} · "
@@ -46,7 +48,7 @@ for item in queue:
         # decision stays in view at 1366x768 even with a flash message and the history open
         with st.container(horizontal=True, vertical_alignment="bottom"):
             note = st.text_input("Note (required)" if not resolved else "Why reopen it (required)",
-                                 key=f"flag_note_{key}", width="stretch",
+                                 key=note_key, width="stretch",
                                  placeholder="e.g. the query now states the word limit; the response is complete")
             label = "Reopen" if resolved else "Resolve"
             clicked = st.button(label, key=f"flag_{label.lower()}_{key}", type="secondary" if resolved else "primary")
@@ -60,7 +62,7 @@ for item in queue:
                 else:
                     st.session_state["flags_flash"] = (f"Flag on query {item.query_index:d} "
                                                        + ("reopened." if resolved else "resolved."))
-                    st.session_state.pop(f"flag_note_{key}", None)
+                    st.session_state.pop(note_key, None)
                     st.rerun()
         if item.expert:
             with st.expander("History"):
