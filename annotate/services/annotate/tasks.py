@@ -130,7 +130,8 @@ class TaskRow:
 
 @dataclass(frozen=True)
 class StudySummary:
-    """A study the actor has tasks in, with their progress."""
+    """A study the actor has tasks in, with their progress; ``came_back`` counts the open tasks
+    that were re-queued (their query changed after the actor judged them)."""
 
     study_id: int
     name: str
@@ -138,6 +139,7 @@ class StudySummary:
     status: str
     done: int
     total: int
+    came_back: int = 0
 
 
 # --------------------------------------------------------------------------- content
@@ -436,12 +438,15 @@ def my_task_list(*, session: Session, actor: User | None, study_id: int) -> list
 def my_studies(*, session: Session, actor: User | None) -> list[StudySummary]:
     """Studies the actor has tasks in, with their progress, oldest first."""
     user = require_role(actor, *ROLES)
-    rows = session.execute(  # six columns: more than sqlmodel's select() is typed for
+    returned = case((col(Assignment.requeued_from_id).is_not(None) & (col(Assignment.status) != TaskStatus.DONE), 1),
+                    else_=0)
+    rows = session.execute(  # seven columns: more than sqlmodel's select() is typed for
         sa_select(col(Study.id), col(Study.name), col(Study.kind), col(Study.status),
-                  func.sum(case((col(Assignment.status) == TaskStatus.DONE, 1), else_=0)), func.count(col(Assignment.id)))
+                  func.sum(case((col(Assignment.status) == TaskStatus.DONE, 1), else_=0)), func.count(col(Assignment.id)),
+                  func.sum(returned))
         .join(Assignment, col(Assignment.study_id) == Study.id)
         .where(col(Assignment.annotator_id) == user.id, col(Assignment.status).in_(COUNTED_TASK_STATUSES))
         .group_by(col(Study.id), col(Study.name), col(Study.kind), col(Study.status)).order_by(col(Study.id))
     ).all()
-    return [StudySummary(sid, name, kind, status, int(done or 0), int(total)) for sid, name, kind, status, done, total
-            in rows]
+    return [StudySummary(sid, name, kind, status, int(done or 0), int(total), int(back or 0))
+            for sid, name, kind, status, done, total, back in rows]

@@ -103,6 +103,9 @@ def test_requeue_keeps_every_judgment_exportable_and_pair_numbers(db_url, tmp_pa
         people = _people(s)
         ann1 = people["annotator1"]
         assert tasks.my_progress(session=s, actor=ann1, study_id=study_id) == (13, 15)  # 2 of 15 came back
+        # ... and the drop is explained where progress is shown (Home: "2 came back: ...")
+        [summary] = [x for x in tasks.my_studies(session=s, actor=ann1) if x.name == "demo-study"]
+        assert (summary.done, summary.total, summary.came_back) == (13, 15, 2)
         # the pairs keep their numbers: the returned ones and every other one
         assert _numbers(s, ann1, study_id) == numbers_before
         task = tasks.next_task(session=s, actor=ann1, study_id=study_id)
