@@ -16,6 +16,7 @@ from annotate.services.refine import instructions, review, staleness, versions
 from tests.fixtures.apptest import page, shown
 from tests.fixtures.pairwise_seed import PASSWORD, seed_accounts, seed_content, seed_study
 
+DB_BACKENDS = ("sqlite", "postgres")  # the pair-number SQL on both (tests/conftest.py)
 pytestmark = pytest.mark.usefixtures("cheap_hashing")  # fast argon2 (tests/conftest.py)
 
 ADDED = "Name the audience in the first sentence."
