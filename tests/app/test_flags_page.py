@@ -79,7 +79,8 @@ def test_dashboard_shows_flag_counts(flagged) -> None:
     assert flag_frames, "no flag table on the dashboard"
     # one judgment, flagged "A response is cut off" only
     assert flag_frames[0].to_dict("records") == [
-        {"query": 7, "Problem with the query": 0, "A response is cut off": 1, "Needs an expert": 0, "all flags": 1}]
+        {"query": 7, "Problem with the query": 0, "A response is cut off": 1, "Needs an expert": 0,
+         "Needs materials": 0, "all flags": 1}]
     assert {m.label: m.value for m in at.metric}["A response is cut off"] == "1"
 
 

@@ -45,12 +45,14 @@ grid of rows above the choices: A, B or Equivalent for each). Judge each criteri
 majority of the criteria.
 
 ### Flags
-- **Problem with the query**: it is unclear, contradictory, impossible, or its materials
+- **Problem with the query** (*Query problem* on the bar): it is unclear, contradictory, impossible, or its materials
   are missing or broken. Still judge the pair as well as you can.
-- **A response is cut off**: a response stops mid-sentence or mid-structure. Judge what is
+- **A response is cut off** (*Cut off* on the bar): a response stops mid-sentence or mid-structure. Judge what is
   there; a cut-off response usually fails requirements such as length or completeness.
 - **Needs an expert**: judging requires domain knowledge you do not have (law, medicine,
   finance, ...). Still give your best judgment; an expert may look at it.
+- **Needs materials**: the query leans on documents, data or context it does not give (a
+  report to summarise, figures to cite). Judge what is there; an expert looks for materials.
 
 ### Rationale, skipping and revising
 - The **rationale** is optional; one sentence on the deciding requirement helps the

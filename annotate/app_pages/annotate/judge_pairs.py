@@ -91,7 +91,8 @@ if state.get(flow.OPEN_KEY) is not None:
     show_title()
     st.button("Back to my next pair", key="pairs_back", on_click=flow.navigate, icon=":material/arrow_forward:")
 show_task(task, title=title_pending.pop() if title_pending else None)
-if task.existing is not None and task.existing.stale and (change := flow.query_change(user, task)) is not None:
+if ((task.existing.stale if task.existing is not None else bool(task.came_back))
+        and (change := flow.query_change(user, task)) is not None):
     with st.expander("What changed in the query since you judged it"):
         side_by_side_diff(change[1], task.instruction, f"version {change[0]} (you judged)",
                           f"version {task.instruction_version_no} (now)")

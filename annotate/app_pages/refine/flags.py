@@ -1,5 +1,5 @@
 """Flags (expert): the queue of flags annotators set on their judgments ("Problem with the query",
-"A response is cut off", "Needs an expert"). An expert resolves each with a note, or reopens a
+"A response is cut off", "Needs an expert", "Needs materials"). An expert resolves each with a note, or reopens a
 resolved one; every decision is kept (:mod:`annotate.services.refine.flags`).
 """
 
@@ -17,9 +17,9 @@ from annotate.ui.session import db_session, require_page
 
 user = require_page(__file__)
 st.title("Flags")
-st.caption("Annotators flag a judgment when the query has a problem, a response is cut off, or they need an "
-           "expert. Resolve each flag with a note saying what was done (for example an edit of the query) or "
-           "why no change is needed.")
+st.caption("Annotators flag a judgment when the query has a problem, a response is cut off, they need an "
+           "expert, or the query needs materials. Resolve each flag with a note saying what was done (for example "
+           "an edit of the query, or a material added) or why no change is needed.")
 if flash := st.session_state.pop("flags_flash", None):
     st.success(plain_label(flash), icon=":material/check_circle:")
 
@@ -33,6 +33,8 @@ if not queue:
 st.write(f"{n_open:d} open flag(s).")
 for item in queue:
     key = f"{item.judgment_id:d}_{item.flag}"
+    # a fresh note box after each decision (a widget keeps its text across a rerun otherwise)
+    note_key = f"flag_note_{key}_{int(item.decided_at.timestamp() * 1e6) if item.decided_at else 0:d}"
     resolved = item.status == FlagStatus.RESOLVED
     with st.container(border=True):
         st.markdown(f"**Query {item.query_index:d}** · study {plain_label(shown_name(item.study))} · "
@@ -44,18 +46,15 @@ for item in queue:
             st.caption(("Resolved" if resolved else "Reopened") + f" by {plain_label(item.expert)}"
                        + (f" on {item.decided_at:%Y-%m-%d %H:%M}" if item.decided_at else "")
                        + f": {plain_label(item.note)}")
-        if item.expert:
-            with st.expander("History"):
-                with db_session() as session:
-                    history = flags.flag_history(session=session, actor=user, judgment_id=item.judgment_id,
-                                                 flag=item.flag)
-                st.dataframe([{"when": f"{d.created_at:%Y-%m-%d %H:%M}", "expert": d.expert, "status": d.status,
-                               "note": d.note} for d in history], hide_index=True)
-        note = st.text_input("Note (required)" if not resolved else "Why reopen it (required)",
-                             key=f"flag_note_{key}",
-                             placeholder="e.g. the query now states the word limit; the response is complete")
-        label = "Reopen" if resolved else "Resolve"
-        if st.button(label, key=f"flag_{label.lower()}_{key}", type="secondary" if resolved else "primary"):
+        # the decision first (note and button on one line), the history after it: the one
+        # decision stays in view at 1366x768 even with a flash message and the history open
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            note = st.text_input("Note (required)" if not resolved else "Why reopen it (required)",
+                                 key=note_key, width="stretch",
+                                 placeholder="e.g. the query now states the word limit; the response is complete")
+            label = "Reopen" if resolved else "Resolve"
+            clicked = st.button(label, key=f"flag_{label.lower()}_{key}", type="secondary" if resolved else "primary")
+        if clicked:
             with db_session() as session:
                 try:
                     decide = flags.reopen_flag if resolved else flags.resolve_flag
@@ -65,5 +64,12 @@ for item in queue:
                 else:
                     st.session_state["flags_flash"] = (f"Flag on query {item.query_index:d} "
                                                        + ("reopened." if resolved else "resolved."))
-                    st.session_state.pop(f"flag_note_{key}", None)
+                    st.session_state.pop(note_key, None)
                     st.rerun()
+        if item.expert:
+            with st.expander("History"):
+                with db_session() as session:
+                    history = flags.flag_history(session=session, actor=user, judgment_id=item.judgment_id,
+                                                 flag=item.flag)
+                st.dataframe([{"when": f"{d.created_at:%Y-%m-%d %H:%M}", "expert": d.expert, "status": d.status,
+                               "note": d.note} for d in history], hide_index=True)

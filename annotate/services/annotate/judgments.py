@@ -63,7 +63,7 @@ BOTH_POOR = "both_poor"
 """The fourth choice, "Both are poor": stored as a tie with ``both_poor`` (exported as
 ``tie (bothbad)``, as in Chatbot Arena). The one rule everywhere: "both are poor" is a
 tie, never A or B; ``choice="tie", both_poor=True`` means the same."""
-FLAGS = ("query_problem", "response_cut_off", "needs_expert")
+FLAGS = ("query_problem", "response_cut_off", "needs_expert", "needs_materials")
 MAX_ATTEMPTS = 5
 LOW_SCORE = 2
 """Pointwise ratings at or below this need an error type."""

@@ -50,6 +50,8 @@ material_document = _table("materialdocument")
 response_a = _table("response").alias("response_a")
 response_b = _table("response").alias("response_b")
 counted = assignment.alias("counted")
+origin = assignment.alias("origin")
+first_of_item = assignment.alias("first_of_item")
 
 
 def _status_in(column: ColumnElement[str], statuses: tuple[str, ...]) -> ColumnElement[bool]:
@@ -82,12 +84,32 @@ def _count(condition: ColumnElement[bool] | None = None) -> ScalarSelect[int]:
     return select(func.count()).select_from(counted).where(*where).scalar_subquery()
 
 
+def _pair_number_before() -> ScalarSelect[int]:
+    """How many pairs come before this task's pair in the annotator's numbering of the study.
+
+    The number is fixed when the study is made: a task's pair is numbered by the place of the
+    annotator's *first* task on the same item (the smallest ``position``; a re-queued task goes
+    to the end of the queue, so its first task is the original one) among the annotator's
+    original tasks (``requeued_from_id`` empty, any status). Re-queueing, skipping and
+    progress never renumber a pair.
+    """
+    first = (select(func.min(first_of_item.c.position))
+             .where(first_of_item.c.study_id == assignment.c.study_id,
+                    first_of_item.c.annotator_id == assignment.c.annotator_id,
+                    first_of_item.c.item_id == assignment.c.item_id)
+             .correlate_except(first_of_item).scalar_subquery())  # two levels up: correlate explicitly
+    return (select(func.count()).select_from(origin)
+            .where(origin.c.study_id == assignment.c.study_id, origin.c.annotator_id == assignment.c.annotator_id,
+                   origin.c.requeued_from_id.is_(None), origin.c.position < first)
+            .correlate_except(origin).scalar_subquery())
+
+
 def _task_view_select() -> Select:
     latest = _latest_approved_instruction()
     return (
         select(
             assignment.c.id, assignment.c.study_id, assignment.c.annotator_id, assignment.c.shown_left,
-            assignment.c.position, assignment.c.status,
+            assignment.c.position, assignment.c.status, assignment.c.requeued_from_id,
             item.c.id.label("item_id"), item.c.response_b_id, item.c.is_qualification,
             study.c.name.label("study_name"), study.c.kind, *_settings_fields(),
             study.c.status.label("study_status"), query.c.id.label("query_id"), query.c.index.label("query_index"), query.c.lang,
@@ -108,7 +130,7 @@ def _task_view_select() -> Select:
             rating.c.stale.label("rating_stale"),
             _count().label("total"),
             _count(counted.c.status == TaskStatus.DONE).label("done"),
-            _count(counted.c.position < assignment.c.position).label("before"),
+            _pair_number_before().label("before"),
         )
         .select_from(
             assignment.join(item, item.c.id == assignment.c.item_id)

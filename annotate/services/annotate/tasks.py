@@ -34,6 +34,7 @@ from annotate.db.models import (
     User,
     id_of,
 )
+from annotate.services.annotate import came_back
 from annotate.services.annotate import task_statements as sql
 from annotate.services.content import content
 from annotate.services.core.authz import require_role
@@ -72,9 +73,13 @@ class JudgmentView:
 class TaskView:
     """One task as the annotator page shows it (no model names).
 
-    ``position`` is the 1-based place of the task in the annotator's queue of the study;
+    ``position`` is the pair's number for the annotator (1-based, fixed when the study is made:
+    a re-queued task keeps its pair's number; see :func:`pair_numbers`);
     ``done``/``total`` count the annotator's finished and assigned tasks in the study.
     For pointwise studies ``left_text`` is the response and ``right_text`` is empty.
+    ``requeued_from_id`` is the task this one replaced when it was re-queued (its query
+    changed after the annotator judged it); ``came_back`` is then, until the pair is judged
+    again, the sentence that tells the annotator why (:mod:`annotate.services.annotate.came_back`).
     """
 
     assignment_id: int
@@ -102,13 +107,16 @@ class TaskView:
     study_id: int = 0
     error_types: tuple[str, ...] = ()
     status: str = TaskStatus.PENDING
+    requeued_from_id: int | None = None
+    came_back: str = ""
 
 
 @dataclass(frozen=True)
 class TaskRow:
     """One line of the annotator's task list: where the task is, what they answered.
 
-    ``choice`` is ``left``/``right``/``tie`` as they saw the pair (``None``: not judged);
+    ``position`` is the pair's number (:func:`pair_numbers`); ``choice`` is ``left``/``right``/``tie``
+    as they saw the pair (``None``: not judged);
     ``opening`` is the first words of the query as imported.
     """
 
@@ -122,7 +130,8 @@ class TaskRow:
 
 @dataclass(frozen=True)
 class StudySummary:
-    """A study the actor has tasks in, with their progress."""
+    """A study the actor has tasks in, with their progress; ``came_back`` counts the open tasks
+    that were re-queued (their query changed after the actor judged them)."""
 
     study_id: int
     name: str
@@ -130,6 +139,7 @@ class StudySummary:
     status: str
     done: int
     total: int
+    came_back: int = 0
 
 
 # --------------------------------------------------------------------------- content
@@ -200,6 +210,8 @@ def _task_view(session: Session, row: Row[Any]) -> TaskView:
     else:
         left_text, right_text = row.text_a, ""
     per_criterion = bool(row.asks_per_criterion)
+    existing = _existing(row)
+    earlier = came_back.earlier_of(session, row.requeued_from_id) if existing is None else None
     return TaskView(
         assignment_id=row.id, study_name=row.study_name, item_id=row.item_id, query_index=row.query_index,
         domain1=row.domain1, domain2=row.domain2, lang=row.lang, instruction=row.instruction,
@@ -207,11 +219,12 @@ def _task_view(session: Session, row: Row[Any]) -> TaskView:
         criteria=query_criteria(session, row.query_id) if per_criterion else [], per_criterion=per_criterion,
         instruction_version_no=row.instruction_version_no, content_revision=row.content_revision,
         position=int(row.before or 0) + 1, total=int(row.total or 0), done=int(row.done or 0),
-        existing=_existing(row), is_qualification=bool(row.is_qualification), kind=row.kind,
+        existing=existing, is_qualification=bool(row.is_qualification), kind=row.kind,
         study_id=row.study_id,
         error_types=(tuple(error_types_of({"error_types": row.error_types})) if row.kind == "pointwise"
                      else ()),
-        status=row.status,
+        status=row.status, requeued_from_id=row.requeued_from_id,
+        came_back=came_back.came_back_notice(earlier) if earlier is not None else "",
     )
 
 
@@ -338,15 +351,45 @@ def my_progress(*, session: Session, actor: User | None, study_id: int) -> tuple
     return _progress(session, study_id, id_of(require_role(actor, *ROLES)))
 
 
+def pair_numbers(session: Session, study_id: int, annotator_id: int) -> dict[int, int]:
+    """Study item id -> the pair's number (1-based) for one annotator in one study.
+
+    A pair's number is the place of the annotator's first task on it (the smallest
+    ``position``) among their items, so it is fixed when the study is made: re-queueing a
+    task (which appends a new task on the same item at the end of the queue), skipping and
+    progress never change it. Ties of position break by item id.
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> rows = [T(item_id=10, position=0), T(item_id=11, position=1), T(item_id=12, position=2),
+        ...         T(item_id=10, position=3)]        # item 10 re-queued to the end of the queue
+        >>> _numbers(rows)
+        {10: 1, 11: 2, 12: 3}
+    """
+    rows = session.exec(select(Assignment.item_id, Assignment.position).where(
+        Assignment.study_id == study_id, Assignment.annotator_id == annotator_id)).all()
+    return _numbers(rows)
+
+
+def _numbers(rows: Any) -> dict[int, int]:
+    first: dict[int, int] = {}
+    for row in rows:
+        first[row.item_id] = min(first.get(row.item_id, row.position), row.position)
+    return {item: n for n, item in enumerate(sorted(first, key=lambda i: (first[i], i)), start=1)}
+
+
 def my_tasks(*, session: Session, actor: User | None, study_id: int) -> list[tuple[int, int, str]]:
-    """The actor's tasks in a study as ``(assignment_id, position 1-based, status)`` in queue order."""
+    """The actor's tasks in a study as ``(assignment_id, pair number, status)`` in the pairs' order
+    (:func:`pair_numbers`)."""
     user = require_role(actor, *ROLES)
     rows = session.exec(
-        select(col(Assignment.id), Assignment.status).where(
+        select(col(Assignment.id), Assignment.status, Assignment.item_id).where(
             Assignment.study_id == study_id, Assignment.annotator_id == user.id,
-            col(Assignment.status).in_(COUNTED_TASK_STATUSES)).order_by(col(Assignment.position))
+            col(Assignment.status).in_(COUNTED_TASK_STATUSES))
     ).all()
-    return [(cast(int, aid), pos + 1, status) for pos, (aid, status) in enumerate(rows)]  # stored ids
+    numbers = pair_numbers(session, study_id, id_of(user))
+    return sorted(((cast(int, aid), numbers[item], status) for aid, status, item in rows),  # stored ids
+                  key=lambda r: r[1])
 
 
 OPENING_CHARS = 120
@@ -373,31 +416,37 @@ def opening_words(text: str, words: int = 8, chars: int = 48) -> str:
 
 
 def my_task_list(*, session: Session, actor: User | None, study_id: int) -> list[TaskRow]:
-    """The actor's tasks in a study in queue order, each with its answer and the opening of
-    its query (for the "skipped" and "my judgments" lists)."""
+    """The actor's tasks in a study by pair number (:func:`pair_numbers`), each with its answer
+    and the opening of its query (for the "skipped" and "my judgments" lists)."""
     user = require_role(actor, *ROLES)
-    rows = session.execute(  # six columns: more than sqlmodel's select() is typed for
+    rows = session.execute(  # seven columns: more than sqlmodel's select() is typed for
         sa_select(col(Assignment.id), col(Assignment.status), col(Assignment.shown_left), col(Judgment.winner),
-                  col(Judgment.both_poor), func.substr(col(Query.original_text), 1, OPENING_CHARS))
+                  col(Judgment.both_poor), func.substr(col(Query.original_text), 1, OPENING_CHARS),
+                  col(Assignment.item_id))
         .join(StudyItem, col(StudyItem.id) == Assignment.item_id).join(Query, col(Query.id) == StudyItem.query_id)
         .outerjoin(Judgment, col(Judgment.assignment_id) == Assignment.id)
         .where(col(Assignment.study_id) == study_id, col(Assignment.annotator_id) == user.id,
-               col(Assignment.status).in_(COUNTED_TASK_STATUSES)).order_by(col(Assignment.position))
+               col(Assignment.status).in_(COUNTED_TASK_STATUSES))
     ).all()
-    return [TaskRow(aid, pos + 1, status, None if winner is None else _to_side(winner, shown_left),
-                    bool(both_poor), opening_words(text or ""))
-            for pos, (aid, status, shown_left, winner, both_poor, text) in enumerate(rows)]
+    numbers = pair_numbers(session, study_id, id_of(user))
+    out = [TaskRow(aid, numbers[item], status, None if winner is None else _to_side(winner, shown_left),
+                   bool(both_poor), opening_words(text or ""))
+           for aid, status, shown_left, winner, both_poor, text, item in rows]
+    return sorted(out, key=lambda row: row.position)
 
 
 def my_studies(*, session: Session, actor: User | None) -> list[StudySummary]:
     """Studies the actor has tasks in, with their progress, oldest first."""
     user = require_role(actor, *ROLES)
-    rows = session.execute(  # six columns: more than sqlmodel's select() is typed for
+    returned = case((col(Assignment.requeued_from_id).is_not(None) & (col(Assignment.status) != TaskStatus.DONE), 1),
+                    else_=0)
+    rows = session.execute(  # seven columns: more than sqlmodel's select() is typed for
         sa_select(col(Study.id), col(Study.name), col(Study.kind), col(Study.status),
-                  func.sum(case((col(Assignment.status) == TaskStatus.DONE, 1), else_=0)), func.count(col(Assignment.id)))
+                  func.sum(case((col(Assignment.status) == TaskStatus.DONE, 1), else_=0)), func.count(col(Assignment.id)),
+                  func.sum(returned))
         .join(Assignment, col(Assignment.study_id) == Study.id)
         .where(col(Assignment.annotator_id) == user.id, col(Assignment.status).in_(COUNTED_TASK_STATUSES))
         .group_by(col(Study.id), col(Study.name), col(Study.kind), col(Study.status)).order_by(col(Study.id))
     ).all()
-    return [StudySummary(sid, name, kind, status, int(done or 0), int(total)) for sid, name, kind, status, done, total
-            in rows]
+    return [StudySummary(sid, name, kind, status, int(done or 0), int(total), int(back or 0))
+            for sid, name, kind, status, done, total, back in rows]

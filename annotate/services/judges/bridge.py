@@ -48,6 +48,10 @@ VOTE_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "shown_le
                "elapsed_s", "domain1", "domain2", "lang", "query_version", "stale")
 """Fields of every exported vote, in column order (``criterion`` follows on per-criterion rows)."""
 RATING_FIELDS = ("item_id", "system", "rater", "criterion", "score", "error_type")
+HISTORY_FIELDS = ("status", "instruction_version")
+"""Fields a history export adds to every vote and rating (``history=True``): the answer's
+:func:`answer_status` and the instruction version the annotator saw."""
+ANSWER_CURRENT, ANSWER_STALE, ANSWER_SUPERSEDED = "current", "stale", "superseded"
 
 
 def _winner(canonical: str, both_poor: bool = False) -> str:
@@ -71,22 +75,40 @@ def _study(session: Session, study_name: str) -> Study:
     return study
 
 
-def _study_answers(stmt: SelectT, assignment_fk: Any, study_id: int) -> SelectT:
+def _study_answers(stmt: SelectT, assignment_fk: Any, study_id: int, *, superseded: bool = False) -> SelectT:
     """``stmt`` over an answer table (judgments, ratings) joined through its ``assignment_fk``
     column to the assignment, study item, annotator and query, keeping only the study's
-    current (not superseded) assignments of non-qualification items."""
-    return (stmt.join(Assignment, col(Assignment.id) == assignment_fk)
+    current (not superseded, unless ``superseded``) assignments of non-qualification items."""
+    stmt = (stmt.join(Assignment, col(Assignment.id) == assignment_fk)
             .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
             .join(User, col(User.id) == Assignment.annotator_id)
             .join(Query, col(Query.id) == StudyItem.query_id)
-            .where(col(Assignment.study_id) == study_id, col(Assignment.status) != TaskStatus.SUPERSEDED,
-                   col(StudyItem.is_qualification) == False))  # noqa: E712
+            .where(col(Assignment.study_id) == study_id, col(StudyItem.is_qualification) == False))  # noqa: E712
+    return stmt if superseded else stmt.where(col(Assignment.status) != TaskStatus.SUPERSEDED)
+
+
+def answer_status(task_status: str, stale: bool) -> str:
+    """An exported answer's status: ``superseded`` (its task was re-queued: a newer task on the
+    same pair replaced it), ``stale`` (the query changed after it, not re-queued yet) or
+    ``current``.
+
+    Example:
+        >>> answer_status("done", False), answer_status("done", True), answer_status("superseded", True)
+        ('current', 'stale', 'superseded')
+    """
+    if task_status == TaskStatus.SUPERSEDED:
+        return ANSWER_SUPERSEDED
+    return ANSWER_STALE if stale else ANSWER_CURRENT
 
 
 def votes_for_study(*, session: Session, study_name: str, include_stale: bool = False,
-                    include_gold: bool = False) -> list[dict]:
+                    include_gold: bool = False, history: bool = False) -> list[dict]:
     """Every human vote of a pairwise study in FastChat's layout, sorted by question,
-    models, judge and criterion (overall row first)."""
+    models, judge and criterion (overall row first).
+
+    With ``history`` (and ``include_stale``) the judgments of re-queued (superseded) tasks are
+    included too, so every judgment ever stored is there, and each row also carries
+    :data:`HISTORY_FIELDS` and ``task`` (the assignment id, for joining per-task fields)."""
     study = _study(session, study_name)
     resp_a, resp_b = aliased(Response), aliased(Response)
     model_a, model_b = aliased(LLMModel), aliased(LLMModel)
@@ -96,9 +118,11 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
                         col(Judgment.rationale), col(Judgment.elapsed_s), col(Judgment.content_revision),
                         col(Judgment.stale), col(Assignment.shown_left), col(User.username), col(Query.index),
                         col(Query.lang), col(Query.content_revision), col(Subdomain.name), col(Domain.name),
-                        col(model_a.name), col(model_b.name), col(StudyItem.is_gold))
+                        col(model_a.name), col(model_b.name), col(StudyItem.is_gold),
+                        col(Judgment.instruction_version_no), col(Assignment.id), col(Assignment.status))
     stmt = (
-        join_taxonomy(_study_answers(columns, Judgment.assignment_id, id_of(study)))
+        join_taxonomy(_study_answers(columns, Judgment.assignment_id, id_of(study),
+                                     superseded=history and include_stale))
         .join(resp_a, col(resp_a.id) == StudyItem.response_a_id)
         .join(resp_b, col(resp_b.id) == StudyItem.response_b_id)
         .join(model_a, col(model_a.id) == resp_a.model_id)
@@ -106,7 +130,8 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
     )
     rows: list[dict] = []
     for (winner, both_poor, per_criterion, rationale, elapsed_s, content_revision, judgment_stale, shown_left,
-         username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold) in session.execute(stmt).all():
+         username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold, instruction_version, task,
+         task_status) in session.execute(stmt).all():
         if is_gold and not include_gold:
             continue
         stale = bool(judgment_stale) or content_revision < current_rev
@@ -127,6 +152,9 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
             "lang": lang,
             "query_version": content_revision,
             "stale": stale,
+            "status": answer_status(task_status, stale),
+            "instruction_version": instruction_version,
+            "task": task,
         }
 
         def flip(canonical: str, swap: bool = swap) -> str:
@@ -135,8 +163,9 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
         rows.append({**base, "winner": _winner(flip(winner), both_poor)})
         for criterion, choice in sorted((per_criterion or {}).items()):
             rows.append({**base, "winner": _winner(flip(choice)), "criterion": criterion})
-    rows = [{k: row[k] for k in (*VOTE_FIELDS, "criterion") if k in row} for row in rows]
-    rows.sort(key=lambda r: (str(r["question_id"]), r["model_a"], r["model_b"], r["judge"],
+    fields = (*VOTE_FIELDS, "criterion", *((*HISTORY_FIELDS, "task") if history else ()))
+    rows = [{k: row[k] for k in fields if k in row} for row in rows]
+    rows.sort(key=lambda r: (str(r["question_id"]), r["model_a"], r["model_b"], r["judge"], r.get("task") or 0,
                              r.get("criterion") is not None, r.get("criterion") or ""))
     return rows
 
@@ -218,22 +247,30 @@ def overall_votes_frame(*, session: Session, study_name: str, include_stale: boo
     return frame.loc[order, list(VOTE_FIELDS)].reset_index(drop=True)
 
 
-def ratings_for_study(*, session: Session, study_name: str, include_stale: bool = False) -> list[dict]:
-    """Every pointwise rating of a study in the pointwise layout, sorted by item, system, rater."""
+def ratings_for_study(*, session: Session, study_name: str, include_stale: bool = False,
+                      history: bool = False) -> list[dict]:
+    """Every pointwise rating of a study in the pointwise layout, sorted by item, system, rater.
+
+    ``history``: as in :func:`votes_for_study` (ratings of re-queued tasks too, with
+    :data:`HISTORY_FIELDS`)."""
     study = _study(session, study_name)
     stmt = (
         _study_answers(sa_select(PointwiseRating, col(User.username), col(Query.index), col(Query.content_revision),
-                                 col(LLMModel.name)),
-                       PointwiseRating.assignment_id, id_of(study))
+                                 col(LLMModel.name), col(Assignment.status)),
+                       PointwiseRating.assignment_id, id_of(study), superseded=history and include_stale)
         .join(Response, col(Response.id) == StudyItem.response_a_id)
         .join(LLMModel, col(LLMModel.id) == Response.model_id)
     )
     rows = []
-    for rating, username, index, current_rev, model in session.execute(stmt).all():
+    for rating, username, index, current_rev, model, task_status in session.execute(stmt).all():
         stale = bool(rating.stale) or rating.content_revision < current_rev
         if stale and not include_stale:
             continue
-        rows.append({"item_id": index, "system": model, "rater": username, "criterion": "overall",
-                     "score": rating.score, "error_type": rating.error_type})
-    rows.sort(key=lambda r: (str(r["item_id"]), r["system"], r["rater"]))
+        row = {"item_id": index, "system": model, "rater": username, "criterion": "overall",
+               "score": rating.score, "error_type": rating.error_type}
+        if history:
+            row |= {"status": answer_status(task_status, stale), "instruction_version": rating.instruction_version_no,
+                    "task": rating.assignment_id}
+        rows.append(row)
+    rows.sort(key=lambda r: (str(r["item_id"]), r["system"], r["rater"], r.get("task") or 0))
     return rows

@@ -28,14 +28,21 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from annotate.db.models import Assignment, Judgment, LLMModel, Query, Response, Study, StudyItem, User, id_of
+from annotate.db.models import Assignment, FlagResolution, Judgment, Study, User, id_of
 from annotate.services.core.authz import require_role
+from annotate.services.core.bulk import chunked
 from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
-from annotate.services.judges.bridge import RATING_FIELDS, VOTE_FIELDS, ratings_for_study, votes_for_study
+from annotate.services.core.statuses import FlagStatus
+from annotate.services.judges.bridge import (
+    HISTORY_FIELDS,
+    RATING_FIELDS,
+    VOTE_FIELDS,
+    ratings_for_study,
+    votes_for_study,
+)
 from annotate.services.studies.lifecycle import get_study
 from metaeval import csv_safe
 from metaeval.fastchat import fastchat_rows
@@ -45,35 +52,51 @@ log = logging.getLogger(__name__)
 FORMATS = ("jsonl", "csv", "parquet", "fastchat")
 DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes", "design_last_expected")
 """The design of each exported pairwise vote (see the module docstring)."""
+FLAG_RESOLUTIONS_FIELD = "flag_resolutions"
+"""Each flag's state on the expert queue, one object per flag of ``flags`` (see :func:`_flag_states`);
+in CSV and Parquet the list as JSON text."""
 FLAGS_FIELD = "flags"
 """The annotator's flags on each pairwise vote: a list of flag names (``query_problem``,
-``response_cut_off``, ``needs_expert``), empty when none; in CSV the names joined by ``;``."""
+``response_cut_off``, ``needs_expert``, ``needs_materials``), empty when none; in CSV the names joined by ``;``."""
 
 
-def _vote_designs(session: Session, study: Study) -> dict[tuple[str, str, str, str], dict]:
-    """``(question id, model_a, model_b, username)`` (canonical model order) -> the vote's ``flags``
-    and design fields.
+def _flag_states(session: Session, judgment_flags: dict[int, list[str]]) -> dict[int, list[dict]]:
+    """Judgment id -> one entry per flag it carries: the flag's current state on the expert
+    queue (:mod:`annotate.services.refine.flags`): ``{"flag", "status", "note", "expert",
+    "decided_at", "version"}``; ``version`` counts the decisions so far (0 and ``open``: none yet)."""
+    decided: dict[tuple[int, str], list[tuple[FlagResolution, str]]] = {}
+    ids = [jid for jid, flags in judgment_flags.items() if flags]
+    for part in chunked(ids):
+        rows = session.exec(select(FlagResolution, User.username)
+                            .join(User, col(User.id) == FlagResolution.expert_id)
+                            .where(col(FlagResolution.judgment_id).in_(part))).all()
+        for row, name in rows:
+            decided.setdefault((row.judgment_id, row.flag), []).append((row, str(name)))
+    out: dict[int, list[dict]] = {}
+    for jid, flags in judgment_flags.items():
+        states = []
+        for flag in flags:
+            history = sorted(decided.get((jid, flag), []), key=lambda d: id_of(d[0]))
+            last, expert = history[-1] if history else (None, "")
+            states.append({"flag": flag, "status": last.status if last else FlagStatus.OPEN.value,
+                           "note": last.note if last else "", "expert": expert,
+                           "decided_at": last.created_at.isoformat() if last else None, "version": len(history)})
+        out[jid] = states
+    return out
 
-    No one judges a pair twice, so the key names one assignment.
-    """
+
+def _vote_designs(session: Session, study: Study) -> dict[int, dict]:
+    """Task (assignment) id -> the vote's ``flags``, ``flag_resolutions`` and design fields."""
     extensions = list((study.settings or {}).get("extensions", []))
-    resp_a, resp_b = aliased(Response), aliased(Response)
-    model_a, model_b = aliased(LLMModel), aliased(LLMModel)
-    stmt = (sa_select(col(Assignment.id), col(Assignment.item_id), col(User.username), col(Query.index),
-                      col(model_a.name), col(model_b.name), col(Judgment.flags))
-            .join(User, col(User.id) == Assignment.annotator_id)
-            .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
-            .join(Query, col(Query.id) == StudyItem.query_id)
-            .join(resp_a, col(resp_a.id) == StudyItem.response_a_id)
-            .join(resp_b, col(resp_b.id) == StudyItem.response_b_id)
-            .join(model_a, col(model_a.id) == resp_a.model_id)
-            .join(model_b, col(model_b.id) == resp_b.model_id)
-            .outerjoin(Judgment, col(Judgment.assignment_id) == Assignment.id)
+    stmt = (sa_select(col(Assignment.id), col(Assignment.item_id), col(Judgment.id), col(Judgment.flags))
+            .join(Judgment, col(Judgment.assignment_id) == Assignment.id)
             .where(col(Assignment.study_id) == id_of(study))
             .order_by(col(Assignment.id)))
-    out: dict[tuple[str, str, str, str], dict] = {}
+    rows = session.execute(stmt).all()
+    states = _flag_states(session, {jid: [str(f) for f in (flags or [])] for _, _, jid, flags in rows})
+    out: dict[int, dict] = {}
     final = extensions[-1] if extensions else None
-    for aid, item_id, username, index, name_a, name_b, flags in session.execute(stmt).all():
+    for aid, item_id, jid, flags in rows:
         # the pair's expected count in the last round, on every vote of the pair: a pair the last
         # round drew no vote for still needs its e_i (the estimator's planned variance uses it)
         last_e = float(final.get("expected", {}).get(str(item_id), 0.0)) if final else None
@@ -86,21 +109,17 @@ def _vote_designs(session: Session, study: Study) -> dict[tuple[str, str, str, s
                           "design_expected": float(rec.get("expected", {}).get(str(item_id), 0.0)),
                           "design_round_votes": int(rec.get("n", 0)), "design_last_expected": last_e}
                 break
-        lo, hi = sorted((str(name_a), str(name_b)))
-        key = (str(index), lo, hi, str(username))
-        # a re-queued task shares its key with the task it replaced: the newest judgment's flags
-        # win, and a task not judged yet (no judgment row: flags None) keeps the earlier ones
-        known = out[key]["flags"] if key in out else []
-        out[key] = {"flags": known if flags is None else [str(f) for f in flags], **design}
+        out[aid] = {FLAGS_FIELD: [str(f) for f in (flags or [])], FLAG_RESOLUTIONS_FIELD: states.get(jid, []),
+                    **design}
     return out
 
 
-def _with_design(rows: list[dict], designs: dict[tuple[str, str, str, str], dict]) -> list[dict]:
-    """Each vote row with its flags and design fields appended (a vote of no known assignment:
-    no flags, round 0)."""
-    fixed = {"flags": [], "design_round": 0, "design_strategy": "fixed", "design_expected": None, "design_round_votes": None,
-             "design_last_expected": None}
-    return [{**r, **designs.get((str(r["question_id"]), r["model_a"], r["model_b"], str(r.get("judge"))), fixed)}
+def _with_design(rows: list[dict], designs: dict[int, dict]) -> list[dict]:
+    """Each vote row (of ``votes_for_study(history=True)``) with its flags and design fields
+    appended, and its internal ``task`` key dropped."""
+    fixed = {FLAGS_FIELD: [], FLAG_RESOLUTIONS_FIELD: [], "design_round": 0, "design_strategy": "fixed",
+             "design_expected": None, "design_round_votes": None, "design_last_expected": None}
+    return [{**{k: v for k, v in r.items() if k != "task"}, **designs.get(int(r.get("task") or 0), fixed)}
             for r in rows]
 
 
@@ -113,6 +132,8 @@ def _csv_cell(value: object) -> object:
     """
     if value is None:
         return ""
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
     return value
@@ -134,7 +155,8 @@ def _write_rows(rows: list[dict], columns: list[str], tmp: Path, fmt: str) -> No
     else:
         import pandas as pd
 
-        frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=columns)
+        frame = pd.DataFrame([{c: (json.dumps(row.get(c), ensure_ascii=False) if c == FLAG_RESOLUTIONS_FIELD
+                                   else row.get(c)) for c in columns} for row in rows], columns=columns)
         frame.to_parquet(tmp, index=False)
 
 
@@ -155,16 +177,19 @@ def export_votes(*, session: Session, actor: User | None, study_name: str, path:
         raise InputError(f"study {study_name!r} is pointwise; the fastchat format holds pairwise votes only",
                          field="format")
     if study.kind == "pointwise":
-        rows = ratings_for_study(session=session, study_name=study_name, include_stale=include_stale)
-        columns = list(RATING_FIELDS)
+        rows = [{k: v for k, v in r.items() if k != "task"}
+                for r in ratings_for_study(session=session, study_name=study_name, include_stale=include_stale,
+                                           history=True)]
+        columns = [*RATING_FIELDS, *HISTORY_FIELDS]
     else:
-        rows = _with_design(votes_for_study(session=session, study_name=study_name, include_stale=include_stale),
+        rows = _with_design(votes_for_study(session=session, study_name=study_name, include_stale=include_stale,
+                                            history=True),
                             _vote_designs(session, study))
-        columns = [*VOTE_FIELDS, "criterion", FLAGS_FIELD, *DESIGN_FIELDS]
+        columns = [*VOTE_FIELDS, *HISTORY_FIELDS, "criterion", FLAGS_FIELD, FLAG_RESOLUTIONS_FIELD, *DESIGN_FIELDS]
         if fmt == "fastchat":
             overall = [r for r in rows if not r.get("criterion")]
-            rows = [{**f, **{k: r[k] for k in (FLAGS_FIELD, *DESIGN_FIELDS)}}
-                    for f, r in zip(fastchat_rows(overall), overall, strict=True)]
+            extra = (*HISTORY_FIELDS, FLAGS_FIELD, FLAG_RESOLUTIONS_FIELD, *DESIGN_FIELDS)
+            rows = [{**f, **{k: r[k] for k in extra}} for f, r in zip(fastchat_rows(overall), overall, strict=True)]
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -22,7 +22,7 @@ from typing import Any
 
 import streamlit as st
 
-from annotate.services.annotate import judgments, tasks
+from annotate.services.annotate import came_back, judgments, tasks
 from annotate.services.annotate.tasks import StudySummary, TaskRow, TaskView
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.refine import materials, versions
@@ -196,12 +196,13 @@ def submit(user: Any, task: TaskView, study_id: int, submitted: JudgmentInput) -
 
 def query_change(user: Any, task: TaskView) -> tuple[int, str] | None:
     """``(version number, text)`` of the query's instruction as the annotator's latest judgment
-    of ``task`` saw it, when that is not the version shown now; else ``None``."""
+    of ``task`` (or of the task it replaced, when re-queued) saw it, when that is not the
+    version shown now; else ``None``."""
     with db_session() as session:
-        seen = judgments.judgment_history(session=session, actor=user, assignment_id=task.assignment_id)
-        if not seen or seen[-1].instruction_version_no == task.instruction_version_no:
+        version_no = came_back.judged_instruction_version(session=session, actor=user,
+                                                          assignment_id=task.assignment_id)
+        if version_no is None or version_no == task.instruction_version_no:
             return None
-        version_no = seen[-1].instruction_version_no
         query = materials.query_by_index(session=session, index=task.query_index)
         texts = {v.version_no: v.text for v in versions.instruction_versions(session=session, query_id=int(query.id or 0))}
     return version_no, texts.get(version_no, "")

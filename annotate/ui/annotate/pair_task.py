@@ -39,8 +39,9 @@ CRITERION_LABELS: dict[str, str] = {"left": "A", "right": "B", "tie": "Equivalen
 """The short labels of a per-criterion row (the rows sit in a compact grid)."""
 RAW_PANES = ("Query", "Response A", "Response B")
 """Panes whose raw text (as written, no formatting) the annotator can switch to."""
-MARKS: dict[str, str] = dict(FLAGS)
-"""Options of the "Flags" widget (value -> label)."""
+MARKS: dict[str, str] = {**FLAGS, "query_problem": "Query problem", "response_cut_off": "Cut off"}
+"""Options of the "Flags" widget (value -> label): short labels, so that four flags, the rationale
+and previous/next share one row of the bar at 1366 px (the Guidelines give both names)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def show_task(task: Any, *, title: str | None = None) -> None:
                        icon=":material/history:")
         else:
             st.caption(":material/history: " + note)
+    elif getattr(task, "came_back", ""):  # re-queued after an approved edit: say why it is back
+        st.warning(plain_label(task.came_back), icon=":material/history:")
     place = f"query {task.query_index} · {task.domain1} › {task.domain2}"
     show_text_view(query=task.instruction, materials=task.materials, query_height="min(420px, 50vh)",
                    responses=(("Response A", task.left_text), ("Response B", task.right_text)),

@@ -71,6 +71,7 @@ FLAGS: dict[str, str] = {
     "query_problem": "Problem with the query",
     "response_cut_off": "A response is cut off",
     "needs_expert": "Needs an expert",
+    "needs_materials": "Needs materials",
 }
 """Flag value -> label (the services' flag vocabulary)."""
 

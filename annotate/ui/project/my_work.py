@@ -30,12 +30,17 @@ def left_line(study: StudySummary) -> str:
         '12 pairs left in study pilot (3 of 15 judged)'
         >>> left_line(StudySummary(2, "rate", "pointwise", "active", 4, 5))
         '1 response left to rate in study rate (4 of 5 rated)'
+        >>> left_line(StudySummary(1, "pilot", "pairwise", "active", 13, 15, came_back=2))
+        '2 pairs left in study pilot (13 of 15 judged; 2 came back: their query changed since you judged them)'
     """
+    back = (f"; {study.came_back} came back: {'its' if study.came_back == 1 else 'their'} query changed since you "
+            f"judged {'it' if study.came_back == 1 else 'them'}" if study.came_back else "")
     left = study.total - study.done
     if study.kind == "pointwise":
         what = f"{left} response{'' if left == 1 else 's'} left to rate"
-        return f"{what} in study {shown_name(study.name)} ({study.done} of {study.total} rated)"
-    return f"{left} pair{'' if left == 1 else 's'} left in study {shown_name(study.name)} ({study.done} of {study.total} judged)"
+        return f"{what} in study {shown_name(study.name)} ({study.done} of {study.total} rated{back})"
+    return (f"{left} pair{'' if left == 1 else 's'} left in study {shown_name(study.name)} "
+            f"({study.done} of {study.total} judged{back})")
 
 
 def show_my_work(user: Any) -> None:

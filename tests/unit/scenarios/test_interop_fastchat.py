@@ -66,8 +66,9 @@ def _fastchat(judges: list[str], files: list[Path], ban: list[str]) -> tuple[int
 def test_export_is_what_fastchat_reads(export):
     rows = json.loads(export.read_text(encoding="utf-8"))
     assert isinstance(rows, list) and rows
-    # FastChat's fields, plus each vote's flags and design (FastChat's reader ignores other keys)
-    extra = {"flags", "design_round", "design_strategy", "design_expected", "design_round_votes",
+    # FastChat's fields, plus each vote's status, instruction version, flags with their expert
+    # decisions, and design (FastChat's reader ignores other keys)
+    extra = {"status", "instruction_version", "flags", "flag_resolutions", "design_round", "design_strategy", "design_expected", "design_round_votes",
              "design_last_expected"}
     assert all(set(r) == {"question_id", "model_a", "model_b", "winner", "judge", "turn"} | extra for r in rows)
     assert all(r["turn"] == 1 and compute_agreement.get_judge_name(r["judge"]) == "human" for r in rows)

@@ -118,10 +118,10 @@ def test_dashboard_counts_per_flag_and_per_query(flagged):
         with pytest.raises(PermissionDenied):
             flag_counts(session=s, actor=users["u1"], study_name="pilot")
     # by hand from the fixture: query_problem u1@7 + u2@8 = 2; response_cut_off u2@7 = 1; needs_expert u1@7 = 1
-    assert counts.per_flag == {"query_problem": 2, "response_cut_off": 1, "needs_expert": 1}
+    assert counts.per_flag == {"query_problem": 2, "response_cut_off": 1, "needs_expert": 1, "needs_materials": 0}
     assert counts.per_query == [
-        {"query": 7, "query_problem": 1, "response_cut_off": 1, "needs_expert": 1, "total": 3},
-        {"query": 8, "query_problem": 1, "response_cut_off": 0, "needs_expert": 0, "total": 1}]
+        {"query": 7, "query_problem": 1, "response_cut_off": 1, "needs_expert": 1, "needs_materials": 0, "total": 3},
+        {"query": 8, "query_problem": 1, "response_cut_off": 0, "needs_expert": 0, "needs_materials": 0, "total": 1}]
 
 
 def test_annotators_may_flag_a_query_as_needing_materials(flagged):

@@ -29,17 +29,19 @@ SPEC = {("Domain 0", "Sub 00"): {7: ["zeta", "alpha"]}}
 # "equivalent, both poor" -> "tie (bothbad)". Canonical order: alpha < zeta.
 # u2 also flagged "Needs an expert": the flag rides on u2's row; u1 set none -> [] on both u1 rows.
 BASE = {"question_id": 7, "model_a": "alpha", "model_b": "zeta", "domain1": "Domain 0", "domain2": "Sub 00",
-        "lang": "en", "query_version": 1, "stale": False}
+        "lang": "en", "query_version": 1, "stale": False, "status": "current", "instruction_version": 1}
+# u2's flag has no expert decision yet: open, version 0 (no decision row)
+OPEN_FLAG = {"flag": "needs_expert", "status": "open", "note": "", "expert": "", "decided_at": None, "version": 0}
 # The study's own design (no extension): round 0, fixed, no expected count.
 DESIGN = {"design_round": 0, "design_strategy": "fixed", "design_expected": None, "design_round_votes": None,
           "design_last_expected": None}
 EXPECTED = [
     {**BASE, "winner": "model_b", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0, "flags": [], **DESIGN},
+     "elapsed_s": 30.0, "flags": [], "flag_resolutions": [], **DESIGN},
     {**BASE, "winner": "model_a", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0, "criterion": "Clarity", "flags": [], **DESIGN},
+     "elapsed_s": 30.0, "criterion": "Clarity", "flags": [], "flag_resolutions": [], **DESIGN},
     {**BASE, "winner": "tie (bothbad)", "judge": "u2", "shown_left": "model_a", "rationale": "",
-     "elapsed_s": 10.0, "flags": ["needs_expert"], **DESIGN},
+     "elapsed_s": 10.0, "flags": ["needs_expert"], "flag_resolutions": [OPEN_FLAG], **DESIGN},
 ]
 
 
@@ -72,7 +74,8 @@ def test_jsonl_matches_hand_built_rows(voted, tmp_path):
     assert n == 3 and [json.loads(line) for line in lines] == EXPECTED
     assert list(json.loads(lines[0])) == ["question_id", "model_a", "model_b", "winner", "judge", "shown_left",
                                           "rationale", "elapsed_s", "domain1", "domain2", "lang",
-                                          "query_version", "stale", "flags", "design_round", "design_strategy",
+                                          "query_version", "stale", "status", "instruction_version", "flags",
+                                          "flag_resolutions", "design_round", "design_strategy",
                                           "design_expected", "design_round_votes", "design_last_expected"]
 
 
@@ -88,7 +91,8 @@ def test_csv_and_parquet(voted, tmp_path):
     assert rows[0]["model_a"] == "alpha" and rows[0]["question_id"] == "7"
     # flags in CSV: the names joined by ";" (empty when none), in the column after criterion
     assert [r["flags"] for r in rows] == ["", "", "needs_expert"]
-    assert list(rows[0])[13:16] == ["criterion", "flags", "design_round"]
+    assert list(rows[0])[13:19] == ["status", "instruction_version", "criterion", "flags", "flag_resolutions",
+                                    "design_round"]
     frame = pd.read_parquet(tmp_path / "v.parquet")
     assert list(frame["winner"]) == ["model_b", "model_a", "tie (bothbad)"]
     assert [list(f) for f in frame["flags"]] == [[], [], ["needs_expert"]]
@@ -103,6 +107,44 @@ def test_fastchat_rows_carry_flags(voted, tmp_path):
     rows = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))
     # overall votes only: u1 (no flag), then u2 ("Needs an expert"); FastChat names judges expert_<name>
     assert [(r["judge"], r["flags"]) for r in rows] == [("expert_u1", []), ("expert_u2", ["needs_expert"])]
+
+
+def test_flag_resolutions_in_every_format(voted, tmp_path):
+    """An expert's decisions on a flag travel with the vote: its current state, note, expert and
+    how many decisions (versions) it has had."""
+    from annotate.db.models import Judgment
+    from annotate.services.refine import flags
+
+    engine, users = voted
+    with session_scope(engine) as s:
+        expert = make_users(s, ["exp"], role="expert")["exp"]
+        judgment_id = next(j.id for j in s.exec(select(Judgment)).all() if j.flags)
+        flags.resolve_flag(session=s, actor=expert, judgment_id=judgment_id, flag="needs_expert",
+                           note="asked the author; the query is fine")
+        export_votes(session=s, actor=users["res"], study_name="pilot", path=tmp_path / "one.jsonl")
+        flags.reopen_flag(session=s, actor=expert, judgment_id=judgment_id, flag="needs_expert",
+                          note="a second annotator disagrees")
+        for fmt, name in (("jsonl", "two.jsonl"), ("csv", "two.csv"), ("fastchat", "two.json"),
+                          ("parquet", "two.parquet")):
+            export_votes(session=s, actor=users["res"], study_name="pilot", path=tmp_path / name, fmt=fmt)
+    one = [json.loads(x) for x in (tmp_path / "one.jsonl").read_text().splitlines()]
+    [resolved] = one[2]["flag_resolutions"]
+    assert {k: resolved[k] for k in ("flag", "status", "note", "expert", "version")} == {
+        "flag": "needs_expert", "status": "resolved", "note": "asked the author; the query is fine", "expert": "exp",
+        "version": 1}
+    assert resolved["decided_at"]  # an ISO time
+    assert one[0]["flag_resolutions"] == [] and one[1]["flag_resolutions"] == []
+    # reopened: the newest decision is the state; two decisions so far
+    two = [json.loads(x) for x in (tmp_path / "two.jsonl").read_text().splitlines()]
+    assert [(f["status"], f["note"], f["version"]) for f in two[2]["flag_resolutions"]] == [
+        ("open", "a second annotator disagrees", 2)]
+    with (tmp_path / "two.csv").open(encoding="utf-8") as fh:
+        cells = [r["flag_resolutions"] for r in csv.DictReader(fh)]
+    assert cells[:2] == ["", ""] and json.loads(cells[2]) == two[2]["flag_resolutions"]
+    fastchat = json.loads((tmp_path / "two.json").read_text(encoding="utf-8"))
+    assert [r["flag_resolutions"] for r in fastchat] == [[], two[2]["flag_resolutions"]]
+    frame = pd.read_parquet(tmp_path / "two.parquet")
+    assert json.loads(frame["flag_resolutions"].iloc[2]) == two[2]["flag_resolutions"]
 
 
 def test_stale_votes_left_out_unless_asked(voted, tmp_path):
@@ -166,9 +208,10 @@ def test_pointwise_export_layout(engine, tmp_path):
         export_votes(session=s, actor=users["res"], study_name="pw", path=tmp_path / "r.jsonl")
     rows = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert rows == [
-        {"item_id": 7, "system": "alpha", "rater": "u1", "criterion": "overall", "score": 4, "error_type": ""},
+        {"item_id": 7, "system": "alpha", "rater": "u1", "criterion": "overall", "score": 4, "error_type": "",
+         "status": "current", "instruction_version": 1},
         {"item_id": 7, "system": "zeta", "rater": "u1", "criterion": "overall", "score": 2,
-         "error_type": "too short"},
+         "error_type": "too short", "status": "current", "instruction_version": 1},
     ]
 
 
