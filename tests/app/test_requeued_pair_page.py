@@ -1,4 +1,4 @@
-"""AppTest of a pair that came back after a re-queue (issue 23 §8): Judge pairs shows it under
+"""AppTest of a pair that came back after a re-queue: Judge pairs shows it under
 its own number (not the last one), says why it is back, and shows the change on request."""
 
 from __future__ import annotations

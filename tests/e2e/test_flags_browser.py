@@ -1,7 +1,7 @@
 """Real browser, at 1366x768 and 1400x900: an annotator flags a pair "Needs materials" while
 judging it; an expert opens *Flags*, resolves the flag with a note (the note box and the
 Resolve button in view without scrolling), sees the resolution, and its history grows with each
-decision (issue 23 §7). Screenshots of each step go to ``ANNOTATE_SCREENSHOTS`` (default
+decision. Screenshots of each step go to ``ANNOTATE_SCREENSHOTS`` (default
 ``/tmp/shots_flags``)."""
 
 from __future__ import annotations

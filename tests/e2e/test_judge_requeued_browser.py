@@ -1,4 +1,4 @@
-"""Real browser at 1366x768 (issue 23 §8): the annotator judges both pairs of a study, an edit of
+"""Real browser at 1366x768: the annotator judges both pairs of a study, an edit of
 pair 1's query is approved and a researcher re-queues the stale work; on Judge pairs the pair
 comes back as "Pair 1 of 2" (not "Pair 2 of 2"), says why, and shows what changed on request.
 Screenshot: ``ANNOTATE_SCREENSHOTS`` (default ``/tmp/shots_flags``)."""

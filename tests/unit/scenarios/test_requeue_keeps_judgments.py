@@ -1,4 +1,4 @@
-"""Issue 23 §8, the walk on the demo: both annotators judge all of demo-study, two queries are
+"""The re-queue walk on the demo: both annotators judge all of demo-study, two queries are
 edited and approved, a researcher re-queues, the annotators judge the returned pairs again.
 
 Before the fix, ``annotate export votes --include-stale`` dropped from 30 to 26 rows after the
