@@ -162,7 +162,7 @@ def _tree_roots(path: str, lines: list[tuple[int, dict]], *, method: str) -> lis
     for key, root in roots.items():
         n, obj = first[key]
         out.append((n, {"index": obj["index"], "model": obj["model"], "criterion": method, "score": round(root, 6),
-                        "reason": f"{method} root score from {len(leaves[key])} leaves"}))
+                        "reason": f"{method} root score"}))
     return out
 
 
