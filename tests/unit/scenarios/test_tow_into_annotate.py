@@ -126,3 +126,20 @@ def test_step_leaf_zero_is_a_score_but_not_elsewhere(tmp_path):
     p.write_text(json.dumps(plain) + "\n")
     with pytest.raises(InputFileError, match="outside 1..10"):
         read_scores(p)
+
+
+def test_real_scores_round_trip_on_postgresql(pg_url, tmp_path):
+    """Migration 0010 turns the column into a float on PostgreSQL too."""
+    from tests.fixtures.pairwise_seed import seed_content
+
+    engine = init_db(pg_url)
+    try:
+        seed_content(engine)
+        f = tmp_path / "alpha.jsonl"
+        f.write_text(json.dumps({"index": 900001, "model": "demo-alpha", "scores": {"tow": [{"score": 7.7125}]}})
+                     + "\n")
+        with session_scope(engine) as s:
+            import_scores(session=s, path=f, judge="j", method="tow")
+            assert list(load_scores(session=s)["score"]) == [7.7125]
+    finally:
+        engine.dispose()
