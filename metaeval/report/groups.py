@@ -29,7 +29,7 @@ from metaeval.io import iter_jsonl
 from metaeval.report.tables import csv_num, html_table, latex_table, md_table, p_text
 
 __all__ = ["GROUPS_TITLE", "TIE_SENTENCE", "SECTION_HEADER", "groups_report", "default_label", "read_named",
-           "section_rows", "render_markdown", "render_groups", "add_groups_section"]
+           "section_rows", "section_notes", "comparison_rows", "render_markdown", "render_groups", "add_groups_section"]
 
 GROUPS_TITLE = "WEval requirement-drop groups: judge order against the gold order"
 TIE_SENTENCE = "kendall_tau breaks score ties in the judge's favour (WEval's cal_corr.py); kendall_tau_b keeps them."
@@ -109,12 +109,12 @@ def section_rows(report: dict) -> list[list[str]]:
             for label, row in judges.items()]
 
 
-def _comp_rows(report: dict) -> list[list[str]]:
+def comparison_rows(report: dict) -> list[list[str]]:
     return [[r["a"], r["b"], r["metric"], "–" if r["difference"] is None else f"{r['difference']:+.3f}",
              str(r["n_groups"]), p_text(r["p"]), p_text(r["p_holm"])] for r in report.get("comparisons", [])]
 
 
-def _notes(report: dict) -> list[str]:
+def section_notes(report: dict) -> list[str]:
     s = report["settings"]
     return [TIE_SENTENCE, "Position consistency = 1 - mean |judge rank - gold rank| / (C - 1); exact match = share "
                           "of groups ordered exactly as the gold order.",
@@ -162,21 +162,21 @@ def render_groups(report: dict, *, fmt: str = "markdown") -> str:
 def add_groups_section(text: str, report: dict, *, fmt: str) -> str:
     """``text`` (an agreement report in ``fmt``) with the groups section added after Table 4."""
     rows = section_rows(report)
-    comps = _comp_rows(report)
+    comps = comparison_rows(report)
     if fmt == "markdown":
         parts = [text.rstrip("\n"), "", f"## {GROUPS_TITLE}", "", md_table(SECTION_HEADER, rows), "",
-                 *(f"- {line}" for line in _notes(report))]
+                 *(f"- {line}" for line in section_notes(report))]
         if comps:
             parts += ["", "### Paired comparisons (groups, Holm)", "", md_table(COMP_HEADER, comps)]
         return "\n".join(parts) + "\n"
     if fmt == "latex":
-        out = text.rstrip("\n") + "\n\n" + latex_table(SECTION_HEADER, rows, GROUPS_TITLE + ". " + " ".join(_notes(report)))
+        out = text.rstrip("\n") + "\n\n" + latex_table(SECTION_HEADER, rows, GROUPS_TITLE + ". " + " ".join(section_notes(report)))
         if comps:
             out += "\n\n" + latex_table(COMP_HEADER, comps, "Paired comparisons on the groups (Holm-adjusted).")
         return out + "\n"
     if fmt == "html":
         extra = (f"<h2>{html.escape(GROUPS_TITLE)}</h2>\n" + html_table(SECTION_HEADER, rows) + "\n<ul>"
-                 + "".join(f"<li>{html.escape(x)}</li>" for x in _notes(report)) + "</ul>")
+                 + "".join(f"<li>{html.escape(x)}</li>" for x in section_notes(report)) + "</ul>")
         if comps:
             extra += "\n<h3>Paired comparisons (groups, Holm)</h3>\n" + html_table(COMP_HEADER, comps)
         if "</body></html>" in text:
