@@ -115,3 +115,11 @@ def test_bad_file_gets_a_located_warning_naming_the_upload(tmp_path, monkeypatch
     text = " ".join(shown(w.value) for w in at.warning)
     assert "broken_3c.jsonl, line 5: field score: missing" in text
     assert not [d for d in at.dataframe]
+
+
+def test_same_judge_twice_is_told_apart_by_file_name(tmp_path, monkeypatch):
+    a = write_scored(tmp_path / "first_3c.jsonl")
+    b = write_scored(tmp_path / "second_3c.jsonl")
+    at = _run_tab(monkeypatch, a, b)
+    table = next(d.value for d in at.dataframe if "Exact match" in d.value.columns)
+    assert list(table["Judge"]) == ["tow/j", "tow/j (second_3c.jsonl)"]

@@ -35,6 +35,7 @@ from metaeval.report.groups import (
     COMP_HEADER,
     SECTION_HEADER,
     comparison_rows,
+    default_label,
     groups_report,
     read_named,
     render_groups,
@@ -86,14 +87,20 @@ def groups_view(*, actor: User | None, files: list[tuple[str, bytes]], group_siz
     if group_size is not None and group_size < 2:
         raise InputError("the group size must be at least 2", field="group size")
     with tempfile.TemporaryDirectory(prefix="annotate-groups-") as tmp:
-        specs, shown = [], {}
-        for k, (name, data) in enumerate(files):
-            path = Path(tmp) / _safe_name(name, k)
-            path.write_bytes(data)
-            shown[str(path)] = name
-            specs.append(str(path))
+        specs, shown, seen = [], {}, set()
         try:
-            named = read_named(specs, group_size=group_size, label_from_lines=True)
+            for k, (name, data) in enumerate(files):
+                path = Path(tmp) / _safe_name(name, k)
+                path.write_bytes(data)
+                shown[str(path)] = name
+                label = default_label(path)
+                if label == path.stem:  # the lines name no judge/method: the uploaded file's name
+                    label = Path(name).stem
+                if label in seen:  # two files of one judge/method: tell them apart by file name
+                    label = f"{label} ({Path(name).name})"
+                seen.add(label)
+                specs.append(f"{label}={path}")
+            named = read_named(specs, group_size=group_size)
         except InputFileError as exc:
             # the field is a key of the researcher's own file: name it in the message a person reads
             message = f"field {exc.field}: {exc.message}" if exc.field else exc.message
