@@ -143,3 +143,26 @@ def test_real_scores_round_trip_on_postgresql(pg_url, tmp_path):
             assert list(load_scores(session=s)["score"]) == [7.7125]
     finally:
         engine.dispose()
+
+
+def test_study_judge_with_tow_stores_roots(judged, tmp_path, monkeypatch, capsys):
+    """``annotate study judge --methods tow`` imports the grid's leaf file: one root per response."""
+    from annotate.commands.cli import main as annotate_main
+
+    _out, engine = judged
+    monkeypatch.setenv("ANNOTATE_DB_URL", str(engine.url))
+    srv = ScriptedServer(script).start()
+    try:
+        assert annotate_main(["study", "judge", STUDY, "--judge", f"j2=openai-compatible:{srv.base_url}@j",
+                              "--methods", "tow", "--output", str(tmp_path / "sj"), "--no-progress",
+                              "--as", "res"]) == 0
+    finally:
+        srv.stop()
+    assert "tow/j2" in capsys.readouterr().out
+    roots = _wb_roots(tmp_path / "sj" / "scores")
+    with session_scope(engine) as s:
+        run = s.exec(select(JudgeRun).where(JudgeRun.judge == "j2", JudgeRun.method == "tow")).one()
+        df = load_scores(session=s, run_ids=[run.id])
+    assert set(df["criterion"]) == {"tow"} and len(df) == len(roots) > 0
+    assert {(int(i), m): sc for i, m, sc in zip(df["index"], df["model"], df["score"], strict=True)} \
+        == pytest.approx(roots)
