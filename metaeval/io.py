@@ -375,12 +375,22 @@ def write_votes(path: str | os.PathLike, votes: Iterable[Vote]) -> None:
 
 # ---------------------------------------------------------------- judge scores
 
-def _check_score(val: Any, *, path: Any, line: int, field: str) -> int:
-    if isinstance(val, bool) or not isinstance(val, int | float) or float(val) != int(val):
-        raise InputFileError(f"expected an integer score 1..10, got {val!r}", path=path, line=line, field=field)
-    if not 1 <= int(val) <= 10:
-        raise InputFileError(f"score {val!r} outside 1..10", path=path, line=line, field=field)
-    return int(val)
+def _check_score(val: Any, *, path: Any, line: int, field: str, low: int = 1) -> int | float:
+    """A judge score: a number in ``low``..10, real-valued allowed (``tow`` roots are weighted means).
+
+    ``low`` is 0 for the leaves of a criteria tree (a step scorer gives 0, 5 or 10). A whole number
+    comes back as ``int`` so outputs of the integer scores stay as they were.
+
+    >>> _check_score(7.7125, path="f", line=1, field="score"), _check_score(7.0, path="f", line=1, field="score")
+    (7.7125, 7)
+    """
+    from math import isfinite
+
+    if isinstance(val, bool) or not isinstance(val, int | float) or not isfinite(val):
+        raise InputFileError(f"expected a score {low}..10 (a number), got {val!r}", path=path, line=line, field=field)
+    if not low <= val <= 10:
+        raise InputFileError(f"score {val!r} outside {low}..10", path=path, line=line, field=field)
+    return int(val) if float(val).is_integer() else float(val)
 
 
 def detect_layout(obj: Mapping) -> str:
@@ -446,7 +456,7 @@ def _read_long(path: str | os.PathLike) -> list[ScoreRecord]:
                 raise InputFileError("expected str", path=path, line=n, field=key)
         if "score" not in obj:
             raise InputFileError("missing", path=path, line=n, field="score")
-        score = _check_score(obj["score"], path=path, line=n, field="score")
+        score = _check_score(obj["score"], path=path, line=n, field="score", low=0 if "weight" in obj else 1)
         out.append(ScoreRecord(index=index, model=rec["model"], judge=judge, method=method,
                                criterion=rec["criterion"], score=score, reason=str(obj.get("reason", ""))))
     return out

@@ -72,7 +72,7 @@ class ScoreRecord:
     judge: str
     method: str
     criterion: str
-    score: int
+    score: float  # an int for WritingBench's 1-10 scores; real-valued for weighted roots (``tow``)
     reason: str = ""
 
 

@@ -477,7 +477,11 @@ class JudgeRun(SQLModel, table=True):
 
 
 class JudgeScore(SQLModel, table=True):
-    """One criterion score (1-10 with a reason) of one response by one judge run."""
+    """One criterion score (1-10 with a reason) of one response by one judge run.
+
+    ``score`` is a real number: WritingBench's scores are whole numbers, a ``tow`` run stores one
+    weighted root score per response (migration 0010).
+    """
 
     __table_args__ = (UniqueConstraint("run_id", "response_id", "criterion"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -485,7 +489,7 @@ class JudgeScore(SQLModel, table=True):
     response_id: int = Field(foreign_key="response.id", index=True)
     criterion: str = _text()
     position: int = Field(default=0)
-    score: int
+    score: float
     reason: str = _text()
     content_revision: int = Field(default=1)
     stale: bool = Field(default=False)

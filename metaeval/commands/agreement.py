@@ -23,6 +23,7 @@ from metaeval.io import (
 )
 from metaeval.report.agreement import FORMATS, render, write_figures
 from metaeval.report.figures import PLOTLYJS
+from metaeval.report.groups import add_groups_section, groups_report, read_named
 from metaeval.report.paper_tables import add_sections, render_pivot
 from metaeval.stats.agreement_study import JudgeVerdicts, agreement_study
 from metaeval.stats.design import ESTIMATOR_POOLED, apply_design, read_vote_design
@@ -67,6 +68,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--layout", choices=["long", "pivot"], default="long",
                    help="long: one row per judge with every statistic, bias and breakdowns (default); pivot: "
                         "Table 4's layout, criteria methods x judges, agreement [CI], best per judge marked")
+    p.add_argument("--groups", action="append", default=[], metavar="[NAME=]FILE",
+                   help="also report WEval requirement-drop groups (a file `metaeval groups score` wrote): a section "
+                        "beside Table 4 with tau, tau-b, position consistency and exact match per judge/method. "
+                        "NAME defaults to the lines' METHOD/JUDGE. Repeatable")
+    p.add_argument("--group-size", type=int, metavar="C",
+                   help="--groups: responses per group (default: from '3c'/'4c'/'5c' in the file name)")
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--figures", metavar="DIR", help="also write plotly figures (HTML) here")
     p.add_argument("--plotlyjs", choices=PLOTLYJS, default="directory",
@@ -207,6 +214,10 @@ def run(args: argparse.Namespace) -> int:
             apply_design(result, design, {name: j.pairs for name, j in judges.items()})
         else:
             result.settings["estimator"] = ESTIMATOR_POOLED
+        groups = None
+        if args.groups:  # WEval groups beside Table 4 (issue #25 §3)
+            groups = groups_report(read_named(args.groups, group_size=args.group_size, label_from_lines=True),
+                                   n_resamples=args.bootstrap, seed=args.seed)
     except InputFileError as exc:
         raise CliError(str(exc)) from exc
     except ValueError as exc:
@@ -217,6 +228,8 @@ def run(args: argparse.Namespace) -> int:
         text = render(result, fmt=args.format)
         if args.format != "json":  # JSON carries bias and breakdowns already
             text = add_sections(text, result, fmt=args.format)
+    if groups is not None:
+        text = add_groups_section(text, groups, fmt=args.format)
     if args.output:
         write_text_atomic(args.output, text)
     else:

@@ -3,6 +3,8 @@
 Examples:
     metaeval criteria generate --queries q.jsonl --judge openai:gpt-4o --output q_with_criteria.jsonl
     metaeval criteria show --method static-domain --domain "Education" --lang zh
+    metaeval criteria show --list
+    metaeval criteria show --method tow
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from metaeval.cli import CliError
 from metaeval.criteria import load_static_domain, load_static_global
 from metaeval.criteria.generation import generate_criteria
+from metaeval.criteria.methods import MethodOptions, get_method, method_names
 from metaeval.io import write_text_atomic
 from metaeval.judges.cli_options import (
     add_engine_args,
@@ -43,11 +46,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_engine_args(g)
     g.set_defaults(func=run_generate, max_tokens=2048)
 
-    s = sub.add_parser("show", help="print a static criteria set as JSON")
-    s.add_argument("--method", choices=("static-global", "static-domain"), required=True)
+    s = sub.add_parser("show", help="list the registered criteria methods, or print one method's criteria as JSON")
+    s.add_argument("--method", choices=method_names(),
+                   help="a registered criteria method; without it (or with --list) the methods are listed")
+    s.add_argument("--list", action="store_true", help="list every registered method with its description")
     s.add_argument("--domain", help="domain1 name (static-domain)")
     s.add_argument("--lang", choices=("en", "zh"), default="en")
     s.add_argument("--file", metavar="FILE", help="criteria file (default metaeval/data/criteria)")
+    s.add_argument("--queries", metavar="FILE",
+                   help="queries file: show the tree a query gets (needed by dynamic; tow drops format for poems...)")
+    s.add_argument("--index", metavar="N", help="the query's index in --queries (default: its first query)")
     s.set_defaults(func=run_show)
 
 
@@ -85,7 +93,68 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def method_list() -> list[dict]:
+    """Every registered criteria method: name, description and whether its weights are negotiated.
+
+    >>> [m["name"] for m in method_list()][:4]
+    ['static-global', 'static-domain', 'dynamic', 'tow']
+    """
+    out = []
+    for name in method_names():
+        m = get_method(name)
+        out.append({"name": name, "description": m.description, "flat": m.flat, "negotiated": m.negotiated})
+    return out
+
+
+def _pick_query(args: argparse.Namespace) -> dict | None:
+    if not args.queries:
+        return None
+    queries = read_queries(args.queries)
+    if not queries:
+        raise CliError(f"{args.queries}: no queries")
+    if args.index is None:
+        return next(iter(queries.values()))
+    if str(args.index) not in {str(k) for k in queries}:
+        raise CliError(f"{args.queries}: no query with index {args.index}")
+    return next(q for k, q in queries.items() if str(k) == str(args.index))
+
+
+def _tree_json(name: str, query: dict | None, args: argparse.Namespace) -> dict:
+    """A method's criteria tree as JSON: nodes, leaves (scorer, description, bands) and the aggregation."""
+    method = get_method(name)
+    q = query if query is not None else {"index": "-", "query": ""}
+    where = f"{args.queries}: query {q.get('index')}" if query is not None else f"method {name}"
+    tree = method.tree(q, options=MethodOptions(), where=where)
+    by_name = {leaf.name: leaf for leaf in tree.leaves}
+    nodes = []
+    for node, names in tree.groups:
+        leaves = []
+        for leaf_name in names:
+            leaf = by_name[leaf_name]
+            item: dict = {"name": leaf.name, "scorer": leaf.scorer, "description": leaf.description}
+            if leaf.criterion is not None and leaf.criterion.bands:
+                item["bands"] = dict(leaf.criterion.bands)
+            leaves.append(item)
+        nodes.append({"node": node, "leaves": leaves})
+    return {"method": name, "description": method.description, "negotiated": method.negotiated,
+            "query": None if query is None else query.get("index"), "nodes": nodes,
+            "aggregation": "Score(node) = sum of w * Score(leaf) over its leaves (w = 1/n_j unless negotiated); "
+                           "root = sum over nodes of (n_j / n) * Score(node)"}
+
+
 def run_show(args: argparse.Namespace) -> int:
+    if args.list or args.method is None:
+        print(json.dumps(method_list(), ensure_ascii=False, indent=2))
+        return 0
+    if args.method not in ("static-global", "static-domain"):
+        with user_errors(CliError):
+            query = _pick_query(args)
+            if args.method == "dynamic" and query is None:
+                raise CliError("--method dynamic: each query has its own checklist; pass --queries FILE "
+                               "[--index N]")
+            shown = _tree_json(args.method, query, args)
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        return 0
     with user_errors(CliError):
         if args.method == "static-global":
             crits = load_static_global(args.lang, path=args.file)

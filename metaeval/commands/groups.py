@@ -15,7 +15,6 @@ from pathlib import Path
 
 from metaeval.cli import CliError
 from metaeval.criteria.methods import method_names
-from metaeval.groups import METRICS, compare, per_group, read_groups, summarise
 from metaeval.groups_run import (
     build_groups,
     full_instruction,
@@ -36,6 +35,8 @@ from metaeval.judges.cli_options import (
     user_errors,
 )
 from metaeval.judges.output import mean_scores, score_records
+from metaeval.report.groups import groups_report, read_named, render_groups
+from metaeval.report.tables import FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--bootstrap", type=int, default=2000, metavar="N")
     a.add_argument("--permutations", type=int, default=10000, metavar="N", help="for the paired comparison")
     a.add_argument("--seed", type=int, default=0, metavar="S")
-    a.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    a.add_argument("--format", choices=FORMATS, default="markdown")
     a.add_argument("--output", metavar="FILE")
     a.set_defaults(func=run_agreement)
 
@@ -143,52 +144,17 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def run_agreement(args: argparse.Namespace) -> int:
-    named = {}
     try:
-        for value in args.scored:
-            label, _, path = value.rpartition("=") if "=" in value else ("", "", value)
-            label = label or Path(path).stem
-            named[label] = read_groups(path, group_size=args.group_size)
+        named = read_named(args.scored, group_size=args.group_size)
+        report = groups_report(named, n_resamples=args.bootstrap, seed=args.seed, n_permutations=args.permutations)
     except InputFileError as exc:
         raise CliError(str(exc)) from exc
-    values = {k: per_group(v) for k, v in named.items()}
-    report: dict = {"judges": {}, "settings": {"bootstrap": args.bootstrap, "seed": args.seed, "level": 0.95,
-                                              "tie_rule": "kendall_tau, position_consistency and exact_match break "
-                                                          "score ties as WEval's cal_corr.py (more kept requirements "
-                                                          "first, in the judge's favour); kendall_tau_b keeps ties"}}
-    for label, vals in values.items():
-        report["judges"][label] = {**summarise(vals, n_resamples=args.bootstrap, seed=args.seed),
-                                   "groups": int(vals.shape[0]), "group_size": len(named[label][0].lines)}
-    if len(values) == 1:
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if len(named) == 1:
         report = {**next(iter(report["judges"].values())), "settings": report["settings"]}
-    else:
-        try:
-            report["comparisons"] = compare(values, n_permutations=args.permutations, seed=args.seed)
-        except ValueError as exc:
-            raise CliError(str(exc)) from exc
-    text = json.dumps(report, indent=2) + "\n" if args.format == "json" else _markdown(report)
+    text = render_groups(report, fmt=args.format)
     if args.output:
         write_text_atomic(args.output, text)
     print(text, end="")
     return 0
-
-
-def _fmt(cell: dict) -> str:
-    if cell["value"] is None:
-        return "n/a"
-    lo, hi = cell["ci"]
-    return f"{cell['value']:.3f}" + (f" [{lo:.3f}, {hi:.3f}]" if lo is not None else "")
-
-
-def _markdown(report: dict) -> str:
-    judges = report.get("judges") or {"judge": report}
-    out = ["| judge | groups | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
-    for label, row in judges.items():
-        out.append(f"| {label} | {row['groups']} | " + " | ".join(_fmt(row[m]) for m in METRICS) + " |")
-    out.append("")
-    out.append("kendall_tau breaks score ties in the judge's favour (WEval's cal_corr.py); kendall_tau_b keeps them.")
-    for r in report.get("comparisons", []):
-        diff = "n/a" if r["difference"] is None else f"{r['difference']:+.3f}"
-        p = "n/a" if r["p_holm"] is None else f"{r['p_holm']:.4f}"
-        out.append(f"- {r['a']} - {r['b']} {r['metric']}: {diff} (Holm p {p}, {r['n_groups']} groups)")
-    return "\n".join(out) + "\n"

@@ -97,7 +97,7 @@ def mean_scores(records: Iterable[ScoreRecord]) -> dict[tuple[str, str], float]:
     >>> mean_scores(recs)
     {('1', 'm'): 7.5}
     """
-    sums: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sums: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in records:
         sums[(str(r.index), r.model)].append(r.score)
     return {k: sum(v) / len(v) for k, v in sums.items()}

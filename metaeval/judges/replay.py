@@ -38,7 +38,7 @@ class ReplayBackend(Backend):
         model = None
         if first is not None and detect_layout(first[1]) == "writingbench" and "model" not in first[1]:
             model = ANY_MODEL
-        self._scores: dict[tuple[str, str, str], tuple[int, str]] = {}
+        self._scores: dict[tuple[str, str, str], tuple[float, str]] = {}
         for rec in read_scores(self.path, model=model):
             self._scores.setdefault((str(rec.index), rec.model, rec.criterion), (rec.score, rec.reason))
 

@@ -99,9 +99,9 @@ for col, (fmt, (ext, mime)) in zip(d_cols, DOWNLOAD_TYPES.items(), strict=True):
     col.download_button(f"Download {DOWNLOAD_LABELS.get(fmt, fmt.upper())}", view.downloads[fmt],
                         file_name=f"agreement_{file_name_part(study_name)}.{ext}", mime=mime, key=f"agr_dl_{fmt}")
 
-tab_cmp, tab_bd, tab_bias, tab_crit, tab_rank, tab_ann = st.tabs(
-    ["Paired comparisons", "Breakdowns", "Position and length bias", "Criterion-level alignment", "Rankings",
-     "Annotators"])
+tab_cmp, tab_bd, tab_bias, tab_crit, tab_groups, tab_rank, tab_ann = st.tabs(
+    ["Paired comparisons", "Breakdowns", "Position and length bias", "Criterion-level alignment", "WEval groups",
+     "Rankings", "Annotators"])
 with tab_cmp:
     agreement_tabs.comparisons_tab(view.comparisons, study_name)
 with tab_bd:
@@ -119,5 +119,7 @@ with tab_bias:
     st.dataframe(pd.DataFrame(view.bias), hide_index=True, width="stretch")
 with tab_crit:
     agreement_tabs.criteria_tab(actor, study_name, [labels[c] for c in chosen], int(n_resamples), int(seed))
+with tab_groups:
+    agreement_tabs.groups_tab(actor, int(n_resamples), int(seed))
 agreement_tabs.rankings_and_annotators(actor, study_name, tuple(labels[c] for c in chosen), int(n_resamples),
                                        int(seed), float(epsilon), bool(include_stale), version, tab_rank, tab_ann)

@@ -256,15 +256,20 @@ class VoteView:
     stale: bool
 
 
+def _whole(score: float) -> float:
+    """A stored score as shown: 7.0 as 7 (the column holds reals since migration 0010), 7.7125 as is."""
+    return int(score) if float(score).is_integer() else float(score)
+
+
 @dataclass(frozen=True)
 class CriterionScores:
     """One criterion's scores and reasons for both responses; ``gap`` = A minus B."""
 
     position: int
     name: str
-    score_a: int | None
+    score_a: float | None  # a whole number stays an int (WritingBench); a tow root is a real number
     reason_a: str
-    score_b: int | None
+    score_b: float | None
     reason_b: str
     gap: float | None
     driver: bool = False
@@ -348,8 +353,8 @@ def _run_scores(session: Session, resp_a: int, resp_b: int, outcome_of) -> list[
         for name in names:
             sa, sb = a.get(name), b.get(name)
             gap = float(sa.score - sb.score) if sa and sb else None
-            crits.append(CriterionScores((sa or b[name]).position, name, sa.score if sa else None,
-                                         sa.reason if sa else "", sb.score if sb else None,
+            crits.append(CriterionScores((sa or b[name]).position, name, _whole(sa.score) if sa else None,
+                                         sa.reason if sa else "", _whole(sb.score) if sb else None,
                                          sb.reason if sb else "", gap))
         mean_a = float(np.mean([s.score for s in a.values()])) if a else None
         mean_b = float(np.mean([s.score for s in b.values()])) if b else None

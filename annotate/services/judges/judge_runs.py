@@ -6,7 +6,12 @@ Two layouts are accepted (docs/formats.md, "Judge scores"), detected from the fi
   ``{"index": int, "scores": {"<criterion>": [{"score": 1..10, "reason": str}]}}``; the model
   comes from the caller (``model=``) or a per-line ``"model"`` field;
 * the long layout: ``{"index", "model", "judge", "method", "criterion", "score", "reason"}``;
-  the lines' ``judge``/``method`` must match the ones given (or be empty).
+  the lines' ``judge``/``method`` must match the ones given (or be empty). Lines carrying
+  ``weight`` are the leaves of a criteria tree (``metaeval judge --method tow``): the run stores
+  one root score per response, recomputed from the leaves (:func:`_tree_roots`).
+
+Scores are real numbers in 1..10 (tree leaves 0..10: a step scorer gives 0, 5 or 10); a ``tow``
+root such as 7.7125 is stored as it is.
 
 The whole file is checked first; an error names the file, the line and the field, and
 nothing is written. The run is created when it does not exist. Scores already stored with
@@ -110,6 +115,8 @@ def _records(path: str, *, judge: str, method: str, model: str | None) -> tuple[
                                      path=path, line=n, field="model")
                 line_of.append(n)
             recs = read_scores(path)
+            if any("weight" in obj for _n, obj in lines):
+                return "tree", _tree_roots(path, lines, method=method)
         else:
             raise InputError("not a judge score file (expected 'index' and 'scores', or the long layout "
                              "'index', 'model', 'criterion', 'score')", path=path, line=lines[0][0])
@@ -124,6 +131,39 @@ def _records(path: str, *, judge: str, method: str, model: str | None) -> tuple[
         out.append((n, {"index": r.index, "model": r.model, "criterion": r.criterion, "score": r.score,
                         "reason": r.reason}))
     return layout, out
+
+
+def _tree_roots(path: str, lines: list[tuple[int, dict]], *, method: str) -> list[tuple[int, dict]]:
+    """One root score per response from a criteria tree's leaf rows (``metaeval judge --method tow``).
+
+    The leaves' mean is not the method's score, so the root is recomputed from the stored leaves and
+    edge weights (``root = sum_j n_j / n * sum w * leaf``, docs/formats.md) and stored under the
+    criterion named after the method, as the WritingBench-layout file ``wb/*.jsonl`` holds it.
+    Every line must carry ``weight`` (a file mixing leaves and plain scores is refused).
+
+    Example: content leaves 8 and 6 weighted 0.5/0.5 and impression 5 -> 2/3 * 7 + 1/3 * 5 = 6.333333.
+    """
+    from metaeval.judges.tree_run import ablate, read_tree_long
+
+    for n, obj in lines:
+        if "weight" not in obj:
+            raise InputError("the file holds criteria-tree leaves (lines with 'weight'); this line has none",
+                             path=path, line=n, field="weight")
+        if not isinstance(obj.get("index"), int) or isinstance(obj.get("index"), bool):
+            raise InputError(f"expected an integer query index, got {obj.get('index')!r}", path=path, line=n,
+                             field="index")
+    leaves = read_tree_long(path)
+    nodes = tuple(sorted({name.split("/")[0] for per in leaves.values() for name in per}))
+    roots = ablate(leaves, nodes)
+    first: dict[tuple[str, str], tuple[int, dict]] = {}
+    for n, obj in lines:
+        first.setdefault((str(obj["index"]), str(obj["model"])), (n, obj))
+    out = []
+    for key, root in roots.items():
+        n, obj = first[key]
+        out.append((n, {"index": obj["index"], "model": obj["model"], "criterion": method, "score": round(root, 6),
+                        "reason": f"{method} root score"}))
+    return out
 
 
 def get_or_create_run(*, session: Session, judge: str, method: str, settings: dict | None = None) -> tuple[JudgeRun, bool]:

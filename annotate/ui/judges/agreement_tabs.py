@@ -17,6 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.judges.criteria_view import criterion_alignment
+from annotate.services.judges.groups_view import MAX_BYTES, MAX_FILES, groups_view
 from annotate.services.judges.rankings_view import (
     AnnotatorsView,
     Download,
@@ -192,6 +193,39 @@ def rankings_tab(view: RankingsView) -> None:
         st.markdown("**By domain**")
         st.plotly_chart(domain_figure(view.by_domain), width="stretch", key="rk_domain")
         download_buttons(view.downloads, ["rankings_by_domain_csv", "rankings_by_domain_json"], "rk_dl")
+
+
+# --------------------------------------------------------------------------- WEval groups
+
+
+def groups_tab(actor: User, n_resamples: int, seed: int) -> None:
+    """WEval requirement-drop groups beside Table 4: upload scored groups files, see tau, tau-b,
+    position consistency and exact match per judge/method (numbers from ``groups_view``)."""
+    st.caption("Gold without people: each group holds responses to variants of one instruction that keep "
+               "C, C-1, ... of its requirements; the gold order is the number kept. Upload files written by "
+               "`metaeval groups score` (one per judge or method); the figures equal `metaeval agreement --groups`.")
+    c1, c2 = st.columns([3, 1])
+    uploads = c1.file_uploader(f"Scored groups files (.jsonl; at most {MAX_FILES}, {MAX_BYTES // 2**20} MiB each)",
+                               type=["jsonl"], accept_multiple_files=True, key="agr_groups_files")
+    size = c2.number_input("Group size C (0: from '4c' in the file name)", 0, 50, 0, key="agr_groups_c")
+    if not uploads:
+        st.info("No groups file yet. Build and score one with `metaeval groups build` and `metaeval groups score`.")
+        return
+    try:
+        view = groups_view(actor=actor, files=[(u.name, u.getvalue()) for u in uploads],
+                           group_size=int(size) or None, n_resamples=n_resamples, seed=seed)
+    except ServiceError as exc:
+        st.warning(plain_label(for_person(exc)))
+        return
+    st.dataframe(pd.DataFrame(view.table_rows, columns=view.table_header), hide_index=True, width="stretch",
+                 key="agr_groups_table")
+    for note in view.notes:
+        st.caption(plain_label(note))
+    if view.comparison_rows:
+        st.markdown("**Paired comparisons (Holm-adjusted)**")
+        st.dataframe(pd.DataFrame(view.comparison_rows, columns=view.comparison_header), hide_index=True,
+                     width="stretch", key="agr_groups_cmp")
+    download_buttons(view.downloads, list(view.downloads), "agr_groups_dl")
 
 
 # --------------------------------------------------------------------------- annotators
