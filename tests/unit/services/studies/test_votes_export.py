@@ -166,9 +166,10 @@ def test_pointwise_export_layout(engine, tmp_path):
         export_votes(session=s, actor=users["res"], study_name="pw", path=tmp_path / "r.jsonl")
     rows = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert rows == [
-        {"item_id": 7, "system": "alpha", "rater": "u1", "criterion": "overall", "score": 4, "error_type": ""},
+        {"item_id": 7, "system": "alpha", "rater": "u1", "criterion": "overall", "score": 4, "error_type": "",
+         "domain1": "Domain 0", "domain2": "Sub 00", "lang": "en"},
         {"item_id": 7, "system": "zeta", "rater": "u1", "criterion": "overall", "score": 2,
-         "error_type": "too short"},
+         "error_type": "too short", "domain1": "Domain 0", "domain2": "Sub 00", "lang": "en"},
     ]
 
 
