@@ -65,10 +65,59 @@ def correlate(x: Sequence[float], y: Sequence[float], *, method: str = "pearson"
     raise ValueError(f"unknown method {method!r}")
 
 
-def _quiet(x, y, method):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return correlate(x, y, method=method)
+_SMALL = 400
+"""Up to this many points, :func:`_quiet` computes in numpy (the same values as scipy to rounding,
+without scipy's per-call overhead, which dominated the bootstrap loops)."""
+
+
+def _pearson_np(a: np.ndarray, b: np.ndarray) -> float:
+    da, db = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((da * da).sum() * (db * db).sum()))
+    return float((da * db).sum() / den) if den > 0 else float("nan")
+
+
+def _average_ranks(a: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties given their average rank (scipy's ``rankdata(method="average")``)."""
+    order = np.argsort(a, kind="mergesort")
+    srt = a[order]
+    first = np.r_[True, srt[1:] != srt[:-1]]
+    dense = first.cumsum()
+    bounds = np.r_[np.nonzero(first)[0], a.size]
+    out = np.empty(a.size)
+    out[order] = 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
+    return out
+
+
+def _kendall_np(a: np.ndarray, b: np.ndarray) -> float:
+    sa, sb = np.sign(a[:, None] - a[None, :]), np.sign(b[:, None] - b[None, :])
+    n0 = a.size * (a.size - 1) / 2
+    ties_a = ((sa == 0).sum() - a.size) / 2
+    ties_b = ((sb == 0).sum() - b.size) / 2
+    den = float(np.sqrt((n0 - ties_a) * (n0 - ties_b)))
+    return float((sa * sb).sum() / 2 / den) if den > 0 else float("nan")
+
+
+def _quiet(x, y, method):  # noqa: ANN001, ANN202 - arrays in, a float out
+    """:func:`correlate` without its warning (nan when undefined), in numpy for small inputs.
+
+    >>> a, b = [1, 2, 3, 4, 4], [2, 1, 4, 3, 5]
+    >>> all(abs(_quiet(a, b, m) - correlate(a, b, method=m)) < 1e-12 for m in METHODS)
+    True
+    """
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if a.size > _SMALL:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return correlate(a, b, method=method)
+    if a.size < 2 or np.all(a == a[0]) or np.all(b == b[0]):
+        return float("nan")
+    if method == "pearson":
+        return _pearson_np(a, b)
+    if method == "spearman":
+        return _pearson_np(_average_ranks(a), _average_ranks(b))
+    if method == "kendall":
+        return _kendall_np(a, b)
+    raise ValueError(f"unknown method {method!r}")
 
 
 def _item_level(m: pd.DataFrame, rng: np.random.Generator, n_resamples: int, level: float) -> dict:
@@ -89,18 +138,25 @@ def _item_level(m: pd.DataFrame, rng: np.random.Generator, n_resamples: int, lev
     return out
 
 
-def _agg_compute(m: pd.DataFrame, lvl: str, weights: np.ndarray | None,
+def _agg_arrays(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(item position, human, judge, system code) of the merged frame as numpy arrays, once per
+    bootstrap loop (pandas access in every replicate dominated its time)."""
+    codes, _ = pd.factorize(np.asarray(m["system"], dtype=object), sort=True)
+    return (m["ii"].to_numpy(dtype=int), m["human"].to_numpy(dtype=float), m["judge"].to_numpy(dtype=float),
+            np.asarray(codes))
+
+
+def _agg_compute(m: pd.DataFrame | tuple, lvl: str, weights: np.ndarray | None,
                  methods: Sequence[str] = METHODS) -> dict[str, float]:
     """System- or global-level correlations of the merged frame ``m`` (columns item, system, human,
-    judge, ii = the item's position) with per-item frequency ``weights`` (None: each item once)."""
-    ii = m["ii"].to_numpy()
-    w = np.ones(len(m)) if weights is None else np.asarray(weights, dtype=float)[ii]
-    h, j = m["human"].to_numpy(dtype=float), m["judge"].to_numpy(dtype=float)
+    judge, ii = the item's position; or its :func:`_agg_arrays`) with per-item frequency
+    ``weights`` (None: each item once)."""
+    ii, h, j, codes = m if isinstance(m, tuple) else _agg_arrays(m)
+    w = np.ones(ii.size) if weights is None else np.asarray(weights, dtype=float)[ii]
     if lvl == "global":
-        rep = np.repeat(np.arange(len(m)), w.astype(int))
+        rep = np.repeat(np.arange(ii.size), w.astype(int))
         x, y = h[rep], j[rep]
     else:
-        codes, _ = pd.factorize(m["system"], sort=True)
         ws = np.bincount(codes, weights=w)
         keep = ws > 0
         x = np.bincount(codes, weights=h * w)[keep] / ws[keep]
@@ -122,7 +178,8 @@ def _agg_level(m: pd.DataFrame, lvl: str, rng: np.random.Generator, n_resamples:
     for meth in METHODS:
         out[meth] = point[meth] if not np.isnan(point[meth]) else undefined(f"{lvl}-level {meth} undefined")
     w = rng.multinomial(len(items), np.full(len(items), 1 / len(items)), size=n_resamples)
-    reps = np.array([[r[meth] for meth in METHODS] for r in (_agg_compute(m, lvl, wb) for wb in w)])
+    arrays = _agg_arrays(m)
+    reps = np.array([[r[meth] for meth in METHODS] for r in (_agg_compute(arrays, lvl, wb) for wb in w)])
     ci = percentile_interval(reps, level=level)
     for k, meth in enumerate(METHODS):
         out["ci"][meth] = ci[k].tolist()
@@ -311,7 +368,7 @@ def rater_ceiling(ratings: pd.DataFrame, *, n_resamples: int = 1000, seed: int =
     return out
 
 
-def _level_values(m: pd.DataFrame, lvl: str, method: str, weights: np.ndarray | None,
+def _level_values(m: pd.DataFrame | tuple, lvl: str, method: str, weights: np.ndarray | None,
                   per_item: np.ndarray | None) -> float:
     """One source's correlation at ``lvl`` under item ``weights`` (item level: the weighted mean of
     the precomputed ``per_item`` correlations over the items where it is defined)."""
@@ -381,6 +438,8 @@ def paired_correlation_tests(human: pd.DataFrame, judges: Mapping[str, pd.DataFr
                         per_b[k] = _quiet(g["human"].to_numpy(), g["jb"].to_numpy(), method)
                     both = ~np.isnan(per_a) & ~np.isnan(per_b)
                     per_a, per_b = np.where(both, per_a, np.nan), np.where(both, per_b, np.nan)
+                if lvl != "item":
+                    ma, mb = _agg_arrays(ma), _agg_arrays(mb)
                 va = _level_values(ma, lvl, method, None, per_a)
                 vb = _level_values(mb, lvl, method, None, per_b)
                 d = va - vb
