@@ -30,9 +30,6 @@ DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}
 
 actor = require_page(__file__)
 st.title("Agreement with human votes")
-st.caption("Judge verdict = the response with the higher mean criterion score. Agreement counts every human vote "
-           "against the judge's verdict on its pair (FastChat's definition); intervals are clustered bootstrap "
-           "intervals over queries.")
 
 with db_session() as session:
     kinds = {s.name: s.kind for s in lifecycle.list_studies(session=session, actor=actor)}
@@ -67,6 +64,9 @@ if kinds[study_name] == "pointwise":  # ratings, not votes: correlations (annota
     pointwise_tabs.pointwise_mode(actor, study_name, tuple(labels[c] for c in chosen), int(n_resamples), int(seed),
                                   bool(include_stale), version)
     st.stop()
+st.caption("Judge verdict = the response with the higher mean criterion score. Agreement counts every human vote "
+           "against the judge's verdict on its pair (FastChat's definition); intervals are clustered bootstrap "
+           "intervals over queries.")
 
 
 @st.cache_data(show_spinner="Computing agreement...", max_entries=8)
