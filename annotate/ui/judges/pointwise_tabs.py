@@ -60,7 +60,8 @@ def pointwise_mode(actor: User, study_name: str, run_ids: tuple[int, ...], n_res
     c = view.ceiling
     if c.get("n_rater_pairs"):
         st.markdown(plain_label(
-            f"The people with each other (the ceiling, {c['n_rater_pairs']} rater pairs, {c['n_shared']} shared "
+            f"The people with each other (the ceiling, {c['n_rater_pairs']} rater pair"
+            f"{'' if c['n_rater_pairs'] == 1 else 's'}, {c['n_shared']} shared "
             f"ratings): Cohen's kappa {_num(c['cohen_kappa'])} {_ci(c['ci']['cohen_kappa'])}, quadratic-weighted "
             f"{_num(c['cohen_kappa_quadratic'])} {_ci(c['ci']['cohen_kappa_quadratic'])}, Pearson "
             f"{_num(c['pearson'])} {_ci(c['ci']['pearson'])}."))
