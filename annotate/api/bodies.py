@@ -147,7 +147,27 @@ _OPTIONAL: dict[str, str] = {
 }
 
 
+_RATING_REQUIRED: dict[str, str] = {
+    "assignment_id": _REQUIRED["assignment_id"],
+    "score": "a whole number from 1 to 5",
+    "submit_token": _REQUIRED["submit_token"],
+    "instruction_version_no": _REQUIRED["instruction_version_no"],
+    "content_revision": _REQUIRED["content_revision"],
+}
+_RATING_OPTIONAL: dict[str, str] = {
+    "error_type": f"a text of at most {MAX_TOKEN_CHARS * 2} characters, one of the study's error types "
+                  "(needed for a score of 1 or 2)",
+    "rationale": "a text",
+    "elapsed_s": _OPTIONAL["elapsed_s"],
+    "study_id": _OPTIONAL["study_id"],
+}
+
+
 def _valid(name: str, value: Any) -> bool:
+    if name == "score":
+        return _is_int(value) and 1 <= value <= 5
+    if name == "error_type":
+        return isinstance(value, str) and len(value) <= MAX_TOKEN_CHARS * 2
     if name in ("assignment_id", "study_id"):
         return _is_int(value) and 1 <= value <= INT32_MAX
     if name in ("instruction_version_no", "content_revision"):
@@ -169,27 +189,52 @@ def _valid(name: str, value: Any) -> bool:
     return False
 
 
+def _checked(data: dict[str, Any], required: dict[str, str], optional: dict[str, str], noun: str) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(required) - set(optional))
+    if unknown:
+        names = ", ".join(f'"{name[:50]}"' for name in unknown[:5])
+        raise ApiError(400, f"unknown key(s) {names}; {noun} has {', '.join(required)} and "
+                            f"optionally {', '.join(optional)}")
+    fields: dict[str, Any] = {}
+    for name, what in required.items():
+        if data.get(name) is None:
+            raise ApiError(400, f'"{name}" is missing: send {what}')
+        if not _valid(name, data[name]):
+            raise ApiError(400, f'"{name}" must be {what}')
+        fields[name] = data[name]
+    for name, what in optional.items():
+        if data.get(name) is not None:
+            if not _valid(name, data[name]):
+                raise ApiError(400, f'"{name}" must be {what}')
+            fields[name] = data[name]
+    return fields
+
+
 def submit_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of ``submit_judgment`` from a request body, every value checked.
 
     Raises:
         ApiError: 400 naming the first key that is unknown, missing or of the wrong kind.
     """
-    unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
-    if unknown:
-        names = ", ".join(f'"{name[:50]}"' for name in unknown[:5])
-        raise ApiError(400, f"unknown key(s) {names}; a judgment has {', '.join(_REQUIRED)} and "
-                            f"optionally {', '.join(_OPTIONAL)}")
-    fields: dict[str, Any] = {}
-    for name, what in _REQUIRED.items():
-        if data.get(name) is None:
-            raise ApiError(400, f'"{name}" is missing: send {what}')
-        if not _valid(name, data[name]):
-            raise ApiError(400, f'"{name}" must be {what}')
-        fields[name] = data[name]
-    for name, what in _OPTIONAL.items():
-        if data.get(name) is not None:
-            if not _valid(name, data[name]):
-                raise ApiError(400, f'"{name}" must be {what}')
-            fields[name] = data[name]
-    return fields
+    return _checked(data, _REQUIRED, _OPTIONAL, "a judgment")
+
+
+def rating_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``submit_rating`` (a pointwise study's task) from a request
+    body, every value checked.
+
+    Example:
+        >>> rating_fields({"assignment_id": 3, "score": 4, "submit_token": "t-1",
+        ...                "instruction_version_no": 1, "content_revision": 0})["score"]
+        4
+        >>> try:
+        ...     rating_fields({"assignment_id": 3, "score": 4.5, "submit_token": "t", "instruction_version_no": 1,
+        ...                    "content_revision": 0})
+        ... except ApiError as exc:
+        ...     print(exc.status, exc.message)
+        400 "score" must be a whole number from 1 to 5
+
+    Raises:
+        ApiError: 400 naming the first key that is unknown, missing or of the wrong kind.
+    """
+    return _checked(data, _RATING_REQUIRED, _RATING_OPTIONAL, "a rating")

@@ -12,6 +12,11 @@
                                  (200 with created=false when the token was already recorded);
                                  "choice": "left" | "right" | "tie" | "both_poor" ("both_poor":
                                  a tie of two poor responses; "both_poor": true goes with "tie" only)
+    POST /api/v1/ratings        {"assignment_id", "score", "submit_token", "instruction_version_no",
+                                 "content_revision", ["error_type", "rationale", "elapsed_s", "study_id"]}
+                                 -> 201 {"judgment_id", "revision", "created"} (a pointwise study's task;
+                                 200 with created=false when the token was already recorded; a new
+                                 token on a rated task revises it: revision + 1)
     GET  /api/v1/health         -> {"ok": true}
 
 Every route but login and health needs ``Authorization: Bearer <token>``; the account is
@@ -289,6 +294,23 @@ class Api:
 
         return await self._run(request, work)
 
+    async def submit_rating(self, request: Request) -> JSONResponse:
+        refused = self._unsigned(request)  # a bad token is answered before the body is read
+        if refused is not None:
+            return refused
+        try:
+            fields, bad = bodies.rating_fields(await bodies.read_json_object(request)), None
+        except ApiError as exc:
+            fields, bad = {}, exc
+
+        def work(session: Session, actor: User) -> Any:
+            if bad is not None:  # told only once the account behind the token checked out
+                raise bad
+            result = judgments.submit_rating(session=session, actor=actor, **fields)
+            return JSONResponse(dataclasses.asdict(result), status_code=201 if result.created else 200)
+
+        return await self._run(request, work)
+
     def routes(self) -> list[Route]:
         """The routes to mount (all under ``/api/v1``)."""
         return [
@@ -300,5 +322,6 @@ class Api:
             Route(PREFIX + "/tasks/{assignment_id:int}", self.get_task, methods=["GET"]),
             Route(PREFIX + "/tasks/{assignment_id:int}/skip", self.skip_task, methods=["POST"]),
             Route(f"{PREFIX}/judgments", self.submit, methods=["POST"]),
+            Route(f"{PREFIX}/ratings", self.submit_rating, methods=["POST"]),
         ]
 

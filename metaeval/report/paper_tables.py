@@ -229,6 +229,12 @@ def render_correlation_report(rows: list[dict], settings: dict, *, fmt: str = "m
     if human and human.get("n_rater_pairs"):
         note += (f" People with each other (the ceiling): Cohen's kappa {txt(human['cohen_kappa'])}, Pearson "
                  f"{txt(human['pearson'])} (mean over {human['n_rater_pairs']} pairs of {human['n_raters']} raters).")
+        if human.get("ci"):
+            ci = human["ci"]
+            note += (f" Intervals: kappa [{txt(ci['cohen_kappa'][0])}, {txt(ci['cohen_kappa'][1])}], Pearson "
+                     f"[{txt(ci['pearson'][0])}, {txt(ci['pearson'][1])}]; quadratic-weighted kappa "
+                     f"{txt(human.get('cohen_kappa_quadratic'))} [{txt(ci['cohen_kappa_quadratic'][0])}, "
+                     f"{txt(ci['cohen_kappa_quadratic'][1])}].")
     if fmt == "json":
         def clean(x: Any) -> Any:
             if isinstance(x, float) and math.isnan(x):

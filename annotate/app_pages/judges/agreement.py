@@ -20,8 +20,9 @@ from annotate.services.judges.agreement_view import (
     data_version,
 )
 from annotate.services.judges.judge_runs import list_runs
+from annotate.services.judges.pointwise_view import ratings_version
 from annotate.services.studies import lifecycle
-from annotate.ui.judges import agreement_tabs
+from annotate.ui.judges import agreement_tabs, pointwise_tabs
 from annotate.ui.kit.heatmaps import agreement_heatmap
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
@@ -30,25 +31,23 @@ DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}
 
 actor = require_page(__file__)
 st.title("Agreement with human votes")
-st.caption("Judge verdict = the response with the higher mean criterion score. Agreement counts every human vote "
-           "against the judge's verdict on its pair (FastChat's definition); intervals are clustered bootstrap "
-           "intervals over queries.")
 
 with db_session() as session:
-    listed = [s for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
-    pairwise = [s.name for s in listed]
+    listed = lifecycle.list_studies(session=session, actor=actor)
+    kinds = {s.name: s.kind for s in listed}
     shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
     runs = list_runs(session=session)
-    version = data_version(session=session)
-if not pairwise:
-    st.info("No pairwise study yet. Create one on *Design a study*.")
+    version = (*data_version(session=session), *ratings_version(session=session))
+studies = sorted(kinds, key=lambda n: kinds[n] != "pairwise")  # pairwise first, then pointwise (by ratings)
+if not studies:
+    st.info("No study yet. Create one on *Design a study*.")
     st.stop()
 if not runs:
     st.info("No judge scores yet. Import them with `annotate import scores FILE --judge NAME --method M`.")
     st.stop()
 
 c1, c2 = st.columns([1, 2])
-study_name = c1.selectbox("Study", pairwise, key="agr_study", format_func=lambda n: shown[n])
+study_name = c1.selectbox("Study", studies, key="agr_study", format_func=lambda n: f"{shown[n]} ({kinds[n]})")
 labels = {r.label: r.run_id for r in runs}
 chosen = c2.multiselect("Judge runs (method/judge)", list(labels), default=list(labels), key="agr_runs")
 with st.expander("Settings"):
@@ -64,6 +63,13 @@ with st.expander("Settings"):
 if not chosen:
     st.warning("Pick at least one judge run.")
     st.stop()
+if kinds[study_name] == "pointwise":  # ratings, not votes: correlations (annotate/ui/judges/pointwise_tabs.py)
+    pointwise_tabs.pointwise_mode(actor, study_name, tuple(labels[c] for c in chosen), int(n_resamples), int(seed),
+                                  bool(include_stale), version)
+    st.stop()
+st.caption("Judge verdict = the response with the higher mean criterion score. Agreement counts every human vote "
+           "against the judge's verdict on its pair (FastChat's definition); intervals are clustered bootstrap "
+           "intervals over queries.")
 
 
 @st.cache_data(show_spinner="Computing agreement...", max_entries=8)

@@ -21,7 +21,7 @@ from annotate.services.judges.agreement_view import data_version
 from annotate.services.judges.audit import audit_detail, disagreement_table, filter_disagreements
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import lifecycle
-from annotate.ui.judges import audit_view
+from annotate.ui.judges import audit_view, pointwise_tabs
 from annotate.ui.kit.panes import show_text_view
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, require_page
@@ -34,15 +34,19 @@ if flash:
     st.success(plain_label(flash))
 
 with db_session() as session:
-    listed = [s for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
-    pairwise = [s.name for s in listed]
+    listed = lifecycle.list_studies(session=session, actor=actor)
+    kinds = {s.name: s.kind for s in listed}
     shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
     runs = list_runs(session=session, with_counts=False)  # judge and method names only
-if not pairwise or not runs:
-    st.info("The audit needs a pairwise study with votes and imported judge scores.")
+studies = sorted(kinds, key=lambda n: kinds[n] != "pairwise")  # pairwise first, then pointwise
+if not studies or not runs:
+    st.info("The audit needs a study with votes or ratings and imported judge scores.")
     st.stop()
 
-study_name = st.selectbox("Study", pairwise, key="audit_study", format_func=lambda n: shown[n])
+study_name = st.selectbox("Study", studies, key="audit_study", format_func=lambda n: f"{shown[n]} ({kinds[n]})")
+if kinds[study_name] == "pointwise":  # ratings: the largest judge-people gaps (annotate/ui/judges/pointwise_tabs.py)
+    pointwise_tabs.pointwise_audit(actor, study_name)
+    st.stop()
 study_key = zlib.crc32(study_name.encode())  # widgets whose options come from this study carry it
 
 

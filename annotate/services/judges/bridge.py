@@ -6,7 +6,8 @@ Pairwise judgments become votes in FastChat's judgment layout (docs/formats.md, 
 ``tie (bothbad)``, ``judge`` is the annotator's username. Per-criterion choices become
 extra rows carrying ``criterion``. Pointwise ratings become
 ``{"item_id", "system", "rater", "criterion", "score"}`` rows (``item_id`` = query index,
-``system`` = model, ``criterion`` = ``"overall"``) plus ``error_type``.
+``system`` = model, ``criterion`` = ``"overall"``) plus ``error_type``, ``domain1``, ``domain2``
+and ``lang``.
 
 Only real items are exported: qualification and gold items are controls, not data.
 A judgment is *stale* when the query's content changed after it was made; stale votes are
@@ -47,7 +48,9 @@ from annotate.services.core.taxonomy import SelectT, join_taxonomy
 VOTE_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "shown_left", "rationale",
                "elapsed_s", "domain1", "domain2", "lang", "query_version", "stale")
 """Fields of every exported vote, in column order (``criterion`` follows on per-criterion rows)."""
-RATING_FIELDS = ("item_id", "system", "rater", "criterion", "score", "error_type")
+RATING_FIELDS = ("item_id", "system", "rater", "criterion", "score", "error_type", "domain1", "domain2", "lang")
+"""Fields of every exported pointwise rating, in column order (``domain1``, ``domain2`` and ``lang``
+are the query's, for ``metaeval correlation --by``)."""
 HISTORY_FIELDS = ("status", "instruction_version")
 """Fields a history export adds to every vote and rating (``history=True``): the answer's
 :func:`answer_status` and the instruction version the annotator saw."""
@@ -255,19 +258,23 @@ def ratings_for_study(*, session: Session, study_name: str, include_stale: bool 
     :data:`HISTORY_FIELDS`)."""
     study = _study(session, study_name)
     stmt = (
-        _study_answers(sa_select(PointwiseRating, col(User.username), col(Query.index), col(Query.content_revision),
-                                 col(LLMModel.name), col(Assignment.status)),
-                       PointwiseRating.assignment_id, id_of(study), superseded=history and include_stale)
+        join_taxonomy(_study_answers(sa_select(PointwiseRating, col(User.username), col(Query.index),
+                                               col(Query.content_revision), col(LLMModel.name),
+                                               col(Assignment.status), col(Query.lang),
+                                               col(Subdomain.name), col(Domain.name)),
+                                     PointwiseRating.assignment_id, id_of(study),
+                                     superseded=history and include_stale))
         .join(Response, col(Response.id) == StudyItem.response_a_id)
         .join(LLMModel, col(LLMModel.id) == Response.model_id)
     )
     rows = []
-    for rating, username, index, current_rev, model, task_status in session.execute(stmt).all():
+    for rating, username, index, current_rev, model, task_status, lang, d2, d1 in session.execute(stmt).all():
         stale = bool(rating.stale) or rating.content_revision < current_rev
         if stale and not include_stale:
             continue
         row = {"item_id": index, "system": model, "rater": username, "criterion": "overall",
-               "score": rating.score, "error_type": rating.error_type}
+               "score": rating.score, "error_type": rating.error_type, "domain1": d1, "domain2": d2,
+               "lang": lang}
         if history:
             row |= {"status": answer_status(task_status, stale), "instruction_version": rating.instruction_version_no,
                     "task": rating.assignment_id}

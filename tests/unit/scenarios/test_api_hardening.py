@@ -154,7 +154,7 @@ def test_an_oversized_body_gets_413_unread(client):
 
 ROUTES = [("GET", "/api/v1/health"), ("POST", "/api/v1/login"), ("GET", "/api/v1/me"),
           ("GET", "/api/v1/studies"), ("GET", "/api/v1/tasks/next"), ("GET", "/api/v1/tasks/{id}"),
-          ("POST", "/api/v1/tasks/{id}/skip"), ("POST", "/api/v1/judgments")]
+          ("POST", "/api/v1/tasks/{id}/skip"), ("POST", "/api/v1/judgments"), ("POST", "/api/v1/ratings")]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(10**40), max_value=10**40)
@@ -162,7 +162,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12)
 keys = st.sampled_from([*GOOD, "both_poor", "per_criterion", "rationale", "flags", "elapsed_s", "study_id",
-                        "username", "password", "x"])
+                        "username", "password", "x", "score", "error_type"])
 bodies = (st.dictionaries(keys, json_values, max_size=8)
           | st.fixed_dictionaries({k: st.just(v) for k, v in GOOD.items()}).flatmap(
               lambda good: st.dictionaries(keys, json_values, max_size=3).map(lambda extra: {**good, **extra}))

@@ -209,9 +209,10 @@ def test_pointwise_export_layout(engine, tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert rows == [
         {"item_id": 7, "system": "alpha", "rater": "u1", "criterion": "overall", "score": 4, "error_type": "",
-         "status": "current", "instruction_version": 1},
+         "domain1": "Domain 0", "domain2": "Sub 00", "lang": "en", "status": "current", "instruction_version": 1},
         {"item_id": 7, "system": "zeta", "rater": "u1", "criterion": "overall", "score": 2,
-         "error_type": "too short", "status": "current", "instruction_version": 1},
+         "error_type": "too short", "domain1": "Domain 0", "domain2": "Sub 00", "lang": "en",
+         "status": "current", "instruction_version": 1},
     ]
 
 
