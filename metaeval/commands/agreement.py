@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             result.settings["estimator"] = ESTIMATOR_POOLED
         groups = None
-        if args.groups:  # WEval groups beside Table 4 (issue #25 §3)
+        if args.groups:  # WEval groups beside Table 4
             groups = groups_report(read_named(args.groups, group_size=args.group_size, label_from_lines=True),
                                    n_resamples=args.bootstrap, seed=args.seed)
     except InputFileError as exc:

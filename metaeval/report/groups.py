@@ -1,4 +1,4 @@
-"""The WEval requirement-drop groups report (issue #25 §3): per judge/method, the judge's order of
+"""The WEval requirement-drop groups report: per judge/method, the judge's order of
 each group against the gold order -- Kendall tau (WEval's tie rule), tau-b (ties kept), position
 consistency and exact match, each a mean over groups with a bootstrap interval -- and, for two or
 more judges, paired comparisons (Holm). It renders on its own (``metaeval groups agreement``) and

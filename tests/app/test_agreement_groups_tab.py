@@ -1,4 +1,4 @@
-"""Agreement page: the *WEval groups* tab (issue #25 §3) -- a scored groups file uploaded by the
+"""Agreement page: the *WEval groups* tab -- a scored groups file uploaded by the
 researcher, reported beside Table 4 with the numbers of ``metaeval agreement --groups``.
 
 Hand case (as tests/unit/metaeval/report/test_groups_section.py): C = 3, kept 3/2/1; scores 9/7/4

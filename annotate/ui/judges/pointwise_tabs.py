@@ -13,6 +13,7 @@ import streamlit as st
 
 from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import file_name_part
 from annotate.services.judges.pointwise_view import (
     BREAKDOWN_FIELDS,
     correlation_frame,
@@ -70,9 +71,9 @@ def pointwise_mode(actor: User, study_name: str, run_ids: tuple[int, ...], n_res
     for line in view.summary:
         st.caption(plain_label(line))
     d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("Download Markdown", view.downloads["markdown"], file_name=f"correlation_{study_name}.md",
+    d1.download_button("Download Markdown", view.downloads["markdown"], file_name=f"correlation_{file_name_part(study_name)}.md",
                        mime="text/markdown", key="pw_dl_md")
-    d2.download_button("Download JSON", view.downloads["json"], file_name=f"correlation_{study_name}.json",
+    d2.download_button("Download JSON", view.downloads["json"], file_name=f"correlation_{file_name_part(study_name)}.json",
                        mime="application/json", key="pw_dl_json")
     tab_cmp, *tab_bd = st.tabs(["Paired comparisons", *(f"By {t.lower()}" for t in BREAKDOWN_FIELDS.values())])
     with tab_cmp:

@@ -1,5 +1,5 @@
 """``metaeval judge --method tow`` -> ``annotate import scores`` -> the Agreement page's Table 4 has a
-``tow`` row (issue #25: tow root scores are weighted, so real-valued, and must be importable).
+``tow`` row (tow root scores are weighted, so real-valued, and must be importable).
 
 The judge is a scripted loopback server (as in tests/unit/metaeval/criteria/test_tow.py): equal
 content weights, format weights 0.5/0.3/0.2, every 1-10 leaf a function of the response's length,

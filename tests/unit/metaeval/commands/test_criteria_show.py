@@ -1,4 +1,4 @@
-"""``metaeval criteria show`` lists and shows every registered criteria method (issue #25)."""
+"""``metaeval criteria show`` lists and shows every registered criteria method."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _show(capsys, *argv: str) -> object:
 
 def test_list_names_every_registered_method(capsys):
     listed = _show(capsys, "--list")
-    # the four built-in methods of issue #25 §1-2, in registration order
+    # the four built-in methods, in registration order
     assert [m["name"] for m in listed] == ["static-global", "static-domain", "dynamic", "tow"]
     assert {m["name"]: m["negotiated"] for m in listed}["tow"] is True
     assert _show(capsys) == listed  # no --method: the same list
@@ -24,7 +24,7 @@ def test_list_names_every_registered_method(capsys):
 
 def test_tow_tree_has_three_nodes_and_eight_leaves(capsys):
     shown = _show(capsys, "--method", "tow")
-    # issue #25 §2: content (4 LLM 1-10 leaves), format (2 step leaves + 1 rule), impression (1 LLM leaf)
+    # tow tree: content (4 LLM 1-10 leaves), format (2 step leaves + 1 rule), impression (1 LLM leaf)
     assert [(n["node"], [(x["name"], x["scorer"]) for x in n["leaves"]]) for n in shown["nodes"]] == [
         ("content", [("content/coherence", "llm"), ("content/logic", "llm"), ("content/richness", "llm"),
                      ("content/opening-ending", "llm")]),

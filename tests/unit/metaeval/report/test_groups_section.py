@@ -1,4 +1,4 @@
-"""WEval groups beside Table 4: ``metaeval agreement --groups FILE`` in every format (issue #25 §3).
+"""WEval groups beside Table 4: ``metaeval agreement --groups FILE`` in every format.
 
 Hand case (C = 3, kept 3/2/1 in every group, so the gold ranks are 1, 2, 3):
 - group 0, scores 9, 7, 4: judge ranks 1, 2, 3 -> tau 1, tau-b 1, position 1, exact 1;
