@@ -1,7 +1,8 @@
 """Benchmark: the full Table 4 report (7 judge/method rows, bootstrap intervals, all paired tests)
 on synthetic data shaped like the paper's study, next to a straightforward pandas loop baseline;
-then ``metaeval agreement`` end to end on 1M and 10M synthetic votes (time and peak memory), next
-to the naive path that builds one object per vote.
+then ``metaeval agreement`` end to end on 1M and 10M synthetic votes (time and peak memory) with
+pyarrow's JSON reader, next to the line-by-line strict reader (the previous path) and the naive
+path that builds one object per vote (both up to --naive-max votes).
 
 Synthetic votes come from a Bradley–Terry world with ties (Davidson's model) over 8 models whose
 strengths spread like a leaderboard's, 5 people per query, judges that follow the same world at a
@@ -148,9 +149,11 @@ def _child(mode: str, folder: str, resamples: int) -> None:
     d = Path(folder)
     judges = sorted(d.glob("judge*.jsonl"))
     t0 = time.perf_counter()
-    if mode == "streaming":
+    if mode in ("streaming", "strict"):
+        from metaeval import arrow_votes
         from metaeval.cli import main
 
+        arrow_votes.ENABLED = mode == "streaming"  # strict: the line-by-line reader (the previous path)
         args = ["agreement", "--votes", str(d / "votes.jsonl"), "--bootstrap", str(resamples), "--format", "json",
                 "--output", str(d / f"out_{mode}.json")]
         for j in judges:
@@ -184,8 +187,13 @@ def scale(sizes: list[int], naive_max: int, resamples: int, timeout: float) -> N
             write_study_files(Path(tmp), n)
             print(f"{n:,} votes ({n // 5:,} queries, 3 judge files) written in {time.perf_counter() - t0:.1f} s")
             fast = _measure("streaming", Path(tmp), resamples, timeout)
-            print(f"  metaeval agreement (streamed, {resamples} resamples): " + _fmt(fast))
+            print(f"  metaeval agreement (pyarrow reader, {resamples} resamples): " + _fmt(fast))
             if n <= naive_max:
+                strict = _measure("strict", Path(tmp), resamples, timeout)
+                print("  metaeval agreement, line-by-line strict reader (the previous path): " + _fmt(strict))
+                same = (Path(tmp) / "out_streaming.json").read_text() == (Path(tmp) / "out_strict.json").read_text() \
+                    if "error" not in fast and "error" not in strict else None
+                print(f"  identical JSON from both readers: {same}")
                 naive = _measure("naive", Path(tmp), resamples, timeout)
                 print("  naive baseline (a Vote object per line, same statistics): " + _fmt(naive))
                 same = (Path(tmp) / "out_streaming.json").read_text() == (Path(tmp) / "out_naive.json").read_text() \
