@@ -43,7 +43,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +55,8 @@ from metaeval.stats.paired import holm
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DESIGN_FIELDS", "ESTIMATOR_DESIGN", "ESTIMATOR_POOLED", "read_vote_design", "design_estimates",
-           "apply_design"]
+__all__ = ["DESIGN_FIELDS", "ESTIMATOR_DESIGN", "ESTIMATOR_POOLED", "read_vote_design", "vote_design_frame",
+           "design_estimates", "apply_design"]
 
 DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes", "design_last_expected")
 ESTIMATOR_DESIGN = "design-based"
@@ -83,7 +83,17 @@ def read_vote_design(path: str | os.PathLike, *, columns: VoteColumns | None = N
         fast = _design_from_columns(columns)
         if fast is not _UNSURE:
             return fast
-    out = list(enumerate(_rows(Path(path)), start=1))
+    return vote_design_frame(enumerate(_rows(Path(path)), start=1), source=str(path))
+
+
+def vote_design_frame(rows: Iterable[tuple[int, Mapping]], *, source: str = "<votes>") -> pd.DataFrame | None:
+    """:func:`read_vote_design` of votes given as ``(line or row number, FastChat-layout dict with
+    the design fields)`` (e.g. ``annotate``'s votes with their design, as the export writes them).
+
+    >>> vote_design_frame([(1, {"question_id": 1, "model_a": "b", "model_b": "a", "winner": "model_a"})]) is None
+    True
+    """
+    out = list(rows)
     if not any(int(o.get("design_round") or 0) > 0 for _, o in out):
         return None
     recs = []
@@ -94,7 +104,7 @@ def read_vote_design(path: str | os.PathLike, *, columns: VoteColumns | None = N
         winner = str(obj.get("winner", ""))
         o = _SIGN.get(winner, 0 if winner.startswith("tie") else None)
         if o is None:
-            raise ValueError(f"{path}: line {n}: field 'winner': unknown value {winner!r}")
+            raise ValueError(f"{source}: line {n}: field 'winner': unknown value {winner!r}")
         swap = a > b
         expected = obj.get("design_expected")
         recs.append({"qid": str(obj["question_id"]), "lo": b if swap else a, "hi": a if swap else b,
