@@ -162,10 +162,12 @@ def _child(mode: str, folder: str, resamples: int) -> None:
         assert rc == 0, rc
     else:  # naive: one Vote object per line, FastChat dicts into the vote frame (the previous CLI path)
         from metaeval.fastchat import read_any_votes
+        from metaeval.stats.design import ESTIMATOR_POOLED
 
         votes = read_any_votes(d / "votes.jsonl")
         jv = {f"static/{j.stem}": JudgeVerdicts.from_votes(read_any_votes(j)) for j in judges}
         res = agreement_study(votes, jv, n_resamples=resamples, seed=0)
+        res.settings["estimator"] = ESTIMATOR_POOLED  # as the CLI says for votes without a design
         (d / f"out_{mode}.json").write_text(render(res, fmt="json"))
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
