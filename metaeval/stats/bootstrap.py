@@ -9,6 +9,7 @@ every row is a matrix product ``weights @ per_query_sums``. No Python loop per r
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import numpy as np
 
@@ -88,19 +89,27 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n_resamples: int, rng: 
 def unique_columns(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(a, axis=1, return_inverse=True)`` for a 2-D float array without nan: the
     distinct columns in lexicographic order and each column's position among them; columns
-    compared by their bytes (after turning -0.0 into 0.0) and only the distinct ones sorted, not
-    the whole array viewed as one record per column.
+    grouped by a digest of their bytes (after turning -0.0 into 0.0; equal digests are compared in
+    full) and only the distinct ones sorted, not the whole array viewed as one record per column.
 
     >>> u, inv = unique_columns(np.array([[2.0, 1.0, 2.0], [0.0, 5.0, 0.0]]))
     >>> u.tolist(), inv.tolist()
     ([[1.0, 2.0], [5.0, 0.0]], [1, 0, 1])
     """
-    a = np.asarray(a, dtype=float) + 0.0
-    first: dict[bytes, int] = {}
+    a = np.asarray(a, dtype=float)
+    first: dict[bytes, list[int]] = {}  # digest of a column -> its distinct columns' first positions
     group = np.empty(a.shape[1], dtype=np.int64)
+    reps_list: list[int] = []
     for j in range(a.shape[1]):
-        group[j] = first.setdefault(np.ascontiguousarray(a[:, j]).tobytes(), len(first))
-    reps = np.array([int(np.flatnonzero(group == g)[0]) for g in range(len(first))], dtype=np.int64)
+        column = a[:, j] + 0.0
+        same = first.setdefault(hashlib.blake2b(np.ascontiguousarray(column).tobytes(), digest_size=16).digest(), [])
+        match = next((g for g in same if np.array_equal(a[:, reps_list[g]] + 0.0, column)), None)
+        if match is None:
+            match = len(reps_list)
+            reps_list.append(j)
+            same.append(match)
+        group[j] = match
+    reps = np.array(reps_list, dtype=np.int64)
 
     def compare(i: int, k: int) -> int:
         differ = np.flatnonzero(a[:, i] != a[:, k])
@@ -110,9 +119,9 @@ def unique_columns(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return -1 if a[r, i] < a[r, k] else 1
 
     order = sorted(reps.tolist(), key=functools.cmp_to_key(compare))
-    rank = np.empty(len(first), dtype=np.int64)
+    rank = np.empty(len(reps_list), dtype=np.int64)
     rank[group[np.array(order, dtype=np.int64)]] = np.arange(len(order))
-    return a[:, order], rank[group]
+    return a[:, order] + 0.0, rank[group]
 
 
 def percentile_interval(replicates: np.ndarray, *, level: float = 0.95) -> np.ndarray:
