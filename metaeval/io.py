@@ -22,9 +22,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from metaeval.arrow_votes import VoteColumns, read_vote_columns
 from metaeval.private_files import private_dir
 from metaeval.redact import redact
-from metaeval.strict_json import StrictJSONError, loads_line
+from metaeval.strict_json import MAX_DEPTH, StrictJSONError, loads_line
 from metaeval.types import Rating, ScoreRecord, Vote, normalise_winner
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "JsonLinesError",
     "read_votes",
     "read_votes_frame",
+    "read_votes_frame_and_columns",
     "votes_from_dicts",
     "write_votes",
     "read_scores",
@@ -107,7 +109,8 @@ def json_lines(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
             except UnicodeDecodeError as exc:
                 raise JsonLinesError("utf8", number, raw, exc) from None
             try:
-                obj = loads_line(line, escapes=b"\\u" in raw)
+                obj = loads_line(line, escapes=b"\\u" in raw,
+                                 shallow=raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH)
             except StrictJSONError as exc:
                 raise JsonLinesError("json", number, raw, exc) from None
             if not isinstance(obj, dict):
@@ -250,14 +253,46 @@ def read_votes_frame(path: str | os.PathLike, *, turn: int | None = None) -> pd.
     >>> f.loc[0, "qid"], f.loc[0, "lo"], int(f.loc[0, "outcome"])
     ('1', 'a', -1)
     """
-    import numpy as np
-    import pandas as pd
+    return read_votes_frame_and_columns(path, turn=turn)[0]
 
+
+def read_votes_frame_and_columns(path: str | os.PathLike, *, turn: int | None = None
+                                 ) -> tuple[pd.DataFrame, VoteColumns | None]:
+    """:func:`read_votes_frame`, and the file's columns when the fast reader took it
+    (:func:`metaeval.arrow_votes.read_vote_columns`: pyarrow's JSON reader, no Python object per
+    vote; any file it cannot prove the strict reader reads the same way is read by the strict
+    reader, whose errors name the file, the line and the field)."""
     from metaeval.fastchat import is_json_array, read_fastchat_votes
     from metaeval.stats.agreement import votes_frame
 
     if is_json_array(path):
-        return votes_frame(read_fastchat_votes(path, turn=turn))
+        return votes_frame(read_fastchat_votes(path, turn=turn)), None
+    if turn is None:
+        cols = read_vote_columns(path)
+        if cols is not None:
+            return _frame_from_columns(cols), cols
+    return _read_votes_frame_strict(path, turn=turn), None
+
+
+def _frame_from_columns(cols: VoteColumns) -> pd.DataFrame:
+    """The canonical vote frame of :func:`read_votes_frame` from the fast reader's columns."""
+    import numpy as np
+
+    optional: dict[str, np.ndarray | None] = {}
+    for key in _OPTIONAL:
+        col = cols.optional.get(key)
+        if col is not None:
+            col = col.copy()
+            col[col == None] = np.nan  # noqa: E711 - elementwise: a field some votes carry is nan elsewhere
+        optional[key] = col
+    return _vote_frame(np.asarray(cols.qid, dtype=object)[cols.q_code], cols.models, cols.a_code, cols.b_code,
+                       np.asarray(cols.raters, dtype=object)[cols.r_code], cols.winner, optional, cols.stale)
+
+
+def _read_votes_frame_strict(path: str | os.PathLike, *, turn: int | None = None) -> pd.DataFrame:
+    """:func:`read_votes_frame` one line at a time through the strict JSON reader."""
+    import numpy as np
+
     qids: dict[str, int] = {}
     models: dict[str, int] = {}
     raters: dict[str, int] = {}
@@ -304,38 +339,66 @@ def read_votes_frame(path: str | os.PathLike, *, turn: int | None = None) -> pd.
         r_codes.append(c)
         winner.append(win_code[w])
         row += 1
+    cols: dict[str, np.ndarray | None] = {}
+    for key, given in optional.items():
+        if not given:
+            cols[key] = None
+            continue
+        col = np.full(row, np.nan, dtype=object)
+        col[np.fromiter(given.keys(), dtype=np.int64, count=len(given))] = np.array(list(given.values()), dtype=object)
+        cols[key] = col
+    stale = np.zeros(row, dtype=bool)
+    stale[stale_rows] = True
+    empty = np.empty(0, dtype=np.int32)
+    return _vote_frame(_numbered(qids, q_codes), _values(models),
+                       np.frombuffer(a_codes, dtype=np.int32) if row else empty,
+                       np.frombuffer(b_codes, dtype=np.int32) if row else empty,
+                       _numbered(raters, r_codes), np.frombuffer(winner, dtype=np.int8) if row else empty.astype(np.int8),
+                       cols, stale)
+
+
+def _values(index: dict[str, int]) -> list[str]:
+    out = [""] * len(index)
+    for value, code in index.items():
+        out[code] = value
+    return out
+
+
+def _vote_frame(qid: np.ndarray, models: list[str], a_code: np.ndarray, b_code: np.ndarray, rater: np.ndarray,
+                winner: np.ndarray, optional: Mapping[str, np.ndarray | None], stale: np.ndarray) -> pd.DataFrame:
+    """The canonical vote frame from per-vote codes: ``models[a_code]``/``models[b_code]`` the two
+    models, ``winner`` +1/0/-1 for model_a/tie/model_b, ``optional`` the optional fields (``None``:
+    no vote carries it, else an object array, nan where missing)."""
+    import numpy as np
+    import pandas as pd
+
+    row = len(winner)
     # models compared by name once per distinct name, then per vote through the codes
     rank = np.empty(len(models), dtype=np.int64)
     names = sorted(models)
+    position = {m: k for k, m in enumerate(models)}
     for k, m in enumerate(names):
-        rank[models[m]] = k
-    a_rank = rank[np.frombuffer(a_codes, dtype=np.int32)] if row else np.empty(0, dtype=np.int64)
-    b_rank = rank[np.frombuffer(b_codes, dtype=np.int32)] if row else np.empty(0, dtype=np.int64)
+        rank[position[m]] = k
+    a_rank = rank[a_code] if row else np.empty(0, dtype=np.int64)
+    b_rank = rank[b_code] if row else np.empty(0, dtype=np.int64)
     swap = a_rank > b_rank
     model_names = np.array(names, dtype=object)
-    o = np.frombuffer(winner, dtype=np.int8) if row else np.empty(0, dtype=np.int8)
+    o = winner
     # like a frame built from FastChat dicts: a field no vote carries is None throughout, one that
     # some votes carry is nan where missing
-    cols = {}
-    for key, given in optional.items():
-        col = np.full(row, np.nan if given else None, dtype=object)
-        if given:
-            col[np.fromiter(given.keys(), dtype=np.int64, count=len(given))] = np.array(list(given.values()),
-                                                                                          dtype=object)
-        cols[key] = col
+    cols = {key: np.full(row, None, dtype=object) if optional.get(key) is None else optional[key]
+            for key in _OPTIONAL}
     first_a = np.full(row, np.nan)
     first_a[cols["order"] == "ab"] = 1.0
     first_a[cols["order"] == "ba"] = 0.0
     first_a[cols["shown_left"] == "model_a"] = 1.0
     first_a[cols["shown_left"] == "model_b"] = 0.0
-    stale = np.zeros(row, dtype=bool)
-    stale[stale_rows] = True
     return pd.DataFrame({
-        "qid": _numbered(qids, q_codes),
+        "qid": qid,
         "lo": model_names[np.where(swap, b_rank, a_rank)],
         "hi": model_names[np.where(swap, a_rank, b_rank)],
         "outcome": np.where(swap, -o, o).astype(np.int8),
-        "rater": _numbered(raters, r_codes),
+        "rater": rater,
         "order": cols["order"],
         "first_lo": np.where(swap, 1.0 - first_a, first_a),
         "criterion": cols["criterion"],

@@ -214,11 +214,13 @@ def _locate(text: str, original: BaseException) -> StrictJSONError:
     return StrictJSONError(str(original)[:200] or type(original).__name__)  # pragma: no cover
 
 
-def loads_line(text: str, *, escapes: bool | None = None) -> Any:
+def loads_line(text: str, *, escapes: bool | None = None, shallow: bool | None = None) -> Any:
     """Parse one line of strict JSON; raises :class:`StrictJSONError` naming the field.
 
     ``escapes`` says whether the line holds a ``\\u`` escape; a reader that has the line's bytes
     passes ``b"\\u" in raw`` (a search in bytes is several times faster than in text).
+    ``shallow`` says whether the line holds at most :data:`MAX_DEPTH` opening brackets (then
+    the nesting cannot be too deep and is not walked); a reader passes it from the bytes too.
 
     Example:
         >>> loads_line('{"a": [1, 2.5, "x"]}')
@@ -238,8 +240,8 @@ def loads_line(text: str, *, escapes: bool | None = None) -> Any:
     # the walk over every value runs only for lines that could hold either (a few C-speed scans).
     if ("\\u" in text) if escapes is None else escapes:
         _check_value(value, "", 0)
-    else:
-        _check_depth(value, "", 0)
+    elif not (shallow if shallow is not None else text.count("{") + text.count("[") <= MAX_DEPTH):
+        _check_depth(value, "", 0)  # (no more opening brackets than MAX_DEPTH cannot nest deeper)
     return value
 
 

@@ -19,6 +19,7 @@ from metaeval.io import (
     iter_jsonl,
     read_scores,
     read_votes_frame,
+    read_votes_frame_and_columns,
     write_text_atomic,
 )
 from metaeval.report.agreement import FORMATS, render, write_figures
@@ -173,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--bootstrap must be at least 1")
     try:
         resources.check_input_files([args.votes, *(s.partition("=")[2] for s in args.judge)], command="agreement")
-        hf = read_votes_frame(args.votes, turn=args.turn)  # streamed into columns, no object per vote
+        # read into columns (pyarrow's reader, else line by line), no object per vote
+        hf, vote_columns = read_votes_frame_and_columns(args.votes, turn=args.turn)
         if hf.empty:
             raise InputFileError("no votes", path=args.votes)
         human_pairs = hf[["qid", "lo", "hi"]].drop_duplicates()
@@ -209,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         result = agreement_study(hf, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
                                  test=args.test, lengths=lengths, breakdown_keys=keys or None,
                                  breakdown_by=args.breakdown, human_label=args.human_label)
-        design = read_vote_design(args.votes) if args.human_label == "per-vote" else None
+        design = read_vote_design(args.votes, columns=vote_columns) if args.human_label == "per-vote" else None
         if design is not None:  # votes from an adaptive/uniform extension: weight by the design
             apply_design(result, design, {name: j.pairs for name, j in judges.items()})
         else:

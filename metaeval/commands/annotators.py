@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from metaeval import resources
@@ -10,6 +11,12 @@ from metaeval.io import InputFileError, read_votes, write_text_atomic
 from metaeval.report.annotators import FORMATS, render_annotators
 from metaeval.stats.latent_class import MODELS
 from metaeval.stats.settings import COMPETENCE
+
+log = logging.getLogger(__name__)
+
+#: Said (JSON ``settings.design_note``, caption, log) when the votes carry an extension's design.
+DESIGN_NOTE = ("the votes carry an adaptive or uniform extension's design; competence here pools every vote "
+               "(no design-based latent-class fit): pairs the extension chose count more")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from metaeval.cli import CliError
     from metaeval.stats.agreement import votes_frame
     from metaeval.stats.annotators import annotator_competence
+    from metaeval.stats.design import read_vote_design
 
     if args.bootstrap < 0:
         raise CliError("--bootstrap must be at least 0")
@@ -51,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
             gold = {(q, lo, hi): int(o) for q, lo, hi, o in zip(g["qid"], g["lo"], g["hi"], g["outcome"], strict=True)}
         result = annotator_competence(votes, model=args.model, gold=gold, n_resamples=args.bootstrap, seed=args.seed,
                                       level=COMPETENCE.level)
+        result.settings["estimator"] = "pooled"
+        if read_vote_design(args.votes) is not None:  # no design-based latent-class fit yet: say so
+            result.settings["design_note"] = DESIGN_NOTE
+            log.warning("%s", DESIGN_NOTE)
     except (InputFileError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     text = render_annotators(result, fmt=args.format)

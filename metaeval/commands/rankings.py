@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from metaeval.cli import CliError
     from metaeval.commands.agreement import _query_keys, _split_spec, load_judge
     from metaeval.stats.agreement import votes_frame
+    from metaeval.stats.design import read_vote_design
     from metaeval.stats.rankings import rankings_study
 
     if args.bootstrap < 0:
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = rankings_study(votes, judges, n_resamples=args.bootstrap, seed=args.seed, prior=args.prior,
-                                    by=args.by, by_keys=by_keys)
+                                    by=args.by, by_keys=by_keys, design=read_vote_design(args.votes))
         for w in caught:
             log.warning("%s", w.message)
     except (InputFileError, ValueError) as exc:

@@ -33,6 +33,10 @@ def render_annotators(result, *, fmt: str = "markdown") -> str:
             for name, a in data["annotators"].items()]
     note = (f"Model: {data['model']}; competence = P(label = true label); flagged: {data['flag_rule']}; "
             f"{data['settings']['n_resamples']} bootstrap resamples of queries, seed {data['settings']['seed']}.")
+    if data["settings"].get("estimator"):
+        note += f" Estimator: {data['settings']['estimator']}."
+    if data["settings"].get("design_note"):
+        note += f" Note: {data['settings']['design_note']}."
     if data.get("fit_collapsed"):
         note = (f"The {data['model']} fit collapsed: no one's competence is above chance, so the model found no "
                 "signal in these votes; no one is flagged or cleared. " + note)

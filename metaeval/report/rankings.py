@@ -85,8 +85,14 @@ def _blocks(data: dict):
 
 def _settings_line(result: RankingResult) -> str:
     st = result.settings
-    return (f"Bradley–Terry log-strengths (mean 0); Elo = 400/ln 10 x strength + 1000. Bootstrap: "
+    line = (f"Bradley–Terry log-strengths (mean 0); Elo = 400/ln 10 x strength + 1000. Bootstrap: "
             f"{st['n_resamples']} resamples of queries, seed {st['seed']}.")
+    if st.get("estimator") == "design-based":
+        line += (" Estimator: design-based (the people's votes weighted by the extension's design; "
+                 "see docs/metaeval_statistics.md).")
+    elif st.get("estimator"):
+        line += f" Estimator: {st['estimator']}."
+    return line
 
 
 def render_rankings(result: RankingResult, *, fmt: str = "markdown") -> str:

@@ -8,11 +8,14 @@ every row is a matrix product ``weights @ per_query_sums``. No Python loop per r
 
 from __future__ import annotations
 
+import functools
+import hashlib
+
 import numpy as np
 
 from metaeval.stats._util import safe_ratio
 
-__all__ = ["cluster_weights", "cluster_sums", "bootstrap_ratio", "percentile_interval"]
+__all__ = ["cluster_weights", "cluster_sums", "bootstrap_ratio", "percentile_interval", "unique_columns"]
 
 _CHUNK_CELLS = 20_000_000  # bound on resamples x clusters held at once
 _RATIO_CHUNK_CELLS = 2_000_000  # bootstrap_ratio's bound (the random stream does not depend on it)
@@ -71,7 +74,7 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n_resamples: int, rng: 
     q = num.shape[0]
     stacked = np.concatenate([num, den], axis=1)
     # equal columns (e.g. the same denominator for every judge) are resampled once
-    stacked, inverse = np.unique(stacked, axis=1, return_inverse=True)
+    stacked, inverse = unique_columns(stacked)
     out = np.empty((n_resamples, stacked.shape[1]))
     chunk = max(1, _RATIO_CHUNK_CELLS // max(q, 1))
     for start in range(0, n_resamples, chunk):
@@ -81,6 +84,44 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n_resamples: int, rng: 
     out = out[:, inverse.ravel()]
     k = num.shape[1]
     return safe_ratio(out[:, :k], out[:, k:])
+
+
+def unique_columns(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(a, axis=1, return_inverse=True)`` for a 2-D float array without nan: the
+    distinct columns in lexicographic order and each column's position among them; columns
+    grouped by a digest of their bytes (after turning -0.0 into 0.0; equal digests are compared in
+    full) and only the distinct ones sorted, not the whole array viewed as one record per column.
+
+    >>> u, inv = unique_columns(np.array([[2.0, 1.0, 2.0], [0.0, 5.0, 0.0]]))
+    >>> u.tolist(), inv.tolist()
+    ([[1.0, 2.0], [5.0, 0.0]], [1, 0, 1])
+    """
+    a = np.asarray(a, dtype=float)
+    first: dict[bytes, list[int]] = {}  # digest of a column -> its distinct columns' first positions
+    group = np.empty(a.shape[1], dtype=np.int64)
+    reps_list: list[int] = []
+    for j in range(a.shape[1]):
+        column = a[:, j] + 0.0
+        same = first.setdefault(hashlib.blake2b(np.ascontiguousarray(column).tobytes(), digest_size=16).digest(), [])
+        match = next((g for g in same if np.array_equal(a[:, reps_list[g]] + 0.0, column)), None)
+        if match is None:
+            match = len(reps_list)
+            reps_list.append(j)
+            same.append(match)
+        group[j] = match
+    reps = np.array(reps_list, dtype=np.int64)
+
+    def compare(i: int, k: int) -> int:
+        differ = np.flatnonzero(a[:, i] != a[:, k])
+        if not differ.size:
+            return 0
+        r = differ[0]
+        return -1 if a[r, i] < a[r, k] else 1
+
+    order = sorted(reps.tolist(), key=functools.cmp_to_key(compare))
+    rank = np.empty(len(reps_list), dtype=np.int64)
+    rank[group[np.array(order, dtype=np.int64)]] = np.arange(len(order))
+    return a[:, order] + 0.0, rank[group]
 
 
 def percentile_interval(replicates: np.ndarray, *, level: float = 0.95) -> np.ndarray:

@@ -45,11 +45,12 @@ def to_elo(strength: np.ndarray | float) -> np.ndarray | float:
 
 
 def win_matrix(lo: np.ndarray, hi: np.ndarray, outcome: np.ndarray, n_models: int, *,
-               group: np.ndarray | None = None, n_groups: int = 1) -> np.ndarray:
+               group: np.ndarray | None = None, n_groups: int = 1, weight: np.ndarray | None = None) -> np.ndarray:
     """Win matrix (or one per group) from canonical comparisons.
 
     ``lo``/``hi`` are model indices, ``outcome`` +1 (lo wins), -1 (hi wins) or 0 (tie: half a win
     each). With ``group`` (ids 0..n_groups-1) returns ``n_groups x M x M``, else ``M x M``.
+    ``weight``: each comparison counts this much (default 1; e.g. design weights).
 
     >>> win_matrix(np.array([0, 0]), np.array([1, 1]), np.array([1, 0]), 2).tolist()
     [[0.0, 1.5], [0.5, 0.0]]
@@ -60,9 +61,10 @@ def win_matrix(lo: np.ndarray, hi: np.ndarray, outcome: np.ndarray, n_models: in
     g = np.zeros(lo.size, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
     m2 = n_models * n_models
     lo_w = np.where(o > 0, 1.0, np.where(o < 0, 0.0, 0.5))
+    wt = np.ones(lo.size) if weight is None else np.asarray(weight, dtype=float)
     flat = np.zeros(n_groups * m2)
-    np.add.at(flat, g * m2 + lo * n_models + hi, lo_w)
-    np.add.at(flat, g * m2 + hi * n_models + lo, 1.0 - lo_w)
+    np.add.at(flat, g * m2 + lo * n_models + hi, lo_w * wt)
+    np.add.at(flat, g * m2 + hi * n_models + lo, (1.0 - lo_w) * wt)
     out = flat.reshape(n_groups, n_models, n_models)
     return out if group is not None else out[0]
 

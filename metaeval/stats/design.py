@@ -42,20 +42,20 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from metaeval.arrow_votes import VoteColumns
 from metaeval.stats import allocation
 from metaeval.stats.paired import holm
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DESIGN_FIELDS", "ESTIMATOR_DESIGN", "ESTIMATOR_POOLED", "read_vote_design", "design_estimates",
-           "apply_design"]
+__all__ = ["DESIGN_FIELDS", "ESTIMATOR_DESIGN", "ESTIMATOR_POOLED", "read_vote_design", "vote_design_frame",
+           "design_estimates", "apply_design"]
 
 DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes", "design_last_expected")
 ESTIMATOR_DESIGN = "design-based"
@@ -73,14 +73,29 @@ def _rows(path: Path) -> list[dict]:
     return [obj for _, obj in rows if isinstance(obj, dict)]
 
 
-def read_vote_design(path: str | os.PathLike) -> pd.DataFrame | None:
+def read_vote_design(path: str | os.PathLike, *, columns: VoteColumns | None = None) -> pd.DataFrame | None:
     """The overall, current votes of a JSON Lines (or FastChat JSON array) file with their design,
     or ``None`` when no vote belongs to an extension round (a fixed design: pool as before).
 
     Columns: ``qid``, ``lo``, ``hi`` (models sorted by name), ``outcome`` (+1 lo wins, -1 hi
-    wins, 0 tie) and :data:`DESIGN_FIELDS`.
+    wins, 0 tie) and :data:`DESIGN_FIELDS`. ``columns``: the file as the fast reader read it
+    (:func:`metaeval.io.read_votes_frame_and_columns`), which saves reading it again.
     """
-    out = list(enumerate(_rows(Path(path)), start=1))
+    if columns is not None:
+        fast = _design_from_columns(columns)
+        if fast is not _UNSURE:
+            return fast
+    return vote_design_frame(enumerate(_rows(Path(path)), start=1), source=str(path))
+
+
+def vote_design_frame(rows: Iterable[tuple[int, Mapping]], *, source: str = "<votes>") -> pd.DataFrame | None:
+    """:func:`read_vote_design` of votes given as ``(line or row number, FastChat-layout dict with
+    the design fields)`` (e.g. ``annotate``'s votes with their design, as the export writes them).
+
+    >>> vote_design_frame([(1, {"question_id": 1, "model_a": "b", "model_b": "a", "winner": "model_a"})]) is None
+    True
+    """
+    out = list(rows)
     if not any(int(o.get("design_round") or 0) > 0 for _, o in out):
         return None
     recs = []
@@ -91,7 +106,7 @@ def read_vote_design(path: str | os.PathLike) -> pd.DataFrame | None:
         winner = str(obj.get("winner", ""))
         o = _SIGN.get(winner, 0 if winner.startswith("tie") else None)
         if o is None:
-            raise ValueError(f"{path}: line {n}: field 'winner': unknown value {winner!r}")
+            raise ValueError(f"{source}: line {n}: field 'winner': unknown value {winner!r}")
         swap = a > b
         expected = obj.get("design_expected")
         recs.append({"qid": str(obj["question_id"]), "lo": b if swap else a, "hi": a if swap else b,
@@ -101,6 +116,56 @@ def read_vote_design(path: str | os.PathLike) -> pd.DataFrame | None:
                      "design_round_votes": obj.get("design_round_votes"),
                      "design_last_expected": _float(obj.get("design_last_expected"))})
     return pd.DataFrame(recs)
+
+
+_UNSURE = pd.DataFrame()  # the columns cannot answer: read the file line by line
+
+
+def _design_from_columns(cols: VoteColumns) -> pd.DataFrame | None:
+    """:func:`read_vote_design` from the fast reader's columns (the same records), or ``_UNSURE``
+    when a winner needs the line-by-line reader's error."""
+    rounds = cols.numbers.get("design_round")
+    if rounds is None or not (np.nan_to_num(rounds) > 0).any():
+        return None
+    crit = cols.optional.get("criterion")
+    keep = ~cols.stale
+    if crit is not None:
+        keep &= ~np.array([bool(c) for c in crit.tolist()], dtype=bool)
+    signs = [_SIGN.get(w, 0 if w.startswith("tie") else None) for w in cols.raw_winners]
+    if any(signs[c] is None for c in np.unique(cols.raw_code[keep]).tolist()):
+        return _UNSURE
+    rows = np.flatnonzero(keep)
+    qid = np.asarray(cols.qid, dtype=object)[cols.q_code[rows]].tolist()
+    a = np.asarray(cols.models, dtype=object)[cols.a_code[rows]].tolist()
+    b = np.asarray(cols.models, dtype=object)[cols.b_code[rows]].tolist()
+    o = np.asarray([s if s is not None else 0 for s in signs], dtype=np.int64)[cols.raw_code[rows]].tolist()
+
+    def column(name: str) -> list:
+        values = cols.numbers.get(name)
+        return [None] * len(rows) if values is None else [None if v != v else v for v in values[rows].tolist()]
+
+    def text(name: str) -> list:
+        values = cols.optional.get(name)
+        return [None] * len(rows) if values is None else values[rows].tolist()
+
+    recs = []
+    for q, ma, mb, out, rnd, strat, exp, votes, last in zip(
+            qid, a, b, o, column("design_round"), text("design_strategy"), column("design_expected"),
+            column("design_round_votes"), column("design_last_expected"), strict=True):
+        swap = ma > mb
+        recs.append({"qid": q, "lo": mb if swap else ma, "hi": ma if swap else mb, "outcome": -out if swap else out,
+                     "design_round": int(rnd or 0), "design_strategy": str(strat or "fixed"),
+                     "design_expected": float(exp) if exp is not None else None,
+                     "design_round_votes": int(votes) if votes is not None else None,
+                     "design_last_expected": float(last) if last is not None else None})
+    return pd.DataFrame(recs)
+
+
+def _norm_sf(z: float) -> float:
+    """Upper tail of the standard normal (scipy imported here: a fixed design never needs it)."""
+    from scipy.stats import norm
+
+    return float(norm.sf(z))
 
 
 def _float(value: object) -> float | None:
@@ -203,7 +268,7 @@ def apply_design(result, votes: pd.DataFrame, verdicts: Mapping[str, pd.DataFram
             continue
         lo, hi = sorted((sign * e.ci[0], sign * e.ci[1]))
         comp["difference"], comp["ci"] = sign * e.value, [lo, hi]
-        pv = float(2 * norm.sf(abs(e.value) / e.se)) if e.se > 0 else (1.0 if e.value == 0 else 0.0)
+        pv = float(2 * _norm_sf(abs(e.value) / e.se)) if e.se > 0 else (1.0 if e.value == 0 else 0.0)
         comp["test"], comp["p_value"] = "normal (design-based)", pv
         p.append(pv)
     for comp, adj in zip(result.comparisons, holm(np.array(p)) if p else [], strict=True):

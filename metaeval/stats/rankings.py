@@ -79,6 +79,8 @@ def comparisons_frame(frame: pd.DataFrame) -> pd.DataFrame:
     col = "outcome" if "outcome" in frame.columns else "verdict"
     out = frame[["qid", "lo", "hi"]].copy()
     out["outcome"] = frame[col].astype(float).to_numpy()
+    if "weight" in frame.columns:
+        out["weight"] = frame["weight"].astype(float).to_numpy()
     return out[~out["outcome"].isna()].reset_index(drop=True)
 
 
@@ -107,7 +109,10 @@ def _fit_source(comp: pd.DataFrame, cluster_of: Mapping[str, int], n_q: int, wei
     hi = comp["hi"].map(pos).to_numpy(dtype=np.int64)
     o = comp["outcome"].to_numpy(dtype=float)
     cl = comp["qid"].map(cluster_of).to_numpy(dtype=np.int64)
-    wq = win_matrix(lo, hi, o, m, group=cl, n_groups=n_q)
+    weight = comp["weight"].to_numpy(dtype=float) if "weight" in comp.columns else None
+    wq = win_matrix(lo, hi, o, m, group=cl, n_groups=n_q, weight=weight)
+    if weight is not None:
+        wq = np.maximum(wq, 0.0)  # a query's net design weight on a win may be negative; none counts less than 0
     w = wq.sum(axis=0)
     n = np.bincount(lo, minlength=m) + np.bincount(hi, minlength=m)
     finite = bool(mle_exists(w)) if m >= 2 else True
@@ -217,9 +222,52 @@ def _study(sources: dict[str, pd.DataFrame], qids: list[str], *, n_resamples: in
     return rankings, vs
 
 
+def design_weights(design: pd.DataFrame) -> pd.DataFrame:
+    """Per-vote design weights of the people's votes after an extension (``design``:
+    :func:`metaeval.stats.design.read_vote_design`'s frame), so that each pair's weighted share of
+    each outcome is the design-based estimate of :mod:`metaeval.stats.design` with ``c = 1``
+    (:func:`metaeval.stats.allocation.adaptive_estimate`, the exactly unbiased form): a vote of the
+    last, adaptive round weighs ``1 / e_i``; a vote of an earlier round ``(1 - m_i / e_i) / k_i``
+    (``k_i`` earlier votes, ``m_i`` last-round votes on the pair; ``1 / k_i`` when ``e_i = 0``).
+    After a uniform round every vote weighs ``1 / n_i`` (the mean over pairs of each pair's
+    mean). Weights are scaled so that they sum to the number of votes. Returns ``design`` with a
+    ``weight`` column.
+
+    Example (by hand): one pair, two earlier votes and one adaptive vote with ``e = 2``: earlier
+    votes (1 - 1/2) / 2 = 1/4 each, the adaptive vote 1/2; total 1, scaled to 3 votes: 3/4, 3/4, 3/2.
+
+    >>> d = pd.DataFrame({"qid": ["1"] * 3, "lo": ["a"] * 3, "hi": ["b"] * 3, "outcome": [1, -1, 1],
+    ...                   "design_round": [0, 0, 1], "design_strategy": ["fixed", "fixed", "adaptive"],
+    ...                   "design_expected": [None, None, 2.0], "design_last_expected": [2.0] * 3})
+    >>> design_weights(d)["weight"].tolist()
+    [0.75, 0.75, 1.5]
+    """
+    out = design.reset_index(drop=True).copy()
+    last = int(out["design_round"].max())
+    is_last = (out["design_round"] == last).to_numpy()
+    adaptive = last > 0 and bool((out.loc[is_last, "design_strategy"] == "adaptive").all())
+    pair = pd.MultiIndex.from_frame(out[["qid", "lo", "hi"]]).factorize()[0]
+    n_pairs = int(pair.max()) + 1 if len(pair) else 0
+    if adaptive:
+        e_col = out["design_last_expected"] if "design_last_expected" in out else out["design_expected"]
+        e_vote = pd.to_numeric(e_col, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        e = np.zeros(n_pairs)
+        np.maximum.at(e, pair, e_vote)
+        k = np.bincount(pair[~is_last], minlength=n_pairs).astype(float)
+        m = np.bincount(pair[is_last], minlength=n_pairs).astype(float)
+        safe_e = np.where(e > 0, e, 1.0)
+        early = np.where(e > 0, 1.0 - m / safe_e, 1.0) / np.maximum(k, 1.0)
+        weight = np.where(is_last, 1.0 / safe_e[pair], early[pair])
+    else:
+        weight = 1.0 / np.bincount(pair, minlength=n_pairs)[pair]
+    total = weight.sum()
+    out["weight"] = weight * (len(out) / total) if total > 0 else weight
+    return out
+
+
 def rankings_study(human_votes, judges: Mapping[str, object], *, n_resamples: int = 1000, seed: int = 0,
                    level: float = 0.95, prior: float = 1.0, include_stale: bool = False, by: str | None = None,
-                   by_keys: Mapping[str, str] | None = None) -> RankingResult:
+                   by_keys: Mapping[str, str] | None = None, design: pd.DataFrame | None = None) -> RankingResult:
     """Rankings of the models by the people and by each judge.
 
     Parameters:
@@ -227,6 +275,10 @@ def rankings_study(human_votes, judges: Mapping[str, object], *, n_resamples: in
         judges: name -> FastChat-layout verdicts, a canonical vote frame, or a
             :class:`metaeval.stats.agreement_study.JudgeVerdicts` (its raw rows when known, else its pairs).
         prior: virtual ties per model used only where the MLE is not finite (0: raise instead).
+        design: the people's overall, current votes with their design
+            (:func:`metaeval.stats.design.read_vote_design`; None for a fixed design): the people's
+            ranking is then fitted to design-weighted votes (:func:`design_weights`) and
+            ``settings["estimator"]`` says ``"design-based"`` (else ``"pooled"``).
         by: a grouping name; ``by_keys`` maps question id (text) -> group label. Without
             ``by_keys`` the votes' own ``domain1``/``domain2``/``lang`` field named ``by`` is used.
     """
@@ -242,6 +294,10 @@ def rankings_study(human_votes, judges: Mapping[str, object], *, n_resamples: in
     h = h[keep].reset_index(drop=True)
     if h.empty:
         raise ValueError("no human votes to rank with")
+    estimator, h_votes = "pooled", h
+    if design is not None and len(design):
+        h = design_weights(design)  # the design frame holds the overall, current votes
+        estimator = "design-based"
     sources: dict[str, pd.DataFrame] = {"human": comparisons_frame(h)}
     for name, j in judges.items():
         if name == "human":
@@ -263,13 +319,14 @@ def rankings_study(human_votes, judges: Mapping[str, object], *, n_resamples: in
     rankings, vs = _study(sources, qids, n_resamples=n_resamples, rng=rng, prior=prior, level=level)
     settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "prior_virtual_ties": prior,
                 "include_stale": include_stale, "by": by, "elo": {"scale": ELO_SCALE, "offset": 1000.0},
-                "strength": "Bradley–Terry log-strength (natural log), mean 0 over the models"}
+                "strength": "Bradley–Terry log-strength (natural log), mean 0 over the models",
+                "estimator": estimator}
     by_part = None
     if by is not None:
         if by_keys is None:
             if by not in ("domain1", "domain2", "lang"):
                 raise ValueError(f"unknown grouping {by!r}")
-            by_keys = {str(q): v for q, v in zip(h["qid"], h[by], strict=True) if isinstance(v, str)}
+            by_keys = {str(q): v for q, v in zip(h_votes["qid"], h_votes[by], strict=True) if isinstance(v, str)}
         labels = {q: by_keys.get(q) or "(unknown)" for q in qids}
         groups = {}
         group_rng = np.random.default_rng(seed)  # groups in sorted order, one stream (as breakdowns)

@@ -32,6 +32,7 @@ from annotate.services.judges.judge_runs import list_runs, load_score_means
 from metaeval.report.agreement import FORMATS, HEADER, render, table4_rows
 from metaeval.stats.agreement import votes_frame
 from metaeval.stats.agreement_study import AgreementResult, JudgeVerdicts, agreement_study
+from metaeval.stats.design import ESTIMATOR_POOLED, apply_design, vote_design_frame
 from metaeval.stats.verdicts import verdicts_from_scores
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,13 @@ def agreement_view(*, session: Session, actor: User | None, study_name: str, run
     lengths = response_lengths(session=session, indexes=indexes)
     result = agreement_study(votes, judges, n_resamples=n_resamples, seed=seed, split=split, test=test,
                              include_stale=include_stale, lengths=lengths, breakdown_by=list(BREAKDOWNS))
+    design = study_vote_design(session=session, study_name=study_name, votes=votes)
+    if design is not None:  # after an extension: rows and differences weighted by the design, as the CLI does
+        apply_design(result, design, {name: j.pairs for name, j in judges.items()})
+        notes.append("Rows and paired differences use the design-based estimator (the study was extended); "
+                     "the other columns pool the votes.")
+    else:
+        result.settings["estimator"] = ESTIMATOR_POOLED
     rows = table4_rows(result)
     best = max((r for r in result.rows if r["agreement"] is not None), key=lambda r: r["agreement"], default=None)
     bias = [{"row": r["judge"], "position consistency": r["position_consistency"],
@@ -155,6 +163,17 @@ def agreement_view(*, session: Session, actor: User | None, study_name: str, run
                          human_lines=human_lines(result.human, result.settings),
                          comparisons=result.comparisons, best=best["judge"] if best else None,
                          breakdowns=result.breakdowns, bias=bias, downloads=downloads, notes=notes)
+
+
+def study_vote_design(*, session: Session, study_name: str, votes: list[dict]) -> pd.DataFrame | None:
+    """The study's overall, current votes with their design (:func:`metaeval.stats.design.vote_design_frame`),
+    or ``None`` when no vote belongs to an extension round."""
+    from annotate.services.studies.lifecycle import get_study
+    from annotate.services.studies.votes_export import _vote_designs, _with_design
+
+    study = get_study(session=session, name=study_name)
+    with_design = _with_design(votes, _vote_designs(session, study))
+    return vote_design_frame(enumerate(with_design, start=1), source=f"study {study_name}")
 
 
 def human_lines(human: dict, settings: dict) -> list[str]:
