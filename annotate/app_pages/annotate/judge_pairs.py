@@ -18,6 +18,7 @@ import streamlit as st
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.statuses import TaskStatus
 from annotate.ui.annotate import task_flow, task_state
+from annotate.ui.annotate.active_clock import show_active_clock
 from annotate.ui.annotate.pair_lists import task_lists
 from annotate.ui.annotate.pair_task import BarContext, choice_bar, show_task
 from annotate.ui.kit.safe_markdown import plain_label
@@ -86,6 +87,7 @@ if task is None:
 aid = task.assignment_id
 task_state.start_time(state, aid)
 task_state.submit_token(state, aid)  # one per showing: a double click re-sends it
+show_active_clock(task)
 if state.get(flow.OPEN_KEY) is not None:
     show_title()
     st.button("Back to my next pair", key="pairs_back", on_click=flow.navigate, icon=":material/arrow_forward:")

@@ -17,6 +17,7 @@ from annotate.services.annotate.judgments import LOW_SCORE
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.statuses import TaskStatus
 from annotate.ui.annotate import task_flow, task_state
+from annotate.ui.annotate.active_clock import show_active_clock
 from annotate.ui.annotate.pair_lists import task_lists
 from annotate.ui.annotate.rating_task import rating_form, show_rating
 from annotate.ui.kit.safe_markdown import plain_label
@@ -71,6 +72,7 @@ if task is None:
 aid = task.assignment_id
 task_state.start_time(state, aid)
 task_state.submit_token(state, aid)  # one per showing: a double click re-sends it
+show_active_clock(task)
 if state.get(flow.OPEN_KEY) is not None:
     st.button("Back to my next response", key="rate_back", on_click=flow.navigate, icon=":material/arrow_forward:")
 show_rating(task)
