@@ -37,8 +37,10 @@ import logging
 import os
 import time
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from annotate.db.engine import transaction
 from annotate.db.models import Assignment, Judgment, PointwiseRating, Study, TaskShowing, User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound, PermissionDenied
@@ -141,15 +143,19 @@ def record_beat(*, session: Session, actor: User | None, assignment_id: int, rev
         raise Conflict("this showing of the task has ended; reload the page")
     current = time.time() if now is None else float(now)
     step = beat_seconds() if interval is None else float(interval)
-    showing = _showing(session, assignment_id, int(revision))
-    if showing is None:
-        showing = TaskShowing(assignment_id=assignment_id, revision=int(revision))
-    since = None if showing.last_beat_at is None else current - showing.last_beat_at
-    showing.active_s = round(showing.active_s + credit(claimed=claimed, since_last=since, interval=step), 3)
-    showing.last_beat_at = max(current, showing.last_beat_at or current)
-    session.add(showing)
-    session.flush()
-    return showing.active_s
+    try:
+        with transaction(session):
+            showing = _showing(session, assignment_id, int(revision))
+            if showing is None:
+                showing = TaskShowing(assignment_id=assignment_id, revision=int(revision))
+            since = None if showing.last_beat_at is None else current - showing.last_beat_at
+            showing.active_s = round(showing.active_s + credit(claimed=claimed, since_last=since, interval=step), 3)
+            showing.last_beat_at = max(current, showing.last_beat_at or current)
+            session.add(showing)
+            total = showing.active_s
+    except IntegrityError:  # two first heartbeats of one showing at once: the other one counted
+        raise Conflict("another heartbeat of this showing was stored at the same moment") from None
+    return total
 
 
 def close_showing(session: Session, assignment_id: int, revision: int, *, now: float | None = None,
