@@ -90,8 +90,8 @@ if n_stale:
 
 # --------------------------------------------------------------------------- sections
 completion_section(dash)
-active_time_section(dash)
 annotators_section(dash)
+active_time_section(dash)
 split_pairs_section(dash, actor)
 
 # --------------------------------------------------------------------------- flags

@@ -101,7 +101,7 @@ def active_time_section(dash: Dashboard) -> None:
     st.caption(f"Median active time per answer: {format_duration(overall)}. Active time counts while the page "
                "is visible and the person moved the mouse, typed or scrolled within the last "
                f"{idle_seconds():g} seconds; reloads of one task add up, and each revision has its own time. "
-               "Per annotator in the table below.")
+               "Per annotator in the table above.")
     rows = [{"Domain": sub["domain1"], "Subdomain": sub["domain2"],
              "Median active time": format_duration(None if math.isnan(sub["median_active_s"])
                                                    else sub["median_active_s"])}
