@@ -67,7 +67,8 @@ def test_reload_adds_up_and_idle_time_is_left_out(tmp_path: Path, browser_contex
         with session_scope(engine) as session:
             judgment = session.exec(select(Judgment)).one()
             revision = session.exec(select(JudgmentRevision)).one()
-            showing = session.exec(select(TaskShowing)).one()
+            # pair 2's showing has begun meanwhile: the judged pair's is the one of its task
+            showing = session.exec(select(TaskShowing).where(TaskShowing.assignment_id == judgment.assignment_id)).one()
         active = judgment.active_s
         assert active is not None and active == revision.active_s == showing.active_s
         assert showing.revision == 1 and showing.submitted_at is not None
