@@ -4,7 +4,8 @@
 below and serves it with uvicorn, so the same port carries the UI (``/``), its websocket,
 the API (``/api/v1/...``, see :mod:`annotate.api.routes`; routed past Streamlit's middleware
 by :mod:`annotate.api.direct_route`) and the login form's routes
-(``/session/...``, see :mod:`annotate.api.web_login`). It can also be run by any
+(``/session/...``, see :mod:`annotate.api.web_login`) and the task pages' heartbeats
+(``/session/active``, :mod:`annotate.api.active_beats`). It can also be run by any
 ASGI server: ``uvicorn annotate.asgi:app --port 8501 --no-proxy-headers`` (from the repository
 root; without ``--no-proxy-headers`` uvicorn would let a loopback client's ``X-Forwarded-For``
 choose its address, see :mod:`annotate.auth.client_address`).
@@ -33,6 +34,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
+from annotate.api.active_beats import ActiveBeats
 from annotate.api.direct_route import DirectApiRoute
 from annotate.api.listeners import set_nodelay_on_listeners
 from annotate.api.routes import API_CONNECTIONS, Api
@@ -52,5 +54,5 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 
 api = Api(lambda: make_engine(resolve_url(None), pool_size=API_CONNECTIONS, max_overflow=0, pre_ping=False),
           app_secret)
-app = st.App(APP_SCRIPT, routes=WebLogin(api).routes(), lifespan=_lifespan,
+app = st.App(APP_SCRIPT, routes=[*WebLogin(api).routes(), *ActiveBeats(api).routes()], lifespan=_lifespan,
              middleware=[Middleware(OriginCheck), Middleware(DirectApiRoute, routes=api.routes())])

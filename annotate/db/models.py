@@ -368,6 +368,7 @@ class Judgment(SQLModel, table=True):
     rationale: str = _text()
     flags: list = _json(list)
     elapsed_s: float | None = None
+    active_s: float | None = None  # active seconds of the showing this revision came from (TaskShowing)
     instruction_version_no: int = Field(default=1)
     content_revision: int = Field(default=1)
     stale: bool = Field(default=False, index=True)
@@ -391,6 +392,7 @@ class JudgmentRevision(SQLModel, table=True):
     rationale: str = _text()
     flags: list = _json(list)
     elapsed_s: float | None = None
+    active_s: float | None = None  # active seconds of the showing this revision came from (TaskShowing)
     instruction_version_no: int = Field(default=1)
     content_revision: int = Field(default=1)
     # The page's token for this submit: a token seen before means "already stored".
@@ -407,6 +409,7 @@ class PointwiseRating(SQLModel, table=True):
     error_type: str = Field(default="", max_length=100)
     rationale: str = _text()
     elapsed_s: float | None = None
+    active_s: float | None = None  # active seconds of the showing this revision came from (TaskShowing)
     instruction_version_no: int = Field(default=1)
     content_revision: int = Field(default=1)
     stale: bool = Field(default=False)
@@ -427,10 +430,31 @@ class PointwiseRatingRevision(SQLModel, table=True):
     error_type: str = Field(default="", max_length=100)
     rationale: str = _text()
     elapsed_s: float | None = None
+    active_s: float | None = None  # active seconds of the showing this revision came from (TaskShowing)
     instruction_version_no: int = Field(default=1)
     content_revision: int = Field(default=1)
     # The page's token for this submit: a token seen before means "already stored".
     submit_token: str | None = Field(default=None, max_length=100, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TaskShowing(SQLModel, table=True):
+    """Active time on one showing of a task: the annotator's work towards one revision of its
+    answer (``revision`` = the revision a submit will store), summed over reloads.
+
+    The browser reports active time (tab visible, input within the last N seconds) in
+    heartbeats; ``active_s`` sums the credited seconds, ``last_beat_at`` (epoch seconds)
+    bounds the next credit. ``submitted_at`` is set when the revision is stored; the showing
+    takes no more time then (:mod:`annotate.services.annotate.active_time`).
+    """
+
+    __table_args__ = (UniqueConstraint("assignment_id", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id")  # indexed by the unique (assignment, revision)
+    revision: int
+    active_s: float = Field(default=0.0)
+    last_beat_at: float | None = None
+    submitted_at: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

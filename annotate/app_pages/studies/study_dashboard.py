@@ -27,6 +27,7 @@ from annotate.ui.annotate.task_state import format_duration
 from annotate.ui.kit.safe_markdown import plain_label
 from annotate.ui.session import db_session, get_engine, require_page
 from annotate.ui.studies.dashboard_parts import (
+    active_time_section,
     annotators_section,
     completion_section,
     num,
@@ -92,6 +93,7 @@ if n_stale:
 # --------------------------------------------------------------------------- sections
 completion_section(dash)
 annotators_section(dash)
+active_time_section(dash)
 split_pairs_section(dash, actor)
 
 # --------------------------------------------------------------------------- flags

@@ -48,6 +48,7 @@ from annotate.db.models import (
     id_of,
     utcnow,
 )
+from annotate.services.annotate import active_time
 from annotate.services.annotate import task_statements as sql
 from annotate.services.annotate.tasks import LockedTask, lock_task, query_criteria
 from annotate.services.core.authz import has_role, require_role
@@ -252,13 +253,14 @@ def submit_judgment(*, session: Session, actor: User | None, assignment_id: int,
             submit_token=token, created_at=now,
         )
         stale = int(content_revision) < task.content_revision
+        revision = 1 if state.judgment_id is None else state.revision + 1
+        fields["active_s"] = active_time.close_showing(session, task.assignment_id, revision)
         if state.judgment_id is None:
-            revision = 1
             inserted = connection.execute(sql.judgment.insert().values(
                 assignment_id=task.assignment_id, revision=1, stale=stale, updated_at=now, **fields))
             judgment_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]  # always set on INSERT
         else:
-            judgment_id, revision = state.judgment_id, state.revision + 1
+            judgment_id = state.judgment_id
             changed = {k: v for k, v in fields.items() if k != "created_at"}
             connection.execute(sql.judgment.update().where(sql.judgment.c.id == judgment_id).values(
                 revision=revision, stale=stale, updated_at=now, **changed))
@@ -340,6 +342,7 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
             rating = PointwiseRating(assignment_id=task.assignment_id, revision=1, score=score, created_at=now)
         else:
             rating.revision += 1
+        rating.active_s = active_time.close_showing(session, task.assignment_id, rating.revision)
         rating.score, rating.error_type, rating.rationale = score, error_type, rationale or ""
         rating.elapsed_s, rating.stale, rating.submit_token, rating.updated_at = elapsed, stale, token, now
         rating.instruction_version_no, rating.content_revision = int(instruction_version_no), int(content_revision)
@@ -347,7 +350,8 @@ def submit_rating(*, session: Session, actor: User | None, assignment_id: int, s
         session.flush()
         session.add(PointwiseRatingRevision(
             rating_id=id_of(rating), revision=rating.revision, score=score, error_type=error_type,
-            rationale=rating.rationale, elapsed_s=elapsed, instruction_version_no=rating.instruction_version_no,
+            rationale=rating.rationale, elapsed_s=elapsed, active_s=rating.active_s,
+            instruction_version_no=rating.instruction_version_no,
             content_revision=rating.content_revision, submit_token=token, created_at=now))
         session.flush()
         _mark_done(session, task)

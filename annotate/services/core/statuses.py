@@ -61,3 +61,11 @@ class FlagStatus(StrEnum):
 
     OPEN = "open"
     RESOLVED = "resolved"
+
+
+class StudyKind(StrEnum):
+    """``Study.kind``: ``pairwise`` studies show two responses to compare; ``pointwise`` ones
+    one response to rate."""
+
+    PAIRWISE = "pairwise"
+    POINTWISE = "pointwise"

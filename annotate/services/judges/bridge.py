@@ -46,8 +46,10 @@ from annotate.services.core.statuses import TaskStatus
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
 
 VOTE_FIELDS = ("question_id", "model_a", "model_b", "winner", "judge", "shown_left", "rationale",
-               "elapsed_s", "domain1", "domain2", "lang", "query_version", "stale")
-"""Fields of every exported vote, in column order (``criterion`` follows on per-criterion rows)."""
+               "elapsed_s", "active_seconds", "domain1", "domain2", "lang", "query_version", "stale")
+"""Fields of every exported vote, in column order (``criterion`` follows on per-criterion rows).
+``active_seconds``: the active time of the showing the vote came from
+(:mod:`annotate.services.annotate.active_time`; ``None`` when none was measured)."""
 RATING_FIELDS = ("item_id", "system", "rater", "criterion", "score", "error_type", "domain1", "domain2", "lang")
 """Fields of every exported pointwise rating, in column order (``domain1``, ``domain2`` and ``lang``
 are the query's, for ``metaeval correlation --by``)."""
@@ -118,8 +120,8 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
     # Columns, not the Judgment entity: building ORM objects (and decoding every JSON
     # column) dominated the time for large studies.
     columns = sa_select(col(Judgment.winner), col(Judgment.both_poor), col(Judgment.per_criterion),
-                        col(Judgment.rationale), col(Judgment.elapsed_s), col(Judgment.content_revision),
-                        col(Judgment.stale), col(Assignment.shown_left), col(User.username), col(Query.index),
+                        col(Judgment.rationale), col(Judgment.elapsed_s), col(Judgment.active_s),
+                        col(Judgment.content_revision), col(Judgment.stale), col(Assignment.shown_left), col(User.username), col(Query.index),
                         col(Query.lang), col(Query.content_revision), col(Subdomain.name), col(Domain.name),
                         col(model_a.name), col(model_b.name), col(StudyItem.is_gold),
                         col(Judgment.instruction_version_no), col(Assignment.id), col(Assignment.status))
@@ -132,9 +134,9 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
         .join(model_b, col(model_b.id) == resp_b.model_id)
     )
     rows: list[dict] = []
-    for (winner, both_poor, per_criterion, rationale, elapsed_s, content_revision, judgment_stale, shown_left,
-         username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold, instruction_version, task,
-         task_status) in session.execute(stmt).all():
+    for (winner, both_poor, per_criterion, rationale, elapsed_s, active_s, content_revision, judgment_stale,
+         shown_left, username, index, lang, current_rev, d2, d1, name_a, name_b, is_gold, instruction_version,
+         task, task_status) in session.execute(stmt).all():
         if is_gold and not include_gold:
             continue
         stale = bool(judgment_stale) or content_revision < current_rev
@@ -150,6 +152,7 @@ def votes_for_study(*, session: Session, study_name: str, include_stale: bool = 
             "shown_left": "model_a" if (shown_left == "a") != swap else "model_b",
             "rationale": rationale,
             "elapsed_s": elapsed_s,
+            "active_seconds": active_s,
             "domain1": d1,
             "domain2": d2,
             "lang": lang,
@@ -194,7 +197,7 @@ def overall_votes_frame(*, session: Session, study_name: str, include_stale: boo
     conn = session.connection()  # Core rows: no ORM row processing
     vote_rows = conn.execute(
         sa_select(col(Judgment.winner), col(Judgment.both_poor), col(Judgment.rationale), col(Judgment.elapsed_s),
-                  col(Judgment.content_revision), col(Judgment.stale), col(Assignment.shown_left),
+                  col(Judgment.active_s), col(Judgment.content_revision), col(Judgment.stale), col(Assignment.shown_left),
                   col(Assignment.annotator_id), col(Assignment.item_id))
         .join(Assignment, col(Assignment.id) == Judgment.assignment_id)
         .where(col(Assignment.study_id) == id_of(study), col(Assignment.status) != TaskStatus.SUPERSEDED)).all()
@@ -213,15 +216,15 @@ def overall_votes_frame(*, session: Session, study_name: str, include_stale: boo
         .where(col(StudyItem.study_id) == id_of(study), col(StudyItem.is_qualification) == False)).all()  # noqa: E712
     users: dict[int, str] = dict(conn.execute(select(User.id, User.username)).all())
 
-    (winner, both_poor, rationale, elapsed_s, revision, judgment_stale, shown_left, annotator,
+    (winner, both_poor, rationale, elapsed_s, active_s, revision, judgment_stale, shown_left, annotator,
      item) = (np.array(c, dtype=object) for c in zip(*vote_rows, strict=True))
     item_cols = [np.array(c, dtype=object) for c in zip(*item_rows, strict=True)] or [np.array([], dtype=object)] * 9
     at = pd.Index(item_cols[0]).get_indexer(item)  # -1: a qualification item (or not this study's)
     user_at = pd.Index(list(users)).get_indexer(annotator)
     keep = (at >= 0) & (user_at >= 0)
     at, user_at = at[keep], user_at[keep]
-    winner, both_poor, rationale, elapsed_s, revision, judgment_stale, shown_left = (
-        c[keep] for c in (winner, both_poor, rationale, elapsed_s, revision, judgment_stale, shown_left))
+    winner, both_poor, rationale, elapsed_s, active_s, revision, judgment_stale, shown_left = (
+        c[keep] for c in (winner, both_poor, rationale, elapsed_s, active_s, revision, judgment_stale, shown_left))
     username = np.array(list(users.values()), dtype=object)[user_at]
     index, lang, current_rev, d2, d1, name_a, name_b, is_gold = (c[at] for c in item_cols[1:])
     stale = np.array([bool(x) for x in judgment_stale], dtype=bool) | (revision < current_rev).astype(bool)
@@ -241,7 +244,7 @@ def overall_votes_frame(*, session: Session, study_name: str, include_stale: boo
         "winner": np.where(first_wins, "model_a", np.where(second_wins, "model_b", tie)),
         "judge": username,
         "shown_left": np.where((shown_left == "a") != swap, "model_a", "model_b"),
-        "rationale": rationale, "elapsed_s": elapsed_s, "domain1": d1, "domain2": d2, "lang": lang,
+        "rationale": rationale, "elapsed_s": elapsed_s, "active_seconds": active_s, "domain1": d1, "domain2": d2, "lang": lang,
         "query_version": revision, "stale": stale,
     })[keep]
     frame = frame.infer_objects()

@@ -5,7 +5,9 @@ Statistics use the overall judgment of real items (qualification items are left 
 gold items count for completion and gold accuracy, not for agreement):
 
 * completion by annotator and by subdomain;
-* median seconds per judgment;
+* median seconds per judgment (since first shown in the browser session) and median *active*
+  seconds per answer, per annotator and per subdomain (tab visible and input within the last
+  N seconds, summed over reloads of one showing: :mod:`annotate.services.annotate.active_time`);
 * per annotator: tie rate (ties / judgments), left-choice rate (choices of the left
   response / non-tie judgments; 0.5 means no position bias), gold accuracy, and the rate
   at which they disagree with the other annotators of the same pairs;
@@ -154,6 +156,7 @@ class _Vote:
     elapsed_s: float | None
     is_gold: bool
     gold_winner: str | None
+    active_s: float | None = None  # active seconds of the showing the answer came from (None: not measured)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ class AnnotatorStats:
     competence: float = math.nan
     competence_ci: tuple[float, float] = (math.nan, math.nan)
     flagged: bool | None = None
+    median_active_s: float = math.nan
+    """Median active seconds per answer (tab visible, recent input; ``nan``: none measured)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,9 @@ class Dashboard:
     alpha_ordinal: float = math.nan
     most_disagreeing: list[tuple[str, float]] = field(default_factory=list)
     split_items: list[SplitItem] = field(default_factory=list)
+    median_active_s: float = math.nan
+    active_by_subdomain: list[dict] = field(default_factory=list)
+    """``{"domain1", "domain2", "median_active_s"}`` per subdomain (``nan``: none measured)."""
 
 
 def _current_answers(stmt: SelectT, study_id: int) -> SelectT:
@@ -221,7 +229,8 @@ def _votes(session: Session, study_id: int, kind: str) -> list[_Vote]:
             sa_select(PointwiseRating, col(Assignment.shown_left), col(User.username), col(Assignment.item_id),
                       col(StudyItem.is_gold), col(StudyItem.gold_winner))
             .join(Assignment, col(Assignment.id) == PointwiseRating.assignment_id), study_id)).all()
-        return [_Vote(item_id, username, rating.score, "", rating.elapsed_s, is_gold, gold_winner)
+        return [_Vote(item_id, username, rating.score, "", rating.elapsed_s, is_gold, gold_winner,
+                      rating.active_s)
                 for rating, _shown_left, username, item_id, is_gold, gold_winner in ratings]
     judgments = session.execute(_current_answers(
         sa_select(Judgment, col(Assignment.shown_left), col(User.username), col(Assignment.item_id),
@@ -230,29 +239,40 @@ def _votes(session: Session, study_id: int, kind: str) -> list[_Vote]:
     out = []
     for row, shown_left, username, item_id, is_gold, gold_winner in judgments:
         side = "tie" if row.winner == "tie" else ("left" if row.winner == shown_left else "right")
-        out.append(_Vote(item_id, username, row.winner, side, row.elapsed_s, is_gold, gold_winner))
+        out.append(_Vote(item_id, username, row.winner, side, row.elapsed_s, is_gold, gold_winner, row.active_s))
     return out
 
 
-def _completion(session: Session, study_id: int) -> tuple[dict[str, tuple[int, int]], list[dict]]:
-    rows = session.exec(join_taxonomy(
-        select(User.username, Assignment.status, Subdomain.name, Domain.name)
+def _completion(session: Session, study_id: int,
+                votes: list[_Vote]) -> tuple[dict[str, tuple[int, int]], list[dict], list[dict]]:
+    """Done and total tasks per annotator and per subdomain, and the median active seconds of
+    each subdomain's ``votes``."""
+    rows = session.execute(join_taxonomy(  # five columns: more than sqlmodel's select() is typed for
+        sa_select(col(User.username), col(Assignment.status), col(Subdomain.name), col(Domain.name),
+                  col(Assignment.item_id))
         .join(User, col(User.id) == Assignment.annotator_id)
         .join(StudyItem, col(StudyItem.id) == Assignment.item_id)
         .join(Query, col(Query.id) == StudyItem.query_id))
-        .where(Assignment.study_id == study_id, Assignment.status != TaskStatus.SUPERSEDED)
+        .where(col(Assignment.study_id) == study_id, col(Assignment.status) != TaskStatus.SUPERSEDED)
     ).all()
     by_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_sub: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for username, status, d2, d1 in rows:
+    sub_of: dict[int, tuple[str, str]] = {}
+    for username, status, d2, d1, item_id in rows:
+        sub_of[item_id] = (d1, d2)
         done = int(status == TaskStatus.DONE)
         by_user[username][0] += done
         by_user[username][1] += 1
         by_sub[(d1, d2)][0] += done
         by_sub[(d1, d2)][1] += 1
+    active: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for vote in votes:
+        if vote.active_s is not None and vote.item_id in sub_of:
+            active[sub_of[vote.item_id]].append(vote.active_s)
     subs = [{"domain1": d1, "domain2": d2, "done": v[0], "total": v[1], "share": v[0] / v[1]}
             for (d1, d2), v in sorted(by_sub.items())]
-    return {u: (v[0], v[1]) for u, v in by_user.items()}, subs
+    timed = [{"domain1": d1, "domain2": d2, "median_active_s": _median(active[(d1, d2)])} for d1, d2 in sorted(by_sub)]
+    return {u: (v[0], v[1]) for u, v in by_user.items()}, subs, timed
 
 
 def study_dashboard(*, session: Session, actor: User | None, study_name: str) -> Dashboard:
@@ -261,7 +281,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
     study = get_study(session=session, name=study_name)
     study_id = id_of(study)
     votes = _votes(session, study_id, study.kind)
-    completion, subs = _completion(session, study_id)
+    completion, subs, timed = _completion(session, study_id, votes)
     real = [v for v in votes if not v.is_gold]
     by_unit: dict[int, dict[str, str | int]] = defaultdict(dict)
     for v in real:
@@ -294,6 +314,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
             gold_accuracy=(sum(v.value == v.gold_winner for v in gold) / len(gold)) if gold else math.nan,
             disagreement=rate, n_comparisons=n_cmp,
             **comp.get(user, {}),
+            median_active_s=_median([v.active_s for v in mine if v.active_s is not None]),
         ))
     most = sorted(((u, r) for u, (r, _n) in disagreement.items()), key=lambda t: (-t[1], t[0]))
     done = sum(d for d, _ in completion.values())
@@ -301,6 +322,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
     return Dashboard(
         study_name=study.name, kind=study.kind, done=done, total=total, by_annotator=stats,
         by_subdomain=subs, median_elapsed_s=_median([v.elapsed_s for v in votes if v.elapsed_s is not None]),
+        median_active_s=_median([v.active_s for v in votes if v.active_s is not None]), active_by_subdomain=timed,
         alpha_nominal=alpha_nom, alpha_ordinal=alpha_ord, most_disagreeing=most,
         split_items=split_items(session=session, actor=actor, study_name=study_name) if study.kind == "pairwise"
         else [],

@@ -12,6 +12,7 @@ import plotly.express as px
 import streamlit as st
 
 from annotate.db.models import User
+from annotate.services.annotate.active_time import idle_seconds
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies.dashboard import AnnotatorStats, Dashboard
@@ -54,6 +55,7 @@ def annotator_frame(dash: Dashboard) -> pd.DataFrame:
             "Annotator": s.annotator,
             "Done": f"{s.done} of {s.total}",
             "Median time": format_duration(None if math.isnan(s.median_elapsed_s) else s.median_elapsed_s),
+            "Median active time": format_duration(None if math.isnan(s.median_active_s) else s.median_active_s),
             "Tie rate": pct(s.tie_rate),
             "Left-choice rate": pct(s.left_rate),
             "Gold accuracy": f"{pct(s.gold_accuracy)} (n={s.gold_n})" if s.gold_n else "-",
@@ -90,6 +92,22 @@ def completion_section(dash: Dashboard) -> None:
                                                             "categoryarray": list(sub_frame["domain2"])[::-1]})
         right.plotly_chart(fig, key="dash_sub_chart")
 
+
+
+def active_time_section(dash: Dashboard) -> None:
+    """Median active time per answer, over the study and per subdomain."""
+    st.subheader("Active time")
+    overall = None if math.isnan(dash.median_active_s) else dash.median_active_s
+    st.caption(f"Median active time per answer: {format_duration(overall)}. Active time counts while the page "
+               "is visible and the person moved the mouse, typed or scrolled within the last "
+               f"{idle_seconds():g} seconds; reloads of one task add up, and each revision has its own time. "
+               "Per annotator in the table above.")
+    rows = [{"Domain": sub["domain1"], "Subdomain": sub["domain2"],
+             "Median active time": format_duration(None if math.isnan(sub["median_active_s"])
+                                                   else sub["median_active_s"])}
+            for sub in dash.active_by_subdomain]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="dash_active_table")
 
 
 def annotators_section(dash: Dashboard) -> None:

@@ -53,7 +53,7 @@ def raw_error_uses(source: str) -> list[tuple[int, str]]:
 
 def test_the_scan_sees_the_pages() -> None:
     names = {p.relative_to(ROOT / "annotate").as_posix() for p in SCANNED}
-    assert {"app_pages/refine/adapt_query.py", "app_pages/annotate/judge_pairs.py", "ui/annotate/pair_flow.py"} <= names
+    assert {"app_pages/refine/adapt_query.py", "app_pages/annotate/judge_pairs.py", "ui/annotate/task_flow.py"} <= names
 
 
 @pytest.mark.parametrize("path", SCANNED, ids=lambda p: p.relative_to(ROOT).as_posix())

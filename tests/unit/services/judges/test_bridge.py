@@ -25,11 +25,14 @@ Q7 = {"question_id": 7, "model_a": "alpha", "model_b": "zeta", "domain1": "Domai
       "lang": "en", "query_version": 1, "stale": False}
 Q3 = {**Q7, "question_id": 3, "model_a": "beta", "model_b": "gamma", "domain2": "Sub 01"}
 EXPECTED = [
-    {**Q3, "winner": "model_b", "judge": "u1", "shown_left": "model_a", "rationale": "", "elapsed_s": 5.0},
-    {**Q3, "winner": "model_b", "judge": "u2", "shown_left": "model_b", "rationale": "", "elapsed_s": 6.0},
+    {**Q3, "winner": "model_b", "judge": "u1", "shown_left": "model_a", "rationale": "", "elapsed_s": 5.0,
+     "active_seconds": None},
+    {**Q3, "winner": "model_b", "judge": "u2", "shown_left": "model_b", "rationale": "", "elapsed_s": 6.0,
+     "active_seconds": None},
     {**Q7, "winner": "model_b", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0},
-    {**Q7, "winner": "tie (bothbad)", "judge": "u2", "shown_left": "model_a", "rationale": "", "elapsed_s": 10.0},
+     "elapsed_s": 30.0, "active_seconds": None},
+    {**Q7, "winner": "tie (bothbad)", "judge": "u2", "shown_left": "model_a", "rationale": "", "elapsed_s": 10.0,
+     "active_seconds": None},
 ]
 
 

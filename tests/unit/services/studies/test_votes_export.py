@@ -37,11 +37,11 @@ DESIGN = {"design_round": 0, "design_strategy": "fixed", "design_expected": None
           "design_last_expected": None}
 EXPECTED = [
     {**BASE, "winner": "model_b", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0, "flags": [], "flag_resolutions": [], **DESIGN},
+     "elapsed_s": 30.0, "active_seconds": None, "flags": [], "flag_resolutions": [], **DESIGN},
     {**BASE, "winner": "model_a", "judge": "u1", "shown_left": "model_b", "rationale": "zeta is better",
-     "elapsed_s": 30.0, "criterion": "Clarity", "flags": [], "flag_resolutions": [], **DESIGN},
+     "elapsed_s": 30.0, "active_seconds": None, "criterion": "Clarity", "flags": [], "flag_resolutions": [], **DESIGN},
     {**BASE, "winner": "tie (bothbad)", "judge": "u2", "shown_left": "model_a", "rationale": "",
-     "elapsed_s": 10.0, "flags": ["needs_expert"], "flag_resolutions": [OPEN_FLAG], **DESIGN},
+     "elapsed_s": 10.0, "active_seconds": None, "flags": ["needs_expert"], "flag_resolutions": [OPEN_FLAG], **DESIGN},
 ]
 
 
@@ -73,7 +73,7 @@ def test_jsonl_matches_hand_built_rows(voted, tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert n == 3 and [json.loads(line) for line in lines] == EXPECTED
     assert list(json.loads(lines[0])) == ["question_id", "model_a", "model_b", "winner", "judge", "shown_left",
-                                          "rationale", "elapsed_s", "domain1", "domain2", "lang",
+                                          "rationale", "elapsed_s", "active_seconds", "domain1", "domain2", "lang",
                                           "query_version", "stale", "status", "instruction_version", "flags",
                                           "flag_resolutions", "design_round", "design_strategy",
                                           "design_expected", "design_round_votes", "design_last_expected"]
@@ -91,7 +91,7 @@ def test_csv_and_parquet(voted, tmp_path):
     assert rows[0]["model_a"] == "alpha" and rows[0]["question_id"] == "7"
     # flags in CSV: the names joined by ";" (empty when none), in the column after criterion
     assert [r["flags"] for r in rows] == ["", "", "needs_expert"]
-    assert list(rows[0])[13:19] == ["status", "instruction_version", "criterion", "flags", "flag_resolutions",
+    assert list(rows[0])[14:20] == ["status", "instruction_version", "criterion", "flags", "flag_resolutions",
                                     "design_round"]
     frame = pd.read_parquet(tmp_path / "v.parquet")
     assert list(frame["winner"]) == ["model_b", "model_a", "tie (bothbad)"]

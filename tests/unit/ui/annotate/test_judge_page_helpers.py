@@ -16,7 +16,7 @@ from annotate.ui.annotate.pair_lists import row_label
 from annotate.ui.annotate.task_state import KEY_HELP, NAV_SHORTCUTS, SHORTCUTS
 from annotate.ui.project.my_work import left_line
 
-MODULES = ["annotate.ui.annotate.judge_keys", "annotate.ui.annotate.pair_task", "annotate.ui.annotate.pair_flow", "annotate.ui.annotate.pair_lists",
+MODULES = ["annotate.ui.annotate.judge_keys", "annotate.ui.annotate.pair_task", "annotate.ui.annotate.task_flow", "annotate.ui.annotate.active_clock", "annotate.ui.annotate.pair_lists",
            "annotate.ui.project.my_work", "annotate.services.core.errors", "annotate.ui.annotate.task_state", "annotate.ui.kit.panes",
            "annotate.ui.kit.safe_html"]
 
