@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from annotate.db.engine import init_db
-from annotate.ui.annotate.pair_flow import STUDY_KEY
+from annotate.ui.annotate.task_flow import PAIRS
 from tests.fixtures.apptest import html_text, page, page_direct, shown
 from tests.fixtures.audit_seed import seed_audit
 from tests.fixtures.pairwise_seed import seed_study
@@ -62,7 +62,7 @@ def test_annotator_picker_shows_legacy_names_escaped(seeded, monkeypatch) -> Non
     url, ids, studies = seeded
     monkeypatch.setenv("ANNOTATE_DB_URL", url)
     at = page(ids["ann1"], "annotate/judge_pairs.py", timeout=60)
-    picker = at.selectbox(key=STUDY_KEY)
+    picker = at.selectbox(key=PAIRS.STUDY_KEY)
     _check_options(list(picker.options), studies)
     picker.set_value(studies[SPOOF]).run()
     assert not at.exception, at.exception
