@@ -13,6 +13,7 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.names import file_name_part, shown_names
+from annotate.services.core.statuses import StudyKind
 from annotate.services.judges.agreement_view import (
     BREAKDOWNS,
     DOWNLOAD_TYPES,
@@ -38,7 +39,7 @@ with db_session() as session:
     shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
     runs = list_runs(session=session)
     version = (*data_version(session=session), *ratings_version(session=session))
-studies = sorted(kinds, key=lambda n: kinds[n] != "pairwise")  # pairwise first, then pointwise (by ratings)
+studies = sorted(kinds, key=lambda n: kinds[n] != StudyKind.PAIRWISE)  # pairwise first, then pointwise (by ratings)
 if not studies:
     st.info("No study yet. Create one on *Design a study*.")
     st.stop()
@@ -63,7 +64,7 @@ with st.expander("Settings"):
 if not chosen:
     st.warning("Pick at least one judge run.")
     st.stop()
-if kinds[study_name] == "pointwise":  # ratings, not votes: correlations (annotate/ui/judges/pointwise_tabs.py)
+if kinds[study_name] == StudyKind.POINTWISE:  # ratings, not votes: correlations (annotate/ui/judges/pointwise_tabs.py)
     pointwise_tabs.pointwise_mode(actor, study_name, tuple(labels[c] for c in chosen), int(n_resamples), int(seed),
                                   bool(include_stale), version)
     st.stop()

@@ -16,6 +16,7 @@ import streamlit as st
 
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.names import file_name_part, shown_name, shown_names
+from annotate.services.core.statuses import StudyKind
 from annotate.services.judges import audit_tags
 from annotate.services.judges.agreement_view import data_version
 from annotate.services.judges.audit import audit_detail, disagreement_table, filter_disagreements
@@ -38,13 +39,13 @@ with db_session() as session:
     kinds = {s.name: s.kind for s in listed}
     shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
     runs = list_runs(session=session, with_counts=False)  # judge and method names only
-studies = sorted(kinds, key=lambda n: kinds[n] != "pairwise")  # pairwise first, then pointwise
+studies = sorted(kinds, key=lambda n: kinds[n] != StudyKind.PAIRWISE)  # pairwise first, then pointwise
 if not studies or not runs:
     st.info("The audit needs a study with votes or ratings and imported judge scores.")
     st.stop()
 
 study_name = st.selectbox("Study", studies, key="audit_study", format_func=lambda n: f"{shown[n]} ({kinds[n]})")
-if kinds[study_name] == "pointwise":  # ratings: the largest judge-people gaps (annotate/ui/judges/pointwise_tabs.py)
+if kinds[study_name] == StudyKind.POINTWISE:  # ratings: the largest judge-people gaps (annotate/ui/judges/pointwise_tabs.py)
     pointwise_tabs.pointwise_audit(actor, study_name)
     st.stop()
 study_key = zlib.crc32(study_name.encode())  # widgets whose options come from this study carry it

@@ -18,6 +18,7 @@ import streamlit as st
 from annotate.db.engine import session_scope
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.names import file_name_part, shown_names
+from annotate.services.core.statuses import StudyKind
 from annotate.services.refine import staleness
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies import lifecycle
@@ -62,7 +63,7 @@ except ServiceError as exc:
 
 
 cols = st.columns(5)
-cols[0].metric("Judgments" if dash.kind == "pairwise" else "Ratings", f"{dash.done:,} of {dash.total:,}")
+cols[0].metric("Judgments" if dash.kind == StudyKind.PAIRWISE else "Ratings", f"{dash.done:,} of {dash.total:,}")
 cols[1].metric("Complete", pct(dash.done / dash.total if dash.total else math.nan))
 cols[2].metric("Median time per judgment", format_duration(
     None if math.isnan(dash.median_elapsed_s) else dash.median_elapsed_s))
@@ -97,7 +98,7 @@ active_time_section(dash)
 split_pairs_section(dash, actor)
 
 # --------------------------------------------------------------------------- flags
-if dash.kind == "pairwise":
+if dash.kind == StudyKind.PAIRWISE:
     st.subheader("Flags")
     with db_session() as session:
         counts = dash_service.flag_counts(session=session, actor=actor, study_name=study.name)
@@ -111,7 +112,7 @@ if dash.kind == "pairwise":
                "each flag with a note on the **Flags** page; the flags are in every download below.")
 
 # --------------------------------------------------------------------------- downloads
-st.subheader("Download the votes" if dash.kind == "pairwise" else "Download the ratings")
+st.subheader("Download the votes" if dash.kind == StudyKind.PAIRWISE else "Download the ratings")
 include_stale = st.checkbox("Include stale judgments (made on an older version of the query)",
                             key="dash_include_stale")
 engine = get_engine()

@@ -14,6 +14,7 @@ import streamlit as st
 from annotate.services.content.project_overview import query_counts
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.names import shown_name
+from annotate.services.core.statuses import StudyKind
 from annotate.services.studies.design import (
     DEFAULT_ERROR_TYPES,
     KINDS,
@@ -130,7 +131,7 @@ with left:
     st.markdown("**Assignments per annotator**")
     st.dataframe(pd.DataFrame(list(plan.per_annotator.items()), columns=["Annotator", "Assignments"]),
                  hide_index=True)
-    st.markdown("**Items per model pair**" if design.kind == "pairwise" else "**Items per model**")
+    st.markdown("**Items per model pair**" if design.kind == StudyKind.PAIRWISE else "**Items per model**")
     st.dataframe(pd.DataFrame(list(plan.per_model_pair.items()), columns=["Models", "Items"]), hide_index=True)
 with right:
     st.markdown(f"**Items per subdomain** ({len(plan.per_subdomain)} subdomains)")

@@ -40,7 +40,7 @@ from annotate.services.content import content
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, NotFound, PermissionDenied
 from annotate.services.core.roles import ROLES
-from annotate.services.core.statuses import COUNTED_TASK_STATUSES, TaskStatus
+from annotate.services.core.statuses import COUNTED_TASK_STATUSES, StudyKind, TaskStatus
 from annotate.services.studies.design import error_types_of
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def _to_side(canonical: str, shown_left: str) -> str:
 
 def _existing(row: Row[Any]) -> JudgmentView | None:
     """The stored judgment (pairwise) or rating (pointwise) of a task view row, or ``None``."""
-    if row.kind == "pairwise":
+    if row.kind == StudyKind.PAIRWISE:
         if row.judgment_revision is None:
             return None
         return JudgmentView(
@@ -221,7 +221,7 @@ def _task_view(session: Session, row: Row[Any]) -> TaskView:
         position=int(row.before or 0) + 1, total=int(row.total or 0), done=int(row.done or 0),
         existing=existing, is_qualification=bool(row.is_qualification), kind=row.kind,
         study_id=row.study_id,
-        error_types=(tuple(error_types_of({"error_types": row.error_types})) if row.kind == "pointwise"
+        error_types=(tuple(error_types_of({"error_types": row.error_types})) if row.kind == StudyKind.POINTWISE
                      else ()),
         status=row.status, requeued_from_id=row.requeued_from_id,
         came_back=came_back.came_back_notice(earlier) if earlier is not None else "",

@@ -172,6 +172,8 @@ def study_vote_design(*, session: Session, study_name: str, votes: list[dict]) -
     from annotate.services.studies.votes_export import _vote_designs, _with_design
 
     study = get_study(session=session, name=study_name)
+    if votes and "task" not in votes[0]:  # the design joins on the task: the rows with their task id
+        votes = votes_for_study(session=session, study_name=study_name, history=True)
     with_design = _with_design(votes, _vote_designs(session, study))
     return vote_design_frame(enumerate(with_design, start=1), source=f"study {study_name}")
 

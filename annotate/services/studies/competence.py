@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from annotate.db.models import LLMModel, Query, Response, StudyItem
 from annotate.services.core.errors import InputError
+from annotate.services.core.statuses import StudyKind
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.studies.lifecycle import get_study
 from metaeval.stats.annotators import AnnotatorResult, annotator_competence
@@ -56,7 +57,7 @@ def study_competence(*, session: Session, study_name: str, model: str = "dawid-s
         InputError: a pointwise study, or no votes yet.
     """
     study = get_study(session=session, name=study_name)
-    if study.kind != "pairwise":
+    if study.kind != StudyKind.PAIRWISE:
         raise InputError("competence is computed for pairwise studies", field="study")
     votes = [v for v in votes_for_study(session=session, study_name=study_name, include_stale=include_stale,
                                         include_gold=True) if v.get("criterion") is None]

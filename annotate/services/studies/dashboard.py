@@ -57,7 +57,7 @@ from annotate.services.annotate.judgments import FLAGS
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError, NotFound
 from annotate.services.core.roles import MANAGERS
-from annotate.services.core.statuses import TaskStatus
+from annotate.services.core.statuses import StudyKind, TaskStatus
 from annotate.services.core.taxonomy import SelectT, join_taxonomy
 from annotate.services.studies.competence import study_competence
 from annotate.services.studies.lifecycle import get_study
@@ -224,7 +224,7 @@ def _current_answers(stmt: SelectT, study_id: int) -> SelectT:
 
 
 def _votes(session: Session, study_id: int, kind: str) -> list[_Vote]:
-    if kind == "pointwise":
+    if kind == StudyKind.POINTWISE:
         ratings = session.execute(_current_answers(
             sa_select(PointwiseRating, col(Assignment.shown_left), col(User.username), col(Assignment.item_id),
                       col(StudyItem.is_gold), col(StudyItem.gold_winner))
@@ -287,7 +287,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
     for v in real:
         by_unit[v.item_id][v.annotator] = v.value
     disagreement = disagreement_rates(by_unit)
-    if study.kind == "pointwise":
+    if study.kind == StudyKind.POINTWISE:
         numeric = {u: {r: float(s) for r, s in d.items()} for u, d in by_unit.items()}
         alpha_nom = krippendorff_alpha(numeric, "nominal", [1, 2, 3, 4, 5])
         alpha_ord = krippendorff_alpha(numeric, "ordinal", [1, 2, 3, 4, 5])
@@ -297,7 +297,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
         alpha_nom = krippendorff_alpha(numeric, "nominal", [-1, 0, 1])
         alpha_ord = krippendorff_alpha(numeric, "ordinal", [-1, 0, 1])
 
-    comp = _competence(session, study.name) if study.kind == "pairwise" else {}
+    comp = _competence(session, study.name) if study.kind == StudyKind.PAIRWISE else {}
     stats = []
     for user in sorted(completion):
         mine = [v for v in votes if v.annotator == user]
@@ -324,7 +324,7 @@ def study_dashboard(*, session: Session, actor: User | None, study_name: str) ->
         by_subdomain=subs, median_elapsed_s=_median([v.elapsed_s for v in votes if v.elapsed_s is not None]),
         median_active_s=_median([v.active_s for v in votes if v.active_s is not None]), active_by_subdomain=timed,
         alpha_nominal=alpha_nom, alpha_ordinal=alpha_ord, most_disagreeing=most,
-        split_items=split_items(session=session, actor=actor, study_name=study_name) if study.kind == "pairwise"
+        split_items=split_items(session=session, actor=actor, study_name=study_name) if study.kind == StudyKind.PAIRWISE
         else [],
     )
 

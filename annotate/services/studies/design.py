@@ -63,6 +63,7 @@ from annotate.services.core.authz import require_role
 from annotate.services.core.errors import Conflict, InputError, NotFound
 from annotate.services.core.names import MAX_STUDY_NAME, check_not_confusable, clean_name
 from annotate.services.core.roles import MANAGERS, Role
+from annotate.services.core.statuses import StudyKind
 
 log = logging.getLogger(__name__)
 
@@ -207,19 +208,19 @@ def validate_design(design: StudyDesign) -> None:
                          f"not {design.overlap}", field="overlap")
     if not 0.0 <= design.gold_rate < 1.0 or math.isnan(design.gold_rate):
         raise InputError(f"gold rate must be in [0, 1), not {design.gold_rate}", field="gold_rate")
-    if design.kind == "pointwise" and design.gold_rate > 0:
+    if design.kind == StudyKind.POINTWISE and design.gold_rate > 0:
         raise InputError("gold pairs apply to pairwise studies only", field="gold_rate")
     if design.qualification_items < 0:
         raise InputError("must not be negative", field="qualification_items")
     if design.model_pairs is not None:
-        if design.kind != "pairwise":
+        if design.kind != StudyKind.PAIRWISE:
             raise InputError("model pairs apply to pairwise studies only", field="model_pairs")
         if not design.model_pairs:
             raise InputError("the list of model pairs is empty", field="model_pairs")
         for pair in design.model_pairs:
             if len(pair) != 2 or pair[0] == pair[1]:
                 raise InputError(f"a pair needs two different models, not {pair!r}", field="model_pairs")
-    if design.models is not None and len(set(design.models)) < (2 if design.kind == "pairwise" else 1):
+    if design.models is not None and len(set(design.models)) < (2 if design.kind == StudyKind.PAIRWISE else 1):
         raise InputError("a pairwise study needs at least two models", field="models")
     if design.error_types is not None and not [t for t in design.error_types if t.strip()]:
         raise InputError("the list of error types is empty", field="error_types")
@@ -290,7 +291,7 @@ def _pair_options(design: StudyDesign, cand: _Candidate) -> list[tuple[str, str]
 
 
 def _eligible(design: StudyDesign, cand: _Candidate) -> bool:
-    if design.kind == "pointwise":
+    if design.kind == StudyKind.POINTWISE:
         return bool(cand.responses)
     return bool(_pair_options(design, cand))
 
@@ -298,7 +299,7 @@ def _eligible(design: StudyDesign, cand: _Candidate) -> bool:
 def _items_for(design: StudyDesign, cand: _Candidate, rng: random.Random, *, gold: bool = False,
                qualification: bool = False) -> list[PlannedItem]:
     """The item(s) of one chosen query: one pair (pairwise) or one per response (pointwise)."""
-    if design.kind == "pointwise":
+    if design.kind == StudyKind.POINTWISE:
         return [PlannedItem(cand.query_id, cand.index, cand.domain1, cand.domain2, cand.responses[m], m,
                             None, None, gold, qualification) for m in sorted(cand.responses)]
     if design.model_pairs is not None:
@@ -340,7 +341,7 @@ def _build_plan(session: Session, design: StudyDesign) -> StudyPlan:
     for d2 in sorted(subdomain_names, key=lambda s: (domain_of.get(s, ""), s)):
         pool = sorted(by_sub.get(d2, []), key=lambda c: c.index)
         if len(pool) < design.per_subdomain:
-            need = "two models'" if design.kind == "pairwise" else "any"
+            need = "two models'" if design.kind == StudyKind.PAIRWISE else "any"
             warnings.append(f"subdomain {d2!r} has {len(pool)} queries with {need} responses "
                             f"(wanted {design.per_subdomain})")
         picked = rng_select.sample(pool, min(design.per_subdomain, len(pool)))
@@ -373,7 +374,7 @@ def _build_plan(session: Session, design: StudyDesign) -> StudyPlan:
     qual_queries = rng_extra.sample(spare, min(n_qual_wanted, len(spare)))
     qual_items = [it for c in sorted(qual_queries, key=lambda c: c.index)
                   for it in _items_for(design, c, rng_extra, qualification=True)]
-    if design.kind == "pointwise":
+    if design.kind == StudyKind.POINTWISE:
         qual_items = qual_items[:n_qual_wanted]
     all_items = items + gold_items + qual_items
 
@@ -459,7 +460,7 @@ def design_settings(design: StudyDesign) -> dict:
     data.pop("kind")
     if data["model_pairs"] is not None:
         data["model_pairs"] = [list(p) for p in data["model_pairs"]]
-    if design.kind == "pointwise" and data["error_types"] is None:
+    if design.kind == StudyKind.POINTWISE and data["error_types"] is None:
         data["error_types"] = list(DEFAULT_ERROR_TYPES)
     return data
 

@@ -42,6 +42,7 @@ from annotate.db.models import Assignment, LLMModel, Query, Response, Study, Stu
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
+from annotate.services.core.statuses import StudyKind
 from annotate.services.judges.agreement_view import agreement_inputs
 from annotate.services.studies.lifecycle import get_study
 from metaeval.stats import allocation
@@ -203,7 +204,7 @@ def plan_extension(*, session: Session, study_name: str, n: int, strategy: str, 
     if n < 1:
         raise InputError("must be at least 1", field="votes")
     study = get_study(session=session, name=study_name)
-    if study.kind != "pairwise":
+    if study.kind != StudyKind.PAIRWISE:
         raise InputError("only pairwise studies can be extended", field="study")
     items = _items(session, study)
     people = _people(session, study, annotators)

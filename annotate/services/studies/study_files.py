@@ -30,6 +30,7 @@ from annotate.services.content.exports import write_jsonl
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
+from annotate.services.core.statuses import StudyKind
 from annotate.services.studies.lifecycle import get_study
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def pair_records(*, session: Session, study_name: str) -> list[dict[str, Any]]:
         InputError: the study is pointwise (it has no pairs).
     """
     study = get_study(session=session, name=study_name)
-    if study.kind != "pairwise":
+    if study.kind != StudyKind.PAIRWISE:
         raise InputError(f"study {study_name!r} is {study.kind}; only a pairwise study has pairs", field="study")
     resp_a, resp_b = aliased(Response), aliased(Response)
     model_a, model_b = aliased(LLMModel), aliased(LLMModel)

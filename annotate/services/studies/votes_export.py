@@ -35,7 +35,7 @@ from annotate.services.core.authz import require_role
 from annotate.services.core.bulk import chunked
 from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
-from annotate.services.core.statuses import FlagStatus
+from annotate.services.core.statuses import FlagStatus, StudyKind
 from annotate.services.judges.bridge import (
     HISTORY_FIELDS,
     RATING_FIELDS,
@@ -173,10 +173,10 @@ def export_votes(*, session: Session, actor: User | None, study_name: str, path:
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}", field="format")
     study = get_study(session=session, name=study_name)
-    if study.kind == "pointwise" and fmt == "fastchat":
+    if study.kind == StudyKind.POINTWISE and fmt == "fastchat":
         raise InputError(f"study {study_name!r} is pointwise; the fastchat format holds pairwise votes only",
                          field="format")
-    if study.kind == "pointwise":
+    if study.kind == StudyKind.POINTWISE:
         rows = [{k: v for k, v in r.items() if k != "task"}
                 for r in ratings_for_study(session=session, study_name=study_name, include_stale=include_stale,
                                            history=True)]

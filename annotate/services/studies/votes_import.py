@@ -47,7 +47,7 @@ from annotate.services.accounts.users import normalize_username
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS, Role
-from annotate.services.core.statuses import TaskStatus
+from annotate.services.core.statuses import StudyKind, TaskStatus
 from annotate.services.studies.lifecycle import get_study
 from metaeval.io import InputFileError, votes_from_dicts
 from metaeval.types import Vote
@@ -152,7 +152,7 @@ def import_votes(*, session: Session, actor: User | None, study_name: str, path:
     require_role(actor, *MANAGERS)
     name = str(path)
     study = get_study(session=session, name=study_name)
-    if study.kind != "pairwise":
+    if study.kind != StudyKind.PAIRWISE:
         raise InputError(f"study {study_name!r} is {study.kind}; votes go into a pairwise study", field="study")
     try:
         votes = read_vote_file(path, turn=turn)

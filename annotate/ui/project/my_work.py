@@ -13,7 +13,7 @@ import streamlit as st
 from annotate.services.annotate import tasks
 from annotate.services.annotate.tasks import StudySummary
 from annotate.services.core.names import shown_name
-from annotate.services.core.statuses import StudyStatus
+from annotate.services.core.statuses import StudyKind, StudyStatus
 from annotate.ui.kit.safe_markdown import to_safe_markdown
 from annotate.ui.session import db_session
 
@@ -36,7 +36,7 @@ def left_line(study: StudySummary) -> str:
     back = (f"; {study.came_back} came back: {'its' if study.came_back == 1 else 'their'} query changed since you "
             f"judged {'it' if study.came_back == 1 else 'them'}" if study.came_back else "")
     left = study.total - study.done
-    if study.kind == "pointwise":
+    if study.kind == StudyKind.POINTWISE:
         what = f"{left} response{'' if left == 1 else 's'} left to rate"
         return f"{what} in study {shown_name(study.name)} ({study.done} of {study.total} rated{back})"
     return (f"{left} pair{'' if left == 1 else 's'} left in study {shown_name(study.name)} "

@@ -14,6 +14,7 @@ import streamlit as st
 from annotate.db.models import User
 from annotate.services.annotate.active_time import idle_seconds
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.statuses import StudyKind
 from annotate.services.studies import dashboard as dash_service
 from annotate.services.studies.dashboard import AnnotatorStats, Dashboard
 from annotate.ui.annotate.task_state import format_duration
@@ -60,7 +61,7 @@ def annotator_frame(dash: Dashboard) -> pd.DataFrame:
             "Left-choice rate": pct(s.left_rate),
             "Gold accuracy": f"{pct(s.gold_accuracy)} (n={s.gold_n})" if s.gold_n else "-",
         }
-        if dash.kind == "pairwise":
+        if dash.kind == StudyKind.PAIRWISE:
             row["Competence [95% CI]"] = competence_cell(s)
             row["Flag"] = {True: "indistinguishable from random", False: "", None: "-"}[s.flagged]
         row["Disagrees with others"] = f"{pct(s.disagreement)} (n={s.n_comparisons})" if s.n_comparisons else "-"
@@ -126,7 +127,7 @@ def annotators_section(dash: Dashboard) -> None:
 
 def split_pairs_section(dash: Dashboard, actor: User) -> None:
     """Split pairs of a pairwise study and the adjudication form."""
-    if dash.kind == "pairwise":
+    if dash.kind == StudyKind.PAIRWISE:
         st.subheader(f"Split pairs ({len(dash.split_items)})")
         if not dash.split_items:
             st.caption("No pair has split votes yet.")

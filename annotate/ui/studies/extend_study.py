@@ -15,6 +15,7 @@ import streamlit as st
 from annotate.db.models import User
 from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.names import shown_name, shown_names
+from annotate.services.core.statuses import StudyKind
 from annotate.services.judges.judge_runs import list_runs
 from annotate.services.studies import extend, lifecycle
 from annotate.ui.kit.safe_markdown import plain_label
@@ -37,7 +38,7 @@ def target_name(target: tuple[str, str] | None) -> str:
 
 def _inputs(actor: User, annotator_names: list[str]) -> dict | None:
     with db_session() as session:
-        listed = [s for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == "pairwise"]
+        listed = [s for s in lifecycle.list_studies(session=session, actor=actor) if s.kind == StudyKind.PAIRWISE]
         pairwise = [s.name for s in listed]
         shown = shown_names({s.name: s.name for s in listed}, ids={s.name: s.id for s in listed})
         labels = [r.label for r in list_runs(session=session, with_counts=False)]
