@@ -9,7 +9,8 @@ field it does not know, a value it cannot check cheaply -- makes :func:`read_vot
 and the field. The checks, per block of lines:
 
 * bytes: no control character but the newline (strict JSON rejects raw tabs and NULs in strings),
-  no ``\\u`` escape (a NUL, a lone surrogate or an escaped key name), valid UTF-8;
+  at most 64 ``{``/``[`` on a line (pyarrow's parser recurses per level of nesting), no ``\\u``
+  escape (a NUL, a lone surrogate or an escaped key name), valid UTF-8;
 * lines: one object per non-blank line (pyarrow would also read two objects written on one line);
 * keys: every field is one of the vote fields, read as the type it must have; a repeated key is
   pyarrow's own error; ``judge`` and ``stale`` may be absent but not ``null``;
@@ -63,6 +64,9 @@ def _kinds() -> dict[str, tuple[str, ...]]:
                                          "model_b": ("string",), "winner": ("string",), "judge": ("string", "null"),
                                          "stale": ("bool", "null"), "flags": ("list<item: string>",
                                                                               "list<item: null>", "null")}
+    # fields of annotate's export that the vote reader does not use (the strict reader ignores them)
+    kinds.update({"status": ("string", "null"), "instruction_version": ("int64", "null"),
+                  "active_seconds": ("double", "int64", "null")})
     kinds.update({k: ("string", "null") for k in _NULLABLE_TEXT})
     kinds.update({k: ("int64", "null") for k in _NULLABLE_INT})
     kinds.update({k: ("double", "int64", "null") for k in _NULLABLE_FLOAT})
@@ -70,6 +74,8 @@ def _kinds() -> dict[str, tuple[str, ...]]:
 
 
 _KINDS = _kinds()
+#: Fields read as any list (their items are not used): annotate's ``flag_resolutions``.
+_ANY_LIST = frozenset({"flag_resolutions"})
 
 
 class _Fallback(Exception):
@@ -129,12 +135,24 @@ class _Codes:
         return out
 
 
+_MAX_OPENING = 64
+"""Most ``{``/``[`` on one line the fast path hands to pyarrow (a vote line has one)."""
+
+
 def _check_bytes(block: bytes, arr: np.ndarray, newlines: int) -> None:
     if np.count_nonzero(arr < 0x20) != newlines:
         raise _Fallback("control character")
     slash = np.flatnonzero(arr[:-1] == 0x5C)
     if slash.size and (arr[slash + 1] == 0x75).any():  # a \\u escape (conservatively, also after \\\\)
         raise _Fallback("\\u escape")
+    opening = (arr == 0x7B) | (arr == 0x5B)  # { and [
+    if np.count_nonzero(opening) > newlines + 1:  # more than one per line somewhere: check each line
+        starts = np.concatenate([[0], np.flatnonzero(arr == 0x0A) + 1])
+        starts = starts[starts < len(arr)]
+        if np.add.reduceat(opening.astype(np.int64), starts).max() > _MAX_OPENING:
+            # pyarrow's parser recurses per nesting level: a deeply nested line would crash the
+            # process, so such a line goes to the strict reader, which refuses deep nesting
+            raise _Fallback("nesting")
     if not block.isascii():
         try:
             block.decode("utf-8")
@@ -172,6 +190,8 @@ def _read_block(block: bytes) -> Any:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise _Fallback(str(exc)) from exc
     for name, typ in zip(table.column_names, table.schema.types, strict=True):
+        if name in _ANY_LIST and (str(typ) == "null" or str(typ).startswith("list<")):
+            continue  # flag_resolutions: a list of objects the vote reader does not read
         if str(typ) not in _KINDS.get(name, ()):
             raise _Fallback(f"{name}: unknown field or type {typ}")
     missing = [k for k in _KINDS if k not in table.column_names]

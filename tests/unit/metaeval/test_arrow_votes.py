@@ -168,3 +168,26 @@ def test_blank_lines_and_a_byte_order_mark_are_read_as_the_strict_reader_reads_t
     p.write_bytes(b"\xef\xbb\xbf" + _GOOD.encode() + b"\n   \n" + _GOOD.replace('"h"', '"g"').encode())
     assert arrow_votes.read_vote_columns(p) is not None
     pd.testing.assert_frame_equal(read_votes_frame(p), _read_votes_frame_strict(p))
+
+
+@pytest.mark.parametrize("opening", ["{", "["])
+def test_a_deeply_nested_line_goes_to_the_strict_reader_without_crashing(tmp_path, opening):
+    # pyarrow's JSON parser recurses once per level; 200,000 levels overflowed the C stack and
+    # killed the process (a segmentation fault, no error message). Run in a child process so a
+    # crash fails this test instead of the whole run.
+    import subprocess
+    import sys
+
+    p = tmp_path / "v.jsonl"
+    deep = '{"question_id": 1, "model_a": "x", "model_b": "y", "winner": "tie", "judge": ' \
+        + opening * 200_000 + "\n"
+    p.write_text(_GOOD * 50 + deep, encoding="utf-8")
+    code = ("import sys; from metaeval import arrow_votes; "
+            "print(arrow_votes.read_vote_columns(sys.argv[1]) is None)")
+    run = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-500:]
+    assert run.stdout.strip() == "True"
+    # one normal line with a few braces in its text stays on the fast path
+    q = tmp_path / "w.jsonl"
+    q.write_text(_GOOD * 50 + _GOOD.replace('"judge": "h"', '"judge": "{[{[h]}]}"'), encoding="utf-8")
+    assert arrow_votes.read_vote_columns(q) is not None
