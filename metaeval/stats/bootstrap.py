@@ -94,10 +94,10 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n_resamples: int, rng: 
             out[start:stop] = w @ stacked
         else:  # the same draws counted per kind of cluster: a small product, the same integer sums
             rows, kind = kinds
-            m, n_kinds = stop - start, len(rows)
-            drawn = kind[_draws(q, m, rng)]
-            drawn += (np.arange(m, dtype=np.int64) * n_kinds)[:, None]
-            w = np.bincount(drawn.ravel(), minlength=m * n_kinds).reshape(m, n_kinds).astype(float)
+            drawn = _draws(q, stop - start, rng)
+            w = np.empty((stop - start, len(rows)))
+            for b in range(stop - start):  # small codes, one resample at a time: about twice as fast
+                w[b] = np.bincount(kind[drawn[b]], minlength=len(rows))
             out[start:stop] = w @ rows
     out = out[:, inverse.ravel()]
     k = num.shape[1]
@@ -130,7 +130,7 @@ def _cluster_kinds(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     values, first, kind = np.unique(key, return_index=True, return_inverse=True)
     if len(values) * 4 > q:
         return None
-    return stacked[first], kind.ravel().astype(np.int64)
+    return stacked[first], kind.ravel().astype(np.int16 if len(values) < 2**15 else np.int32)
 
 
 def unique_columns(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
