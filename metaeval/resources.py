@@ -44,9 +44,11 @@ LOAD_FACTOR = 12
 ARRAY_LOAD_FACTOR = 20
 #: Bytes per byte of a JSON Lines vote file that a command reads into integer columns, no object
 #: per vote (``metaeval agreement``: pyarrow's reader, or the line-by-line reader into codes).
-#: Measured peaks of ``bench/table4.py``: 965 MB for 171 MB of input at 1M votes (5.6x) and
-#: 7.4 GB for 1.7 GB at 10M (4.4x); 6 covers both, so 10M votes fit the 18 GB limit of a 24 GB machine.
-COLUMNAR_LOAD_FACTOR = 6
+#: Measured peaks of ``bench/table4.py``: with pyarrow's reader 965 MB for 171 MB of input at 1M
+#: votes (5.6x) and 7.4 GB for 1.7 GB at 10M (4.4x); with the line-by-line reader (a file the fast
+#: reader hands back) 1,355 MB at 1M (7.9x). 8 covers all three, and 10M votes (1.7 GB, 13.8 GB
+#: estimated) fit the 18 GB limit of a 24 GB machine.
+COLUMNAR_LOAD_FACTOR = 8
 #: Commands that read their JSON Lines vote files (human votes and judge verdicts) into columns.
 COLUMNAR_COMMANDS = frozenset({"agreement"})
 #: Copies of the bootstrap arrays alive at once (draws, sums, sorted copies for intervals).
@@ -119,7 +121,7 @@ def _load_factor(head: bytes, *, columnar: bool) -> int:
 
     Example:
         >>> _load_factor(b'{"question_id": 1, "winner": "tie"}', columnar=True), _load_factor(b"[{", columnar=True)
-        (6, 20)
+        (8, 20)
     """
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"["):
