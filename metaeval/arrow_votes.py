@@ -53,6 +53,10 @@ _NULLABLE_TEXT = ("order", "shown_left", "criterion", "domain1", "domain2", "lan
                   "design_strategy")
 _NULLABLE_INT = ("turn", "query_version", "design_round", "design_round_votes")
 _NULLABLE_FLOAT = ("elapsed_s", "design_expected", "design_last_expected")
+#: Fields of ``annotate export votes`` that no statistic reads: type-checked, never extracted
+#: (``flag_resolutions`` only when empty; a file with resolutions goes to the strict reader).
+_UNREAD = {"status": ("string", "null"), "instruction_version": ("int64", "null"),
+           "active_seconds": ("double", "int64", "null"), "flag_resolutions": ("list<item: null>", "null")}
 _WIN_CODE = {"model_a": 1, "model_b": -1, "tie": 0}
 _FLOAT_LIMIT = 2.0**63  # larger literals may be integers the strict reader rejects
 
@@ -66,6 +70,7 @@ def _kinds() -> dict[str, tuple[str, ...]]:
     kinds.update({k: ("string", "null") for k in _NULLABLE_TEXT})
     kinds.update({k: ("int64", "null") for k in _NULLABLE_INT})
     kinds.update({k: ("double", "int64", "null") for k in _NULLABLE_FLOAT})
+    kinds.update(_UNREAD)
     return kinds
 
 
@@ -187,7 +192,7 @@ def _read_block(block: bytes) -> Any:
         col = table.column(name)
         if col.null_count > 0 and _key_count(block, name) != len(col) - col.null_count:
             raise _Fallback(f"{name}: null")
-    for name in _NULLABLE_FLOAT:
+    for name in (*_NULLABLE_FLOAT, "active_seconds"):
         col = table.column(name)
         if col.null_count < len(col):
             v = col.drop_null().to_numpy().astype(float)
