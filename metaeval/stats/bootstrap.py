@@ -33,7 +33,7 @@ def cluster_weights(n_clusters: int, n_resamples: int, *, rng: np.random.Generat
     ((3, 4), [4, 4, 4])
     """
     idx = _draws(n_clusters, n_resamples, rng)
-    out = np.empty((n_resamples, n_clusters), dtype=dtype)
+    out: np.ndarray = np.empty((n_resamples, n_clusters), dtype=dtype)
     for b in range(n_resamples):  # one resample at a time: its counts stay in cache (one bincount of all is ~6x slower)
         out[b] = np.bincount(idx[b], minlength=n_clusters)
     return out
