@@ -54,6 +54,10 @@ _NULLABLE_TEXT = ("order", "shown_left", "criterion", "domain1", "domain2", "lan
                   "design_strategy")
 _NULLABLE_INT = ("turn", "query_version", "design_round", "design_round_votes")
 _NULLABLE_FLOAT = ("elapsed_s", "design_expected", "design_last_expected")
+#: Fields of ``annotate export votes`` that no statistic reads: type-checked, never extracted
+#: (``flag_resolutions`` only when empty; a file with resolutions goes to the strict reader).
+_UNREAD = {"status": ("string", "null"), "instruction_version": ("int64", "null"),
+           "active_seconds": ("double", "int64", "null"), "flag_resolutions": ("list<item: null>", "null")}
 _WIN_CODE = {"model_a": 1, "model_b": -1, "tie": 0}
 _FLOAT_LIMIT = 2.0**63  # larger literals may be integers the strict reader rejects
 
@@ -64,18 +68,14 @@ def _kinds() -> dict[str, tuple[str, ...]]:
                                          "model_b": ("string",), "winner": ("string",), "judge": ("string", "null"),
                                          "stale": ("bool", "null"), "flags": ("list<item: string>",
                                                                               "list<item: null>", "null")}
-    # fields of annotate's export that the vote reader does not use (the strict reader ignores them)
-    kinds.update({"status": ("string", "null"), "instruction_version": ("int64", "null"),
-                  "active_seconds": ("double", "int64", "null")})
     kinds.update({k: ("string", "null") for k in _NULLABLE_TEXT})
     kinds.update({k: ("int64", "null") for k in _NULLABLE_INT})
     kinds.update({k: ("double", "int64", "null") for k in _NULLABLE_FLOAT})
+    kinds.update(_UNREAD)
     return kinds
 
 
 _KINDS = _kinds()
-#: Fields read as any list (their items are not used): annotate's ``flag_resolutions``.
-_ANY_LIST = frozenset({"flag_resolutions"})
 
 
 class _Fallback(Exception):
@@ -190,8 +190,6 @@ def _read_block(block: bytes) -> Any:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise _Fallback(str(exc)) from exc
     for name, typ in zip(table.column_names, table.schema.types, strict=True):
-        if name in _ANY_LIST and (str(typ) == "null" or str(typ).startswith("list<")):
-            continue  # flag_resolutions: a list of objects the vote reader does not read
         if str(typ) not in _KINDS.get(name, ()):
             raise _Fallback(f"{name}: unknown field or type {typ}")
     missing = [k for k in _KINDS if k not in table.column_names]
@@ -207,7 +205,7 @@ def _read_block(block: bytes) -> Any:
         col = table.column(name)
         if col.null_count > 0 and _key_count(block, name) != len(col) - col.null_count:
             raise _Fallback(f"{name}: null")
-    for name in _NULLABLE_FLOAT:
+    for name in (*_NULLABLE_FLOAT, "active_seconds"):
         col = table.column(name)
         if col.null_count < len(col):
             v = col.drop_null().to_numpy().astype(float)

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "ResourceError", "memory_limit", "parse_size", "human_bytes", "check_input_files",
+__all__ = ["ENV_VAR", "ResourceError", "COLUMNAR_LOAD_FACTOR", "COLUMNAR_COMMANDS", "memory_limit", "parse_size", "human_bytes", "check_input_files",
            "check_bootstrap", "check_rankings", "INPUT_OPTIONS", "command_input_files", "check_command_inputs"]
 
 ENV_VAR = "METAEVAL_MEMORY_LIMIT"
@@ -42,6 +42,15 @@ ENV_VAR = "METAEVAL_MEMORY_LIMIT"
 #: of a JSON array (read whole: its text and every element's dict are alive at once).
 LOAD_FACTOR = 12
 ARRAY_LOAD_FACTOR = 20
+#: Bytes per byte of a JSON Lines vote file that a command reads into integer columns, no object
+#: per vote (``metaeval agreement``: pyarrow's reader, or the line-by-line reader into codes).
+#: Measured peaks of ``bench/table4.py``: with pyarrow's reader 965 MB for 171 MB of input at 1M
+#: votes (5.6x) and 7.4 GB for 1.7 GB at 10M (4.4x); with the line-by-line reader (a file the fast
+#: reader hands back) 1,355 MB at 1M (7.9x). 8 covers all three, and 10M votes (1.7 GB, 13.8 GB
+#: estimated) fit the 18 GB limit of a 24 GB machine.
+COLUMNAR_LOAD_FACTOR = 8
+#: Commands that read their JSON Lines vote files (human votes and judge verdicts) into columns.
+COLUMNAR_COMMANDS = frozenset({"agreement"})
 #: Copies of the bootstrap arrays alive at once (draws, sums, sorted copies for intervals).
 ARRAY_COPIES = 3
 _FLOAT = 8
@@ -105,28 +114,53 @@ def _over(command: str, need: float, what: str, advice: str, limit: int) -> Reso
                          f"{human_bytes(limit)} (${ENV_VAR}); {advice}")
 
 
-def check_input_files(paths: Iterable[str | os.PathLike], *, command: str, limit: int | None = None) -> None:
-    """Refuse input files too large to read into memory (before opening any of them).
+def _load_factor(head: bytes, *, columnar: bool) -> int:
+    """Bytes of memory per byte of a file that starts with ``head``: a JSON array is read whole, a
+    JSON Lines vote file (its first line has a ``winner``) into columns when ``columnar``, any
+    other file into Python objects.
+
+    Example:
+        >>> _load_factor(b'{"question_id": 1, "winner": "tie"}', columnar=True), _load_factor(b"[{", columnar=True)
+        (8, 20)
+    """
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return ARRAY_LOAD_FACTOR
+    if columnar and b'"winner"' in text.partition(b"\n")[0]:
+        return COLUMNAR_LOAD_FACTOR
+    return LOAD_FACTOR
+
+
+def check_input_files(paths: Iterable[str | os.PathLike], *, command: str, limit: int | None = None,
+                      columnar: bool | None = None) -> None:
+    """Refuse input files too large to read into memory (before reading any of them: only the
+    first 4 KiB of each, to tell its layout). ``columnar`` (default: ``command`` is one of
+    :data:`COLUMNAR_COMMANDS`): JSON Lines vote files count :data:`COLUMNAR_LOAD_FACTOR` bytes of
+    memory per byte, not :data:`LOAD_FACTOR`.
 
     Example:
         >>> check_input_files([], command="agreement")
     """
     limit = memory_limit() if limit is None else limit
+    columnar = command in COLUMNAR_COMMANDS if columnar is None else columnar
     sizes = []
     need = 0
+    factors = set()
     for p in paths:
         try:
             size = Path(p).stat().st_size
             with open(p, "rb") as fh:
-                array = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+                factor = _load_factor(fh.read(4096), columnar=columnar)
         except OSError:
             continue  # the reader names a missing file itself
         sizes.append((Path(p), size))
-        need += size * (ARRAY_LOAD_FACTOR if array else LOAD_FACTOR)
+        factors.add(factor)
+        need += size * factor
     if need > limit:
         biggest, size = max(sizes, key=lambda x: x[1])
+        most = limit / (COLUMNAR_LOAD_FACTOR if factors == {COLUMNAR_LOAD_FACTOR} else LOAD_FACTOR)
         raise _over(command, need, f"reading {len(sizes)} input file(s) ({biggest.name}: {human_bytes(size)})",
-                    f"split the input or use a smaller sample (at most about {human_bytes(limit / LOAD_FACTOR)} "
+                    f"split the input or use a smaller sample (at most about {human_bytes(most)} "
                     "of JSON Lines in all)", limit)
 
 

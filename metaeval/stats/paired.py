@@ -63,13 +63,22 @@ def sign_flip_test(differences: np.ndarray, *, n_permutations: int = 10_000,
     hits = np.zeros(d.shape[1])
     chunk = max(1, _CHUNK_CELLS // max(q, 1))
     block = max(1, _BLOCK_CELLS // max(q, 1))
+    # integer differences (counts of votes) whose sums stay below 2**24 are summed exactly in
+    # float32 (a quarter of the float64 product's time): signs @ d = 2 * (bits @ d) - sum(d), the
+    # same integers either way, so the same p-values
+    exact32 = bool(np.all(d == np.round(d))) and float(np.abs(d).sum()) < 2.0**24
+    d32 = d.astype(np.float32) if exact32 else None
+    total = d.sum(axis=0)
     for start in range(0, n_permutations, chunk):
         m = min(chunk, n_permutations - start)
         # the draw keeps its chunk size (8-bit draws depend on it); the product runs in smaller blocks
         bits = rng.integers(0, 2, size=(m, q), dtype=np.int8)
         for b in range(0, m, block):
-            signs = bits[b:b + block].astype(float) * 2.0 - 1.0
-            hits += (np.abs(signs @ d) >= t_obs - 1e-9).sum(axis=0)
+            if d32 is not None:
+                t = 2.0 * (bits[b:b + block].astype(np.float32) @ d32).astype(float) - total
+            else:
+                t = (bits[b:b + block].astype(float) * 2.0 - 1.0) @ d
+            hits += (np.abs(t) >= t_obs - 1e-9).sum(axis=0)
     return (1.0 + hits) / (1.0 + n_permutations)
 
 

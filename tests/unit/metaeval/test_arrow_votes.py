@@ -191,3 +191,17 @@ def test_a_deeply_nested_line_goes_to_the_strict_reader_without_crashing(tmp_pat
     q = tmp_path / "w.jsonl"
     q.write_text(_GOOD * 50 + _GOOD.replace('"judge": "h"', '"judge": "{[{[h]}]}"'), encoding="utf-8")
     assert arrow_votes.read_vote_columns(q) is not None
+
+
+def test_export_fields_no_statistic_reads_keep_the_fast_path(tmp_path):
+    # the fields `annotate export votes` writes since the task-flow merge (status, instruction_version,
+    # active_seconds, flag_resolutions): read fast when plain, handed to the strict reader otherwise
+    extra = ', "status": "current", "instruction_version": 1, "active_seconds": 12.5, "flag_resolutions": []}\n'
+    p = tmp_path / "v.jsonl"
+    p.write_text(_GOOD + _GOOD.replace("}\n", extra), encoding="utf-8")
+    assert arrow_votes.read_vote_columns(p) is not None
+    pd.testing.assert_frame_equal(read_votes_frame(p), _read_votes_frame_strict(p))
+    for odd in (', "flag_resolutions": [{"flag": "needs_expert", "state": "open"}]}\n',
+                ', "active_seconds": 1e400}\n', ', "status": 3}\n'):
+        p.write_text(_GOOD + _GOOD.replace("}\n", odd), encoding="utf-8")
+        assert arrow_votes.read_vote_columns(p) is None, odd
