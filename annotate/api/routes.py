@@ -277,36 +277,27 @@ class Api:
         return await self._run(request, work)
 
     async def submit(self, request: Request) -> JSONResponse:
-        refused = self._unsigned(request)  # a bad token is answered before the body is read
-        if refused is not None:
-            return refused
-        try:
-            fields, bad = bodies.submit_fields(await bodies.read_json_object(request)), None
-        except ApiError as exc:
-            fields, bad = {}, exc
-
-        def work(session: Session, actor: User) -> Any:
-            if bad is not None:  # told only once the account behind the token checked out
-                raise bad
-            result = judgments.submit_judgment(session=session, actor=actor, **fields)
-            body = dataclasses.asdict(result)
-            return JSONResponse(body, status_code=201 if result.created else 200)
-
-        return await self._run(request, work)
+        return await self._submit_answer(request, bodies.submit_fields, judgments.submit_judgment)
 
     async def submit_rating(self, request: Request) -> JSONResponse:
+        return await self._submit_answer(request, bodies.rating_fields, judgments.submit_rating)
+
+    async def _submit_answer(self, request: Request, parse: Callable[[dict], dict],
+                             store: Callable[..., Any]) -> JSONResponse:
+        """A judgment or rating: body read by ``parse``, stored by ``store``; 201 when created,
+        200 when the submit token was already stored."""
         refused = self._unsigned(request)  # a bad token is answered before the body is read
         if refused is not None:
             return refused
         try:
-            fields, bad = bodies.rating_fields(await bodies.read_json_object(request)), None
+            fields, bad = parse(await bodies.read_json_object(request)), None
         except ApiError as exc:
             fields, bad = {}, exc
 
         def work(session: Session, actor: User) -> Any:
             if bad is not None:  # told only once the account behind the token checked out
                 raise bad
-            result = judgments.submit_rating(session=session, actor=actor, **fields)
+            result = store(session=session, actor=actor, **fields)
             return JSONResponse(dataclasses.asdict(result), status_code=201 if result.created else 200)
 
         return await self._run(request, work)
