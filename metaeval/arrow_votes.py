@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from metaeval import resources
 from metaeval.types import normalise_winner
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,8 @@ def _read_block(block: bytes) -> Any:
     try:
         table = pj.read_json(pa.BufferReader(block),
                              read_options=pj.ReadOptions(use_threads=True, block_size=max(1 << 20, len(block) // 4)),
-                             parse_options=pj.ParseOptions(newlines_in_values=False))
+                             parse_options=pj.ParseOptions(newlines_in_values=False),
+                             memory_pool=pa.system_memory_pool())  # (freed blocks go back to the system)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise _Fallback(str(exc)) from exc
     for name, typ in zip(table.column_names, table.schema.types, strict=True):
@@ -256,6 +258,8 @@ def read_vote_columns(path: str | os.PathLike, *, block_bytes: int | None = None
         return None
     except OSError:
         return None  # the strict reader names the problem
+    finally:
+        resources.release_freed_memory()  # the blocks' tables are gone: give their memory back
 
 
 def _text(column: Any) -> np.ndarray | None:

@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     install_log_redaction()
     install_excepthook()
+    resources.tune_allocators()  # freed memory goes back to the system (large vote files)
     previous = os.umask(PRIVATE_UMASK)  # outputs, caches and logs it writes are the owner's only
     command = " ".join(filter(None, (args.command, getattr(args, f"{args.command}_command", None))))
     try:

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -228,14 +228,20 @@ _WIN_CODE = {"model_a": 1, "model_b": -1, "tie": 0}
 _OPTIONAL = ("order", "shown_left", "criterion", "domain1", "domain2", "lang")
 
 
-def _numbered(index: dict[Any, int], codes: array) -> np.ndarray:
-    """Object array of the values behind ``codes`` (``index``: value -> code)."""
+def _text_column(values: Sequence[str], codes: np.ndarray) -> Any:
+    """``values[codes]`` as the column pandas would make of those strings, built from the codes:
+    pandas' Arrow-backed text (pandas 3) straight from an Arrow take, with no Python object per
+    row; an object array of the shared strings where pandas keeps text as objects."""
     import numpy as np
+    import pandas as pd
 
-    uniques = np.empty(len(index), dtype=object)
-    for value, code in index.items():
-        uniques[code] = value
-    return uniques[np.frombuffer(codes, dtype=np.int32)] if len(codes) else np.empty(0, dtype=object)
+    dtype = pd.Series(["x"]).dtype
+    if getattr(dtype, "storage", None) == "pyarrow":
+        import pyarrow as pa
+
+        taken = pa.array(list(values), pa.large_string()).take(pa.array(np.asarray(codes, dtype=np.int32)))
+        return pd.array(taken, dtype=dtype)
+    return np.asarray(list(values), dtype=object)[codes] if len(codes) else np.empty(0, dtype=object)
 
 
 def read_votes_frame(path: str | os.PathLike, *, turn: int | None = None) -> pd.DataFrame:
@@ -285,8 +291,8 @@ def _frame_from_columns(cols: VoteColumns) -> pd.DataFrame:
             col = col.copy()
             col[col == None] = np.nan  # noqa: E711 - elementwise: a field some votes carry is nan elsewhere
         optional[key] = col
-    return _vote_frame(np.asarray(cols.qid, dtype=object)[cols.q_code], cols.models, cols.a_code, cols.b_code,
-                       np.asarray(cols.raters, dtype=object)[cols.r_code], cols.winner, optional, cols.stale)
+    return _vote_frame(_text_column(cols.qid, cols.q_code), cols.models, cols.a_code, cols.b_code,
+                       _text_column(cols.raters, cols.r_code), cols.winner, optional, cols.stale)
 
 
 def _read_votes_frame_strict(path: str | os.PathLike, *, turn: int | None = None) -> pd.DataFrame:
@@ -350,10 +356,12 @@ def _read_votes_frame_strict(path: str | os.PathLike, *, turn: int | None = None
     stale = np.zeros(row, dtype=bool)
     stale[stale_rows] = True
     empty = np.empty(0, dtype=np.int32)
-    return _vote_frame(_numbered(qids, q_codes), _values(models),
+    return _vote_frame(_text_column(_values(qids), np.frombuffer(q_codes, dtype=np.int32) if row else empty),
+                       _values(models),
                        np.frombuffer(a_codes, dtype=np.int32) if row else empty,
                        np.frombuffer(b_codes, dtype=np.int32) if row else empty,
-                       _numbered(raters, r_codes), np.frombuffer(winner, dtype=np.int8) if row else empty.astype(np.int8),
+                       _text_column(_values(raters), np.frombuffer(r_codes, dtype=np.int32) if row else empty),
+                       np.frombuffer(winner, dtype=np.int8) if row else empty.astype(np.int8),
                        cols, stale)
 
 
@@ -364,7 +372,7 @@ def _values(index: dict[str, int]) -> list[str]:
     return out
 
 
-def _vote_frame(qid: np.ndarray, models: list[str], a_code: np.ndarray, b_code: np.ndarray, rater: np.ndarray,
+def _vote_frame(qid: Any, models: list[str], a_code: np.ndarray, b_code: np.ndarray, rater: Any,
                 winner: np.ndarray, optional: Mapping[str, np.ndarray | None], stale: np.ndarray) -> pd.DataFrame:
     """The canonical vote frame from per-vote codes: ``models[a_code]``/``models[b_code]`` the two
     models, ``winner`` +1/0/-1 for model_a/tie/model_b, ``optional`` the optional fields (``None``:
@@ -382,7 +390,6 @@ def _vote_frame(qid: np.ndarray, models: list[str], a_code: np.ndarray, b_code: 
     a_rank = rank[a_code] if row else np.empty(0, dtype=np.int64)
     b_rank = rank[b_code] if row else np.empty(0, dtype=np.int64)
     swap = a_rank > b_rank
-    model_names = np.array(names, dtype=object)
     o = winner
     # like a frame built from FastChat dicts: a field no vote carries is None throughout, one that
     # some votes carry is nan where missing
@@ -395,8 +402,8 @@ def _vote_frame(qid: np.ndarray, models: list[str], a_code: np.ndarray, b_code: 
     first_a[cols["shown_left"] == "model_b"] = 0.0
     return pd.DataFrame({
         "qid": qid,
-        "lo": model_names[np.where(swap, b_rank, a_rank)],
-        "hi": model_names[np.where(swap, a_rank, b_rank)],
+        "lo": _text_column(names, np.where(swap, b_rank, a_rank)),
+        "hi": _text_column(names, np.where(swap, a_rank, b_rank)),
         "outcome": np.where(swap, -o, o).astype(np.int8),
         "rater": rater,
         "order": cols["order"],

@@ -243,3 +243,56 @@ def check_command_inputs(args: object, *, command: str, limit: int | None = None
     """:func:`check_input_files` over every input file of a parsed command line, before any is read
     (the CLI calls it for every subcommand)."""
     check_input_files(command_input_files(args), command=command, limit=limit)
+
+
+#: Allocations at least this large get their own pages from the system, returned when freed.
+MMAP_THRESHOLD = 4 << 20
+
+
+def tune_allocators() -> None:
+    """Keep a command's memory near what it holds, not its history of temporaries (called once by
+    the ``metaeval`` command line; a library caller keeps its own settings):
+
+    * pyarrow allocates through the C library (its default pool keeps freed memory for reuse);
+    * glibc serves arrays of :data:`MMAP_THRESHOLD` or more from pages of their own. By default
+      the threshold rises after each large array is freed (up to 32 MB), and arrays below it
+      then come from the heap, which keeps freed blocks: a million-vote study's temporaries
+      would stay resident. Elsewhere than glibc this part does nothing.
+
+    >>> tune_allocators()  # doctest: +SKIP
+    """
+    try:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        pass
+    try:
+        import ctypes
+
+        m_mmap_threshold = -3  # glibc's malloc.h
+        ctypes.CDLL("libc.so.6").mallopt(m_mmap_threshold, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def release_freed_memory() -> None:
+    """Give memory freed by a large read back to the system: pyarrow's pool keeps what its
+    blocks used, and glibc's allocator keeps freed blocks in the heap, so after reading a large
+    file the process would carry the reader's peak into the statistics that follow. Does nothing
+    where neither applies (another C library, no pyarrow).
+
+    >>> release_freed_memory()  # always safe to call
+    """
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        pass
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

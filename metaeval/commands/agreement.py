@@ -178,14 +178,18 @@ def run(args: argparse.Namespace) -> int:
         hf, vote_columns = read_votes_frame_and_columns(args.votes, turn=args.turn)
         if hf.empty:
             raise InputFileError("no votes", path=args.votes)
+        design = read_vote_design(args.votes, columns=vote_columns) if args.human_label == "per-vote" else None
+        del vote_columns  # (read once: the study holds the frame)
+        resources.release_freed_memory()
         human_pairs = hf[["qid", "lo", "hi"]].drop_duplicates()
         judges = {}
         for spec in args.judge:
             name, path = _split_spec(spec, "--judge")
             if name in judges:
                 raise CliError(f"--judge name {name!r} given twice")
-            judges[name] = load_judge(path, human_pairs, epsilon=args.tie_epsilon, turn=args.turn)
+            judges[name] = load_judge(path, human_pairs, epsilon=args.tie_epsilon, turn=args.turn).for_agreement()
             check_judge_matches(name, path, judges[name])
+            resources.release_freed_memory()  # what reading the file took beyond its verdicts
         keys: dict[str, dict[str, str]] = {}
         if args.queries:
             q = _query_keys(args.queries)
@@ -211,7 +215,6 @@ def run(args: argparse.Namespace) -> int:
         result = agreement_study(hf, judges, n_resamples=args.bootstrap, seed=args.seed, split=args.split,
                                  test=args.test, lengths=lengths, breakdown_keys=keys or None,
                                  breakdown_by=args.breakdown, human_label=args.human_label)
-        design = read_vote_design(args.votes, columns=vote_columns) if args.human_label == "per-vote" else None
         if design is not None:  # votes from an adaptive/uniform extension: weight by the design
             apply_design(result, design, {name: j.pairs for name, j in judges.items()})
         else:

@@ -192,7 +192,7 @@ def one_vs_others_majority(outcomes: ArrayLike, groups: ArrayLike, *, ties: bool
                            split: str = "tie") -> tuple[np.ndarray, np.ndarray]:
     """Each vote against the majority of the OTHER votes on its pair (the human ceiling).
 
-    Returns per-vote ``(match, comparable)`` arrays (floats 0/1); agreement = match.sum() /
+    Returns per-vote ``(match, comparable)`` boolean arrays; agreement = match.sum() /
     comparable.sum(). Votes alone on their pair, or whose others split under ``split="drop"``, are
     not comparable; with ``ties=False`` comparisons where either side is a tie are not comparable.
 
@@ -207,12 +207,17 @@ def one_vs_others_majority(outcomes: ArrayLike, groups: ArrayLike, *, ties: bool
     o = np.asarray(outcomes, dtype=np.int64)
     g = np.asarray(groups, dtype=np.int64)
     counts = _outcome_counts(o, g, int(g.max()) + 1 if g.size else 0)
-    others = counts[g].copy()
-    others[np.arange(o.size), o + 1] -= 1
-    maj = plurality(others, split=split)
+    # the others' majority depends only on the pair and the left-out vote's outcome: a (pairs x 3)
+    # table, looked up per vote (no per-vote copy of the counts)
+    others_label = np.empty(counts.shape)
+    for j in range(3):
+        others = counts.copy()
+        others[:, j] = np.maximum(others[:, j] - 1, 0)  # (no vote on the pair has outcome j-1 where it was 0)
+        others_label[:, j] = plurality(others, split=split)
+    maj = others_label[g, o + 1]
     comparable = ~np.isnan(maj)
     if not ties:
-        comparable &= (o != 0) & (np.nan_to_num(maj) != 0)
-    match = comparable & (o == np.nan_to_num(maj, nan=9))
-    return match.astype(float), comparable.astype(float)
+        comparable &= (o != 0) & (maj != 0)
+    match = comparable & (o == maj)
+    return match, comparable
 

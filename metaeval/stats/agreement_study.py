@@ -33,7 +33,7 @@ import pandas as pd
 from metaeval.stats.agreement import human_human_counts, one_vs_others_majority, plurality, votes_frame
 from metaeval.stats.annotators import aggregate_labels
 from metaeval.stats.bias import length_bias, position_bias
-from metaeval.stats.bootstrap import bootstrap_ratio, cluster_sums, percentile_interval
+from metaeval.stats.bootstrap import bootstrap_stacked, cluster_sums, percentile_interval
 from metaeval.stats.breakdown import breakdown
 from metaeval.stats.coefficients import cohen_kappa, counts_table, fleiss_kappa, krippendorff_alpha
 from metaeval.stats.jsonable import finite_or_none as _f
@@ -64,6 +64,14 @@ class JudgeVerdicts:
         """From FastChat-layout verdicts (Vote objects, dicts or a DataFrame)."""
         raw = votes_frame(verdicts)
         return cls(pairs=combine_verdicts(raw), raw=raw)
+
+    def for_agreement(self) -> JudgeVerdicts:
+        """The part :func:`agreement_study` reads: the pairs, and of ``raw`` what position bias
+        reads (``outcome``, ``first_lo``), only when some verdict knows its order (frees the rest)."""
+        raw = self.raw
+        if raw is None or "first_lo" not in raw or not raw["first_lo"].notna().any():
+            return JudgeVerdicts(pairs=self.pairs)
+        return JudgeVerdicts(pairs=self.pairs, raw=raw[["outcome", "first_lo"]].copy())
 
 
 @dataclass
@@ -183,19 +191,16 @@ def human_labels(hf: HumanFrame, human_label: str) -> HumanLabels:
 # ------------------------------------------------------------------------------- judge matrix
 @dataclass(frozen=True)
 class JudgeMatrix:
-    """Each judge's verdicts aligned with the comparisons (comparisons x judges, nan = none).
+    """Each judge's verdicts aligned with the pairs, and 0/1 masks on the comparisons.
 
-    ``verdict``/``v_ab``/``v_ba``: the verdict and the two single-order verdicts on each
-    comparison; ``pair_verdict``: the verdict on each pair (pairs x judges); ``valid``, ``match``,
-    ``no_tie`` (both sides decisive), ``both`` (both orders known), ``match_both`` (both orders
-    equal the human label): 0/1 masks.
+    ``pair_verdict``: the verdict on each pair (pairs x judges, nan = none); ``valid``, ``match``,
+    ``no_tie`` (both sides decisive), ``both`` (both single-order verdicts known), ``match_both``
+    (both orders equal the human label): comparisons x judges booleans. Verdicts are held per
+    pair, masks per comparison: no float matrix per vote.
     """
 
     names: list[str]
     judges: dict[str, JudgeVerdicts]
-    verdict: np.ndarray
-    v_ab: np.ndarray
-    v_ba: np.ndarray
     pair_verdict: np.ndarray
     valid: np.ndarray
     match: np.ndarray
@@ -212,25 +217,29 @@ def judge_matrix(judges: Mapping[str, object], hf: HumanFrame, labels: HumanLabe
         j = judges[name]
         jv[name] = j if isinstance(j, JudgeVerdicts) else JudgeVerdicts.from_votes(j)
     shape = (len(labels), len(names))
-    v_m, vab_m, vba_m = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    valid, match, no_tie = np.zeros(shape, bool), np.zeros(shape, bool), np.zeros(shape, bool)
+    both, match_both = np.zeros(shape, bool), np.zeros(shape, bool)
     pv_m = np.full((hf.n_pairs, len(names)), np.nan)
+    decisive_label = labels.outcome != 0
     for k, name in enumerate(names):
         aligned = jv[name].pairs.set_index(PAIR).reindex(hf.pair_index)
         pv = aligned["verdict"].to_numpy(dtype=float)
         pv_m[:, k] = pv
-        v_m[:, k] = pv[labels.pair]
-        vab_m[:, k] = aligned["v_ab"].to_numpy(dtype=float)[labels.pair]
-        vba_m[:, k] = aligned["v_ba"].to_numpy(dtype=float)[labels.pair]
+        v = pv[labels.pair]
+        valid[:, k] = ~np.isnan(v)
+        match[:, k] = v == labels.outcome
+        no_tie[:, k] = valid[:, k] & (v != 0) & decisive_label
+        del v
+        p_ab, p_ba = aligned["v_ab"].to_numpy(dtype=float), aligned["v_ba"].to_numpy(dtype=float)
+        if not (np.isnan(p_ab) | np.isnan(p_ba)).all():
+            both[:, k] = (~np.isnan(p_ab) & ~np.isnan(p_ba))[labels.pair]
+            match_both[:, k] = both[:, k] & (p_ab[labels.pair] == labels.outcome) & (p_ba[labels.pair] == labels.outcome)
         missing = int(np.isnan(pv).sum())
         if missing:
             log.warning("judge %s has no verdict on %d of %d pairs; their votes are left out of its row",
                         name, missing, hf.n_pairs)
-    c_o = labels.outcome[:, None]
-    valid = ~np.isnan(v_m)
-    both = ~np.isnan(vab_m) & ~np.isnan(vba_m)
-    return JudgeMatrix(names=names, judges=jv, verdict=v_m, v_ab=vab_m, v_ba=vba_m, pair_verdict=pv_m, valid=valid,
-                       match=valid & (v_m == c_o), no_tie=valid & (v_m != 0) & (c_o != 0), both=both,
-                       match_both=both & (vab_m == c_o) & (vba_m == c_o))
+    return JudgeMatrix(names=names, judges=jv, pair_verdict=pv_m, valid=valid, match=match, no_tie=no_tie,
+                       both=both, match_both=match_both)
 
 
 # ------------------------------------------------------------------------------- human ceiling
@@ -307,12 +316,20 @@ class RatioColumns:
                  cluster_sums(cluster, den, n_clusters=self.n_queries))
 
     def bootstrap(self, *, n_resamples: int, rng: np.random.Generator, level: float) -> RatioEstimates:
-        """Point estimates and percentile intervals of every column."""
-        num = np.concatenate(self._num, axis=1)
-        den = np.concatenate(self._den, axis=1)
-        reps = bootstrap_ratio(num, den, n_resamples=n_resamples, rng=rng)
-        total_num, total_den = num.sum(axis=0), den.sum(axis=0)
-        point = np.divide(total_num, total_den, out=np.full(num.shape[1], np.nan), where=total_den > 0)
+        """Point estimates and percentile intervals of every column (once: the blocks are released)."""
+        k = self._width
+        stacked = np.empty((self.n_queries, 2 * k))  # numerators, then denominators
+        at = 0
+        for blocks in (self._num, self._den):
+            while blocks:  # each block is released once copied (not held twice)
+                block = blocks.pop(0)
+                stacked[:, at:at + block.shape[1]] = block
+                at += block.shape[1]
+                del block
+        reps = bootstrap_stacked(stacked, k, n_resamples=n_resamples, rng=rng)
+        total = stacked.sum(axis=0)
+        total_num, total_den = total[:k], total[k:]
+        point = np.divide(total_num, total_den, out=np.full(k, np.nan), where=total_den > 0)
         return RatioEstimates(dict(self._blocks), point, percentile_interval(reps, level=level))
 
 
@@ -350,8 +367,9 @@ def paired_differences(jm: JudgeMatrix) -> tuple[np.ndarray, np.ndarray]:
     if not combos:
         return np.zeros((n, 0), bool), np.zeros((n, 0))
     common = np.stack([jm.valid[:, a] & jm.valid[:, b] for a, b in combos], axis=1)
-    diff = np.stack([(jm.match[:, a].astype(float) - jm.match[:, b]) * common[:, c]
-                     for c, (a, b) in enumerate(combos)], axis=1)
+    diff = np.zeros(common.shape, dtype=np.int8)  # -1, 0, +1: a byte per vote and comparison
+    for c, (a, b) in enumerate(combos):
+        diff[:, c] = (jm.match[:, a].view(np.int8) - jm.match[:, b].view(np.int8)) * common[:, c]
     return common, diff
 
 
@@ -401,7 +419,7 @@ def judge_rows(hf: HumanFrame, labels: HumanLabels, jm: JudgeMatrix, est: RatioE
                                 _lengths(hf.pairs["qid"][sel], hf.pairs["hi"][sel], lengths),
                                 min_relative_difference=min_length_difference))
         vk = jm.valid[:, k]
-        cm = np.bincount(((labels.outcome[vk] + 1) * 3 + (jm.verdict[vk, k] + 1)).astype(np.int64),
+        cm = np.bincount(((labels.outcome[vk] + 1) * 3 + (pv[labels.pair[vk]] + 1)).astype(np.int64),
                          minlength=9).reshape(3, 3)
         confusion[name] = cm[::-1, ::-1].tolist()  # rows human a/tie/b, columns judge a/tie/b
         method, _, judge_name = name.rpartition("/") if "/" in name else ("", "", name)

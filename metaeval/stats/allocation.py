@@ -56,7 +56,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 __all__ = ["STRATEGIES", "Estimate", "vote_differences", "item_variances", "allocation_scores",
            "expected_counts", "systematic_counts", "uniform_estimate", "adaptive_estimate",
@@ -101,6 +100,8 @@ def vote_differences(votes: Sequence[float], verdict_a: float, verdict_b: float)
 
 
 def _z(level: float) -> float:
+    from scipy.stats import norm  # here, not at import: scipy.stats takes a second to load
+
     return float(norm.ppf(0.5 + level / 2))
 
 

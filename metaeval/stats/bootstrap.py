@@ -15,7 +15,7 @@ import numpy as np
 
 from metaeval.stats._util import safe_ratio
 
-__all__ = ["cluster_weights", "cluster_sums", "bootstrap_ratio", "percentile_interval", "unique_columns"]
+__all__ = ["cluster_weights", "cluster_sums", "bootstrap_ratio", "bootstrap_stacked", "cluster_kinds", "percentile_interval", "unique_columns"]
 
 _CHUNK_CELLS = 20_000_000  # bound on resamples x clusters held at once
 _RATIO_CHUNK_CELLS = 2_000_000  # bootstrap_ratio's bound (the random stream does not depend on it)
@@ -55,12 +55,12 @@ def cluster_sums(cluster: np.ndarray, values: np.ndarray, *, n_clusters: int | N
     """
     cluster = np.asarray(cluster)
     k = int(cluster.max()) + 1 if n_clusters is None else n_clusters
-    v = np.asarray(values, dtype=float)
+    v = np.asarray(values)  # converted one column at a time (no float copy of a large matrix)
     if v.ndim == 1:
-        return np.bincount(cluster, weights=v, minlength=k)
+        return np.bincount(cluster, weights=v.astype(float, copy=False), minlength=k)
     out = np.zeros((k, v.shape[1]))
     for j in range(v.shape[1]):
-        out[:, j] = np.bincount(cluster, weights=v[:, j], minlength=k)
+        out[:, j] = np.bincount(cluster, weights=v[:, j].astype(float), minlength=k)
     return out
 
 
@@ -71,6 +71,12 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n_resamples: int, rng: 
     columns (``nan`` where a resample has an empty denominator). The same weights serve every
     column, so differences between columns are paired.
 
+    When the per-cluster sums are integers (counts of votes) and the clusters fall into few kinds
+    (equal rows), a resample is drawn as how often each kind is drawn: multinomial counts with the
+    kinds' shares, which is how the counts of q clusters drawn with replacement are distributed. No
+    resample of clusters (let alone of votes) is materialised. Otherwise (e.g. design weights) each
+    resample draws the clusters (:func:`cluster_weights`).
+
     Example: two clusters with 1/1 and 0/1 matches; every resample mean is 0, .5 or 1.
 
     >>> r = bootstrap_ratio(np.array([[1.0], [0.0]]), np.array([[1.0], [1.0]]), n_resamples=200,
@@ -80,53 +86,66 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n_resamples: int, rng: 
     """
     num = np.atleast_2d(np.asarray(num, dtype=float).T).T
     den = np.atleast_2d(np.asarray(den, dtype=float).T).T
-    q = num.shape[0]
-    stacked = np.concatenate([num, den], axis=1)
-    # equal columns (e.g. the same denominator for every judge) are resampled once
-    stacked, inverse = unique_columns(stacked)
-    out = np.empty((n_resamples, stacked.shape[1]))
-    chunk = max(1, _RATIO_CHUNK_CELLS // max(q, 1))
-    kinds = _cluster_kinds(stacked)
-    for start in range(0, n_resamples, chunk):
-        stop = min(n_resamples, start + chunk)
-        if kinds is None:
-            w = cluster_weights(q, stop - start, rng=rng, dtype=np.float64)
-            out[start:stop] = w @ stacked
-        else:  # the same draws counted per kind of cluster: a small product, the same integer sums
-            rows, kind = kinds
-            drawn = _draws(q, stop - start, rng)
-            w = np.empty((stop - start, len(rows)))
-            for b in range(stop - start):  # small codes, one resample at a time: about twice as fast
-                w[b] = np.bincount(kind[drawn[b]], minlength=len(rows))
-            out[start:stop] = w @ rows
+    return bootstrap_stacked(np.concatenate([num, den], axis=1), num.shape[1], n_resamples=n_resamples, rng=rng)
+
+
+def bootstrap_stacked(stacked: np.ndarray, k: int, *, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """:func:`bootstrap_ratio` of ``stacked[:, :k] / stacked[:, k:]`` (numerators, then as many
+    denominators), for callers that hold the two side by side already (no further copy of them)."""
+    q = stacked.shape[0]
+    kinds = cluster_kinds(stacked)
+    if kinds is None:
+        # equal columns (e.g. the same denominator for every judge) are resampled once
+        distinct, inverse = unique_columns(stacked)
+        out = np.empty((n_resamples, distinct.shape[1]))
+        chunk = max(1, _RATIO_CHUNK_CELLS // max(q, 1))
+        for start in range(0, n_resamples, chunk):
+            stop = min(n_resamples, start + chunk)
+            out[start:stop] = cluster_weights(q, stop - start, rng=rng, dtype=np.float64) @ distinct
+    else:  # how often each kind is drawn: exact integer sums (below 2**53), in any order
+        rows, kind = kinds
+        share = np.bincount(kind, minlength=len(rows)) / q
+        distinct, inverse = unique_columns(rows)  # (columns equal over the kinds are equal over the clusters)
+        out = np.empty((n_resamples, distinct.shape[1]))
+        chunk = max(1, _RATIO_CHUNK_CELLS // max(len(rows), 1))
+        for start in range(0, n_resamples, chunk):
+            stop = min(n_resamples, start + chunk)
+            out[start:stop] = rng.multinomial(q, share, size=stop - start).astype(float) @ distinct
     out = out[:, inverse.ravel()]
-    k = num.shape[1]
     return safe_ratio(out[:, :k], out[:, k:])
 
 
-def _cluster_kinds(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def cluster_kinds(stacked: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(distinct rows, each cluster's row number) when every per-cluster sum is an integer and the
-    clusters fall into at most a quarter as many kinds (counts of votes: a resample's sums are then
-    the kinds' counts times the kinds' rows, exact integers in any order); ``None`` otherwise.
+    clusters fall into at most a quarter as many kinds (counts of votes); ``None`` otherwise. Built
+    one column at a time (one integer key per cluster), so no copy of ``stacked`` is made.
 
-    >>> rows, kind = _cluster_kinds(np.array([[1.0, 2.0]] * 4 + [[0.0, 1.0]] * 4))
+    >>> rows, kind = cluster_kinds(np.array([[1.0, 2.0]] * 4 + [[0.0, 1.0]] * 4))
     >>> rows.tolist(), kind.tolist()
     ([[0.0, 1.0], [1.0, 2.0]], [1, 1, 1, 1, 0, 0, 0, 0])
     """
     q = stacked.shape[0]
-    if q < 8 or not np.all(np.isfinite(stacked)):
+    if q < 8:
         return None
-    as_int = np.round(stacked)
-    # integer sums below 2**53 add exactly in float64 (weights sum to q per resample)
-    if not np.array_equal(as_int, stacked) or float(np.abs(stacked).max(initial=0.0)) * q >= 2.0**52:
-        return None
-    ints = as_int.astype(np.int64)
-    low = ints.min(axis=0)
-    radix = ints.max(axis=0) - low + 1
-    if float(np.prod(radix.astype(float))) >= 2.0**62:
-        return None
-    # one integer per row (mixed radix): numbering 1-D keys is far cheaper than np.unique(axis=0)
-    key = (ints - low) @ np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+    key = np.zeros(q, dtype=np.int64)
+    span = 1.0
+    for j in range(stacked.shape[1]):
+        col = stacked[:, j]
+        ints = np.rint(col)
+        # integer sums below 2**53 add exactly in float64 (a resample's counts sum to q)
+        if not np.array_equal(ints, col) or float(np.abs(ints).max(initial=0.0)) * q >= 2.0**52:
+            return None  # also nan and infinities
+        low, high = float(ints.min()), float(ints.max())
+        radix = int(high - low) + 1
+        if span * radix >= 2.0**62:  # renumber the rows seen so far 0..K-1 before going on
+            key = np.unique(key, return_inverse=True)[1].ravel().astype(np.int64)
+            span = float(key.max()) + 1
+            if span * 4 > q or span * radix >= 2.0**62:
+                return None
+        span *= radix
+        # one integer per row (mixed radix): numbering 1-D keys is far cheaper than np.unique(axis=0)
+        key *= radix
+        key += (ints - low).astype(np.int64)
     values, first, kind = np.unique(key, return_index=True, return_inverse=True)
     if len(values) * 4 > q:
         return None

@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from metaeval.stats._util import undefined
 from metaeval.stats.bootstrap import percentile_interval
@@ -54,6 +53,8 @@ def correlate(x: Sequence[float], y: Sequence[float], *, method: str = "pearson"
     b = np.asarray(y, dtype=float)
     if a.size < 2 or np.all(a == a[0]) or np.all(b == b[0]):
         return undefined(f"{method} correlation is undefined for constant input or fewer than 2 points")
+    from scipy import stats  # here, not at import: scipy.stats takes a second to load (every command's start)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if method == "pearson":

@@ -16,7 +16,6 @@ the same way and (1,2) the opposite way: tau-b = (2 - 1) / 3 = 1/3, pair order =
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 __all__ = ["kendall_tau_b", "spearman", "pair_order_agreement"]
 
@@ -38,6 +37,8 @@ def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def spearman(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman's rho per row: Pearson correlation of the average ranks."""
+    from scipy.stats import rankdata  # here, not at import: scipy.stats takes a second to load
+
     rx = rankdata(np.atleast_2d(np.asarray(x, dtype=float)), axis=1)
     ry = rankdata(np.atleast_2d(np.asarray(y, dtype=float)), axis=1)
     rx -= rx.mean(axis=1, keepdims=True)

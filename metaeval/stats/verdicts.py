@@ -30,19 +30,34 @@ def combine_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
     >>> combine_verdicts(f)[["verdict", "v_ab", "v_ba"]].values.tolist()
     [[0.0, 1.0, -1.0]]
     """
-    f = frame[PAIR + ["outcome", "first_lo"]].copy()
-    f["o"] = f["outcome"].astype(float)
+    codes, uniques = [], []
+    for col in PAIR:  # each column numbered in sorted order: the pairs then sort as (qid, lo, hi) does
+        c, u = pd.factorize(frame[col], sort=True)
+        codes.append(c.astype(np.int64))
+        uniques.append(u)
+    n_lo, n_hi = len(uniques[1]), len(uniques[2])
+    known = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)  # (a missing key is no pair, as in a groupby)
+    key = ((codes[0] * n_lo + codes[1]) * n_hi + codes[2])[known]
+    pair_keys, pair = np.unique(key, return_inverse=True)
+    pair = pair.ravel()
+    o = frame["outcome"].to_numpy(dtype=float)[known]
+    first_lo = frame["first_lo"].to_numpy(dtype=float)[known]
+
+    def combined(rows: np.ndarray) -> np.ndarray:
+        """Per pair: the common outcome of ``rows`` when they agree, else a tie; nan without one."""
+        g = pd.Series(o[rows]).groupby(pair[rows])
+        mn, mx = g.min(), g.max()
+        out = np.full(len(pair_keys), np.nan)
+        out[mn.index.to_numpy()] = np.where(mn.to_numpy() == mx.to_numpy(), mn.to_numpy(), 0.0)
+        return out
+
+    every = np.ones(len(o), dtype=bool)
+    q, rest = np.divmod(pair_keys, n_lo * n_hi)
+    lo, hi = np.divmod(rest, n_hi)
     # presentation slot relative to the canonical pair: "ab" = lower-named model shown first
-    f["order"] = np.where(f["first_lo"] == 1.0, "ab", np.where(f["first_lo"] == 0.0, "ba", np.array(None, dtype=object)))
-    g = f.groupby(PAIR, sort=True, observed=True)["o"]
-    out = pd.DataFrame({"vmin": g.min(), "vmax": g.max()})
-    out["verdict"] = np.where(out["vmin"] == out["vmax"], out["vmin"], 0.0)
-    for key in ("ab", "ba"):
-        sub = f[f["order"] == key].groupby(PAIR, sort=True, observed=True)["o"]
-        s = pd.DataFrame({"mn": sub.min(), "mx": sub.max()})
-        s[f"v_{key}"] = np.where(s["mn"] == s["mx"], s["mn"], 0.0)
-        out = out.join(s[[f"v_{key}"]], how="left")
-    return out.drop(columns=["vmin", "vmax"]).reset_index()
+    return pd.DataFrame({"qid": uniques[0].take(q), "lo": uniques[1].take(lo), "hi": uniques[2].take(hi),
+                         "verdict": combined(every), "v_ab": combined(first_lo == 1.0),
+                         "v_ba": combined(first_lo == 0.0)})
 
 
 def score_means(records: Iterable[ScoreRecord] | pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,15 @@ def test_mcnemar_exact_by_hand():
     assert mcnemar_exact([1, 0], [1, 0]) == 1.0
 
 
+@pytest.mark.parametrize(("b", "c"), [(0, 1), (1, 0), (3, 4), (7, 2), (10, 10), (100, 130), (5000, 5200), (0, 60)])
+def test_mcnemar_exact_equals_scipy_binomtest(b, c):
+    from scipy.stats import binomtest  # the reference: scipy's two-sided exact binomial test at 1/2
+
+    a = [1] * b + [0] * c + [1] * 5
+    other = [0] * b + [1] * c + [1] * 5
+    assert mcnemar_exact(a, other) == pytest.approx(binomtest(b, b + c, 0.5).pvalue, rel=1e-9, abs=1e-300)
+
+
 def test_sign_flip_exact_small_case():
     # differences [2, 1, 1, 1]: |T| = 5; of 16 sign patterns |T*| >= 5 only for all-plus and all-minus -> 2/16
     p = sign_flip_test(np.array([2.0, 1, 1, 1]), n_permutations=20000, rng=np.random.default_rng(3))

@@ -1,5 +1,5 @@
 """Large inputs: the streamed vote reader and the chunked bootstrap give exactly what the
-straightforward paths give."""
+straightforward paths give; chunking never changes the random stream."""
 
 from __future__ import annotations
 
@@ -94,7 +94,8 @@ def _reference_bootstrap(num: np.ndarray, den: np.ndarray, n_resamples: int, see
 def test_chunked_bootstrap_equals_one_resample_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(3)
     q = 1001  # odd, and several chunks below
-    num = rng.integers(0, 4, size=(q, 3)).astype(float)
+    # sums that are not integers (design weights): each resample draws the clusters themselves
+    num = rng.integers(0, 4, size=(q, 3)) * 0.5 + 0.25
     den = num + rng.integers(1, 3, size=(q, 3))
     den[:, 2] = den[:, 1]  # a repeated denominator
     monkeypatch.setattr(bootstrap, "_RATIO_CHUNK_CELLS", 3 * q + 7)
@@ -102,8 +103,18 @@ def test_chunked_bootstrap_equals_one_resample_at_a_time(monkeypatch: pytest.Mon
     np.testing.assert_allclose(got, _reference_bootstrap(num, den, 10, 11), rtol=1e-12)
 
 
+def test_per_kind_resamples_do_not_depend_on_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    num = rng.integers(0, 3, size=(2000, 2)).astype(float)  # counts: the per-kind path
+    den = num + 1
+    whole = bootstrap.bootstrap_ratio(num, den, n_resamples=50, rng=np.random.default_rng(2))
+    monkeypatch.setattr(bootstrap, "_RATIO_CHUNK_CELLS", 7)  # one resample per chunk
+    np.testing.assert_array_equal(bootstrap.bootstrap_ratio(num, den, n_resamples=50, rng=np.random.default_rng(2)),
+                                  whole)
+
+
 def test_sign_flip_in_blocks_equals_one_product(monkeypatch: pytest.MonkeyPatch) -> None:
-    d = np.random.default_rng(2).integers(-2, 3, size=(501, 2)).astype(float)
+    d = np.random.default_rng(2).integers(-2, 3, size=(501, 2)) * 0.5 + 0.125  # not integers: one sign per cluster
     whole = paired.sign_flip_test(d, n_permutations=40, rng=np.random.default_rng(5))
     monkeypatch.setattr(paired, "_BLOCK_CELLS", 3 * 501)
     blocks = paired.sign_flip_test(d, n_permutations=40, rng=np.random.default_rng(5))
@@ -113,3 +124,10 @@ def test_sign_flip_in_blocks_equals_one_product(monkeypatch: pytest.MonkeyPatch)
     hits = (np.abs(signs @ d) >= np.abs(d.sum(axis=0)) - 1e-9).sum(axis=0)
     np.testing.assert_array_equal(blocks, whole)
     np.testing.assert_array_equal(whole, (1 + hits) / 41)
+
+
+def test_per_kind_sign_flips_do_not_depend_on_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    d = np.random.default_rng(3).integers(-2, 3, size=(3000, 2)).astype(float)
+    whole = paired.sign_flip_test(d, n_permutations=60, rng=np.random.default_rng(8))
+    monkeypatch.setattr(paired, "_CHUNK_CELLS", 5)
+    np.testing.assert_array_equal(paired.sign_flip_test(d, n_permutations=60, rng=np.random.default_rng(8)), whole)
