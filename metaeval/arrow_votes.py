@@ -174,6 +174,8 @@ def _nonblank_lines(block: bytes, arr: np.ndarray) -> int:
 
 def _key_count(block: bytes, key: str) -> int:
     k = f'"{key}"'.encode()
+    if k not in block:  # (one scan, usually: the field is absent from every line)
+        return 0
     return block.count(k + b":") + block.count(k + b" :")
 
 

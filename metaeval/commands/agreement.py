@@ -6,6 +6,7 @@ import argparse
 import logging
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -92,8 +93,14 @@ def _split_spec(spec: str, option: str) -> tuple[str, str]:
     return name, path
 
 
-def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float, turn: int | None = None) -> JudgeVerdicts:
-    """Judge verdicts from a file or folder, detecting the layout by content."""
+def load_judge(path: str, human_pairs: pd.DataFrame | Callable[[], pd.DataFrame], *, epsilon: float,
+               turn: int | None = None) -> JudgeVerdicts:
+    """Judge verdicts from a file or folder, detecting the layout by content. ``human_pairs``: the
+    voted pairs (qid, lo, hi) that score files are compared on, or a function giving them (called
+    only for a score file)."""
+    def pairs() -> pd.DataFrame:
+        return human_pairs() if callable(human_pairs) else human_pairs
+
     p = Path(path)
     if p.is_file() and is_json_array(p):
         return JudgeVerdicts.from_votes(read_fastchat_votes(p, turn=turn))
@@ -104,7 +111,7 @@ def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float, turn: in
             frames.append(pd.DataFrame([(r.index, r.model, r.score) for r in recs], columns=["index", "model", "score"]))
         if not frames:
             raise InputFileError(f"the folder holds no *.jsonl score files; expected {SCORE_FOLDER_FILES}", path=p)
-        return JudgeVerdicts(pairs=verdicts_from_scores(pd.concat(frames), human_pairs, epsilon=epsilon))
+        return JudgeVerdicts(pairs=verdicts_from_scores(pd.concat(frames), pairs(), epsilon=epsilon))
     first = next(iter_jsonl(p), None)
     if first is None:
         raise InputFileError("file is empty", path=p)
@@ -114,7 +121,7 @@ def load_judge(path: str, human_pairs: pd.DataFrame, *, epsilon: float, turn: in
     if layout in ("writingbench", "long"):
         recs = read_scores(p)
         df = pd.DataFrame([(r.index, r.model, r.score) for r in recs], columns=["index", "model", "score"])
-        return JudgeVerdicts(pairs=verdicts_from_scores(df, human_pairs, epsilon=epsilon))
+        return JudgeVerdicts(pairs=verdicts_from_scores(df, pairs(), epsilon=epsilon))
     raise InputFileError("cannot tell the layout: expected pairwise verdicts (model_a, model_b, winner) or judge "
                          "scores (index, scores / index, model, criterion, score)", path=p, line=first[0])
 
@@ -181,7 +188,12 @@ def run(args: argparse.Namespace) -> int:
         design = read_vote_design(args.votes, columns=vote_columns) if args.human_label == "per-vote" else None
         del vote_columns  # (read once: the study holds the frame)
         resources.release_freed_memory()
-        human_pairs = hf[["qid", "lo", "hi"]].drop_duplicates()
+        known: list[pd.DataFrame] = []
+
+        def human_pairs() -> pd.DataFrame:  # the voted pairs, found once and only for a score file
+            if not known:
+                known.append(hf[["qid", "lo", "hi"]].drop_duplicates())
+            return known[0]
         judges = {}
         for spec in args.judge:
             name, path = _split_spec(spec, "--judge")

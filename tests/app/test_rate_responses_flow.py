@@ -48,3 +48,12 @@ def test_a_link_opens_that_response(rated):
     ids, queue = rated
     at = page(ids["ann1"], FILE, {"assignment": str(queue[2])})
     assert "Response 3 of" in texts(at)
+
+
+def test_a_link_to_a_response_that_is_not_theirs_says_so_and_shows_their_next(rated):
+    ids, queue = rated
+    at = page(ids["ann1"], FILE, {"assignment": "999999"})  # no such task
+    warning = " ".join(str(w.value) for w in at.warning)
+    assert "That response could not be opened" in warning and "your next response in study points" in warning
+    assert "Response 1 of" in texts(at)  # no dead end: the first response of the queue
+    assert at.radio(key=f"rate_score_{queue[0]}") is not None

@@ -26,7 +26,7 @@ def test_groups_tab_upload_and_report(live_server, browser_context, tmp_path):
     page = browser_context.new_page()
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, live_server.base_url, "res", PASSWORD)
-    open_page(page, "Agreement", "Agreement with human votes")
+    open_page(page, "Agreement", "Agreement with human judgments")
     tab(page, "WEval groups").click()
     wait_for_app(page)
     panel = page.get_by_role("tabpanel", name="WEval groups").filter(visible=True).first

@@ -51,7 +51,7 @@ def test_rankings_and_annotators_tabs(live_server, browser_context, tmp_path):
     page = browser_context.new_page()
     page.set_viewport_size({"width": 1400, "height": 900})
     log_in(page, live_server.base_url, "res", PASSWORD)
-    open_page(page, "Agreement", "Agreement with human votes")
+    open_page(page, "Agreement", "Agreement with human judgments")
 
     tab(page, "Rankings").click()
     wait_for_app(page)

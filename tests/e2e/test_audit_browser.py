@@ -184,7 +184,7 @@ def test_audit_tag_summary_and_downloads(live_server, browser_context, tmp_path)
         (query_index, method, judge, "length bias")]
 
     # ------------------------------------------------------------ download the agreement table
-    open_page(page, "Agreement", "Agreement with human votes")
+    open_page(page, "Agreement", "Agreement with human judgments")
     page.get_by_role("button", name="Download CSV").wait_for()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").click()

@@ -15,7 +15,6 @@ import functools
 
 import streamlit as st
 
-from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.names import shown_name, shown_names
 from annotate.services.core.statuses import TaskStatus
 from annotate.ui.annotate import task_flow, task_state
@@ -58,14 +57,10 @@ if len(view.studies) > 1:
 study = view.studies[0] if len(view.studies) == 1 else by_id[st.selectbox(
     "Study", list(by_id), format_func=lambda i: shown[i], key=flow.STUDY_KEY, on_change=flow.navigate)]
 flow.remember_study(study.study_id)
-try:
-    view = flow.load(user, view, study.study_id, opened)
-except ServiceError as exc:
-    # No dead end: the pair asked for cannot be opened here, so the study's next one is shown.
+view, not_opened = flow.load_or_next(user, view, study.study_id, study.name, opened)
+if not_opened:  # no dead end: the pair asked for cannot be opened here, so the study's next one is shown
     show_title()
-    st.warning(f"That pair could not be opened: {plain_label(for_person(exc))} Here is your next pair in "
-               f"study {plain_label(shown_name(study.name))} instead.", icon=":material/info:")
-    view = flow.load(user, view, study.study_id, None)
+    st.warning(plain_label(not_opened), icon=":material/info:")
 task, rows = view.task, view.rows
 done = sum(1 for row in rows if row.status == TaskStatus.DONE)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import streamlit as st
 
 from annotate.services.annotate.judgments import LOW_SCORE
-from annotate.services.core.errors import ServiceError, for_person
 from annotate.services.core.names import shown_name, shown_names
 from annotate.services.core.statuses import TaskStatus
 from annotate.ui.annotate import task_flow, task_state
@@ -48,12 +47,9 @@ opened = flow.resolve_link(user, set(by_id))
 study = view.studies[0] if len(view.studies) == 1 else by_id[st.selectbox(
     "Study", list(by_id), format_func=lambda i: shown[i], key=flow.STUDY_KEY, on_change=flow.navigate)]
 flow.remember_study(study.study_id)
-try:
-    view = flow.load(user, view, study.study_id, opened)
-except ServiceError as exc:
-    st.warning(f"That response could not be opened: {plain_label(for_person(exc))} Here is your next response "
-               f"in study {plain_label(shown_name(study.name))} instead.", icon=":material/info:")
-    view = flow.load(user, view, study.study_id, None)
+view, not_opened = flow.load_or_next(user, view, study.study_id, study.name, opened)
+if not_opened:  # no dead end: the study's next response instead
+    st.warning(plain_label(not_opened), icon=":material/info:")
 task, rows = view.task, view.rows
 done = sum(1 for row in rows if row.status == TaskStatus.DONE)
 

@@ -31,7 +31,7 @@ from annotate.ui.session import db_session, require_page
 DOWNLOAD_LABELS = {"latex": "LaTeX", "markdown": "Markdown"}
 
 actor = require_page(__file__)
-st.title("Agreement with human votes")
+st.title("Agreement with human judgments")  # votes (pairwise) or ratings (pointwise)
 
 with db_session() as session:
     listed = lifecycle.list_studies(session=session, actor=actor)

@@ -105,13 +105,13 @@ def came_back_notice(earlier: EarlierJudgment) -> str:
         >>> came_back_notice(EarlierJudgment(7, "left", None, 1, 1))
         'This query was changed since you judged it; your earlier judgment (A is better, on query version 1) is kept as stale.'
         >>> came_back_notice(EarlierJudgment(7, None, 4, 2, 3))
-        'This query was changed since you judged it; your earlier rating (4, on query version 2) is kept as stale.'
+        'This query was changed since you rated it; your earlier rating (4, on query version 2) is kept as stale.'
     """
-    if earlier.choice is None:
+    if earlier.choice is None:  # a pointwise rating: the annotator rated, not judged, the response
         what = f"your earlier rating ({earlier.score}, on query version {earlier.instruction_version_no})"
-    else:
-        what = (f"your earlier judgment ({CHOICE_WORDS.get(earlier.choice, earlier.choice)}, "
-                f"on query version {earlier.instruction_version_no})")
+        return REASON.replace("your earlier judgment", what).replace("you judged it", "you rated it")
+    what = (f"your earlier judgment ({CHOICE_WORDS.get(earlier.choice, earlier.choice)}, "
+            f"on query version {earlier.instruction_version_no})")
     return REASON.replace("your earlier judgment", what)
 
 

@@ -35,6 +35,7 @@ from annotate.services.annotate import came_back, judgments, tasks
 from annotate.services.annotate.judgments import SubmitResult
 from annotate.services.annotate.tasks import StudySummary, TaskRow, TaskView
 from annotate.services.core.errors import ServiceError, for_person
+from annotate.services.core.names import shown_name
 from annotate.services.core.statuses import StudyKind
 from annotate.services.refine import materials, versions
 from annotate.ui.annotate import task_state
@@ -237,6 +238,18 @@ class TaskFlow:
         view = FlowView(view.studies, wanted, task, tuple(rows))
         st.session_state[self.VIEW_KEY] = view
         return view
+
+    def load_or_next(self, user: Any, view: FlowView, study_id: int, study_name: str,
+                     opened: tuple[int | None, int] | None) -> tuple[FlowView, str | None]:
+        """:meth:`load`, and no dead end: when the task asked for cannot be opened here, the
+        study's next task with the sentence that says so (``None`` when it opened)."""
+        try:
+            return self.load(user, view, study_id, opened), None
+        except ServiceError as exc:
+            noun = self.rules.noun
+            notice = (f"That {noun} could not be opened: {for_person(exc)} Here is your next {noun} in study "
+                      f"{shown_name(study_name)} instead.")
+            return self.load(user, view, study_id, None), notice
 
     def skip(self, user: Any, task: TaskView, study_id: int) -> str | None:
         """Skip ``task``; ``None`` when done (the page reruns), else the reason it was not."""
