@@ -248,12 +248,14 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}")
     h = _prepare(votes, include_stale)
-    weight = _design_weight(h, design) if design is not None and len(design) else None
+    weight = rounds = None
+    if design is not None and len(design):
+        weight = _design_weight(h, design)
+        rounds = design["design_round"].to_numpy(dtype=np.int64)
     item, pairs, worker, workers, point, reps = _fit_frame(h, model, n_resamples, seed, weight)
     cluster, qids = pd.factorize(h["qid"])
     # after an extension a vote is multiplied by the others' votes of its own and earlier rounds only:
     # a later round's votes on the pair are there because of the earlier votes (this one included)
-    rounds = None if weight is None else design["design_round"].to_numpy(dtype=np.int64)
     sig_q = _signal_sums(h, item, worker, cluster, len(workers), len(qids), rounds)
     signal = _signal(*(a.sum(axis=0) for a in sig_q))
     signal_lo = np.full(len(workers), np.nan)
