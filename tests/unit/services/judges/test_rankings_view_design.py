@@ -10,7 +10,12 @@ import pytest
 
 from annotate.db.engine import session_scope
 from annotate.services.accounts import users
-from annotate.services.judges.rankings_view import ESTIMATOR_CAPTION, annotators_view, estimator_caption, rankings_view
+from annotate.services.judges.rankings_view import (
+    ESTIMATOR_CAPTION,
+    annotators_view,
+    estimator_caption,
+    rankings_view,
+)
 from annotate.services.studies.competence import study_competence
 from annotate.services.studies.votes_export import export_votes
 from metaeval.cli import main
