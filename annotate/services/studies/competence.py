@@ -61,8 +61,9 @@ def study_competence(*, session: Session, study_name: str, model: str = "dawid-s
     study = get_study(session=session, name=study_name)
     if study.kind != StudyKind.PAIRWISE:
         raise InputError("competence is computed for pairwise studies", field="study")
+    # with their task ids (history=True adds them; without include_stale no row more): the design joins on them
     votes = [v for v in votes_for_study(session=session, study_name=study_name, include_stale=include_stale,
-                                        include_gold=True) if v.get("criterion") is None]
+                                        include_gold=True, history=True) if v.get("criterion") is None]
     if not votes:
         raise InputError(f"study {study_name!r} has no votes yet")
     # after an extension the fit is design-weighted (settings["estimator"] = "design-based"), as the CLI's
