@@ -26,6 +26,11 @@ non-stale votes; an item is a pair (question_id, the two models).
 * **Collapsed fit**: when no one's competence exceeds chance by more than the margin, the model
   found no signal in the votes (e.g. MACE when every pair is near 50/50): ``fit_collapsed`` is
   true and ``flagged`` is ``None`` for everyone (neither flagged nor cleared); reports say so.
+* **After an extension** (``design``: the votes' design fields): the latent-class fit and its
+  bootstrap refits weight each vote by :func:`competence_weights` (``settings["estimator"]`` =
+  ``"design-based"``), and the signal pairs each vote only with the others' votes of its own and
+  earlier allocation rounds (a later round's votes on a pair exist because the earlier votes,
+  this one included, split). See docs/metaeval_statistics.md for what the simulation measured.
 * ``gold_accuracy``: share of the person's votes on gold pairs (``gold``: pair -> known
   outcome) that equal the known answer; ``None`` without gold votes.
 
