@@ -183,7 +183,9 @@ def test_design_weights_undo_much_of_the_pull_of_an_adaptive_round():
     """The reference is the twin study whose extension did not look at the votes (its pooled fit is
     the fixed-design figure). The adaptive round puts most votes on hard pairs, so the pooled fit
     pulls honest people's competence down from the twin's; the design-weighted fit lands closer to
-    the twin's (it overshoots a little: the weights are not exactly unbiased)."""
+    the twin's (it overshoots a little: the weights are not exactly unbiased). Honest people only:
+    with a coin flipper among them the weighted fit overshoots more (bench/annotator_design.py
+    --world label), so this checks the direction in this world, not a general guarantee."""
     pooled, design, twin = [], [], []
     for seed in range(10):
         rows = _hard_easy_study(seed, adaptive=True)
