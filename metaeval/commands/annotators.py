@@ -14,17 +14,14 @@ from metaeval.stats.settings import COMPETENCE
 
 log = logging.getLogger(__name__)
 
-#: Said (JSON ``settings.design_note``, caption, log) when the votes carry an extension's design.
-DESIGN_NOTE = ("the votes carry an adaptive or uniform extension's design; competence here pools every vote "
-               "(no design-based latent-class fit): pairs the extension chose count more")
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("annotators", help="competence of each annotator (Dawid–Skene / MACE)",
                               description="Fit a latent-class model of annotator reliability to the votes and "
                                           "report each person's competence (P(label = true label)) with a "
                                           "bootstrap interval over queries, and flag votes indistinguishable "
-                                          "from random (see docs/metaeval_statistics.md).")
+                                          "from random; votes that carry an extension's design are weighted by "
+                                          "it (see docs/metaeval_statistics.md).")
     p.add_argument("--votes", required=True, help="human votes, FastChat judgment layout (JSONL)")
     p.add_argument("--model", choices=MODELS, default="dawid-skene")
     p.add_argument("--gold", metavar="FILE", help="gold pairs with their known winner (FastChat layout), "
@@ -57,12 +54,10 @@ def run(args: argparse.Namespace) -> int:
         if args.gold:
             g = votes_frame(read_votes(args.gold))
             gold = {(q, lo, hi): int(o) for q, lo, hi, o in zip(g["qid"], g["lo"], g["hi"], g["outcome"], strict=True)}
+        design = read_vote_design(args.votes)  # None for a fixed design: every vote counts once
         result = annotator_competence(votes, model=args.model, gold=gold, n_resamples=args.bootstrap, seed=args.seed,
-                                      level=COMPETENCE.level)
-        result.settings["estimator"] = "pooled"
-        if read_vote_design(args.votes) is not None:  # no design-based latent-class fit yet: say so
-            result.settings["design_note"] = DESIGN_NOTE
-            log.warning("%s", DESIGN_NOTE)
+                                      level=COMPETENCE.level, design=design)
+        log.info("annotators: estimator %s", result.settings["estimator"])
     except (InputFileError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     text = render_annotators(result, fmt=args.format)

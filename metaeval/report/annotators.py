@@ -17,10 +17,23 @@ import json
 from metaeval import csv_safe
 from metaeval.report.tables import csv_num, html_table, md_table, num
 
-__all__ = ["FORMATS", "HEADER", "render_annotators"]
+__all__ = ["FORMATS", "HEADER", "estimator_line", "render_annotators"]
 
 FORMATS = ("json", "markdown", "csv", "html")
 HEADER = ["Annotator", "n", "Competence", "95% CI", "Chance", "Flagged", "Gold accuracy", "n gold"]
+
+
+def estimator_line(settings: dict) -> str:
+    """The caption's estimator sentence (with a leading space; empty when the settings name none).
+
+    >>> estimator_line({"estimator": "pooled"})
+    ' Estimator: pooled (every vote counts once).'
+    """
+    estimator = settings.get("estimator")
+    if estimator == "design-based":
+        return (" Estimator: design-based (the latent-class fit, its bootstrap refits and the signal weight "
+                "every vote by the extension's design; every pair counts once in the class prior).")
+    return f" Estimator: {estimator} (every vote counts once)." if estimator else ""
 
 
 def render_annotators(result, *, fmt: str = "markdown") -> str:
@@ -33,10 +46,7 @@ def render_annotators(result, *, fmt: str = "markdown") -> str:
             for name, a in data["annotators"].items()]
     note = (f"Model: {data['model']}; competence = P(label = true label); flagged: {data['flag_rule']}; "
             f"{data['settings']['n_resamples']} bootstrap resamples of queries, seed {data['settings']['seed']}.")
-    if data["settings"].get("estimator"):
-        note += f" Estimator: {data['settings']['estimator']}."
-    if data["settings"].get("design_note"):
-        note += f" Note: {data['settings']['design_note']}."
+    note += estimator_line(data["settings"])
     if data.get("fit_collapsed"):
         note = (f"The {data['model']} fit collapsed: no one's competence is above chance, so the model found no "
                 "signal in these votes; no one is flagged or cleared. " + note)
@@ -50,11 +60,11 @@ def render_annotators(result, *, fmt: str = "markdown") -> str:
         buf = io.StringIO()
         w = csv_safe.writer(buf, lineterminator="\n")
         w.writerow(["annotator", "n", "competence", "ci_lo", "ci_hi", "chance", "excess_ci_lo", "flagged",
-                    "gold_accuracy", "gold_n"])
+                    "gold_accuracy", "gold_n", "estimator"])
         for name, a in data["annotators"].items():
             w.writerow([name, a["n"], csv_num(a["competence"]), csv_num(a["ci"][0]), csv_num(a["ci"][1]),
                         csv_num(a["chance"]), csv_num(a["excess_ci"][0]),
                         "" if a["flagged"] is None else int(a["flagged"]),
-                        csv_num(a["gold_accuracy"]), a["gold_n"]])
+                        csv_num(a["gold_accuracy"]), a["gold_n"], data["settings"].get("estimator", "")])
         return buf.getvalue()
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")

@@ -26,6 +26,11 @@ non-stale votes; an item is a pair (question_id, the two models).
 * **Collapsed fit**: when no one's competence exceeds chance by more than the margin, the model
   found no signal in the votes (e.g. MACE when every pair is near 50/50): ``fit_collapsed`` is
   true and ``flagged`` is ``None`` for everyone (neither flagged nor cleared); reports say so.
+* **After an extension** (``design``: the votes' design fields): the latent-class fit and its
+  bootstrap refits weight each vote by :func:`competence_weights` (``settings["estimator"]`` =
+  ``"design-based"``), and the signal pairs each vote only with the others' votes of its own and
+  earlier allocation rounds (a later round's votes on a pair exist because the earlier votes,
+  this one included, split). See docs/metaeval_statistics.md for what the simulation measured.
 * ``gold_accuracy``: share of the person's votes on gold pairs (``gold``: pair -> known
   outcome) that equal the known answer; ``None`` without gold votes.
 
@@ -53,10 +58,11 @@ import numpy as np
 import pandas as pd
 
 from metaeval.stats.bootstrap import _CHUNK_CELLS, cluster_weights, percentile_interval
+from metaeval.stats.design import ESTIMATOR_DESIGN, ESTIMATOR_POOLED
 from metaeval.stats.jsonable import json_ready
 from metaeval.stats.latent_class import MODELS, chance_competence, competence, fit_latent_class
 
-__all__ = ["AnnotatorResult", "annotator_competence", "aggregate_labels", "FLAG_MARGIN"]
+__all__ = ["AnnotatorResult", "annotator_competence", "aggregate_labels", "competence_weights", "FLAG_MARGIN"]
 
 #: A fit "collapses" when no one's competence exceeds chance by more than this.
 FLAG_MARGIN = 0.01
@@ -64,6 +70,10 @@ FLAG_MARGIN = 0.01
 FLAG_QUANTILE = 0.05
 FLAG_RULE = "5th percentile of the bootstrap signal (mean of vote x others' mean vote) <= 0"
 CLASSES = (-1, 0, 1)
+#: ``settings["design_weights"]`` of a design-based fit (JSON, caption).
+DESIGN_WEIGHTS_NOTE = ("latent-class fit and its bootstrap refits weight each vote on a pair by 1 / (the pair's "
+                       "earlier votes + the last round's expected votes on it), so every pair counts once in "
+                       "expectation; signal and flag pool the votes")
 PAIR = ["qid", "lo", "hi"]
 
 
@@ -108,38 +118,111 @@ def _prepare(votes, include_stale: bool) -> pd.DataFrame:
     return h
 
 
-def _fit_frame(h: pd.DataFrame, model: str, n_resamples: int, seed: int):
+def _fit_frame(h: pd.DataFrame, model: str, n_resamples: int, seed: int, weight: np.ndarray | None = None):
     item, pairs = pd.MultiIndex.from_frame(h[PAIR]).factorize()
     pairs = pairs.set_names(PAIR).to_frame(index=False)
     worker, workers = pd.factorize(h["rater"])
     label = h["outcome"].to_numpy(dtype=np.int64) + 1
     point = fit_latent_class(item, worker, label, n_classes=3, model=model)
+    if weight is not None:
+        # weighted pseudo-likelihood (votes weighted in the E and the M step, every pair once in the
+        # prior), started from the pooled fit so that the classes keep their meaning
+        point = fit_latent_class(item, worker, label, n_classes=3, model=model, weights=weight[None, :],
+                                 item_weights=np.ones((1, len(pairs))), e_weights=weight[None, :],
+                                 init_posterior=point.posterior[0])
     reps = None
     if n_resamples > 0:
         cluster, qids = pd.factorize(h["qid"])
+        item_cluster = np.zeros(len(pairs), dtype=np.int64)
+        item_cluster[item] = cluster
         rng = np.random.default_rng(seed)
         chunk = max(1, _CHUNK_CELLS // max(len(qids), 1) // 50)
         comp, chance = [], []
         for start in range(0, n_resamples, chunk):
             wq = cluster_weights(len(qids), min(n_resamples, start + chunk) - start, rng=rng).astype(float)
-            fit = fit_latent_class(item, worker, label, n_classes=3, model=model, weights=wq[:, cluster],
-                                   init_posterior=point.posterior[0], tol=1e-4, max_iter=200)
+            wv = wq[:, cluster] if weight is None else wq[:, cluster] * weight[None, :]
+            fit = fit_latent_class(item, worker, label, n_classes=3, model=model, weights=wv,
+                                   init_posterior=point.posterior[0], tol=1e-4, max_iter=200,
+                                   item_weights=None if weight is None else wq[:, item_cluster],
+                                   e_weights=None if weight is None else weight[None, :])
             comp.append(competence(fit.prior, fit.confusion))
             chance.append(chance_competence(fit.prior, fit.confusion))
         reps = (np.concatenate(comp), np.concatenate(chance))
     return item, pairs, worker, list(workers), point, reps
 
 
+def competence_weights(design: pd.DataFrame) -> np.ndarray:
+    """Per-vote weights of the design-based latent-class fit, in the order of ``design``
+    (:func:`metaeval.stats.design.read_vote_design`'s frame): a vote on pair i weighs
+    ``1 / (k_i + e_i)``, ``k_i`` the pair's votes of the rounds before the last one and ``e_i`` the
+    last round's expected count on it (``design_last_expected``); after a uniform last round
+    ``1 / n_i``. Every pair then counts once in expectation whatever number of votes the design drew
+    on it, and no weight is negative (the Horvitz–Thompson weights of
+    :func:`metaeval.stats.rankings.design_weights` can be, which a latent-class likelihood cannot
+    take). Scaled to sum to the number of votes.
+
+    Example (by hand): pair 1 has two earlier votes and one adaptive vote with ``e = 2``: each of
+    its votes weighs 1 / (2 + 2) = 1/4; pair 2 has one earlier vote and ``e = 1``: 1 / (1 + 1) = 1/2.
+    Sum 5/4, scaled to the 4 votes (times 16/5): 0.8, 0.8, 0.8, 1.6.
+
+    >>> d = pd.DataFrame({"qid": ["1", "1", "1", "2"], "lo": ["a"] * 4, "hi": ["b"] * 4,
+    ...                   "design_round": [0, 0, 1, 0], "design_strategy": ["fixed", "fixed", "adaptive", "fixed"],
+    ...                   "design_last_expected": [2.0, 2.0, 2.0, 1.0]})
+    >>> competence_weights(d).round(3).tolist()
+    [0.8, 0.8, 0.8, 1.6]
+    """
+    d = design.reset_index(drop=True)
+    pair = pd.MultiIndex.from_frame(d[PAIR]).factorize()[0]
+    n_pairs = int(pair.max()) + 1 if len(pair) else 0
+    last = int(d["design_round"].max()) if len(d) else 0
+    is_last = (d["design_round"] == last).to_numpy()
+    adaptive = last > 0 and bool((d.loc[is_last, "design_strategy"] == "adaptive").all())
+    if adaptive:
+        e_col = d["design_last_expected"] if "design_last_expected" in d else d["design_expected"]
+        e_vote = pd.to_numeric(e_col, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        e = np.zeros(n_pairs)
+        np.maximum.at(e, pair, e_vote)
+        k = np.bincount(pair[~is_last], minlength=n_pairs).astype(float)
+        expected = k + e
+        expected = np.where(expected > 0, expected, np.bincount(pair, minlength=n_pairs))
+    else:
+        expected = np.bincount(pair, minlength=n_pairs).astype(float)
+    weight = 1.0 / expected[pair]
+    total = weight.sum()
+    return weight * (len(weight) / total) if total > 0 else weight
+
+
+def _design_weight(h: pd.DataFrame, design: pd.DataFrame) -> np.ndarray:
+    """:func:`competence_weights` in the order of ``h`` (the overall, current votes, as ``design``
+    holds them)."""
+    d = design.reset_index(drop=True)
+    same = len(d) == len(h) and all(
+        (h[c].astype(str).to_numpy() == d[c].astype(str).to_numpy()).all() for c in PAIR)
+    if not same or not (h["outcome"].to_numpy(dtype=float) == d["outcome"].to_numpy(dtype=float)).all():
+        raise ValueError("the votes' design does not match the votes (the design covers the overall, current "
+                         "votes in file order; stale votes cannot be weighted)")
+    return competence_weights(d)
+
+
 def _signal_sums(h: pd.DataFrame, item: np.ndarray, worker: np.ndarray, cluster: np.ndarray, n_workers: int,
-                 n_queries: int) -> tuple[np.ndarray, ...]:
+                 n_queries: int, rounds: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Per (query, person) sums over the person's votes that share their pair with someone else:
-    x * m, x, m and the count (x = the vote, m = the mean of the others' votes on the pair)."""
+    x * m, x, m and the count (x = the vote, m = the mean of the others' votes on the pair; with
+    ``rounds``, the allocation round of each vote, only the others' votes of the same or an
+    earlier round)."""
     x = h["outcome"].to_numpy(dtype=float)
-    total = np.bincount(item, weights=x)
-    count = np.bincount(item)
-    others = count[item] - 1
+    r = np.zeros(len(x), dtype=np.int64) if rounds is None else np.asarray(rounds, dtype=np.int64)
+    n_rounds = int(r.max()) + 1 if len(r) else 1
+    n_items = int(item.max()) + 1 if len(item) else 0
+    cell_r = item * n_rounds + r
+    # cumulative over rounds: the pair's votes of this round and the earlier ones
+    total = np.cumsum(np.bincount(cell_r, weights=x, minlength=n_items * n_rounds).reshape(n_items, n_rounds),
+                      axis=1).ravel()[cell_r]
+    count = np.cumsum(np.bincount(cell_r, minlength=n_items * n_rounds).reshape(n_items, n_rounds),
+                      axis=1).ravel()[cell_r]
+    others = count - 1
     ok = others > 0
-    m = np.where(ok, (total[item] - x) / np.maximum(others, 1), 0.0)
+    m = np.where(ok, (total - x) / np.maximum(others, 1), 0.0)
     cell = cluster * n_workers + worker
     size = n_queries * n_workers
 
@@ -156,18 +239,29 @@ def _signal(xm: np.ndarray, x: np.ndarray, m: np.ndarray, n: np.ndarray) -> np.n
 
 def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tuple[str, str, str], int] | None = None,
                          n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
-                         include_stale: bool = False) -> AnnotatorResult:
+                         include_stale: bool = False, design: pd.DataFrame | None = None) -> AnnotatorResult:
     """Competence, interval, flag and gold accuracy of each annotator (see the module docstring).
 
     ``votes``: Vote objects, FastChat dicts or a canonical vote frame (``rater`` = annotator).
     ``gold``: (question id as text, lower model, higher model) -> known canonical outcome.
+    ``design``: the votes' design after an extension (:func:`metaeval.stats.design.read_vote_design`
+    of the same votes; ``None`` for a fixed design): the fit and its bootstrap refits then weight
+    every vote by :func:`competence_weights` (a weighted pseudo-likelihood) and
+    ``settings["estimator"]`` is ``"design-based"`` (else ``"pooled"``); ``signal`` and the flag stay
+    pooled.
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}")
     h = _prepare(votes, include_stale)
-    item, pairs, worker, workers, point, reps = _fit_frame(h, model, n_resamples, seed)
+    weight = rounds = None
+    if design is not None and len(design):
+        weight = _design_weight(h, design)
+        rounds = design["design_round"].to_numpy(dtype=np.int64)
+    item, pairs, worker, workers, point, reps = _fit_frame(h, model, n_resamples, seed, weight)
     cluster, qids = pd.factorize(h["qid"])
-    sig_q = _signal_sums(h, item, worker, cluster, len(workers), len(qids))
+    # after an extension a vote is multiplied by the others' votes of its own and earlier rounds only:
+    # a later round's votes on the pair are there because of the earlier votes (this one included)
+    sig_q = _signal_sums(h, item, worker, cluster, len(workers), len(qids), rounds)
     signal = _signal(*(a.sum(axis=0) for a in sig_q))
     signal_lo = np.full(len(workers), np.nan)
     signal_ci = np.full((len(workers), 2), np.nan)
@@ -218,7 +312,10 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
     prior = dict(zip(["second", "tie", "first"], point.prior[0].tolist(), strict=True))
     settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "include_stale": include_stale,
                 "classes": "confusion rows/columns: second model wins, tie, first model wins (canonical pair)",
-                "iterations": point.iterations}
+                "iterations": point.iterations,
+                "estimator": ESTIMATOR_POOLED if weight is None else ESTIMATOR_DESIGN}
+    if weight is not None:
+        settings["design_weights"] = DESIGN_WEIGHTS_NOTE
     return AnnotatorResult(annotators=out, model=model, class_prior=prior, labels=labels, settings=settings,
                            fit_collapsed=collapsed)
 

@@ -73,7 +73,8 @@ def _group_sum(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def fit_latent_class(item: np.ndarray, worker: np.ndarray, label: np.ndarray, *, n_classes: int,
                      weights: np.ndarray | None = None, model: str = "dawid-skene", smoothing: float = 0.01,
                      init_posterior: np.ndarray | None = None, tol: float = 1e-7,
-                     max_iter: int = 300) -> LatentClassFit:
+                     max_iter: int = 300, item_weights: np.ndarray | None = None,
+                     e_weights: np.ndarray | None = None) -> LatentClassFit:
     """Fit Dawid–Skene or MACE by EM.
 
     ``item`` (ids 0..I-1, every id used), ``worker`` (0..J-1) and ``label`` (0..K-1) are per-vote
@@ -82,6 +83,15 @@ def fit_latent_class(item: np.ndarray, worker: np.ndarray, label: np.ndarray, *,
     ``init_posterior`` (I, K) starts EM there instead of at the vote shares (bootstrap resamples
     start from the full-data fit: fewer iterations, and the classes keep their meaning). EM stops
     when no confusion probability moves by more than ``tol``.
+
+    ``item_weights`` (B, I): each item's weight in the class prior (default: the mean weight of
+    its votes; a design-weighted fit passes the bootstrap count of the item's query, so that every
+    pair counts once whatever number of votes the design drew on it). Design weights may be
+    negative for a vote (an adaptive round drew more votes on a pair than expected); a count
+    that comes out below 0 counts as 0 before the smoothing.
+    ``e_weights`` (B, V) or (1, V): each vote's log-likelihood is multiplied by its weight in the
+    E step (a weighted pseudo-likelihood; default: 1, as for bootstrap counts, which repeat whole
+    items and so leave an item's posterior as it is).
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}")
@@ -96,18 +106,23 @@ def fit_latent_class(item: np.ndarray, worker: np.ndarray, label: np.ndarray, *,
     b = w.shape[0]
     order = np.argsort(item, kind="stable")
     item, worker, label, w = item[order], worker[order], label[order], w[:, order]
+    ew = None if e_weights is None else np.broadcast_to(np.atleast_2d(np.asarray(e_weights, dtype=float)), (b, v))[:, order]
     starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
     if starts.size != n_items:
         raise ValueError("every item id 0..I-1 needs at least one vote")
     onehot_l = np.eye(k)[label]  # (V, K)
     cell = np.zeros((v, n_workers * k))
     cell[np.arange(v), worker * k + label] = 1.0  # vote -> (worker, label)
-    item_w = _group_sum(w, starts) / np.maximum(np.diff(np.r_[starts, v]), 1)  # (B, I) weight of the item
+    if item_weights is None:
+        item_w = _group_sum(w, starts) / np.maximum(np.diff(np.r_[starts, v]), 1)  # (B, I) weight of the item
+    else:
+        item_w = np.broadcast_to(np.atleast_2d(np.asarray(item_weights, dtype=float)), (b, n_items))
     # initial posterior: weighted vote shares of each item
     if init_posterior is not None:
         post = np.broadcast_to(np.asarray(init_posterior, dtype=float), (b, n_items, k)).copy()
     else:
         shares = _group_sum(w[:, :, None] * onehot_l[None], starts)
+        shares = np.maximum(shares, 0.0)
         post = (shares + 1e-9) / (shares + 1e-9).sum(axis=2, keepdims=True)
     theta = np.full((b, n_workers), 0.5)
     xi = np.full((b, n_workers, k), 1.0 / k)
@@ -122,10 +137,10 @@ def fit_latent_class(item: np.ndarray, worker: np.ndarray, label: np.ndarray, *,
         # ---- M step
         tv = post[a][:, item, :] * w[a][:, :, None]  # (A, V, K): weighted posterior of each vote's item
         if model == "dawid-skene":
-            pr = (item_w[a][:, :, None] * post[a]).sum(axis=1) + smoothing
+            pr = np.maximum((item_w[a][:, :, None] * post[a]).sum(axis=1), 0.0) + smoothing
             pr /= pr.sum(axis=1, keepdims=True)
             counts = (tv.transpose(0, 2, 1) @ cell).reshape(na, k, n_workers, k).transpose(0, 2, 1, 3)
-            counts = counts + smoothing
+            counts = np.maximum(counts, 0.0) + smoothing
             new_conf = counts / counts.sum(axis=3, keepdims=True)
         else:
             xi_v = xi[a][:, worker, label]  # (A, V): xi_j[l_v]
@@ -134,8 +149,8 @@ def fit_latent_class(item: np.ndarray, worker: np.ndarray, label: np.ndarray, *,
             p_spam = ((1.0 - th_v) * xi_v)[:, :, None]
             s_copy = tv * p_copy / (p_copy + p_spam)  # expected "copied" mass per (vote, true class)
             s_spam = tv * p_spam / (p_copy + p_spam)
-            copy_j = (s_copy.sum(axis=2) @ cell).reshape(na, n_workers, k).sum(axis=2)
-            spam_jl = (s_spam.sum(axis=2) @ cell).reshape(na, n_workers, k)
+            copy_j = np.maximum((s_copy.sum(axis=2) @ cell).reshape(na, n_workers, k).sum(axis=2), 0.0)
+            spam_jl = np.maximum((s_spam.sum(axis=2) @ cell).reshape(na, n_workers, k), 0.0)
             tot_j = copy_j + spam_jl.sum(axis=2)
             theta[a] = (copy_j + smoothing) / (tot_j + 2 * smoothing)
             xi[a] = (spam_jl + smoothing) / (spam_jl.sum(axis=2, keepdims=True) + k * smoothing)
@@ -147,6 +162,8 @@ def fit_latent_class(item: np.ndarray, worker: np.ndarray, label: np.ndarray, *,
         # ---- E step
         logc = np.log(new_conf)  # (A, J, K, K)
         lv = logc.transpose(0, 1, 3, 2)[:, worker, label, :]  # (A, V, K): log P(label_v | true class)
+        if ew is not None:
+            lv = lv * ew[a][:, :, None]
         logp = np.log(pr)[:, None, :] + _group_sum(lv, starts)
         logp -= logp.max(axis=2, keepdims=True)
         pa = np.exp(logp)

@@ -24,13 +24,26 @@ from annotate.db.models import User
 from annotate.services.core.authz import require_role
 from annotate.services.core.errors import InputError
 from annotate.services.core.roles import MANAGERS
-from annotate.services.judges.agreement_view import agreement_inputs
+from annotate.services.judges.agreement_view import agreement_inputs, study_vote_design
 from annotate.services.studies.competence import study_competence
 from metaeval import csv_safe
 from metaeval.report.rankings import render_rankings
 from metaeval.stats.rankings import RankingResult, rankings_study
 from metaeval.stats.settings import COMPETENCE
 
+#: The caption line of the Rankings and Annotators tabs when the study was extended (the fit uses the design).
+ESTIMATOR_CAPTION = ("Estimator: design-based (the study was extended; the people's votes are weighted by the "
+                     "extension's design, as the CLI does on the exported votes).")
+
+
+def estimator_caption(estimator: object) -> str | None:
+    """The tab's caption line for ``settings["estimator"]``: :data:`ESTIMATOR_CAPTION` when
+    design-based, else ``None`` (pooled needs no line).
+
+    >>> estimator_caption("pooled") is None
+    True
+    """
+    return ESTIMATOR_CAPTION if estimator == "design-based" else None
 TABLE_COLUMNS = ["source", "model", "strength", "ci_lo", "ci_hi", "rank", "rank_lo", "rank_hi", "elo", "n"]
 VS_COLUMNS = ["judge", "statistic", "value", "ci_lo", "ci_hi"]
 
@@ -106,9 +119,11 @@ def rankings_view(*, session: Session, actor: User | None, study_name: str, run_
     require_role(actor, *MANAGERS)
     votes, judges, notes = agreement_inputs(session=session, study_name=study_name, run_ids=run_ids,
                                             include_stale=include_stale, epsilon=epsilon)
+    # after an extension the people's fit is design-weighted, as `metaeval rankings` does on the exported votes
+    design = None if include_stale else study_vote_design(session=session, study_name=study_name, votes=votes)
     try:
         result = rankings_study(votes, judges, n_resamples=n_resamples, seed=seed, include_stale=include_stale,
-                                by="domain1")
+                                by="domain1", design=design)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     data = result.to_json_dict()
@@ -133,12 +148,14 @@ def rankings_view(*, session: Session, actor: User | None, study_name: str, run_
 @dataclass
 class AnnotatorsView:
     """Plain data for the Annotators tab: ``table`` (one row per annotator: n, competence, ci,
-    chance, flagged, gold), ``model``, ``flag_rule``, ``downloads`` (``annotators_csv``/``_json``)."""
+    chance, flagged, gold), ``model``, ``flag_rule``, ``downloads`` (``annotators_csv``/``_json``),
+    ``estimator`` (``"design-based"`` after an extension, else ``"pooled"``)."""
 
     table: pd.DataFrame
     model: str
     flag_rule: str
     downloads: dict[str, Download]
+    estimator: str = "pooled"
 
 
 def annotators_view(*, session: Session, actor: User | None, study_name: str, model: str = "dawid-skene",
@@ -149,5 +166,6 @@ def annotators_view(*, session: Session, actor: User | None, study_name: str, mo
     res = study_competence(session=session, study_name=study_name, model=model, n_resamples=n_resamples,
                            seed=seed, include_stale=include_stale)
     table = res.frame()
+    estimator = str(res.settings.get("estimator", "pooled"))
     return AnnotatorsView(table=table, model=model, flag_rule=res.to_json_dict()["flag_rule"],
-                          downloads=_downloads("annotators", table))
+                          downloads=_downloads("annotators", table), estimator=estimator)

@@ -2,8 +2,9 @@
 
 The numbers come from :func:`metaeval.stats.annotators.annotator_competence` (Dawid–Skene by
 default, MACE as an option) fitted to the study's overall, non-stale votes, gold pairs
-included, with the study's gold answers as the known outcomes (``gold_accuracy``). This module
-only gathers the inputs and reshapes the result.
+included, with the study's gold answers as the known outcomes (``gold_accuracy``). After an
+extension the votes carry their design and the fit is design-weighted, as ``metaeval annotators``
+on the exported votes. This module only gathers the inputs and reshapes the result.
 
 Example:
     >>> res = study_competence(session=s, study_name="pilot", n_resamples=200)   # doctest: +SKIP
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 from annotate.db.models import LLMModel, Query, Response, StudyItem
 from annotate.services.core.errors import InputError
 from annotate.services.core.statuses import StudyKind
+from annotate.services.judges.agreement_view import study_vote_design
 from annotate.services.judges.bridge import votes_for_study
 from annotate.services.studies.lifecycle import get_study
 from metaeval.stats.annotators import AnnotatorResult, annotator_competence
@@ -59,10 +61,13 @@ def study_competence(*, session: Session, study_name: str, model: str = "dawid-s
     study = get_study(session=session, name=study_name)
     if study.kind != StudyKind.PAIRWISE:
         raise InputError("competence is computed for pairwise studies", field="study")
+    # with their task ids (history=True adds them; without include_stale no row more): the design joins on them
     votes = [v for v in votes_for_study(session=session, study_name=study_name, include_stale=include_stale,
-                                        include_gold=True) if v.get("criterion") is None]
+                                        include_gold=True, history=True) if v.get("criterion") is None]
     if not votes:
         raise InputError(f"study {study_name!r} has no votes yet")
+    # after an extension the fit is design-weighted (settings["estimator"] = "design-based"), as the CLI's
+    design = None if include_stale else study_vote_design(session=session, study_name=study_name, votes=votes)
     return annotator_competence(votes, model=model, gold=gold_outcomes(session=session, study_name=study_name),
                                 n_resamples=n_resamples, seed=seed, level=COMPETENCE.level,
-                                include_stale=include_stale)
+                                include_stale=include_stale, design=design)

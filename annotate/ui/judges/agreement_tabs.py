@@ -23,6 +23,7 @@ from annotate.services.judges.rankings_view import (
     Download,
     RankingsView,
     annotators_view,
+    estimator_caption,
     rankings_view,
 )
 from annotate.services.studies.extension_estimate import extension_estimate
@@ -178,6 +179,8 @@ def rankings_tab(view: RankingsView) -> None:
         "Elo": t["elo"].round(0), "n": t["n"]}), hide_index=True, width="stretch", key="rk_table")
     st.caption("Strength: Bradley–Terry log-strength (mean 0 over the models; a tie is half a win each); "
                "Elo = 400/ln 10 × strength + 1000. Intervals: bootstrap over queries; rank 1 = strongest.")
+    if caption := estimator_caption(view.result.settings.get("estimator")):
+        st.caption(plain_label(caption))
     st.plotly_chart(forest_figure(t, "Bradley–Terry strength with 95% bootstrap interval"), width="stretch",
                     key="rk_forest")
     download_buttons(view.downloads, ["rankings_csv", "rankings_json", "report_csv", "report_json"], "rk_dl")
@@ -258,6 +261,8 @@ def annotators_tab(view: AnnotatorsView) -> None:
         hide_index=True, width="stretch", key="an_table")
     st.caption(f"Model: {plain_label(view.model)} (latent-class fit of the votes). Flag: {plain_label(view.flag_rule)}; people with few votes "
                f"stay flagged until they have enough. Intervals: {plain_label(COMPETENCE.describe())}.")
+    if caption := estimator_caption(view.estimator):
+        st.caption(plain_label(caption))
     st.plotly_chart(competence_figure(t), width="stretch", key="an_fig")
     download_buttons(view.downloads, ["annotators_csv", "annotators_json"], "an_dl")
 

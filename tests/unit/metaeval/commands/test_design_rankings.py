@@ -1,6 +1,6 @@
 """metaeval rankings and annotators on votes that carry an extension's design: the people's
-Bradley–Terry fit uses the design weights (hand-derived below) and both commands say which
-estimator they used."""
+Bradley–Terry fit uses the design weights (hand-derived below), the annotators' latent-class fit
+is design-weighted, and both commands say which estimator they used."""
 
 from __future__ import annotations
 
@@ -62,10 +62,25 @@ def test_rankings_caption_names_the_estimator(tmp_path):
 
 
 @pytest.mark.parametrize("design", [True, False])
-def test_annotators_say_they_pool_and_warn_about_a_design(tmp_path, design):
+def test_annotators_use_and_name_the_design_based_fit(tmp_path, design):
     out = tmp_path / "a.json"
     assert main(["annotators", "--votes", str(_write(tmp_path, design=design)), "--bootstrap", "20",
                  "--format", "json", "--output", str(out)]) == 0
     settings = json.loads(out.read_text(encoding="utf-8"))["settings"]
-    assert settings["estimator"] == "pooled"
-    assert ("design_note" in settings) is design
+    assert settings["estimator"] == ("design-based" if design else "pooled")
+    assert "design_note" not in settings  # the old "this fit ignores the design" note is gone
+    assert ("design_weights" in settings) is design
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "csv"])
+def test_annotators_reports_name_the_estimator(tmp_path, fmt):
+    out = tmp_path / f"a.{fmt}"
+    assert main(["annotators", "--votes", str(_write(tmp_path, design=True)), "--bootstrap", "20",
+                 "--format", fmt, "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    if fmt == "csv":
+        header, *rows = text.splitlines()
+        assert header.split(",")[-1] == "estimator" and rows
+        assert all(r.split(",")[-1] == "design-based" for r in rows)
+    else:
+        assert "Estimator: design-based" in text
