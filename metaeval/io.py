@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from metaeval.arrow_votes import VoteColumns, read_vote_columns
 from metaeval.private_files import private_dir
 from metaeval.redact import redact
-from metaeval.strict_json import MAX_DEPTH, StrictJSONError, loads_line
+from metaeval.strict_json import StrictJSONError, loads_line
 from metaeval.types import Rating, ScoreRecord, Vote, normalise_winner
 
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ def json_lines(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
             except UnicodeDecodeError as exc:
                 raise JsonLinesError("utf8", number, raw, exc) from None
             try:
-                obj = loads_line(line, escapes=b"\\u" in raw,
-                                 shallow=raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH)
+                obj = loads_line(line, escapes=b"\\u" in raw)
             except StrictJSONError as exc:
                 raise JsonLinesError("json", number, raw, exc) from None
             if not isinstance(obj, dict):

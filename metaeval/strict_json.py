@@ -142,6 +142,18 @@ def _check_depth(value: Any, path: str, depth: int) -> None:
                     _check_depth(item, f"{path}[{i}]", depth + 1)
 
 
+def _within_depth(value: Any, room: int) -> bool:
+    """Whether the containers in ``value`` (a dict or a list) nest at most ``room`` levels: no
+    path is built (:func:`_check_depth` names the place only when this says no)."""
+    if room == 0:
+        return False
+    for item in (value.values() if type(value) is dict else value):
+        kind = type(item)
+        if (kind is dict or kind is list) and not _within_depth(item, room - 1):
+            return False
+    return True
+
+
 def _skip(text: str, idx: int) -> int:
     return _WS.match(text, idx).end()  # type: ignore[union-attr]
 
@@ -219,8 +231,10 @@ def loads_line(text: str, *, escapes: bool | None = None, shallow: bool | None =
 
     ``escapes`` says whether the line holds a ``\\u`` escape; a reader that has the line's bytes
     passes ``b"\\u" in raw`` (a search in bytes is several times faster than in text).
-    ``shallow`` says whether the line holds at most :data:`MAX_DEPTH` opening brackets (then
-    the nesting cannot be too deep and is not walked); a reader passes it from the bytes too.
+    ``shallow``: the caller knows the line holds at most :data:`MAX_DEPTH` opening brackets (then
+    the nesting is not walked); otherwise the parsed containers are walked once, without building
+    paths (cheaper than counting brackets in a long line), and :func:`_check_depth` names the place
+    only when they nest too deep.
 
     Example:
         >>> loads_line('{"a": [1, 2.5, "x"]}')
@@ -240,8 +254,8 @@ def loads_line(text: str, *, escapes: bool | None = None, shallow: bool | None =
     # the walk over every value runs only for lines that could hold either (a few C-speed scans).
     if ("\\u" in text) if escapes is None else escapes:
         _check_value(value, "", 0)
-    elif not (shallow if shallow is not None else text.count("{") + text.count("[") <= MAX_DEPTH):
-        _check_depth(value, "", 0)  # (no more opening brackets than MAX_DEPTH cannot nest deeper)
+    elif not shallow and type(value) in (dict, list) and not _within_depth(value, MAX_DEPTH):
+        _check_depth(value, "", 0)  # too deep: say where
     return value
 
 

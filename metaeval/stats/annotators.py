@@ -73,7 +73,8 @@ CLASSES = (-1, 0, 1)
 #: ``settings["design_weights"]`` of a design-based fit (JSON, caption).
 DESIGN_WEIGHTS_NOTE = ("latent-class fit and its bootstrap refits weight each vote on a pair by 1 / (the pair's "
                        "earlier votes + the last round's expected votes on it), so every pair counts once in "
-                       "expectation; signal and flag pool the votes")
+                       "expectation; the signal (and the flag) compares each vote, unweighted, with the others' "
+                       "votes of its own and earlier rounds")
 PAIR = ["qid", "lo", "hi"]
 
 
@@ -248,7 +249,7 @@ def annotator_competence(votes, *, model: str = "dawid-skene", gold: Mapping[tup
     of the same votes; ``None`` for a fixed design): the fit and its bootstrap refits then weight
     every vote by :func:`competence_weights` (a weighted pseudo-likelihood) and
     ``settings["estimator"]`` is ``"design-based"`` (else ``"pooled"``); ``signal`` and the flag stay
-    pooled.
+    unweighted, each vote compared with the others' votes of its own and earlier rounds only.
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}")

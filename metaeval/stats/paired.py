@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +21,7 @@ __all__ = ["mcnemar_exact", "sign_flip_test", "holm"]
 
 _CHUNK_CELLS = 20_000_000
 _BLOCK_CELLS = 2_000_000
+_EXACT_N = 2000  # binomial_half_cdf sums exact integers up to this many trials
 
 
 def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> float:
@@ -33,8 +35,6 @@ def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> float
     >>> mcnemar_exact([1] * 5 + [1] * 3, [0] * 5 + [1] * 3)
     0.0625
     """
-    from scipy.special import bdtr  # (scipy.special loads in a tenth of the time scipy.stats takes)
-
     a = np.asarray(correct_a, dtype=bool)
     b_ = np.asarray(correct_b, dtype=bool)
     b = int(np.sum(a & ~b_))
@@ -42,7 +42,42 @@ def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> float
     if 2 * min(b, c) >= b + c:  # b == c (or no discordant vote): every outcome is as likely or less
         return 1.0
     # Binomial(b + c, 1/2) is symmetric: the outcomes no more likely than min(b, c) are the two tails
-    return min(1.0, 2.0 * float(bdtr(min(b, c), b + c, 0.5)))
+    return min(1.0, 2.0 * binomial_half_cdf(min(b, c), b + c))
+
+
+def binomial_half_cdf(k: int, n: int) -> float:
+    """P(X <= k) for X ~ Binomial(n, 1/2), k < n / 2: the regularised incomplete beta function
+    I_{1/2}(n - k, k + 1), by its continued fraction (modified Lentz; Numerical Recipes' betacf),
+    which converges at x = 1/2 < (a + 1) / (a + b + 2) for a = n - k > b = k + 1. The standard
+    library's ``math.lgamma`` gives the prefactor, so no scipy import (a quarter second) is needed
+    (relative error below 1e-8 up to n = 10**6). Up to :data:`_EXACT_N` trials the sum of
+    binomial coefficients is exact.
+
+    Example (by hand): n = 7, k = 1: (1 + 7) / 128 = 0.0625.
+
+    >>> round(binomial_half_cdf(1, 7), 12)
+    0.0625
+    """
+    if n <= _EXACT_N:  # exact: integer binomial coefficients, one correctly rounded division
+        return sum(math.comb(n, j) for j in range(k + 1)) / 2**n
+    a, b, x = float(n - k), float(k + 1), 0.5
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + (a + b) * math.log(x)
+    tiny, eps = 1e-300, 1e-16
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000 + 20 * int(math.sqrt(n))):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < eps:
+            break
+    return math.exp(log_front) * h / a
 
 
 def sign_flip_test(differences: np.ndarray, *, n_permutations: int = 10_000,

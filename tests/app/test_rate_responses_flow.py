@@ -55,5 +55,6 @@ def test_a_link_to_a_response_that_is_not_theirs_says_so_and_shows_their_next(ra
     at = page(ids["ann1"], FILE, {"assignment": "999999"})  # no such task
     warning = " ".join(str(w.value) for w in at.warning)
     assert "That response could not be opened" in warning and "your next response in study points" in warning
+    assert "999999. Here is" in shown(warning)  # the reason ends its sentence
     assert "Response 1 of" in texts(at)  # no dead end: the first response of the queue
     assert at.radio(key=f"rate_score_{queue[0]}") is not None

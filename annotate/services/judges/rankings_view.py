@@ -44,6 +44,8 @@ def estimator_caption(estimator: object) -> str | None:
     True
     """
     return ESTIMATOR_CAPTION if estimator == "design-based" else None
+
+
 TABLE_COLUMNS = ["source", "model", "strength", "ci_lo", "ci_hi", "rank", "rank_lo", "rank_hi", "elo", "n"]
 VS_COLUMNS = ["judge", "statistic", "value", "ci_lo", "ci_hi"]
 

@@ -246,8 +246,9 @@ class TaskFlow:
         try:
             return self.load(user, view, study_id, opened), None
         except ServiceError as exc:
-            noun = self.rules.noun
-            notice = (f"That {noun} could not be opened: {for_person(exc)} Here is your next {noun} in study "
+            noun, reason = self.rules.noun, for_person(exc).rstrip()
+            end = "" if reason.endswith((".", "!", "?")) else "."
+            notice = (f"That {noun} could not be opened: {reason}{end} Here is your next {noun} in study "
                       f"{shown_name(study_name)} instead.")
             return self.load(user, view, study_id, None), notice
 

@@ -19,7 +19,8 @@ def test_mcnemar_exact_by_hand():
     assert mcnemar_exact([1, 0], [1, 0]) == 1.0
 
 
-@pytest.mark.parametrize(("b", "c"), [(0, 1), (1, 0), (3, 4), (7, 2), (10, 10), (100, 130), (5000, 5200), (0, 60)])
+@pytest.mark.parametrize(("b", "c"), [(0, 1), (1, 0), (3, 4), (7, 2), (10, 10), (100, 130), (5000, 5200), (0, 60),
+                                    (49683, 50317)])
 def test_mcnemar_exact_equals_scipy_binomtest(b, c):
     from scipy.stats import binomtest  # the reference: scipy's two-sided exact binomial test at 1/2
 
