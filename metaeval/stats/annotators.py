@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 from metaeval.stats.bootstrap import _CHUNK_CELLS, cluster_weights, percentile_interval
-from metaeval.stats.design import ESTIMATOR_DESIGN, ESTIMATOR_POOLED
+from metaeval.stats.design import ESTIMATOR_DESIGN, ESTIMATOR_POOLED, round_counts
 from metaeval.stats.jsonable import json_ready
 from metaeval.stats.latent_class import MODELS, chance_competence, competence, fit_latent_class
 
@@ -172,22 +172,13 @@ def competence_weights(design: pd.DataFrame) -> np.ndarray:
     >>> competence_weights(d).round(3).tolist()
     [0.8, 0.8, 0.8, 1.6]
     """
-    d = design.reset_index(drop=True)
-    pair = pd.MultiIndex.from_frame(d[PAIR]).factorize()[0]
-    n_pairs = int(pair.max()) + 1 if len(pair) else 0
-    last = int(d["design_round"].max()) if len(d) else 0
-    is_last = (d["design_round"] == last).to_numpy()
-    adaptive = last > 0 and bool((d.loc[is_last, "design_strategy"] == "adaptive").all())
-    if adaptive:
-        e_col = d["design_last_expected"] if "design_last_expected" in d else d["design_expected"]
-        e_vote = pd.to_numeric(e_col, errors="coerce").fillna(0.0).to_numpy(dtype=float)
-        e = np.zeros(n_pairs)
-        np.maximum.at(e, pair, e_vote)
-        k = np.bincount(pair[~is_last], minlength=n_pairs).astype(float)
-        expected = k + e
-        expected = np.where(expected > 0, expected, np.bincount(pair, minlength=n_pairs))
+    c = round_counts(design)
+    pair = c.pair
+    if c.adaptive:
+        expected = c.earlier + c.expected_last
+        expected = np.where(expected > 0, expected, c.total)
     else:
-        expected = np.bincount(pair, minlength=n_pairs).astype(float)
+        expected = c.total
     weight = 1.0 / expected[pair]
     total = weight.sum()
     return weight * (len(weight) / total) if total > 0 else weight

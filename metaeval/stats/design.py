@@ -43,6 +43,7 @@ import logging
 import math
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ from metaeval.stats.paired import holm
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DESIGN_FIELDS", "ESTIMATOR_DESIGN", "ESTIMATOR_POOLED", "read_vote_design", "vote_design_frame",
+__all__ = ["DESIGN_FIELDS", "ESTIMATOR_DESIGN", "ESTIMATOR_POOLED", "read_vote_design", "vote_design_frame", "RoundCounts", "round_counts",
            "design_estimates", "apply_design"]
 
 DESIGN_FIELDS = ("design_round", "design_strategy", "design_expected", "design_round_votes", "design_last_expected")
@@ -159,6 +160,52 @@ def _design_from_columns(cols: VoteColumns) -> pd.DataFrame | None:
                      "design_round_votes": int(votes) if votes is not None else None,
                      "design_last_expected": float(last) if last is not None else None})
     return pd.DataFrame(recs)
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    """How a design's votes fall on their pairs: ``pair`` (each vote's pair number, pairs numbered
+    by first appearance), ``n_pairs``, ``is_last`` (the vote belongs to the last round),
+    ``adaptive`` (the last round is an adaptive extension), and per pair ``expected_last``
+    (``e_i``, the last round's expected votes; 0 where none), ``earlier`` (``k_i``, votes of the
+    rounds before the last) and ``total`` (``n_i``)."""
+
+    pair: np.ndarray
+    n_pairs: int
+    is_last: np.ndarray
+    adaptive: bool
+    expected_last: np.ndarray
+    earlier: np.ndarray
+    total: np.ndarray
+
+
+def round_counts(design: pd.DataFrame) -> RoundCounts:
+    """:class:`RoundCounts` of :func:`read_vote_design`'s frame (the weights of
+    :func:`metaeval.stats.rankings.design_weights` and
+    :func:`metaeval.stats.annotators.competence_weights` are built from them).
+
+    Example (by hand): pair 1 has two round-0 votes and one adaptive vote with ``e = 2``:
+    ``k = 2``, ``e = 2``, ``n = 3``.
+
+    >>> d = pd.DataFrame({"qid": ["1"] * 3, "lo": ["a"] * 3, "hi": ["b"] * 3, "design_round": [0, 0, 1],
+    ...                   "design_strategy": ["fixed", "fixed", "adaptive"], "design_last_expected": [2.0] * 3})
+    >>> c = round_counts(d)
+    >>> c.adaptive, c.earlier.tolist(), c.expected_last.tolist(), c.total.tolist()
+    (True, [2.0], [2.0], [3.0])
+    """
+    d = design.reset_index(drop=True)
+    pair = pd.MultiIndex.from_frame(d[["qid", "lo", "hi"]]).factorize()[0]
+    n_pairs = int(pair.max()) + 1 if len(pair) else 0
+    last = int(d["design_round"].max()) if len(d) else 0
+    is_last = (d["design_round"] == last).to_numpy()
+    adaptive = last > 0 and bool((d.loc[is_last, "design_strategy"] == "adaptive").all())
+    e = np.zeros(n_pairs)
+    if adaptive:
+        e_col = d["design_last_expected"] if "design_last_expected" in d else d["design_expected"]
+        np.maximum.at(e, pair, pd.to_numeric(e_col, errors="coerce").fillna(0.0).to_numpy(dtype=float))
+    return RoundCounts(pair=pair, n_pairs=n_pairs, is_last=is_last, adaptive=adaptive, expected_last=e,
+                       earlier=np.bincount(pair[~is_last], minlength=n_pairs).astype(float),
+                       total=np.bincount(pair, minlength=n_pairs).astype(float))
 
 
 def _norm_sf(z: float) -> float:

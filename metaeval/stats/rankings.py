@@ -41,6 +41,7 @@ import pandas as pd
 from metaeval.stats._util import UndefinedStatisticWarning
 from metaeval.stats.bootstrap import _CHUNK_CELLS, cluster_weights, percentile_interval
 from metaeval.stats.bradley_terry import ELO_SCALE, fit_bradley_terry, mle_exists, to_elo, win_matrix
+from metaeval.stats.design import round_counts
 from metaeval.stats.jsonable import json_ready
 from metaeval.stats.rank_agreement import kendall_tau_b, pair_order_agreement, spearman
 
@@ -243,23 +244,15 @@ def design_weights(design: pd.DataFrame) -> pd.DataFrame:
     [0.75, 0.75, 1.5]
     """
     out = design.reset_index(drop=True).copy()
-    last = int(out["design_round"].max())
-    is_last = (out["design_round"] == last).to_numpy()
-    adaptive = last > 0 and bool((out.loc[is_last, "design_strategy"] == "adaptive").all())
-    pair = pd.MultiIndex.from_frame(out[["qid", "lo", "hi"]]).factorize()[0]
-    n_pairs = int(pair.max()) + 1 if len(pair) else 0
-    if adaptive:
-        e_col = out["design_last_expected"] if "design_last_expected" in out else out["design_expected"]
-        e_vote = pd.to_numeric(e_col, errors="coerce").fillna(0.0).to_numpy(dtype=float)
-        e = np.zeros(n_pairs)
-        np.maximum.at(e, pair, e_vote)
-        k = np.bincount(pair[~is_last], minlength=n_pairs).astype(float)
-        m = np.bincount(pair[is_last], minlength=n_pairs).astype(float)
-        safe_e = np.where(e > 0, e, 1.0)
-        early = np.where(e > 0, 1.0 - m / safe_e, 1.0) / np.maximum(k, 1.0)
-        weight = np.where(is_last, 1.0 / safe_e[pair], early[pair])
+    c = round_counts(out)
+    pair = c.pair
+    if c.adaptive:
+        m = c.total - c.earlier  # the last round's votes on each pair
+        safe_e = np.where(c.expected_last > 0, c.expected_last, 1.0)
+        early = np.where(c.expected_last > 0, 1.0 - m / safe_e, 1.0) / np.maximum(c.earlier, 1.0)
+        weight = np.where(c.is_last, 1.0 / safe_e[pair], early[pair])
     else:
-        weight = 1.0 / np.bincount(pair, minlength=n_pairs)[pair]
+        weight = 1.0 / c.total[pair]
     total = weight.sum()
     out["weight"] = weight * (len(out) / total) if total > 0 else weight
     return out
