@@ -230,7 +230,7 @@ def loads_line(text: str, *, escapes: bool | None = None, shallow: bool | None =
     """Parse one line of strict JSON; raises :class:`StrictJSONError` naming the field.
 
     ``escapes`` says whether the line holds a ``\\u`` escape; a reader that has the line's bytes
-    passes ``b"\\u" in raw`` (a search in bytes is several times faster than in text).
+    passes it from the line's bytes (a search in bytes is several times faster than in text).
     ``shallow``: the caller knows the line holds at most :data:`MAX_DEPTH` opening brackets (then
     the nesting is not walked); otherwise the parsed containers are walked once, without building
     paths (cheaper than counting brackets in a long line), and :func:`_check_depth` names the place
