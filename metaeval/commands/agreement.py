@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import re
 import sys
@@ -188,12 +189,10 @@ def run(args: argparse.Namespace) -> int:
         design = read_vote_design(args.votes, columns=vote_columns) if args.human_label == "per-vote" else None
         del vote_columns  # (read once: the study holds the frame)
         resources.release_freed_memory()
-        known: list[pd.DataFrame] = []
 
+        @functools.cache
         def human_pairs() -> pd.DataFrame:  # the voted pairs, found once and only for a score file
-            if not known:
-                known.append(hf[["qid", "lo", "hi"]].drop_duplicates())
-            return known[0]
+            return hf[["qid", "lo", "hi"]].drop_duplicates()
         judges = {}
         for spec in args.judge:
             name, path = _split_spec(spec, "--judge")
